@@ -1,0 +1,85 @@
+/**
+ * orch's configuration, read from `.claude-agents.yaml` (or `.claude-agents.yml`) at the
+ * repository root: the seed's file, with its `risk:` (or `approval:`) section, plus orch's own
+ * sections. Every key has a default, so an absent file means the defaults.
+ */
+import { z } from 'zod';
+
+export const SensitivePattern = z.union([
+  z.string(),
+  z.strictObject({ pattern: z.string(), weight: z.number().default(10) }),
+]);
+
+export const RiskConfig = z.looseObject({
+  sensitive_patterns: z.array(SensitivePattern).optional(),
+  auto_approve_threshold: z.number().int().nonnegative().optional(),
+});
+
+export const Config = z.looseObject({
+  risk: RiskConfig.optional(),
+  /** The seed's documents spell the risk section `approval:`; both are read. */
+  approval: RiskConfig.optional(),
+  orchestration: z
+    .looseObject({
+      max_parallel_workers: z.number().int().positive().default(5),
+      max_retries: z.number().int().nonnegative().default(2),
+      max_iterations: z.number().int().positive().default(3),
+      worktree_dir: z.string().default('.worktrees'),
+      /** Seconds a task may run before its worker is stopped. */
+      task_timeout: z.number().int().positive().default(1800),
+      /** Seconds without any output before a worker counts as stuck. */
+      idle_timeout: z.number().int().positive().default(600),
+      base_port: z.number().int().positive().default(20000),
+      ports_per_task: z.number().int().positive().default(10),
+    })
+    .prefault({}),
+  agents: z
+    .looseObject({
+      default: z.string().default('claude'),
+      model: z.string().optional(),
+      /** claude: permission mode passed with --permission-mode. */
+      permission_mode: z.string().default('acceptEdits'),
+      allowed_tools: z
+        .array(z.string())
+        .default(['Read', 'Write', 'Edit', 'MultiEdit', 'Glob', 'Grep', 'LS', 'Bash']),
+      extra_args: z.record(z.string(), z.array(z.string())).default({}),
+      /** `command` agent: argv template with {prompt_file}, {task}, {worktree}. */
+      command: z.array(z.string()).optional(),
+    })
+    .prefault({}),
+  worktree: z
+    .looseObject({
+      copy: z.array(z.string()).default([]),
+      symlink: z.array(z.string()).default([]),
+      setup: z.array(z.string()).default([]),
+    })
+    .prefault({}),
+  verification: z
+    .looseObject({
+      timeout: z.number().int().positive().default(300),
+      forbidden_patterns: z.array(z.string()).optional(),
+      extra_forbidden_patterns: z.array(z.string()).default([]),
+      /** Run after every merge on the new staging tip; default: the detected test command. */
+      integration_command: z.string().optional(),
+      typecheck_command: z.string().optional(),
+      lint_command: z.string().optional(),
+      audit: z.boolean().default(true),
+      audit_blocking_levels: z.array(z.string()).default(['high', 'critical']),
+    })
+    .prefault({}),
+  review: z
+    .looseObject({
+      /** Default: on when the agent is claude. */
+      enabled: z.boolean().optional(),
+    })
+    .prefault({}),
+  promotion: z
+    .looseObject({
+      enabled: z.boolean().default(true),
+    })
+    .prefault({}),
+});
+export type Config = z.infer<typeof Config>;
+export type ConfigInput = z.input<typeof Config>;
+
+export const CONFIG_FILES = ['.claude-agents.yaml', '.claude-agents.yml'] as const;

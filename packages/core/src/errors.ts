@@ -1,0 +1,62 @@
+/**
+ * The one error type of orch. Every failure a user can meet carries a stable string code
+ * (`ERR_ORCH_*`), a message that says what and where, and optionally a hint that says how to fix it.
+ * The CLI prints `code: message` and the hint, never a stack (unless ORCH_DEBUG=1).
+ */
+
+/** Process exit codes, stable across releases. */
+export const ExitCode = {
+  Ok: 0,
+  /** The check failed, or the input is invalid. */
+  Failed: 1,
+  /** The command line itself is wrong. */
+  Usage: 2,
+  /** The plan needs a human's approval. */
+  NeedsApproval: 3,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+export interface OrchErrorOptions {
+  hint?: string;
+  cause?: unknown;
+  /** Exit code the CLI uses for this error (default 1). */
+  exitCode?: number;
+  /** Structured details for `--json` output. */
+  details?: Record<string, unknown>;
+}
+
+export class OrchError extends Error {
+  readonly code: string;
+  readonly hint?: string;
+  readonly exitCode: number;
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: string, message: string, opts: OrchErrorOptions = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'OrchError';
+    this.code = code.startsWith('ERR_ORCH_') ? code : `ERR_ORCH_${code}`;
+    if (opts.hint !== undefined) this.hint = opts.hint;
+    this.exitCode = opts.exitCode ?? ExitCode.Failed;
+    if (opts.details !== undefined) this.details = opts.details;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.hint ? { hint: this.hint } : {}),
+      ...(this.details ? { details: this.details } : {}),
+    };
+  }
+}
+
+export function isOrchError(e: unknown): e is OrchError {
+  return e instanceof OrchError;
+}
+
+/** Wraps anything thrown into an OrchError, keeping the original as `cause`. */
+export function toOrchError(e: unknown, code = 'ERR_ORCH_INTERNAL'): OrchError {
+  if (e instanceof OrchError) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  return new OrchError(code, message, { cause: e });
+}

@@ -1,0 +1,233 @@
+/**
+ * The run journal: every transition of a run is one event, appended as one JSON line to
+ * `.orchestrator/runs/<run>/events.jsonl`. The state of a run is derived from its events
+ * (see state.ts), never stored separately as the source of truth.
+ */
+import { z } from 'zod';
+
+export const TaskStatus = z.enum([
+  'pending', // waiting for dependencies
+  'ready', // dependencies merged, waiting for a worker slot
+  'running', // worker session alive
+  'verifying',
+  'merging',
+  'merged',
+  'failed', // failed for good (retries exhausted or unrecoverable)
+  'blocked', // waiting for a dependency request, a blocked-on task, or a limit reset
+  'needs_attention', // a human must decide (needs-decision, escalation)
+  'cancelled', // a dependency failed for good
+]);
+export type TaskStatus = z.infer<typeof TaskStatus>;
+
+export const RunPhase = z.enum([
+  'starting',
+  'running',
+  'integrating',
+  'promoting',
+  'reviewing',
+  'succeeded',
+  'failed',
+  'needs_attention',
+  'aborted',
+]);
+export type RunPhase = z.infer<typeof RunPhase>;
+
+export const FailureCategory = z.enum([
+  'boundary_violation',
+  'test_failed',
+  'contract_mismatch',
+  'env_changed',
+  'timeout',
+  'merge_conflict',
+  'integration_failed',
+  'agent_failed', // the agent reported failure or exited without a result
+  'interrupted',
+]);
+export type FailureCategory = z.infer<typeof FailureCategory>;
+
+/** Which signal produced a verdict, and when: every verdict carries its evidence. */
+export const EvidenceSource = z.enum([
+  'status-command', // orch task done|fail|block
+  'agent-result', // the agent's own final result event
+  'process-exit', // the worker process exited
+  'timeout',
+  'idle-timeout',
+  'verification',
+  'merge',
+  'integration',
+  'reconcile', // resume derived it from git/tmux
+  'user',
+]);
+export type EvidenceSource = z.infer<typeof EvidenceSource>;
+
+export const Evidence = z.object({
+  source: EvidenceSource,
+  at: z.string(),
+  detail: z.string().optional(),
+});
+export type Evidence = z.infer<typeof Evidence>;
+
+export const Usage = z.object({
+  inputTokens: z.number().default(0),
+  outputTokens: z.number().default(0),
+  cacheReadTokens: z.number().default(0),
+  cacheWriteTokens: z.number().default(0),
+  /** Tokens in the context window at the last turn. */
+  contextTokens: z.number().default(0),
+  contextWindow: z.number().default(0),
+  costUsd: z.number().default(0),
+});
+export type Usage = z.infer<typeof Usage>;
+
+const base = { ts: z.string() };
+const task = { ...base, task: z.string() };
+
+export const RunEvent = z.discriminatedUnion('type', [
+  z.object({
+    ...base,
+    type: z.literal('run.started'),
+    run: z.string(),
+    request: z.string(),
+    repoRoot: z.string(),
+    planPath: z.string(),
+    base: z.string(),
+    baseCommit: z.string(),
+    staging: z.string(),
+    stagingCommit: z.string(),
+    envHash: z.string(),
+    maxWorkers: z.number(),
+    detached: z.boolean().default(false),
+    tasks: z.array(
+      z.object({
+        id: z.string(),
+        dependsOn: z.array(z.string()),
+        agent: z.string(),
+        model: z.string().optional(),
+        description: z.string().default(''),
+      }),
+    ),
+  }),
+  z.object({ ...base, type: z.literal('run.phase'), phase: RunPhase, reason: z.string().optional() }),
+  z.object({ ...base, type: z.literal('supervisor.started'), pid: z.number(), host: z.string().optional() }),
+  z.object({ ...base, type: z.literal('supervisor.stopped'), pid: z.number(), reason: z.string() }),
+  z.object({ ...base, type: z.literal('staging.moved'), from: z.string(), to: z.string(), reason: z.string() }),
+  z.object({ ...task, type: z.literal('task.ready') }),
+  z.object({
+    ...task,
+    type: z.literal('task.worktree'),
+    path: z.string(),
+    branch: z.string(),
+    baseCommit: z.string(),
+  }),
+  z.object({
+    ...task,
+    type: z.literal('task.started'),
+    attempt: z.number(),
+    session: z.string(),
+    agent: z.string(),
+    model: z.string().optional(),
+    promptPath: z.string(),
+    logPath: z.string(),
+  }),
+  z.object({ ...task, type: z.literal('task.progress'), message: z.string() }),
+  /** Usage and activity parsed from the agent's output stream. */
+  z.object({
+    ...task,
+    type: z.literal('task.activity'),
+    usage: Usage.partial().optional(),
+    activity: z.string().optional(),
+  }),
+  z.object({
+    ...task,
+    type: z.literal('task.reported'),
+    status: z.enum(['done', 'failed', 'blocked']),
+    summary: z.string().optional(),
+    reason: z.string().optional(),
+    needs: z.string().optional(),
+    evidence: Evidence,
+  }),
+  z.object({
+    ...task,
+    type: z.literal('task.exited'),
+    exitCode: z.number().nullable(),
+    evidence: Evidence,
+  }),
+  z.object({ ...task, type: z.literal('task.verifying') }),
+  z.object({
+    ...task,
+    type: z.literal('task.verified'),
+    ok: z.boolean(),
+    categories: z.array(FailureCategory).default([]),
+    reportPath: z.string().optional(),
+    headCommit: z.string().optional(),
+  }),
+  z.object({ ...task, type: z.literal('task.merging') }),
+  z.object({
+    ...task,
+    type: z.literal('task.merged'),
+    commit: z.string(),
+    stagingBefore: z.string(),
+    evidence: Evidence,
+  }),
+  z.object({
+    ...task,
+    type: z.literal('task.failed'),
+    category: FailureCategory,
+    reason: z.string(),
+    final: z.boolean(),
+    evidence: Evidence,
+    reportPath: z.string().optional(),
+  }),
+  z.object({ ...task, type: z.literal('task.retry'), attempt: z.number(), reason: z.string() }),
+  z.object({ ...task, type: z.literal('task.cancelled'), reason: z.string() }),
+  z.object({
+    ...task,
+    type: z.literal('task.blocked'),
+    reason: z.string(),
+    needs: z.string().optional(),
+    until: z.string().optional(),
+  }),
+  z.object({ ...task, type: z.literal('task.unblocked'), reason: z.string() }),
+  z.object({ ...task, type: z.literal('task.attention'), reason: z.string() }),
+  z.object({
+    ...base,
+    type: z.literal('integration.finished'),
+    ok: z.boolean(),
+    commit: z.string(),
+    reportPath: z.string().optional(),
+    reason: z.string().optional(),
+  }),
+  z.object({
+    ...base,
+    type: z.literal('promotion.finished'),
+    ok: z.boolean(),
+    branch: z.string(),
+    from: z.string().optional(),
+    to: z.string().optional(),
+    reason: z.string().optional(),
+    command: z.string().optional(),
+  }),
+  z.object({
+    ...base,
+    type: z.literal('review.finished'),
+    iteration: z.number(),
+    verdict: z.enum(['accept', 'iterate', 'skipped']),
+    newTasks: z.array(z.string()).default([]),
+    reason: z.string().optional(),
+  }),
+  z.object({ ...base, type: z.literal('repair'), what: z.string(), task: z.string().optional() }),
+  z.object({
+    ...base,
+    type: z.literal('run.finished'),
+    outcome: z.enum(['succeeded', 'failed', 'needs_attention', 'aborted']),
+    reason: z.string().optional(),
+  }),
+]);
+export type RunEvent = z.infer<typeof RunEvent>;
+export type RunEventType = RunEvent['type'];
+/** An event as written by code: `ts` is filled in by the journal when missing. */
+export type RunEventInput = RunEvent extends infer E
+  ? E extends { ts: string }
+    ? Omit<E, 'ts'> & { ts?: string }
+    : never
+  : never;

@@ -1,0 +1,333 @@
+/**
+ * Derives the state of a run from its journal. Pure: the same events always give the same state,
+ * so the dashboard, `orch state status` and resume all agree on what orch believed.
+ */
+import type { Evidence, FailureCategory, RunEvent, RunPhase, TaskStatus, Usage } from './events.js';
+
+export interface TaskState {
+  id: string;
+  description: string;
+  dependsOn: string[];
+  agent: string;
+  model?: string;
+  status: TaskStatus;
+  attempt: number;
+  session?: string;
+  worktree?: string;
+  branch?: string;
+  baseCommit?: string;
+  logPath?: string;
+  promptPath?: string;
+  lastMessage?: string;
+  /** The last few progress messages, newest last (given to an interrupted worker on restart). */
+  progress: string[];
+  report?: { status: 'done' | 'failed' | 'blocked'; summary?: string; reason?: string; needs?: string };
+  failure?: { category: FailureCategory; reason: string; final: boolean; reportPath?: string };
+  verificationReport?: string;
+  mergeCommit?: string;
+  /** Evidence of the latest verdict. */
+  evidence?: Evidence;
+  usage: Usage;
+  startedAt?: string;
+  finishedAt?: string;
+  updatedAt: string;
+  blockedNeeds?: string;
+  attention?: string;
+}
+
+export interface RunState {
+  run: string;
+  request: string;
+  repoRoot: string;
+  planPath: string;
+  base: string;
+  baseCommit: string;
+  staging: string;
+  stagingCommit: string;
+  envHash: string;
+  maxWorkers: number;
+  detached: boolean;
+  phase: RunPhase;
+  outcome?: 'succeeded' | 'failed' | 'needs_attention' | 'aborted';
+  reason?: string;
+  startedAt: string;
+  updatedAt: string;
+  finishedAt?: string;
+  supervisorPid?: number;
+  supervisorAlive: boolean;
+  tasks: Record<string, TaskState>;
+  /** Task ids in plan order. */
+  order: string[];
+  integration?: { ok: boolean; commit: string; reportPath?: string; reason?: string };
+  promotion?: { ok: boolean; branch: string; from?: string; to?: string; reason?: string; command?: string };
+  reviewIterations: number;
+  eventCount: number;
+}
+
+const PROGRESS_KEPT = 5;
+
+export function emptyUsage(): Usage {
+  return {
+    inputTokens: 0,
+    outputTokens: 0,
+    cacheReadTokens: 0,
+    cacheWriteTokens: 0,
+    contextTokens: 0,
+    contextWindow: 0,
+    costUsd: 0,
+  };
+}
+
+function newTask(
+  t: { id: string; dependsOn: string[]; agent: string; model?: string | undefined; description?: string },
+  ts: string,
+): TaskState {
+  return {
+    id: t.id,
+    description: t.description ?? '',
+    dependsOn: [...t.dependsOn],
+    agent: t.agent,
+    ...(t.model ? { model: t.model } : {}),
+    status: 'pending',
+    attempt: 0,
+    progress: [],
+    usage: emptyUsage(),
+    updatedAt: ts,
+  };
+}
+
+/** Applies one event to a state (mutating and returning it); unknown tasks are ignored. */
+export function applyEvent(state: RunState | undefined, ev: RunEvent): RunState | undefined {
+  if (ev.type === 'run.started') {
+    const tasks: Record<string, TaskState> = {};
+    // A second run.started (a review iteration appending tasks) keeps existing tasks.
+    for (const t of ev.tasks) tasks[t.id] = state?.tasks[t.id] ?? newTask(t, ev.ts);
+    return {
+      run: ev.run,
+      request: ev.request,
+      repoRoot: ev.repoRoot,
+      planPath: ev.planPath,
+      base: ev.base,
+      baseCommit: ev.baseCommit,
+      staging: ev.staging,
+      stagingCommit: state?.stagingCommit ?? ev.stagingCommit,
+      envHash: ev.envHash,
+      maxWorkers: ev.maxWorkers,
+      detached: ev.detached,
+      phase: state?.phase ?? 'starting',
+      startedAt: state?.startedAt ?? ev.ts,
+      updatedAt: ev.ts,
+      supervisorAlive: state?.supervisorAlive ?? false,
+      ...(state?.supervisorPid !== undefined ? { supervisorPid: state.supervisorPid } : {}),
+      tasks,
+      order: ev.tasks.map((t) => t.id),
+      reviewIterations: state?.reviewIterations ?? 0,
+      eventCount: (state?.eventCount ?? 0) + 1,
+    };
+  }
+  if (!state) return state;
+  state.updatedAt = ev.ts;
+  state.eventCount += 1;
+  if ('task' in ev && typeof ev.task === 'string') {
+    const t = state.tasks[ev.task];
+    if (!t) return state;
+    t.updatedAt = ev.ts;
+    applyTaskEvent(state, t, ev);
+    return state;
+  }
+  switch (ev.type) {
+    case 'run.phase':
+      state.phase = ev.phase;
+      if (ev.reason !== undefined) state.reason = ev.reason;
+      break;
+    case 'supervisor.started':
+      state.supervisorPid = ev.pid;
+      state.supervisorAlive = true;
+      break;
+    case 'supervisor.stopped':
+      state.supervisorAlive = false;
+      break;
+    case 'staging.moved':
+      state.stagingCommit = ev.to;
+      break;
+    case 'integration.finished':
+      state.integration = {
+        ok: ev.ok,
+        commit: ev.commit,
+        ...(ev.reportPath ? { reportPath: ev.reportPath } : {}),
+        ...(ev.reason ? { reason: ev.reason } : {}),
+      };
+      break;
+    case 'promotion.finished':
+      state.promotion = {
+        ok: ev.ok,
+        branch: ev.branch,
+        ...(ev.from ? { from: ev.from } : {}),
+        ...(ev.to ? { to: ev.to } : {}),
+        ...(ev.reason ? { reason: ev.reason } : {}),
+        ...(ev.command ? { command: ev.command } : {}),
+      };
+      break;
+    case 'review.finished':
+      state.reviewIterations = Math.max(state.reviewIterations, ev.iteration);
+      break;
+    case 'run.finished':
+      state.outcome = ev.outcome;
+      state.phase = ev.outcome;
+      state.finishedAt = ev.ts;
+      if (ev.reason !== undefined) state.reason = ev.reason;
+      break;
+    default:
+      break;
+  }
+  return state;
+}
+
+function applyTaskEvent(state: RunState, t: TaskState, ev: RunEvent): void {
+  switch (ev.type) {
+    case 'task.ready':
+      t.status = 'ready';
+      break;
+    case 'task.worktree':
+      t.worktree = ev.path;
+      t.branch = ev.branch;
+      t.baseCommit = ev.baseCommit;
+      break;
+    case 'task.started':
+      t.status = 'running';
+      t.attempt = ev.attempt;
+      t.session = ev.session;
+      t.agent = ev.agent;
+      if (ev.model) t.model = ev.model;
+      t.promptPath = ev.promptPath;
+      t.logPath = ev.logPath;
+      t.startedAt ??= ev.ts;
+      delete t.report;
+      delete t.finishedAt;
+      break;
+    case 'task.progress':
+      t.lastMessage = ev.message;
+      t.progress.push(ev.message);
+      if (t.progress.length > PROGRESS_KEPT) t.progress.splice(0, t.progress.length - PROGRESS_KEPT);
+      break;
+    case 'task.activity':
+      if (ev.usage) {
+        // Token and cost figures are cumulative per attempt in most CLIs; the adapter sends totals
+        // for the task, so the latest value wins.
+        for (const [k, v] of Object.entries(ev.usage)) {
+          if (typeof v === 'number') (t.usage as Record<string, number>)[k] = v;
+        }
+      }
+      if (ev.activity) t.lastMessage = ev.activity;
+      break;
+    case 'task.reported':
+      t.report = {
+        status: ev.status,
+        ...(ev.summary ? { summary: ev.summary } : {}),
+        ...(ev.reason ? { reason: ev.reason } : {}),
+        ...(ev.needs ? { needs: ev.needs } : {}),
+      };
+      t.evidence = ev.evidence;
+      if (ev.summary) t.lastMessage = ev.summary;
+      break;
+    case 'task.exited':
+      t.evidence = ev.evidence;
+      break;
+    case 'task.verifying':
+      t.status = 'verifying';
+      break;
+    case 'task.verified':
+      if (ev.reportPath) t.verificationReport = ev.reportPath;
+      break;
+    case 'task.merging':
+      t.status = 'merging';
+      break;
+    case 'task.merged':
+      t.status = 'merged';
+      t.mergeCommit = ev.commit;
+      t.evidence = ev.evidence;
+      t.finishedAt = ev.ts;
+      delete t.failure;
+      state.stagingCommit = ev.commit;
+      break;
+    case 'task.failed':
+      t.failure = {
+        category: ev.category,
+        reason: ev.reason,
+        final: ev.final,
+        ...(ev.reportPath ? { reportPath: ev.reportPath } : {}),
+      };
+      t.evidence = ev.evidence;
+      t.lastMessage = `${ev.category}: ${ev.reason}`;
+      if (ev.final) {
+        t.status = 'failed';
+        t.finishedAt = ev.ts;
+      }
+      break;
+    case 'task.retry':
+      t.status = 'ready';
+      break;
+    case 'task.cancelled':
+      t.status = 'cancelled';
+      t.lastMessage = ev.reason;
+      t.finishedAt = ev.ts;
+      break;
+    case 'task.blocked':
+      t.status = 'blocked';
+      t.lastMessage = ev.reason;
+      if (ev.needs) t.blockedNeeds = ev.needs;
+      break;
+    case 'task.unblocked':
+      t.status = t.session ? 'running' : 'ready';
+      delete t.blockedNeeds;
+      break;
+    case 'task.attention':
+      t.status = 'needs_attention';
+      t.attention = ev.reason;
+      break;
+    default:
+      break;
+  }
+}
+
+export function reduceRun(events: Iterable<RunEvent>): RunState | undefined {
+  let s: RunState | undefined;
+  for (const ev of events) s = applyEvent(s, ev);
+  return s;
+}
+
+export function countByStatus(state: RunState): Record<TaskStatus, number> {
+  const counts: Record<string, number> = {
+    pending: 0,
+    ready: 0,
+    running: 0,
+    verifying: 0,
+    merging: 0,
+    merged: 0,
+    failed: 0,
+    blocked: 0,
+    needs_attention: 0,
+    cancelled: 0,
+  };
+  for (const id of state.order) {
+    const t = state.tasks[id];
+    if (t) counts[t.status] = (counts[t.status] ?? 0) + 1;
+  }
+  return counts as Record<TaskStatus, number>;
+}
+
+export function totalUsage(state: RunState): Usage {
+  const u = emptyUsage();
+  for (const t of Object.values(state.tasks)) {
+    u.inputTokens += t.usage.inputTokens;
+    u.outputTokens += t.usage.outputTokens;
+    u.cacheReadTokens += t.usage.cacheReadTokens;
+    u.cacheWriteTokens += t.usage.cacheWriteTokens;
+    u.costUsd += t.usage.costUsd;
+  }
+  return u;
+}
+
+export function isTerminalPhase(p: RunPhase): boolean {
+  return p === 'succeeded' || p === 'failed' || p === 'needs_attention' || p === 'aborted';
+}
