@@ -7,6 +7,8 @@ export function buildProgram(): Command {
     .description('Run many coding agents in parallel on one codebase, safely.')
     .version(VERSION, '-V, --version')
     .showSuggestionAfterError(true)
+    // Root options (-V/--version) only before the subcommand, so `contracts gen --version V` is the subcommand's.
+    .enablePositionalOptions()
     .configureHelp({ sortSubcommands: false, showGlobalOptions: false })
     .exitOverride();
   registerCommands(program);

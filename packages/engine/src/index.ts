@@ -1,1 +1,13 @@
-export {};
+export * from './assets.js';
+export * from './run/context.js';
+export * from './run/journal.js';
+export * from './run/start.js';
+export * from './run/supervise.js';
+export * from './run/abort.js';
+export * from './run/resume.js';
+export * from './supervisor/supervisor.js';
+export * from './supervisor/finish.js';
+export * from './worker/exec.js';
+export * from './worker/prompt.js';
+export * from './integrate/detect.js';
+export * from './verify/index.js';

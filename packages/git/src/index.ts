@@ -1,1 +1,11 @@
-export {};
+export * from './exec.js';
+export * from './repo.js';
+export * from './worktree-list.js';
+export * from './lock.js';
+export * from './version.js';
+export * from './diff.js';
+export * from './commit.js';
+export * from './worktree.js';
+export * from './refs.js';
+export * from './merge.js';
+export * from './commit-files.js';

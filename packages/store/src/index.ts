@@ -1,1 +1,11 @@
-export {};
+export * from './names.js';
+export * from './paths.js';
+export * from './atomic.js';
+export * from './lock.js';
+export * from './runs.js';
+export * from './journal.js';
+export * from './watch.js';
+export * from './mailbox.js';
+export * from './context.js';
+export * from './hooks.js';
+export * from './plan-file.js';

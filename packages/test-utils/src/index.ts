@@ -1,1 +1,4 @@
-export {};
+export * from './git.js';
+export * from './anthropic-stub.js';
+export * from './tmux.js';
+export * from './cli.js';

@@ -1,1 +1,10 @@
-export {};
+export * from './source.js';
+export * from './format.js';
+export * from './status.js';
+export * from './lines.js';
+export * from './plain.js';
+export * from './state/store.js';
+export * from './state/selectors.js';
+export * from './state/ui.js';
+export * from './state/workers.js';
+export * from './live.js';

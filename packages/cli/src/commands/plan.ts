@@ -1,3 +1,62 @@
 import type { Command } from 'commander';
 
-export function register(_program: Command): void {}
+interface PlanOpts {
+  output?: string;
+  yes?: boolean;
+  json?: boolean;
+  agent?: string;
+  model?: string;
+}
+
+export function register(program: Command): void {
+  const plan = program
+    .command('plan')
+    .description('Write a plan (tasks.yaml) for a request, or check one (orch plan check)')
+    .argument('[request]', 'what to build, in words (runs the planner agent)')
+    .option('-o, --output <file>', 'where to write the plan', 'tasks.yaml')
+    .option('--yes', 'accept the plan without asking', false)
+    .option('--json', 'print the result as JSON', false)
+    .option('--agent <name>', 'planner agent (default from config)')
+    .option('--model <m>', 'model for the planner agent')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  $ orch plan "add rate limiting to the API" -o tasks.yaml',
+        '  $ orch plan check tasks.yaml',
+      ].join('\n'),
+    )
+    .action(async (request: string | undefined, opts: PlanOpts, cmd: Command) => {
+      if (request === undefined || request.trim() === '') {
+        cmd.outputHelp({ error: true });
+        process.exitCode = 2;
+        return;
+      }
+      const { planGenerate } = await import('./plan-generate.js');
+      process.exitCode = await planGenerate(request, opts);
+    });
+
+  plan
+    .command('check')
+    .description('Check a plan: schema, dependency graph, conflicts, risk and contracts in one report')
+    .argument('<plan>', 'the plan file (tasks.yaml or .json)')
+    .option('--json', 'print the report as JSON', false)
+    .option('--config <file>', 'config file (default: .claude-agents.yaml at the repository root)')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Exit codes: 0 the plan is valid and auto-approved, 1 a check failed, 3 valid but the risk',
+        'score needs a human approval.',
+        '',
+        'Examples:',
+        '  $ orch plan check tasks.yaml',
+        '  $ orch plan check tasks.yaml --json --config .claude-agents.yaml',
+      ].join('\n'),
+    )
+    .action(async (file: string, _opts: unknown, cmd: Command) => {
+      const { runPlanCheck } = await import('../analyze/run.js');
+      process.exitCode = await runPlanCheck(file, cmd.optsWithGlobals());
+    });
+}

@@ -1,3 +1,66 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 
-export function register(_program: Command): void {}
+export function register(program: Command): void {
+  program
+    .command('run')
+    .description('Run a plan: staging branch, a worktree and a worker per task, verification, merges, promotion')
+    .argument('[plan]', 'the plan file', 'tasks.yaml')
+    .option('--max-workers <n>', 'how many workers at once (default: config, 5)', parsePositive)
+    .option('--agent <name>', 'agent for tasks that do not name one (claude, codex, gemini, aider, command, shell)')
+    .option('--model <model>', 'model for tasks that do not name one')
+    .option('--base <branch>', 'branch to build on and promote to (default: the current branch)')
+    .option('-y, --yes', 'approve a plan that needs approval without asking')
+    .option('--detach', 'run the supervisor in the background (orch tmux server) and return at once')
+    .option('--no-tui', 'print plain progress lines instead of the live dashboard')
+    .option('--no-promote', 'leave the result on the staging branch instead of promoting it')
+    .option('--json', 'print the final state as JSON')
+    .addOption(new Option('--run-id <id>').hideHelp())
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ orch run tasks.yaml
+  $ orch run tasks.yaml --max-workers 8 --agent claude --yes
+  $ orch run --detach && orch wait --timeout 540
+
+Exit codes: 0 the run succeeded, 1 it failed, 2 usage, 3 the plan needs approval or the run needs you.`,
+    )
+    .action(async (plan: string, opts: Record<string, unknown>) => {
+      const { runCommand } = await import('../run-cmd/run.js');
+      await runCommand(plan, opts);
+    });
+
+  program
+    .command('_supervise', { hidden: true })
+    .requiredOption('--run <id>')
+    .option('--no-promote')
+    .option('--resume')
+    .action(async (opts: { run: string; promote: boolean; resume?: boolean }) => {
+      const { superviseCommand } = await import('../run-cmd/run.js');
+      await superviseCommand(opts.run, { noPromote: !opts.promote, resume: opts.resume === true });
+    });
+
+  program
+    .command('_exec', { hidden: true })
+    .requiredOption('--run <id>')
+    .requiredOption('--task <id>')
+    .requiredOption('--attempt <n>')
+    .requiredOption('--agent <name>')
+    .requiredOption('--raw-log <file>')
+    .option('--stdin <file>')
+    .option('--path <value>')
+    .option('--unset <name>', 'environment variable to remove', (v: string, acc: string[]) => [...acc, v], [])
+    .argument('<argv...>')
+    .action(async (argv: string[], opts: Record<string, string | string[]>) => {
+      const { execCommand } = await import('../run-cmd/exec.js');
+      await execCommand(argv, opts);
+    });
+}
+
+function parsePositive(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new InvalidArgumentError(`expected a positive whole number, got "${v}"`);
+  }
+  return n;
+}

@@ -149,7 +149,12 @@ export const RunEvent = z.discriminatedUnion('type', [
   z.object({
     ...task,
     type: z.literal('task.exited'),
+    attempt: z.number().optional(),
     exitCode: z.number().nullable(),
+    /** The agent's own final result, when its output stream has one. */
+    result: z.object({ ok: z.boolean(), summary: z.string().optional() }).optional(),
+    /** The agent stopped on a rate or usage limit (retry after `resetAt`). */
+    rateLimit: z.object({ message: z.string(), resetAt: z.string().optional() }).optional(),
     evidence: Evidence,
   }),
   z.object({ ...task, type: z.literal('task.verifying') }),

@@ -12,6 +12,8 @@ export interface TaskState {
   model?: string;
   status: TaskStatus;
   attempt: number;
+  /** Failed attempts so far (each counts against max_retries). */
+  failures: number;
   session?: string;
   worktree?: string;
   branch?: string;
@@ -90,6 +92,7 @@ function newTask(
     ...(t.model ? { model: t.model } : {}),
     status: 'pending',
     attempt: 0,
+    failures: 0,
     progress: [],
     usage: emptyUsage(),
     updatedAt: ts,
@@ -251,6 +254,7 @@ function applyTaskEvent(state: RunState, t: TaskState, ev: RunEvent): void {
       state.stagingCommit = ev.commit;
       break;
     case 'task.failed':
+      t.failures += 1;
       t.failure = {
         category: ev.category,
         reason: ev.reason,

@@ -1,0 +1,42 @@
+/** Finding the repository a plan belongs to, without spawning git (plan checks must start fast). */
+import { statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { execa } from 'execa';
+import { OrchError } from '@orch/core';
+
+/** The nearest folder at or above `start` that holds `.git` (a folder, or a worktree's file); else `start`. */
+export function findRepoRoot(start: string): string {
+  let dir = resolve(start);
+  for (;;) {
+    try {
+      statSync(join(dir, '.git'));
+      return dir;
+    } catch {
+      const up = dirname(dir);
+      if (up === dir) return resolve(start);
+      dir = up;
+    }
+  }
+}
+
+/** The top of the git work tree containing `cwd`; an OrchError outside git. */
+export async function gitTopLevel(cwd: string): Promise<string> {
+  const r = await execa('git', ['rev-parse', '--show-toplevel'], { cwd, reject: false });
+  if (r.exitCode !== 0) {
+    throw new OrchError('ERR_ORCH_NOT_A_REPO', `${cwd} is not inside a git repository`, {
+      hint: 'Run this inside the repository (the environment hash covers its tracked lockfiles).',
+    });
+  }
+  return r.stdout.trim();
+}
+
+/** Every tracked file of the repository at `root`, repo-relative. */
+export async function trackedFiles(root: string): Promise<string[]> {
+  const r = await execa('git', ['ls-files', '-z'], { cwd: root, reject: false, stripFinalNewline: false });
+  if (r.exitCode !== 0) {
+    throw new OrchError('ERR_ORCH_GIT_FAILED', `git ls-files failed in ${root}: ${r.stderr.trim()}`, {
+      hint: 'Check that git works in this repository (`git status`).',
+    });
+  }
+  return r.stdout.split('\0').filter((p) => p !== '');
+}

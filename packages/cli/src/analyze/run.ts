@@ -1,0 +1,141 @@
+/** The analyzer commands: load, analyze, print (text or JSON), return the exit code. */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import {
+  ExitCode,
+  OrchError,
+  analyzeDag,
+  checkContracts,
+  checkPlan,
+  detectConflicts,
+  envHashFromFiles,
+  loadConfig,
+  loadPlan,
+  renderContract,
+  scoreRisk,
+  type ContractLang,
+  type SourceIssue,
+} from '@orch/core';
+import { printJson, println } from '../output.js';
+import { formatConflicts, formatContracts, formatDag, formatPlanCheck, formatRisk } from './format.js';
+import { findRepoRoot, gitTopLevel, trackedFiles } from './root.js';
+
+export interface JsonOpt {
+  json?: boolean;
+}
+export interface ConfigOpt extends JsonOpt {
+  config?: string;
+}
+
+const print = (json: boolean | undefined, value: unknown, lines: () => string[]): void => {
+  if (json) printJson(value);
+  else for (const l of lines()) println(l);
+};
+
+export async function runDag(planPath: string, opts: JsonOpt): Promise<number> {
+  const { plan } = await loadPlan(planPath, { allowUnknownDependencies: true });
+  const r = analyzeDag(plan);
+  print(opts.json, r, () => formatDag(r));
+  return r.valid ? ExitCode.Ok : ExitCode.Failed;
+}
+
+export async function runConflicts(planPath: string, opts: JsonOpt): Promise<number> {
+  const { plan } = await loadPlan(planPath);
+  const r = detectConflicts(plan);
+  print(opts.json, r, () => formatConflicts(r));
+  return r.count === 0 ? ExitCode.Ok : ExitCode.Failed;
+}
+
+export async function runRisk(planPath: string, opts: ConfigOpt): Promise<number> {
+  const { plan, path } = await loadPlan(planPath);
+  const config = await loadConfig(findRepoRoot(dirname(path)), opts.config);
+  const r = scoreRisk(plan, config);
+  print(opts.json, r, () => formatRisk(r));
+  return r.auto_approve ? ExitCode.Ok : ExitCode.NeedsApproval;
+}
+
+export async function runPlanCheck(planPath: string, opts: ConfigOpt): Promise<number> {
+  let loaded: Awaited<ReturnType<typeof loadPlan>>;
+  try {
+    loaded = await loadPlan(planPath, { allowUnknownDependencies: true });
+  } catch (e) {
+    // With --json a schema failure is still one report, so callers parse one shape.
+    if (opts.json && e instanceof OrchError && e.code === 'ERR_ORCH_PLAN_INVALID') {
+      const issues = (e.details?.issues ?? []) as SourceIssue[];
+      printJson({
+        ok: false,
+        exitCode: ExitCode.Failed,
+        schema: { valid: false, total_tasks: 0, issues },
+        dag: null,
+        conflicts: null,
+        risk: null,
+        contracts: null,
+        error: e.toJSON(),
+      });
+      return ExitCode.Failed;
+    }
+    throw e;
+  }
+  const repoRoot = findRepoRoot(dirname(loaded.path));
+  const config = await loadConfig(repoRoot, opts.config);
+  const r = await checkPlan(loaded.plan, { repoRoot, config });
+  print(opts.json, r, () => formatPlanCheck(planPath, r));
+  return r.exitCode;
+}
+
+async function currentEnvHash(): Promise<{ hash: string; lockfiles: string[] }> {
+  const root = await gitTopLevel(process.cwd());
+  return envHashFromFiles(root, await trackedFiles(root));
+}
+
+export async function runEnvHash(opts: JsonOpt): Promise<number> {
+  const r = await currentEnvHash();
+  print(opts.json, r, () => [`Environment hash: ${r.hash}`, `Sources: ${r.lockfiles.length ? r.lockfiles.join(', ') : '(no lockfiles)'}`]);
+  return ExitCode.Ok;
+}
+
+export async function runEnvVerify(expected: string, opts: JsonOpt): Promise<number> {
+  const r = await currentEnvHash();
+  const match = r.hash === expected.trim();
+  print(opts.json, { match, expected, actual: r.hash, lockfiles: r.lockfiles }, () =>
+    match ? [`✓ Environment hash matches: ${r.hash}`] : [`✗ Environment hash mismatch: expected ${expected}, actual ${r.hash}`, `Sources: ${r.lockfiles.join(', ') || '(no lockfiles)'}`],
+  );
+  return match ? ExitCode.Ok : ExitCode.Failed;
+}
+
+export interface ContractsGenOpts extends JsonOpt {
+  lang: string;
+  output?: string;
+  version?: string;
+}
+
+export async function runContractsGen(name: string, methods: string[], opts: ContractsGenOpts): Promise<number> {
+  const { content, version } = renderContract({
+    name,
+    methods,
+    lang: opts.lang as ContractLang,
+    ...(opts.version !== undefined ? { version: opts.version } : {}),
+  });
+  if (opts.output !== undefined) {
+    const out = resolve(opts.output);
+    try {
+      await mkdir(dirname(out), { recursive: true });
+      await writeFile(out, content);
+    } catch (e) {
+      throw new OrchError('ERR_ORCH_WRITE_FAILED', `cannot write ${opts.output}: ${e instanceof Error ? e.message : String(e)}`, {
+        hint: 'Choose a writable path for -o.',
+      });
+    }
+  }
+  if (opts.json) printJson({ name, lang: opts.lang, version, path: opts.output ?? null, content });
+  else if (opts.output !== undefined) println(`✓ Contract written to ${opts.output} (version ${version})`);
+  else process.stdout.write(content);
+  return ExitCode.Ok;
+}
+
+export async function runContractsCheck(planPath: string, opts: JsonOpt): Promise<number> {
+  const { plan, path } = await loadPlan(planPath);
+  const r = await checkContracts(plan, findRepoRoot(dirname(path)));
+  print(opts.json, r, () => formatContracts(r));
+  return r.ok ? ExitCode.Ok : ExitCode.Failed;
+}

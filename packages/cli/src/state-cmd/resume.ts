@@ -1,0 +1,76 @@
+import { OrchError, type RunEvent, type RunState } from '@orch/core';
+import { orchBinPath, planResume, repairForResume, superviseRun, tmuxFor, type ResumePlan } from '@orch/engine';
+import { isProcessAlive, resolveRun, runPaths } from '@orch/store';
+import { supervisorSessionName } from '@orch/tmux';
+import { paint, printJson, println } from '../output.js';
+import { describeEvent } from '../run-cmd/progress.js';
+import { finish } from '../run-cmd/run.js';
+
+interface ResumeOpts {
+  run?: string;
+  dryRun?: boolean;
+  detach?: boolean;
+  tui?: boolean;
+  json?: boolean;
+}
+
+function printPlan(plan: ResumePlan, dry: boolean): void {
+  println(`${dry ? 'Resume would' : 'Resuming'} run ${paint('bold', plan.run)} (phase ${plan.phase}):`);
+  for (const r of plan.repairs) println(`  repair: ${r}`);
+  for (const i of plan.items) println(`  ${i.task.padEnd(24)} ${i.status.padEnd(15)} ${paint('bold', i.action.padEnd(8))} ${i.detail}`);
+}
+
+export async function resumeCommand(opts: ResumeOpts): Promise<void> {
+  const r = await resolveRun({ cwd: process.cwd(), env: process.env, ...(opts.run ? { run: opts.run } : {}) });
+  const orchBin = orchBinPath();
+  const { ctx, plan } = await planResume(r.repoRoot, r.run, orchBin);
+  const state = ctx.journal.state as RunState;
+  if (plan.finished) {
+    if (opts.json) printJson({ ...plan, action: 'none' });
+    else println(`Run ${r.run} has finished (${state.outcome ?? state.phase}); there is nothing to resume.`);
+    return;
+  }
+  if (state.supervisorAlive && state.supervisorPid && isProcessAlive(state.supervisorPid)) {
+    throw new OrchError('ERR_ORCH_RUN_LOCKED', `The supervisor of run ${r.run} is still running (pid ${state.supervisorPid}).`, {
+      hint: 'Watch it with `orch dashboard`, or stop it first (Ctrl-C, or `orch state abort`).',
+    });
+  }
+  if (opts.dryRun) {
+    if (opts.json) printJson({ ...plan, dryRun: true });
+    else printPlan(plan, true);
+    return;
+  }
+  if (opts.detach || state.detached) {
+    const tmux = await tmuxFor(r.repoRoot);
+    const session = supervisorSessionName(r.run);
+    await tmux.killSession(session);
+    await tmux.newSession({
+      name: session,
+      cwd: r.repoRoot,
+      argv: [process.execPath, orchBin, '_supervise', '--run', r.run, '--resume'],
+      env: { ORCH_ROOT: r.repoRoot },
+      logFile: `${runPaths(r.repoRoot, r.run).dir}/supervisor.log`,
+    });
+    if (opts.json) printJson({ ...plan, detached: true, session });
+    else {
+      printPlan(plan, false);
+      println(`The supervisor continues in the background; watch it with \`orch dashboard\`.`);
+    }
+    return;
+  }
+  const restarts = await repairForResume(ctx, plan);
+  if (!opts.json) printPlan(plan, false);
+  const final = await superviseRun(r.repoRoot, r.run, orchBin, {
+    ctx,
+    restarts,
+    ...(opts.json
+      ? {}
+      : {
+          onEvent: (ev: RunEvent, s: RunState) => {
+            const line = describeEvent(ev, s);
+            if (line) println(line);
+          },
+        }),
+  });
+  finish(final, opts.json === true);
+}

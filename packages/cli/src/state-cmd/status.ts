@@ -1,0 +1,109 @@
+import { countByStatus, isTerminalPhase, totalUsage, type RunState } from '@orch/core';
+import { listRuns, loadRunState, resolveRun, runPaths, watchJournal } from '@orch/store';
+import { OrchError } from '@orch/core';
+import { paint, printJson, println } from '../output.js';
+import { outcomeExitCode } from '../run-cmd/progress.js';
+
+export async function loadState(run?: string): Promise<RunState> {
+  const r = await resolveRun({ cwd: process.cwd(), env: process.env, ...(run ? { run } : {}) });
+  const state = await loadRunState(runPaths(r.repoRoot, r.run).dir);
+  if (!state) {
+    throw new OrchError('ERR_ORCH_RUN_NOT_FOUND', `Run ${r.run} has no journal.`, {
+      hint: 'List the runs of this repository with `orch state list`.',
+    });
+  }
+  return state;
+}
+
+const short = (c: string | undefined): string => (c ? c.slice(0, 12) : '-');
+
+export async function statusCommand(opts: { run?: string; json?: boolean }): Promise<void> {
+  const s = await loadState(opts.run);
+  const counts = countByStatus(s);
+  const usage = totalUsage(s);
+  if (opts.json) {
+    printJson({
+      run: s.run,
+      request: s.request,
+      phase: s.phase,
+      outcome: s.outcome ?? null,
+      reason: s.reason ?? null,
+      base: s.base,
+      baseCommit: s.baseCommit,
+      staging: s.staging,
+      stagingCommit: s.stagingCommit,
+      startedAt: s.startedAt,
+      finishedAt: s.finishedAt ?? null,
+      supervisorAlive: s.supervisorAlive,
+      counts,
+      totals: { tokens: usage.inputTokens + usage.outputTokens, ...usage },
+      integration: s.integration ?? null,
+      promotion: s.promotion ?? null,
+      tasks: s.order.map((id) => s.tasks[id]),
+    });
+    return;
+  }
+  println(`${paint('bold', `Run ${s.run}`)}  phase ${paint('bold', s.phase)}${s.reason ? ` (${s.reason})` : ''}`);
+  if (s.request) println(`Request: ${s.request}`);
+  println(`Base ${s.base} ${short(s.baseCommit)}  staging ${s.staging} ${short(s.stagingCommit)}`);
+  println('');
+  for (const id of s.order) {
+    const t = s.tasks[id]!;
+    const ev = t.evidence ? ` [${t.evidence.source} ${t.evidence.at.slice(11, 19)}]` : '';
+    println(`  ${id.padEnd(24)} ${t.status.padEnd(15)} attempt ${t.attempt}${ev}${t.lastMessage ? `  ${t.lastMessage}` : ''}`);
+  }
+  println('');
+  const parts = Object.entries(counts)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${n} ${k}`);
+  println(`${parts.join(', ')}; tokens ${usage.inputTokens + usage.outputTokens}, cost $${usage.costUsd.toFixed(2)}`);
+}
+
+export async function listCommand(opts: { json?: boolean }): Promise<void> {
+  const r = await resolveRun({ cwd: process.cwd(), env: process.env }).catch(() => undefined);
+  const { findRepoRoot } = await import('@orch/store');
+  const root = r?.repoRoot ?? (await findRepoRoot(process.cwd()));
+  const runs = await listRuns(root);
+  if (opts.json) {
+    printJson(runs);
+    return;
+  }
+  if (runs.length === 0) {
+    println('No runs in this repository yet. Start one with `orch run tasks.yaml`.');
+    return;
+  }
+  for (const x of runs) println(`${x.run}  ${String(x.outcome ?? x.phase).padEnd(15)} ${x.request ?? ''}`);
+}
+
+export async function waitCommand(opts: { run?: string; timeout: number; json?: boolean }): Promise<void> {
+  const r = await resolveRun({ cwd: process.cwd(), env: process.env, ...(opts.run ? { run: opts.run } : {}) });
+  const dir = runPaths(r.repoRoot, r.run).dir;
+  const initial = await loadRunState(dir);
+  if (!initial) throw new OrchError('ERR_ORCH_RUN_NOT_FOUND', `Run ${r.run} has no journal.`);
+  const settled = (s: RunState): boolean => isTerminalPhase(s.phase) || s.phase === 'needs_attention';
+  let state = initial;
+  if (!settled(state)) {
+    state = await new Promise<RunState>((resolve) => {
+      let last = initial;
+      const w = watchJournal(dir, (_evs, s) => {
+        last = s;
+        if (settled(s)) {
+          clearTimeout(timer);
+          w.close();
+          resolve(s);
+        }
+      });
+      const timer = setTimeout(() => {
+        w.close();
+        resolve(last);
+      }, opts.timeout * 1000);
+    });
+  }
+  process.exitCode = outcomeExitCode(state);
+  if (opts.json) {
+    printJson({ run: state.run, phase: state.phase, outcome: state.outcome ?? null, reason: state.reason ?? null, counts: countByStatus(state) });
+    return;
+  }
+  const still = !settled(state);
+  println(still ? `Run ${state.run} is still ${state.phase} (waited ${opts.timeout} s).` : `Run ${state.run}: ${state.outcome ?? state.phase}${state.reason ? ` (${state.reason})` : ''}`);
+}

@@ -1,0 +1,155 @@
+/** `orch mailbox ...`: messages between workers, the supervisor and people, per run. */
+import { MailboxMessageType, OrchError, type MailboxMessage, type MailboxMessageInput } from '@orch/core';
+import { Mailbox, formatMessages, mailboxHookOutput } from '@orch/store';
+import { printJson, println } from '../output.js';
+import { assertRunActive, loadRun, readStdin, senderName, type RunOpts } from './common.js';
+
+export interface SendOpts extends RunOpts {
+  from?: string;
+  type?: string;
+  target?: string;
+  /** For `blocked-on`: the task the sender waits for. */
+  blockedOn?: string;
+  question?: string;
+  json?: boolean;
+}
+
+function buildInput(body: string, o: SendOpts): MailboxMessageInput {
+  const parsed = MailboxMessageType.safeParse(o.type ?? 'info');
+  if (!parsed.success) {
+    throw new OrchError('ERR_ORCH_INVALID_MESSAGE', `unknown message type ${JSON.stringify(o.type)}`, {
+      hint: `Types: ${MailboxMessageType.options.join(', ')}.`,
+      exitCode: 2,
+    });
+  }
+  const need = (v: string | undefined, flag: string): string => {
+    if (!v) {
+      throw new OrchError('ERR_ORCH_INVALID_MESSAGE', `a ${parsed.data} message needs ${flag}`, {
+        hint: `Example: orch mailbox send supervisor "..." --type ${parsed.data} ${flag} <value>`,
+        exitCode: 2,
+      });
+    }
+    return v;
+  };
+  switch (parsed.data) {
+    case 'info':
+      return { type: 'info', body };
+    case 'interface-changed':
+      return { type: 'interface-changed', body, target: need(o.target, '--target') };
+    case 'blocked-on':
+      return { type: 'blocked-on', body, task: need(o.blockedOn, '--task') };
+    case 'needs-decision':
+      return { type: 'needs-decision', body, question: o.question ?? body };
+  }
+}
+
+async function open(opts: RunOpts): Promise<{ mb: Mailbox; run: string; task?: string; active: () => void }> {
+  const loaded = await loadRun(opts);
+  return {
+    mb: new Mailbox(loaded.dir, { tasks: loaded.state.order }),
+    run: loaded.run,
+    ...(loaded.task ? { task: loaded.task } : {}),
+    active: () => assertRunActive(loaded.state),
+  };
+}
+
+function inboxOf(inbox: string | undefined, task: string | undefined): string {
+  const name = inbox ?? task;
+  if (!name) {
+    throw new OrchError('ERR_ORCH_NO_INBOX', 'which inbox? none was given', {
+      hint: 'Name it (a task id or `supervisor`), or run inside a worker where ORCH_TASK is set.',
+      exitCode: 2,
+    });
+  }
+  return name;
+}
+
+export async function sendCommand(to: string, body: string, o: SendOpts): Promise<number> {
+  const { mb, active } = await open({ ...(o.run ? { run: o.run } : {}) });
+  active();
+  const msg = await mb.send(to, buildInput(body, o), { from: senderName(o.from) });
+  if (o.json) printJson(msg);
+  else println(`sent ${msg.id} to ${msg.to}`);
+  return 0;
+}
+
+export async function broadcastCommand(body: string, o: SendOpts): Promise<number> {
+  return sendCommand('all', body, o);
+}
+
+function print(msgs: MailboxMessage[], json: boolean | undefined, inbox: string): void {
+  if (json) printJson(msgs);
+  else if (msgs.length === 0) println(`no unread messages for ${inbox}`);
+  else println(formatMessages(msgs));
+}
+
+export async function checkCommand(inbox: string | undefined, o: RunOpts & { json?: boolean }): Promise<number> {
+  const { mb, task } = await open({ ...(o.run ? { run: o.run } : {}) });
+  const name = inboxOf(inbox, o.task ?? task);
+  print(await mb.check(name), o.json, name);
+  return 0;
+}
+
+export async function peekCommand(inbox: string | undefined, o: RunOpts & { json?: boolean }): Promise<number> {
+  const { mb, task } = await open({ ...(o.run ? { run: o.run } : {}) });
+  const name = inboxOf(inbox, o.task ?? task);
+  const unread = await mb.peek(name);
+  if (o.json) printJson({ inbox: name, unread });
+  else println(String(unread));
+  return 0;
+}
+
+export async function historyCommand(o: RunOpts & { json?: boolean }): Promise<number> {
+  const { mb } = await open({ ...(o.run ? { run: o.run } : {}) });
+  const msgs = await mb.history();
+  if (o.json) printJson(msgs);
+  else println(msgs.length ? formatMessages(msgs) : 'no messages yet');
+  return 0;
+}
+
+export async function watchCommand(
+  inbox: string | undefined,
+  o: RunOpts & { json?: boolean; keepUnread?: boolean },
+): Promise<number> {
+  const { mb, task } = await open({ ...(o.run ? { run: o.run } : {}) });
+  const name = inboxOf(inbox, o.task ?? task);
+  const ac = new AbortController();
+  const stop = (): void => ac.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    for await (const m of mb.watch(name, { signal: ac.signal, consume: !o.keepUnread })) {
+      // One JSON object per line with --json, so the output can be piped message by message.
+      process.stdout.write(o.json ? `${JSON.stringify(m)}\n` : `${formatMessages([m])}\n\n`);
+    }
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+  return 0;
+}
+
+/**
+ * Claude Code hook (PostToolUse / UserPromptSubmit): when the worker has unread messages, prints the
+ * hook output that adds them to the agent's context and marks them read; prints nothing otherwise.
+ * It never fails the agent's turn: problems are reported on stderr with exit code 0.
+ */
+export async function hookCommand(): Promise<number> {
+  try {
+    const raw = await readStdin();
+    let event = 'PostToolUse';
+    if (raw.trim()) {
+      const input = JSON.parse(raw) as { hook_event_name?: unknown };
+      if (typeof input.hook_event_name === 'string') event = input.hook_event_name;
+    }
+    const task = process.env.ORCH_TASK;
+    if (!task) return 0;
+    const { mb } = await open({});
+    if ((await mb.peek(task)) === 0) return 0;
+    const out = mailboxHookOutput(event, await mb.check(task));
+    if (out) process.stdout.write(`${JSON.stringify(out)}\n`);
+  } catch (e) {
+    process.stderr.write(`orch mailbox hook: ${e instanceof Error ? e.message : String(e)}\n`);
+  }
+  return 0;
+}

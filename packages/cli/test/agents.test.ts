@@ -1,0 +1,125 @@
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { AGENT_NAMES, findAssetsRoot, listShippedFiles } from '../src/claude/assets.js';
+import {
+  AgentFrontmatter,
+  SkillFrontmatter,
+  agentBody,
+  parseFrontmatter,
+  splitTools,
+} from '../src/claude/frontmatter.js';
+
+const root = findAssetsRoot();
+const read = (rel: string): Promise<string> => readFile(join(root, rel), 'utf8');
+
+describe('agent definitions', () => {
+  it('ships exactly the six documented agents', async () => {
+    const files = (await readdir(join(root, 'agents'))).filter((f) => f.endsWith('.md')).sort();
+    expect(files).toEqual([...AGENT_NAMES].map((n) => `${n}.md`).sort());
+  });
+
+  it.each(AGENT_NAMES)('%s has valid frontmatter whose name matches the file', async (name) => {
+    const { data, body } = parseFrontmatter(await read(`agents/${name}.md`), name);
+    const fm = AgentFrontmatter.parse(data);
+    expect(fm.name).toBe(name);
+    expect(body.trim().length).toBeGreaterThan(500);
+  });
+
+  it('the skill has valid frontmatter and uses its argument', async () => {
+    const text = await read('skills/orchestrate/SKILL.md');
+    const { data, body } = parseFrontmatter(text, 'SKILL.md');
+    expect(SkillFrontmatter.parse(data).name).toBe('orchestrate');
+    expect(body).toContain('$ARGUMENTS');
+  });
+
+  it('the worker prompt is self-contained: boundaries, tests first, verify, commit, report, mailbox', async () => {
+    const body = agentBody(await read('agents/worker.md'));
+    expect(body).not.toMatch(/^---/);
+    for (const needle of [
+      'files_write',
+      'Tests first',
+      'git add -A && git commit',
+      'orch task done --summary',
+      'orch task progress',
+      'orch task block --needs',
+      'orch task fail --reason',
+      '3 attempts',
+      'orch mailbox check',
+      '--type interface-changed',
+      'lockfiles',
+      '.orchestrator/',
+      'other worktree',
+    ]) {
+      expect(body, needle).toContain(needle);
+    }
+    // Verification must come before reporting done.
+    expect(body.indexOf('verification command')).toBeLessThan(body.indexOf('orch task done --summary "'));
+  });
+
+  it('the reviewer answers with the documented JSON verdicts', async () => {
+    const body = await read('agents/reviewer.md');
+    const blocks = [...body.matchAll(/```json\n([\s\S]*?)```/g)].map(
+      (m) => JSON.parse(m[1]!) as { verdict: string },
+    );
+    expect(blocks.map((b) => b.verdict)).toEqual(['accept', 'iterate']);
+  });
+
+  it('the supervisor waits in steps under the 10-minute Bash limit', async () => {
+    const body = await read('agents/supervisor.md');
+    const timeouts = [...body.matchAll(/orch wait [^\n`]*--timeout (\d+)/g)].map((m) => Number(m[1]));
+    expect(timeouts.length).toBeGreaterThan(0);
+    for (const t of timeouts) expect(t).toBeLessThan(600);
+    expect(body).toContain('--detach');
+  });
+
+  it('install ships every agent and the skill', async () => {
+    expect(await listShippedFiles(root)).toEqual([
+      ...[...AGENT_NAMES].sort().map((n) => `agents/${n}.md`),
+      'skills/orchestrate/SKILL.md',
+    ]);
+  });
+});
+
+describe('frontmatter schema', () => {
+  const valid = {
+    name: 'worker',
+    description: 'Implements one task in one worktree.',
+    tools: 'Read, Bash(git log:*)',
+    model: 'sonnet',
+  };
+
+  it('accepts a valid agent and splits permission patterns correctly', () => {
+    expect(AgentFrontmatter.parse(valid).model).toBe('sonnet');
+    expect(splitTools('Read, Bash(git log:*, x), Edit')).toEqual(['Read', 'Bash(git log:*, x)', 'Edit']);
+  });
+
+  it.each([
+    ['missing model', { ...valid, model: undefined }],
+    ['unknown model', { ...valid, model: 'gpt-4' }],
+    ['bad tool name', { ...valid, tools: 'read files' }],
+    ['upper-case name', { ...valid, name: 'Worker' }],
+    ['unknown key', { ...valid, colour: 'red' }],
+  ])('rejects %s', (_label, data) => {
+    expect(AgentFrontmatter.safeParse(data).success).toBe(false);
+  });
+
+  it('rejects a file without frontmatter and invalid YAML', () => {
+    expect(() => parseFrontmatter('# no frontmatter\n')).toThrow(/frontmatter/);
+    expect(() => parseFrontmatter('---\nname: [unclosed\n---\nbody\n')).toThrow(/not valid YAML/);
+  });
+});
+
+describe('plugin manifest', () => {
+  it('plugin.json and marketplace.json name the orch plugin at the repository root', async () => {
+    const plugin = JSON.parse(await read('.claude-plugin/plugin.json')) as Record<string, unknown>;
+    expect(plugin).toMatchObject({ name: 'orch', version: expect.stringMatching(/^\d+\.\d+\.\d+$/) });
+    const market = JSON.parse(await read('.claude-plugin/marketplace.json')) as {
+      name: string;
+      owner: { name: string };
+      plugins: { name: string; source: string }[];
+    };
+    expect(market.owner.name).toBeTruthy();
+    expect(market.plugins).toEqual([expect.objectContaining({ name: 'orch', source: './' })]);
+  });
+});

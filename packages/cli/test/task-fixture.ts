@@ -1,0 +1,47 @@
+import { mkdir, realpath } from 'node:fs/promises';
+import { join } from 'node:path';
+import { appendEvent, createRunDir, runPaths, setCurrentRun } from '@orch/store';
+import { runOrch, tempRepo, type CliResult, type TempRepo } from '@orch/test-utils';
+
+/** Variables a test must not inherit from whoever runs the tests. */
+export const CLEAN_ENV = { ORCH_ROOT: undefined, ORCH_RUN: undefined, ORCH_TASK: undefined };
+
+export interface RunRepo {
+  repo: TempRepo;
+  root: string;
+  run: string;
+  runDir: string;
+  /** A linked worktree of task `api`, as orch creates them. */
+  worktree: string;
+  orch: (args: string[], env?: Record<string, string | undefined>, cwd?: string, input?: string) => Promise<CliResult>;
+}
+
+/** A repository with a started run of tasks api, ui, db (current run) and a worktree for api. */
+export async function runRepo(tasks = ['api', 'ui', 'db']): Promise<RunRepo> {
+  const repo = await tempRepo();
+  const root = await realpath(repo.root);
+  const run = await createRunDir(root);
+  const runDir = runPaths(root, run).dir;
+  await appendEvent(runDir, {
+    type: 'run.started',
+    run,
+    request: 'cli test',
+    repoRoot: root,
+    planPath: 'tasks.yaml',
+    base: 'main',
+    baseCommit: 'a'.repeat(40),
+    staging: `orch/${run}/staging`,
+    stagingCommit: 'a'.repeat(40),
+    envHash: 'h',
+    maxWorkers: 2,
+    detached: false,
+    tasks: tasks.map((id) => ({ id, dependsOn: [], agent: 'shell', description: '' })),
+  });
+  await setCurrentRun(root, run);
+  const worktree = join(root, '.worktrees', 'api');
+  await mkdir(join(root, '.worktrees'), { recursive: true });
+  await repo.git('worktree', 'add', '-q', '-b', `orch/${run}/api`, worktree);
+  const orch: RunRepo['orch'] = (args, env = {}, cwd = root, input) =>
+    runOrch(args, { cwd, env: { ...CLEAN_ENV, ...env }, ...(input !== undefined ? { input } : {}) });
+  return { repo, root, run, runDir, worktree, orch };
+}

@@ -1,0 +1,188 @@
+/** `orch verify` through the built binary, on real repositories and a real (hand-made) run. */
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { execa } from 'execa';
+import { afterEach, describe, expect, it } from 'vitest';
+import { VerificationReport } from '@orch/core';
+import { appendEvent, createRunDir, runPaths, setCurrentRun } from '@orch/store';
+import { tempRepo, type TempRepo } from '@orch/test-utils';
+
+const BIN = resolve(import.meta.dirname, '../dist/bin.js');
+const repos: TempRepo[] = [];
+afterEach(async () => {
+  for (const r of repos.splice(0)) await r.cleanup();
+});
+
+const PLAN = `tasks:
+  - id: api
+    files_write: ['src/**', 'dist/**']
+    verification:
+      - command: printf 'arg=%s\\n' {modified_files}
+        type: check
+      - command: echo broken-build; exit 4
+        type: build
+      - command: echo lint-note; exit 1
+        type: lint
+        required: false
+`;
+
+/** A repository with a worktree for task `api` holding an allowed, an unauthorized and a forbidden change. */
+async function setup(plan = PLAN): Promise<{ repo: TempRepo; worktree: string; base: string }> {
+  const repo = await tempRepo({ 'README.md': '# x\n' });
+  repos.push(repo);
+  const base = await repo.git('rev-parse', 'HEAD');
+  await repo.write('tasks.yaml', plan);
+  const worktree = join(repo.root, '.worktrees', 'api');
+  await repo.write('.git/info/exclude', '/.worktrees/\n/tasks.yaml\n');
+  await repo.git('worktree', 'add', '-q', '-b', 'orch/r/api', worktree, base);
+  await mkdir(join(worktree, 'src'), { recursive: true });
+  await mkdir(join(worktree, 'dist'), { recursive: true });
+  await writeFile(join(worktree, 'src', 'my api.ts'), 'export {};\n');
+  await writeFile(join(worktree, 'dist', 'api.js'), 'x\n');
+  await writeFile(join(worktree, 'stray.txt'), 'x\n');
+  return { repo, worktree, base };
+}
+
+const orch = (cwd: string, ...args: string[]) =>
+  execa('node', [BIN, ...args], { cwd, reject: false, env: { NO_COLOR: '1', ORCH_RUN: '', ORCH_TASK: '' } });
+
+describe('orch verify', () => {
+  it('prints unauthorized and forbidden paths with their rules, every command, and exits 1', async () => {
+    const { repo } = await setup();
+    const r = await orch(
+      repo.root,
+      'verify',
+      'api',
+      '--worktree',
+      '.worktrees/api',
+      '--base',
+      'main',
+      '--plan',
+      'tasks.yaml',
+    );
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toBe('');
+    const out = r.stdout;
+    expect(out).toContain('task api failed verification');
+    expect(out).toContain('uncommitted changes were committed by orch');
+    expect(out).toMatch(/unauthorized \(1\):\n\s+stray\.txt\s+\(not in files_write or files_append\)/);
+    expect(out).toMatch(/forbidden \(1\):\n\s+dist\/api\.js\s+\(rule: dist\/\)/);
+    expect(out).toContain('✓ [check]');
+    expect(out).toMatch(/✗ \[build\] echo broken-build; exit 4\s+exit 4/);
+    expect(out).toContain('│ broken-build');
+    expect(out).toMatch(/✗ \[lint\] .*\(optional\)/);
+    expect(out).toMatch(/Report: .*report\.json/);
+  });
+
+  it('prints the report as JSON with --json', async () => {
+    const { repo } = await setup();
+    const args = [
+      'verify',
+      'api',
+      '--worktree',
+      '.worktrees/api',
+      '--base',
+      'main',
+      '--plan',
+      'tasks.yaml',
+      '--json',
+    ];
+    const r = await orch(repo.root, ...args);
+    expect(r.exitCode).toBe(1);
+    const json = JSON.parse(r.stdout) as Record<string, unknown>;
+    const report = VerificationReport.parse(json);
+    expect(report.categories).toEqual(['boundary_violation', 'test_failed']);
+    expect(report.commands[0]?.tail).toBe('arg=dist/api.js\narg=src/my api.ts\narg=stray.txt');
+    expect(existsSync(json.reportPath as string)).toBe(true);
+    // orch's files stay out of the user's status.
+    expect(await repo.git('status', '--porcelain')).toBe('');
+  });
+
+  it('exits 0 when everything passes', async () => {
+    const plan = `tasks:\n  - id: api\n    files_write: ['src/**', 'stray.txt']\n    verification:\n      - command: 'true'\n`;
+    const { repo, worktree } = await setup(plan);
+    await execa('rm', ['-r', join(worktree, 'dist')]);
+    const r = await orch(
+      repo.root,
+      'verify',
+      'api',
+      '--worktree',
+      worktree,
+      '--base',
+      'main',
+      '--plan',
+      'tasks.yaml',
+    );
+    expect(r.stdout).toContain('task api passed verification');
+    expect(r.exitCode).toBe(0);
+  });
+
+  it('verifies a task of a run from its recorded worktree, base commit and environment hash', async () => {
+    const { repo, worktree, base } = await setup();
+    const run = await createRunDir(repo.root);
+    const dir = runPaths(repo.root, run).dir;
+    await writeFile(runPaths(repo.root, run).plan, PLAN);
+    await appendEvent(dir, {
+      type: 'run.started',
+      run,
+      request: 'test',
+      repoRoot: repo.root,
+      planPath: 'tasks.yaml',
+      base: 'main',
+      baseCommit: base,
+      staging: `orch/${run}/staging`,
+      stagingCommit: base,
+      envHash: 'no-lock',
+      maxWorkers: 1,
+      detached: false,
+      tasks: [{ id: 'api', dependsOn: [], agent: 'shell', description: '' }],
+    });
+    await appendEvent(dir, {
+      type: 'task.worktree',
+      task: 'api',
+      path: worktree,
+      branch: 'orch/r/api',
+      baseCommit: base,
+    });
+    await setCurrentRun(repo.root, run);
+    const r = await orch(repo.root, 'verify', 'api', '--json');
+    expect(r.exitCode).toBe(1);
+    const report = VerificationReport.parse(JSON.parse(r.stdout));
+    expect(report.baseCommit).toBe(base);
+    expect(report.boundaries.unauthorized.map((v) => v.path)).toEqual(['stray.txt']);
+    expect(report.environment).toEqual({ ok: true, expected: 'no-lock', actual: 'no-lock' });
+    expect(existsSync(join(runPaths(repo.root, run).verify, 'api-manual', 'report.json'))).toBe(true);
+
+    const wrongRun = await orch(repo.root, 'verify', 'api', '--run', 'nope');
+    expect(wrongRun.exitCode).toBe(1);
+    expect(wrongRun.stderr).toContain('ERR_ORCH_RUN_NOT_FOUND');
+  });
+
+  it('explains usage and unknown tasks without a stack trace', async () => {
+    const { repo } = await setup();
+    const partial = await orch(repo.root, 'verify', 'api', '--plan', 'tasks.yaml');
+    expect(partial.exitCode).toBe(2);
+    expect(partial.stderr).toContain('ERR_ORCH_USAGE');
+
+    const unknown = await orch(
+      repo.root,
+      'verify',
+      'nope',
+      '--worktree',
+      '.worktrees/api',
+      '--base',
+      'main',
+      '--plan',
+      'tasks.yaml',
+    );
+    expect(unknown.exitCode).toBe(1);
+    expect(unknown.stderr).toContain('ERR_ORCH_TASK_NOT_FOUND');
+    expect(unknown.stderr).toContain('Tasks in this plan: api');
+    expect(unknown.stderr).not.toMatch(/\n\s+at /);
+
+    const help = await orch(repo.root, 'verify', '--help');
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout).toContain('$ orch verify');
+  });
+});

@@ -1,0 +1,185 @@
+/**
+ * The plan's risk score, with the seed's factors and weights. Sensitive words match whole words
+ * of a written path (segments split at `-`, `_`, `.` and camelCase, plural `s` allowed), so
+ * `authService.ts` and `db/migrations/` count while `products/`, `keyboard.ts` and `tokenizer.ts`
+ * do not. Each path counts once, for the first pattern that matches (as in the seed).
+ */
+import type { Plan } from '../plan/schema.js';
+import type { Config } from '../config/schema.js';
+import { OrchError } from '../errors.js';
+
+export const DEFAULT_SENSITIVE_PATTERNS: readonly { pattern: string; weight: number }[] = [
+  { pattern: 'auth|security|crypto', weight: 20 },
+  { pattern: 'payment|billing|stripe', weight: 25 },
+  { pattern: 'prod|production|deploy', weight: 30 },
+  { pattern: 'admin|sudo|root', weight: 15 },
+  { pattern: '\\.env|secret|key|token', weight: 25 },
+  { pattern: 'migration|schema|database', weight: 15 },
+];
+export const DEFAULT_AUTO_APPROVE_THRESHOLD = 25;
+
+export type RiskStatus = 'AUTO-APPROVE' | 'REQUIRES REVIEW' | 'HIGH RISK';
+
+export interface RiskReport {
+  score: number;
+  factors: string[];
+  auto_approve: boolean;
+  auto_approve_threshold: number;
+  status: RiskStatus;
+}
+
+/** Lower-case words of one path segment: `authService.test.ts` → auth, service, test, ts. */
+export function segmentWords(segment: string): string[] {
+  return segment
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((w) => w !== '');
+}
+
+const WORDS_ONLY = /^[\w.\\-]+(\|[\w.\\-]+)*$/;
+
+export interface SensitiveMatcher {
+  /** The label in factor strings: the pattern's first alternative. */
+  label: string;
+  weight: number;
+  test: (path: string) => boolean;
+}
+
+function wordMatcher(alt: string): (path: string) => boolean {
+  const plain = alt.replace(/\\(.)/g, '$1').toLowerCase();
+  if (plain.startsWith('.')) {
+    // `.env`: a dotfile name or extension, not the word "env" anywhere.
+    return (path) =>
+      path
+        .toLowerCase()
+        .split('/')
+        .some((s) => s === plain || s.startsWith(`${plain}.`) || s.endsWith(plain));
+  }
+  const want = segmentWords(plain);
+  if (want.length === 0) return () => false;
+  return (path) => {
+    for (const seg of path.split('/')) {
+      const words = segmentWords(seg);
+      for (let i = 0; i + want.length <= words.length; i++) {
+        let ok = true;
+        for (let k = 0; k < want.length && ok; k++) {
+          const w = words[i + k] as string;
+          const x = want[k] as string;
+          ok = w === x || (k === want.length - 1 && w === `${x}s`);
+        }
+        if (ok) return true;
+      }
+    }
+    return false;
+  };
+}
+
+/** Nested quantifiers like `(a+)+` can take exponential time; such patterns are refused. */
+function unsafeRegex(p: string): string | undefined {
+  if (p.length > 200) return 'is longer than 200 characters';
+  if (/(\+|\*|\})\s*(\+|\*|\{)/.test(p) || /\([^)]*[+*}][^)]*\)\s*[+*{?]/.test(p)) return 'has nested quantifiers';
+  if (/\\[1-9]/.test(p)) return 'uses a back-reference';
+  return undefined;
+}
+
+/**
+ * A sensitive pattern: a plain alternation of words (`auth|security`) matches whole words; any
+ * other pattern is a case-insensitive regular expression over the path (vetted for nested
+ * quantifiers). Throws ERR_ORCH_CONFIG_INVALID for a pattern it will not run.
+ */
+export function compileSensitivePattern(pattern: string, weight: number): SensitiveMatcher {
+  const label = (pattern.split('|')[0] ?? pattern).replace(/\\(.)/g, '$1');
+  if (WORDS_ONLY.test(pattern)) {
+    const alts = pattern.split('|').map(wordMatcher);
+    return { label, weight, test: (p) => alts.some((m) => m(p)) };
+  }
+  const bad = unsafeRegex(pattern);
+  let re: RegExp | undefined;
+  let why = bad;
+  if (!bad) {
+    try {
+      re = new RegExp(pattern, 'i');
+    } catch (e) {
+      why = `is not a valid regular expression (${e instanceof Error ? e.message : String(e)})`;
+    }
+  }
+  if (!re) {
+    throw new OrchError('ERR_ORCH_CONFIG_INVALID', `sensitive pattern ${JSON.stringify(pattern)} ${why ?? 'is invalid'}`, {
+      hint: 'Use a list of words like "auth|payment", or a simple regular expression without nested quantifiers.',
+    });
+  }
+  const compiled = re;
+  return { label, weight, test: (p) => compiled.test(p) };
+}
+
+/** The effective risk settings: `risk:` wins over the seed's `approval:` spelling, key by key. */
+export function riskSettings(config?: Config): { matchers: SensitiveMatcher[]; threshold: number } {
+  const section = { ...(config?.approval ?? {}), ...(config?.risk ?? {}) };
+  const configured = section.sensitive_patterns ?? [];
+  const patterns =
+    configured.length > 0
+      ? configured.map((p) => (typeof p === 'string' ? { pattern: p, weight: 10 } : { pattern: p.pattern, weight: p.weight }))
+      : DEFAULT_SENSITIVE_PATTERNS;
+  return {
+    matchers: patterns.map((p) => compileSensitivePattern(p.pattern, p.weight)),
+    threshold: section.auto_approve_threshold ?? DEFAULT_AUTO_APPROVE_THRESHOLD,
+  };
+}
+
+export function riskStatus(score: number, threshold: number): RiskStatus {
+  if (score <= threshold) return 'AUTO-APPROVE';
+  if (score <= threshold * 2) return 'REQUIRES REVIEW';
+  return 'HIGH RISK';
+}
+
+/** Scores a plan; `auto_approve` when the score is at or below the threshold. */
+export function scoreRisk(plan: Plan, config?: Config): RiskReport {
+  const { matchers, threshold } = riskSettings(config);
+  let score = 0;
+  const factors: string[] = [];
+  for (const t of plan.tasks) {
+    for (const path of t.files_write) {
+      const m = matchers.find((x) => x.test(path));
+      if (m) {
+        score += m.weight;
+        factors.push(`sensitive_path:${path}:${m.label}`);
+      }
+    }
+  }
+  const n = plan.tasks.length;
+  if (n > 5) {
+    score += (n - 5) * 5;
+    factors.push(`many_tasks:${n}`);
+  }
+  const files = plan.tasks.reduce((s, t) => s + t.files_write.length, 0);
+  if (files > 10) {
+    score += (files - 10) * 3;
+    factors.push(`many_files:${files}`);
+  }
+  const hot = plan.tasks.reduce((s, t) => s + t.patch_intents.length, 0);
+  if (hot > 3) {
+    score += (hot - 3) * 5;
+    factors.push(`many_hot_files:${hot}`);
+  }
+  const deps = plan.tasks.reduce((s, t) => s + (t.deps_required?.runtime.length ?? 0), 0);
+  if (deps > 0) {
+    score += deps * 3;
+    factors.push(`new_dependencies:${deps}`);
+  }
+  const contracts = plan.contracts.length;
+  if (contracts > 3) {
+    score += (contracts - 3) * 5;
+    factors.push(`many_contracts:${contracts}`);
+  }
+  if (n > 0) {
+    const tested = plan.tasks.filter((t) => t.verification.some((v) => v.type === 'test')).length;
+    if (tested < n) {
+      const ratio = tested / n;
+      score += Math.floor((1 - ratio) * 20);
+      factors.push(`incomplete_test_coverage:${Math.round(ratio * 100)}%`);
+    }
+  }
+  return { score, factors, auto_approve: score <= threshold, auto_approve_threshold: threshold, status: riskStatus(score, threshold) };
+}

@@ -1,0 +1,175 @@
+/**
+ * Glob helpers for ownership lists. Matching uses picomatch with `dot: true` (a task that owns
+ * `src/**` owns `src/.env` too). `globsOverlap` decides whether two patterns can match one path; it
+ * is exact for literals, `*`, `?` and `**`, and errs towards "yes" for classes and extglobs, because a
+ * missed conflict costs a broken merge while an extra one only costs a `depends_on` edge.
+ */
+import picomatch from 'picomatch';
+
+const GLOB_CHARS = /[*?[\]{}]|[@!+]\(/;
+
+/** Whether `p` contains glob syntax (as opposed to naming one file). */
+export function isGlob(p: string): boolean {
+  return GLOB_CHARS.test(p);
+}
+
+const matchers = new Map<string, (path: string) => boolean>();
+
+/** Whether `path` is matched by `pattern` (a glob or an exact path). */
+export function globMatch(pattern: string, path: string): boolean {
+  if (!isGlob(pattern)) return pattern === path;
+  let m = matchers.get(pattern);
+  if (!m) {
+    m = picomatch(pattern, { dot: true });
+    matchers.set(pattern, m);
+  }
+  return m(path);
+}
+
+/** The leading segments of a pattern that contain no glob syntax: `src/api/**` → `['src', 'api']`. */
+export function literalPrefix(pattern: string): string[] {
+  const out: string[] = [];
+  for (const seg of pattern.split('/')) {
+    if (isGlob(seg)) break;
+    out.push(seg);
+  }
+  // An exact path is its own prefix; a glob's last literal segment may still be a directory.
+  return out;
+}
+
+const MAX_BRACE_EXPANSIONS = 64;
+
+/** Expands `{a,b}` groups; undefined when there would be too many variants. */
+function expandBraces(p: string): string[] | undefined {
+  const open = p.indexOf('{');
+  if (open < 0) return [p];
+  let depth = 0;
+  let close = -1;
+  const commas: number[] = [];
+  for (let i = open; i < p.length; i++) {
+    const c = p[i];
+    if (c === '\\') i++;
+    else if (c === '{') depth++;
+    else if (c === '}') {
+      depth--;
+      if (depth === 0) {
+        close = i;
+        break;
+      }
+    } else if (c === ',' && depth === 1) commas.push(i);
+  }
+  if (close < 0 || commas.length === 0) {
+    // `{a}` or an unclosed brace is literal text for picomatch; keep it, expand the rest.
+    const rest = close < 0 ? undefined : expandBraces(p.slice(close + 1));
+    return rest?.map((r) => p.slice(0, close + 1) + r) ?? [p];
+  }
+  const head = p.slice(0, open);
+  const tail = p.slice(close + 1);
+  const bounds = [open, ...commas, close];
+  const out: string[] = [];
+  for (let k = 0; k + 1 < bounds.length; k++) {
+    const alt = p.slice((bounds[k] as number) + 1, bounds[k + 1]);
+    const expanded = expandBraces(head + alt + tail);
+    if (!expanded) return undefined;
+    out.push(...expanded);
+    if (out.length > MAX_BRACE_EXPANSIONS) return undefined;
+  }
+  return out;
+}
+
+type Tok = { star: true } | { star: false; ch: string | undefined };
+
+/** One path segment as tokens: `*` any run, `?`/classes any one char (ch undefined), literals. */
+function tokenize(seg: string): Tok[] {
+  const out: Tok[] = [];
+  for (let i = 0; i < seg.length; i++) {
+    const c = seg[i] as string;
+    if (c === '*') {
+      if (out.at(-1)?.star !== true) out.push({ star: true });
+    } else if (c === '?') out.push({ star: false, ch: undefined });
+    else if (c === '[') {
+      const end = seg.indexOf(']', i + 2);
+      if (end < 0) out.push({ star: false, ch: c });
+      else {
+        out.push({ star: false, ch: undefined });
+        i = end;
+      }
+    } else if ((c === '@' || c === '!' || c === '+') && seg[i + 1] === '(') {
+      // Extglob: treat as "anything" (conservative).
+      const end = seg.indexOf(')', i + 2);
+      if (out.at(-1)?.star !== true) out.push({ star: true });
+      i = end < 0 ? seg.length : end;
+    } else if (c === '\\' && i + 1 < seg.length) {
+      out.push({ star: false, ch: seg[++i] });
+    } else out.push({ star: false, ch: c });
+  }
+  return out;
+}
+
+/** Can some string be matched by both token lists? Memoized DP over positions. */
+function tokensOverlap(a: Tok[], b: Tok[]): boolean {
+  const seen = new Set<number>();
+  const w = b.length + 1;
+  const f = (i: number, j: number): boolean => {
+    if (i === a.length && j === b.length) return true;
+    const key = i * w + j;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    const ta = a[i];
+    const tb = b[j];
+    if (ta?.star) {
+      if (f(i + 1, j)) return true;
+      if (tb && !tb.star && f(i, j + 1)) return true;
+    }
+    if (tb?.star) {
+      if (f(i, j + 1)) return true;
+      if (ta && !ta.star && f(i + 1, j)) return true;
+    }
+    if (ta && tb && !ta.star && !tb.star) {
+      const compatible = ta.ch === undefined || tb.ch === undefined || ta.ch === tb.ch;
+      if (compatible && f(i + 1, j + 1)) return true;
+    }
+    return false;
+  };
+  return f(0, 0);
+}
+
+function segmentsOverlap(a: string[], b: string[]): boolean {
+  const ta = a.map((s) => (s === '**' ? undefined : tokenize(s)));
+  const tb = b.map((s) => (s === '**' ? undefined : tokenize(s)));
+  const seen = new Set<number>();
+  const w = b.length + 1;
+  const f = (i: number, j: number): boolean => {
+    if (i === a.length && j === b.length) return true;
+    const key = i * w + j;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    const starA = i < a.length && ta[i] === undefined;
+    const starB = j < b.length && tb[j] === undefined;
+    if (starA && (f(i + 1, j) || (j < b.length && f(i, j + 1)))) return true;
+    if (starB && (f(i, j + 1) || (i < a.length && f(i + 1, j)))) return true;
+    if (i < a.length && j < b.length && !starA && !starB) {
+      if (tokensOverlap(ta[i] as Tok[], tb[j] as Tok[]) && f(i + 1, j + 1)) return true;
+    }
+    return false;
+  };
+  return f(0, 0);
+}
+
+/** Whether one path could be matched by both patterns (either may be an exact path). */
+export function globsOverlap(a: string, b: string): boolean {
+  if (a === b) return true;
+  const ga = isGlob(a);
+  const gb = isGlob(b);
+  if (!ga && !gb) return false;
+  if (!ga) return globMatch(b, a);
+  if (!gb) return globMatch(a, b);
+  const ea = expandBraces(a) ?? ['**'];
+  const eb = expandBraces(b) ?? ['**'];
+  for (const x of ea) {
+    for (const y of eb) {
+      if (segmentsOverlap(x.split('/'), y.split('/'))) return true;
+    }
+  }
+  return false;
+}

@@ -1,0 +1,3 @@
+export * from './source.js';
+export * from './validate.js';
+export * from './load.js';

@@ -1,0 +1,79 @@
+/** Loading a plan from text or a file: parse, shape (zod), rules (validate.ts). */
+import { readFile, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { OrchError } from '../errors.js';
+import { Plan, PlanDefaults, Task, Verification } from './schema.js';
+import { MAX_SOURCE_BYTES, issuesError, parseSource } from './source.js';
+import { validatePlan, type ValidateOptions } from './validate.js';
+import { zodToIssues } from './zod-issues.js';
+
+export type ParsePlanOptions = ValidateOptions;
+
+const HINT = 'Fix the fields listed above; docs/tasks-yaml.md describes every field of a plan.';
+
+function knownKeysAt(path: readonly PropertyKey[]): readonly string[] {
+  if (path.length === 0) return Object.keys(Plan.shape);
+  if (path[0] === 'defaults' && path.length === 1) return Object.keys(PlanDefaults.shape);
+  if (path[0] === 'tasks' && path.length === 2) return Object.keys(Task.shape);
+  if (path[0] === 'tasks' && path[2] === 'verification' && path.length === 4) return Object.keys(Verification.shape);
+  return [];
+}
+
+function invalid(source: string, issues: Parameters<typeof issuesError>[3]): OrchError {
+  return issuesError('ERR_ORCH_PLAN_INVALID', source, 'plan', issues, HINT);
+}
+
+/**
+ * Parses a plan (YAML or JSON). Every problem, from malformed text to a task that depends on
+ * itself, is thrown as one `ERR_ORCH_PLAN_INVALID` whose `details.issues` lists each with its
+ * position; the message lists them as `file:line:col: path: message`.
+ */
+export function parsePlan(text: string, source: string, opts: ParsePlanOptions = {}): Plan {
+  try {
+    const { data, doc } = parseSource(text, source, 'ERR_ORCH_PLAN_INVALID', 'plan', HINT);
+    const parsed = Plan.safeParse(data);
+    if (!parsed.success) {
+      const issues =
+        data === null || typeof data !== 'object' || Array.isArray(data)
+          ? [doc.issue([], `expected a mapping with a "tasks" list, got ${data === null || data === undefined ? 'an empty document' : Array.isArray(data) ? 'a list' : typeof data}`)]
+          : zodToIssues(parsed.error, data, doc, knownKeysAt);
+      throw invalid(source, issues);
+    }
+    const plan = parsed.data;
+    const issues = validatePlan(plan, doc, opts);
+    if (issues.length > 0) throw invalid(source, issues);
+    return plan;
+  } catch (e) {
+    if (e instanceof OrchError) throw e;
+    // Anything else (a stack overflow deep in a library) is still just an invalid plan.
+    throw invalid(source, [{ path: '(document)', message: `cannot be read: ${e instanceof Error ? e.message : String(e)}` }]);
+  }
+}
+
+/** Reads and parses a plan file; a missing, oversized or binary file is an OrchError too. */
+export async function loadPlan(path: string, opts: ParsePlanOptions = {}): Promise<{ plan: Plan; path: string }> {
+  const full = resolve(path);
+  let size: number;
+  try {
+    const st = await stat(full);
+    if (!st.isFile()) throw new OrchError('ERR_ORCH_PLAN_NOT_FOUND', `${path} is not a file`, { hint: 'Pass the path of a tasks.yaml (or .json) plan.' });
+    size = st.size;
+  } catch (e) {
+    if (e instanceof OrchError) throw e;
+    throw new OrchError('ERR_ORCH_PLAN_NOT_FOUND', `plan file ${path} does not exist or cannot be read`, {
+      hint: 'Pass the path of a tasks.yaml (or .json) plan, e.g. `orch plan check tasks.yaml`.',
+      cause: e,
+    });
+  }
+  if (size > MAX_SOURCE_BYTES) {
+    throw invalid(path, [{ path: '(document)', message: `the file is ${size} bytes; the limit is ${MAX_SOURCE_BYTES} (16 MB)` }]);
+  }
+  const bytes = await readFile(full);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw invalid(path, [{ path: '(document)', message: 'is not UTF-8 text (binary bytes); expected a YAML or JSON text file' }]);
+  }
+  return { plan: parsePlan(text, path, opts), path: full };
+}

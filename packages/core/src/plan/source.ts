@@ -1,0 +1,248 @@
+/**
+ * Reading YAML/JSON documents written by people or agents (plans, config) with errors that point
+ * at `file:line:col`. The happy path parses once; positions are computed only when there is
+ * something to report. Hostile input (alias bombs, huge or binary files, deep nesting) ends in an
+ * OrchError, never in anything else.
+ */
+import { LineCounter, parseDocument, isMap, isPair, isScalar, type Document } from 'yaml';
+import { OrchError } from '../errors.js';
+
+/** One problem in a source document. `path` is like `tasks[0].files_write[1]`. */
+export interface SourceIssue {
+  path: string;
+  line?: number;
+  column?: number;
+  message: string;
+}
+
+/** Bigger documents are refused before parsing (a 10,000-task plan is about 4 MB). */
+export const MAX_SOURCE_BYTES = 16 * 1024 * 1024;
+/** Aliases a document may expand; a few legitimate anchors stay far below it. */
+export const MAX_ALIAS_COUNT = 100;
+
+export type PathKey = string | number;
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const k of path) {
+    if (typeof k === 'number') out += `[${k}]`;
+    else out += out === '' ? String(k) : `.${String(k)}`;
+  }
+  return out === '' ? '(document)' : out;
+}
+
+const BINARY = /[\u0000-\u0008\u000E-\u001F\uFFFD]/;
+
+/** A parsed document, with a lazily built position index for error messages. */
+export class SourceDoc {
+  private doc: Document | undefined;
+  private lines: LineCounter | undefined;
+
+  constructor(
+    readonly text: string,
+    readonly source: string,
+  ) {}
+
+  /** Where the value at `path` (or, with `key`, that key of the map at `path`) starts. */
+  locate(path: readonly PathKey[], key?: string): { line: number; column: number } | undefined {
+    try {
+      if (!this.doc) {
+        this.lines = new LineCounter();
+        this.doc = parseDocument(this.text, { lineCounter: this.lines, prettyErrors: false });
+      }
+      const lines = this.lines as LineCounter;
+      // Walk down as far as the path exists; a missing field points at its parent.
+      let node: unknown = this.doc.contents;
+      for (const k of path) {
+        const next = (node as { get?: (k: unknown, keep: boolean) => unknown })?.get?.(k, true);
+        if (next === undefined || next === null) break;
+        node = next;
+      }
+      if (key !== undefined && isMap(node)) {
+        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === key);
+        const kn = pair?.key as { range?: [number, number, number] } | undefined;
+        if (kn?.range) return toPos(lines, kn.range[0]);
+      }
+      const range = (node as { range?: [number, number, number] } | undefined)?.range;
+      return range ? toPos(lines, range[0]) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  issue(path: readonly PathKey[], message: string, key?: string): SourceIssue {
+    const pos = this.locate(path, key);
+    const p = key === undefined ? path : [...path, key];
+    return { path: formatPath(p), ...(pos ? { line: pos.line, column: pos.column } : {}), message };
+  }
+}
+
+function toPos(lines: LineCounter, offset: number): { line: number; column: number } {
+  const { line, col } = lines.linePos(offset);
+  return { line, column: col };
+}
+
+/** `file:line:col: path: message` lines, for humans. */
+export function formatIssues(source: string, issues: readonly SourceIssue[]): string {
+  return issues
+    .map((i) => {
+      const where = i.line === undefined ? source : `${source}:${i.line}:${i.column ?? 1}`;
+      const path = i.path === '(document)' ? '' : `${i.path}: `;
+      return `${where}: ${path}${i.message}`;
+    })
+    .join('\n');
+}
+
+export function issuesError(
+  code: string,
+  source: string,
+  what: string,
+  issues: SourceIssue[],
+  hint: string,
+): OrchError {
+  const n = issues.length;
+  const shown = issues.slice(0, 50);
+  const more = n > shown.length ? `\n  … and ${n - shown.length} more` : '';
+  const body = formatIssues(source, shown)
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n');
+  return new OrchError(code, `${source} is not a valid ${what} (${n} problem${n === 1 ? '' : 's'}):\n${body}${more}`, {
+    hint,
+    details: { source, issues },
+  });
+}
+
+/**
+ * Parses YAML or JSON text into plain data. Throws `code` with `details.issues` on any problem.
+ * JSON-looking text takes the fast JSON.parse path; anything it rejects goes through YAML for
+ * positioned errors.
+ */
+export function parseSource(text: string, source: string, code: string, what: string, hint: string): {
+  data: unknown;
+  doc: SourceDoc;
+} {
+  const fail = (message: string, line?: number, column?: number): never => {
+    throw issuesError(code, source, what, [{ path: '(document)', ...(line ? { line, column } : {}), message }], hint);
+  };
+  if (typeof text !== 'string') fail('expected text');
+  if (text.length > MAX_SOURCE_BYTES) {
+    fail(`the document is ${text.length} characters; the limit is ${MAX_SOURCE_BYTES} (16 MB)`);
+  }
+  const bin = BINARY.exec(text);
+  if (bin) {
+    const before = text.slice(0, bin.index);
+    const line = before.split('\n').length;
+    const column = bin.index - before.lastIndexOf('\n');
+    fail('contains binary bytes (control characters or invalid UTF-8); expected a YAML or JSON text file', line, column);
+  }
+  if (flowDepth(text) > MAX_DEPTH) fail(`the document is nested more than ${MAX_DEPTH} levels deep`);
+  const doc = new SourceDoc(text, source);
+  const head = text.trimStart()[0];
+  if (head === '{' || head === '[') {
+    let data: unknown;
+    let parsedJson = false;
+    try {
+      data = JSON.parse(text) as unknown;
+      parsedJson = true;
+    } catch {
+      // fall through: the YAML parser reports the position.
+    }
+    if (parsedJson) {
+      if (dataDepth(data) > MAX_DEPTH) fail(`the document is nested more than ${MAX_DEPTH} levels deep`);
+      return { data, doc };
+    }
+  }
+  let data: unknown;
+  try {
+    const lines = new LineCounter();
+    const parsed = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+    if (parsed.errors.length > 0) {
+      const issues = parsed.errors.slice(0, 20).map((e) => {
+        const pos = lines.linePos(e.pos[0]);
+        const first = (e.message.split('\n')[0] ?? 'malformed YAML').replace(/ at line \d+, column \d+:?$/, '');
+        const message = /call stack/i.test(first) ? 'the document is nested too deeply to read' : first;
+        return { path: '(document)', line: pos.line, column: pos.col, message };
+      });
+      throw issuesError(code, source, what, issues, hint);
+    }
+    data = parsed.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    if (dataDepth(data) > MAX_DEPTH) fail(`the document is nested more than ${MAX_DEPTH} levels deep`);
+  } catch (e) {
+    if (e instanceof OrchError) throw e;
+    if (e instanceof RangeError || /call stack/i.test(String(e))) fail('the document is nested too deeply to read');
+    const msg = e instanceof Error ? e.message : String(e);
+    if (/alias/i.test(msg)) {
+      fail(`too many YAML alias expansions (more than ${MAX_ALIAS_COUNT}); refusing a possible alias bomb`);
+    }
+    fail(`cannot be parsed: ${msg}`);
+  }
+  return { data, doc };
+}
+
+/** Deeper documents are refused; a plan needs about 6 levels. */
+export const MAX_DEPTH = 64;
+
+/** The deepest `[`/`{` nesting outside quoted strings: a cheap guard before the parsers recurse. */
+function flowDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let quote = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quote !== '') {
+      if (c === '\\' && quote === '"') i++;
+      else if (c === quote) quote = '';
+    } else if (c === '"' || c === "'") {
+      // A quote inside a plain scalar (it's) does not open a string; only after space or punctuation.
+      const prev = text[i - 1];
+      if (prev === undefined || /[\s,[{:]/.test(prev)) quote = c;
+    } else if (c === '[' || c === '{') {
+      if (++depth > max) max = depth;
+    } else if (c === ']' || c === '}') depth = Math.max(0, depth - 1);
+  }
+  return max;
+}
+
+/** Nesting depth of parsed data, computed without recursion. */
+function dataDepth(data: unknown): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[data, 0]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop() as [unknown, number];
+    if (d > max) max = d;
+    if (max > MAX_DEPTH) return max;
+    if (v !== null && typeof v === 'object') for (const x of Object.values(v)) stack.push([x, d + 1]);
+  }
+  return max;
+}
+
+/** Levenshtein distance, for "did you mean". */
+export function editDistance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0] as number;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = prev[j] as number;
+      prev[j] = Math.min((prev[j] as number) + 1, (prev[j - 1] as number) + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = tmp;
+    }
+  }
+  return prev[b.length] as number;
+}
+
+/** The closest known name when it is close enough to be a typo. */
+export function didYouMean(name: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  const limit = Math.max(2, Math.floor(name.length / 3));
+  for (const k of known) {
+    const d = editDistance(name.toLowerCase(), k);
+    if (d < bestD) {
+      bestD = d;
+      best = k;
+    }
+  }
+  return bestD <= limit ? best : undefined;
+}

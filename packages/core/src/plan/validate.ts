@@ -1,0 +1,107 @@
+/**
+ * The plan's cross-field rules (the zod schema checks shapes): ids, uniqueness, repo-relative
+ * paths, dependencies, verification. Paths are normalized in place and de-duplicated so every
+ * analyzer sees one spelling.
+ */
+import { TASK_ID_RE, type Plan } from './schema.js';
+import { normalizeRepoPath } from '../glob/paths.js';
+import { OrchError } from '../errors.js';
+import type { SourceDoc, SourceIssue, PathKey } from './source.js';
+
+export interface ValidateOptions {
+  /**
+   * Leave unknown `depends_on` ids to the DAG analyzer (which lists them with the known ids)
+   * instead of failing the schema. `orch dag` and `orch plan check` use this.
+   */
+  allowUnknownDependencies?: boolean;
+}
+
+const FILE_FIELDS = ['files_write', 'files_read', 'files_append'] as const;
+const RESOURCE_FIELDS = ['resources_write', 'resources_read'] as const;
+
+function listIds(ids: string[]): string {
+  const shown = ids.slice(0, 20).join(', ');
+  return ids.length > 20 ? `${shown}, … (${ids.length} in all)` : shown;
+}
+
+export function validatePlan(plan: Plan, doc: SourceDoc, opts: ValidateOptions = {}): SourceIssue[] {
+  const issues: SourceIssue[] = [];
+  const at = (path: PathKey[], message: string): void => {
+    issues.push(doc.issue(path, message));
+  };
+  const normalizeAt = (p: string, path: PathKey[]): string | undefined => {
+    try {
+      return normalizeRepoPath(p);
+    } catch (e) {
+      const problem = e instanceof OrchError ? String(e.details?.problem ?? e.message) : String(e);
+      at(path, `path ${JSON.stringify(p)} ${problem}`);
+      return undefined;
+    }
+  };
+
+  const firstIndex = new Map<string, number>();
+  plan.tasks.forEach((t, i) => {
+    if (!TASK_ID_RE.test(t.id)) {
+      at(
+        ['tasks', i, 'id'],
+        `task id ${JSON.stringify(t.id)} is not allowed: ids are 1-63 characters of a-z, 0-9, '.', '_', '-', starting with a letter or digit (they become branch, session and folder names)`,
+      );
+    }
+    const first = firstIndex.get(t.id);
+    if (first !== undefined) at(['tasks', i, 'id'], `duplicate task id ${JSON.stringify(t.id)} (first used by tasks[${first}])`);
+    else firstIndex.set(t.id, i);
+  });
+  const known = [...firstIndex.keys()];
+
+  plan.tasks.forEach((t, i) => {
+    for (const field of FILE_FIELDS) {
+      const seen = new Set<string>();
+      t[field].forEach((p, j) => {
+        const n = normalizeAt(p, ['tasks', i, field, j]);
+        if (n !== undefined) seen.add(n);
+      });
+      t[field] = [...seen];
+    }
+    for (const field of RESOURCE_FIELDS) {
+      const seen = new Set<string>();
+      t[field].forEach((r, j) => {
+        if (r.trim() === '') at(['tasks', i, field, j], 'resource names must not be empty');
+        else seen.add(r.trim());
+      });
+      t[field] = [...seen];
+    }
+    t.patch_intents.forEach((pi, j) => {
+      const n = normalizeAt(pi.file, ['tasks', i, 'patch_intents', j, 'file']);
+      if (n !== undefined) pi.file = n;
+    });
+    const deps = new Set<string>();
+    t.depends_on.forEach((d, j) => {
+      const path: PathKey[] = ['tasks', i, 'depends_on', j];
+      if (d === t.id) at(path, `task ${JSON.stringify(t.id)} depends on itself`);
+      else if (deps.has(d)) at(path, `${JSON.stringify(d)} is listed twice`);
+      else if (!firstIndex.has(d) && !opts.allowUnknownDependencies) {
+        at(path, `depends on ${JSON.stringify(d)}, which is not a task in this plan (known ids: ${listIds(known)})`);
+      }
+      deps.add(d);
+    });
+    if (t.verification.length === 0) {
+      at(
+        ['tasks', i],
+        `task ${JSON.stringify(t.id)} has no verification: add at least one entry with a command, e.g. verification: [{command: "npm test", type: test}]`,
+      );
+    }
+    t.verification.forEach((v, j) => {
+      if (v.command.trim() === '') at(['tasks', i, 'verification', j, 'command'], 'the command must not be empty');
+    });
+  });
+
+  const contractNames = new Map<string, number>();
+  plan.contracts.forEach((c, i) => {
+    const n = normalizeAt(c.file_path, ['contracts', i, 'file_path']);
+    if (n !== undefined) c.file_path = n;
+    const first = contractNames.get(c.name);
+    if (first !== undefined) at(['contracts', i, 'name'], `duplicate contract name ${JSON.stringify(c.name)} (first at contracts[${first}])`);
+    else contractNames.set(c.name, i);
+  });
+  return issues;
+}

@@ -1,0 +1,92 @@
+/**
+ * Final integration on the staging tip: the full test suite (required), then type check, lint and
+ * a dependency audit when the project has them. Results go to `integration.json` and a Markdown
+ * summary in the run directory.
+ */
+import { join } from 'node:path';
+import { writeFileAtomic, writeJsonAtomic } from '@orch/store';
+import type { RunContext } from '../run/context.js';
+import { runCheck, type CheckResult } from './check.js';
+import { detectCommands } from './detect.js';
+import { integrationWorktree } from './worktree.js';
+
+export interface IntegrationCheck extends CheckResult {
+  name: 'test' | 'typecheck' | 'lint' | 'audit';
+  blocking: boolean;
+  findings?: Record<string, number>;
+}
+
+export interface IntegrationReport {
+  ok: boolean;
+  commit: string;
+  checks: IntegrationCheck[];
+  summary: string;
+  reportPath: string;
+}
+
+/** Severity counts from `npm audit --json` / `pnpm audit --json`; undefined when not parseable. */
+export function auditFindings(output: string): Record<string, number> | undefined {
+  try {
+    const start = output.indexOf('{');
+    if (start < 0) return undefined;
+    const j = JSON.parse(output.slice(start)) as { metadata?: { vulnerabilities?: Record<string, number> } };
+    return j.metadata?.vulnerabilities;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function runFinalIntegration(ctx: RunContext, commit: string): Promise<IntegrationReport> {
+  const dir = await integrationWorktree(ctx, commit);
+  const detected = await detectCommands(dir);
+  const v = ctx.config.verification;
+  const timeout = v.timeout;
+  const logs = join(ctx.paths.logs, 'integration');
+  const checks: IntegrationCheck[] = [];
+  const test = v.integration_command ?? detected.test;
+  if (test) checks.push({ ...(await runCheck(test, dir, join(logs, 'test.log'), timeout)), name: 'test', blocking: true });
+  const typecheck = v.typecheck_command ?? detected.typecheck;
+  if (typecheck) {
+    const r = await runCheck(typecheck, dir, join(logs, 'typecheck.log'), timeout);
+    checks.push({ ...r, name: 'typecheck', blocking: v.typecheck_command !== undefined });
+  }
+  const lint = v.lint_command ?? detected.lint;
+  if (lint) {
+    const r = await runCheck(lint, dir, join(logs, 'lint.log'), timeout);
+    checks.push({ ...r, name: 'lint', blocking: v.lint_command !== undefined });
+  }
+  if (v.audit && detected.audit) {
+    const r = await runCheck(detected.audit, dir, join(logs, 'audit.log'), timeout);
+    const findings = auditFindings(r.tail);
+    const blocked = findings ? v.audit_blocking_levels.some((lvl) => (findings[lvl] ?? 0) > 0) : false;
+    // An audit that could not run (offline, tool missing) is reported, not blocking.
+    checks.push({ ...r, ok: findings ? !blocked : r.ok, name: 'audit', blocking: blocked, ...(findings ? { findings } : {}) });
+  }
+  const failing = checks.filter((c) => c.blocking && !c.ok);
+  const ok = failing.length === 0;
+  const summary = ok
+    ? checks.length === 0
+      ? 'no test, type check, lint or audit command found; nothing to run'
+      : `passed: ${checks.map((c) => `${c.name}${c.ok ? '' : ' (failed, not blocking)'}`).join(', ')}`
+    : `failed: ${failing.map((c) => `${c.name} (\`${c.command}\`${c.timedOut ? ', timed out' : ''})`).join(', ')}`;
+  const reportPath = join(ctx.paths.dir, 'integration.json');
+  await writeJsonAtomic(reportPath, { ok, commit, summary, checks });
+  const md = [
+    `# Integration of ${commit.slice(0, 12)}`,
+    '',
+    summary,
+    '',
+    ...checks.flatMap((c) => [
+      `## ${c.name}: ${c.ok ? 'passed' : 'FAILED'}${c.blocking ? '' : ' (not blocking)'}`,
+      '',
+      `\`${c.command}\` exit ${c.exitCode ?? 'none'}${c.timedOut ? ' (timed out)' : ''}, ${c.durationMs} ms, log: ${c.logPath}`,
+      '',
+      '```',
+      c.tail,
+      '```',
+      '',
+    ]),
+  ].join('\n');
+  await writeFileAtomic(join(ctx.paths.dir, 'integration.md'), md);
+  return { ok, commit, checks, summary, reportPath };
+}

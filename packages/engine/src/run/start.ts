@@ -1,0 +1,230 @@
+/**
+ * Starting a run: check the plan, preflight the machine, create the staging branch (with the plan
+ * and contracts committed onto it when the base lacks them) and the journal. The user's checkout is
+ * never touched: no checkout, no stash, no reset.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, readdir, statfs } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import {
+  ExitCode,
+  OrchError,
+  checkPlan,
+  envHashFromFiles,
+  isLockfile,
+  loadConfig,
+  loadPlan,
+  type Config,
+  type Plan,
+} from '@orch/core';
+import { getAdapter } from '@orch/agents';
+import { Repo, assertGitVersion, commitFilesOnto, listWorktrees } from '@orch/git';
+import { appendEvent, newRunId, runPaths, setCurrentRun, writeFileAtomic } from '@orch/store';
+import { assertTmux } from '@orch/tmux';
+import { checkoutIntegration } from '../integrate/worktree.js';
+import { stagingBranch, worktreePath } from './context.js';
+
+export interface StartOptions {
+  cwd: string;
+  planPath: string;
+  maxWorkers?: number;
+  agent?: string;
+  model?: string;
+  base?: string;
+  detach?: boolean;
+  /** Answers the approval question: true = approved, false = refused, undefined = ask. */
+  approve?: (report: Awaited<ReturnType<typeof checkPlan>>) => Promise<boolean>;
+}
+
+export interface PreparedRun {
+  repoRoot: string;
+  run: string;
+  plan: Plan;
+  config: Config;
+  base: string;
+  baseCommit: string;
+  stagingCommit: string;
+  committedFiles: string[];
+}
+
+const MIN_FREE_BYTES = 512 * 1024 * 1024;
+
+export async function prepareRun(o: StartOptions): Promise<PreparedRun> {
+  const repo = await Repo.open(o.cwd);
+  const config = await loadConfig(repo.root);
+  const planPath = join(o.cwd, o.planPath);
+  const planFile = existsSync(o.planPath) ? o.planPath : planPath;
+  const { plan } = await loadPlan(planFile);
+  const report = await checkPlan(plan, { repoRoot: repo.root, config });
+  if (report.exitCode === ExitCode.Failed) {
+    throw new OrchError('ERR_ORCH_PLAN_REJECTED', `The plan ${o.planPath} does not pass \`orch plan check\`.`, {
+      hint: `Run \`orch plan check ${o.planPath}\` to see every problem.`,
+      details: { report },
+    });
+  }
+  if (report.exitCode === ExitCode.NeedsApproval) {
+    const approved = o.approve ? await o.approve(report) : false;
+    if (!approved) {
+      throw new OrchError(
+        'ERR_ORCH_NEEDS_APPROVAL',
+        `The plan needs approval (risk ${report.risk.score}, ${report.risk.status}).`,
+        { hint: 'Review it with `orch plan check`, then run again with --yes.', exitCode: ExitCode.NeedsApproval },
+      );
+    }
+  }
+  const agents = new Set(plan.tasks.map((t) => t.agent ?? o.agent ?? plan.defaults.agent ?? config.agents.default));
+  await preflight(repo, agents);
+
+  const base = o.base ?? plan.base ?? (await repo.currentBranch());
+  if (!base) {
+    throw new OrchError('ERR_ORCH_NO_BASE', 'The repository is on a detached HEAD, so orch cannot tell which branch to build on.', {
+      hint: 'Pass the base branch with --base <branch> (or set `base:` in the plan).',
+      exitCode: ExitCode.Usage,
+    });
+  }
+  const baseCommit = await repo.tryRevParse(`refs/heads/${base}`);
+  if (!baseCommit) {
+    throw new OrchError('ERR_ORCH_NO_BASE', `The base branch ${base} does not exist.`, {
+      hint: 'Pass an existing branch with --base <branch>.',
+      exitCode: ExitCode.Usage,
+    });
+  }
+  await assertWorktreesFree(repo, config, plan);
+  await repo.ensureExcluded(['/.orchestrator/', `/${config.orchestration.worktree_dir.replace(/^\/+|\/+$/g, '')}/`]);
+
+  const run = newRunId();
+  const paths = runPaths(repo.root, run);
+  await mkdir(paths.dir, { recursive: true });
+  const planText = await readFile(planFile, 'utf8');
+  await writeFileAtomic(paths.plan, planText);
+
+  // The plan and contracts must be in every worktree: commit them onto staging if the base lacks them.
+  const branch = stagingBranch(run);
+  await repo.createBranch(branch, baseCommit);
+  const files = await filesForStaging(repo, baseCommit, planFile, planText, plan);
+  let stagingCommit = baseCommit;
+  if (files.length > 0) {
+    ({ commit: stagingCommit } = await commitFilesOnto(repo, {
+      branch,
+      files,
+      message: `orch: add the plan and contracts for run ${run}`,
+      expectedOld: baseCommit,
+    }));
+  }
+  // The run's environment hash is read from orch's own checkout of staging, the same way task
+  // worktrees are read at verification, so the two always compare like with like.
+  const integration = await checkoutIntegration(repo, config, run, stagingCommit);
+  const lockfiles = (await repo.git(['ls-files', '-z'], { cwd: integration })).stdout
+    .split('\0')
+    .filter((p) => p && isLockfile(p));
+  const env = (await envHashFromFiles(integration, lockfiles)).hash;
+
+  const maxWorkers = o.maxWorkers ?? config.orchestration.max_parallel_workers;
+  await appendEvent(paths.dir, {
+    type: 'run.started',
+    run,
+    request: plan.request,
+    repoRoot: repo.root,
+    planPath: relative(repo.root, planFile).split(sep).join('/'),
+    base,
+    baseCommit,
+    staging: branch,
+    stagingCommit,
+    envHash: env,
+    maxWorkers,
+    detached: o.detach === true,
+    tasks: plan.tasks.map((t) => {
+      const model = t.model ?? o.model ?? plan.defaults.model ?? config.agents.model;
+      return {
+        id: t.id,
+        dependsOn: t.depends_on,
+        agent: t.agent ?? o.agent ?? plan.defaults.agent ?? config.agents.default,
+        ...(model ? { model } : {}),
+        description: t.description,
+      };
+    }),
+  });
+  await setCurrentRun(repo.root, run);
+  return {
+    repoRoot: repo.root,
+    run,
+    plan,
+    config,
+    base,
+    baseCommit,
+    stagingCommit,
+    committedFiles: files.map((f) => f.path),
+  };
+}
+
+/** A task's worktree path must be free: an older run may have kept one there for inspection. */
+async function assertWorktreesFree(repo: Repo, config: Config, plan: Plan): Promise<void> {
+  const taken = new Map((await listWorktrees(repo)).map((w) => [w.path, w.branch ?? 'a detached HEAD']));
+  for (const t of plan.tasks) {
+    const path = worktreePath(repo.root, config, t.id);
+    const owner = taken.get(path) ?? (existsSync(path) ? 'a folder that is not a worktree' : undefined);
+    if (!owner) continue;
+    const run = /^(?:refs\/heads\/)?orch\/([^/]+)\//.exec(owner)?.[1];
+    throw new OrchError('ERR_ORCH_WORKTREE_TAKEN', `The worktree path of task ${t.id} (${path}) is taken by ${owner}.`, {
+      hint: run
+        ? `An earlier run kept it for inspection. Finish that run with \`orch state resume --run ${run}\`, or remove it with \`orch state abort --run ${run} --yes\`.`
+        : 'Move it away, or set orchestration.worktree_dir in .claude-agents.yaml.',
+    });
+  }
+}
+
+async function preflight(repo: Repo, agents: Set<string>): Promise<void> {
+  await assertGitVersion();
+  await assertTmux();
+  for (const name of agents) {
+    const adapter = getAdapter(name);
+    if (adapter.binary && !onPath(adapter.binary)) {
+      throw new OrchError('ERR_ORCH_AGENT_MISSING', `The plan uses the ${name} agent, but \`${adapter.binary}\` is not on PATH.`, {
+        hint: `Install it (see \`orch doctor\`), or choose another agent with --agent.`,
+      });
+    }
+  }
+  const fs = await statfs(repo.root);
+  const free = Number(fs.bavail) * Number(fs.bsize);
+  if (free < MIN_FREE_BYTES) {
+    throw new OrchError('ERR_ORCH_DISK_FULL', `Only ${Math.round(free / 1048576)} MiB are free in ${repo.root}.`, {
+      hint: 'Every task gets a worktree; free some disk space and run again.',
+    });
+  }
+}
+
+export function onPath(bin: string): boolean {
+  if (bin.includes('/')) return existsSync(bin);
+  return (process.env.PATH ?? '').split(':').some((dir) => dir && existsSync(join(dir, bin)));
+}
+
+async function filesForStaging(
+  repo: Repo,
+  baseCommit: string,
+  planFile: string,
+  planText: string,
+  plan: Plan,
+): Promise<{ path: string; content: string }[]> {
+  const out: { path: string; content: string }[] = [];
+  const add = async (rel: string, content: string): Promise<void> => {
+    if (rel.startsWith('..') || rel.startsWith('/')) return;
+    if ((await repo.readFileAt(baseCommit, rel)) === content) return;
+    if (!out.some((f) => f.path === rel)) out.push({ path: rel, content });
+  };
+  const planRel = relative(repo.root, planFile).split(sep).join('/');
+  await add(planRel, planText);
+  const contractFiles = new Set(plan.contracts.map((c) => c.file_path));
+  const dir = join(repo.root, 'contracts');
+  if (existsSync(dir)) {
+    for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+      if (!entry.isFile()) continue;
+      const full = join(entry.parentPath, entry.name);
+      contractFiles.add(relative(repo.root, full).split(sep).join('/'));
+    }
+  }
+  for (const rel of contractFiles) {
+    const full = join(repo.root, rel);
+    if (existsSync(full)) await add(rel, await readFile(full, 'utf8'));
+  }
+  return out;
+}

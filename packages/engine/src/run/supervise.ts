@@ -1,0 +1,39 @@
+/** Runs (or continues) the supervisor of a run in this process, stopping cleanly on signals. */
+import type { RunEvent, RunState } from '@orch/core';
+import { Supervisor } from '../supervisor/supervisor.js';
+import { openRunContext, type RunContext } from './context.js';
+import type { Restart } from './resume.js';
+
+export interface SuperviseOptions {
+  onEvent?: (ev: RunEvent, state: RunState) => void;
+  noPromote?: boolean;
+  restarts?: Map<string, Restart>;
+  /** Install SIGINT/SIGTERM/SIGHUP handlers that stop the run cleanly (default true). */
+  handleSignals?: boolean;
+  /** An already opened context (resume opens one to reconcile first). */
+  ctx?: RunContext;
+}
+
+export async function superviseRun(
+  repoRoot: string,
+  run: string,
+  orchBin: string,
+  opts: SuperviseOptions = {},
+): Promise<RunState> {
+  const ctx = opts.ctx ?? (await openRunContext(repoRoot, run, orchBin));
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  if (opts.handleSignals !== false) for (const s of signals) process.on(s, onSignal);
+  try {
+    const sup = new Supervisor(ctx, {
+      signal: stop.signal,
+      ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+      ...(opts.noPromote ? { noPromote: true } : {}),
+      ...(opts.restarts ? { restarts: opts.restarts } : {}),
+    });
+    return await sup.run();
+  } finally {
+    for (const s of signals) process.off(s, onSignal);
+  }
+}

@@ -1,0 +1,524 @@
+/**
+ * The supervisor: drives every task of a run from ready to merged (or failed) and then finishes the
+ * run. Deterministic code, event-driven: it wakes on journal appends (workers' status commands and
+ * exits) and on its own deadlines, never on a fixed polling interval.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  allFinished,
+  dependentsToCancel,
+  isTerminalPhase,
+  newlyReady,
+  onlyWaitingOnHumans,
+  pickToStart,
+  type FailureCategory,
+  type RunEvent,
+  type RunEventInput,
+  type RunState,
+  type TaskState,
+} from '@orch/core';
+import { mergeIntoWorktree, removeWorktree } from '@orch/git';
+import { acquireLock } from '@orch/store';
+import { sessionName } from '@orch/tmux';
+import { verifyTask } from '../verify/index.js';
+import { finishRun } from './finish.js';
+import { MergeQueue } from '../merge/queue.js';
+import { requireState, stagingBranch, taskBranch, type RunContext } from '../run/context.js';
+import { findTask, launchWorker } from '../worker/launch.js';
+import { Waiter } from './waiter.js';
+import type { Restart } from '../run/resume.js';
+
+export interface SupervisorOptions {
+  /** Ctrl-C / SIGTERM: stop scheduling, stop workers, keep worktrees and journal. */
+  signal?: AbortSignal;
+  /** Called for every journal event (plain progress output, tests). */
+  onEvent?: (ev: RunEvent, state: RunState) => void;
+  /** Leave staging for the user instead of promoting it. */
+  noPromote?: boolean;
+  /** Tasks a resume hands over, with how to take each of them. */
+  restarts?: Map<string, Restart>;
+}
+
+type WorkerOutcome =
+  | { kind: 'done'; evidence: string }
+  | { kind: 'failed'; category: FailureCategory; reason: string; report?: string }
+  | { kind: 'blocked'; needs?: string; reason: string }
+  | { kind: 'rate_limit'; message: string; resetAt?: string }
+  | { kind: 'stopped' };
+
+interface RetryInfo {
+  category: string;
+  reason: string;
+  report?: string;
+}
+
+const DONE_GRACE_MS = 30_000;
+const EXIT_EVENT_GRACE_MS = 1_500;
+
+export class Supervisor {
+  private readonly waiter = new Waiter();
+  private readonly merges: MergeQueue;
+  private readonly driving = new Set<string>();
+  private readonly exits = new Map<string, Extract<RunEvent, { type: 'task.exited' }>>();
+  private maxWorkers: number;
+  private readonly stop = new AbortController();
+
+  constructor(
+    private readonly ctx: RunContext,
+    private readonly opts: SupervisorOptions = {},
+  ) {
+    this.merges = new MergeQueue(ctx);
+    this.maxWorkers = requireState(ctx).maxWorkers;
+    opts.signal?.addEventListener('abort', () => this.stop.abort());
+  }
+
+  private get state(): RunState {
+    return requireState(this.ctx);
+  }
+
+  private async emit(ev: RunEventInput): Promise<void> {
+    await this.ctx.journal.append(ev);
+  }
+
+  private onEvents(events: RunEvent[]): void {
+    for (const ev of events) {
+      if (ev.type === 'task.exited') this.exits.set(`${ev.task}#${ev.attempt ?? this.state.tasks[ev.task]?.attempt}`, ev);
+      this.opts.onEvent?.(ev, this.state);
+    }
+    this.waiter.notify();
+  }
+
+  /** Runs until the run finishes or the supervisor is stopped; returns the final state. */
+  async run(): Promise<RunState> {
+    const lock = await acquireLock(this.ctx.paths.supervisorLock, {});
+    const journal = this.ctx.journal;
+    const unsubscribe = journal.subscribe((evs) => this.onEvents(evs));
+    journal.watch();
+    try {
+      await this.emit({ type: 'supervisor.started', pid: process.pid });
+      if (this.state.phase === 'starting') await this.emit({ type: 'run.phase', phase: 'running' });
+      await this.loop();
+      return this.state;
+    } finally {
+      unsubscribe();
+      journal.close();
+      if (!isTerminalPhase(this.state.phase) || this.stop.signal.aborted) {
+        await journal.append({
+          type: 'supervisor.stopped',
+          pid: process.pid,
+          reason: this.stop.signal.aborted ? 'interrupted' : 'finished',
+        }).catch(() => undefined);
+      }
+      lock.release();
+    }
+  }
+
+  private async loop(): Promise<void> {
+    const restarts = this.opts.restarts ?? new Map();
+    // Tasks a previous supervisor left mid-way (resume) are driven again first.
+    for (const [id, how] of restarts) this.drive(id, how);
+    while (!this.stop.signal.aborted) {
+      for (const id of newlyReady(this.state)) await this.emit({ type: 'task.ready', task: id });
+      for (const id of pickToStart(this.state, this.ctx.priorities, this.maxWorkers)) {
+        if (!this.driving.has(id)) this.drive(id, { mode: 'schedule' });
+      }
+      if (this.driving.size === 0) {
+        if (allFinished(this.state)) break;
+        if (onlyWaitingOnHumans(this.state) && this.state.phase !== 'needs_attention') {
+          await this.emit({
+            type: 'run.phase',
+            phase: 'needs_attention',
+            reason: 'every remaining task waits for a decision (see `orch deps list` and `orch state status`)',
+          });
+        }
+      }
+      const snapshot = this.state.eventCount;
+      const driving = this.driving.size;
+      await this.waiter.until(() => this.state.eventCount !== snapshot || this.driving.size !== driving, {
+        signal: this.stop.signal,
+      });
+    }
+    if (this.stop.signal.aborted) {
+      await this.stopWorkers();
+      return;
+    }
+    if (this.state.phase === 'needs_attention') await this.emit({ type: 'run.phase', phase: 'running' });
+    await finishRun(this.ctx, { noPromote: this.opts.noPromote === true });
+  }
+
+  private async stopWorkers(): Promise<void> {
+    for (const t of Object.values(this.state.tasks)) {
+      if (t.session && (t.status === 'running' || t.status === 'verifying')) {
+        await this.ctx.tmux.killSession(t.session).catch(() => undefined);
+      }
+    }
+  }
+
+  private drive(id: string, how: Restart): void {
+    this.driving.add(id);
+    void this.driveTask(id, how)
+      .catch(async (e: unknown) => {
+        const reason = e instanceof Error ? e.message : String(e);
+        await this.emit({
+          type: 'task.failed',
+          task: id,
+          category: 'agent_failed',
+          reason: `orch could not drive this task: ${reason}`,
+          final: true,
+          evidence: { source: 'verification', at: new Date().toISOString(), detail: reason },
+        }).catch(() => undefined);
+        await this.cancelDependents(id).catch(() => undefined);
+      })
+      .finally(() => {
+        this.driving.delete(id);
+        this.waiter.notify();
+      });
+  }
+
+  private maxRetries(): number {
+    return this.ctx.config.orchestration.max_retries;
+  }
+
+  /** One task from ready to merged or failed for good, retries included. */
+  private async driveTask(id: string, how: Restart): Promise<void> {
+    let task = this.state.tasks[id] as TaskState;
+    let retry: RetryInfo | undefined;
+    let resumeInterrupted = how.interrupted === true;
+    let first: Restart['mode'] | undefined = how.mode;
+    while (!this.stop.signal.aborted) {
+      task = this.state.tasks[id] as TaskState;
+      let outcome: WorkerOutcome;
+      const mode = first;
+      first = undefined;
+      if (mode === 'verify') {
+        outcome = { kind: 'done', evidence: 'resumed after the worker reported done' };
+      } else if (mode === 'watch') {
+        outcome = await this.awaitWorker(id, task.attempt);
+      } else if (mode === 'wait') {
+        outcome = { kind: 'blocked', reason: task.lastMessage ?? 'blocked', ...(task.blockedNeeds ? { needs: task.blockedNeeds } : {}) };
+      } else {
+        const attempt = task.attempt + 1;
+        await launchWorker(this.ctx, id, {
+          attempt,
+          ...(retry ? { retry } : {}),
+          ...(resumeInterrupted ? { interrupted: { progress: task.progress } } : {}),
+        });
+        resumeInterrupted = false;
+        outcome = await this.awaitWorker(id, attempt);
+      }
+      if (outcome.kind === 'stopped') return;
+      if (outcome.kind === 'rate_limit') {
+        await this.pauseForLimit(id, outcome);
+        continue;
+      }
+      if (outcome.kind === 'blocked') {
+        if (this.state.tasks[id]?.status !== 'blocked') await this.emit({
+          type: 'task.blocked',
+          task: id,
+          reason: outcome.reason,
+          ...(outcome.needs ? { needs: outcome.needs } : {}),
+        });
+        const unblocked = await this.waitUnblocked(id);
+        if (!unblocked) return;
+        retry = { category: 'dependency', reason: unblocked };
+        await this.syncWithStaging(id);
+        continue;
+      }
+      let failure: RetryInfo & { category: FailureCategory };
+      if (outcome.kind === 'failed') {
+        failure = outcome;
+      } else {
+        const verdict = await this.verifyAndMerge(id);
+        if (verdict === 'merged') return;
+        failure = verdict;
+      }
+      const final = (this.state.tasks[id]?.failures ?? 0) + 1 > this.maxRetries();
+      await this.emit({
+        type: 'task.failed',
+        task: id,
+        category: failure.category,
+        reason: failure.reason,
+        final,
+        evidence: { source: failure.category === 'merge_conflict' ? 'merge' : 'verification', at: now() },
+      });
+      if (final) {
+        await this.cancelDependents(id);
+        return;
+      }
+      await this.emit({ type: 'task.retry', task: id, attempt: this.state.tasks[id]!.attempt + 1, reason: failure.reason });
+      retry = failure;
+    }
+  }
+
+  private async verifyAndMerge(id: string): Promise<'merged' | (RetryInfo & { category: FailureCategory })> {
+    const t = this.state.tasks[id] as TaskState;
+    const task = findTask(this.ctx, id);
+    await this.emit({ type: 'task.verifying', task: id });
+    const reportDir = join(this.ctx.paths.verify, `${id}-${t.attempt}`);
+    const report = await verifyTask({
+      repoRoot: this.ctx.repoRoot,
+      worktree: t.worktree as string,
+      task,
+      plan: this.ctx.plan,
+      config: this.ctx.config,
+      baseCommit: t.baseCommit as string,
+      runEnvHash: this.state.envHash,
+      depsApproved: false,
+      reportDir,
+      attempt: t.attempt,
+    });
+    const reportPath = join(reportDir, 'report.json');
+    await this.emit({
+      type: 'task.verified',
+      task: id,
+      ok: report.ok,
+      categories: report.categories,
+      reportPath,
+      headCommit: report.headCommit,
+    });
+    if (!report.ok) {
+      return {
+        category: report.categories[0] ?? 'test_failed',
+        reason: report.summary,
+        report: renderFailure(report),
+      };
+    }
+    await this.emit({ type: 'task.merging', task: id });
+    const merged = await this.merges.merge(id, t.attempt);
+    if (merged.ok) {
+      await this.emit({
+        type: 'task.merged',
+        task: id,
+        commit: merged.commit,
+        stagingBefore: merged.before,
+        evidence: {
+          source: 'merge',
+          at: now(),
+          detail: merged.already ? 'already contained in staging' : `merged as ${merged.commit.slice(0, 12)}`,
+        },
+      });
+      this.maxWorkers = Math.min(this.maxWorkers + 1, this.state.maxWorkers);
+      await this.cleanupMerged(id);
+      return 'merged';
+    }
+    if (merged.category === 'merge_conflict') {
+      // Bring staging into the task branch in its own worktree; the conflict is the worker's to resolve.
+      const r = await mergeIntoWorktree(t.worktree as string, `refs/heads/${stagingBranch(this.ctx.run)}`, `orch: merge staging into ${id}`);
+      const files = r.ok ? merged.files : r.conflicts;
+      return {
+        category: 'merge_conflict',
+        reason: merged.reason,
+        report:
+          `Staging moved on to ${merged.stagingTip.slice(0, 12)} and now conflicts with your branch in:\n` +
+          files.map((f) => `- ${f}`).join('\n') +
+          (r.ok
+            ? '\nStaging has been merged into your branch; check the result.'
+            : '\nStaging has been merged into your worktree with conflict markers: resolve them, then commit.'),
+      };
+    }
+    return {
+      category: 'integration_failed',
+      reason: merged.reason,
+      report: `Output (${merged.logPath}):\n${merged.output}`,
+    };
+  }
+
+  private async cleanupMerged(id: string): Promise<void> {
+    const t = this.state.tasks[id];
+    if (t?.session) await this.ctx.tmux.killSession(t.session).catch(() => undefined);
+    if (t?.worktree) await removeWorktree(this.ctx.repo, t.worktree, { force: true }).catch(() => undefined);
+    // The branch is contained in staging, so deleting it loses nothing.
+    await this.ctx.repo.deleteBranch(taskBranch(this.ctx.run, id), { force: true }).catch(() => undefined);
+  }
+
+  private async cancelDependents(id: string): Promise<void> {
+    for (const dep of dependentsToCancel(this.state, id)) {
+      await this.emit({ type: 'task.cancelled', task: dep, reason: `dependency ${id} failed` });
+    }
+  }
+
+  /** Waits for the worker of one attempt to finish, fail, block, hit a limit or time out. */
+  private async awaitWorker(id: string, attempt: number): Promise<WorkerOutcome> {
+    const task = findTask(this.ctx, id);
+    const timeoutSec = task.timeout ?? this.ctx.plan.defaults.timeout ?? this.ctx.config.orchestration.task_timeout;
+    const idleSec = this.ctx.config.orchestration.idle_timeout;
+    const deadline = Date.now() + timeoutSec * 1000;
+    const session = sessionName(this.ctx.run, id);
+    const key = `${id}#${attempt}`;
+    let paneGone = false;
+    void this.ctx.tmux
+      .waitForExit(session, { timeoutMs: timeoutSec * 1000 + 60_000 })
+      .then(() => {
+        paneGone = true;
+        this.waiter.notify();
+      })
+      .catch(() => undefined);
+    const t = (): TaskState => this.state.tasks[id] as TaskState;
+    let lastSize = -1;
+    let lastGrowth = Date.now();
+    while (!this.stop.signal.aborted) {
+      const exit = this.exits.get(key);
+      const report = t().report;
+      if (report?.status === 'done') {
+        if (!exit) {
+          await this.waiter.until(() => this.exits.has(key), { timeoutMs: DONE_GRACE_MS, signal: this.stop.signal });
+          await this.ctx.tmux.killSession(session).catch(() => undefined);
+        }
+        return { kind: 'done', evidence: 'status-command' };
+      }
+      if (report?.status === 'failed') {
+        await this.ctx.tmux.killSession(session).catch(() => undefined);
+        return { kind: 'failed', category: 'agent_failed', reason: report.reason ?? 'the worker reported failure' };
+      }
+      if (report?.status === 'blocked') {
+        await this.ctx.tmux.killSession(session).catch(() => undefined);
+        return { kind: 'blocked', reason: report.reason ?? 'blocked', ...(report.needs ? { needs: report.needs } : {}) };
+      }
+      if (exit) return this.classifyExit(id, exit);
+      if (paneGone) {
+        // The wrapper journals the exit itself; wait briefly for that line before reading tmux.
+        const arrived = await this.waiter.until(() => this.exits.has(key) || t().report !== undefined, {
+          timeoutMs: EXIT_EVENT_GRACE_MS,
+        });
+        if (!arrived) {
+          const pane = await this.ctx.tmux.paneState(session);
+          const ev = {
+            type: 'task.exited' as const,
+            task: id,
+            attempt,
+            exitCode: pane.exitStatus,
+            evidence: { source: 'process-exit' as const, at: now(), detail: 'worker session ended without a report' },
+          };
+          await this.emit(ev);
+          this.exits.set(key, { ...ev, ts: now() });
+        }
+        continue;
+      }
+      const nowMs = Date.now();
+      if (nowMs >= deadline) return this.expire(id, session, `the task ran longer than its timeout of ${timeoutSec} s`);
+      const size = logSize(t().logPath);
+      if (size !== lastSize) {
+        lastSize = size;
+        lastGrowth = nowMs;
+      } else if (nowMs - lastGrowth >= idleSec * 1000) {
+        return this.expire(id, session, `no output for ${idleSec} s (idle timeout)`);
+      }
+      const snapshot = this.state.eventCount;
+      await this.waiter.until(() => this.state.eventCount !== snapshot || paneGone, {
+        timeoutMs: Math.min(deadline - nowMs, idleSec * 1000 - (nowMs - lastGrowth)) + 5,
+        signal: this.stop.signal,
+      });
+    }
+    return { kind: 'stopped' };
+  }
+
+  private async expire(id: string, session: string, reason: string): Promise<WorkerOutcome> {
+    await this.ctx.tmux.killSession(session).catch(() => undefined);
+    return { kind: 'failed', category: 'timeout', reason: `${reason}; its log is kept at ${this.state.tasks[id]?.logPath}` };
+  }
+
+  private async classifyExit(id: string, exit: Extract<RunEvent, { type: 'task.exited' }>): Promise<WorkerOutcome> {
+    if (exit.rateLimit) return { kind: 'rate_limit', ...exit.rateLimit };
+    const t = this.state.tasks[id] as TaskState;
+    if (exit.result?.ok && exit.exitCode === 0) {
+      // The agent says it succeeded without running `orch task done`: accept it when it left work behind.
+      const head = await this.ctx.repo.tryRevParse(`refs/heads/${taskBranch(this.ctx.run, id)}`);
+      const dirty = t.worktree ? !(await this.ctx.repo.isClean(t.worktree)) : false;
+      if ((head && head !== t.baseCommit) || dirty) return { kind: 'done', evidence: 'agent-result' };
+      return { kind: 'failed', category: 'agent_failed', reason: 'the agent finished without changing anything' };
+    }
+    const tail = await readTail(t.logPath);
+    return {
+      kind: 'failed',
+      category: 'agent_failed',
+      reason: `the worker exited (code ${exit.exitCode ?? 'unknown'}) without reporting done`,
+      report: tail ? `Last lines of its output:\n${tail}` : undefined,
+    } as WorkerOutcome;
+  }
+
+  /** Rate or usage limit: fewer workers, and this task waits for the reset instead of failing. */
+  private async pauseForLimit(id: string, limit: { message: string; resetAt?: string }): Promise<void> {
+    this.maxWorkers = Math.max(1, Math.floor(this.maxWorkers / 2));
+    const resetMs = limit.resetAt ? Date.parse(limit.resetAt) - Date.now() : NaN;
+    const waitMs = Number.isFinite(resetMs) && resetMs > 0 ? Math.min(resetMs, 6 * 3600_000) : 60_000;
+    const until = new Date(Date.now() + waitMs).toISOString();
+    await this.emit({ type: 'task.blocked', task: id, reason: `rate limited: ${limit.message}`, until });
+    await this.waiter.until(() => false, { timeoutMs: waitMs, signal: this.stop.signal });
+    if (this.stop.signal.aborted) return;
+    await this.emit({ type: 'task.unblocked', task: id, reason: 'limit reset' });
+  }
+
+  /** Waits for `orch deps approve|deny` (a task.unblocked event); returns its reason. */
+  private async waitUnblocked(id: string): Promise<string | undefined> {
+    let reason: string | undefined;
+    const seen = this.state.eventCount;
+    const ok = await this.waiter.until(
+      () => {
+        const t = this.state.tasks[id];
+        if (t && t.status !== 'blocked' && this.state.eventCount > seen) {
+          reason = t.lastMessage ?? 'unblocked';
+          return true;
+        }
+        return false;
+      },
+      { signal: this.stop.signal },
+    );
+    return ok ? (reason ?? 'unblocked') : undefined;
+  }
+
+  /** Brings the new staging tip (e.g. an approved dependency) into a task's worktree. */
+  private async syncWithStaging(id: string): Promise<void> {
+    const t = this.state.tasks[id];
+    if (!t?.worktree || !existsSync(t.worktree)) return;
+    await mergeIntoWorktree(t.worktree, `refs/heads/${stagingBranch(this.ctx.run)}`, `orch: merge staging into ${id}`);
+  }
+}
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+function logSize(path: string | undefined): number {
+  if (!path) return 0;
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+async function readTail(path: string | undefined, lines = 30): Promise<string> {
+  if (!path) return '';
+  try {
+    const { readFile } = await import('node:fs/promises');
+    const text = await readFile(path, 'utf8');
+    return text.trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+function renderFailure(report: {
+  summary: string;
+  boundaries?: { unauthorized: { path: string; rule: string }[]; forbidden: { path: string; rule: string }[] };
+  commands?: { command: string; ok: boolean; required: boolean; tail: string; timedOut: boolean }[];
+  contracts?: { ok: boolean; problems: string[] };
+  environment?: { ok: boolean; expected: string; actual: string };
+}): string {
+  const out: string[] = [report.summary];
+  const b = report.boundaries;
+  if (b && b.unauthorized.length > 0) {
+    out.push('Files changed outside your files_write:', ...b.unauthorized.map((u) => `- ${u.path} (${u.rule})`));
+  }
+  if (b && b.forbidden.length > 0) out.push('Forbidden paths changed:', ...b.forbidden.map((u) => `- ${u.path} (${u.rule})`));
+  for (const c of report.commands ?? []) {
+    if (c.ok || !c.required) continue;
+    out.push(`Command failed${c.timedOut ? ' (timed out)' : ''}: ${c.command}`, '```', c.tail, '```');
+  }
+  if (report.contracts && !report.contracts.ok) out.push('Contract problems:', ...report.contracts.problems.map((p) => `- ${p}`));
+  if (report.environment && !report.environment.ok) {
+    out.push(`Lockfiles changed (environment ${report.environment.actual} != ${report.environment.expected}); request packages with \`orch task block --needs\`.`);
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,142 @@
+/**
+ * The process a worker session runs (`orch _exec ... -- <agent argv>`): it starts the agent,
+ * keeps its raw output in a log, shows a readable rendering in the pane, journals usage and
+ * activity, and journals the exit with its evidence the moment the agent ends, so the supervisor
+ * learns about it without polling.
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { spawn } from 'node:child_process';
+import type { AgentEvent } from '@orch/agents';
+import { getAdapter } from '@orch/agents';
+import type { Usage } from '@orch/core';
+import { appendEvent, runPaths } from '@orch/store';
+
+export interface ExecOptions {
+  repoRoot: string;
+  run: string;
+  task: string;
+  attempt: number;
+  agent: string;
+  rawLog: string;
+  stdin?: string;
+  unset: string[];
+  /** PATH for the agent (tmux does not pass it through). */
+  path?: string;
+  argv: string[];
+}
+
+const ACTIVITY_INTERVAL_MS = 1000;
+
+export async function execWorker(o: ExecOptions): Promise<number> {
+  const runDir = runPaths(o.repoRoot, o.run).dir;
+  const adapter = getAdapter(o.agent);
+  const parser = adapter.createParser();
+  const raw = createWriteStream(o.rawLog, { flags: 'a' });
+  const env = { ...process.env };
+  for (const name of o.unset) delete env[name];
+  if (o.path) env.PATH = o.path;
+  const [cmd, ...args] = o.argv;
+  if (!cmd) return 2;
+
+  let usage: Partial<Usage> = {};
+  let activity: string | undefined;
+  let result: { ok: boolean; summary?: string } | undefined;
+  let rateLimit: { message: string; resetAt?: string } | undefined;
+  let dirty = false;
+  let lastFlush = 0;
+  let timer: NodeJS.Timeout | undefined;
+
+  const flush = async (): Promise<void> => {
+    if (!dirty) return;
+    dirty = false;
+    lastFlush = Date.now();
+    await appendEvent(runDir, {
+      type: 'task.activity',
+      task: o.task,
+      usage,
+      ...(activity ? { activity } : {}),
+    }).catch(() => undefined);
+  };
+  const scheduleFlush = (): void => {
+    dirty = true;
+    if (timer) return;
+    const wait = Math.max(0, ACTIVITY_INTERVAL_MS - (Date.now() - lastFlush));
+    timer = setTimeout(() => {
+      timer = undefined;
+      void flush();
+    }, wait);
+  };
+
+  const onEvents = (events: AgentEvent[]): void => {
+    for (const ev of events) {
+      const line = adapter.render(ev);
+      if (line !== undefined) process.stdout.write(`${line}\n`);
+      switch (ev.type) {
+        case 'usage':
+          usage = { ...usage, ...ev.usage };
+          scheduleFlush();
+          break;
+        case 'tool':
+          activity = `${ev.name}: ${ev.summary}`.slice(0, 200);
+          scheduleFlush();
+          break;
+        case 'result':
+          result = { ok: ev.ok, ...(ev.summary ? { summary: ev.summary.slice(0, 2000) } : {}) };
+          if (ev.usage) usage = { ...usage, ...ev.usage };
+          scheduleFlush();
+          break;
+        case 'rate_limit':
+          rateLimit = { message: ev.message, ...(ev.resetAt ? { resetAt: ev.resetAt } : {}) };
+          break;
+        default:
+          break;
+      }
+    }
+  };
+
+  const child = spawn(cmd, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  if (o.stdin) createReadStream(o.stdin).pipe(child.stdin);
+  else child.stdin.end();
+  child.stdout.setEncoding('utf8');
+  child.stderr.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => {
+    raw.write(chunk);
+    onEvents(parser.push(chunk));
+  });
+  child.stderr.on('data', (chunk: string) => {
+    raw.write(chunk);
+    process.stderr.write(chunk);
+  });
+  const forward = (sig: NodeJS.Signals): void => {
+    child.kill(sig);
+  };
+  process.on('SIGTERM', forward);
+  process.on('SIGINT', forward);
+  process.on('SIGHUP', forward);
+
+  const exitCode = await new Promise<number | null>((resolve) => {
+    child.on('error', (err) => {
+      process.stderr.write(`orch: cannot start ${cmd}: ${err.message}\n`);
+      resolve(127);
+    });
+    child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : null)));
+  });
+  onEvents(parser.end());
+  if (timer) clearTimeout(timer);
+  await flush();
+  await new Promise<void>((r) => raw.end(r));
+  await appendEvent(runDir, {
+    type: 'task.exited',
+    task: o.task,
+    attempt: o.attempt,
+    exitCode,
+    ...(result ? { result } : {}),
+    ...(rateLimit ? { rateLimit } : {}),
+    evidence: {
+      source: result ? 'agent-result' : 'process-exit',
+      at: new Date().toISOString(),
+      detail: result ? `agent result ${result.ok ? 'ok' : 'error'}, exit ${exitCode}` : `exit ${exitCode}`,
+    },
+  });
+  return exitCode ?? 1;
+}

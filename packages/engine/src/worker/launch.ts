@@ -1,0 +1,177 @@
+/**
+ * Starts one worker attempt: worktree (created from the staging tip on the first attempt, reused
+ * afterwards so commits are kept), prompt, and the agent in its own session on orch's tmux server.
+ */
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { OrchError, type Task } from '@orch/core';
+import { getAdapter } from '@orch/agents';
+import { addWorktree } from '@orch/git';
+import { ContextStore, Mailbox, writeFileAtomic } from '@orch/store';
+import { sessionName } from '@orch/tmux';
+import { assetsRoot } from '../assets.js';
+import { requireState, stagingBranch, taskBranch, worktreePath, type RunContext } from '../run/context.js';
+import { bootstrapWorktree, portBase } from './bootstrap.js';
+import { buildWorkerPrompt, type PromptInput } from './prompt.js';
+
+export function findTask(ctx: RunContext, id: string): Task {
+  const t = ctx.plan.tasks.find((x) => x.id === id);
+  if (!t) throw new OrchError('ERR_ORCH_UNKNOWN_TASK', `Task ${id} is not in run ${ctx.run}.`);
+  return t;
+}
+
+/** A directory with an `orch` executable, put first on every worker's PATH. */
+export async function ensureShim(ctx: RunContext): Promise<string> {
+  const dir = join(ctx.privateDir, 'bin');
+  const shim = join(dir, 'orch');
+  const body = `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(ctx.orchBin)} "$@"\n`;
+  await mkdir(dir, { recursive: true });
+  const current = existsSync(shim) ? await readFile(shim, 'utf8') : '';
+  if (current !== body) {
+    await writeFileAtomic(shim, body);
+    await chmod(shim, 0o755);
+  }
+  return dir;
+}
+
+/** Claude Code settings whose hooks hand new mailbox messages to the agent at turn boundaries. */
+async function writeClaudeSettings(ctx: RunContext, task: string): Promise<string> {
+  const hook = [{ matcher: '*', hooks: [{ type: 'command', command: 'orch mailbox hook', timeout: 10 }] }];
+  const file = join(ctx.paths.dir, 'settings', `${task}.json`);
+  await mkdir(join(ctx.paths.dir, 'settings'), { recursive: true });
+  await writeFileAtomic(file, `${JSON.stringify({ hooks: { PostToolUse: hook, UserPromptSubmit: hook } }, null, 2)}\n`);
+  return file;
+}
+
+export interface LaunchOptions {
+  attempt: number;
+  retry?: PromptInput['retry'];
+  interrupted?: PromptInput['interrupted'];
+}
+
+export async function ensureTaskWorktree(ctx: RunContext, id: string): Promise<string> {
+  const state = requireState(ctx);
+  const t = state.tasks[id];
+  const path = worktreePath(ctx.repoRoot, ctx.config, id);
+  if (t?.worktree && existsSync(join(t.worktree, '.git'))) return t.worktree;
+  const branch = taskBranch(ctx.run, id);
+  const existing = await ctx.repo.tryRevParse(`refs/heads/${branch}`);
+  // A branch that exists already holds this task's work (a crash or a recreated worktree): reuse it.
+  const commit = existing ?? (await ctx.repo.revParse(`refs/heads/${stagingBranch(ctx.run)}`));
+  await addWorktree(ctx.repo, { path, branch, commit, reuseBranch: true, lockReason: `orch run ${ctx.run}` });
+  const baseCommit = t?.baseCommit ?? commit;
+  await ctx.journal.append({ type: 'task.worktree', task: id, path, branch, baseCommit });
+  return path;
+}
+
+export async function launchWorker(ctx: RunContext, id: string, opts: LaunchOptions): Promise<void> {
+  const task = findTask(ctx, id);
+  const state = requireState(ctx);
+  const agentName = state.tasks[id]?.agent ?? ctx.config.agents.default;
+  const adapter = getAdapter(agentName);
+  const worktree = await ensureTaskWorktree(ctx, id);
+  const taskIndex = ctx.plan.tasks.findIndex((x) => x.id === id);
+  const shimDir = await ensureShim(ctx);
+  const env: Record<string, string> = {
+    ORCH_ROOT: ctx.repoRoot,
+    ORCH_RUN: ctx.run,
+    ORCH_TASK: id,
+    ORCH_ATTEMPT: String(opts.attempt),
+    ORCH_WORKTREE: worktree,
+    ORCH_PORT_BASE: String(portBase(ctx.config, taskIndex)),
+    PATH: `${shimDir}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+  };
+  if (opts.attempt === 1) await bootstrapWorktree(ctx.repoRoot, worktree, ctx.config, { ...process.env, ...env } as Record<string, string>);
+
+  const prompt = buildWorkerPrompt({
+    run: ctx.run,
+    task,
+    plan: ctx.plan,
+    attempt: opts.attempt,
+    contracts: await readContracts(ctx, task, worktree),
+    context: await new ContextStore(ctx.repoRoot).getForTask(task.id, ctx.plan).catch(() => ''),
+    messages: await unreadMessages(ctx, id),
+    ...(opts.retry ? { retry: opts.retry } : {}),
+    ...(opts.interrupted ? { interrupted: opts.interrupted } : {}),
+  });
+  await mkdir(ctx.paths.prompts, { recursive: true });
+  await mkdir(ctx.paths.logs, { recursive: true });
+  const promptFile = join(ctx.paths.prompts, `${id}-${opts.attempt}.md`);
+  await writeFileAtomic(promptFile, prompt);
+  const logPath = join(ctx.paths.logs, `${id}-${opts.attempt}.log`);
+  const rawLog = join(ctx.paths.logs, `${id}-${opts.attempt}.raw.log`);
+
+  const model = state.tasks[id]?.model;
+  const cmd = adapter.buildCommand({
+    role: 'worker',
+    taskId: id,
+    worktree,
+    promptFile,
+    prompt,
+    systemPromptFile: join(assetsRoot(), 'agents', 'worker.md'),
+    ...(adapter.name === 'claude' ? { settingsFile: await writeClaudeSettings(ctx, id) } : {}),
+    ...(model ? { model } : {}),
+    config: ctx.config,
+    ...(task.run !== undefined ? { script: task.run } : {}),
+    env,
+  });
+  const argv = [
+    process.execPath,
+    ctx.orchBin,
+    '_exec',
+    '--run',
+    ctx.run,
+    '--task',
+    id,
+    '--attempt',
+    String(opts.attempt),
+    '--agent',
+    adapter.name,
+    '--raw-log',
+    rawLog,
+    ...(cmd.stdinFile ? ['--stdin', cmd.stdinFile] : []),
+    ...cmd.unsetEnv.flatMap((name) => ['--unset', name]),
+    // tmux gives a new session the client's PATH whatever `-e PATH=` says, so the wrapper sets it.
+    '--path',
+    cmd.env.PATH ?? env.PATH ?? '',
+    '--',
+    ...cmd.argv,
+  ];
+  const session = sessionName(ctx.run, id);
+  // A dead pane of an earlier attempt keeps the name; it is logged already, so it can go.
+  await ctx.tmux.killSession(session);
+  await ctx.tmux.newSession({ name: session, cwd: worktree, argv, env: { ...env, ...cmd.env }, logFile: logPath });
+  await ctx.journal.append({
+    type: 'task.started',
+    task: id,
+    attempt: opts.attempt,
+    session,
+    agent: adapter.name,
+    ...(model ? { model } : {}),
+    promptPath: promptFile,
+    logPath,
+  });
+}
+
+async function readContracts(ctx: RunContext, task: Task, worktree: string): Promise<PromptInput['contracts']> {
+  const wanted = ctx.plan.contracts.filter(
+    (c) => task.contracts_used.includes(c.name) || c.consumers.includes(task.id) || task.files_write.includes(c.file_path),
+  );
+  const out: PromptInput['contracts'] = [];
+  for (const c of wanted) {
+    const text = await readFile(join(worktree, c.file_path), 'utf8').catch(() => '(file missing)');
+    out.push({ path: c.file_path, name: c.name, version: c.version, text });
+  }
+  return out;
+}
+
+async function unreadMessages(ctx: RunContext, id: string): Promise<string[]> {
+  try {
+    const box = new Mailbox(ctx.paths.dir, { tasks: ctx.plan.tasks.map((t) => t.id) });
+    const msgs = await box.check(id);
+    return msgs.map((m) => `- from ${m.from} (${m.type}): ${m.body}`);
+  } catch {
+    return [];
+  }
+}

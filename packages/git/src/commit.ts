@@ -1,0 +1,20 @@
+import { identityEnv, runGit } from './exec.js';
+import { retryRaces } from './lock.js';
+
+/**
+ * Commits every uncommitted and untracked change in a worktree (ignored files stay out) and returns
+ * the new commit, or null when there was nothing to commit. Hooks are skipped: orch verifies after.
+ */
+export async function commitLeftovers(worktree: string, message: string): Promise<string | null> {
+  return retryRaces(async () => {
+    await runGit(['add', '-A', '--', '.'], { cwd: worktree });
+    const staged = await runGit(['diff', '--cached', '--quiet', '--no-ext-diff'], {
+      cwd: worktree,
+      reject: false,
+    });
+    if (staged.exitCode === 0) return null;
+    const env = await identityEnv(worktree);
+    await runGit(['commit', '-q', '--no-verify', '--no-gpg-sign', '-m', message], { cwd: worktree, env });
+    return (await runGit(['rev-parse', 'HEAD'], { cwd: worktree })).stdout.trim();
+  });
+}

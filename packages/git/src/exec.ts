@@ -1,0 +1,111 @@
+import { execa } from 'execa';
+import { OrchError } from '@orch/core';
+
+export interface GitOptions {
+  cwd?: string;
+  input?: string | Uint8Array;
+  env?: Record<string, string>;
+  /** Throw an OrchError on a non-zero exit (default true). Pass false when the exit code is data. */
+  reject?: boolean;
+  /** Milliseconds before git is killed (default GIT_TIMEOUT_MS). */
+  timeout?: number;
+  /** Keep the output's final newline (file contents). */
+  keepFinalNewline?: boolean;
+}
+
+export interface GitResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+/** Every git call is bounded: a hung hook or credential prompt must not hang a run. */
+export const GIT_TIMEOUT_MS = 120_000;
+
+/** Inherited variables that would point git at another repository or index than the one we mean. */
+const REPO_ENV = [
+  'GIT_DIR',
+  'GIT_WORK_TREE',
+  'GIT_INDEX_FILE',
+  'GIT_COMMON_DIR',
+  'GIT_PREFIX',
+  'GIT_OBJECT_DIRECTORY',
+];
+
+function gitEnv(extra: Record<string, string> | undefined): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !REPO_ENV.includes(k)) env[k] = v;
+  // English messages (the race retries match on them) and no interactive prompts.
+  env.LC_ALL = 'C';
+  env.LANGUAGE = 'C';
+  env.GIT_TERMINAL_PROMPT = '0';
+  return { ...env, ...extra };
+}
+
+/** Runs `git <args>` in `cwd` with an argument array (never a shell), a timeout and a clean environment. */
+export async function runGit(args: string[], opts: GitOptions = {}): Promise<GitResult> {
+  const cwd = opts.cwd ?? process.cwd();
+  const r = await execa('git', args, {
+    cwd,
+    input: opts.input,
+    env: gitEnv(opts.env),
+    extendEnv: false,
+    reject: false,
+    timeout: opts.timeout ?? GIT_TIMEOUT_MS,
+    stripFinalNewline: !opts.keepFinalNewline,
+    encoding: 'utf8',
+  });
+  const where = `git ${args.join(' ')} (in ${cwd})`;
+  if (r.timedOut) {
+    throw new OrchError('ERR_ORCH_GIT_TIMEOUT', `${where} did not finish in time`, {
+      hint: 'A git hook or a lock held by another process may be stuck; check `ps` for git processes.',
+    });
+  }
+  if (r.exitCode === undefined) {
+    throw new OrchError(
+      'ERR_ORCH_GIT_NOT_FOUND',
+      `could not run ${where}: ${r.originalMessage ?? r.message}`,
+      {
+        hint: 'Install git (2.38 or newer) and make sure it is on PATH.',
+        cause: r,
+      },
+    );
+  }
+  const result: GitResult = { stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode };
+  if (opts.reject !== false && result.exitCode !== 0) throw gitFailed(where, result);
+  return result;
+}
+
+export function gitFailed(where: string, r: GitResult): OrchError {
+  const msg = (r.stderr || r.stdout).trim();
+  return new OrchError('ERR_ORCH_GIT_FAILED', `${where} exited with ${r.exitCode}: ${msg}`, {
+    details: { exitCode: r.exitCode, stderr: r.stderr },
+  });
+}
+
+/** Splits NUL-separated output, dropping the empty tail. */
+export function splitNul(s: string): string[] {
+  const parts = s.split('\0');
+  if (parts.at(-1) === '') parts.pop();
+  return parts;
+}
+
+/** Commit identity for orch-made commits when the repository has none configured (CI, fresh machines). */
+export async function identityEnv(cwd: string): Promise<Record<string, string>> {
+  const a = await runGit(['var', 'GIT_AUTHOR_IDENT'], { cwd, reject: false });
+  const c = await runGit(['var', 'GIT_COMMITTER_IDENT'], { cwd, reject: false });
+  if (a.exitCode === 0 && c.exitCode === 0) return {};
+  return {
+    GIT_AUTHOR_NAME: 'orch',
+    GIT_AUTHOR_EMAIL: 'orch@localhost',
+    GIT_COMMITTER_NAME: 'orch',
+    GIT_COMMITTER_EMAIL: 'orch@localhost',
+  };
+}
+
+/** Rejects values that git would read as options. */
+export function assertNotOption(value: string, what: string): void {
+  if (value.startsWith('-') || value.includes('\0') || value === '') {
+    throw new OrchError('ERR_ORCH_INVALID_REF', `invalid ${what}: ${JSON.stringify(value)}`);
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * The run journal `events.jsonl`: one JSON event per line, appended with O_APPEND in a single
+ * write and fsync'd, so many processes (the supervisor and every worker's status command) can
+ * append at once without interleaving. A crash can leave a half-written last line; readers ignore
+ * it and `repairJournal` cuts it off. The state is derived from the events; `state.json` is only a
+ * cache holding the state and the byte offset it covers.
+ */
+import { mkdir, open, stat, truncate } from 'node:fs/promises';
+import { OrchError, RunEvent, applyEvent, type RunEventInput, type RunState } from '@orch/core';
+import { readJsonFile, writeJsonAtomic } from './atomic.js';
+import { runDirPaths } from './paths.js';
+
+const SNAPSHOT_VERSION = 1;
+
+interface Snapshot {
+  version: number;
+  /** Byte offset in events.jsonl up to which `state` is derived. */
+  offset: number;
+  state: RunState;
+}
+
+export interface JournalChunk {
+  events: RunEvent[];
+  /** True when the file ends in a line without its newline (a write cut short). */
+  tornTail: boolean;
+  /** Complete lines that were not valid events. */
+  skipped: number;
+  /** Byte offset just after the last complete line read. */
+  end: number;
+  /** Size of the journal when read (smaller than `from` when it was truncated). */
+  size: number;
+}
+
+/** Validates `ev`, fills `ts`, and appends it as one line. Returns the event as written. */
+export async function appendEvent(runDir: string, ev: RunEventInput): Promise<RunEvent> {
+  const parsed = RunEvent.safeParse({ ...ev, ts: ev.ts ?? new Date().toISOString() });
+  if (!parsed.success) {
+    throw new OrchError('ERR_ORCH_INVALID_EVENT', `invalid ${String(ev.type)} event: ${parsed.error.message}`, {
+      hint: 'This is a bug in the caller; the journal only accepts events of the RunEvent schema.',
+    });
+  }
+  const { events } = runDirPaths(runDir);
+  await mkdir(runDir, { recursive: true });
+  const line = Buffer.from(`${JSON.stringify(parsed.data)}\n`);
+  const fh = await open(events, 'a', 0o644);
+  try {
+    // One write call: with O_APPEND the kernel places it at the end as a unit.
+    const { bytesWritten } = await fh.write(line, 0, line.length);
+    if (bytesWritten !== line.length) {
+      throw new OrchError('ERR_ORCH_JOURNAL_WRITE', `short write to ${events} (${bytesWritten}/${line.length})`, {
+        hint: 'Check free disk space; run `orch state resume` to repair the journal.',
+      });
+    }
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+  return parsed.data;
+}
+
+/** Reads complete lines from byte `from` on. */
+export async function readEventsFrom(runDir: string, from = 0): Promise<JournalChunk> {
+  const { events: path } = runDirPaths(runDir);
+  let buf: Buffer;
+  let fileSize = 0;
+  try {
+    const fh = await open(path, 'r');
+    try {
+      const { size } = await fh.stat();
+      fileSize = size;
+      const len = Math.max(0, size - from);
+      buf = Buffer.alloc(len);
+      let off = 0;
+      while (off < len) {
+        const { bytesRead } = await fh.read(buf, off, len - off, from + off);
+        if (bytesRead === 0) break;
+        off += bytesRead;
+      }
+      buf = buf.subarray(0, off);
+    } finally {
+      await fh.close();
+    }
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { events: [], tornTail: false, skipped: 0, end: from, size: 0 };
+    throw e;
+  }
+  const lastNl = buf.lastIndexOf(0x0a);
+  const complete = lastNl < 0 ? Buffer.alloc(0) : buf.subarray(0, lastNl + 1);
+  const tornTail = buf.length > complete.length;
+  const events: RunEvent[] = [];
+  let skipped = 0;
+  for (const line of complete.toString('utf8').split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      const parsed = RunEvent.safeParse(JSON.parse(line));
+      if (parsed.success) events.push(parsed.data);
+      else skipped++;
+    } catch {
+      skipped++;
+    }
+  }
+  return { events, tornTail, skipped, end: from + complete.length, size: fileSize };
+}
+
+/** Every event of the run; a half-written last line is ignored (`tornTail`), never a crash. */
+export async function readEvents(runDir: string): Promise<{ events: RunEvent[]; tornTail: boolean; skipped: number }> {
+  const { events, tornTail, skipped } = await readEventsFrom(runDir, 0);
+  return { events, tornTail, skipped };
+}
+
+export interface RepairResult {
+  /** Bytes of a half-written last line that were cut off. */
+  truncatedBytes: number;
+  /** Complete but invalid lines found (left in place, ignored by readers). */
+  skipped: number;
+  repaired: boolean;
+}
+
+/** Cuts off a torn last line and records a `repair` event; a clean journal is left untouched. */
+export async function repairJournal(runDir: string): Promise<RepairResult> {
+  const { events: path } = runDirPaths(runDir);
+  const chunk = await readEventsFrom(runDir, 0);
+  if (!chunk.tornTail) return { truncatedBytes: 0, skipped: chunk.skipped, repaired: false };
+  const size = (await stat(path)).size;
+  await truncate(path, chunk.end);
+  const truncatedBytes = size - chunk.end;
+  await appendEvent(runDir, { type: 'repair', what: `cut a half-written last journal line (${truncatedBytes} bytes)` });
+  return { truncatedBytes, skipped: chunk.skipped, repaired: true };
+}
+
+async function readSnapshot(runDir: string): Promise<Snapshot | undefined> {
+  try {
+    const s = await readJsonFile<Snapshot>(runDirPaths(runDir).snapshot);
+    if (s && s.version === SNAPSHOT_VERSION && typeof s.offset === 'number' && s.state) return s;
+  } catch {
+    // A corrupt snapshot is only a cache: rebuild from the journal.
+  }
+  return undefined;
+}
+
+async function journalSize(runDir: string): Promise<number> {
+  try {
+    return (await stat(runDirPaths(runDir).events)).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** The state and the journal offset it covers: the snapshot plus the events after it. */
+export async function loadRunStateAt(runDir: string): Promise<{ state: RunState | undefined; offset: number }> {
+  const snap = await readSnapshot(runDir);
+  // A snapshot past the end of the journal belongs to another (truncated) journal: ignore it.
+  const usable = snap && snap.offset <= (await journalSize(runDir)) ? snap : undefined;
+  let state: RunState | undefined = usable ? usable.state : undefined;
+  const chunk = await readEventsFrom(runDir, usable?.offset ?? 0);
+  for (const ev of chunk.events) state = applyEvent(state, ev);
+  return { state, offset: chunk.end };
+}
+
+/** The run's current state, or undefined when the journal has no `run.started` yet. */
+export async function loadRunState(runDir: string): Promise<RunState | undefined> {
+  return (await loadRunStateAt(runDir)).state;
+}
+
+/** Writes `state.json` so later reads only replay the events after it. Returns the state. */
+export async function saveSnapshot(runDir: string): Promise<RunState | undefined> {
+  const { state, offset } = await loadRunStateAt(runDir);
+  if (state) {
+    const snap: Snapshot = { version: SNAPSHOT_VERSION, offset, state };
+    await writeJsonAtomic(runDirPaths(runDir).snapshot, snap);
+  }
+  return state;
+}

@@ -1,0 +1,299 @@
+/**
+ * The mailbox of a run, in the style of Maildir: a message is written to a temporary file and
+ * linked into `inbox/<name>/new/`; `check` claims each message by renaming it into `cur/`. A rename
+ * succeeds for exactly one process, so two checkers never both receive a message. Each sender has a
+ * sequence number kept under a lock, and messages sort by (time, sender, sequence), which keeps
+ * every sender's order. A broadcast is one copy per recipient, never to the sender.
+ */
+import { randomBytes } from 'node:crypto';
+import { watch as fsWatch } from 'node:fs';
+import { appendFile, link, mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  MAILBOX_ALL,
+  MAILBOX_MAX_BODY_BYTES,
+  MAILBOX_SUPERVISOR,
+  MailboxMessage,
+  MailboxMessageInput,
+  OrchError,
+} from '@orch/core';
+import { readJsonFile, writeJsonAtomic } from './atomic.js';
+import { loadRunState } from './journal.js';
+import { withFileLock } from './lock.js';
+import { assertSafeName } from './names.js';
+import { runDirPaths } from './paths.js';
+
+export interface SendOptions {
+  from: string;
+}
+
+export interface WatchOptions {
+  signal?: AbortSignal;
+  /** Mark messages read as they are delivered (default true); false only observes. */
+  consume?: boolean;
+}
+
+function compactTs(iso: string): string {
+  return iso.replace(/[-:.TZ]/g, '');
+}
+
+export function compareMessages(a: MailboxMessage, b: MailboxMessage): number {
+  return a.ts.localeCompare(b.ts) || a.from.localeCompare(b.from) || a.seq - b.seq || a.id.localeCompare(b.id);
+}
+
+export class Mailbox {
+  readonly dir: string;
+  readonly tasks: readonly string[];
+
+  constructor(runDir: string, opts: { tasks: readonly string[] }) {
+    this.dir = runDirPaths(runDir).mailbox;
+    this.tasks = [...opts.tasks];
+  }
+
+  /** The mailbox of a run, with the run's tasks (from its journal) as valid recipients. */
+  static async open(runDir: string): Promise<Mailbox> {
+    const state = await loadRunState(runDir);
+    if (!state) {
+      throw new OrchError('ERR_ORCH_RUN_NOT_STARTED', `the run in ${runDir} has no tasks yet`, {
+        hint: 'Wait until `orch run` has started the run, then try again.',
+      });
+    }
+    return new Mailbox(runDir, { tasks: state.order });
+  }
+
+  /** Inboxes that can receive: every task of the run and the supervisor. */
+  inboxes(): string[] {
+    return [...this.tasks, MAILBOX_SUPERVISOR];
+  }
+
+  private inboxDir(name: string): { newDir: string; curDir: string } {
+    const base = join(this.dir, 'inbox', name);
+    return { newDir: join(base, 'new'), curDir: join(base, 'cur') };
+  }
+
+  /** Throws unless `name` is an inbox of this run. */
+  assertInbox(name: string): string {
+    assertSafeName(name, 'recipient');
+    if (!this.inboxes().includes(name)) {
+      throw new OrchError('ERR_ORCH_UNKNOWN_RECIPIENT', `${JSON.stringify(name)} is not a task of this run`, {
+        hint: `Send to a task (${this.tasks.join(', ') || 'none'}), '${MAILBOX_SUPERVISOR}', or '${MAILBOX_ALL}'.`,
+      });
+    }
+    return name;
+  }
+
+  /** Sends to one inbox, or to every inbox but the sender's when `to` is `all`. */
+  async send(to: string, input: MailboxMessageInput | string, opts: SendOptions): Promise<MailboxMessage> {
+    if (to === MAILBOX_ALL) return this.broadcast(input, opts);
+    this.assertInbox(to);
+    return this.deliver(to, [to], input, opts);
+  }
+
+  async broadcast(input: MailboxMessageInput | string, opts: SendOptions): Promise<MailboxMessage> {
+    const recipients = this.inboxes().filter((n) => n !== opts.from);
+    return this.deliver(MAILBOX_ALL, recipients, input, opts);
+  }
+
+  private async deliver(
+    to: string,
+    recipients: string[],
+    raw: MailboxMessageInput | string,
+    opts: SendOptions,
+  ): Promise<MailboxMessage> {
+    const from = assertSafeName(opts.from, 'sender');
+    const parsed = MailboxMessageInput.safeParse(typeof raw === 'string' ? { type: 'info', body: raw } : raw);
+    if (!parsed.success) {
+      throw new OrchError('ERR_ORCH_INVALID_MESSAGE', `invalid message: ${parsed.error.issues[0]?.message ?? ''}`, {
+        hint: 'Types: info; interface-changed (needs a target); blocked-on (needs a task); needs-decision (needs a question).',
+      });
+    }
+    const input = parsed.data;
+    const size = Buffer.byteLength(JSON.stringify(input), 'utf8');
+    if (size > MAILBOX_MAX_BODY_BYTES) {
+      throw new OrchError(
+        'ERR_ORCH_MESSAGE_TOO_LARGE',
+        `message is ${size} bytes; the limit is ${MAILBOX_MAX_BODY_BYTES} bytes`,
+        { hint: 'Send a short message and put long content in a file of the repository, then name the file.' },
+      );
+    }
+    const seqDir = join(this.dir, 'seq');
+    const tmpDir = join(this.dir, 'tmp');
+    await mkdir(seqDir, { recursive: true });
+    await mkdir(tmpDir, { recursive: true });
+    return withFileLock(join(seqDir, `${from}.lock`), async () => {
+      const seqFile = join(seqDir, `${from}.json`);
+      // The counter is not fsync'd: after a crash it may restart, and ids stay unique by their random part.
+      const last = (await readJsonFile<{ seq: number; ts: string }>(seqFile).catch(() => undefined)) ?? {
+        seq: 0,
+        ts: '',
+      };
+      const now = new Date().toISOString();
+      // A clock step backwards must not reorder one sender's messages.
+      const ts = now > last.ts ? now : last.ts;
+      const seq = last.seq + 1;
+      const msg = MailboxMessage.parse({
+        ...input,
+        id: `${compactTs(ts)}-${randomBytes(6).toString('hex')}`,
+        from,
+        to,
+        ts,
+        seq,
+      });
+      await writeJsonAtomic(seqFile, { seq, ts }, { fsync: false });
+      const tmp = join(tmpDir, `${msg.id}.${process.pid}.json`);
+      const fh = await open(tmp, 'wx', 0o644);
+      try {
+        await fh.writeFile(JSON.stringify(msg));
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      try {
+        for (const r of recipients) {
+          const { newDir, curDir } = this.inboxDir(r);
+          await mkdir(newDir, { recursive: true });
+          await mkdir(curDir, { recursive: true });
+          // link() fails on an existing name, so a message can never replace another.
+          await link(tmp, join(newDir, `${msg.id}.json`));
+        }
+      } finally {
+        await rm(tmp, { force: true });
+      }
+      await appendFile(join(this.dir, 'history.jsonl'), `${JSON.stringify(msg)}\n`);
+      return msg;
+    });
+  }
+
+  private async listNew(inbox: string): Promise<string[]> {
+    try {
+      return (await readdir(this.inboxDir(inbox).newDir)).filter((f) => f.endsWith('.json'));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+  }
+
+  /** Unread messages of `inbox`, oldest first, marked read. Each message goes to one checker only. */
+  async check(inbox: string): Promise<MailboxMessage[]> {
+    this.assertInbox(inbox);
+    const { newDir, curDir } = this.inboxDir(inbox);
+    const out: MailboxMessage[] = [];
+    for (const f of await this.listNew(inbox)) {
+      try {
+        await rename(join(newDir, f), join(curDir, f));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // another checker claimed it
+        throw e;
+      }
+      const msg = await this.readMessage(join(curDir, f));
+      if (msg) out.push(msg);
+    }
+    return out.sort(compareMessages);
+  }
+
+  /** Unread messages of `inbox` without marking them read. */
+  async unread(inbox: string): Promise<MailboxMessage[]> {
+    this.assertInbox(inbox);
+    const { newDir } = this.inboxDir(inbox);
+    const out: MailboxMessage[] = [];
+    for (const f of await this.listNew(inbox)) {
+      const msg = await this.readMessage(join(newDir, f));
+      if (msg) out.push(msg);
+    }
+    return out.sort(compareMessages);
+  }
+
+  /** The number of unread messages; changes nothing. */
+  async peek(inbox: string): Promise<number> {
+    this.assertInbox(inbox);
+    return (await this.listNew(inbox)).length;
+  }
+
+  /** Every message sent in this run (a broadcast once), oldest first. */
+  async history(): Promise<MailboxMessage[]> {
+    let text: string;
+    try {
+      text = await readFile(join(this.dir, 'history.jsonl'), 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+    const out: MailboxMessage[] = [];
+    for (const line of text.split('\n')) {
+      if (!line.trim()) continue;
+      try {
+        const p = MailboxMessage.safeParse(JSON.parse(line));
+        if (p.success) out.push(p.data);
+      } catch {
+        // a torn last line after a crash
+      }
+    }
+    return out.sort(compareMessages);
+  }
+
+  /**
+   * Yields messages of `inbox` as they arrive (those already waiting first), woken by fs.watch on
+   * the inbox, until `signal` aborts.
+   */
+  async *watch(inbox: string, opts: WatchOptions = {}): AsyncGenerator<MailboxMessage> {
+    this.assertInbox(inbox);
+    const consume = opts.consume ?? true;
+    const { newDir, curDir } = this.inboxDir(inbox);
+    await mkdir(newDir, { recursive: true });
+    await mkdir(curDir, { recursive: true });
+    const seen = new Set<string>();
+    let pending = true;
+    let wake: (() => void) | undefined;
+    const poke = (): void => {
+      pending = true;
+      wake?.();
+    };
+    const watcher = fsWatch(newDir, poke);
+    opts.signal?.addEventListener('abort', poke);
+    try {
+      while (!opts.signal?.aborted) {
+        if (!pending) {
+          await new Promise<void>((r) => (wake = r));
+          wake = undefined;
+          continue;
+        }
+        pending = false;
+        const batch = consume ? await this.check(inbox) : await this.unread(inbox);
+        for (const m of batch) {
+          if (seen.has(m.id)) continue;
+          if (!consume) seen.add(m.id);
+          yield m;
+        }
+      }
+    } finally {
+      watcher.close();
+      opts.signal?.removeEventListener('abort', poke);
+    }
+  }
+
+  private async readMessage(path: string): Promise<MailboxMessage | undefined> {
+    try {
+      const p = MailboxMessage.safeParse(JSON.parse(await readFile(path, 'utf8')));
+      return p.success ? p.data : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/** Plain-text rendering of messages, for terminals and agent context. */
+export function formatMessages(msgs: readonly MailboxMessage[]): string {
+  return msgs
+    .map((m) => {
+      const extra =
+        m.type === 'interface-changed'
+          ? ` target=${m.target}`
+          : m.type === 'blocked-on'
+            ? ` task=${m.task}`
+            : m.type === 'needs-decision'
+              ? ` question=${JSON.stringify(m.question)}`
+              : '';
+      return `[${m.ts}] from ${m.from} to ${m.to} (${m.type}${extra}) #${m.id}\n${m.body}`;
+    })
+    .join('\n\n');
+}

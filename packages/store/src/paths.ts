@@ -1,0 +1,98 @@
+/**
+ * Where orch keeps its files. Everything lives under `<repo root>/.orchestrator/`, and the root is
+ * the main worktree's, found through git's common dir: a worker inside `.worktrees/<task>` reads and
+ * writes the same journal, mailbox and context as the supervisor.
+ */
+import { execFile } from 'node:child_process';
+import { realpath } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { OrchError } from '@orch/core';
+
+const run = promisify(execFile);
+
+async function git(cwd: string, args: string[]): Promise<string> {
+  const { stdout } = await run('git', args, { cwd, timeout: 15_000, env: { ...process.env, LC_ALL: 'C' } });
+  return stdout.trim();
+}
+
+/** The main worktree's root, also when called from inside a linked worktree. */
+export async function findRepoRoot(cwd: string = process.cwd()): Promise<string> {
+  let common: string;
+  try {
+    common = await git(cwd, ['rev-parse', '--git-common-dir']);
+  } catch (e) {
+    throw new OrchError('ERR_ORCH_NOT_A_REPO', `${cwd} is not inside a git repository`, {
+      hint: 'Run orch from your repository (or a worktree of it), or set ORCH_ROOT to the repository root.',
+      cause: e,
+    });
+  }
+  const commonDir = isAbsolute(common) ? common : resolve(cwd, common);
+  let root: string;
+  if (basename(commonDir) === '.git') {
+    root = dirname(commonDir);
+  } else {
+    // Submodules and separate git dirs: the first entry of the worktree list is the main worktree.
+    const list = await git(cwd, ['worktree', 'list', '--porcelain']);
+    const first = /^worktree (.+)$/m.exec(list)?.[1];
+    if (!first) {
+      throw new OrchError('ERR_ORCH_NOT_A_REPO', `cannot find the main worktree of ${commonDir}`, {
+        hint: 'orch needs a repository with a working tree (not a bare repository).',
+      });
+    }
+    root = first;
+  }
+  return realpath(root).catch(() => root);
+}
+
+export interface OrchPaths {
+  orchDir: string;
+  runsDir: string;
+  currentFile: string;
+  contextDir: string;
+  locksDir: string;
+}
+
+export function orchPaths(repoRoot: string): OrchPaths {
+  const orchDir = join(repoRoot, '.orchestrator');
+  return {
+    orchDir,
+    runsDir: join(orchDir, 'runs'),
+    currentFile: join(orchDir, 'current'),
+    contextDir: join(orchDir, 'context'),
+    locksDir: join(orchDir, 'locks'),
+  };
+}
+
+export interface RunPaths {
+  dir: string;
+  events: string;
+  snapshot: string;
+  plan: string;
+  prompts: string;
+  logs: string;
+  verify: string;
+  mailbox: string;
+  reports: string;
+  supervisorLock: string;
+}
+
+export function runPaths(repoRoot: string, runId: string): RunPaths {
+  return runDirPaths(join(orchPaths(repoRoot).runsDir, runId));
+}
+
+/** The same paths, from a run directory. */
+export function runDirPaths(dir: string): RunPaths {
+  return {
+    dir,
+    events: join(dir, 'events.jsonl'),
+    snapshot: join(dir, 'state.json'),
+    plan: join(dir, 'plan.yaml'),
+    prompts: join(dir, 'prompts'),
+    logs: join(dir, 'logs'),
+    verify: join(dir, 'verify'),
+    mailbox: join(dir, 'mailbox'),
+    reports: join(dir, 'reports'),
+    supervisorLock: join(dir, 'supervisor.lock'),
+  };
+}

@@ -1,0 +1,167 @@
+import { appendFile, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { reduceRun, type RunEvent, type RunState } from '@orch/core';
+import {
+  appendEvent,
+  loadRunState,
+  readEvents,
+  repairJournal,
+  saveSnapshot,
+} from '../src/journal.js';
+import { watchJournal } from '../src/watch.js';
+import { runFixture, startRun, tempDir } from './helpers.js';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeEach(async () => {
+  ({ dir, cleanup } = await tempDir());
+});
+afterEach(() => cleanup());
+
+describe('journal', () => {
+  it('appends validated events with a timestamp, one line each', async () => {
+    await startRun(dir, ['a', 'b']);
+    const ev = await appendEvent(dir, { type: 'task.progress', task: 'a', message: 'halfway' });
+    expect(ev.ts).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+    const text = await readFile(join(dir, 'events.jsonl'), 'utf8');
+    expect(text.split('\n').filter(Boolean)).toHaveLength(2);
+    const { events, tornTail, skipped } = await readEvents(dir);
+    expect(events.map((e) => e.type)).toEqual(['run.started', 'task.progress']);
+    expect({ tornTail, skipped }).toEqual({ tornTail: false, skipped: 0 });
+  });
+
+  it('refuses an event that does not match the schema', async () => {
+    await expect(
+      appendEvent(dir, { type: 'task.progress', task: 'a' } as unknown as Parameters<typeof appendEvent>[1]),
+    ).rejects.toMatchObject({ code: 'ERR_ORCH_INVALID_EVENT' });
+  });
+
+  it('loses nothing when 12 processes append 150 events each at once', async () => {
+    await startRun(dir, ['t0']);
+    const procs = 12;
+    const per = 150;
+    await Promise.all(
+      Array.from({ length: procs }, (_, i) => runFixture('append-events.mjs', [dir, `t${i}`, String(per)])),
+    );
+    const { events, tornTail, skipped } = await readEvents(dir);
+    expect(tornTail).toBe(false);
+    expect(skipped).toBe(0);
+    const progress = events.filter((e): e is Extract<RunEvent, { type: 'task.progress' }> => e.type === 'task.progress');
+    expect(progress).toHaveLength(procs * per);
+    for (let i = 0; i < procs; i++) {
+      // each process's own events stay in its order
+      const mine = progress.filter((e) => e.task === `t${i}`).map((e) => e.message);
+      expect(mine).toEqual(Array.from({ length: per }, (_, k) => `t${i}:${k}`));
+    }
+  });
+
+  it('ignores a half-written last line and repairs it', async () => {
+    await startRun(dir, ['a']);
+    await appendEvent(dir, { type: 'task.progress', task: 'a', message: 'one' });
+    await appendFile(join(dir, 'events.jsonl'), '{"type":"task.progress","task":"a","mess');
+    const read = await readEvents(dir);
+    expect(read.tornTail).toBe(true);
+    expect(read.events).toHaveLength(2);
+    expect((await loadRunState(dir))?.tasks.a?.lastMessage).toBe('one');
+
+    const res = await repairJournal(dir);
+    expect(res).toMatchObject({ repaired: true, truncatedBytes: 40 });
+    const after = await readEvents(dir);
+    expect(after.tornTail).toBe(false);
+    expect(after.events.map((e) => e.type)).toEqual(['run.started', 'task.progress', 'repair']);
+    expect(await repairJournal(dir)).toMatchObject({ repaired: false, truncatedBytes: 0 });
+  });
+
+  it('counts and skips complete lines that are not events', async () => {
+    await startRun(dir, ['a']);
+    await appendFile(join(dir, 'events.jsonl'), 'not json\n{"type":"nope","ts":"x"}\n');
+    await appendEvent(dir, { type: 'task.ready', task: 'a' });
+    const { events, skipped } = await readEvents(dir);
+    expect(skipped).toBe(2);
+    expect(events).toHaveLength(2);
+  });
+
+  it('loads the same state from a snapshot plus the tail as from the whole journal', async () => {
+    await startRun(dir, ['a', 'b']);
+    await appendEvent(dir, { type: 'task.ready', task: 'a' });
+    await saveSnapshot(dir);
+    const snap = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8')) as { offset: number };
+    expect(snap.offset).toBe((await stat(join(dir, 'events.jsonl'))).size);
+    await appendEvent(dir, { type: 'task.progress', task: 'a', message: 'after the snapshot' });
+    await appendEvent(dir, { type: 'task.ready', task: 'b' });
+    const fromSnapshot = await loadRunState(dir);
+    const full = reduceRun((await readEvents(dir)).events);
+    expect(fromSnapshot).toEqual(full);
+    expect(fromSnapshot?.tasks.a?.lastMessage).toBe('after the snapshot');
+  });
+
+  it('uses the snapshot instead of replaying what it covers', async () => {
+    await startRun(dir, ['a']);
+    await saveSnapshot(dir);
+    // A snapshot that says something the journal does not: proof that it is read.
+    const snap = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8')) as { state: RunState };
+    snap.state.request = 'from the snapshot';
+    await writeFile(join(dir, 'state.json'), JSON.stringify(snap));
+    expect((await loadRunState(dir))?.request).toBe('from the snapshot');
+    // ...but not one that is past the end of the journal.
+    await writeFile(join(dir, 'state.json'), JSON.stringify({ ...snap, offset: 10_000_000 }));
+    expect((await loadRunState(dir))?.request).toBe('test request');
+  });
+
+  it('has no state before run.started', async () => {
+    expect(await loadRunState(dir)).toBeUndefined();
+    expect(await saveSnapshot(dir)).toBeUndefined();
+  });
+});
+
+describe('watchJournal', () => {
+  it('delivers the current state, then only new events appended by other processes', async () => {
+    await startRun(dir, ['a', 'b']);
+    const calls: { events: RunEvent[]; state: RunState }[] = [];
+    let notify: () => void = () => undefined;
+    const w = watchJournal(dir, (events, state) => {
+      calls.push({ events, state });
+      notify();
+    });
+    const waitFor = (pred: () => boolean): Promise<void> =>
+      new Promise((resolve) => {
+        notify = () => {
+          if (pred()) resolve();
+        };
+        notify();
+      });
+    try {
+      await waitFor(() => calls.length >= 1);
+      expect(calls[0]?.events).toEqual([]);
+      expect(calls[0]?.state.order).toEqual(['a', 'b']);
+
+      await runFixture('append-events.mjs', [dir, 'a', '3']);
+      await waitFor(() => calls.flatMap((c) => c.events).length >= 3);
+      const seen = calls.flatMap((c) => c.events);
+      expect(seen.map((e) => (e.type === 'task.progress' ? e.message : e.type))).toEqual(['a:0', 'a:1', 'a:2']);
+      expect(calls.at(-1)?.state.tasks.a?.lastMessage).toBe('a:2');
+      // Each call gets its own copy of the state.
+      expect(calls[0]?.state.tasks.a?.lastMessage).toBeUndefined();
+    } finally {
+      w.close();
+    }
+  });
+
+  it('starts before the journal exists and picks up the run when it starts', async () => {
+    const states: RunState[] = [];
+    let notify: () => void = () => undefined;
+    const w = watchJournal(join(dir, 'later'), (_e, s) => {
+      states.push(s);
+      notify();
+    });
+    try {
+      const got = new Promise<void>((r) => (notify = r));
+      await startRun(join(dir, 'later'), ['x']);
+      await got;
+      expect(states[0]?.order).toEqual(['x']);
+    } finally {
+      w.close();
+    }
+  });
+});

@@ -1,0 +1,72 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa, type ResultPromise } from 'execa';
+
+/** The built `orch` entry point of this checkout. */
+export function orchBin(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i += 1) {
+    const bin = join(dir, 'packages', 'cli', 'dist', 'bin.js');
+    if (existsSync(bin)) return bin;
+    dir = resolve(dir, '..');
+  }
+  throw new Error('packages/cli/dist/bin.js not found: run `pnpm build` first');
+}
+
+export interface CliResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+/** Runs the built CLI; never rejects on a non-zero exit (the exit code is data). */
+export async function runOrch(
+  args: string[],
+  opts: { cwd: string; env?: Record<string, string | undefined>; timeoutMs?: number; input?: string },
+): Promise<CliResult> {
+  const r = await execa(process.execPath, [orchBin(), ...args], {
+    cwd: opts.cwd,
+    env: { NO_COLOR: '1', ...opts.env },
+    reject: false,
+    timeout: opts.timeoutMs ?? 120_000,
+    ...(opts.input !== undefined ? { input: opts.input } : { stdin: 'ignore' }),
+  });
+  return { stdout: String(r.stdout), stderr: String(r.stderr), exitCode: r.exitCode ?? -1 };
+}
+
+/** Starts the built CLI without waiting (for signals and live views). */
+export function spawnOrch(
+  args: string[],
+  opts: { cwd: string; env?: Record<string, string | undefined> },
+): ResultPromise {
+  return execa(process.execPath, [orchBin(), ...args], {
+    cwd: opts.cwd,
+    env: { NO_COLOR: '1', ...opts.env },
+    reject: false,
+    stdin: 'ignore',
+  });
+}
+
+/**
+ * A private TMUX_TMPDIR so every tmux server a test's orch starts lives apart from the user's
+ * (and from other tests'); `cleanup` kills those servers and removes the folder.
+ */
+export async function isolatedTmux(): Promise<{ env: Record<string, string>; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'orch-tmux-'));
+  const env = { TMUX_TMPDIR: dir };
+  return {
+    env,
+    cleanup: async () => {
+      const { readdir } = await import('node:fs/promises');
+      const socketsDir = join(dir, `tmux-${process.getuid?.() ?? 0}`);
+      const sockets = existsSync(socketsDir) ? await readdir(socketsDir) : [];
+      for (const s of sockets) {
+        await execa('tmux', ['-L', s, 'kill-server'], { env, reject: false, timeout: 10_000 });
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

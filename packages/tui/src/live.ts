@@ -1,0 +1,13 @@
+/**
+ * Entry to the live views. ink and React load only here, on demand, so `--once` and `--json`
+ * (which use the plain frame) start fast.
+ */
+import type { InteractiveOptions } from './interactive.js';
+
+export type { InteractiveOptions } from './interactive.js';
+export type { DashboardAppProps } from './app.js';
+
+export async function runInteractive(opts: InteractiveOptions): Promise<void> {
+  const m = await import('./interactive.js');
+  await m.runInteractive(opts);
+}
