@@ -23,16 +23,27 @@ afterAll(() => r.repo.cleanup());
 
 describe('orch context', () => {
   it('sets from a worktree and reads from the root: one store per repository', async () => {
-    const set = await r.orch(['context', 'set', 'auth.tokens', '{"format":"JWT"}'], { ORCH_TASK: 'api' }, r.worktree);
+    const set = await r.orch(
+      ['context', 'set', 'auth.tokens', '{"format":"JWT"}'],
+      { ORCH_TASK: 'api' },
+      r.worktree,
+    );
     expect(set.exitCode).toBe(0);
     await r.orch(['context', 'set', 'naming', 'camelCase everywhere']);
     const get = await r.orch(['context', 'get', 'auth.tokens', '--json']);
-    expect(JSON.parse(get.stdout)).toMatchObject({ key: 'auth.tokens', value: { format: 'JWT' }, addedBy: 'api' });
+    expect(JSON.parse(get.stdout)).toMatchObject({
+      key: 'auth.tokens',
+      value: { format: 'JWT' },
+      addedBy: 'api',
+    });
     expect((await r.orch(['context', 'get', 'auth.tokens.format'])).stdout.trim()).toBe('JWT');
     expect((await r.orch(['context', 'get', 'naming'])).stdout.trim()).toBe('camelCase everywhere');
     const list = JSON.parse((await r.orch(['context', 'list', '--json'])).stdout) as Record<string, unknown>;
     expect(Object.keys(list).sort()).toEqual(['auth.tokens', 'naming']);
-    const search = JSON.parse((await r.orch(['context', 'search', 'jwt', '--json'])).stdout) as Record<string, unknown>;
+    const search = JSON.parse((await r.orch(['context', 'search', 'jwt', '--json'])).stdout) as Record<
+      string,
+      unknown
+    >;
     expect(Object.keys(search)).toEqual(['auth.tokens']);
   });
 

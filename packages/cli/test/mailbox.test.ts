@@ -11,7 +11,11 @@ afterAll(() => r.repo.cleanup());
 
 describe('orch mailbox', () => {
   it('sends from a worktree (sender from ORCH_TASK) and the root reads the same mailbox', async () => {
-    const sent = await r.orch(['mailbox', 'send', 'ui', 'dates are ISO now', '--json'], { ORCH_TASK: 'api' }, r.worktree);
+    const sent = await r.orch(
+      ['mailbox', 'send', 'ui', 'dates are ISO now', '--json'],
+      { ORCH_TASK: 'api' },
+      r.worktree,
+    );
     expect(sent.exitCode).toBe(0);
     expect(JSON.parse(sent.stdout)).toMatchObject({ from: 'api', to: 'ui', type: 'info' });
 
@@ -25,7 +29,9 @@ describe('orch mailbox', () => {
   });
 
   it('sends typed messages and checks the typed fields', async () => {
-    const bad = await r.orch(['mailbox', 'send', 'supervisor', 'waiting', '--type', 'blocked-on'], { ORCH_TASK: 'ui' });
+    const bad = await r.orch(['mailbox', 'send', 'supervisor', 'waiting', '--type', 'blocked-on'], {
+      ORCH_TASK: 'ui',
+    });
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr).toContain('needs --task');
     const unknownType = await r.orch(['mailbox', 'send', 'supervisor', 'x', '--type', 'shout']);
@@ -35,8 +41,19 @@ describe('orch mailbox', () => {
       { ORCH_TASK: 'ui' },
     );
     expect(ok.exitCode).toBe(0);
-    await r.orch(['mailbox', 'send', 'supervisor', 'REST or RPC?', '--type', 'needs-decision', '--from', 'api']);
-    const msgs = JSON.parse((await r.orch(['mailbox', 'check', 'supervisor', '--json'])).stdout) as MailboxMessage[];
+    await r.orch([
+      'mailbox',
+      'send',
+      'supervisor',
+      'REST or RPC?',
+      '--type',
+      'needs-decision',
+      '--from',
+      'api',
+    ]);
+    const msgs = JSON.parse(
+      (await r.orch(['mailbox', 'check', 'supervisor', '--json'])).stdout,
+    ) as MailboxMessage[];
     expect(msgs).toMatchObject([
       { type: 'blocked-on', task: 'db', from: 'ui' },
       { type: 'needs-decision', question: 'REST or RPC?', from: 'api' },
@@ -52,7 +69,9 @@ describe('orch mailbox', () => {
       ['supervisor', 1],
       ['db', 0],
     ] as const) {
-      expect(JSON.parse((await r.orch(['mailbox', 'peek', inbox, '--json'])).stdout)).toMatchObject({ unread: n });
+      expect(JSON.parse((await r.orch(['mailbox', 'peek', inbox, '--json'])).stdout)).toMatchObject({
+        unread: n,
+      });
     }
     const history = JSON.parse((await r.orch(['mailbox', 'history', '--json'])).stdout) as MailboxMessage[];
     expect(history.filter((m) => m.to === 'all').map((m) => m.body)).toEqual(['use camelCase']);
@@ -75,7 +94,9 @@ describe('orch mailbox', () => {
     const input = JSON.stringify({ hook_event_name: 'PostToolUse', tool_name: 'Bash', session_id: 's' });
     const first = await r.orch(['mailbox', 'hook'], { ORCH_TASK: 'api' }, r.worktree, input);
     expect(first.exitCode).toBe(0);
-    const out = JSON.parse(first.stdout) as { hookSpecificOutput: { hookEventName: string; additionalContext: string } };
+    const out = JSON.parse(first.stdout) as {
+      hookSpecificOutput: { hookEventName: string; additionalContext: string };
+    };
     expect(out.hookSpecificOutput.hookEventName).toBe('PostToolUse');
     expect(out.hookSpecificOutput.additionalContext).toContain('the users table has a new column');
     const second = await r.orch(['mailbox', 'hook'], { ORCH_TASK: 'api' }, r.worktree, input);

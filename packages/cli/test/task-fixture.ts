@@ -13,7 +13,12 @@ export interface RunRepo {
   runDir: string;
   /** A linked worktree of task `api`, as orch creates them. */
   worktree: string;
-  orch: (args: string[], env?: Record<string, string | undefined>, cwd?: string, input?: string) => Promise<CliResult>;
+  orch: (
+    args: string[],
+    env?: Record<string, string | undefined>,
+    cwd?: string,
+    input?: string,
+  ) => Promise<CliResult>;
 }
 
 /** A repository with a started run of tasks api, ui, db (current run) and a worktree for api. */

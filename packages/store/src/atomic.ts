@@ -35,7 +35,11 @@ export async function writeFileAtomic(
   }
 }
 
-export async function writeJsonAtomic(path: string, value: unknown, opts: AtomicWriteOptions = {}): Promise<void> {
+export async function writeJsonAtomic(
+  path: string,
+  value: unknown,
+  opts: AtomicWriteOptions = {},
+): Promise<void> {
   await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`, opts);
 }
 

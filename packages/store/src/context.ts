@@ -98,9 +98,13 @@ export class ContextStore {
     assertKey(key);
     const size = Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
     if (value === undefined || size > CONTEXT_MAX_VALUE_BYTES) {
-      throw new OrchError('ERR_ORCH_INVALID_VALUE', `context value for ${key} is empty or over ${CONTEXT_MAX_VALUE_BYTES} bytes`, {
-        hint: 'Store a short fact; point to a file of the repository for long content.',
-      });
+      throw new OrchError(
+        'ERR_ORCH_INVALID_VALUE',
+        `context value for ${key} is empty or over ${CONTEXT_MAX_VALUE_BYTES} bytes`,
+        {
+          hint: 'Store a short fact; point to a file of the repository for long content.',
+        },
+      );
     }
     return this.mutate((f, now) => {
       const prev = f.entries[key];

@@ -35,9 +35,13 @@ export interface JournalChunk {
 export async function appendEvent(runDir: string, ev: RunEventInput): Promise<RunEvent> {
   const parsed = RunEvent.safeParse({ ...ev, ts: ev.ts ?? new Date().toISOString() });
   if (!parsed.success) {
-    throw new OrchError('ERR_ORCH_INVALID_EVENT', `invalid ${String(ev.type)} event: ${parsed.error.message}`, {
-      hint: 'This is a bug in the caller; the journal only accepts events of the RunEvent schema.',
-    });
+    throw new OrchError(
+      'ERR_ORCH_INVALID_EVENT',
+      `invalid ${String(ev.type)} event: ${parsed.error.message}`,
+      {
+        hint: 'This is a bug in the caller; the journal only accepts events of the RunEvent schema.',
+      },
+    );
   }
   const { events } = runDirPaths(runDir);
   await mkdir(runDir, { recursive: true });
@@ -47,9 +51,13 @@ export async function appendEvent(runDir: string, ev: RunEventInput): Promise<Ru
     // One write call: with O_APPEND the kernel places it at the end as a unit.
     const { bytesWritten } = await fh.write(line, 0, line.length);
     if (bytesWritten !== line.length) {
-      throw new OrchError('ERR_ORCH_JOURNAL_WRITE', `short write to ${events} (${bytesWritten}/${line.length})`, {
-        hint: 'Check free disk space; run `orch state resume` to repair the journal.',
-      });
+      throw new OrchError(
+        'ERR_ORCH_JOURNAL_WRITE',
+        `short write to ${events} (${bytesWritten}/${line.length})`,
+        {
+          hint: 'Check free disk space; run `orch state resume` to repair the journal.',
+        },
+      );
     }
     await fh.datasync();
   } finally {
@@ -81,7 +89,8 @@ export async function readEventsFrom(runDir: string, from = 0): Promise<JournalC
       await fh.close();
     }
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { events: [], tornTail: false, skipped: 0, end: from, size: 0 };
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+      return { events: [], tornTail: false, skipped: 0, end: from, size: 0 };
     throw e;
   }
   const lastNl = buf.lastIndexOf(0x0a);
@@ -103,7 +112,9 @@ export async function readEventsFrom(runDir: string, from = 0): Promise<JournalC
 }
 
 /** Every event of the run; a half-written last line is ignored (`tornTail`), never a crash. */
-export async function readEvents(runDir: string): Promise<{ events: RunEvent[]; tornTail: boolean; skipped: number }> {
+export async function readEvents(
+  runDir: string,
+): Promise<{ events: RunEvent[]; tornTail: boolean; skipped: number }> {
   const { events, tornTail, skipped } = await readEventsFrom(runDir, 0);
   return { events, tornTail, skipped };
 }
@@ -124,7 +135,10 @@ export async function repairJournal(runDir: string): Promise<RepairResult> {
   const size = (await stat(path)).size;
   await truncate(path, chunk.end);
   const truncatedBytes = size - chunk.end;
-  await appendEvent(runDir, { type: 'repair', what: `cut a half-written last journal line (${truncatedBytes} bytes)` });
+  await appendEvent(runDir, {
+    type: 'repair',
+    what: `cut a half-written last journal line (${truncatedBytes} bytes)`,
+  });
   return { truncatedBytes, skipped: chunk.skipped, repaired: true };
 }
 
@@ -147,7 +161,9 @@ async function journalSize(runDir: string): Promise<number> {
 }
 
 /** The state and the journal offset it covers: the snapshot plus the events after it. */
-export async function loadRunStateAt(runDir: string): Promise<{ state: RunState | undefined; offset: number }> {
+export async function loadRunStateAt(
+  runDir: string,
+): Promise<{ state: RunState | undefined; offset: number }> {
   const snap = await readSnapshot(runDir);
   // A snapshot past the end of the journal belongs to another (truncated) journal: ignore it.
   const usable = snap && snap.offset <= (await journalSize(runDir)) ? snap : undefined;

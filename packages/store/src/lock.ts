@@ -155,7 +155,9 @@ async function takeLock(lockPath: string, opts: LockOptions): Promise<HeldLock> 
       }
     }
     if (Date.now() >= deadline) {
-      const who = cur.owner ? `process ${cur.owner.pid} on ${cur.owner.host} since ${cur.owner.at}` : 'another process';
+      const who = cur.owner
+        ? `process ${cur.owner.pid} on ${cur.owner.host} since ${cur.owner.at}`
+        : 'another process';
       throw new OrchError(opts.heldCode ?? 'ERR_ORCH_LOCK_TIMEOUT', `${lockPath} is held by ${who}`, {
         hint: cur.owner?.purpose
           ? `It is held for: ${cur.owner.purpose}. Wait for it to finish, or stop that process.`
@@ -183,7 +185,11 @@ async function takeLock(lockPath: string, opts: LockOptions): Promise<HeldLock> 
 }
 
 /** Runs `fn` while holding a short lock (default: wait 10 s, a lock older than 60 s is stale). */
-export async function withFileLock<T>(lockPath: string, fn: () => Promise<T> | T, opts: LockOptions = {}): Promise<T> {
+export async function withFileLock<T>(
+  lockPath: string,
+  fn: () => Promise<T> | T,
+  opts: LockOptions = {},
+): Promise<T> {
   const lock = await takeLock(lockPath, { staleMs: 60_000, ...opts });
   try {
     return await fn();

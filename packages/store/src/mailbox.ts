@@ -38,7 +38,9 @@ function compactTs(iso: string): string {
 }
 
 export function compareMessages(a: MailboxMessage, b: MailboxMessage): number {
-  return a.ts.localeCompare(b.ts) || a.from.localeCompare(b.from) || a.seq - b.seq || a.id.localeCompare(b.id);
+  return (
+    a.ts.localeCompare(b.ts) || a.from.localeCompare(b.from) || a.seq - b.seq || a.id.localeCompare(b.id)
+  );
 }
 
 export class Mailbox {
@@ -103,9 +105,13 @@ export class Mailbox {
     const from = assertSafeName(opts.from, 'sender');
     const parsed = MailboxMessageInput.safeParse(typeof raw === 'string' ? { type: 'info', body: raw } : raw);
     if (!parsed.success) {
-      throw new OrchError('ERR_ORCH_INVALID_MESSAGE', `invalid message: ${parsed.error.issues[0]?.message ?? ''}`, {
-        hint: 'Types: info; interface-changed (needs a target); blocked-on (needs a task); needs-decision (needs a question).',
-      });
+      throw new OrchError(
+        'ERR_ORCH_INVALID_MESSAGE',
+        `invalid message: ${parsed.error.issues[0]?.message ?? ''}`,
+        {
+          hint: 'Types: info; interface-changed (needs a target); blocked-on (needs a task); needs-decision (needs a question).',
+        },
+      );
     }
     const input = parsed.data;
     const size = Buffer.byteLength(JSON.stringify(input), 'utf8');
@@ -113,7 +119,9 @@ export class Mailbox {
       throw new OrchError(
         'ERR_ORCH_MESSAGE_TOO_LARGE',
         `message is ${size} bytes; the limit is ${MAILBOX_MAX_BODY_BYTES} bytes`,
-        { hint: 'Send a short message and put long content in a file of the repository, then name the file.' },
+        {
+          hint: 'Send a short message and put long content in a file of the repository, then name the file.',
+        },
       );
     }
     const seqDir = join(this.dir, 'seq');

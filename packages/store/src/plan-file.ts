@@ -16,12 +16,17 @@ export async function readPlanTasks(path: string): Promise<{ tasks: ContextTask[
   }
   const tasks = (doc as { tasks?: unknown } | null)?.tasks;
   if (!Array.isArray(tasks)) {
-    throw new OrchError('ERR_ORCH_PLAN_UNREADABLE', `${path} has no task list`, { hint: 'Run `orch plan check`.' });
+    throw new OrchError('ERR_ORCH_PLAN_UNREADABLE', `${path} has no task list`, {
+      hint: 'Run `orch plan check`.',
+    });
   }
-  const strs = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+  const strs = (v: unknown): string[] =>
+    Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
   return {
     tasks: tasks
-      .filter((t): t is Record<string, unknown> => typeof t === 'object' && t !== null && typeof t.id === 'string')
+      .filter(
+        (t): t is Record<string, unknown> => typeof t === 'object' && t !== null && typeof t.id === 'string',
+      )
       .map((t) => ({
         id: t.id as string,
         description: typeof t.description === 'string' ? t.description : '',

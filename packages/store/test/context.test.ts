@@ -54,7 +54,9 @@ describe('ContextStore', () => {
   });
 
   it('loses no write when 6 processes set keys at once', async () => {
-    await Promise.all(Array.from({ length: 6 }, (_, i) => runFixture('context-set.mjs', [dir, `p${i}`, '15'])));
+    await Promise.all(
+      Array.from({ length: 6 }, (_, i) => runFixture('context-set.mjs', [dir, `p${i}`, '15'])),
+    );
     expect(Object.keys(await new ContextStore(dir).list())).toHaveLength(90);
   });
 

@@ -2,13 +2,7 @@ import { appendFile, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { reduceRun, type RunEvent, type RunState } from '@orch/core';
-import {
-  appendEvent,
-  loadRunState,
-  readEvents,
-  repairJournal,
-  saveSnapshot,
-} from '../src/journal.js';
+import { appendEvent, loadRunState, readEvents, repairJournal, saveSnapshot } from '../src/journal.js';
 import { watchJournal } from '../src/watch.js';
 import { runFixture, startRun, tempDir } from './helpers.js';
 
@@ -47,7 +41,9 @@ describe('journal', () => {
     const { events, tornTail, skipped } = await readEvents(dir);
     expect(tornTail).toBe(false);
     expect(skipped).toBe(0);
-    const progress = events.filter((e): e is Extract<RunEvent, { type: 'task.progress' }> => e.type === 'task.progress');
+    const progress = events.filter(
+      (e): e is Extract<RunEvent, { type: 'task.progress' }> => e.type === 'task.progress',
+    );
     expect(progress).toHaveLength(procs * per);
     for (let i = 0; i < procs; i++) {
       // each process's own events stay in its order
@@ -139,7 +135,11 @@ describe('watchJournal', () => {
       await runFixture('append-events.mjs', [dir, 'a', '3']);
       await waitFor(() => calls.flatMap((c) => c.events).length >= 3);
       const seen = calls.flatMap((c) => c.events);
-      expect(seen.map((e) => (e.type === 'task.progress' ? e.message : e.type))).toEqual(['a:0', 'a:1', 'a:2']);
+      expect(seen.map((e) => (e.type === 'task.progress' ? e.message : e.type))).toEqual([
+        'a:0',
+        'a:1',
+        'a:2',
+      ]);
       expect(calls.at(-1)?.state.tasks.a?.lastMessage).toBe('a:2');
       // Each call gets its own copy of the state.
       expect(calls[0]?.state.tasks.a?.lastMessage).toBeUndefined();

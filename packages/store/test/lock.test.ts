@@ -30,9 +30,13 @@ describe('withFileLock', () => {
 
   it('records its owner while held and removes the file after', async () => {
     const lock = join(dir, 'x.lock');
-    const owner = await withFileLock(lock, async () => JSON.parse(await readFile(lock, 'utf8')) as LockOwner, {
-      purpose: 'testing',
-    });
+    const owner = await withFileLock(
+      lock,
+      async () => JSON.parse(await readFile(lock, 'utf8')) as LockOwner,
+      {
+        purpose: 'testing',
+      },
+    );
     expect(owner).toMatchObject({ pid: process.pid, host: hostname(), purpose: 'testing' });
     await expect(readFile(lock)).rejects.toMatchObject({ code: 'ENOENT' });
   });
@@ -45,7 +49,12 @@ describe('withFileLock', () => {
 
   it('breaks and reports a lock whose owner process is dead', async () => {
     const lock = join(dir, 'x.lock');
-    const dead: LockOwner = { pid: await deadPid(), host: hostname(), token: 't', at: '2020-01-01T00:00:00Z' };
+    const dead: LockOwner = {
+      pid: await deadPid(),
+      host: hostname(),
+      token: 't',
+      at: '2020-01-01T00:00:00Z',
+    };
     await writeFile(lock, JSON.stringify(dead));
     const broken: (LockOwner | undefined)[] = [];
     const v = await withFileLock(lock, () => 42, { timeoutMs: 1000, onBroken: (o) => broken.push(o) });
@@ -65,7 +74,9 @@ describe('withFileLock', () => {
 describe('acquireLock', () => {
   it('fails with ERR_ORCH_RUN_LOCKED while another live process holds it, and succeeds after it dies', async () => {
     const lock = join(dir, 'supervisor.lock');
-    const child = spawn(process.execPath, [join(fixtures, 'hold-lock.mjs'), lock], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [join(fixtures, 'hold-lock.mjs'), lock], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     try {
       await new Promise<void>((resolve, reject) => {
         child.stdout.on('data', (d: Buffer) => d.toString().includes('held') && resolve());

@@ -33,14 +33,24 @@ describe('Mailbox', () => {
     await startRun(dir, TASKS);
     const mb = await Mailbox.open(dir);
     expect(mb.inboxes()).toEqual([...TASKS, 'supervisor']);
-    await expect(Mailbox.open(join(dir, 'nothing'))).rejects.toMatchObject({ code: 'ERR_ORCH_RUN_NOT_STARTED' });
+    await expect(Mailbox.open(join(dir, 'nothing'))).rejects.toMatchObject({
+      code: 'ERR_ORCH_RUN_NOT_STARTED',
+    });
   });
 
   it('keeps typed fields and refuses typed messages without them', async () => {
     const mb = new Mailbox(dir, { tasks: TASKS });
     await mb.send('supervisor', { type: 'blocked-on', body: 'need the schema', task: 'db' }, { from: 'api' });
-    await mb.send('supervisor', { type: 'needs-decision', body: 'x', question: 'REST or RPC?' }, { from: 'ui' });
-    await mb.send('all', { type: 'interface-changed', body: 'renamed', target: 'contracts/api.yaml' }, { from: 'api' });
+    await mb.send(
+      'supervisor',
+      { type: 'needs-decision', body: 'x', question: 'REST or RPC?' },
+      { from: 'ui' },
+    );
+    await mb.send(
+      'all',
+      { type: 'interface-changed', body: 'renamed', target: 'contracts/api.yaml' },
+      { from: 'api' },
+    );
     const got = await mb.check('supervisor');
     expect(got.map((m) => m.type)).toEqual(['blocked-on', 'needs-decision', 'interface-changed']);
     expect(got[0]).toMatchObject({ task: 'db' });
@@ -54,13 +64,17 @@ describe('Mailbox', () => {
   it('validates recipients and names', async () => {
     const mb = new Mailbox(dir, { tasks: TASKS });
     for (const bad of ['../ui', 'a/b', 'ui\u0007', '..', '']) {
-      await expect(mb.send(bad, 'x', { from: 'api' })).rejects.toMatchObject({ code: 'ERR_ORCH_INVALID_NAME' });
+      await expect(mb.send(bad, 'x', { from: 'api' })).rejects.toMatchObject({
+        code: 'ERR_ORCH_INVALID_NAME',
+      });
     }
     await expect(mb.send('nobody', 'x', { from: 'api' })).rejects.toMatchObject({
       code: 'ERR_ORCH_UNKNOWN_RECIPIENT',
     });
     await expect(mb.check('nobody')).rejects.toMatchObject({ code: 'ERR_ORCH_UNKNOWN_RECIPIENT' });
-    await expect(mb.send('ui', 'x', { from: '../../etc' })).rejects.toMatchObject({ code: 'ERR_ORCH_INVALID_NAME' });
+    await expect(mb.send('ui', 'x', { from: '../../etc' })).rejects.toMatchObject({
+      code: 'ERR_ORCH_INVALID_NAME',
+    });
     // nothing was written outside the mailbox
     expect(await readdir(dir)).toEqual([]);
   });
@@ -91,7 +105,9 @@ describe('Mailbox', () => {
   it('loses and duplicates nothing with 20 processes sending 200 messages each, and keeps each sender in order', async () => {
     const senders = Array.from({ length: 20 }, (_, i) => `w${i}`);
     const tasks = [...senders, 'sink'];
-    await Promise.all(senders.map((s) => runFixture('send-messages.mjs', [dir, s, 'sink', '200', tasks.join(',')])));
+    await Promise.all(
+      senders.map((s) => runFixture('send-messages.mjs', [dir, s, 'sink', '200', tasks.join(',')])),
+    );
     const mb = new Mailbox(dir, { tasks });
     expect(await mb.peek('sink')).toBe(4000);
     const got = await mb.check('sink');
@@ -152,7 +168,7 @@ describe('Mailbox', () => {
 
 describe('mailbox hooks', () => {
   it('builds Claude Code settings that run the hook on both events, quoting the binary', () => {
-    const s = mailboxHookSettings(['node', "/opt/my orch/bin.js"]) as {
+    const s = mailboxHookSettings(['node', '/opt/my orch/bin.js']) as {
       hooks: Record<string, { matcher?: string; hooks: { type: string; command: string }[] }[]>;
     };
     expect(Object.keys(s.hooks)).toEqual(['PostToolUse', 'UserPromptSubmit']);

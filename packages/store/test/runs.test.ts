@@ -3,7 +3,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempRepo, type TempRepo } from '@orch/test-utils';
 import { findRepoRoot, orchPaths, runPaths } from '../src/paths.js';
-import { createRunDir, getCurrentRun, isRunId, listRuns, newRunId, resolveRun, setCurrentRun } from '../src/runs.js';
+import {
+  createRunDir,
+  getCurrentRun,
+  isRunId,
+  listRuns,
+  newRunId,
+  resolveRun,
+  setCurrentRun,
+} from '../src/runs.js';
 import { appendEvent } from '../src/journal.js';
 import { startRun, tempDir } from './helpers.js';
 
@@ -83,9 +91,14 @@ describe('runs', () => {
 
   it('resolves the run from --run, ORCH_* variables, or the current run, from a worktree too', async () => {
     const current = (await getCurrentRun(root)) as string;
-    expect(await resolveRun({ cwd: join(worktree, 'deep'), env: {} })).toEqual({ repoRoot: root, run: current });
+    expect(await resolveRun({ cwd: join(worktree, 'deep'), env: {} })).toEqual({
+      repoRoot: root,
+      run: current,
+    });
     const other = (await listRuns(root)).map((r) => r.run).find((r) => r !== current) as string;
-    expect(await resolveRun({ cwd: '/', env: { ORCH_ROOT: root, ORCH_RUN: other, ORCH_TASK: 't1' } })).toEqual({
+    expect(
+      await resolveRun({ cwd: '/', env: { ORCH_ROOT: root, ORCH_RUN: other, ORCH_TASK: 't1' } }),
+    ).toEqual({
       repoRoot: root,
       run: other,
       task: 't1',
@@ -96,7 +109,9 @@ describe('runs', () => {
   it('says clearly when there is no run or the run does not exist', async () => {
     const fresh = await tempRepo();
     try {
-      await expect(resolveRun({ cwd: fresh.root, env: {} })).rejects.toMatchObject({ code: 'ERR_ORCH_NO_RUN' });
+      await expect(resolveRun({ cwd: fresh.root, env: {} })).rejects.toMatchObject({
+        code: 'ERR_ORCH_NO_RUN',
+      });
       await expect(resolveRun({ cwd: root, env: {}, run: '20200101-000000-abcd' })).rejects.toMatchObject({
         code: 'ERR_ORCH_RUN_NOT_FOUND',
       });
@@ -104,9 +119,11 @@ describe('runs', () => {
         code: 'ERR_ORCH_INVALID_NAME',
       });
       await writeFile(join(fresh.root, 'x'), '');
-      await expect(resolveRun({ cwd: '/', env: { ORCH_ROOT: join(fresh.root, 'x') } })).rejects.toMatchObject({
-        code: 'ERR_ORCH_NOT_A_REPO',
-      });
+      await expect(resolveRun({ cwd: '/', env: { ORCH_ROOT: join(fresh.root, 'x') } })).rejects.toMatchObject(
+        {
+          code: 'ERR_ORCH_NOT_A_REPO',
+        },
+      );
     } finally {
       await fresh.cleanup();
     }

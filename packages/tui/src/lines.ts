@@ -118,7 +118,8 @@ export function rowLine(row: TaskRow, cols: Column[], selected: boolean): Line {
       case 'status':
         return { text: cell(`${row.glyph} ${row.statusText}`, c), color: row.color };
       case 'message':
-        return { text: cell(row.message, c), dim: row.status === 'pending' || row.status === 'cancelled' };
+        // The last column is not padded: trailing spaces only cost the renderer time.
+        return { text: truncate(row.message, c.width), dim: row.status === 'pending' || row.status === 'cancelled' };
       case 'id':
         return { text: cell(row.id, c), bold: selected };
       default:

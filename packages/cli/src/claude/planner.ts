@@ -71,7 +71,7 @@ export function reportErrors(r: PlanCheckReport): string[] {
   const out = [...r.dag.errors];
   for (const c of r.conflicts.conflicts) {
     out.push(
-      `${c.type} conflict on ${c.target} between ${c.tasks.join(', ')}: ${c.detail.replace(/\.$/, "")}; fix: ${c.suggestion}`,
+      `${c.type} conflict on ${c.target} between ${c.tasks.join(', ')}: ${c.detail.replace(/\.$/, '')}; fix: ${c.suggestion}`,
     );
   }
   out.push(...r.contracts.errors);

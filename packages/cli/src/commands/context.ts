@@ -67,9 +67,11 @@ export function register(program: Command): void {
 
   context
     .command('get-for-task')
-    .description("Print the entries relevant to a task as Markdown for its prompt (context_keys, keywords, paths)")
+    .description(
+      'Print the entries relevant to a task as Markdown for its prompt (context_keys, keywords, paths)',
+    )
     .argument('<task>', 'a task id of the plan')
-    .option('--plan <file>', 'the plan (default: the run\'s saved plan, else tasks.yaml)')
+    .option('--plan <file>', "the plan (default: the run's saved plan, else tasks.yaml)")
     .option('--run <id>', 'the run whose plan to use (default: ORCH_RUN, else the current run)')
     .option('--json', 'print {task, markdown} as JSON', false)
     .addHelpText('after', '\nExample:\n  $ orch context get-for-task api --plan tasks.yaml')

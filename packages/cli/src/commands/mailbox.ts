@@ -64,7 +64,10 @@ export function register(program: Command): void {
       .description('Send a message to every task and the supervisor (never back to the sender)')
       .argument('<message>', 'the message text'),
   )
-    .addHelpText('after', '\nExample:\n  $ orch mailbox broadcast "use the Result type from src/result.ts for errors"')
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ orch mailbox broadcast "use the Result type from src/result.ts for errors"',
+    )
     .action(async (message: string, o: SendFlags) => {
       const { broadcastCommand } = await import('../store-cmds/mailbox.js');
       process.exitCode = await broadcastCommand(message, toSendOpts(o));
@@ -122,7 +125,9 @@ export function register(program: Command): void {
 
   mailbox
     .command('hook')
-    .description('Claude Code hook: add unread messages of ORCH_TASK to the agent context (reads hook JSON on stdin)')
+    .description(
+      'Claude Code hook: add unread messages of ORCH_TASK to the agent context (reads hook JSON on stdin)',
+    )
     .addHelpText(
       'after',
       '\nUsed from a --settings file (PostToolUse and UserPromptSubmit); prints nothing when there is nothing new.\n\nExample:\n  $ echo \'{"hook_event_name":"PostToolUse"}\' | ORCH_TASK=api orch mailbox hook',

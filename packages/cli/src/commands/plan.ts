@@ -55,8 +55,8 @@ export function register(program: Command): void {
         '  $ orch plan check tasks.yaml --json --config .claude-agents.yaml',
       ].join('\n'),
     )
-    .action(async (file: string, _opts: unknown, cmd: Command) => {
+    .action(async (file: string, opts: { json?: boolean; config?: string }) => {
       const { runPlanCheck } = await import('../analyze/run.js');
-      process.exitCode = await runPlanCheck(file, cmd.optsWithGlobals());
+      process.exitCode = await runPlanCheck(file, opts);
     });
 }

@@ -42,18 +42,10 @@ Exit codes: 0 the run succeeded, 1 it failed, 2 usage, 3 the plan needs approval
 
   program
     .command('_exec', { hidden: true })
-    .requiredOption('--run <id>')
-    .requiredOption('--task <id>')
-    .requiredOption('--attempt <n>')
-    .requiredOption('--agent <name>')
-    .requiredOption('--raw-log <file>')
-    .option('--stdin <file>')
-    .option('--path <value>')
-    .option('--unset <name>', 'environment variable to remove', (v: string, acc: string[]) => [...acc, v], [])
-    .argument('<argv...>')
-    .action(async (argv: string[], opts: Record<string, string | string[]>) => {
+    .argument('<spec>', 'the JSON file the supervisor wrote for this attempt')
+    .action(async (spec: string) => {
       const { execCommand } = await import('../run-cmd/exec.js');
-      await execCommand(argv, opts);
+      await execCommand(spec);
     });
 }
 

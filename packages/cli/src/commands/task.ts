@@ -24,7 +24,10 @@ export function register(program: Command): void {
       .description('Record a progress message for the task')
       .argument('<message>', 'what the worker is doing now'),
   )
-    .addHelpText('after', '\nExample:\n  $ orch task progress "tests for the parser pass; wiring the CLI next"')
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ orch task progress "tests for the parser pass; wiring the CLI next"',
+    )
     .action(async (message: string, opts: Common) => {
       const { reportTask } = await import('../store-cmds/task.js');
       process.exitCode = await reportTask({ kind: 'progress', message }, opts);
@@ -48,7 +51,10 @@ export function register(program: Command): void {
       .description('Report that the task cannot be done')
       .requiredOption('--reason <text>', 'why it failed'),
   )
-    .addHelpText('after', '\nExample:\n  $ orch task fail --reason "the contract has no field for the user id"')
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ orch task fail --reason "the contract has no field for the user id"',
+    )
     .action(async (opts: Common & { reason: string }) => {
       const { reportTask } = await import('../store-cmds/task.js');
       process.exitCode = await reportTask({ kind: 'fail', reason: opts.reason }, opts);
@@ -61,7 +67,10 @@ export function register(program: Command): void {
       .requiredOption('--needs <dep>', 'what is needed, e.g. a package spec "zod@^4"')
       .requiredOption('--reason <text>', 'why it is needed'),
   )
-    .addHelpText('after', '\nExample:\n  $ orch task block --needs "date-fns@^4" --reason "parsing ISO week dates"')
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ orch task block --needs "date-fns@^4" --reason "parsing ISO week dates"',
+    )
     .action(async (opts: Common & { needs: string; reason: string }) => {
       const { reportTask } = await import('../store-cmds/task.js');
       process.exitCode = await reportTask({ kind: 'block', needs: opts.needs, reason: opts.reason }, opts);

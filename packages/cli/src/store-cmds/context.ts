@@ -34,7 +34,11 @@ function printEntries(entries: Record<string, ContextEntry>, json: boolean | und
   }
 }
 
-export async function setCommand(key: string, value: string, o: { from?: string; json?: boolean }): Promise<number> {
+export async function setCommand(
+  key: string,
+  value: string,
+  o: { from?: string; json?: boolean },
+): Promise<number> {
   const { ctx } = await store();
   const entry = await ctx.set(key, parseContextValue(value), { from: senderName(o.from) });
   if (o.json) printJson({ key, ...entry });
@@ -86,7 +90,10 @@ async function planPath(root: string, o: { plan?: string; run?: string }): Promi
   return join(root, 'tasks.yaml');
 }
 
-export async function getForTaskCommand(task: string, o: { plan?: string; run?: string; json?: boolean }): Promise<number> {
+export async function getForTaskCommand(
+  task: string,
+  o: { plan?: string; run?: string; json?: boolean },
+): Promise<number> {
   const { root, ctx } = await store();
   const plan = await readPlanTasks(await planPath(root, o));
   const markdown = await ctx.getForTask(task, plan);

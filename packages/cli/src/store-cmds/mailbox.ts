@@ -83,14 +83,20 @@ function print(msgs: MailboxMessage[], json: boolean | undefined, inbox: string)
   else println(formatMessages(msgs));
 }
 
-export async function checkCommand(inbox: string | undefined, o: RunOpts & { json?: boolean }): Promise<number> {
+export async function checkCommand(
+  inbox: string | undefined,
+  o: RunOpts & { json?: boolean },
+): Promise<number> {
   const { mb, task } = await open({ ...(o.run ? { run: o.run } : {}) });
   const name = inboxOf(inbox, o.task ?? task);
   print(await mb.check(name), o.json, name);
   return 0;
 }
 
-export async function peekCommand(inbox: string | undefined, o: RunOpts & { json?: boolean }): Promise<number> {
+export async function peekCommand(
+  inbox: string | undefined,
+  o: RunOpts & { json?: boolean },
+): Promise<number> {
   const { mb, task } = await open({ ...(o.run ? { run: o.run } : {}) });
   const name = inboxOf(inbox, o.task ?? task);
   const unread = await mb.peek(name);

@@ -25,9 +25,13 @@ export async function reportTask(report: TaskReport, opts: RunOpts & { json?: bo
   assertRunActive(loaded.state);
   const t = loaded.state.tasks[task];
   if (!t) {
-    throw new OrchError('ERR_ORCH_UNKNOWN_TASK', `task ${JSON.stringify(task)} is not part of run ${loaded.run}`, {
-      hint: `Tasks of this run: ${loaded.state.order.join(', ')}`,
-    });
+    throw new OrchError(
+      'ERR_ORCH_UNKNOWN_TASK',
+      `task ${JSON.stringify(task)} is not part of run ${loaded.run}`,
+      {
+        hint: `Tasks of this run: ${loaded.state.order.join(', ')}`,
+      },
+    );
   }
   if (FINISHED.has(t.status)) {
     throw new OrchError('ERR_ORCH_TASK_FINISHED', `task ${task} is already ${t.status}`, {
@@ -41,10 +45,22 @@ export async function reportTask(report: TaskReport, opts: RunOpts & { json?: bo
       ev = { type: 'task.progress', task, message: requireText(report.message, 'message', MAX) };
       break;
     case 'done':
-      ev = { type: 'task.reported', task, status: 'done', summary: requireText(report.summary, 'summary', MAX), evidence };
+      ev = {
+        type: 'task.reported',
+        task,
+        status: 'done',
+        summary: requireText(report.summary, 'summary', MAX),
+        evidence,
+      };
       break;
     case 'fail':
-      ev = { type: 'task.reported', task, status: 'failed', reason: requireText(report.reason, 'reason', MAX), evidence };
+      ev = {
+        type: 'task.reported',
+        task,
+        status: 'failed',
+        reason: requireText(report.reason, 'reason', MAX),
+        evidence,
+      };
       break;
     case 'block':
       ev = {

@@ -194,6 +194,8 @@ export const RunEvent = z.discriminatedUnion('type', [
   }),
   z.object({ ...task, type: z.literal('task.unblocked'), reason: z.string() }),
   z.object({ ...task, type: z.literal('task.attention'), reason: z.string() }),
+  /** A finished (failed or cancelled) task is given a new chance, e.g. when a stopped run is resumed. */
+  z.object({ ...task, type: z.literal('task.reset'), reason: z.string() }),
   z.object({
     ...base,
     type: z.literal('integration.finished'),

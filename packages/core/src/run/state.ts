@@ -142,6 +142,12 @@ export function applyEvent(state: RunState | undefined, ev: RunEvent): RunState 
     case 'run.phase':
       state.phase = ev.phase;
       if (ev.reason !== undefined) state.reason = ev.reason;
+      if (ev.phase === 'running' && state.outcome) {
+        // A finished run taken up again (resume after a human fixed something).
+        delete state.outcome;
+        delete state.finishedAt;
+        delete state.reason;
+      }
       break;
     case 'supervisor.started':
       state.supervisorPid = ev.pid;
@@ -284,6 +290,13 @@ function applyTaskEvent(state: RunState, t: TaskState, ev: RunEvent): void {
     case 'task.unblocked':
       t.status = t.session ? 'running' : 'ready';
       delete t.blockedNeeds;
+      break;
+    case 'task.reset':
+      t.status = 'pending';
+      t.failures = 0;
+      delete t.failure;
+      delete t.finishedAt;
+      t.lastMessage = ev.reason;
       break;
     case 'task.attention':
       t.status = 'needs_attention';

@@ -36,14 +36,22 @@ export interface ResumePlan {
   run: string;
   phase: RunState['phase'];
   finished: boolean;
+  /** The run had ended (failed, or stopped for a person) and is taken up again. */
+  reopen: boolean;
   repairs: string[];
   items: ResumeItem[];
 }
 
-async function decide(ctx: RunContext, t: TaskState, stagingTip: string): Promise<ResumeItem> {
+async function decide(ctx: RunContext, t: TaskState, stagingTip: string, reopen: boolean): Promise<ResumeItem> {
   const base = { task: t.id, status: t.status };
-  if (isFinished(t)) return { ...base, action: 'none', detail: t.status };
   const branchTip = await ctx.repo.tryRevParse(`refs/heads/${taskBranch(ctx.run, t.id)}`);
+  if (reopen && t.status === 'failed') {
+    return branchTip
+      ? { ...base, action: 'verify', detail: 'failed before: verify its branch again (with any fix made by hand), retries renewed' }
+      : { ...base, action: 'schedule', detail: 'failed before and its branch is gone: start it afresh' };
+  }
+  if (reopen && t.status === 'cancelled') return { ...base, action: 'schedule', detail: 'cancelled before: schedule it again' };
+  if (isFinished(t)) return { ...base, action: 'none', detail: t.status };
   // A task caught mid-merge is verified and merged again (idempotent), so its incremental check runs.
   const inStaging =
     branchTip !== null && t.baseCommit !== undefined && branchTip !== t.baseCommit && (await ctx.repo.isAncestor(branchTip, stagingTip));
@@ -75,10 +83,13 @@ export async function planResume(repoRoot: string, run: string, orchBin: string)
   const ctx = await openRunContext(repoRoot, run, orchBin);
   const state = ctx.journal.state as RunState;
   const stagingTip = await ctx.repo.revParse(`refs/heads/${stagingBranch(run)}`);
+  // A run that failed or stopped for a person is taken up again; a succeeded or aborted one is over.
+  const reopen = state.outcome === 'failed' || state.outcome === 'needs_attention';
   const items: ResumeItem[] = [];
-  for (const id of state.order) items.push(await decide(ctx, state.tasks[id] as TaskState, stagingTip));
+  for (const id of state.order) items.push(await decide(ctx, state.tasks[id] as TaskState, stagingTip, reopen));
   if (stagingTip !== state.stagingCommit) repairs.push(`staging is at ${stagingTip.slice(0, 12)}, the journal said ${state.stagingCommit.slice(0, 12)}`);
-  return { ctx, plan: { run, phase: state.phase, finished: isTerminalPhase(state.phase), repairs, items } };
+  const finished = state.outcome === 'succeeded' || state.outcome === 'aborted';
+  return { ctx, plan: { run, phase: state.phase, finished: finished || (isTerminalPhase(state.phase) && !reopen), reopen, repairs, items } };
 }
 
 /** Applies the repairs a resume needs before a supervisor takes over; journals each of them. */
@@ -92,6 +103,7 @@ export async function repairForResume(ctx: RunContext, plan: ResumePlan): Promis
     await ctx.journal.append({ type: 'staging.moved', from: state.stagingCommit, to: stagingTip, reason: 'reconciled on resume' });
   }
   await pruneWorktrees(ctx.repo);
+  if (plan.reopen) await ctx.journal.append({ type: 'run.phase', phase: 'running', reason: 'resumed' });
   const restarts = new Map<string, Restart>();
   for (const item of plan.items) {
     const t = state.tasks[item.task] as TaskState;
@@ -108,13 +120,21 @@ export async function repairForResume(ctx: RunContext, plan: ResumePlan): Promis
         await ctx.repo.deleteBranch(taskBranch(ctx.run, item.task), { force: true }).catch(() => undefined);
         await ctx.tmux.killSession(sessionName(ctx.run, item.task)).catch(() => undefined);
         break;
+      case 'schedule':
+        if (t.status === 'failed' || t.status === 'cancelled') {
+          await ctx.journal.append({ type: 'task.reset', task: item.task, reason: 'resumed' });
+        }
+        break;
       case 'restart':
         // A dead pane from the interrupted attempt is logged already; the new attempt replaces it.
         await ctx.tmux.killSession(sessionName(ctx.run, item.task)).catch(() => undefined);
         restarts.set(item.task, { interrupted: true, mode: 'restart' });
         break;
-      case 'watch':
       case 'verify':
+        if (t.status === 'failed') await ctx.journal.append({ type: 'task.reset', task: item.task, reason: 'resumed: verify again' });
+        restarts.set(item.task, { mode: 'verify' });
+        break;
+      case 'watch':
       case 'wait':
         restarts.set(item.task, { mode: item.action });
         break;

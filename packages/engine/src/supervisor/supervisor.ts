@@ -256,13 +256,18 @@ export class Supervisor {
     const task = findTask(this.ctx, id);
     await this.emit({ type: 'task.verifying', task: id });
     const reportDir = join(this.ctx.paths.verify, `${id}-${t.attempt}`);
+    // The merge-base with staging is the task's base even after staging was merged into its branch
+    // (a conflict or an approved dependency), so other tasks' changes never count against it.
+    const baseCommit =
+      (await this.ctx.repo.mergeBase(`refs/heads/${taskBranch(this.ctx.run, id)}`, `refs/heads/${stagingBranch(this.ctx.run)}`)) ??
+      (t.baseCommit as string);
     const report = await verifyTask({
       repoRoot: this.ctx.repoRoot,
       worktree: t.worktree as string,
       task,
       plan: this.ctx.plan,
       config: this.ctx.config,
-      baseCommit: t.baseCommit as string,
+      baseCommit,
       runEnvHash: this.state.envHash,
       depsApproved: false,
       reportDir,

@@ -5,36 +5,40 @@
  * learns about it without polling.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import type { AgentEvent } from '@orch/agents';
 import { getAdapter } from '@orch/agents';
 import type { Usage } from '@orch/core';
 import { appendEvent, runPaths } from '@orch/store';
 
-export interface ExecOptions {
-  repoRoot: string;
+/** What `orch _exec <spec.json>` runs: written by the supervisor for each attempt. */
+export interface ExecSpec {
   run: string;
   task: string;
   attempt: number;
   agent: string;
   rawLog: string;
-  stdin?: string;
-  unset: string[];
-  /** PATH for the agent (tmux does not pass it through). */
-  path?: string;
   argv: string[];
+  /** The agent's full environment additions, PATH included. */
+  env: Record<string, string>;
+  unset: string[];
+  stdin?: string;
+}
+
+export async function readExecSpec(file: string): Promise<ExecSpec> {
+  return JSON.parse(await readFile(file, 'utf8')) as ExecSpec;
 }
 
 const ACTIVITY_INTERVAL_MS = 1000;
 
-export async function execWorker(o: ExecOptions): Promise<number> {
-  const runDir = runPaths(o.repoRoot, o.run).dir;
+export async function execWorker(repoRoot: string, o: ExecSpec): Promise<number> {
+  const runDir = runPaths(repoRoot, o.run).dir;
   const adapter = getAdapter(o.agent);
   const parser = adapter.createParser();
   const raw = createWriteStream(o.rawLog, { flags: 'a' });
-  const env = { ...process.env };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...o.env };
   for (const name of o.unset) delete env[name];
-  if (o.path) env.PATH = o.path;
   const [cmd, ...args] = o.argv;
   if (!cmd) return 2;
 

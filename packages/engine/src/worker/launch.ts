@@ -13,6 +13,7 @@ import { sessionName } from '@orch/tmux';
 import { assetsRoot } from '../assets.js';
 import { requireState, stagingBranch, taskBranch, worktreePath, type RunContext } from '../run/context.js';
 import { bootstrapWorktree, portBase } from './bootstrap.js';
+import type { ExecSpec } from './exec.js';
 import { buildWorkerPrompt, type PromptInput } from './prompt.js';
 
 export function findTask(ctx: RunContext, id: string): Task {
@@ -116,32 +117,26 @@ export async function launchWorker(ctx: RunContext, id: string, opts: LaunchOpti
     ...(task.run !== undefined ? { script: task.run } : {}),
     env,
   });
-  const argv = [
-    process.execPath,
-    ctx.orchBin,
-    '_exec',
-    '--run',
-    ctx.run,
-    '--task',
-    id,
-    '--attempt',
-    String(opts.attempt),
-    '--agent',
-    adapter.name,
-    '--raw-log',
+  // The agent's command goes to the wrapper in a file: long prompts and system prompts would
+  // overflow tmux's message size, and tmux replaces PATH with the client's.
+  const spec: ExecSpec = {
+    run: ctx.run,
+    task: id,
+    attempt: opts.attempt,
+    agent: adapter.name,
     rawLog,
-    ...(cmd.stdinFile ? ['--stdin', cmd.stdinFile] : []),
-    ...cmd.unsetEnv.flatMap((name) => ['--unset', name]),
-    // tmux gives a new session the client's PATH whatever `-e PATH=` says, so the wrapper sets it.
-    '--path',
-    cmd.env.PATH ?? env.PATH ?? '',
-    '--',
-    ...cmd.argv,
-  ];
+    argv: cmd.argv,
+    env: { ...env, ...cmd.env },
+    unset: cmd.unsetEnv,
+    ...(cmd.stdinFile ? { stdin: cmd.stdinFile } : {}),
+  };
+  const specFile = join(ctx.paths.prompts, `${id}-${opts.attempt}.exec.json`);
+  await writeFileAtomic(specFile, `${JSON.stringify(spec, null, 2)}\n`);
+  const argv = [process.execPath, ctx.orchBin, '_exec', specFile];
   const session = sessionName(ctx.run, id);
   // A dead pane of an earlier attempt keeps the name; it is logged already, so it can go.
   await ctx.tmux.killSession(session);
-  await ctx.tmux.newSession({ name: session, cwd: worktree, argv, env: { ...env, ...cmd.env }, logFile: logPath });
+  await ctx.tmux.newSession({ name: session, cwd: worktree, argv, env: { ORCH_ROOT: ctx.repoRoot }, logFile: logPath });
   await ctx.journal.append({
     type: 'task.started',
     task: id,
