@@ -1,5 +1,6 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Task, parsePlan } from '@orch/core';
 import { describe, expect, it } from 'vitest';
 import { AGENT_NAMES, findAssetsRoot, listShippedFiles } from '../src/claude/assets.js';
 import {
@@ -63,6 +64,20 @@ describe('agent definitions', () => {
       (m) => JSON.parse(m[1]!) as { verdict: string },
     );
     expect(blocks.map((b) => b.verdict)).toEqual(['accept', 'iterate']);
+  });
+
+  it('the example plan of the planner and the tasks of the reviewer pass the real plan schema', async () => {
+    const planner = await read('agents/planner-architect.md');
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(planner)?.[1];
+    expect(yaml).toBeDefined();
+    const plan = parsePlan(yaml!, 'planner-architect.md');
+    expect(plan.tasks.map((t) => t.id)).toEqual(['user-store', 'auth-routes']);
+    const reviewer = await read('agents/reviewer.md');
+    const iterate = [...reviewer.matchAll(/```json\n([\s\S]*?)```/g)].map(
+      (m) => JSON.parse(m[1]!) as { tasks?: unknown[] },
+    )[1];
+    for (const t of iterate?.tasks ?? []) expect(Task.safeParse(t).success).toBe(true);
+    expect(iterate?.tasks?.length).toBe(1);
   });
 
   it('the supervisor waits in steps under the 10-minute Bash limit', async () => {

@@ -59,6 +59,8 @@ describe('extracting orch invocations from Markdown', () => {
       '```',
       '$ orch run tasks.yaml --detach && orch wait --timeout 540 | tail -1',
       'x=$(orch state status --json)',
+      '"leftovers": null, // the commit orch made of leftover changes',
+      'ORCH_TASK=a orch task progress "half done"',
       '```',
       'A span that wraps: `orch state abort',
       '--dry-run`.',
@@ -69,7 +71,8 @@ describe('extracting orch invocations from Markdown', () => {
       '5: orch run tasks.yaml --detach',
       '5: orch wait --timeout 540',
       '6: orch state status --json',
-      '8: orch state abort --dry-run',
+      '8: orch task progress "half done"',
+      '10: orch state abort --dry-run',
     ]);
     expect(codeOf('```yaml\na: 1\n```\n').map((c) => c.code)).toEqual(['a: 1']);
   });

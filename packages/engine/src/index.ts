@@ -11,3 +11,4 @@ export * from './worker/exec.js';
 export * from './worker/prompt.js';
 export * from './integrate/detect.js';
 export * from './verify/index.js';
+export * from './deps.js';

@@ -108,6 +108,11 @@ function parsePane(line: string): PaneInfo | null {
   };
 }
 
+/** Dead, but tmux has not collected the exit status yet. */
+function unreaped(p: PaneInfo): boolean {
+  return p.dead && p.exitStatus === null && p.exitSignal === null;
+}
+
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((res) => {
     const t = setTimeout(done, ms);
@@ -275,7 +280,11 @@ export class TmuxServer {
   }
 
   /** Every pane on the server, optionally only those whose session name starts with `prefix`. */
-  async listPanes(prefix?: string): Promise<PaneInfo[]> {
+  listPanes(prefix?: string): Promise<PaneInfo[]> {
+    return this.queryPanes(prefix, true);
+  }
+
+  private async queryPanes(prefix: string | undefined, nudge: boolean): Promise<PaneInfo[]> {
     const commands = [['list-panes', '-a', '-F', PANE_FORMAT]];
     const r = await this.exec(commands);
     if (r.exitCode !== 0) {
@@ -287,11 +296,28 @@ export class TmuxServer {
       const p = line ? parsePane(line) : null;
       if (p && (prefix === undefined || p.session.startsWith(prefix))) panes.push(p);
     }
+    if (nudge && panes.some(unreaped)) {
+      await this.nudgeReap();
+      return this.queryPanes(prefix, false);
+    }
     return panes;
   }
 
+  /**
+   * tmux 3.3a sometimes learns a pane's exit status only at its next SIGCHLD (seen for about one
+   * pane in twenty under load; the pane reads dead with no status meanwhile). A short job of the
+   * server's own makes it reap every exited child.
+   */
+  private async nudgeReap(): Promise<void> {
+    await this.exec([['run-shell', 'true']]);
+  }
+
   /** Whether the session exists, and whether its (first) pane's program has exited and how. */
-  async paneState(name: string): Promise<PaneState> {
+  paneState(name: string): Promise<PaneState> {
+    return this.queryState(name, true);
+  }
+
+  private async queryState(name: string, nudge: boolean): Promise<PaneState> {
     const commands = [['list-panes', '-s', '-t', `=${name}:`, '-F', PANE_FORMAT]];
     const r = await this.exec(commands);
     if (r.exitCode !== 0) {
@@ -300,6 +326,10 @@ export class TmuxServer {
     }
     const p = parsePane(r.stdout.split('\n')[0] ?? '');
     if (!p) return { ...NO_STATE };
+    if (nudge && unreaped(p)) {
+      await this.nudgeReap();
+      return this.queryState(name, false);
+    }
     return { exists: true, dead: p.dead, exitStatus: p.exitStatus, exitSignal: p.exitSignal, pid: p.pid };
   }
 

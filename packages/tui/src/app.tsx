@@ -21,11 +21,13 @@ export interface DashboardAppProps {
   view?: View;
   /** Time source for elapsed times (tests pin it). */
   clock?: () => number;
+  /** Journal changes redraw at most this often (default 1000 ms; keys redraw at once). */
+  redrawMs?: number;
 }
 
-export function DashboardApp({ source, panes, view = 'dashboard', clock }: DashboardAppProps) {
+export function DashboardApp({ source, panes, view = 'dashboard', clock, redrawMs = 1000 }: DashboardAppProps) {
   const { exit } = useApp();
-  const state = useRunState(source);
+  const state = useRunState(source, redrawMs);
   const [ui, setUi] = useState(() => initialUi(view));
   const ticking = isTicking(state);
   const now = useClock(ticking, clock);

@@ -138,6 +138,17 @@ describe('dashboard view', () => {
     expect(g).toContain('· 1 pending  ✓ 2 merged');
   });
 
+  it('coalesces a burst of journal changes into at most two redraws', async () => {
+    const store = sampleStore();
+    const r = await render(<DashboardApp source={store} clock={clock} redrawMs={300} />);
+    const before = r.frameCount();
+    await update(() => {
+      for (let i = 0; i < 20; i += 1) store.apply([ev(60 + i, { type: 'task.progress', task: 'api', message: `step ${i}` })]);
+    });
+    await r.waitForFrame((x) => x.includes('step 19'));
+    expect(r.frameCount() - before).toBeLessThanOrEqual(2);
+  });
+
   it('waits for run.started, then shows the run', async () => {
     const store = new DashboardStore();
     const r = await render(<DashboardApp source={store} clock={clock} />);

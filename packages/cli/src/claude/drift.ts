@@ -43,12 +43,20 @@ export function codeOf(markdown: string): { code: string; line: number }[] {
   return out;
 }
 
-/** Every `orch <word>` inside code, cut at shell separators (` | `, `&&`, `||`, `;`, `)`). */
+/**
+ * `orch` in command position: at the start of the code (after an optional `$ ` prompt and
+ * `VAR=value` assignments) or after a shell separator (`&&`, `||`, `;`, `|`, `(`, `$(`). Prose that
+ * happens to contain the word inside a code block (a comment, a JSON string) is not a command.
+ */
+const COMMAND_START =
+  /(?:^\s*(?:\$\s+)?|&&\s*|\|\|?\s*|;\s*|\$?\(\s*)(?:[A-Z_][A-Z0-9_]*=\S*\s+)*orch\s+(?=[a-z"'<[-])/g;
+
+/** Every `orch ...` command inside code, cut at the first shell separator. */
 export function extractOrchInvocations(markdown: string, file: string): Invocation[] {
   const out: Invocation[] = [];
   for (const { code, line } of codeOf(markdown)) {
-    for (const m of code.matchAll(/(?:^|[\s(]|\$\()orch\s+(?=[a-z"'<[-])/g)) {
-      const start = m.index + m[0].indexOf('orch');
+    for (const m of code.matchAll(COMMAND_START)) {
+      const start = m.index + m[0].lastIndexOf('orch');
       out.push({ file, line, text: cutAtSeparator(code.slice(start)).trim() });
     }
   }

@@ -40,28 +40,37 @@ export function segmentWords(segment: string): string[] {
 
 const WORDS_ONLY = /^[\w.\\-]+(\|[\w.\\-]+)*$/;
 
+/** A written path, split once into what the matchers look at. */
+export interface RiskPath {
+  path: string;
+  /** Lower-cased segments. */
+  segments: string[];
+  /** Words of each segment. */
+  words: string[][];
+}
+
+export function riskPath(path: string): RiskPath {
+  const segs = path.split('/');
+  return { path, segments: segs.map((s) => s.toLowerCase()), words: segs.map(segmentWords) };
+}
+
 export interface SensitiveMatcher {
   /** The label in factor strings: the pattern's first alternative. */
   label: string;
   weight: number;
-  test: (path: string) => boolean;
+  test: (path: RiskPath) => boolean;
 }
 
-function wordMatcher(alt: string): (path: string) => boolean {
+function wordMatcher(alt: string): (path: RiskPath) => boolean {
   const plain = alt.replace(/\\(.)/g, '$1').toLowerCase();
   if (plain.startsWith('.')) {
     // `.env`: a dotfile name or extension, not the word "env" anywhere.
-    return (path) =>
-      path
-        .toLowerCase()
-        .split('/')
-        .some((s) => s === plain || s.startsWith(`${plain}.`) || s.endsWith(plain));
+    return (p) => p.segments.some((s) => s === plain || s.startsWith(`${plain}.`) || s.endsWith(plain));
   }
   const want = segmentWords(plain);
   if (want.length === 0) return () => false;
-  return (path) => {
-    for (const seg of path.split('/')) {
-      const words = segmentWords(seg);
+  return (p) => {
+    for (const words of p.words) {
       for (let i = 0; i + want.length <= words.length; i++) {
         let ok = true;
         for (let k = 0; k < want.length && ok; k++) {
@@ -111,7 +120,7 @@ export function compileSensitivePattern(pattern: string, weight: number): Sensit
     });
   }
   const compiled = re;
-  return { label, weight, test: (p) => compiled.test(p) };
+  return { label, weight, test: (p) => compiled.test(p.path) };
 }
 
 /** The effective risk settings: `risk:` wins over the seed's `approval:` spelling, key by key. */
@@ -141,7 +150,8 @@ export function scoreRisk(plan: Plan, config?: Config): RiskReport {
   const factors: string[] = [];
   for (const t of plan.tasks) {
     for (const path of t.files_write) {
-      const m = matchers.find((x) => x.test(path));
+      const rp = riskPath(path);
+      const m = matchers.find((x) => x.test(rp));
       if (m) {
         score += m.weight;
         factors.push(`sensitive_path:${path}:${m.label}`);

@@ -207,12 +207,31 @@ function flowDepth(text: string): number {
 /** Nesting depth of parsed data, computed without recursion. */
 function dataDepth(data: unknown): number {
   let max = 0;
-  const stack: [unknown, number][] = [[data, 0]];
-  while (stack.length > 0) {
-    const [v, d] = stack.pop() as [unknown, number];
-    if (d > max) max = d;
-    if (max > MAX_DEPTH) return max;
-    if (v !== null && typeof v === 'object') for (const x of Object.values(v)) stack.push([x, d + 1]);
+  const values: unknown[] = [data];
+  const depths: number[] = [0];
+  while (values.length > 0) {
+    const v = values.pop();
+    const d = depths.pop() as number;
+    if (d > max) {
+      max = d;
+      if (max > MAX_DEPTH) return max;
+    }
+    if (Array.isArray(v)) {
+      for (const x of v) {
+        if (x !== null && typeof x === 'object') {
+          values.push(x);
+          depths.push(d + 1);
+        } else if (d + 1 > max) max = d + 1;
+      }
+    } else if (v !== null && typeof v === 'object') {
+      for (const k in v) {
+        const x = (v as Record<string, unknown>)[k];
+        if (x !== null && typeof x === 'object') {
+          values.push(x);
+          depths.push(d + 1);
+        } else if (d + 1 > max) max = d + 1;
+      }
+    }
   }
   return max;
 }

@@ -189,11 +189,17 @@ export const RunEvent = z.discriminatedUnion('type', [
     ...task,
     type: z.literal('task.blocked'),
     reason: z.string(),
+    /** A dependency request (a package spec) waiting for `orch deps approve|deny`. */
     needs: z.string().optional(),
+    /** A `blocked-on` message: paused until this task is merged. */
+    on: z.string().optional(),
     until: z.string().optional(),
   }),
   z.object({ ...task, type: z.literal('task.unblocked'), reason: z.string() }),
+  /** A worker asked a person to decide something (a `needs-decision` message). */
   z.object({ ...task, type: z.literal('task.attention'), reason: z.string() }),
+  /** The run's environment hash changed (an approved dependency was installed on staging). */
+  z.object({ ...base, type: z.literal('env.changed'), hash: z.string(), reason: z.string() }),
   /** A finished (failed or cancelled) task is given a new chance, e.g. when a stopped run is resumed. */
   z.object({ ...task, type: z.literal('task.reset'), reason: z.string() }),
   z.object({

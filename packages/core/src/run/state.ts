@@ -34,6 +34,9 @@ export interface TaskState {
   finishedAt?: string;
   updatedAt: string;
   blockedNeeds?: string;
+  /** The task this one waits for (a `blocked-on` message). */
+  blockedOn?: string;
+  /** An open question for a person (a `needs-decision` message). */
   attention?: string;
 }
 
@@ -159,6 +162,9 @@ export function applyEvent(state: RunState | undefined, ev: RunEvent): RunState 
     case 'staging.moved':
       state.stagingCommit = ev.to;
       break;
+    case 'env.changed':
+      state.envHash = ev.hash;
+      break;
     case 'integration.finished':
       state.integration = {
         ok: ev.ok,
@@ -257,6 +263,7 @@ function applyTaskEvent(state: RunState, t: TaskState, ev: RunEvent): void {
       t.evidence = ev.evidence;
       t.finishedAt = ev.ts;
       delete t.failure;
+      delete t.attention;
       state.stagingCommit = ev.commit;
       break;
     case 'task.failed':
@@ -286,10 +293,15 @@ function applyTaskEvent(state: RunState, t: TaskState, ev: RunEvent): void {
       t.status = 'blocked';
       t.lastMessage = ev.reason;
       if (ev.needs) t.blockedNeeds = ev.needs;
+      if (ev.on) t.blockedOn = ev.on;
       break;
     case 'task.unblocked':
-      t.status = t.session ? 'running' : 'ready';
+      // The supervisor starts the worker again right after; until then the task waits for a slot.
+      t.status = 'ready';
+      t.lastMessage = ev.reason;
       delete t.blockedNeeds;
+      delete t.blockedOn;
+      delete t.attention;
       break;
     case 'task.reset':
       t.status = 'pending';
@@ -299,7 +311,7 @@ function applyTaskEvent(state: RunState, t: TaskState, ev: RunEvent): void {
       t.lastMessage = ev.reason;
       break;
     case 'task.attention':
-      t.status = 'needs_attention';
+      // The worker keeps working; the question shows in the dashboard and `orch state status`.
       t.attention = ev.reason;
       break;
     default:

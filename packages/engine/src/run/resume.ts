@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { isFinished, isTerminalPhase, type RunState, type TaskState } from '@orch/core';
+import { isFinished, type RunState, type TaskState } from '@orch/core';
 import { pruneWorktrees, removeWorktree } from '@orch/git';
 import { repairJournal, runPaths } from '@orch/store';
 import { sessionName } from '@orch/tmux';
@@ -89,7 +89,7 @@ export async function planResume(repoRoot: string, run: string, orchBin: string)
   for (const id of state.order) items.push(await decide(ctx, state.tasks[id] as TaskState, stagingTip, reopen));
   if (stagingTip !== state.stagingCommit) repairs.push(`staging is at ${stagingTip.slice(0, 12)}, the journal said ${state.stagingCommit.slice(0, 12)}`);
   const finished = state.outcome === 'succeeded' || state.outcome === 'aborted';
-  return { ctx, plan: { run, phase: state.phase, finished: finished || (isTerminalPhase(state.phase) && !reopen), reopen, repairs, items } };
+  return { ctx, plan: { run, phase: state.phase, finished, reopen, repairs, items } };
 }
 
 /** Applies the repairs a resume needs before a supervisor takes over; journals each of them. */

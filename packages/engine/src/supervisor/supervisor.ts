@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import {
   allFinished,
   dependentsToCancel,
+  isFinished,
   isTerminalPhase,
   newlyReady,
   onlyWaitingOnHumans,
@@ -44,6 +45,7 @@ type WorkerOutcome =
   | { kind: 'done'; evidence: string }
   | { kind: 'failed'; category: FailureCategory; reason: string; report?: string }
   | { kind: 'blocked'; needs?: string; reason: string }
+  | { kind: 'paused'; on: string }
   | { kind: 'rate_limit'; message: string; resetAt?: string }
   | { kind: 'stopped' };
 
@@ -196,7 +198,9 @@ export class Supervisor {
       } else if (mode === 'watch') {
         outcome = await this.awaitWorker(id, task.attempt);
       } else if (mode === 'wait') {
-        outcome = { kind: 'blocked', reason: task.lastMessage ?? 'blocked', ...(task.blockedNeeds ? { needs: task.blockedNeeds } : {}) };
+        outcome = task.blockedOn
+          ? { kind: 'paused', on: task.blockedOn }
+          : { kind: 'blocked', reason: task.lastMessage ?? 'blocked', ...(task.blockedNeeds ? { needs: task.blockedNeeds } : {}) };
       } else {
         const attempt = task.attempt + 1;
         await launchWorker(this.ctx, id, {
@@ -210,6 +214,22 @@ export class Supervisor {
       if (outcome.kind === 'stopped') return;
       if (outcome.kind === 'rate_limit') {
         await this.pauseForLimit(id, outcome);
+        continue;
+      }
+      if (outcome.kind === 'paused') {
+        const on = outcome.on;
+        const settled = await this.waiter.until(() => isFinished(this.state.tasks[on] as TaskState), {
+          signal: this.stop.signal,
+        });
+        if (!settled) return;
+        const st = this.state.tasks[on]?.status;
+        await this.emit({
+          type: 'task.unblocked',
+          task: id,
+          reason: st === 'merged' ? `${on} is merged into staging` : `${on} ended ${st}; go on without it`,
+        });
+        await this.syncWithStaging(id);
+        resumeInterrupted = true;
         continue;
       }
       if (outcome.kind === 'blocked') {
@@ -375,6 +395,11 @@ export class Supervisor {
       if (report?.status === 'failed') {
         await this.ctx.tmux.killSession(session).catch(() => undefined);
         return { kind: 'failed', category: 'agent_failed', reason: report.reason ?? 'the worker reported failure' };
+      }
+      if (t().status === 'blocked' && t().blockedOn) {
+        // A `blocked-on` message: stop the worker until the task it waits for is merged.
+        await this.ctx.tmux.killSession(session).catch(() => undefined);
+        return { kind: 'paused', on: t().blockedOn as string };
       }
       if (report?.status === 'blocked') {
         await this.ctx.tmux.killSession(session).catch(() => undefined);

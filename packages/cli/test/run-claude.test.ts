@@ -1,0 +1,200 @@
+/**
+ * `orch run` end to end with the real Claude Code CLI as the worker agent, pointed at the scripted
+ * Anthropic API stub: the CLI writes the task's file and commits it in its worktree, reports done
+ * through orch's status command, and its stream-json figures land in the run's journal.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  claudeBin,
+  isolatedTmux,
+  runOrch,
+  startAnthropicStub,
+  tempRepo,
+  text,
+  toolUse,
+  turn,
+  type AnthropicStub,
+  type StubAnswer,
+  type StubRequest,
+  type TempRepo,
+} from '@orch/test-utils';
+
+const MODEL = 'claude-sonnet-4-5';
+/** Per-turn usage the stub reports; the same for every worker so the totals are easy to state. */
+const USAGE = [
+  { input_tokens: 1000, output_tokens: 40, cache_read_input_tokens: 200, cache_creation_input_tokens: 50 },
+  { input_tokens: 1100, output_tokens: 30, cache_read_input_tokens: 300 },
+  { input_tokens: 1200, output_tokens: 10, cache_read_input_tokens: 400 },
+];
+
+function task(id: string, deps: string[]): string {
+  return `
+  - id: ${id}
+    description: write src/${id}.txt
+    agent: claude
+    model: ${MODEL}
+    files_write: [src/${id}.txt]
+    depends_on: [${deps.join(', ')}]
+    verification:
+      - command: test -s src/${id}.txt
+        type: check`;
+}
+
+const PLAN = `request: greet, then say goodbye
+tasks:${task('greet', [])}${task('farewell', ['greet'])}
+`;
+
+type Message = { role: string; content: unknown };
+
+/** Which worker is talking (the task id in its prompt), how far its conversation is, and where it runs. */
+function conversation(req: StubRequest): { task: string; step: number; cwd: string | undefined } {
+  const messages = (req.body?.['messages'] ?? []) as Message[];
+  const all = JSON.stringify(req.body ?? {});
+  const first = JSON.stringify(messages.find((m) => m.role === 'user') ?? {});
+  return {
+    task: /# Task `([a-z0-9._-]+)`/.exec(first)?.[1] ?? '?',
+    step: messages.filter((m) => m.role === 'assistant').length,
+    cwd: /Primary working directory: ([^\s"\\]+)/.exec(all)?.[1],
+  };
+}
+
+describe('orch run with Claude Code workers', () => {
+  let repo: TempRepo;
+  let tmux: Awaited<ReturnType<typeof isolatedTmux>>;
+  let stub: AnthropicStub;
+  let configDir: string;
+  /** What each worker's stream saw: its task, its working directory and the prompt's dependency file check. */
+  const seen: { task: string; cwd: string | undefined }[] = [];
+
+  beforeEach(async () => {
+    repo = await tempRepo({ 'README.md': '# demo\n', 'tasks.yaml': PLAN });
+    tmux = await isolatedTmux();
+    configDir = await mkdtemp(join(tmpdir(), 'orch-claude-config-'));
+    seen.length = 0;
+    stub = await startAnthropicStub({
+      script: (req): StubAnswer => {
+        const c = conversation(req);
+        if (c.step === 0) seen.push({ task: c.task, cwd: c.cwd });
+        const cwd = c.cwd ?? join(repo.root, '.worktrees', c.task);
+        const other = c.task === 'farewell' ? 'greet' : undefined;
+        switch (c.step) {
+          case 0:
+            return turn(
+              text(`Writing src/${c.task}.txt.`),
+              toolUse('Write', { file_path: join(cwd, 'src', `${c.task}.txt`), content: `${c.task} by claude\n` }),
+              USAGE[0]!,
+            );
+          case 1:
+            return turn(
+              toolUse('Bash', {
+                // The dependent task proves it sees its dependency's merged file before committing.
+                command: [
+                  ...(other ? [`test -f src/${other}.txt`] : []),
+                  'git add -A',
+                  `git commit -q -m "${c.task}: add src/${c.task}.txt"`,
+                  `orch task done --summary "${c.task} written"`,
+                ].join(' && '),
+                description: 'Commit and report done',
+              }),
+              USAGE[1]!,
+            );
+          default:
+            return turn(text(`Done: src/${c.task}.txt is committed.`), USAGE[2]!);
+        }
+      },
+    });
+  });
+  afterEach(async () => {
+    await stub.close();
+    await tmux.cleanup();
+    await repo.cleanup();
+    await rm(configDir, { recursive: true, force: true });
+  });
+
+  it('runs two dependent claude tasks: files, commits, merges and token figures from the stream', async () => {
+    const env = {
+      ...tmux.env,
+      // The adapter runs a bare `claude`: the copy installed for the tests comes first on PATH.
+      PATH: `${dirname(claudeBin())}:${process.env['PATH'] ?? ''}`,
+      ANTHROPIC_BASE_URL: stub.url,
+      ANTHROPIC_API_KEY: 'test',
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+      CLAUDE_CONFIG_DIR: configDir,
+    };
+    const r = await runOrch(['run', 'tasks.yaml', '--no-tui', '--yes'], {
+      cwd: repo.root,
+      env,
+      timeoutMs: 240_000,
+    });
+    expect(r.stderr).toBe('');
+    expect(r.exitCode, r.stdout).toBe(0);
+    const runId = (await readFile(join(repo.root, '.orchestrator', 'current'), 'utf8')).trim();
+    const staging = `orch/${runId}/staging`;
+    console.log((await readFile(join(repo.root, ".orchestrator", "runs", runId, "events.jsonl"), "utf8")).split("\n").map((l) => l.slice(0, 160)).join("\n"));
+
+    // Each worker ran in its own worktree, greet first.
+    expect(seen.map((s) => s.task)).toEqual(['greet', 'farewell']);
+    expect(seen[0]?.cwd).toMatch(/\.worktrees\/greet$/);
+    expect(seen[1]?.cwd).toMatch(/\.worktrees\/farewell$/);
+
+    // The files the CLI wrote are on staging and, promoted, on main; the user's checkout has them too.
+    for (const t of ['greet', 'farewell']) {
+      expect(await repo.git('show', `${staging}:src/${t}.txt`)).toBe(`${t} by claude`);
+      expect(await repo.git('show', `main:src/${t}.txt`)).toBe(`${t} by claude`);
+    }
+    expect(await repo.git('rev-parse', 'main')).toBe(await repo.git('rev-parse', staging));
+    // The commits the CLI made, each touching only its task's file, merged in dependency order.
+    const subjects = (await repo.git('log', '--format=%s', 'main')).split('\n');
+    expect(subjects).toContain('greet: add src/greet.txt');
+    expect(subjects).toContain('farewell: add src/farewell.txt');
+    for (const t of ['greet', 'farewell']) {
+      const sha = await repo.git('log', '--format=%H', '-1', `--grep=^${t}: add`, 'main');
+      expect(await repo.git('show', '--name-only', '--format=', sha)).toBe(`src/${t}.txt`);
+    }
+    const merges = (await repo.git('log', '--first-parent', '--format=%s', staging))
+      .split('\n')
+      .map((l) => /^orch: merge (\w+) /.exec(l)?.[1])
+      .filter(Boolean)
+      .reverse();
+    expect(merges).toEqual(['greet', 'farewell']);
+
+    // The journal has both tasks merged, done by their status command, with the stream's figures.
+    const status = await runOrch(['state', 'status', '--json'], { cwd: repo.root, env });
+    expect(status.exitCode).toBe(0);
+    const s = JSON.parse(status.stdout) as {
+      outcome: string;
+      tasks: { id: string; status: string; agent: string; usage: Record<string, number> }[];
+      totals: Record<string, number>;
+    };
+    expect(s.outcome).toBe('succeeded');
+    // Sonnet 4.5 list prices per million tokens: $3 input, $15 output, $0.30 cache read, $3.75 cache write.
+    const cost = (1000 + 1100 + 1200) * 3 + (40 + 30 + 10) * 15 + (200 + 300 + 400) * 0.3 + 50 * 3.75;
+    for (const t of s.tasks) {
+      expect(t.status).toBe('merged');
+      expect(t.agent).toBe('claude');
+      expect(t.usage).toMatchObject({
+        inputTokens: 3300,
+        outputTokens: 80,
+        cacheReadTokens: 900,
+        cacheWriteTokens: 50,
+        // The last turn's prompt: input plus cache read.
+        contextTokens: 1600,
+        contextWindow: 200_000,
+      });
+      expect(t.usage['costUsd']).toBeCloseTo(cost / 1e6, 8);
+    }
+    expect(s.totals['costUsd']).toBeCloseTo((2 * cost) / 1e6, 8);
+    expect(s.totals['inputTokens']).toBe(6600);
+
+    // The CLI got orch's worker instructions and the task prompt, and nothing else used a main turn.
+    const main = stub.requests.filter((q) => q.kind === 'main');
+    expect(main).toHaveLength(6);
+    const firstGreet = JSON.stringify(main[0]?.body);
+    expect(firstGreet).toContain('orch task done');
+    expect(firstGreet).toContain('src/greet.txt');
+    expect(await repo.git('status', '--porcelain')).toBe('');
+  });
+});
