@@ -201,8 +201,11 @@ async function liveCpu(repo, runDir, running) {
       await sleep(1000 / RATE);
     }
     const busy = { cpu: cpuSeconds(pid) - cpu0, wall: (performance.now() - t) / 1000, events: n };
-    if (!tmux('capture-pane', '-p', '-t', 'dash').includes(`event ${n - 1}`))
-      throw new Error('the dashboard did not show the last event');
+    const shown = Date.now() + 5000;
+    while (!tmux('capture-pane', '-p', '-t', 'dash').includes(`event ${n - 1}`)) {
+      if (Date.now() > shown) throw new Error('the dashboard did not show the last event');
+      await sleep(100);
+    }
     cpu0 = cpuSeconds(pid);
     t = performance.now();
     await sleep(IDLE_SECONDS * 1000);

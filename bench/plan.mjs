@@ -3,7 +3,7 @@
 // docs/benchmarks-plan.md. Goal: 2,000 tasks under 1 s on a 2-core machine. Build first (pnpm build).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, statSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -13,69 +13,100 @@ const SIZES = [200, 2000, 10000];
 const RUNS = 5;
 
 /** Task i owns pkg/m<i>/ (exact files and globs) and reads what its dependency owns. */
-function planYaml(n) {
-  const lines = ['request: benchmark plan', 'tasks:'];
+function planObject(n) {
+  const tasks = [];
   for (let i = 0; i < n; i++) {
     const dep = i % 20 === 0 ? undefined : i - 1;
     const m = `pkg/m${i}`;
+    const d = `pkg/m${dep}`;
+    tasks.push({
+      id: `t${i}`,
+      description: `generated task ${i}`,
+      files_write: [`${m}/index.ts`, `${m}/model.ts`, `${m}/service.ts`, `${m}/gen/**`, `${m}/views/*.tsx`],
+      files_read:
+        dep === undefined
+          ? ['README.md', 'package.json', 'docs/*.md']
+          : [`${d}/index.ts`, `${d}/model.ts`, `${d}/gen/**`],
+      files_append: [`${m}/notes/*.md`, `${m}/CHANGELOG.md`],
+      ...(dep === undefined ? {} : { depends_on: [`t${dep}`] }),
+      verification: [{ command: `npx vitest run ${m}`, type: 'test' }],
+    });
+  }
+  return { request: 'benchmark plan', tasks };
+}
+
+/** Block-style YAML, as a planner writes it. */
+function toYaml(plan) {
+  const q = (s) => JSON.stringify(s);
+  const lines = [`request: ${q(plan.request)}`, 'tasks:'];
+  for (const t of plan.tasks) {
+    lines.push(`  - id: ${t.id}`, `    description: ${q(t.description)}`);
+    for (const k of ['files_write', 'files_read', 'files_append'])
+      lines.push(`    ${k}:`, ...t[k].map((p) => `      - ${q(p)}`));
+    if (t.depends_on) lines.push(`    depends_on: [${t.depends_on.join(', ')}]`);
     lines.push(
-      `  - id: t${i}`,
-      `    description: generated task ${i}`,
-      '    files_write:',
-      `      - ${m}/index.ts`,
-      `      - ${m}/model.ts`,
-      `      - ${m}/service.ts`,
-      `      - "${m}/gen/**"`,
-      `      - "${m}/views/*.tsx"`,
-      '    files_read:',
-      `      - ${dep === undefined ? 'README.md' : `pkg/m${dep}/index.ts`}`,
-      `      - ${dep === undefined ? 'package.json' : `pkg/m${dep}/model.ts`}`,
-      `      - "${dep === undefined ? 'docs/*.md' : `pkg/m${dep}/gen/**`}"`,
-      '    files_append:',
-      `      - "${m}/notes/*.md"`,
-      `      - ${m}/CHANGELOG.md`,
+      '    verification:',
+      ...t.verification.map((v) => `      - command: ${q(v.command)}\n        type: ${v.type}`),
     );
-    if (dep !== undefined) lines.push(`    depends_on: [t${dep}]`);
-    lines.push('    verification:', `      - command: npx vitest run ${m}`, '        type: test');
   }
   return `${lines.join('\n')}\n`;
+}
+
+function time(file) {
+  const times = [];
+  let exit;
+  for (let r = 0; r < RUNS; r++) {
+    const t0 = process.hrtime.bigint();
+    const res = spawnSync(process.execPath, [bin, 'plan', 'check', file, '--json'], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 28,
+    });
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    exit = res.status;
+    if (res.status !== 0 && res.status !== 3)
+      throw new Error(`plan check failed (exit ${res.status}): ${res.stderr || res.stdout.slice(0, 500)}`);
+  }
+  times.sort((a, b) => a - b);
+  return {
+    median: times[Math.floor(RUNS / 2)],
+    min: times[0],
+    exit,
+    kb: Math.round(statSync(file).size / 1024),
+  };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'orch-bench-'));
 const rows = [];
 try {
   for (const n of SIZES) {
-    const file = join(dir, `tasks-${n}.yaml`);
-    writeFileSync(file, planYaml(n));
-    const times = [];
-    let exit;
-    for (let r = 0; r < RUNS; r++) {
-      const t0 = process.hrtime.bigint();
-      const res = spawnSync(process.execPath, [bin, 'plan', 'check', file, '--json'], { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 28 });
-      times.push(Number(process.hrtime.bigint() - t0) / 1e6);
-      exit = res.status;
-      if (res.status !== 0 && res.status !== 3) throw new Error(`plan check failed (exit ${res.status}): ${res.stderr || res.stdout.slice(0, 500)}`);
-    }
-    times.sort((a, b) => a - b);
-    rows.push({ n, paths: n * 10, kb: Math.round(statSync(file).size / 1024), median: times[Math.floor(RUNS / 2)], min: times[0], exit });
+    const plan = planObject(n);
+    const yamlFile = join(dir, `tasks-${n}.yaml`);
+    const jsonFile = join(dir, `tasks-${n}.json`);
+    writeFileSync(yamlFile, toYaml(plan));
+    writeFileSync(jsonFile, JSON.stringify(plan));
+    rows.push({ n, yaml: time(yamlFile), json: time(jsonFile) });
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
 
 const cpu = cpus();
-const machine = `${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GB RAM, Node ${process.version}, ${process.platform}`;
+const machine = `${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GB RAM, Node ${process.version}, ${process.platform}; load average ${loadavg()[0].toFixed(1)} when it finished (figures are wall-clock, so a busy machine inflates them)`;
+const ms = (x) => x.toFixed(0);
 const table = [
-  '| tasks | paths | plan size | median (ms) | min (ms) | exit |',
-  '|---:|---:|---:|---:|---:|---:|',
-  ...rows.map((r) => `| ${r.n.toLocaleString('en')} | ${r.paths.toLocaleString('en')} | ${r.kb} KB | ${r.median.toFixed(0)} | ${r.min.toFixed(0)} | ${r.exit} |`),
+  '| tasks | paths | YAML size | YAML median (ms) | YAML min (ms) | JSON median (ms) | JSON min (ms) | exit |',
+  '|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ...rows.map(
+    (r) =>
+      `| ${r.n.toLocaleString('en')} | ${(r.n * 10).toLocaleString('en')} | ${r.yaml.kb} KB | ${ms(r.yaml.median)} | ${ms(r.yaml.min)} | ${ms(r.json.median)} | ${ms(r.json.min)} | ${r.yaml.exit} |`,
+  ),
 ].join('\n');
 console.log(table);
 const doc = `# Benchmark: \`orch plan check\`
 
 Generated by \`pnpm bench:plan\` (bench/plan.mjs): plans of 200, 2,000 and 10,000 tasks with 10 paths
 each (a third of them globs, chains of 20 dependent tasks), timed as a whole \`node packages/cli/dist/bin.js
-plan check --json\` process, ${RUNS} runs each. Exit 3 is expected: that many tasks needs approval.
+plan check --json\` process, ${RUNS} runs each, for the same plan written as YAML and as JSON. Exit 3 is expected: that many tasks needs approval.
 Goal: 2,000 tasks under 1 s on a 2-core machine.
 
 Machine: ${machine}.

@@ -8,10 +8,12 @@ const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 const EXAMPLE = fileURLToPath(new URL('../../../examples/tasks.yaml', import.meta.url));
 
 let repo: TempRepo;
-const orch = (...args: string[]) => execa('node', [BIN, ...args], { cwd: repo.root, reject: false, env: { NO_COLOR: '1' } });
+const orch = (...args: string[]) =>
+  execa('node', [BIN, ...args], { cwd: repo.root, reject: false, env: { NO_COLOR: '1' } });
 const json = (s: string): Record<string, unknown> => JSON.parse(s) as Record<string, unknown>;
 
-const task = (id: string, extra = ''): string => `  - id: ${id}\n    verification: [{command: "npm test", type: test}]\n${extra}`;
+const task = (id: string, extra = ''): string =>
+  `  - id: ${id}\n    verification: [{command: "npm test", type: test}]\n${extra}`;
 
 beforeAll(async () => {
   repo = await tempRepo({
@@ -35,7 +37,13 @@ describe('orch dag', () => {
     expect(r.stdout).toContain('Wave 2: b');
     expect(r.stdout).toContain('Critical path (2): a → b');
     const j = json((await orch('dag', 'ok.yaml', '--json')).stdout);
-    expect(j).toMatchObject({ valid: true, waves: [['a'], ['b']], total_waves: 2, total_tasks: 2, critical_path: ['a', 'b'] });
+    expect(j).toMatchObject({
+      valid: true,
+      waves: [['a'], ['b']],
+      total_waves: 2,
+      total_tasks: 2,
+      critical_path: ['a', 'b'],
+    });
   });
   it('prints a cycle as its path and exits 1', async () => {
     const r = await orch('dag', 'cycle.yaml');
@@ -46,7 +54,9 @@ describe('orch dag', () => {
   it('lists unknown dependencies with the known ids', async () => {
     const r = await orch('dag', 'unknown.yaml', '--json');
     expect(r.exitCode).toBe(1);
-    expect(json(r.stdout).errors).toEqual(["Task 'a' depends on 'zz' which does not exist. Known task IDs: ['a', 'b']"]);
+    expect(json(r.stdout).errors).toEqual([
+      "Task 'a' depends on 'zz' which does not exist. Known task IDs: ['a', 'b']",
+    ]);
   });
 });
 
@@ -58,7 +68,13 @@ describe('orch conflicts', () => {
     expect(r.stdout).toContain('Fix: Add dependency: b depends_on [a]');
     const j = json((await orch('conflicts', 'conflict.yaml', '--json')).stdout);
     expect(j.count).toBe(1);
-    expect(Object.keys((j.conflicts as object[])[0] as object)).toEqual(['type', 'target', 'tasks', 'detail', 'suggestion']);
+    expect(Object.keys((j.conflicts as object[])[0] as object)).toEqual([
+      'type',
+      'target',
+      'tasks',
+      'detail',
+      'suggestion',
+    ]);
   });
   it('exits 0 without conflicts', async () => {
     const r = await orch('conflicts', 'ok.yaml');
@@ -112,9 +128,15 @@ describe('orch plan', () => {
   it('check prints schema errors with file:line:col and a did-you-mean', async () => {
     const r = await orch('plan', 'check', 'typo.yaml');
     expect(r.exitCode).toBe(1);
-    expect(r.stderr).toContain('typo.yaml:3:5: tasks[0].fiels_write: unknown field "fiels_write" (did you mean "files_write"?)');
+    expect(r.stderr).toContain(
+      'typo.yaml:3:5: tasks[0].fiels_write: unknown field "fiels_write" (did you mean "files_write"?)',
+    );
     const j = json((await orch('plan', 'check', 'typo.yaml', '--json')).stdout);
-    expect(j).toMatchObject({ ok: false, exitCode: 1, schema: { valid: false, issues: [{ line: 3, column: 5 }] } });
+    expect(j).toMatchObject({
+      ok: false,
+      exitCode: 1,
+      schema: { valid: false, issues: [{ line: 3, column: 5 }] },
+    });
   });
   it('a missing plan file is a clear error', async () => {
     const r = await orch('plan', 'check', 'nope.yaml');
@@ -128,7 +150,16 @@ describe('orch plan', () => {
     expect(r.stderr).toContain('check [options] <plan>');
   });
   it('every analyzer command has help with an example', async () => {
-    for (const cmd of [['plan', 'check'], ['dag'], ['conflicts'], ['risk'], ['env', 'hash'], ['env', 'verify'], ['contracts', 'gen'], ['contracts', 'check']]) {
+    for (const cmd of [
+      ['plan', 'check'],
+      ['dag'],
+      ['conflicts'],
+      ['risk'],
+      ['env', 'hash'],
+      ['env', 'verify'],
+      ['contracts', 'gen'],
+      ['contracts', 'check'],
+    ]) {
       const r = await orch(...cmd, '--help');
       expect(r.exitCode).toBe(0);
       expect(r.stdout).toContain('$ orch ');
@@ -163,7 +194,18 @@ describe('orch env', () => {
 
 describe('orch contracts', () => {
   it('gen writes a stub whose version check passes; a changed version fails the check', async () => {
-    const g = await orch('contracts', 'gen', 'Calculator', 'add', 'subtract', '--lang', 'py', '-o', 'contracts/calc.py', '--json');
+    const g = await orch(
+      'contracts',
+      'gen',
+      'Calculator',
+      'add',
+      'subtract',
+      '--lang',
+      'py',
+      '-o',
+      'contracts/calc.py',
+      '--json',
+    );
     expect(g.exitCode).toBe(0);
     const { version } = json(g.stdout) as { version: string };
     const file = await readFile(`${repo.root}/contracts/calc.py`, 'utf8');
@@ -171,7 +213,9 @@ describe('orch contracts', () => {
     expect(file).toContain(`Version: ${version}`);
     expect(file).toContain('class Calculator(Protocol):');
     // Stable across runs.
-    const again = json((await orch('contracts', 'gen', 'Calculator', 'add', 'subtract', '--lang', 'py', '--json')).stdout);
+    const again = json(
+      (await orch('contracts', 'gen', 'Calculator', 'add', 'subtract', '--lang', 'py', '--json')).stdout,
+    );
     expect(again.version).toBe(version);
     const plan = (v: string): string =>
       `contracts:\n  - {name: Calculator, version: "${v}", file_path: contracts/calc.py}\ntasks:\n${task('a', '    contracts_used: [Calculator]\n')}`;
@@ -180,7 +224,10 @@ describe('orch contracts', () => {
     expect((await orch('contracts', 'check', 'c-ok.yaml')).exitCode).toBe(0);
     const bad = await orch('contracts', 'check', 'c-bad.yaml', '--json');
     expect(bad.exitCode).toBe(1);
-    expect(json(bad.stdout)).toMatchObject({ ok: false, contracts: [{ status: 'version_mismatch', actual_version: version }] });
+    expect(json(bad.stdout)).toMatchObject({
+      ok: false,
+      contracts: [{ status: 'version_mismatch', actual_version: version }],
+    });
   });
   it('gen prints to stdout and rejects bad input with a usage error', async () => {
     const r = await orch('contracts', 'gen', 'Store', 'get', '--lang', 'go', '--version', '1.2.0');

@@ -133,7 +133,6 @@ describe('orch run with Claude Code workers', () => {
     expect(r.exitCode, r.stdout).toBe(0);
     const runId = (await readFile(join(repo.root, '.orchestrator', 'current'), 'utf8')).trim();
     const staging = `orch/${runId}/staging`;
-    console.log((await readFile(join(repo.root, ".orchestrator", "runs", runId, "events.jsonl"), "utf8")).split("\n").map((l) => l.slice(0, 160)).join("\n"));
 
     // Each worker ran in its own worktree, greet first.
     expect(seen.map((s) => s.task)).toEqual(['greet', 'farewell']);

@@ -4,7 +4,12 @@ import { planOf } from './helpers.js';
 
 describe('detectConflicts', () => {
   it('finds write/write between unordered tasks, with a suggested edge', () => {
-    const r = detectConflicts(planOf([{ id: 'a', files_write: ['src/x.ts'] }, { id: 'b', files_write: ['src/x.ts'] }]));
+    const r = detectConflicts(
+      planOf([
+        { id: 'a', files_write: ['src/x.ts'] },
+        { id: 'b', files_write: ['src/x.ts'] },
+      ]),
+    );
     expect(r).toEqual({
       count: 1,
       conflicts: [
@@ -38,7 +43,11 @@ describe('detectConflicts', () => {
 
   it('judges ordering per pair (the seed called a group ordered when any pair was)', () => {
     const r = detectConflicts(
-      planOf([{ id: 'a', files_write: ['x.ts'] }, { id: 'b', files_write: ['x.ts'], depends_on: ['a'] }, { id: 'c', files_write: ['x.ts'] }]),
+      planOf([
+        { id: 'a', files_write: ['x.ts'] },
+        { id: 'b', files_write: ['x.ts'], depends_on: ['a'] },
+        { id: 'c', files_write: ['x.ts'] },
+      ]),
     );
     expect(r.conflicts.map((c) => c.tasks)).toEqual([
       ['a', 'c'],
@@ -48,7 +57,11 @@ describe('detectConflicts', () => {
 
   it('treats transitive dependencies as ordered', () => {
     const r = detectConflicts(
-      planOf([{ id: 'a', files_write: ['x.ts'] }, { id: 'b', depends_on: ['a'] }, { id: 'c', files_write: ['x.ts'], depends_on: ['b'] }]),
+      planOf([
+        { id: 'a', files_write: ['x.ts'] },
+        { id: 'b', depends_on: ['a'] },
+        { id: 'c', files_write: ['x.ts'], depends_on: ['b'] },
+      ]),
     );
     expect(r.count).toBe(0);
   });
@@ -69,12 +82,29 @@ describe('detectConflicts', () => {
   });
 
   it('finds read/write and suggests that the reader waits for the writer', () => {
-    const r = detectConflicts(planOf([{ id: 'w', files_write: ['src/api/**'] }, { id: 'r', files_read: ['src/api/routes.ts'] }]));
+    const r = detectConflicts(
+      planOf([
+        { id: 'w', files_write: ['src/api/**'] },
+        { id: 'r', files_read: ['src/api/routes.ts'] },
+      ]),
+    );
     expect(r.conflicts).toEqual([
-      expect.objectContaining({ type: 'file_read_write', target: 'src/api/routes.ts', tasks: ['r', 'w'], suggestion: 'Add dependency: r depends_on [w]' }),
+      expect.objectContaining({
+        type: 'file_read_write',
+        target: 'src/api/routes.ts',
+        tasks: ['r', 'w'],
+        suggestion: 'Add dependency: r depends_on [w]',
+      }),
     ]);
     // A dependency either way removes it.
-    expect(detectConflicts(planOf([{ id: 'w', files_write: ['src/api/**'] }, { id: 'r', files_read: ['src/api/routes.ts'], depends_on: ['w'] }])).count).toBe(0);
+    expect(
+      detectConflicts(
+        planOf([
+          { id: 'w', files_write: ['src/api/**'] },
+          { id: 'r', files_read: ['src/api/routes.ts'], depends_on: ['w'] },
+        ]),
+      ).count,
+    ).toBe(0);
   });
 
   it('finds resource conflicts, explicit and implied by patch intents', () => {
@@ -82,9 +112,18 @@ describe('detectConflicts', () => {
       planOf([
         { id: 'a', resources_write: ['route:/users'] },
         { id: 'b', patch_intents: [{ file: 'app.py', action: 'add_router', intent: { prefix: '/users' } }] },
-        { id: 'c', patch_intents: [{ file: 'deps.py', action: 'add_dependency', intent: { function_name: 'get_db' } }] },
+        {
+          id: 'c',
+          patch_intents: [{ file: 'deps.py', action: 'add_dependency', intent: { function_name: 'get_db' } }],
+        },
         { id: 'd', resources_read: ['di:get_db'] },
-        { id: 'e', patch_intents: [{ file: 's.py', action: 'add_config', intent: { key: 'DB_URL' } }, { file: 'm.py', action: 'add_middleware', intent: { middleware_class: 'Cors' } }] },
+        {
+          id: 'e',
+          patch_intents: [
+            { file: 's.py', action: 'add_config', intent: { key: 'DB_URL' } },
+            { file: 'm.py', action: 'add_middleware', intent: { middleware_class: 'Cors' } },
+          ],
+        },
         { id: 'f', resources_write: ['config:*', 'middleware:Cors'] },
       ]),
     );
@@ -98,8 +137,20 @@ describe('detectConflicts', () => {
   });
 
   it('lets several tasks append to one file, but not append while another writes', () => {
-    expect(detectConflicts(planOf([{ id: 'a', files_append: ['CHANGELOG.md'] }, { id: 'b', files_append: ['CHANGELOG.md'] }])).count).toBe(0);
-    const r = detectConflicts(planOf([{ id: 'a', files_append: ['CHANGELOG.md'] }, { id: 'b', files_write: ['CHANGELOG.md'] }]));
+    expect(
+      detectConflicts(
+        planOf([
+          { id: 'a', files_append: ['CHANGELOG.md'] },
+          { id: 'b', files_append: ['CHANGELOG.md'] },
+        ]),
+      ).count,
+    ).toBe(0);
+    const r = detectConflicts(
+      planOf([
+        { id: 'a', files_append: ['CHANGELOG.md'] },
+        { id: 'b', files_write: ['CHANGELOG.md'] },
+      ]),
+    );
     expect(r.conflicts[0]?.type).toBe('file_write_write');
   });
 

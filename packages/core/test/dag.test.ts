@@ -23,7 +23,9 @@ describe('analyzeDag', () => {
       critical_path_length: 4,
     });
     // Same result whatever the task order.
-    expect(analyzeDag(planOf([...plan.tasks].reverse().map((t) => ({ id: t.id, depends_on: t.depends_on }))))).toEqual(r);
+    expect(
+      analyzeDag(planOf([...plan.tasks].reverse().map((t) => ({ id: t.id, depends_on: t.depends_on })))),
+    ).toEqual(r);
   });
 
   it('lists unknown dependencies with the known ids', () => {
@@ -34,16 +36,26 @@ describe('analyzeDag', () => {
   });
 
   it('prints a cycle as its path', () => {
-    const r = analyzeDag(planOf([{ id: 'a', depends_on: ['b'] }, { id: 'b', depends_on: ['a'] }, { id: 'c' }]));
+    const r = analyzeDag(
+      planOf([{ id: 'a', depends_on: ['b'] }, { id: 'b', depends_on: ['a'] }, { id: 'c' }]),
+    );
     expect(r.valid).toBe(false);
     expect(r.cycle).toEqual(['a', 'b', 'a']);
     expect(r.errors).toEqual(['Circular dependency detected: a → b → a']);
-    const long = planOf([{ id: 'x' }, { id: 'a', depends_on: ['x', 'b'] }, { id: 'b', depends_on: ['c'] }, { id: 'c', depends_on: ['a'] }]);
+    const long = planOf([
+      { id: 'x' },
+      { id: 'a', depends_on: ['x', 'b'] },
+      { id: 'b', depends_on: ['c'] },
+      { id: 'c', depends_on: ['a'] },
+    ]);
     expect(findCycle(long)).toEqual(['a', 'b', 'c', 'a']);
   });
 
   it('handles a 10,000-task chain without recursion', () => {
-    const tasks = Array.from({ length: 10_000 }, (_, i) => ({ id: `t${i}`, ...(i > 0 ? { depends_on: [`t${i - 1}`] } : {}) }));
+    const tasks = Array.from({ length: 10_000 }, (_, i) => ({
+      id: `t${i}`,
+      ...(i > 0 ? { depends_on: [`t${i - 1}`] } : {}),
+    }));
     const r = analyzeDag(planOf(tasks));
     expect(r.total_waves).toBe(10_000);
     expect(r.critical_path_length).toBe(10_000);
@@ -53,10 +65,25 @@ describe('analyzeDag', () => {
 
 describe('remainingPathLengths', () => {
   it('counts the longest chain to a sink, including the task', () => {
-    const m = remainingPathLengths(planOf([{ id: 'a' }, { id: 'b', depends_on: ['a'] }, { id: 'c', depends_on: ['b'] }, { id: 'd', depends_on: ['a'] }, { id: 'e' }]));
+    const m = remainingPathLengths(
+      planOf([
+        { id: 'a' },
+        { id: 'b', depends_on: ['a'] },
+        { id: 'c', depends_on: ['b'] },
+        { id: 'd', depends_on: ['a'] },
+        { id: 'e' },
+      ]),
+    );
     expect(Object.fromEntries(m)).toEqual({ a: 3, b: 2, c: 1, d: 1, e: 1 });
   });
   it('is empty for a cyclic plan', () => {
-    expect(remainingPathLengths(planOf([{ id: 'a', depends_on: ['b'] }, { id: 'b', depends_on: ['a'] }])).size).toBe(0);
+    expect(
+      remainingPathLengths(
+        planOf([
+          { id: 'a', depends_on: ['b'] },
+          { id: 'b', depends_on: ['a'] },
+        ]),
+      ).size,
+    ).toBe(0);
   });
 });

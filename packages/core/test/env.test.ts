@@ -17,7 +17,16 @@ const put = async (rel: string, content: string): Promise<void> => {
 
 describe('lockfiles', () => {
   it('knows the seed list plus bun, Pipfile and NuGet lockfiles, at any depth', () => {
-    for (const n of ['uv.lock', 'poetry.lock', 'pnpm-lock.yaml', 'go.sum', 'bun.lock', 'bun.lockb', 'Pipfile.lock', 'packages.lock.json']) {
+    for (const n of [
+      'uv.lock',
+      'poetry.lock',
+      'pnpm-lock.yaml',
+      'go.sum',
+      'bun.lock',
+      'bun.lockb',
+      'Pipfile.lock',
+      'packages.lock.json',
+    ]) {
       expect(LOCKFILE_NAMES).toContain(n);
       expect(isLockfile(`packages/x/${n}`)).toBe(true);
     }

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { OrchError, globMatch, globsOverlap, isGlob, literalPrefix, normalizeRepoPath } from '../src/index.js';
+import {
+  OrchError,
+  globMatch,
+  globsOverlap,
+  isGlob,
+  literalPrefix,
+  normalizeRepoPath,
+} from '../src/index.js';
 
 describe('normalizeRepoPath', () => {
   it('normalizes to one spelling', () => {
@@ -8,23 +15,37 @@ describe('normalizeRepoPath', () => {
     expect(normalizeRepoPath('db/migrations/')).toBe('db/migrations/**');
     expect(normalizeRepoPath('src/**/')).toBe('src/**');
   });
-  it.each(['/etc/passwd', '\\\\server\\x', 'C:/x', '../x', 'a/../../x', '.', './', '.git', '.git/HEAD', 'a/.Git/x', '', ' ', '~/x', '!a', 'a\0b'])(
-    'rejects %j with ERR_ORCH_PATH_INVALID',
-    (p) => {
-      expect(() => normalizeRepoPath(p)).toThrow(OrchError);
-      try {
-        normalizeRepoPath(p);
-      } catch (e) {
-        expect((e as OrchError).code).toBe('ERR_ORCH_PATH_INVALID');
-      }
-    },
-  );
+  it.each([
+    '/etc/passwd',
+    '\\\\server\\x',
+    'C:/x',
+    '../x',
+    'a/../../x',
+    '.',
+    './',
+    '.git',
+    '.git/HEAD',
+    'a/.Git/x',
+    '',
+    ' ',
+    '~/x',
+    '!a',
+    'a\0b',
+  ])('rejects %j with ERR_ORCH_PATH_INVALID', (p) => {
+    expect(() => normalizeRepoPath(p)).toThrow(OrchError);
+    try {
+      normalizeRepoPath(p);
+    } catch (e) {
+      expect((e as OrchError).code).toBe('ERR_ORCH_PATH_INVALID');
+    }
+  });
 });
 
 describe('globs', () => {
   it('isGlob and literalPrefix', () => {
     expect(isGlob('src/a.ts')).toBe(false);
-    for (const g of ['src/*.ts', 'src/**', 'a?.ts', 'a/[ab].ts', 'a/{x,y}.ts', 'a/@(x|y).ts']) expect(isGlob(g)).toBe(true);
+    for (const g of ['src/*.ts', 'src/**', 'a?.ts', 'a/[ab].ts', 'a/{x,y}.ts', 'a/@(x|y).ts'])
+      expect(isGlob(g)).toBe(true);
     expect(literalPrefix('src/api/**/*.ts')).toEqual(['src', 'api']);
     expect(literalPrefix('**/x')).toEqual([]);
   });

@@ -17,14 +17,23 @@ function issuesOf(text: string, opts = {}): SourceIssue[] {
   throw new Error('expected the plan to be rejected');
 }
 
-const ok = (extra = ''): string => `tasks:\n  - id: a\n    verification: [{command: "npm test", type: test}]\n${extra}`;
+const ok = (extra = ''): string =>
+  `tasks:\n  - id: a\n    verification: [{command: "npm test", type: test}]\n${extra}`;
 
 describe('parsePlan: shapes and positions', () => {
   it('parses YAML and JSON with defaults', () => {
     const y = parsePlan(ok(), 'tasks.yaml');
-    expect(y.tasks[0]).toMatchObject({ id: 'a', files_write: [], depends_on: [], allow_large_changes: false });
+    expect(y.tasks[0]).toMatchObject({
+      id: 'a',
+      files_write: [],
+      depends_on: [],
+      allow_large_changes: false,
+    });
     expect(y.tasks[0]?.verification[0]).toEqual({ command: 'npm test', type: 'test', required: true });
-    const j = parsePlan(JSON.stringify({ request: 'r', tasks: [{ id: 'a', verification: [{ command: 'x' }] }] }), 'p.json');
+    const j = parsePlan(
+      JSON.stringify({ request: 'r', tasks: [{ id: 'a', verification: [{ command: 'x' }] }] }),
+      'p.json',
+    );
     expect(j.request).toBe('r');
     expect(j.tasks[0]?.verification[0]?.type).toBe('check');
   });
@@ -38,7 +47,9 @@ describe('parsePlan: shapes and positions', () => {
       column: 5,
       message: 'unknown field "fiels_write" (did you mean "files_write"?)',
     });
-    expect(() => parsePlan(text, 'tasks.yaml')).toThrow('tasks.yaml:4:5: tasks[0].fiels_write: unknown field');
+    expect(() => parsePlan(text, 'tasks.yaml')).toThrow(
+      'tasks.yaml:4:5: tasks[0].fiels_write: unknown field',
+    );
   });
 
   it('suggests nothing for a field that is not close to any', () => {
@@ -55,14 +66,19 @@ describe('parsePlan: shapes and positions', () => {
     expect(byPath['tasks[0].id']).toBe('expected string, got a number (7)');
     expect(byPath['tasks[0].files_write']).toBe('expected a list, got a string ("src/a.ts")');
     expect(byPath['tasks[0].verification[0].command']).toContain('expected string, got a boolean');
-    expect(byPath['tasks[0].verification[0].type']).toContain('expected one of "test", "lint", "typecheck", "build", "check"');
+    expect(byPath['tasks[0].verification[0].type']).toContain(
+      'expected one of "test", "lint", "typecheck", "build", "check"',
+    );
     expect(byPath['tasks[0].verification[0].required']).toContain('expected boolean');
     expect(byPath['tasks[0].verification[0].timeout']).toBeDefined();
     expect(issues.find((i) => i.path === 'tasks[0].id')).toMatchObject({ line: 3, column: 9 });
   });
 
   it('requires tasks, a mapping, and at least one task', () => {
-    expect(issuesOf('request: x\n')[0]).toMatchObject({ path: 'tasks', message: 'is required (expected a list)' });
+    expect(issuesOf('request: x\n')[0]).toMatchObject({
+      path: 'tasks',
+      message: 'is required (expected a list)',
+    });
     expect(issuesOf('- a\n- b\n')[0]?.message).toContain('expected a mapping');
     expect(issuesOf('')[0]?.message).toContain('empty document');
     expect(issuesOf('tasks: []\n')[0]?.message).toBe('needs at least 1 entry');
@@ -83,44 +99,81 @@ describe('parsePlan: rules', () => {
       expect(issues[0]?.message).toContain('is not allowed');
     }
     for (const good of ['a', '0', 'a.b_c-d', 'x'.repeat(63)]) {
-      expect(parsePlan(`tasks:\n  - id: ${JSON.stringify(good)}\n    verification: [{command: t}]\n`, 't').tasks[0]?.id).toBe(good);
+      expect(
+        parsePlan(`tasks:\n  - id: ${JSON.stringify(good)}\n    verification: [{command: t}]\n`, 't').tasks[0]
+          ?.id,
+      ).toBe(good);
     }
     const dup = issuesOf(`${ok()}  - id: a\n    verification: [{command: t}]\n`);
-    expect(dup[0]).toMatchObject({ path: 'tasks[1].id', line: 4, message: 'duplicate task id "a" (first used by tasks[0])' });
+    expect(dup[0]).toMatchObject({
+      path: 'tasks[1].id',
+      line: 4,
+      message: 'duplicate task id "a" (first used by tasks[0])',
+    });
   });
 
   it('normalizes paths and rejects escapes, absolute paths and .git', () => {
-    const plan = parsePlan(ok('    files_write: ["./src//a.ts", "src/x/../b.ts", "src/lib/", "src/a.ts"]\n'), 't');
+    const plan = parsePlan(
+      ok('    files_write: ["./src//a.ts", "src/x/../b.ts", "src/lib/", "src/a.ts"]\n'),
+      't',
+    );
     expect(plan.tasks[0]?.files_write).toEqual(['src/a.ts', 'src/b.ts', 'src/lib/**']);
-    const bad = ['/etc/passwd', '../outside', 'src/../../x', '.git/config', 'sub/.GIT/hooks/pre-commit', 'C:\\x', '~/x', '', '!src/a'];
+    const bad = [
+      '/etc/passwd',
+      '../outside',
+      'src/../../x',
+      '.git/config',
+      'sub/.GIT/hooks/pre-commit',
+      'C:\\x',
+      '~/x',
+      '',
+      '!src/a',
+    ];
     for (const p of bad) {
       const issues = issuesOf(ok(`    files_read: [${JSON.stringify(p)}]\n`));
       expect(issues[0]?.path).toBe('tasks[0].files_read[0]');
       expect(issues[0]?.message).toContain(JSON.stringify(p));
     }
     expect(issuesOf(ok('    files_append: ["../x"]\n'))[0]?.message).toContain('leaves the repository');
-    expect(issuesOf(ok('    patch_intents: [{file: /abs.py, action: add_config}]\n'))[0]?.path).toBe('tasks[0].patch_intents[0].file');
-    expect(issuesOf(`${ok()}contracts: [{name: C, version: "1", file_path: ../c.ts}]\n`)[0]?.path).toBe('contracts[0].file_path');
+    expect(issuesOf(ok('    patch_intents: [{file: /abs.py, action: add_config}]\n'))[0]?.path).toBe(
+      'tasks[0].patch_intents[0].file',
+    );
+    expect(issuesOf(`${ok()}contracts: [{name: C, version: "1", file_path: ../c.ts}]\n`)[0]?.path).toBe(
+      'contracts[0].file_path',
+    );
   });
 
   it('allows globs in files_* and resources_*', () => {
-    const plan = parsePlan(ok('    files_write: ["src/**/*.ts", "lib/{a,b}.js"]\n    resources_write: ["route:/api/*"]\n'), 't');
+    const plan = parsePlan(
+      ok('    files_write: ["src/**/*.ts", "lib/{a,b}.js"]\n    resources_write: ["route:/api/*"]\n'),
+      't',
+    );
     expect(plan.tasks[0]?.files_write).toEqual(['src/**/*.ts', 'lib/{a,b}.js']);
     expect(plan.tasks[0]?.resources_write).toEqual(['route:/api/*']);
   });
 
   it('checks depends_on: known, not itself, no duplicates', () => {
-    const two = (deps: string): string => `${ok()}  - id: b\n    depends_on: ${deps}\n    verification: [{command: t}]\n`;
-    expect(issuesOf(two('[zz]'))[0]?.message).toBe('depends on "zz", which is not a task in this plan (known ids: a, b)');
+    const two = (deps: string): string =>
+      `${ok()}  - id: b\n    depends_on: ${deps}\n    verification: [{command: t}]\n`;
+    expect(issuesOf(two('[zz]'))[0]?.message).toBe(
+      'depends on "zz", which is not a task in this plan (known ids: a, b)',
+    );
     expect(issuesOf(two('[b]'))[0]?.message).toBe('task "b" depends on itself');
-    expect(issuesOf(two('[a, a]'))[0]).toMatchObject({ path: 'tasks[1].depends_on[1]', message: '"a" is listed twice' });
+    expect(issuesOf(two('[a, a]'))[0]).toMatchObject({
+      path: 'tasks[1].depends_on[1]',
+      message: '"a" is listed twice',
+    });
     // The DAG analyzer reports unknown ids itself when asked to.
-    expect(parsePlan(two('[zz]'), 't', { allowUnknownDependencies: true }).tasks[1]?.depends_on).toEqual(['zz']);
+    expect(parsePlan(two('[zz]'), 't', { allowUnknownDependencies: true }).tasks[1]?.depends_on).toEqual([
+      'zz',
+    ]);
   });
 
   it('requires a verification with a non-empty command', () => {
     expect(issuesOf('tasks:\n  - id: a\n')[0]?.message).toContain('has no verification');
-    expect(issuesOf('tasks:\n  - id: a\n    verification: []\n')[0]?.message).toContain('has no verification');
+    expect(issuesOf('tasks:\n  - id: a\n    verification: []\n')[0]?.message).toContain(
+      'has no verification',
+    );
     expect(issuesOf('tasks:\n  - id: a\n    verification: [{command: "  "}]\n')[0]).toMatchObject({
       path: 'tasks[0].verification[0].command',
       message: 'the command must not be empty',
@@ -147,7 +200,10 @@ describe('parsePlan: hostile input', () => {
   });
 
   it('refuses binary bytes, huge text and deep nesting with an OrchError', () => {
-    expect(issuesOf('tasks:\n  - id: a\u0000b\n')[0]).toMatchObject({ line: 2, message: expect.stringContaining('binary') });
+    expect(issuesOf('tasks:\n  - id: a\u0000b\n')[0]).toMatchObject({
+      line: 2,
+      message: expect.stringContaining('binary'),
+    });
     expect(issuesOf(`request: "${'x'.repeat(17 * 1024 * 1024)}"\n`)[0]?.message).toContain('limit');
     expect(issuesOf(`${'['.repeat(100_000)}${']'.repeat(100_000)}`).length).toBeGreaterThan(0);
     expect(issuesOf(`tasks: ${'['.repeat(20_000)}${']'.repeat(20_000)}`).length).toBeGreaterThan(0);
@@ -165,7 +221,10 @@ describe('parsePlan: hostile input', () => {
         fc.constant(null),
         fc.array(tie('any'), { maxLength: 4 }),
         fc.dictionary(
-          fc.oneof(fc.constantFrom('tasks', 'id', 'files_write', 'depends_on', 'verification', 'command', 'type'), fc.string()),
+          fc.oneof(
+            fc.constantFrom('tasks', 'id', 'files_write', 'depends_on', 'verification', 'command', 'type'),
+            fc.string(),
+          ),
           tie('any'),
           { maxKeys: 5 },
         ),
@@ -174,9 +233,13 @@ describe('parsePlan: hostile input', () => {
     const task = fc.record(
       {
         id: fc.oneof(fc.constantFrom('a', 'b', 'c'), fc.string()),
-        files_write: fc.array(fc.oneof(fc.constantFrom('src/a.ts', '../x', '/abs', 'src/**', '.git/x'), fc.string())),
+        files_write: fc.array(
+          fc.oneof(fc.constantFrom('src/a.ts', '../x', '/abs', 'src/**', '.git/x'), fc.string()),
+        ),
         depends_on: fc.array(fc.constantFrom('a', 'b', 'c', 'zz')),
-        verification: fc.array(fc.record({ command: fc.oneof(fc.string(), value), type: fc.oneof(fc.constant('test'), value) })),
+        verification: fc.array(
+          fc.record({ command: fc.oneof(fc.string(), value), type: fc.oneof(fc.constant('test'), value) }),
+        ),
       },
       { requiredKeys: [] },
     );
@@ -185,7 +248,30 @@ describe('parsePlan: hostile input', () => {
       doc.map((d) => JSON.stringify(d) ?? 'null'),
       fc.string(),
       fc.string({ unit: 'binary' }),
-      fc.array(fc.constantFrom('tasks:', '\n', '  - ', 'id: a', '&x ', '*x', '[', ']', '{', '}', ': ', '"', "'", '#', '|', '>', '\t'), { maxLength: 30 }).map((a) => a.join('')),
+      fc
+        .array(
+          fc.constantFrom(
+            'tasks:',
+            '\n',
+            '  - ',
+            'id: a',
+            '&x ',
+            '*x',
+            '[',
+            ']',
+            '{',
+            '}',
+            ': ',
+            '"',
+            "'",
+            '#',
+            '|',
+            '>',
+            '\t',
+          ),
+          { maxLength: 30 },
+        )
+        .map((a) => a.join('')),
     );
     fc.assert(
       fc.property(texts, (text) => {
@@ -193,7 +279,9 @@ describe('parsePlan: hostile input', () => {
           const plan = parsePlan(text, 'fuzz.yaml');
           return Array.isArray(plan.tasks) && plan.tasks.length > 0;
         } catch (e) {
-          return e instanceof OrchError && e.code === 'ERR_ORCH_PLAN_INVALID' && Array.isArray(e.details?.issues);
+          return (
+            e instanceof OrchError && e.code === 'ERR_ORCH_PLAN_INVALID' && Array.isArray(e.details?.issues)
+          );
         }
       }),
       { numRuns: 400 },
@@ -223,9 +311,15 @@ describe('loadPlan', () => {
   it('refuses a 50 MB file before reading it, and invalid UTF-8', async () => {
     const big = join(dir, 'big.yaml');
     await writeFile(big, Buffer.alloc(50 * 1024 * 1024, 0x61));
-    await expect(loadPlan(big)).rejects.toMatchObject({ code: 'ERR_ORCH_PLAN_INVALID', message: expect.stringContaining('limit') });
+    await expect(loadPlan(big)).rejects.toMatchObject({
+      code: 'ERR_ORCH_PLAN_INVALID',
+      message: expect.stringContaining('limit'),
+    });
     const bin = join(dir, 'bin.yaml');
     await writeFile(bin, Buffer.from([0x74, 0x61, 0xff, 0xfe, 0x00, 0x01]));
-    await expect(loadPlan(bin)).rejects.toMatchObject({ code: 'ERR_ORCH_PLAN_INVALID', message: expect.stringContaining('UTF-8') });
+    await expect(loadPlan(bin)).rejects.toMatchObject({
+      code: 'ERR_ORCH_PLAN_INVALID',
+      message: expect.stringContaining('UTF-8'),
+    });
   });
 });

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Config, OrchError, loadConfig, parseConfig, scoreRisk } from '../src/index.js';
+import { Config, loadConfig, parseConfig, scoreRisk, type OrchError } from '../src/index.js';
 import { planOf } from './helpers.js';
 
 const one = (path: string) => scoreRisk(planOf([{ id: 'a', files_write: [path] }]));
@@ -24,13 +24,18 @@ describe('scoreRisk: sensitive words', () => {
     expect(r.score).toBe(weight);
   });
 
-  it.each(['products/list.ts', 'src/keyboard.ts', 'src/monkey.ts', 'src/tokenizer.ts', 'src/environment.ts', 'src/authorship.md', 'src/reproduce.ts'])(
-    '%s does not match',
-    (path) => {
-      expect(one(path).factors).toEqual([]);
-      expect(one(path).score).toBe(0);
-    },
-  );
+  it.each([
+    'products/list.ts',
+    'src/keyboard.ts',
+    'src/monkey.ts',
+    'src/tokenizer.ts',
+    'src/environment.ts',
+    'src/authorship.md',
+    'src/reproduce.ts',
+  ])('%s does not match', (path) => {
+    expect(one(path).factors).toEqual([]);
+    expect(one(path).score).toBe(0);
+  });
 
   it('counts each path once, for the first pattern in order (as the seed)', () => {
     expect(one('src/auth/secret.ts').factors).toEqual(['sensitive_path:src/auth/secret.ts:auth']);
@@ -42,7 +47,14 @@ describe('scoreRisk: scale factors and thresholds', () => {
     const tasks = Array.from({ length: 7 }, (_, i) => ({
       id: `t${i}`,
       files_write: [`src/m${i}/a.ts`, `src/m${i}/b.ts`],
-      patch_intents: i === 0 ? [1, 2, 3, 4, 5].map((k) => ({ file: `app${k}.py`, action: 'add_config', intent: { key: `K${k}` } })) : [],
+      patch_intents:
+        i === 0
+          ? [1, 2, 3, 4, 5].map((k) => ({
+              file: `app${k}.py`,
+              action: 'add_config',
+              intent: { key: `K${k}` },
+            }))
+          : [],
       deps_required: i === 1 ? { runtime: ['left-pad', 'zod'] } : undefined,
       verification: [{ command: 'x', type: i < 4 ? 'test' : 'lint' }],
     }));
@@ -73,10 +85,16 @@ describe('scoreRisk: scale factors and thresholds', () => {
 
   it('reads patterns from risk: and from the seed spelling approval:', () => {
     const plan = planOf([{ id: 'a', files_write: ['src/internal/x.ts', 'src/auth.ts'] }]);
-    const viaRisk = scoreRisk(plan, Config.parse({ risk: { sensitive_patterns: [{ pattern: 'internal', weight: 40 }, 'nothing'] } }));
+    const viaRisk = scoreRisk(
+      plan,
+      Config.parse({ risk: { sensitive_patterns: [{ pattern: 'internal', weight: 40 }, 'nothing'] } }),
+    );
     expect(viaRisk.factors).toEqual(['sensitive_path:src/internal/x.ts:internal']); // replaces the defaults
     expect(viaRisk.score).toBe(40);
-    const viaApproval = scoreRisk(plan, Config.parse({ approval: { sensitive_patterns: ['internal'], auto_approve_threshold: 5 } }));
+    const viaApproval = scoreRisk(
+      plan,
+      Config.parse({ approval: { sensitive_patterns: ['internal'], auto_approve_threshold: 5 } }),
+    );
     expect(viaApproval).toMatchObject({ score: 10, auto_approve_threshold: 5, status: 'REQUIRES REVIEW' });
     const regex = scoreRisk(plan, Config.parse({ risk: { sensitive_patterns: ['^src/int.*\\.ts$'] } }));
     expect(regex.score).toBe(10);
@@ -101,7 +119,9 @@ describe('loadConfig', () => {
   });
 
   it('a missing explicit file is an error', async () => {
-    await expect(loadConfig(dir, join(dir, 'missing.yaml'))).rejects.toMatchObject({ code: 'ERR_ORCH_CONFIG_NOT_FOUND' });
+    await expect(loadConfig(dir, join(dir, 'missing.yaml'))).rejects.toMatchObject({
+      code: 'ERR_ORCH_CONFIG_NOT_FOUND',
+    });
   });
 
   it('invalid config errors carry file:line:col', () => {
@@ -119,7 +139,11 @@ describe('loadConfig', () => {
     const e2 = bad('risk:\n  sensitive_patterns:\n    - pattern: "(a+)+$"\n');
     expect(e2.message).toContain('.claude-agents.yaml:3:16: risk.sensitive_patterns[0].pattern');
     expect(e2.message).toContain('nested quantifiers');
-    expect(bad('risk:\n  sensitive_patterns: ["(unclosed"]\n').message).toContain('not a valid regular expression');
-    expect(bad('risk:\n  sensitive_patterns:\n    - {pattern: x, wieght: 3}\n').message).toContain('did you mean "weight"?');
+    expect(bad('risk:\n  sensitive_patterns: ["(unclosed"]\n').message).toContain(
+      'not a valid regular expression',
+    );
+    expect(bad('risk:\n  sensitive_patterns:\n    - {pattern: x, wieght: 3}\n').message).toContain(
+      'did you mean "weight"?',
+    );
   });
 });

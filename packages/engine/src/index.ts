@@ -12,3 +12,4 @@ export * from './worker/prompt.js';
 export * from './integrate/detect.js';
 export * from './verify/index.js';
 export * from './deps.js';
+export * from './review/index.js';

@@ -341,3 +341,29 @@ describe('waitForExit', () => {
     });
   });
 });
+
+describe('under load', () => {
+  it('reads every exit status back when many panes exit at once', async () => {
+    const { server, dir } = await fresh();
+    const codes = Array.from({ length: 24 }, (_, i) => i + 1);
+    await Promise.all(
+      codes.map((c) => server.newSession({ name: `p${c}`, cwd: dir, argv: ['/bin/sh', '-c', `exit ${c}`] })),
+    );
+    const results = await Promise.all(codes.map((c) => server.waitForExit(`p${c}`, { timeoutMs: 20_000 })));
+    expect(results.map((r) => r.exitStatus)).toEqual(codes);
+    const listed = await server.listPanes('p');
+    expect(listed.map((p) => [p.session, p.exitStatus]).sort()).toEqual(
+      codes.map((c) => [`p${c}`, c]).sort(),
+    );
+  });
+
+  it('starts a session right after the previous server emptied itself', async () => {
+    const { server, dir } = await fresh();
+    for (let i = 0; i < 15; i++) {
+      await server.newSession({ name: 'again', cwd: dir, argv: ['sleep', '30'] });
+      await server.killSession('again');
+    }
+    await server.newSession({ name: 'again', cwd: dir, argv: ['sleep', '30'] });
+    expect(await server.hasSession('again')).toBe(true);
+  });
+});

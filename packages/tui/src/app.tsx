@@ -4,13 +4,12 @@ import { useRef, useState } from 'react';
 import { DashboardView } from './components/DashboardView.js';
 import { TaskDetail } from './components/TaskDetail.js';
 import { WorkersGrid } from './components/WorkersGrid.js';
-import { useClock } from './hooks/useClock.js';
 import { usePanes } from './hooks/usePanes.js';
-import { useRunState } from './hooks/useRunState.js';
+import { useLiveRun } from './hooks/useLiveRun.js';
 import { useTaskDetail } from './hooks/useTaskDetail.js';
 import { useTerminalSize } from './hooks/useTerminalSize.js';
 import type { DashboardSource, PaneSource } from './source.js';
-import { isTicking, selectFooter, selectHeader, selectRows, tasksInOrder } from './state/selectors.js';
+import { selectFooter, selectHeader, selectRows, tasksInOrder } from './state/selectors.js';
 import { initialUi, keyToAction, uiReducer, type View } from './state/ui.js';
 import { selectWorkers } from './state/workers.js';
 
@@ -25,12 +24,16 @@ export interface DashboardAppProps {
   redrawMs?: number;
 }
 
-export function DashboardApp({ source, panes, view = 'dashboard', clock, redrawMs = 1000 }: DashboardAppProps) {
+export function DashboardApp({
+  source,
+  panes,
+  view = 'dashboard',
+  clock,
+  redrawMs = 1000,
+}: DashboardAppProps) {
   const { exit } = useApp();
-  const state = useRunState(source, redrawMs);
+  const { state, now, ticking } = useLiveRun(source, redrawMs, clock);
   const [ui, setUi] = useState(() => initialUi(view));
-  const ticking = isTicking(state);
-  const now = useClock(ticking, clock);
   const { columns, rows: height } = useTerminalSize();
   const countRef = useRef(0);
   countRef.current = state?.order.length ?? 0;

@@ -90,7 +90,10 @@ async function currentEnvHash(): Promise<{ hash: string; lockfiles: string[] }> 
 
 export async function runEnvHash(opts: JsonOpt): Promise<number> {
   const r = await currentEnvHash();
-  print(opts.json, r, () => [`Environment hash: ${r.hash}`, `Sources: ${r.lockfiles.length ? r.lockfiles.join(', ') : '(no lockfiles)'}`]);
+  print(opts.json, r, () => [
+    `Environment hash: ${r.hash}`,
+    `Sources: ${r.lockfiles.length ? r.lockfiles.join(', ') : '(no lockfiles)'}`,
+  ]);
   return ExitCode.Ok;
 }
 
@@ -98,7 +101,12 @@ export async function runEnvVerify(expected: string, opts: JsonOpt): Promise<num
   const r = await currentEnvHash();
   const match = r.hash === expected.trim();
   print(opts.json, { match, expected, actual: r.hash, lockfiles: r.lockfiles }, () =>
-    match ? [`✓ Environment hash matches: ${r.hash}`] : [`✗ Environment hash mismatch: expected ${expected}, actual ${r.hash}`, `Sources: ${r.lockfiles.join(', ') || '(no lockfiles)'}`],
+    match
+      ? [`✓ Environment hash matches: ${r.hash}`]
+      : [
+          `✗ Environment hash mismatch: expected ${expected}, actual ${r.hash}`,
+          `Sources: ${r.lockfiles.join(', ') || '(no lockfiles)'}`,
+        ],
   );
   return match ? ExitCode.Ok : ExitCode.Failed;
 }
@@ -109,7 +117,11 @@ export interface ContractsGenOpts extends JsonOpt {
   version?: string;
 }
 
-export async function runContractsGen(name: string, methods: string[], opts: ContractsGenOpts): Promise<number> {
+export async function runContractsGen(
+  name: string,
+  methods: string[],
+  opts: ContractsGenOpts,
+): Promise<number> {
   const { content, version } = renderContract({
     name,
     methods,
@@ -122,9 +134,13 @@ export async function runContractsGen(name: string, methods: string[], opts: Con
       await mkdir(dirname(out), { recursive: true });
       await writeFile(out, content);
     } catch (e) {
-      throw new OrchError('ERR_ORCH_WRITE_FAILED', `cannot write ${opts.output}: ${e instanceof Error ? e.message : String(e)}`, {
-        hint: 'Choose a writable path for -o.',
-      });
+      throw new OrchError(
+        'ERR_ORCH_WRITE_FAILED',
+        `cannot write ${opts.output}: ${e instanceof Error ? e.message : String(e)}`,
+        {
+          hint: 'Choose a writable path for -o.',
+        },
+      );
     }
   }
   if (opts.json) printJson({ name, lang: opts.lang, version, path: opts.output ?? null, content });

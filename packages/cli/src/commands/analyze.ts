@@ -7,8 +7,15 @@ export function register(program: Command): void {
     .command('dag')
     .description('Check the dependency graph of a plan; print its waves and critical path')
     .argument('<plan>', 'the plan file (tasks.yaml or .json)')
-    .option('--json', 'print {valid, errors, waves, total_waves, total_tasks, critical_path, ...} as JSON', false)
-    .addHelpText('after', `\nExits 1 on unknown dependencies or a cycle.${examples('orch dag tasks.yaml', 'orch dag tasks.yaml --json')}`)
+    .option(
+      '--json',
+      'print {valid, errors, waves, total_waves, total_tasks, critical_path, ...} as JSON',
+      false,
+    )
+    .addHelpText(
+      'after',
+      `\nExits 1 on unknown dependencies or a cycle.${examples('orch dag tasks.yaml', 'orch dag tasks.yaml --json')}`,
+    )
     .action(async (file: string, opts: { json?: boolean }) => {
       const { runDag } = await import('../analyze/run.js');
       process.exitCode = await runDag(file, opts);
@@ -19,7 +26,10 @@ export function register(program: Command): void {
     .description('Find file and resource conflicts between tasks that may run at the same time')
     .argument('<plan>', 'the plan file (tasks.yaml or .json)')
     .option('--json', 'print {conflicts: [{type, target, tasks, detail, suggestion}], count} as JSON', false)
-    .addHelpText('after', `\nExits 1 when there is any conflict.${examples('orch conflicts tasks.yaml --json')}`)
+    .addHelpText(
+      'after',
+      `\nExits 1 when there is any conflict.${examples('orch conflicts tasks.yaml --json')}`,
+    )
     .action(async (file: string, opts: { json?: boolean }) => {
       const { runConflicts } = await import('../analyze/run.js');
       process.exitCode = await runConflicts(file, opts);
@@ -70,7 +80,13 @@ export function register(program: Command): void {
   const contracts = program
     .command('contracts')
     .description('Generate contract stubs and check the contracts of a plan')
-    .addHelpText('after', examples('orch contracts gen Calculator add subtract --lang ts -o contracts/calculator.ts', 'orch contracts check tasks.yaml'));
+    .addHelpText(
+      'after',
+      examples(
+        'orch contracts gen Calculator add subtract --lang ts -o contracts/calculator.ts',
+        'orch contracts check tasks.yaml',
+      ),
+    );
   contracts
     .command('gen')
     .description('Render a contract stub (TypeScript interface, Python Protocol or Go interface)')
@@ -80,17 +96,29 @@ export function register(program: Command): void {
     .option('-o, --output <file>', 'write to this file instead of stdout')
     .option('--version <v>', 'version in the header (default: a hash of the content)')
     .option('--json', 'print {name, lang, version, path, content} as JSON', false)
-    .addHelpText('after', examples('orch contracts gen CalculatorProtocol add subtract --lang py -o contracts/calculator.py'))
-    .action(async (name: string, methods: string[], opts: { lang: string; output?: string; version?: string; json?: boolean }) => {
-      const { runContractsGen } = await import('../analyze/run.js');
-      process.exitCode = await runContractsGen(name, methods, opts);
-    });
+    .addHelpText(
+      'after',
+      examples('orch contracts gen CalculatorProtocol add subtract --lang py -o contracts/calculator.py'),
+    )
+    .action(
+      async (
+        name: string,
+        methods: string[],
+        opts: { lang: string; output?: string; version?: string; json?: boolean },
+      ) => {
+        const { runContractsGen } = await import('../analyze/run.js');
+        process.exitCode = await runContractsGen(name, methods, opts);
+      },
+    );
   contracts
     .command('check')
     .description("Check that every contract of a plan exists and carries the plan's version")
     .argument('<plan>', 'the plan file (tasks.yaml or .json)')
     .option('--json', 'print the report as JSON', false)
-    .addHelpText('after', `\nExits 0 when every contract matches, 1 otherwise.${examples('orch contracts check tasks.yaml --json')}`)
+    .addHelpText(
+      'after',
+      `\nExits 0 when every contract matches, 1 otherwise.${examples('orch contracts check tasks.yaml --json')}`,
+    )
     .action(async (file: string, opts: { json?: boolean }) => {
       const { runContractsCheck } = await import('../analyze/run.js');
       process.exitCode = await runContractsCheck(file, opts);

@@ -17,7 +17,7 @@ import { paint, printJson, println, useColor } from '../output.js';
 import { describeEvent, outcomeExitCode } from '../run-cmd/progress.js';
 import type { LiveDashboard } from './live.js';
 import { BASE_FILES, SAMPLE_TASKS, samplePlan } from './sample.js';
-import { renderSummary, summarizeDemo, type DemoSummary } from './summary.js';
+import { addRejectedPaths, renderSummary, summarizeDemo, type DemoSummary } from './summary.js';
 
 export interface DemoOptions {
   /** false with --no-tui. */
@@ -116,6 +116,7 @@ export async function demoCommand(dirArg: string | undefined, opts: DemoOptions)
     seconds: (Date.now() - started) / 1000,
     report: join(runPaths(repoRoot, run).reports, 'report.md'),
   });
+  await addRejectedPaths(summary);
   if (!kept) await removeDemo(repoRoot);
   process.exitCode = outcomeExitCode(state);
   if (opts.json) printJson(summary);

@@ -50,6 +50,8 @@ export interface SampleTask {
   id: string;
   description: string;
   dependsOn: string[];
+  /** Modules it imports (written by the base commit or by tasks it depends on). */
+  reads: string[];
   /** Files the task writes: its module and its test. */
   files: Record<string, string>;
   test: string;
@@ -61,6 +63,7 @@ export interface SampleTask {
 export const SAMPLE_TASKS: SampleTask[] = [
   {
     id: 'slug',
+    reads: [],
     description: 'slugify(): URL-safe anchors from headings',
     dependsOn: [],
     test: 'test/slug.test.mjs',
@@ -90,6 +93,7 @@ test('slugify folds accents and collapses separators', () => {
   },
   {
     id: 'wrap',
+    reads: [],
     description: 'wrap(): greedy word wrap to a width',
     dependsOn: [],
     test: 'test/wrap.test.mjs',
@@ -128,6 +132,7 @@ test('wrap keeps a word longer than the width whole', () => {
   },
   {
     id: 'stats',
+    reads: ['src/words.mjs'],
     description: 'stats(): words, sentences and reading time',
     dependsOn: [],
     test: 'test/stats.test.mjs',
@@ -155,6 +160,7 @@ test('stats counts words and sentences', () => {
   },
   {
     id: 'toc',
+    reads: ['src/slug.mjs'],
     description: 'toc(): a table of contents from Markdown headings',
     dependsOn: ['slug'],
     test: 'test/toc.test.mjs',
@@ -206,6 +212,7 @@ test('toc indents by level', () => {
   },
   {
     id: 'summary',
+    reads: ['src/stats.mjs', 'src/wrap.mjs', 'src/words.mjs'],
     description: 'summarize(): counts and a wrapped first sentence',
     dependsOn: ['stats', 'wrap'],
     test: 'test/summary.test.mjs',
@@ -237,6 +244,7 @@ test('summarize gives counts and the wrapped first sentence', () => {
   },
   {
     id: 'cli',
+    reads: ['src/toc.mjs', 'src/summary.mjs', 'README.md'],
     description: 'textkit command line: toc and summary of a file',
     dependsOn: ['toc', 'summary'],
     test: 'test/cli.test.mjs',
@@ -279,6 +287,7 @@ test('cli explains its usage', () => {
   },
   {
     id: 'index',
+    reads: ['src/words.mjs', 'src/slug.mjs', 'src/wrap.mjs', 'src/stats.mjs', 'src/toc.mjs', 'src/summary.mjs'],
     description: 'the package entry point exporting every function',
     dependsOn: ['toc', 'summary'],
     test: 'test/index.test.mjs',
@@ -353,7 +362,7 @@ export function samplePlan(): Record<string, unknown> {
       description: t.description,
       depends_on: t.dependsOn,
       files_write: Object.keys(t.files),
-      files_read: ['src/**'],
+      files_read: t.reads,
       verification: [{ command: `node --test ${t.test}`, type: 'test' }],
       run: taskScript(t),
     })),

@@ -1,4 +1,5 @@
 /** The demo's closing summary, built from the run's final state and the events it saw. */
+import { readFile } from 'node:fs/promises';
 import type { RunEvent, RunState } from '@orch/core';
 import { paint } from '../output.js';
 
@@ -13,7 +14,7 @@ export interface DemoSummary {
   attempts: number;
   merged: { task: string; commit: string; attempts: number }[];
   /** Attempts the gates turned back, with why. */
-  rejected: { task: string; category: string; reason: string; retried: boolean }[];
+  rejected: { task: string; category: string; reason: string; retried: boolean; reportPath?: string; paths?: string[] }[];
   integration?: { ok: boolean; reason?: string };
   promotion?: { ok: boolean; branch: string; from?: string; to?: string; reason?: string };
   report: string;
@@ -36,15 +37,33 @@ export function summarizeDemo(
     tasks: tasks.length,
     attempts: tasks.reduce((n, t) => n + t.attempt, 0),
     merged: merges.map((e) => ({ task: e.task, commit: e.commit, attempts: state.tasks[e.task]?.attempt ?? 1 })),
-    rejected: events
-      .filter((e) => e.type === 'task.failed')
-      .map((e) => ({ task: e.task, category: e.category, reason: e.reason, retried: !e.final })),
+    rejected: rejections(events),
     ...(state.integration
       ? { integration: { ok: state.integration.ok, ...(state.integration.reason ? { reason: state.integration.reason } : {}) } }
       : {}),
     ...(state.promotion ? { promotion: { ...state.promotion } } : {}),
     report: o.report,
   };
+}
+
+/** Attempts turned back, each with the verification report that judged it (when there was one). */
+function rejections(events: readonly RunEvent[]): DemoSummary['rejected'] {
+  const reports = new Map<string, string>();
+  const out: DemoSummary['rejected'] = [];
+  for (const e of events) {
+    if (e.type === 'task.verified' && !e.ok && e.reportPath) reports.set(e.task, e.reportPath);
+    if (e.type !== 'task.failed') continue;
+    const reportPath = e.reportPath ?? reports.get(e.task);
+    reports.delete(e.task);
+    out.push({
+      task: e.task,
+      category: e.category,
+      reason: e.reason,
+      retried: !e.final,
+      ...(reportPath ? { reportPath } : {}),
+    });
+  }
+  return out;
 }
 
 export function renderSummary(s: DemoSummary): string[] {
@@ -59,6 +78,7 @@ export function renderSummary(s: DemoSummary): string[] {
     out.push(
       `  ${paint('yellow', 'rejected')} ${r.task} (${r.category}): ${r.reason}${r.retried ? '; retried' : '; not retried'}`,
     );
+    if (r.paths?.length) out.push(`    outside its files: ${r.paths.join(', ')}`);
   }
   if (s.merged.length > 0) {
     out.push(`  merged into staging, in order:`);
@@ -87,4 +107,21 @@ export function renderSummary(s: DemoSummary): string[] {
     out.push(`  removed ${s.dir} (keep it next time with --keep, or give the demo a folder)`);
   }
   return out;
+}
+
+/** Adds the paths a rejected attempt wrote outside its files, read from its verification report. */
+export async function addRejectedPaths(s: DemoSummary): Promise<void> {
+  for (const r of s.rejected) {
+    if (!r.reportPath) continue;
+    try {
+      const report = JSON.parse(await readFile(r.reportPath, 'utf8')) as {
+        boundaries?: { unauthorized?: { path: string }[]; forbidden?: { path: string }[] };
+      };
+      const b = report.boundaries;
+      const paths = [...(b?.unauthorized ?? []), ...(b?.forbidden ?? [])].map((p) => p.path);
+      if (paths.length > 0) r.paths = paths;
+    } catch {
+      // no report (the attempt failed before verification): the reason says enough
+    }
+  }
 }

@@ -16,7 +16,7 @@ interface ResumeOpts {
 
 function printPlan(plan: ResumePlan, dry: boolean): void {
   println(`${dry ? 'Resume would' : 'Resuming'} run ${paint('bold', plan.run)} (phase ${plan.phase}):`);
-  for (const r of plan.repairs) println(`  repair: ${r}`);
+  for (const r of plan.repairs) println(`  repair: ${r.what}`);
   for (const i of plan.items) println(`  ${i.task.padEnd(24)} ${i.status.padEnd(15)} ${paint('bold', i.action.padEnd(8))} ${i.detail}`);
 }
 
@@ -26,8 +26,13 @@ export async function resumeCommand(opts: ResumeOpts): Promise<void> {
   const { ctx, plan } = await planResume(r.repoRoot, r.run, orchBin);
   const state = ctx.journal.state as RunState;
   if (plan.finished) {
-    if (opts.json) printJson({ ...plan, action: 'none' });
-    else println(`Run ${r.run} has finished (${state.outcome ?? state.phase}); there is nothing to resume.`);
+    // A run killed after it finished may still have leftovers (integration worktree, merged branches).
+    if (!opts.dryRun && plan.repairs.length > 0) await repairForResume(ctx, plan);
+    if (opts.json) printJson({ ...plan, action: 'none', ...(opts.dryRun ? { dryRun: true } : {}) });
+    else {
+      println(`Run ${r.run} has finished (${state.outcome ?? state.phase}); there is nothing to resume.`);
+      for (const x of plan.repairs) println(`  ${opts.dryRun ? 'would tidy' : 'tidied'}: ${x.what}`);
+    }
     return;
   }
   if (state.supervisorAlive && state.supervisorPid && isProcessAlive(state.supervisorPid)) {

@@ -51,6 +51,7 @@ export async function statusCommand(opts: { run?: string; json?: boolean }): Pro
     const t = s.tasks[id]!;
     const ev = t.evidence ? ` [${t.evidence.source} ${t.evidence.at.slice(11, 19)}]` : '';
     println(`  ${id.padEnd(24)} ${t.status.padEnd(15)} attempt ${t.attempt}${ev}${t.lastMessage ? `  ${t.lastMessage}` : ''}`);
+    if (t.attention) println(`  ${''.padEnd(24)} ${paint('yellow', 'needs a decision:')} ${t.attention}`);
   }
   println('');
   const parts = Object.entries(counts)

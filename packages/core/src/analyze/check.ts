@@ -25,7 +25,10 @@ export interface PlanCheckReport {
   contracts: ContractsReport;
 }
 
-export async function checkPlan(plan: Plan, opts: { repoRoot: string; config?: Config }): Promise<PlanCheckReport> {
+export async function checkPlan(
+  plan: Plan,
+  opts: { repoRoot: string; config?: Config },
+): Promise<PlanCheckReport> {
   const dag = analyzeDag(plan);
   const conflicts = detectConflicts(plan);
   const risk = scoreRisk(plan, opts.config);

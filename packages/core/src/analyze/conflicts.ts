@@ -130,7 +130,8 @@ function forEachOverlap(entries: Entry[], visit: (a: Entry, b: Entry) => void): 
         // Same prefix: visit each pair once. Shorter prefix: always (the other side never walks down).
         if (anc === g.prefix && j <= i) continue;
         const o = globs[j] as { entry: Entry };
-        if (o.entry.task !== g.entry.task && globsOverlap(g.entry.pattern, o.entry.pattern)) visit(g.entry, o.entry);
+        if (o.entry.task !== g.entry.task && globsOverlap(g.entry.pattern, o.entry.pattern))
+          visit(g.entry, o.entry);
       }
     }
   });
@@ -140,7 +141,9 @@ function forEachOverlap(entries: Entry[], visit: (a: Entry, b: Entry) => void): 
 function orderOracle(plan: Plan): (a: number, b: number) => boolean {
   const n = plan.tasks.length;
   const index = new Map(plan.tasks.map((t, i) => [t.id, i]));
-  const deps = plan.tasks.map((t) => [...new Set(t.depends_on)].flatMap((d) => (index.has(d) ? [index.get(d) as number] : [])));
+  const deps = plan.tasks.map((t) =>
+    [...new Set(t.depends_on)].flatMap((d) => (index.has(d) ? [index.get(d) as number] : [])),
+  );
   let anc: Uint32Array[] | undefined;
   const words = (n + 31) >>> 5;
   const build = (): Uint32Array[] => {
@@ -210,11 +213,25 @@ export function detectConflicts(plan: Plan): ConflictReport {
       const rw = x.mode === 'read' || y.mode === 'read';
       const [first, second] = rw ? (x.mode === 'read' ? [x, y] : [y, x]) : x.task < y.task ? [x, y] : [y, x];
       const target =
-        x.pattern === y.pattern ? x.pattern : !isGlob(x.pattern) ? x.pattern : !isGlob(y.pattern) ? y.pattern : `${first.pattern} & ${second.pattern}`;
+        x.pattern === y.pattern
+          ? x.pattern
+          : !isGlob(x.pattern)
+            ? x.pattern
+            : !isGlob(y.pattern)
+              ? y.pattern
+              : `${first.pattern} & ${second.pattern}`;
       const a = ids[first.task] as string;
       const b = ids[second.task] as string;
-      const verb = (e: Entry): string => (e.mode === 'read' ? 'reads' : e.mode === 'append' ? 'appends to' : 'writes');
-      const type: ConflictType = kind === 'file' ? (rw ? 'file_read_write' : 'file_write_write') : rw ? 'resource_read_write' : 'resource';
+      const verb = (e: Entry): string =>
+        e.mode === 'read' ? 'reads' : e.mode === 'append' ? 'appends to' : 'writes';
+      const type: ConflictType =
+        kind === 'file'
+          ? rw
+            ? 'file_read_write'
+            : 'file_write_write'
+          : rw
+            ? 'resource_read_write'
+            : 'resource';
       // read/write: the reader waits for the writer; write/write: the later task in the plan waits.
       const [waiter, waitee] = rw ? [a, b] : [b, a];
       const conflict: Conflict = {
@@ -237,7 +254,8 @@ export function detectConflicts(plan: Plan): ConflictReport {
     const writes = new Set(t.files_write);
     for (const p of writes) files.push({ task, pattern: p, mode: 'write' });
     for (const p of t.files_append) if (!writes.has(p)) files.push({ task, pattern: p, mode: 'append' });
-    for (const p of t.files_read) if (!writes.has(p) && !t.files_append.includes(p)) files.push({ task, pattern: p, mode: 'read' });
+    for (const p of t.files_read)
+      if (!writes.has(p) && !t.files_append.includes(p)) files.push({ task, pattern: p, mode: 'read' });
     const rw = new Set([...t.resources_write, ...impliedResources(t)]);
     for (const r of rw) resources.push({ task, pattern: r, mode: 'write' });
     for (const r of t.resources_read) if (!rw.has(r)) resources.push({ task, pattern: r, mode: 'read' });

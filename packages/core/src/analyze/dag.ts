@@ -23,7 +23,11 @@ const byId = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 function dependencyMap(plan: Plan): Map<string, string[]> {
   const ids = new Set(plan.tasks.map((t) => t.id));
   const deps = new Map<string, string[]>();
-  for (const t of plan.tasks) deps.set(t.id, [...new Set(t.depends_on)].filter((d) => ids.has(d)));
+  for (const t of plan.tasks)
+    deps.set(
+      t.id,
+      [...new Set(t.depends_on)].filter((d) => ids.has(d)),
+    );
   return deps;
 }
 
@@ -150,10 +154,17 @@ export function analyzeDag(plan: Plan): DagReport {
   const knownList = `[${[...known].map((k) => `'${k}'`).join(', ')}]`;
   for (const t of plan.tasks) {
     for (const d of new Set(t.depends_on)) {
-      if (!known.has(d)) errors.push(`Task '${t.id}' depends on '${d}' which does not exist. Known task IDs: ${knownList}`);
+      if (!known.has(d))
+        errors.push(`Task '${t.id}' depends on '${d}' which does not exist. Known task IDs: ${knownList}`);
     }
   }
-  const empty = { waves: [], total_waves: 0, total_tasks: ids.length, critical_path: [], critical_path_length: 0 };
+  const empty = {
+    waves: [],
+    total_waves: 0,
+    total_tasks: ids.length,
+    critical_path: [],
+    critical_path_length: 0,
+  };
   if (errors.length > 0) return { valid: false, errors, ...empty };
   const cycle = findCycle(plan);
   if (cycle) {

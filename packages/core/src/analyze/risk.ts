@@ -88,7 +88,8 @@ function wordMatcher(alt: string): (path: RiskPath) => boolean {
 /** Nested quantifiers like `(a+)+` can take exponential time; such patterns are refused. */
 function unsafeRegex(p: string): string | undefined {
   if (p.length > 200) return 'is longer than 200 characters';
-  if (/(\+|\*|\})\s*(\+|\*|\{)/.test(p) || /\([^)]*[+*}][^)]*\)\s*[+*{?]/.test(p)) return 'has nested quantifiers';
+  if (/(\+|\*|\})\s*(\+|\*|\{)/.test(p) || /\([^)]*[+*}][^)]*\)\s*[+*{?]/.test(p))
+    return 'has nested quantifiers';
   if (/\\[1-9]/.test(p)) return 'uses a back-reference';
   return undefined;
 }
@@ -115,9 +116,13 @@ export function compileSensitivePattern(pattern: string, weight: number): Sensit
     }
   }
   if (!re) {
-    throw new OrchError('ERR_ORCH_CONFIG_INVALID', `sensitive pattern ${JSON.stringify(pattern)} ${why ?? 'is invalid'}`, {
-      hint: 'Use a list of words like "auth|payment", or a simple regular expression without nested quantifiers.',
-    });
+    throw new OrchError(
+      'ERR_ORCH_CONFIG_INVALID',
+      `sensitive pattern ${JSON.stringify(pattern)} ${why ?? 'is invalid'}`,
+      {
+        hint: 'Use a list of words like "auth|payment", or a simple regular expression without nested quantifiers.',
+      },
+    );
   }
   const compiled = re;
   return { label, weight, test: (p) => compiled.test(p.path) };
@@ -129,7 +134,9 @@ export function riskSettings(config?: Config): { matchers: SensitiveMatcher[]; t
   const configured = section.sensitive_patterns ?? [];
   const patterns =
     configured.length > 0
-      ? configured.map((p) => (typeof p === 'string' ? { pattern: p, weight: 10 } : { pattern: p.pattern, weight: p.weight }))
+      ? configured.map((p) =>
+          typeof p === 'string' ? { pattern: p, weight: 10 } : { pattern: p.pattern, weight: p.weight },
+        )
       : DEFAULT_SENSITIVE_PATTERNS;
   return {
     matchers: patterns.map((p) => compileSensitivePattern(p.pattern, p.weight)),
@@ -191,5 +198,11 @@ export function scoreRisk(plan: Plan, config?: Config): RiskReport {
       factors.push(`incomplete_test_coverage:${Math.round(ratio * 100)}%`);
     }
   }
-  return { score, factors, auto_approve: score <= threshold, auto_approve_threshold: threshold, status: riskStatus(score, threshold) };
+  return {
+    score,
+    factors,
+    auto_approve: score <= threshold,
+    auto_approve_threshold: threshold,
+    status: riskStatus(score, threshold),
+  };
 }

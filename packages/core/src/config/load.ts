@@ -13,13 +13,25 @@ async function readText(path: string): Promise<string | undefined> {
   try {
     const bytes = await readFile(path);
     if (bytes.length > MAX_SOURCE_BYTES) {
-      throw issuesError('ERR_ORCH_CONFIG_INVALID', path, 'config', [{ path: '(document)', message: 'the file is larger than 16 MB' }], HINT);
+      throw issuesError(
+        'ERR_ORCH_CONFIG_INVALID',
+        path,
+        'config',
+        [{ path: '(document)', message: 'the file is larger than 16 MB' }],
+        HINT,
+      );
     }
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch (e) {
     if (e instanceof OrchError) throw e;
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw issuesError('ERR_ORCH_CONFIG_INVALID', path, 'config', [{ path: '(document)', message: 'cannot be read as UTF-8 text' }], HINT);
+    throw issuesError(
+      'ERR_ORCH_CONFIG_INVALID',
+      path,
+      'config',
+      [{ path: '(document)', message: 'cannot be read as UTF-8 text' }],
+      HINT,
+    );
   }
 }
 
@@ -29,8 +41,18 @@ export function parseConfig(text: string, source: string): Config {
   const parsed = Config.safeParse(data ?? {});
   if (!parsed.success) {
     const known = (path: readonly PropertyKey[]): readonly string[] =>
-      path.length === 0 ? Object.keys(Config.shape) : path.at(-2) === 'sensitive_patterns' ? Object.keys(SensitivePattern.options[1].shape) : [];
-    throw issuesError('ERR_ORCH_CONFIG_INVALID', source, 'config', zodToIssues(parsed.error, data, doc, known), HINT);
+      path.length === 0
+        ? Object.keys(Config.shape)
+        : path.at(-2) === 'sensitive_patterns'
+          ? Object.keys(SensitivePattern.options[1].shape)
+          : [];
+    throw issuesError(
+      'ERR_ORCH_CONFIG_INVALID',
+      source,
+      'config',
+      zodToIssues(parsed.error, data, doc, known),
+      HINT,
+    );
   }
   const config = parsed.data;
   const issues: SourceIssue[] = [];

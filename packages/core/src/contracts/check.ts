@@ -41,18 +41,33 @@ export async function checkContracts(plan: Plan, repoRoot: string): Promise<Cont
     const header = readContractHeader(text);
     const content = contractVersion(text);
     if (!header?.version) {
-      results.push({ ...base, content_version: content, status: 'no_header', message: `${c.file_path} has no "Version:" header` });
+      results.push({
+        ...base,
+        content_version: content,
+        status: 'no_header',
+        message: `${c.file_path} has no "Version:" header`,
+      });
       continue;
     }
     const r = { ...base, actual_version: header.version, content_version: content };
     if (header.contract !== undefined && header.contract !== c.name) {
-      results.push({ ...r, status: 'name_mismatch', message: `${c.file_path} declares contract ${header.contract}, the plan says ${c.name}` });
+      results.push({
+        ...r,
+        status: 'name_mismatch',
+        message: `${c.file_path} declares contract ${header.contract}, the plan says ${c.name}`,
+      });
     } else if (header.version !== c.version) {
-      results.push({ ...r, status: 'version_mismatch', message: `${c.file_path} is version ${header.version}, the plan expects ${c.version}` });
+      results.push({
+        ...r,
+        status: 'version_mismatch',
+        message: `${c.file_path} is version ${header.version}, the plan expects ${c.version}`,
+      });
     } else {
       results.push({ ...r, status: 'ok', message: `${c.name} ${c.version}` });
       if (/^[0-9a-f]{12}$/.test(header.version) && header.version !== content) {
-        warnings.push(`${c.file_path} changed since version ${header.version} was stamped (content hash ${content})`);
+        warnings.push(
+          `${c.file_path} changed since version ${header.version} was stamped (content hash ${content})`,
+        );
       }
     }
   }
@@ -61,13 +76,20 @@ export async function checkContracts(plan: Plan, repoRoot: string): Promise<Cont
   const errors: string[] = [];
   for (const t of plan.tasks) {
     for (const u of t.contracts_used) {
-      if (!names.has(u)) errors.push(`task '${t.id}' uses contract '${u}', which is not listed under contracts`);
+      if (!names.has(u))
+        errors.push(`task '${t.id}' uses contract '${u}', which is not listed under contracts`);
     }
   }
   for (const c of plan.contracts) {
     for (const consumer of c.consumers) {
-      if (!ids.has(consumer)) errors.push(`contract '${c.name}' names consumer '${consumer}', which is not a task`);
+      if (!ids.has(consumer))
+        errors.push(`contract '${c.name}' names consumer '${consumer}', which is not a task`);
     }
   }
-  return { ok: errors.length === 0 && results.every((r) => r.status === 'ok'), contracts: results, errors, warnings };
+  return {
+    ok: errors.length === 0 && results.every((r) => r.status === 'ok'),
+    contracts: results,
+    errors,
+    warnings,
+  };
 }

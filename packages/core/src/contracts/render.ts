@@ -19,7 +19,9 @@ const TEMPLATE_FILES: Record<ContractLang, string> = {
 };
 
 /** The repository's `contracts-templates/` folder, found relative to this module. */
-export const CONTRACT_TEMPLATES_DIR = fileURLToPath(new URL('../../../../contracts-templates/', import.meta.url));
+export const CONTRACT_TEMPLATES_DIR = fileURLToPath(
+  new URL('../../../../contracts-templates/', import.meta.url),
+);
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
@@ -69,7 +71,10 @@ export function contractVersion(content: string): string {
     seen.add(m[1] as string);
     return false;
   });
-  const body = lines.map((l) => l.trimEnd()).join('\n').trim();
+  const body = lines
+    .map((l) => l.trimEnd())
+    .join('\n')
+    .trim();
   return createHash('sha256').update(body).digest('hex').slice(0, 12);
 }
 
@@ -77,10 +82,14 @@ function loadTemplate(lang: ContractLang): string {
   try {
     return readFileSync(`${CONTRACT_TEMPLATES_DIR}${TEMPLATE_FILES[lang]}`, 'utf8');
   } catch (e) {
-    throw new OrchError('ERR_ORCH_TEMPLATE_MISSING', `contract template ${TEMPLATE_FILES[lang]} is missing from contracts-templates/`, {
-      hint: 'Reinstall orch; the templates ship with it.',
-      cause: e,
-    });
+    throw new OrchError(
+      'ERR_ORCH_TEMPLATE_MISSING',
+      `contract template ${TEMPLATE_FILES[lang]} is missing from contracts-templates/`,
+      {
+        hint: 'Reinstall orch; the templates ship with it.',
+        cause: e,
+      },
+    );
   }
 }
 
@@ -97,10 +106,14 @@ export function renderContract(input: RenderContractInput): { content: string; v
   }
   for (const id of [input.name, ...input.methods]) {
     if (!IDENT.test(id)) {
-      throw new OrchError('ERR_ORCH_USAGE', `${JSON.stringify(id)} is not a valid identifier for a contract or method name`, {
-        hint: 'Use letters, digits and _ (not starting with a digit), e.g. CalculatorProtocol add subtract.',
-        exitCode: 2,
-      });
+      throw new OrchError(
+        'ERR_ORCH_USAGE',
+        `${JSON.stringify(id)} is not a valid identifier for a contract or method name`,
+        {
+          hint: 'Use letters, digits and _ (not starting with a digit), e.g. CalculatorProtocol add subtract.',
+          exitCode: 2,
+        },
+      );
     }
   }
   if (input.methods.length === 0) {

@@ -16,7 +16,10 @@ export const NO_LOCK = 'no-lock';
  * tracked file deleted from the working tree is not part of the environment).
  * The hash is the first 16 hex digits of SHA-256 over `path NUL length NUL bytes` per file, sorted.
  */
-export async function envHashFromFiles(root: string, relPaths: readonly string[]): Promise<{ hash: string; lockfiles: string[] }> {
+export async function envHashFromFiles(
+  root: string,
+  relPaths: readonly string[],
+): Promise<{ hash: string; lockfiles: string[] }> {
   const candidates = [...new Set(relPaths.filter(isLockfile).map((p) => normalizeRepoPath(p)))].sort();
   const h = createHash('sha256');
   const lockfiles: string[] = [];

@@ -8,7 +8,8 @@ import { OrchError } from '../errors.js';
 export function repoPathProblem(p: string): string | undefined {
   if (p.trim() === '') return 'is empty';
   if (p.includes('\0')) return 'contains a NUL byte';
-  if (p.startsWith('/') || p.startsWith('\\')) return 'is absolute (use a path relative to the repository root)';
+  if (p.startsWith('/') || p.startsWith('\\'))
+    return 'is absolute (use a path relative to the repository root)';
   if (/^[A-Za-z]:/.test(p)) return 'is an absolute Windows path (use a path relative to the repository root)';
   if (p.startsWith('~')) return 'starts with ~ (use a path relative to the repository root)';
   if (p.startsWith('!')) return 'is a negated pattern, which ownership lists do not support';
@@ -36,7 +37,8 @@ export function normalizeRepoPath(p: string): string {
     out.push(part);
   }
   if (out.length === 0) throw pathError(p, 'names the repository root itself');
-  if (out.some((s) => s.toLowerCase() === '.git')) throw pathError(p, 'points into .git/, which orch never lets a task touch');
+  if (out.some((s) => s.toLowerCase() === '.git'))
+    throw pathError(p, 'points into .git/, which orch never lets a task touch');
   if (isDir && out[out.length - 1] !== '**') out.push('**');
   return out.join('/');
 }

@@ -15,7 +15,8 @@ function knownKeysAt(path: readonly PropertyKey[]): readonly string[] {
   if (path.length === 0) return Object.keys(Plan.shape);
   if (path[0] === 'defaults' && path.length === 1) return Object.keys(PlanDefaults.shape);
   if (path[0] === 'tasks' && path.length === 2) return Object.keys(Task.shape);
-  if (path[0] === 'tasks' && path[2] === 'verification' && path.length === 4) return Object.keys(Verification.shape);
+  if (path[0] === 'tasks' && path[2] === 'verification' && path.length === 4)
+    return Object.keys(Verification.shape);
   return [];
 }
 
@@ -35,7 +36,12 @@ export function parsePlan(text: string, source: string, opts: ParsePlanOptions =
     if (!parsed.success) {
       const issues =
         data === null || typeof data !== 'object' || Array.isArray(data)
-          ? [doc.issue([], `expected a mapping with a "tasks" list, got ${data === null || data === undefined ? 'an empty document' : Array.isArray(data) ? 'a list' : typeof data}`)]
+          ? [
+              doc.issue(
+                [],
+                `expected a mapping with a "tasks" list, got ${data === null || data === undefined ? 'an empty document' : Array.isArray(data) ? 'a list' : typeof data}`,
+              ),
+            ]
           : zodToIssues(parsed.error, data, doc, knownKeysAt);
       throw invalid(source, issues);
     }
@@ -46,17 +52,25 @@ export function parsePlan(text: string, source: string, opts: ParsePlanOptions =
   } catch (e) {
     if (e instanceof OrchError) throw e;
     // Anything else (a stack overflow deep in a library) is still just an invalid plan.
-    throw invalid(source, [{ path: '(document)', message: `cannot be read: ${e instanceof Error ? e.message : String(e)}` }]);
+    throw invalid(source, [
+      { path: '(document)', message: `cannot be read: ${e instanceof Error ? e.message : String(e)}` },
+    ]);
   }
 }
 
 /** Reads and parses a plan file; a missing, oversized or binary file is an OrchError too. */
-export async function loadPlan(path: string, opts: ParsePlanOptions = {}): Promise<{ plan: Plan; path: string }> {
+export async function loadPlan(
+  path: string,
+  opts: ParsePlanOptions = {},
+): Promise<{ plan: Plan; path: string }> {
   const full = resolve(path);
   let size: number;
   try {
     const st = await stat(full);
-    if (!st.isFile()) throw new OrchError('ERR_ORCH_PLAN_NOT_FOUND', `${path} is not a file`, { hint: 'Pass the path of a tasks.yaml (or .json) plan.' });
+    if (!st.isFile())
+      throw new OrchError('ERR_ORCH_PLAN_NOT_FOUND', `${path} is not a file`, {
+        hint: 'Pass the path of a tasks.yaml (or .json) plan.',
+      });
     size = st.size;
   } catch (e) {
     if (e instanceof OrchError) throw e;
@@ -66,14 +80,18 @@ export async function loadPlan(path: string, opts: ParsePlanOptions = {}): Promi
     });
   }
   if (size > MAX_SOURCE_BYTES) {
-    throw invalid(path, [{ path: '(document)', message: `the file is ${size} bytes; the limit is ${MAX_SOURCE_BYTES} (16 MB)` }]);
+    throw invalid(path, [
+      { path: '(document)', message: `the file is ${size} bytes; the limit is ${MAX_SOURCE_BYTES} (16 MB)` },
+    ]);
   }
   const bytes = await readFile(full);
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    throw invalid(path, [{ path: '(document)', message: 'is not UTF-8 text (binary bytes); expected a YAML or JSON text file' }]);
+    throw invalid(path, [
+      { path: '(document)', message: 'is not UTF-8 text (binary bytes); expected a YAML or JSON text file' },
+    ]);
   }
   return { plan: parsePlan(text, path, opts), path: full };
 }

@@ -31,6 +31,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out === '' ? '(document)' : out;
 }
 
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this detects
 const BINARY = /[\u0000-\u0008\u000E-\u001F\uFFFD]/;
 
 /** A parsed document, with a lazily built position index for error messages. */
@@ -107,10 +108,14 @@ export function issuesError(
     .split('\n')
     .map((l) => `  ${l}`)
     .join('\n');
-  return new OrchError(code, `${source} is not a valid ${what} (${n} problem${n === 1 ? '' : 's'}):\n${body}${more}`, {
-    hint,
-    details: { source, issues },
-  });
+  return new OrchError(
+    code,
+    `${source} is not a valid ${what} (${n} problem${n === 1 ? '' : 's'}):\n${body}${more}`,
+    {
+      hint,
+      details: { source, issues },
+    },
+  );
 }
 
 /**
@@ -118,12 +123,24 @@ export function issuesError(
  * JSON-looking text takes the fast JSON.parse path; anything it rejects goes through YAML for
  * positioned errors.
  */
-export function parseSource(text: string, source: string, code: string, what: string, hint: string): {
+export function parseSource(
+  text: string,
+  source: string,
+  code: string,
+  what: string,
+  hint: string,
+): {
   data: unknown;
   doc: SourceDoc;
 } {
   const fail = (message: string, line?: number, column?: number): never => {
-    throw issuesError(code, source, what, [{ path: '(document)', ...(line ? { line, column } : {}), message }], hint);
+    throw issuesError(
+      code,
+      source,
+      what,
+      [{ path: '(document)', ...(line ? { line, column } : {}), message }],
+      hint,
+    );
   };
   if (typeof text !== 'string') fail('expected text');
   if (text.length > MAX_SOURCE_BYTES) {
@@ -134,7 +151,11 @@ export function parseSource(text: string, source: string, code: string, what: st
     const before = text.slice(0, bin.index);
     const line = before.split('\n').length;
     const column = bin.index - before.lastIndexOf('\n');
-    fail('contains binary bytes (control characters or invalid UTF-8); expected a YAML or JSON text file', line, column);
+    fail(
+      'contains binary bytes (control characters or invalid UTF-8); expected a YAML or JSON text file',
+      line,
+      column,
+    );
   }
   if (flowDepth(text) > MAX_DEPTH) fail(`the document is nested more than ${MAX_DEPTH} levels deep`);
   const doc = new SourceDoc(text, source);
@@ -160,7 +181,10 @@ export function parseSource(text: string, source: string, code: string, what: st
     if (parsed.errors.length > 0) {
       const issues = parsed.errors.slice(0, 20).map((e) => {
         const pos = lines.linePos(e.pos[0]);
-        const first = (e.message.split('\n')[0] ?? 'malformed YAML').replace(/ at line \d+, column \d+:?$/, '');
+        const first = (e.message.split('\n')[0] ?? 'malformed YAML').replace(
+          / at line \d+, column \d+:?$/,
+          '',
+        );
         const message = /call stack/i.test(first) ? 'the document is nested too deeply to read' : first;
         return { path: '(document)', line: pos.line, column: pos.col, message };
       });
@@ -170,7 +194,8 @@ export function parseSource(text: string, source: string, code: string, what: st
     if (dataDepth(data) > MAX_DEPTH) fail(`the document is nested more than ${MAX_DEPTH} levels deep`);
   } catch (e) {
     if (e instanceof OrchError) throw e;
-    if (e instanceof RangeError || /call stack/i.test(String(e))) fail('the document is nested too deeply to read');
+    if (e instanceof RangeError || /call stack/i.test(String(e)))
+      fail('the document is nested too deeply to read');
     const msg = e instanceof Error ? e.message : String(e);
     if (/alias/i.test(msg)) {
       fail(`too many YAML alias expansions (more than ${MAX_ALIAS_COUNT}); refusing a possible alias bomb`);
@@ -244,7 +269,11 @@ export function editDistance(a: string, b: string): number {
     prev[0] = i;
     for (let j = 1; j <= b.length; j++) {
       const tmp = prev[j] as number;
-      prev[j] = Math.min((prev[j] as number) + 1, (prev[j - 1] as number) + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev[j] = Math.min(
+        (prev[j] as number) + 1,
+        (prev[j - 1] as number) + 1,
+        diag + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
       diag = tmp;
     }
   }

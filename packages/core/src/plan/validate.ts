@@ -48,7 +48,8 @@ export function validatePlan(plan: Plan, doc: SourceDoc, opts: ValidateOptions =
       );
     }
     const first = firstIndex.get(t.id);
-    if (first !== undefined) at(['tasks', i, 'id'], `duplicate task id ${JSON.stringify(t.id)} (first used by tasks[${first}])`);
+    if (first !== undefined)
+      at(['tasks', i, 'id'], `duplicate task id ${JSON.stringify(t.id)} (first used by tasks[${first}])`);
     else firstIndex.set(t.id, i);
   });
   const known = [...firstIndex.keys()];
@@ -80,7 +81,10 @@ export function validatePlan(plan: Plan, doc: SourceDoc, opts: ValidateOptions =
       if (d === t.id) at(path, `task ${JSON.stringify(t.id)} depends on itself`);
       else if (deps.has(d)) at(path, `${JSON.stringify(d)} is listed twice`);
       else if (!firstIndex.has(d) && !opts.allowUnknownDependencies) {
-        at(path, `depends on ${JSON.stringify(d)}, which is not a task in this plan (known ids: ${listIds(known)})`);
+        at(
+          path,
+          `depends on ${JSON.stringify(d)}, which is not a task in this plan (known ids: ${listIds(known)})`,
+        );
       }
       deps.add(d);
     });
@@ -91,7 +95,8 @@ export function validatePlan(plan: Plan, doc: SourceDoc, opts: ValidateOptions =
       );
     }
     t.verification.forEach((v, j) => {
-      if (v.command.trim() === '') at(['tasks', i, 'verification', j, 'command'], 'the command must not be empty');
+      if (v.command.trim() === '')
+        at(['tasks', i, 'verification', j, 'command'], 'the command must not be empty');
     });
   });
 
@@ -100,7 +105,11 @@ export function validatePlan(plan: Plan, doc: SourceDoc, opts: ValidateOptions =
     const n = normalizeAt(c.file_path, ['contracts', i, 'file_path']);
     if (n !== undefined) c.file_path = n;
     const first = contractNames.get(c.name);
-    if (first !== undefined) at(['contracts', i, 'name'], `duplicate contract name ${JSON.stringify(c.name)} (first at contracts[${first}])`);
+    if (first !== undefined)
+      at(
+        ['contracts', i, 'name'],
+        `duplicate contract name ${JSON.stringify(c.name)} (first at contracts[${first}])`,
+      );
     else contractNames.set(c.name, i);
   });
   return issues;

@@ -52,20 +52,28 @@ export function zodToIssues(
       case 'invalid_type': {
         const actual = valueAt(data, path);
         const expected = article(String(iss.expected));
-        const msg = actual === undefined ? `is required (expected ${expected})` : `expected ${expected}, got ${describe(actual)}`;
+        const msg =
+          actual === undefined
+            ? `is required (expected ${expected})`
+            : `expected ${expected}, got ${describe(actual)}`;
         out.push(doc.issue(path, msg));
         break;
       }
       case 'invalid_value':
         out.push(
-          doc.issue(path, `expected one of ${iss.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describe(valueAt(data, path))}`),
+          doc.issue(
+            path,
+            `expected one of ${iss.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describe(valueAt(data, path))}`,
+          ),
         );
         break;
       case 'too_small':
         out.push(
           doc.issue(
             path,
-            iss.origin === 'array' ? `needs at least ${String(iss.minimum)} entr${iss.minimum === 1 ? 'y' : 'ies'}` : iss.message,
+            iss.origin === 'array'
+              ? `needs at least ${String(iss.minimum)} entr${iss.minimum === 1 ? 'y' : 'ies'}`
+              : iss.message,
           ),
         );
         break;

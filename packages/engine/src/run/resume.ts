@@ -1,14 +1,26 @@
 /**
  * Resume reconciles what orch believed (the journal) with what is true (git and tmux), task by task,
- * then hands the run to a new supervisor. It never deletes work that is not merged.
+ * then hands the run to a new supervisor. `planResume` only looks; `repairForResume` applies the
+ * repairs and journals each of them. Nothing that is not merged is ever deleted: a branch that must
+ * be replaced is first kept under `orch/<run>/archive/<task>-<n>`.
  */
 import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isFinished, type RunState, type TaskState } from '@orch/core';
-import { pruneWorktrees, removeWorktree } from '@orch/git';
+import { isFinished, isTerminalPhase, type RunState, type TaskState } from '@orch/core';
+import { archiveRef, pruneWorktrees, removeWorktree } from '@orch/git';
 import { repairJournal, runPaths } from '@orch/store';
-import { sessionName } from '@orch/tmux';
-import { openRunContext, stagingBranch, taskBranch, type RunContext } from './context.js';
+import { sessionName, supervisorSessionName } from '@orch/tmux';
+import { bootstrapWorktree } from '../worker/bootstrap.js';
+import { clearWorkerGitLocks, ensureTaskWorktree } from '../worker/launch.js';
+import {
+  archiveBranch,
+  integrationWorktreePath,
+  openRunContext,
+  stagingBranch,
+  taskBranch,
+  type RunContext,
+} from './context.js';
 
 export type ResumeAction =
   | 'merged' // its branch is in staging already: record it
@@ -25,6 +37,19 @@ export interface Restart {
   interrupted?: boolean;
 }
 
+/** One repair a resume makes before the supervisor takes over; each is journaled as a `repair` event. */
+export type ResumeRepair = { what: string; task?: string } & (
+  | { kind: 'journal' } // a half-written last journal line
+  | { kind: 'staging'; from: string; to: string } // staging moved without the journal knowing
+  | { kind: 'record-start'; task: string; attempt: number; alive: boolean } // a launch never journaled
+  | { kind: 'recreate-worktree'; task: string } // worktree gone, branch present
+  | { kind: 'git-locks'; task: string } // lock files a killed worker left in its worktree
+  | { kind: 'archive'; task: string; branch: string } // a branch that cannot be continued
+  | { kind: 'tidy-merged'; task: string } // worktree, branch or session of a merged task left behind
+  | { kind: 'integration-worktree'; path: string } // left by a run that finished
+  | { kind: 'supervisor-session'; session: string } // a dead supervisor pane of a detached run
+);
+
 export interface ResumeItem {
   task: string;
   status: TaskState['status'];
@@ -38,100 +63,267 @@ export interface ResumePlan {
   finished: boolean;
   /** The run had ended (failed, or stopped for a person) and is taken up again. */
   reopen: boolean;
-  repairs: string[];
+  /** The supervisor runs in the background (the run was started with --detach). */
+  detached: boolean;
+  repairs: ResumeRepair[];
   items: ResumeItem[];
 }
 
-async function decide(ctx: RunContext, t: TaskState, stagingTip: string, reopen: boolean): Promise<ResumeItem> {
+interface World {
+  stagingTip: string;
+  reopen: boolean;
+  /** Highest attempt whose exec spec was written per task (launched, maybe never journaled). */
+  launched: Map<string, number>;
+}
+
+/** Attempts the supervisor launched, read from the exec specs it writes right before starting a session. */
+async function launchedAttempts(ctx: RunContext): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  const names = await readdir(ctx.paths.prompts).catch(() => [] as string[]);
+  for (const n of names) {
+    const m = /^(.+)-(\d+)\.exec\.json$/.exec(n);
+    if (m) out.set(m[1]!, Math.max(out.get(m[1]!) ?? 0, Number(m[2])));
+  }
+  return out;
+}
+
+const hasWorktree = (p: string | undefined): p is string => p !== undefined && existsSync(join(p, '.git'));
+
+async function decide(ctx: RunContext, t: TaskState, w: World, repairs: ResumeRepair[]): Promise<ResumeItem> {
   const base = { task: t.id, status: t.status };
-  const branchTip = await ctx.repo.tryRevParse(`refs/heads/${taskBranch(ctx.run, t.id)}`);
-  if (reopen && t.status === 'failed') {
+  const branch = taskBranch(ctx.run, t.id);
+  const branchTip = await ctx.repo.tryRevParse(`refs/heads/${branch}`);
+  const session = sessionName(ctx.run, t.id);
+  if (t.status === 'merged') {
+    const left = [
+      hasWorktree(t.worktree) || (t.worktree && existsSync(t.worktree)) ? 'worktree' : '',
+      branchTip && (await ctx.repo.isAncestor(branchTip, w.stagingTip)) ? 'branch' : '',
+      (await ctx.tmux.hasSession(session)) ? 'session' : '',
+    ].filter(Boolean);
+    if (left.length > 0) repairs.push({ kind: 'tidy-merged', task: t.id, what: `${t.id} is merged: remove its leftover ${left.join(', ')}` });
+    return { ...base, action: 'none', detail: 'merged' };
+  }
+  if (w.reopen && t.status === 'failed') {
     return branchTip
       ? { ...base, action: 'verify', detail: 'failed before: verify its branch again (with any fix made by hand), retries renewed' }
       : { ...base, action: 'schedule', detail: 'failed before and its branch is gone: start it afresh' };
   }
-  if (reopen && t.status === 'cancelled') return { ...base, action: 'schedule', detail: 'cancelled before: schedule it again' };
+  if (w.reopen && t.status === 'cancelled') return { ...base, action: 'schedule', detail: 'cancelled before: schedule it again' };
   if (isFinished(t)) return { ...base, action: 'none', detail: t.status };
   // A task caught mid-merge is verified and merged again (idempotent), so its incremental check runs.
   const inStaging =
-    branchTip !== null && t.baseCommit !== undefined && branchTip !== t.baseCommit && (await ctx.repo.isAncestor(branchTip, stagingTip));
+    branchTip !== null && t.baseCommit !== undefined && branchTip !== t.baseCommit && (await ctx.repo.isAncestor(branchTip, w.stagingTip));
   if (inStaging && t.status !== 'merging') {
     return { ...base, action: 'merged', detail: `branch ${branchTip.slice(0, 12)} is already in staging` };
   }
-  if (t.status === 'pending' || t.status === 'ready') return { ...base, action: 'schedule', detail: 'not started yet' };
   if (t.status === 'blocked' || t.status === 'needs_attention') {
     return { ...base, action: 'wait', detail: t.blockedNeeds ? `waits for ${t.blockedNeeds}` : 'waits for a decision' };
   }
-  const pane = await ctx.tmux.paneState(sessionName(ctx.run, t.id));
-  const worktreeGone = t.worktree !== undefined && !existsSync(join(t.worktree, '.git'));
-  const note = worktreeGone ? (branchTip ? '; its worktree will be recreated from its branch' : '; its worktree is gone') : '';
-  if (pane.exists && !pane.dead && !worktreeGone && t.status === 'running') {
-    return { ...base, action: 'watch', detail: `worker session alive (pid ${pane.pid ?? '?'}), left running` };
+  const pane = await ctx.tmux.paneState(session);
+  const alive = pane.exists && !pane.dead;
+  let running = t.status === 'running';
+  let attempt = t.attempt;
+  // The supervisor writes an attempt's exec spec, starts its session, then journals `task.started`;
+  // a crash in between leaves a worker the journal does not know. Record it instead of starting a twin.
+  const launched = w.launched.get(t.id) ?? 0;
+  if (launched > t.attempt && (t.status === 'ready' || t.status === 'running')) {
+    repairs.push({
+      kind: 'record-start',
+      task: t.id,
+      attempt: launched,
+      alive,
+      what: `${t.id}: attempt ${launched} was started but never journaled (session ${alive ? 'alive' : 'gone'}): record it`,
+    });
+    running = true;
+    attempt = launched;
   }
-  if (t.report?.status === 'done' || t.status === 'verifying' || t.status === 'merging') {
-    return { ...base, action: 'verify', detail: `reported done; verify and merge it${note}` };
+  if (!running && (t.status === 'pending' || t.status === 'ready')) {
+    const missing = branchTip ? await missingDependencies(ctx, t, branchTip) : [];
+    if (branchTip && missing.length > 0 && !(t.worktree && existsSync(t.worktree) && !(await ctx.repo.isClean(t.worktree)))) {
+      repairs.push({
+        kind: 'archive',
+        task: t.id,
+        branch,
+        what: `${t.id}: its branch lacks ${missing.join(', ')}; keep it as ${archiveBranch(ctx.run, t.id, 1)}(-n) and start afresh`,
+      });
+    }
+    return { ...base, action: 'schedule', detail: 'not started yet' };
   }
+  const worktreeGone = !hasWorktree(t.worktree);
+  if (alive && !worktreeGone && running) {
+    return { ...base, action: 'watch', detail: `worker session alive (pid ${pane.pid ?? '?'}, attempt ${attempt}), left running` };
+  }
+  // From here on no worker runs in the worktree: what a killed one left locked is debris.
+  if (!worktreeGone) repairs.push({ kind: 'git-locks', task: t.id, what: `${t.id}: clear git lock files a stopped worker may have left` });
+  else if (branchTip) repairs.push({ kind: 'recreate-worktree', task: t.id, what: `${t.id}: its worktree is gone; recreate it from ${branch}` });
+  const reported = t.report?.status === 'done' || t.status === 'verifying' || t.status === 'merging';
+  if (reported && branchTip) return { ...base, action: 'verify', detail: 'reported done; verify and merge it' };
   return {
     ...base,
     action: 'restart',
-    detail: `no live worker and no report: start attempt ${t.attempt + 1} in the same worktree${note}`,
+    detail: branchTip
+      ? `no live worker and no report: start attempt ${attempt + 1} in the same worktree, told it was interrupted`
+      : `no live worker and its branch is gone: start attempt ${attempt + 1} afresh from staging`,
   };
 }
 
+/** Dependencies whose merge into staging the task's branch does not contain. */
+async function missingDependencies(ctx: RunContext, t: TaskState, branchTip: string): Promise<string[]> {
+  const state = ctx.journal.state as RunState;
+  const out: string[] = [];
+  for (const d of t.dependsOn) {
+    const merge = state.tasks[d]?.mergeCommit;
+    if (merge && !(await ctx.repo.isAncestor(merge, branchTip))) out.push(d);
+  }
+  return out;
+}
+
 export async function planResume(repoRoot: string, run: string, orchBin: string): Promise<{ ctx: RunContext; plan: ResumePlan }> {
-  const repairs: string[] = [];
   const ctx = await openRunContext(repoRoot, run, orchBin);
   const state = ctx.journal.state as RunState;
+  const repairs: ResumeRepair[] = [];
+  const torn = await tornTail(ctx);
+  if (torn) repairs.push({ kind: 'journal', what: 'cut a half-written last journal line' });
   const stagingTip = await ctx.repo.revParse(`refs/heads/${stagingBranch(run)}`);
+  if (stagingTip !== state.stagingCommit) {
+    repairs.push({
+      kind: 'staging',
+      from: state.stagingCommit,
+      to: stagingTip,
+      what: `staging is at ${stagingTip.slice(0, 12)}, the journal said ${state.stagingCommit.slice(0, 12)}`,
+    });
+  }
   // A run that failed or stopped for a person is taken up again; a succeeded or aborted one is over.
   const reopen = state.outcome === 'failed' || state.outcome === 'needs_attention';
+  const finished = state.outcome === 'succeeded' || state.outcome === 'aborted' || (isTerminalPhase(state.phase) && !reopen);
+  const world: World = { stagingTip, reopen, launched: await launchedAttempts(ctx) };
   const items: ResumeItem[] = [];
-  for (const id of state.order) items.push(await decide(ctx, state.tasks[id] as TaskState, stagingTip, reopen));
-  if (stagingTip !== state.stagingCommit) repairs.push(`staging is at ${stagingTip.slice(0, 12)}, the journal said ${state.stagingCommit.slice(0, 12)}`);
-  const finished = state.outcome === 'succeeded' || state.outcome === 'aborted';
-  return { ctx, plan: { run, phase: state.phase, finished, reopen, repairs, items } };
+  for (const id of state.order) items.push(await decide(ctx, state.tasks[id] as TaskState, world, repairs));
+  if (finished) {
+    const integration = integrationWorktreePath(ctx.repoRoot, ctx.config, run);
+    if (existsSync(integration)) repairs.push({ kind: 'integration-worktree', path: integration, what: `remove the run's integration worktree` });
+  }
+  const sup = supervisorSessionName(run);
+  const supPane = await ctx.tmux.paneState(sup);
+  if (supPane.exists && (supPane.dead || finished)) {
+    repairs.push({ kind: 'supervisor-session', session: sup, what: `remove the ended supervisor session ${sup}` });
+  }
+  return { ctx, plan: { run, phase: state.phase, finished, reopen, detached: state.detached, repairs, items } };
+}
+
+async function tornTail(ctx: RunContext): Promise<boolean> {
+  const { readFile } = await import('node:fs/promises');
+  const text = await readFile(ctx.paths.events, 'utf8').catch(() => '');
+  return text.length > 0 && !text.endsWith('\n');
 }
 
 /** Applies the repairs a resume needs before a supervisor takes over; journals each of them. */
 export async function repairForResume(ctx: RunContext, plan: ResumePlan): Promise<Map<string, Restart>> {
+  const journal = ctx.journal;
+  const note = (what: string, task?: string): Promise<unknown> => journal.append({ type: 'repair', what, ...(task ? { task } : {}) });
   // repairJournal journals its own repair.
-  const repaired = await repairJournal(runPaths(ctx.repoRoot, ctx.run).dir);
-  await ctx.journal.refresh();
+  await repairJournal(runPaths(ctx.repoRoot, ctx.run).dir);
+  await journal.refresh();
   const stagingTip = await ctx.repo.revParse(`refs/heads/${stagingBranch(ctx.run)}`);
-  const state = ctx.journal.state as RunState;
-  if (stagingTip !== state.stagingCommit) {
-    await ctx.journal.append({ type: 'staging.moved', from: state.stagingCommit, to: stagingTip, reason: 'reconciled on resume' });
+  const state = (): RunState => journal.state as RunState;
+  if (stagingTip !== state().stagingCommit) {
+    await journal.append({ type: 'staging.moved', from: state().stagingCommit, to: stagingTip, reason: 'reconciled on resume' });
   }
   await pruneWorktrees(ctx.repo);
-  if (plan.reopen) await ctx.journal.append({ type: 'run.phase', phase: 'running', reason: 'resumed' });
+  for (const r of plan.repairs) {
+    switch (r.kind) {
+      case 'record-start': {
+        const report = state().tasks[r.task]?.report;
+        const session = sessionName(ctx.run, r.task);
+        await journal.append({
+          type: 'task.started',
+          task: r.task,
+          attempt: r.attempt,
+          session,
+          agent: state().tasks[r.task]?.agent ?? ctx.config.agents.default,
+          promptPath: join(ctx.paths.prompts, `${r.task}-${r.attempt}.md`),
+          logPath: join(ctx.paths.logs, `${r.task}-${r.attempt}.log`),
+        });
+        // task.started clears the report; a report the worker gave meanwhile still counts.
+        if (report) {
+          await journal.append({
+            type: 'task.reported',
+            task: r.task,
+            status: report.status,
+            ...(report.summary ? { summary: report.summary } : {}),
+            ...(report.reason ? { reason: report.reason } : {}),
+            ...(report.needs ? { needs: report.needs } : {}),
+            evidence: { source: 'reconcile', at: new Date().toISOString(), detail: 'reported before its start was journaled' },
+          });
+        }
+        await note(r.what, r.task);
+        break;
+      }
+      case 'recreate-worktree': {
+        const path = await ensureTaskWorktree(ctx, r.task);
+        await bootstrapWorktree(ctx.repoRoot, path, ctx.config, process.env as Record<string, string>).catch(() => undefined);
+        await note(r.what, r.task);
+        break;
+      }
+      case 'git-locks': {
+        const wt = state().tasks[r.task]?.worktree;
+        const removed = wt ? await clearWorkerGitLocks(ctx, r.task, wt) : [];
+        if (removed.length > 0) await note(`${r.task}: removed stale git locks ${removed.join(', ')}`, r.task);
+        break;
+      }
+      case 'archive': {
+        const kept = await archiveRef(ctx.repo, r.branch, archiveBranch(ctx.run, r.task, 1));
+        const wt = state().tasks[r.task]?.worktree ?? join(ctx.repoRoot, ctx.config.orchestration.worktree_dir, r.task);
+        if (existsSync(wt)) await removeWorktree(ctx.repo, wt, { force: true });
+        if (kept) await ctx.repo.deleteBranch(r.branch, { force: true });
+        await note(`${r.what}: kept as ${kept?.ref ?? '(branch was gone)'}`, r.task);
+        break;
+      }
+      case 'tidy-merged':
+        await tidyMerged(ctx, r.task);
+        await note(r.what, r.task);
+        break;
+      case 'integration-worktree':
+        await removeWorktree(ctx.repo, r.path, { force: true }).catch(() => undefined);
+        await note(r.what);
+        break;
+      case 'supervisor-session':
+        await ctx.tmux.killSession(r.session).catch(() => undefined);
+        await note(r.what);
+        break;
+      case 'staging':
+        await note(r.what);
+        break;
+      default:
+        break;
+    }
+  }
+  if (plan.finished) return new Map();
+  if (plan.reopen) await journal.append({ type: 'run.phase', phase: 'running', reason: 'resumed' });
   const restarts = new Map<string, Restart>();
   for (const item of plan.items) {
-    const t = state.tasks[item.task] as TaskState;
+    const t = state().tasks[item.task] as TaskState;
     switch (item.action) {
       case 'merged':
-        await ctx.journal.append({
+        await journal.append({
           type: 'task.merged',
           task: item.task,
           commit: stagingTip,
           stagingBefore: stagingTip,
           evidence: { source: 'reconcile', at: new Date().toISOString(), detail: item.detail },
         });
-        if (t.worktree && existsSync(t.worktree)) await removeWorktree(ctx.repo, t.worktree, { force: true }).catch(() => undefined);
-        await ctx.repo.deleteBranch(taskBranch(ctx.run, item.task), { force: true }).catch(() => undefined);
-        await ctx.tmux.killSession(sessionName(ctx.run, item.task)).catch(() => undefined);
+        await tidyMerged(ctx, item.task);
         break;
       case 'schedule':
-        if (t.status === 'failed' || t.status === 'cancelled') {
-          await ctx.journal.append({ type: 'task.reset', task: item.task, reason: 'resumed' });
-        }
+        if (t.status === 'failed' || t.status === 'cancelled') await journal.append({ type: 'task.reset', task: item.task, reason: 'resumed' });
         break;
       case 'restart':
-        // A dead pane from the interrupted attempt is logged already; the new attempt replaces it.
+        // A dead pane of the interrupted attempt is logged already; the new attempt replaces it.
         await ctx.tmux.killSession(sessionName(ctx.run, item.task)).catch(() => undefined);
         restarts.set(item.task, { interrupted: true, mode: 'restart' });
         break;
       case 'verify':
-        if (t.status === 'failed') await ctx.journal.append({ type: 'task.reset', task: item.task, reason: 'resumed: verify again' });
+        if (t.status === 'failed') await journal.append({ type: 'task.reset', task: item.task, reason: 'resumed: verify again' });
         restarts.set(item.task, { mode: 'verify' });
         break;
       case 'watch':
@@ -142,7 +334,17 @@ export async function repairForResume(ctx: RunContext, plan: ResumePlan): Promis
         break;
     }
   }
-  for (const r of plan.repairs) await ctx.journal.append({ type: 'repair', what: r });
-  if (repaired.repaired) plan.repairs.push(`cut a half-written last journal line (${repaired.truncatedBytes} bytes)`);
   return restarts;
+}
+
+/** A merged task needs nothing more: its session, worktree and (contained) branch go. */
+async function tidyMerged(ctx: RunContext, task: string): Promise<void> {
+  const t = (ctx.journal.state as RunState).tasks[task];
+  await ctx.tmux.killSession(sessionName(ctx.run, task)).catch(() => undefined);
+  if (t?.worktree && existsSync(t.worktree)) await removeWorktree(ctx.repo, t.worktree, { force: true }).catch(() => undefined);
+  const branch = taskBranch(ctx.run, task);
+  const tip = await ctx.repo.tryRevParse(`refs/heads/${branch}`);
+  const staging = await ctx.repo.revParse(`refs/heads/${stagingBranch(ctx.run)}`);
+  // Only a branch contained in staging is deleted: that loses nothing.
+  if (tip && (await ctx.repo.isAncestor(tip, staging))) await ctx.repo.deleteBranch(branch, { force: true }).catch(() => undefined);
 }

@@ -387,7 +387,8 @@ export class Supervisor {
       const report = t().report;
       if (report?.status === 'done') {
         if (!exit) {
-          await this.waiter.until(() => this.exits.has(key), { timeoutMs: DONE_GRACE_MS, signal: this.stop.signal });
+          // A pane already gone counts as the exit: its event may predate this supervisor (resume).
+          await this.waiter.until(() => this.exits.has(key) || paneGone, { timeoutMs: DONE_GRACE_MS, signal: this.stop.signal });
           await this.ctx.tmux.killSession(session).catch(() => undefined);
         }
         return { kind: 'done', evidence: 'status-command' };

@@ -3,8 +3,8 @@
  * afterwards so commits are kept), prompt, and the agent in its own session on orch's tmux server.
  */
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { OrchError, type Task } from '@orch/core';
 import { getAdapter } from '@orch/agents';
 import { addWorktree } from '@orch/git';
@@ -64,6 +64,26 @@ export async function ensureTaskWorktree(ctx: RunContext, id: string): Promise<s
   const baseCommit = t?.baseCommit ?? commit;
   await ctx.journal.append({ type: 'task.worktree', task: id, path, branch, baseCommit });
   return path;
+}
+
+/**
+ * Lock files a worker killed mid-commit leaves behind (its worktree's index and HEAD, its branch ref).
+ * Only called when no worker of the task runs: every later git command in the worktree would fail.
+ */
+export async function clearWorkerGitLocks(ctx: RunContext, id: string, worktree: string): Promise<string[]> {
+  const link = await readFile(join(worktree, '.git'), 'utf8').catch(() => '');
+  const m = /^gitdir: (.+)$/m.exec(link);
+  const files = [join(ctx.repo.commonDir, 'refs', 'heads', `${taskBranch(ctx.run, id)}.lock`)];
+  const gitDir = m ? resolve(worktree, m[1]!.trim()) : '';
+  // The link is written by git but lives in the agent's worktree: follow it only into git's own folder.
+  if (gitDir.startsWith(join(ctx.repo.commonDir, 'worktrees') + '/')) files.push(join(gitDir, 'index.lock'), join(gitDir, 'HEAD.lock'));
+  const removed: string[] = [];
+  for (const f of files) {
+    if (!existsSync(f)) continue;
+    await rm(f, { force: true });
+    removed.push(f);
+  }
+  return removed;
 }
 
 export async function launchWorker(ctx: RunContext, id: string, opts: LaunchOptions): Promise<void> {
@@ -136,6 +156,8 @@ export async function launchWorker(ctx: RunContext, id: string, opts: LaunchOpti
   const session = sessionName(ctx.run, id);
   // A dead pane of an earlier attempt keeps the name; it is logged already, so it can go.
   await ctx.tmux.killSession(session);
+  const cleared = await clearWorkerGitLocks(ctx, id, worktree);
+  if (cleared.length > 0) await ctx.journal.append({ type: 'repair', task: id, what: `removed stale git locks ${cleared.join(', ')}` });
   await ctx.tmux.newSession({ name: session, cwd: worktree, argv, env: { ORCH_ROOT: ctx.repoRoot }, logFile: logPath });
   await ctx.journal.append({
     type: 'task.started',

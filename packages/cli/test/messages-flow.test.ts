@@ -1,0 +1,82 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isolatedTmux, runOrch, spawnOrch, tempRepo, type TempRepo } from '@orch/test-utils';
+
+const PLAN = `request: typed messages change the run
+tasks:
+  - id: api
+    agent: shell
+    files_write: [src/api.txt]
+    verification: [{ command: "test -s src/api.txt" }]
+    run: |
+      sleep 2
+      mkdir -p src && echo v2 > src/api.txt
+      git add -A && git commit -qm api && orch task done --summary api
+  - id: ui
+    agent: shell
+    files_write: [src/ui.txt]
+    verification: [{ command: "test -s src/ui.txt" }]
+    run: |
+      if [ ! -f src/api.txt ]; then
+        orch mailbox send supervisor "I need the new api first" --type blocked-on --task api
+        sleep 60
+        exit 1
+      fi
+      orch mailbox send supervisor "light or dark theme?" --type needs-decision
+      mkdir -p src && echo "ui on $(cat src/api.txt)" > src/ui.txt
+      git add -A && git commit -qm ui && orch task done --summary ui
+`;
+
+describe('typed mailbox messages in a real run', () => {
+  let repo: TempRepo;
+  let tmux: Awaited<ReturnType<typeof isolatedTmux>>;
+  beforeEach(async () => {
+    repo = await tempRepo({ 'tasks.yaml': PLAN });
+    tmux = await isolatedTmux();
+  });
+  afterEach(async () => {
+    await tmux.cleanup();
+    await repo.cleanup();
+  });
+
+  it('blocked-on pauses the sender until the task it names is merged, then restarts it on the new staging', async () => {
+    const r = await runOrch(['run', '--no-tui', '--yes'], { cwd: repo.root, env: tmux.env, timeoutMs: 120_000 });
+    expect(r.exitCode).toBe(0);
+    expect(await repo.git('show', 'main:src/ui.txt')).toBe('ui on v2');
+    const status = JSON.parse((await runOrch(['state', 'status', '--json'], { cwd: repo.root, env: tmux.env })).stdout) as {
+      tasks: { id: string; status: string; attempt: number }[];
+    };
+    // ui's first attempt was stopped (not failed) and the second ran after api was merged.
+    expect(status.tasks.find((t) => t.id === 'ui')).toMatchObject({ status: 'merged', attempt: 2 });
+    expect(r.stdout).toMatch(/ui blocked: waits for api/);
+    // needs-decision reached the journal as an open question on the sender.
+    const run = (await readFile(join(repo.root, '.orchestrator', 'current'), 'utf8')).trim();
+    const events = (await readFile(join(repo.root, '.orchestrator', 'runs', run, 'events.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; task?: string; reason?: string });
+    expect(events).toContainEqual(expect.objectContaining({ type: 'task.attention', task: 'ui', reason: 'light or dark theme?' }));
+  });
+
+  it('refuses a blocked-on that could never end', async () => {
+    const started = await runOrch(['run', '--detach', '--yes'], { cwd: repo.root, env: tmux.env });
+    expect(started.exitCode).toBe(0);
+    try {
+      const self = await runOrch(['mailbox', 'send', 'supervisor', 'x', '--type', 'blocked-on', '--task', 'ui', '--from', 'ui'], {
+        cwd: repo.root,
+        env: tmux.env,
+      });
+      expect(self.exitCode).toBe(2);
+      expect(self.stderr).toMatch(/ui cannot wait for ui: a task cannot wait for itself/);
+      const unknown = await runOrch(['mailbox', 'send', 'supervisor', 'x', '--type', 'blocked-on', '--task', 'nope', '--from', 'ui'], {
+        cwd: repo.root,
+        env: tmux.env,
+      });
+      expect(unknown.exitCode).toBe(2);
+      expect(unknown.stderr).toMatch(/nope is not a task of run/);
+    } finally {
+      await runOrch(['state', 'abort', '--yes'], { cwd: repo.root, env: tmux.env });
+    }
+  });
+});
