@@ -121,12 +121,12 @@ async function writeJournal(repo) {
 const CPU_HOOK = `data:text/javascript,process.on('exit',()=>process.stderr.write('cpu-us '+JSON.stringify(process.cpuUsage())))`;
 
 /** Wall time from spawn to the first stdout byte and to exit, and the CPU time of the process. */
-function timeOnce(repo) {
+function timeOnce(repo, args = ['dashboard', '--once']) {
   return new Promise((resolve, reject) => {
     const start = performance.now();
     let first;
     let err = '';
-    const child = spawn(process.execPath, ['--import', CPU_HOOK, BIN, 'dashboard', '--once'], {
+    const child = spawn(process.execPath, ['--import', CPU_HOOK, BIN, ...args], {
       cwd: repo,
       env: { ...process.env, NO_COLOR: '1' },
     });
@@ -135,7 +135,7 @@ function timeOnce(repo) {
     child.stderr.on('data', (d) => (err += d));
     child.on('error', reject);
     child.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`orch dashboard --once exited ${code}: ${err}`));
+      if (code !== 0) return reject(new Error(`orch ${args.join(' ')} exited ${code}: ${err}`));
       const m = /cpu-us (\{.*\})/.exec(err);
       const cpu = m ? JSON.parse(m[1]) : { user: NaN, system: NaN };
       resolve({ first: first ?? NaN, total: performance.now() - start, cpu: (cpu.user + cpu.system) / 1000 });
@@ -227,6 +227,8 @@ try {
   const once = [];
   for (let i = 0; i < RUNS; i++) once.push(await timeOnce(repo));
   const firsts = once.map((o) => o.first);
+  const baseline = [];
+  for (let i = 0; i < RUNS; i++) baseline.push(await timeOnce(repo, ['--version']));
   const live = await liveCpu(repo, runDir, running);
   const pct = (x) => `${((x.cpu / x.wall) * 100).toFixed(2)}%`;
   const ms = (x) => `${Math.round(x)} ms`;
@@ -238,6 +240,9 @@ try {
   console.log(`| same, slowest of ${RUNS} | ${ms(Math.max(...firsts))} | |`);
   console.log(`| same, process exit (median) | ${ms(median(once.map((o) => o.total)))} | |`);
   console.log(`| same, CPU time of the process (median) | ${ms(median(once.map((o) => o.cpu)))} | |`);
+  console.log(
+    `| for comparison: \`orch --version\` first output / CPU (median) | ${ms(median(baseline.map((o) => o.first)))} / ${ms(median(baseline.map((o) => o.cpu)))} | |`,
+  );
   console.log(
     `| CPU of a live dashboard, ${live.busy.events} events in ${live.busy.wall.toFixed(0)} s (${RATE}/s) | ${pct(live.busy)} of one core | < 3% |`,
   );

@@ -244,7 +244,7 @@ describe('resume after crashes', () => {
     } catch (e) {
       throw withSeed(trace, e);
     }
-  }, 600_000);
+  }, Math.max(600_000, KILLS * 30_000));
 
   it('resumes a detached run after its tmux server (with the supervisor in it) was killed', async () => {
     const rand = prng(SEED ^ 0x5bd1e995);

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { RunEventInput } from '@orch/core';
 import { appendEvent, runPaths, setCurrentRun } from '@orch/store';
+import { socketNameFor } from '@orch/tmux';
 import { tempRepo, type TempRepo } from '@orch/test-utils';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -14,7 +15,11 @@ let repo: TempRepo;
 let runDir: string;
 
 function orch(args: string[]) {
-  return execa('node', [BIN, ...args], { cwd: repo.root, reject: false, env: { NO_COLOR: '1', ORCH_RUN: '' } });
+  return execa('node', [BIN, ...args], {
+    cwd: repo.root,
+    reject: false,
+    env: { NO_COLOR: '1', ORCH_RUN: '' },
+  });
 }
 
 async function journal(events: RunEventInput[]): Promise<void> {
@@ -126,7 +131,9 @@ describe('orch dashboard (plain)', () => {
     expect(r.stdout).not.toMatch(/\u001b/);
     expect(r.stdout).toContain(`orch run ${RUN}  base main  staging orch/${RUN}/staging @ cccccccccc`);
     expect(r.stdout).toContain('request Add a login page');
-    expect(r.stdout).toMatch(/\n {2}api\s+▶ running\s+claude\/sonnet\s+45\.2k\/200k \(23%\)\s+\$0\.25\s+\S+ Editing src\/api\.ts\n/);
+    expect(r.stdout).toMatch(
+      /\n {2}api\s+▶ running\s+claude\/sonnet\s+45\.2k\/200k \(23%\)\s+\$0\.25\s+\S+ Editing src\/api\.ts\n/,
+    );
     expect(r.stdout).toMatch(/\n {2}ui\s+✓ merged\s+shell\s+-\s+-\s+37s\n/);
     expect(r.stdout).toMatch(/\n {2}docs\s+· pending\s+shell\s+.*after api\n/);
     expect(r.stdout).toContain('▶ 1 running  · 1 pending  ✓ 1 merged');
@@ -141,7 +148,11 @@ describe('orch dashboard (plain)', () => {
   it('--json prints the run state', async () => {
     const r = await orch(['dashboard', '--json']);
     expect(r.exitCode).toBe(0);
-    const state = JSON.parse(r.stdout) as { run: string; order: string[]; tasks: Record<string, { status: string }> };
+    const state = JSON.parse(r.stdout) as {
+      run: string;
+      order: string[];
+      tasks: Record<string, { status: string }>;
+    };
     expect(state.run).toBe(RUN);
     expect(state.order).toEqual(['api', 'ui', 'docs']);
     expect(state.tasks.ui?.status).toBe('merged');
@@ -190,7 +201,10 @@ describe('orch workers (plain)', () => {
     ]);
     const r = await orch(['workers', '--json']);
     expect(r.exitCode).toBe(0);
-    const out = JSON.parse(r.stdout) as { live: { task: string; lines: string[] }[]; finished: { task: string }[] };
+    const out = JSON.parse(r.stdout) as {
+      live: { task: string; lines: string[] }[];
+      finished: { task: string }[];
+    };
     expect(out.live.map((w) => w.task)).toEqual(['api', 'docs']);
     expect(out.live[0]?.lines).toEqual(['api line 1', 'api line 2', 'api \u001b[31mline 3\u001b[0m']);
     // docs has no log of its own in the run directory, and its journaled path points outside
@@ -199,9 +213,45 @@ describe('orch workers (plain)', () => {
   });
 });
 
+describe('orch workers --panes tmux', () => {
+  it("shows what the worker's pane on orch's own tmux socket shows, and the log once the session is gone", async () => {
+    const tmux = (...args: string[]) =>
+      execa('tmux', ['-L', socketNameFor(repo.root), '-f', '/dev/null', ...args], { reject: false });
+    try {
+      const r = await tmux(
+        'new-session',
+        '-d',
+        '-s',
+        'orch-x__api',
+        '-x',
+        '80',
+        '-y',
+        '20',
+        'sh',
+        '-c',
+        'echo pane says hello; exec sleep 60',
+      );
+      expect(r.exitCode).toBe(0);
+      let out = '';
+      const end = Date.now() + 10_000;
+      while (!out.includes('pane says hello') && Date.now() < end) {
+        out = (await orch(['workers', '--once', '--panes', 'tmux'])).stdout;
+      }
+      expect(out).toMatch(/── api ▶ running \S+ ─+\n {2}pane says hello\n/);
+      expect(out).not.toContain('api line 1');
+      await tmux('kill-server');
+      const after = await orch(['workers', '--once', '--panes', 'tmux']);
+      expect(after.stdout).toContain('  api line 3');
+    } finally {
+      await tmux('kill-server');
+    }
+  });
+});
+
 describe('orch dashboard (live, in a private tmux server)', () => {
   const socket = `orch-dash-test-${randomBytes(4).toString('hex')}`;
-  const tmux = (...args: string[]) => execa('tmux', ['-L', socket, '-f', '/dev/null', ...args], { reject: false });
+  const tmux = (...args: string[]) =>
+    execa('tmux', ['-L', socket, '-f', '/dev/null', ...args], { reject: false });
   const screen = async (): Promise<string> => (await tmux('capture-pane', '-p', '-t', 'dash')).stdout;
   const waitForScreen = async (test: (s: string) => boolean): Promise<string> => {
     const end = Date.now() + 15_000;
@@ -247,7 +297,9 @@ describe('orch dashboard (live, in a private tmux server)', () => {
     const end = Date.now() + 10_000;
     let dead = '';
     while (Date.now() < end && !dead.startsWith('1')) {
-      dead = (await tmux('display-message', '-p', '-t', 'dash', '#{pane_dead} #{pane_dead_status}')).stdout.trim();
+      dead = (
+        await tmux('display-message', '-p', '-t', 'dash', '#{pane_dead} #{pane_dead_status}')
+      ).stdout.trim();
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(dead).toBe('1 0');

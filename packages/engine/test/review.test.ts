@@ -182,6 +182,8 @@ describe('reviewRun', () => {
     const results = toolResults(second);
     expect(String(JSON.stringify(results[0]?.content))).toContain('REVIEW-MARKER');
     expect(results[1]?.is_error).toBe(true);
+    expect(JSON.stringify(results[1]?.content)).toMatch(/approv|permission/i);
+    expect(toolNames(second)).not.toContain('Write');
     expect(existsSync(join(checkout, 'src/evil.txt'))).toBe(false);
   });
 

@@ -309,7 +309,7 @@ export class TmuxServer {
    * server's own makes it reap every exited child.
    */
   private async nudgeReap(): Promise<void> {
-    return;
+    await this.exec([['run-shell', 'true']]);
   }
 
   /** Whether the session exists, and whether its (first) pane's program has exited and how. */

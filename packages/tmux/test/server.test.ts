@@ -343,18 +343,28 @@ describe('waitForExit', () => {
 });
 
 describe('under load', () => {
-  it('reads every exit status back when many panes exit at once', async () => {
+  it('reads every exit status back, also when no other child exits after it', async () => {
+    // tmux 3.3a can miss a pane's SIGCHLD until another child of the server exits; the last pane of a
+    // sequence is where that shows. Several lanes in parallel make it likely to show in this test.
     const { server, dir } = await fresh();
-    const codes = Array.from({ length: 24 }, (_, i) => i + 1);
-    await Promise.all(
-      codes.map((c) => server.newSession({ name: `p${c}`, cwd: dir, argv: ['/bin/sh', '-c', `exit ${c}`] })),
-    );
-    const results = await Promise.all(codes.map((c) => server.waitForExit(`p${c}`, { timeoutMs: 20_000 })));
-    expect(results.map((r) => r.exitStatus)).toEqual(codes);
+    const lane = async (l: number): Promise<(number | null)[]> => {
+      const got: (number | null)[] = [];
+      for (let i = 0; i < 12; i++) {
+        await server.newSession({
+          name: `p${l}-${i}`,
+          cwd: dir,
+          argv: ['/bin/sh', '-c', `exit ${l * 16 + i}`],
+        });
+        got.push((await server.waitForExit(`p${l}-${i}`, { timeoutMs: 20_000 })).exitStatus);
+      }
+      return got;
+    };
+    const lanes = [0, 1, 2, 3];
+    const got = await Promise.all(lanes.map(lane));
+    expect(got).toEqual(lanes.map((l) => Array.from({ length: 12 }, (_, i) => l * 16 + i)));
     const listed = await server.listPanes('p');
-    expect(listed.map((p) => [p.session, p.exitStatus]).sort()).toEqual(
-      codes.map((c) => [`p${c}`, c]).sort(),
-    );
+    expect(listed.every((p) => p.dead && p.exitStatus !== null)).toBe(true);
+    expect(listed).toHaveLength(48);
   });
 
   it('starts a session right after the previous server emptied itself', async () => {

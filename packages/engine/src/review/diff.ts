@@ -12,6 +12,8 @@ export interface DiffLimits {
   total: number;
 }
 
+const MIN_SHOWN = 400;
+
 export const DEFAULT_DIFF_LIMITS: DiffLimits = { perFile: 12_000, total: 80_000 };
 
 export interface BoundedDiff {
@@ -36,13 +38,14 @@ export function boundDiff(patch: string, limits: DiffLimits = DEFAULT_DIFF_LIMIT
   let used = 0;
   for (const s of sections) {
     const room = Math.min(limits.perFile, limits.total - used);
-    if (room <= 0) {
-      cut.push(pathOf(s));
-      continue;
-    }
     if (s.length <= room) {
       out.push(s);
       used += s.length;
+      continue;
+    }
+    // Too little room left to show anything useful of this file: name it instead.
+    if (room < MIN_SHOWN) {
+      cut.push(pathOf(s));
       continue;
     }
     const end = s.lastIndexOf('\n', room);

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { OrchError, type Task } from '@orch/core';
 import { getAdapter } from '@orch/agents';
 import { addWorktree } from '@orch/git';
-import { ContextStore, Mailbox, writeFileAtomic } from '@orch/store';
+import { ContextStore, Mailbox, mailboxHookSettings, writeFileAtomic } from '@orch/store';
 import { sessionName } from '@orch/tmux';
 import { assetsRoot } from '../assets.js';
 import { requireState, stagingBranch, taskBranch, worktreePath, type RunContext } from '../run/context.js';
@@ -38,10 +38,9 @@ export async function ensureShim(ctx: RunContext): Promise<string> {
 
 /** Claude Code settings whose hooks hand new mailbox messages to the agent at turn boundaries. */
 async function writeClaudeSettings(ctx: RunContext, task: string): Promise<string> {
-  const hook = [{ matcher: '*', hooks: [{ type: 'command', command: 'orch mailbox hook', timeout: 10 }] }];
   const file = join(ctx.paths.dir, 'settings', `${task}.json`);
   await mkdir(join(ctx.paths.dir, 'settings'), { recursive: true });
-  await writeFileAtomic(file, `${JSON.stringify({ hooks: { PostToolUse: hook, UserPromptSubmit: hook } }, null, 2)}\n`);
+  await writeFileAtomic(file, `${JSON.stringify(mailboxHookSettings([process.execPath, ctx.orchBin]), null, 2)}\n`);
   return file;
 }
 

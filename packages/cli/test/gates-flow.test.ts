@@ -1,0 +1,164 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isolatedTmux, runOrch, tempRepo, type TempRepo } from '@orch/test-utils';
+
+interface Ev {
+  type: string;
+  task?: string;
+  from?: string;
+  to?: string;
+  reason?: string;
+  category?: string;
+  final?: boolean;
+}
+
+async function events(root: string): Promise<Ev[]> {
+  const run = (await readFile(join(root, '.orchestrator', 'current'), 'utf8')).trim();
+  return (await readFile(join(root, '.orchestrator', 'runs', run, 'events.jsonl'), 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Ev);
+}
+
+async function mergesOnStaging(repo: TempRepo): Promise<string[]> {
+  const run = (await readFile(join(repo.root, '.orchestrator', 'current'), 'utf8')).trim();
+  const log = await repo.git('log', '--first-parent', '--format=%s', `orch/${run}/staging`);
+  return log
+    .split('\n')
+    .map((l) => /^orch: merge (\S+) \(run/.exec(l)?.[1])
+    .filter((x): x is string => Boolean(x));
+}
+
+describe('gates: conflicts, incremental checks, promotion, abort', () => {
+  let repo: TempRepo;
+  let tmux: Awaited<ReturnType<typeof isolatedTmux>>;
+  beforeEach(async () => {
+    tmux = await isolatedTmux();
+  });
+  afterEach(async () => {
+    await tmux.cleanup();
+    await repo.cleanup();
+  });
+
+  it('sends a merge conflict back to its worker, who resolves it on the retry', async () => {
+    // Both tasks may append to notes.txt; b starts before a is merged, so its append conflicts.
+    const plan = `tasks:
+  - id: a
+    agent: shell
+    files_write: [a.txt]
+    files_append: [notes.txt]
+    verification: [{ command: "true" }]
+    run: |
+      echo a >> notes.txt && echo a > a.txt && git add -A && git commit -qm a && orch task done --summary a
+  - id: b
+    agent: shell
+    files_write: [b.txt]
+    files_append: [notes.txt]
+    verification: [{ command: "true" }]
+    run: |
+      if [ "$ORCH_ATTEMPT" = 1 ]; then
+        sleep 1; echo b >> notes.txt && echo b > b.txt && git add -A && git commit -qm b && orch task done --summary b
+      else
+        grep -q '<<<<<<<' notes.txt || { echo "no conflict markers"; exit 4; }
+        printf 'notes\\na\\nb\\n' > notes.txt && git add -A && git commit -qm "b: resolve" && orch task done --summary resolved
+      fi
+`;
+    repo = await tempRepo({ 'notes.txt': 'notes\n', 'tasks.yaml': plan });
+    const r = await runOrch(['run', '--no-tui', '--yes', '--max-workers', '2'], { cwd: repo.root, env: tmux.env, timeoutMs: 120_000 });
+    expect(r.exitCode).toBe(0);
+    const evs = await events(repo.root);
+    expect(evs).toContainEqual(expect.objectContaining({ type: 'task.failed', task: 'b', category: 'merge_conflict', final: false }));
+    expect(await repo.git('show', 'main:notes.txt')).toBe('notes\na\nb');
+    expect((await mergesOnStaging(repo)).sort()).toEqual(['a', 'b']);
+  });
+
+  it('reverts staging to the exact previous commit when the incremental check fails, and retries', async () => {
+    const plan = `tasks:
+  - id: good
+    agent: shell
+    files_write: [src/good.txt]
+    verification: [{ command: "true" }]
+    run: |
+      mkdir -p src && echo ok > src/good.txt && git add -A && git commit -qm good && orch task done --summary good
+  - id: bad
+    agent: shell
+    depends_on: [good]
+    files_write: [src/bad.txt, src/fixed.txt]
+    verification: [{ command: "true" }]
+    run: |
+      if [ "$ORCH_ATTEMPT" = 1 ]; then
+        echo broken > src/bad.txt
+      else
+        git rm -q src/bad.txt && echo ok > src/fixed.txt
+      fi
+      git add -A && git commit -qm "bad $ORCH_ATTEMPT" && orch task done --summary "attempt $ORCH_ATTEMPT"
+`;
+    repo = await tempRepo({
+      'tasks.yaml': plan,
+      '.claude-agents.yaml': 'verification:\n  integration_command: "! test -e src/bad.txt"\n',
+    });
+    const r = await runOrch(['run', '--no-tui', '--yes'], { cwd: repo.root, env: tmux.env, timeoutMs: 120_000 });
+    expect(r.exitCode).toBe(0);
+    const moves = (await events(repo.root)).filter((e) => e.type === 'staging.moved');
+    const revert = moves.find((m) => m.reason?.startsWith('revert bad'));
+    expect(revert).toBeDefined();
+    const mergeOfBad = moves.find((m) => m.reason === 'merge bad' && m.to === revert!.from);
+    // Staging went back to exactly the commit it had before the failed merge.
+    expect(revert!.to).toBe(mergeOfBad!.from);
+    expect((await events(repo.root))).toContainEqual(
+      expect.objectContaining({ type: 'task.failed', task: 'bad', category: 'integration_failed', final: false }),
+    );
+    expect(await mergesOnStaging(repo)).toEqual(['bad', 'good']);
+    expect(await repo.git('ls-tree', '--name-only', '-r', 'main', 'src')).toBe('src/fixed.txt\nsrc/good.txt');
+  });
+
+  it('leaves a dirty checkout byte-identical at promotion and prints the command to run', async () => {
+    const plan = `tasks:
+  - id: a
+    agent: shell
+    files_write: [a.txt]
+    verification: [{ command: "test -s a.txt" }]
+    run: echo a > a.txt && git add -A && git commit -qm a && orch task done --summary a
+`;
+    repo = await tempRepo({ 'tasks.yaml': plan, 'README.md': '# project\n' });
+    const before = await repo.git('rev-parse', 'main');
+    await writeFile(join(repo.root, 'README.md'), '# project\nlocal edit, not committed\n');
+    await writeFile(join(repo.root, 'scratch.txt'), 'untracked\n');
+    const statusBefore = await repo.git('status', '--porcelain');
+    const r = await runOrch(['run', '--no-tui', '--yes'], { cwd: repo.root, env: tmux.env, timeoutMs: 120_000 });
+    expect(r.exitCode).toBe(3);
+    expect(r.stdout).toMatch(/promotion stopped/);
+    expect(r.stdout).toMatch(/git -C ".*" merge --ff-only orch\/[^/]+\/staging/);
+    expect(await repo.git('rev-parse', 'main')).toBe(before);
+    expect(await readFile(join(repo.root, 'README.md'), 'utf8')).toBe('# project\nlocal edit, not committed\n');
+    expect(await readFile(join(repo.root, 'scratch.txt'), 'utf8')).toBe('untracked\n');
+    expect(await repo.git('status', '--porcelain')).toBe(statusBefore);
+    const wait = await runOrch(['wait', '--timeout', '1'], { cwd: repo.root, env: tmux.env });
+    expect(wait.exitCode).toBe(3);
+  });
+
+  it('abort after promotion puts the base branch back on the same commit and removes the run', async () => {
+    const plan = `tasks:
+  - id: a
+    agent: shell
+    files_write: [a.txt]
+    verification: [{ command: "test -s a.txt" }]
+    run: echo a > a.txt && git add -A && git commit -qm a && orch task done --summary a
+`;
+    repo = await tempRepo({ 'tasks.yaml': plan });
+    const before = await repo.git('rev-parse', 'main');
+    const r = await runOrch(['run', '--no-tui', '--yes'], { cwd: repo.root, env: tmux.env, timeoutMs: 120_000 });
+    expect(r.exitCode).toBe(0);
+    expect(await repo.git('rev-parse', 'main')).not.toBe(before);
+    const a = await runOrch(['state', 'abort', '--yes', '--json'], { cwd: repo.root, env: tmux.env });
+    expect(a.exitCode).toBe(0);
+    expect(await repo.git('rev-parse', 'main')).toBe(before);
+    expect(await repo.git('status', '--porcelain')).toBe('');
+    expect(await repo.git('branch', '--format=%(refname:short)')).toBe('main');
+    const status = JSON.parse((await runOrch(['state', 'status', '--json'], { cwd: repo.root, env: tmux.env })).stdout) as {
+      outcome: string;
+    };
+    expect(status.outcome).toBe('aborted');
+  });
+});
