@@ -244,6 +244,7 @@ describe('resume after crashes', () => {
     } catch (e) {
       throw withSeed(trace, e);
     }
+    if (process.env.ORCH_CRASH_VERBOSE) console.log(`seed ${SEED}\n${trace.join('\n')}`);
   }, Math.max(600_000, KILLS * 30_000));
 
   it('resumes a detached run after its tmux server (with the supervisor in it) was killed', async () => {

@@ -296,13 +296,13 @@ describe('orch dashboard (live, in a private tmux server)', () => {
     await tmux('send-keys', '-t', 'dash', 'q');
     const end = Date.now() + 10_000;
     let dead = '';
-    while (Date.now() < end && !dead.startsWith('1')) {
+    while (Date.now() < end && !/^1 \S/.test(dead)) {
       dead = (
         await tmux('display-message', '-p', '-t', 'dash', '#{pane_dead} #{pane_dead_status}')
       ).stdout.trim();
       await new Promise((r) => setTimeout(r, 100));
     }
-    expect(dead).toBe('1 0');
+    expect(dead, await screen()).toBe('1 0');
     // the alternate screen is left: the shell's screen comes back without the dashboard
     expect(await screen()).not.toContain('orch workers run');
   });

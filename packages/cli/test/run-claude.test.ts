@@ -66,7 +66,7 @@ describe('orch run with Claude Code workers', () => {
   let tmux: Awaited<ReturnType<typeof isolatedTmux>>;
   let stub: AnthropicStub;
   let configDir: string;
-  /** What each worker's stream saw: its task, its working directory and the prompt's dependency file check. */
+  /** The first request of each worker: which task it works on and in which directory. */
   const seen: { task: string; cwd: string | undefined }[] = [];
 
   beforeEach(async () => {
@@ -84,7 +84,10 @@ describe('orch run with Claude Code workers', () => {
           case 0:
             return turn(
               text(`Writing src/${c.task}.txt.`),
-              toolUse('Write', { file_path: join(cwd, 'src', `${c.task}.txt`), content: `${c.task} by claude\n` }),
+              toolUse('Write', {
+                file_path: join(cwd, 'src', `${c.task}.txt`),
+                content: `${c.task} by claude\n`,
+              }),
               USAGE[0]!,
             );
           case 1:
@@ -192,6 +195,7 @@ describe('orch run with Claude Code workers', () => {
     const main = stub.requests.filter((q) => q.kind === 'main');
     expect(main).toHaveLength(6);
     const firstGreet = JSON.stringify(main[0]?.body);
+    expect(firstGreet).toContain('orch worker: one task, one worktree'); // agents/worker.md
     expect(firstGreet).toContain('orch task done');
     expect(firstGreet).toContain('src/greet.txt');
     expect(await repo.git('status', '--porcelain')).toBe('');

@@ -19,10 +19,14 @@ describe('parseReviewAnswer', () => {
 
   it('names the problem of an unusable answer', () => {
     expect(parseReviewAnswer('')).toEqual({ ok: false, problem: 'the answer was empty' });
-    expect(parseReviewAnswer('All good!')).toEqual({ ok: false, problem: 'the answer contains no JSON object' });
+    expect(parseReviewAnswer('All good!')).toEqual({
+      ok: false,
+      problem: 'the answer contains no JSON object',
+    });
     const wrong = parseReviewAnswer('{"verdict":"maybe"}');
     expect(wrong.ok).toBe(false);
-    if (!wrong.ok) expect(wrong.problem).toMatch(/^the JSON object does not match the verdict format: verdict/);
+    if (!wrong.ok)
+      expect(wrong.problem).toMatch(/^the JSON object does not match the verdict format: verdict/);
     const empty = parseReviewAnswer('{"verdict":"iterate","tasks":[]}');
     expect(!empty.ok && empty.problem).toMatch(/at least one new task/);
   });
@@ -59,11 +63,18 @@ describe('validateNewTasks', () => {
 
   it('rejects id clashes, schema errors with their position, unknown dependencies and conflicts', async () => {
     const clash = await validateNewTasks(plan, [{ id: 'a', verification: [{ command: 'true' }] }], opts());
-    expect(clash).toEqual({ ok: false, problem: 'task id(s) already in the plan: a; new tasks need new ids' });
+    expect(clash).toEqual({
+      ok: false,
+      problem: 'task id(s) already in the plan: a; new tasks need new ids',
+    });
     const schema = await validateNewTasks(plan, [{ id: 'b', files_write: 'src/b.ts', colour: 1 }], opts());
     expect(!schema.ok && schema.problem).toMatch(/ERR_ORCH_PLAN_INVALID|review iteration 1/);
     expect(!schema.ok && schema.problem).toMatch(/colour/);
-    const unknown = await validateNewTasks(plan, [{ id: 'b', depends_on: ['zz'], verification: [{ command: 'true' }] }], opts());
+    const unknown = await validateNewTasks(
+      plan,
+      [{ id: 'b', depends_on: ['zz'], verification: [{ command: 'true' }] }],
+      opts(),
+    );
     expect(!unknown.ok && unknown.problem).toMatch(/zz/);
     const t = (id: string) => ({ id, files_write: ['src/c.ts'], verification: [{ command: 'true' }] });
     const conflict = await validateNewTasks(plan, [t('b'), t('c')], opts());

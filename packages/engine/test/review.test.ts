@@ -139,7 +139,10 @@ describe('reviewRun', () => {
           checkout = cwdOf(req) ?? '';
           return turn(
             toolUse('Read', { file_path: join(checkout, 'src/greet.txt') }),
-            toolUse('Bash', { command: `echo pwned > ${join(checkout, 'src/evil.txt')}`, description: 'write' }),
+            toolUse('Bash', {
+              command: `echo pwned > ${join(checkout, 'src/evil.txt')}`,
+              description: 'write',
+            }),
           );
         },
         () =>
@@ -204,10 +207,19 @@ describe('reviewRun', () => {
 
   it('skips after two unusable answers: an id clash, then tasks that conflict', async () => {
     const ctx = await preparedRun();
-    const t = (id: string, file: string) => ({ id, files_write: [file], verification: [{ command: 'true' }] });
+    const t = (id: string, file: string) => ({
+      id,
+      files_write: [file],
+      verification: [{ command: 'true' }],
+    });
     const s = await useStub([
       [() => turn(text(JSON.stringify({ verdict: 'iterate', tasks: [t('greet', 'src/x.txt')] })))],
-      [() => turn(text(JSON.stringify({ verdict: 'iterate', tasks: [t('a', 'src/x.txt'), t('b', 'src/x.txt')] })))],
+      [
+        () =>
+          turn(
+            text(JSON.stringify({ verdict: 'iterate', tasks: [t('a', 'src/x.txt'), t('b', 'src/x.txt')] })),
+          ),
+      ],
     ]);
     const out = await reviewRun(ctx, 1);
     expect(out.verdict).toBe('skipped');
@@ -221,7 +233,10 @@ describe('reviewRun', () => {
   it('skips when Claude Code is not installed, and past the iteration limit without running it', async () => {
     const ctx = await preparedRun();
     const s = await useStub([]);
-    expect(await reviewRun(ctx, 4)).toEqual({ verdict: 'skipped', reason: 'the run already had 3 review iteration(s)' });
+    expect(await reviewRun(ctx, 4)).toEqual({
+      verdict: 'skipped',
+      reason: 'the run already had 3 review iteration(s)',
+    });
     process.env['PATH'] = savedEnv['PATH'] ?? '';
     const out = await reviewRun(ctx, 1);
     expect(out.verdict).toBe('skipped');
@@ -241,7 +256,8 @@ describe('diagnoseFailure', () => {
   it("returns the verifier's diagnosis, written from the report in the task's worktree", async () => {
     const ctx = await preparedRun();
     const worktree = await ensureTaskWorktree(ctx, 'greet');
-    const diagnosis = 'Category: logic_error\nCause: src/greet.txt is empty\nWhere: src/greet.txt\nFix:\n- write it';
+    const diagnosis =
+      'Category: logic_error\nCause: src/greet.txt is empty\nWhere: src/greet.txt\nFix:\n- write it';
     const s = await useStub([[() => turn(text(`${diagnosis}\n`))]]);
     expect(await diagnoseFailure(ctx, 'greet', REPORT)).toBe(diagnosis);
     const main = s.requests.filter((r) => r.kind === 'main');

@@ -143,7 +143,8 @@ describe('dashboard view', () => {
     const r = await render(<DashboardApp source={store} clock={clock} redrawMs={300} />);
     const before = r.frameCount();
     await update(() => {
-      for (let i = 0; i < 20; i += 1) store.apply([ev(60 + i, { type: 'task.progress', task: 'api', message: `step ${i}` })]);
+      for (let i = 0; i < 20; i += 1)
+        store.apply([ev(60 + i, { type: 'task.progress', task: 'api', message: `step ${i}` })]);
     });
     await r.waitForFrame((x) => x.includes('step 19'));
     expect(r.frameCount() - before).toBeLessThanOrEqual(2);

@@ -56,6 +56,7 @@ export const EvidenceSource = z.enum([
   'merge',
   'integration',
   'reconcile', // resume derived it from git/tmux
+  'supervisor', // orch itself could not go on (an error while driving the task)
   'user',
 ]);
 export type EvidenceSource = z.infer<typeof EvidenceSource>;

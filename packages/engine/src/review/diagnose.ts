@@ -14,7 +14,11 @@ const MAX_REPORT_CHARS = 40_000;
 const MAX_LINES = 60;
 const MAX_CHARS = 6_000;
 
-export async function diagnoseFailure(ctx: RunContext, taskId: string, reportJson: string): Promise<string | undefined> {
+export async function diagnoseFailure(
+  ctx: RunContext,
+  taskId: string,
+  reportJson: string,
+): Promise<string | undefined> {
   try {
     const state = requireState(ctx);
     if (!Object.values(state.tasks).some((t) => t.agent === 'claude')) return undefined;

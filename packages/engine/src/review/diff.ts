@@ -56,7 +56,9 @@ export function boundDiff(patch: string, limits: DiffLimits = DEFAULT_DIFF_LIMIT
   }
   const omitted = cut.filter((p) => !out.some((o) => pathOf(o) === p));
   if (omitted.length > 0) {
-    out.push(`[diff not shown for ${omitted.length} more file(s): ${omitted.join(', ')}; read them in the checkout]\n`);
+    out.push(
+      `[diff not shown for ${omitted.length} more file(s): ${omitted.join(', ')}; read them in the checkout]\n`,
+    );
   }
   return { text: out.join(''), truncated: cut.length > 0, cut };
 }

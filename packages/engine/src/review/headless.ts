@@ -73,7 +73,10 @@ export async function runHeadless(ctx: RunContext, req: HeadlessRequest): Promis
       ...agents,
       permission_mode: 'default',
       allowed_tools: role.allowed,
-      extra_args: { ...agents.extra_args, claude: [...(agents.extra_args['claude'] ?? []), '--tools', role.tools] },
+      extra_args: {
+        ...agents.extra_args,
+        claude: [...(agents.extra_args['claude'] ?? []), '--tools', role.tools],
+      },
     },
   });
   const adapter = getAdapter('claude');
@@ -89,7 +92,8 @@ export async function runHeadless(ctx: RunContext, req: HeadlessRequest): Promis
     env: { ORCH_ROOT: ctx.repoRoot, ORCH_RUN: ctx.run },
   });
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !cmd.unsetEnv.includes(k)) env[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (v !== undefined && !cmd.unsetEnv.includes(k)) env[k] = v;
   Object.assign(env, cmd.env);
   const [bin, ...args] = cmd.argv as [string, ...string[]];
   const r = await execa(bin, args, {
@@ -109,17 +113,32 @@ export async function runHeadless(ctx: RunContext, req: HeadlessRequest): Promis
     return { ok: false, unavailable: true, reason: `cannot start ${bin}: ${r.shortMessage}`, logPath };
   }
   if (r.timedOut) {
-    return { ok: false, unavailable: false, reason: `the ${req.role} did not answer within ${Math.round(req.timeoutMs / 1000)} s`, logPath };
+    return {
+      ok: false,
+      unavailable: false,
+      reason: `the ${req.role} did not answer within ${Math.round(req.timeoutMs / 1000)} s`,
+      logPath,
+    };
   }
   const parser = adapter.createParser();
   const events: AgentEvent[] = [...parser.push(stdout), ...parser.end()];
   const result = events.findLast((e): e is Extract<AgentEvent, { type: 'result' }> => e.type === 'result');
   if (!result) {
     const tail = (stderr || stdout).trim().split('\n').slice(-5).join('\n');
-    return { ok: false, unavailable: false, reason: `the ${req.role} ended (exit ${r.exitCode}) without a result${tail ? `: ${tail}` : ''}`, logPath };
+    return {
+      ok: false,
+      unavailable: false,
+      reason: `the ${req.role} ended (exit ${r.exitCode}) without a result${tail ? `: ${tail}` : ''}`,
+      logPath,
+    };
   }
   if (!result.ok) {
-    return { ok: false, unavailable: false, reason: `the ${req.role} failed: ${result.summary ?? `exit ${r.exitCode}`}`, logPath };
+    return {
+      ok: false,
+      unavailable: false,
+      reason: `the ${req.role} failed: ${result.summary ?? `exit ${r.exitCode}`}`,
+      logPath,
+    };
   }
   return { ok: true, text: result.summary ?? '', ...(result.usage ? { usage: result.usage } : {}), logPath };
 }

@@ -16,7 +16,10 @@ export async function validateNewTasks(
     .map((t) => (t !== null && typeof t === 'object' ? (t as Record<string, unknown>)['id'] : undefined))
     .filter((id): id is string => typeof id === 'string' && existing.has(id));
   if (clashes.length > 0) {
-    return { ok: false, problem: `task id(s) already in the plan: ${[...new Set(clashes)].join(', ')}; new tasks need new ids` };
+    return {
+      ok: false,
+      problem: `task id(s) already in the plan: ${[...new Set(clashes)].join(', ')}; new tasks need new ids`,
+    };
   }
   let combined: Plan;
   try {
@@ -43,7 +46,10 @@ export async function validateNewTasks(
       ...report.contracts.errors,
       ...report.contracts.contracts.filter((c) => c.status !== 'ok').map((c) => c.message),
     ];
-    return { ok: false, problem: `the new tasks do not pass plan check: ${problems.join('; ') || 'see `orch plan check`'}` };
+    return {
+      ok: false,
+      problem: `the new tasks do not pass plan check: ${problems.join('; ') || 'see `orch plan check`'}`,
+    };
   }
   return { ok: true, tasks, plan: combined };
 }

@@ -32,7 +32,8 @@ const ATTEMPTS = 2;
 
 export async function reviewRun(ctx: RunContext, iteration: number): Promise<ReviewOutcome> {
   const max = ctx.config.orchestration.max_iterations;
-  if (iteration > max) return { verdict: 'skipped', reason: `the run already had ${max} review iteration(s)` };
+  if (iteration > max)
+    return { verdict: 'skipped', reason: `the run already had ${max} review iteration(s)` };
   const state = requireState(ctx);
   const staging = await ctx.repo.revParse(`refs/heads/${stagingBranch(ctx.run)}`);
   const checkout = await integrationWorktree(ctx, staging);
@@ -119,7 +120,9 @@ export function reviewPrompt(p: {
     `## The plan that was executed\n\`\`\`yaml\n${p.plan.trimEnd()}\n\`\`\``,
     `## What changed (${p.range})\n\`\`\`\n${p.stat.trimEnd() || '(no changes)'}\n\`\`\``,
     `\`\`\`diff\n${p.diff.trimEnd()}\n\`\`\`` +
-      (p.truncated ? '\nThe diff above is shortened; read the files it names in your working directory.' : ''),
+      (p.truncated
+        ? '\nThe diff above is shortened; read the files it names in your working directory.'
+        : ''),
     '## Your answer\nYour working directory is the repository at the reviewed commit; read what you need. ' +
       'Answer with exactly one JSON object: accept, or iterate with new tasks (new ids, exclusive files_write, ' +
       'at least one verification command each).',

@@ -53,7 +53,9 @@ export async function finishRun(ctx: RunContext, opts: { noPromote: boolean }): 
     return;
   }
   await ctx.journal.append({ type: 'run.phase', phase: 'promoting' });
-  const p = await promote(ctx);
+  // Resumed after a promotion that was journaled: keep its record (abort restores `from`).
+  const prev = requireState(ctx).promotion;
+  const p = prev?.ok && prev.to === staging ? prev : await promote(ctx);
   await ctx.journal.append({
     type: 'promotion.finished',
     ok: p.ok,

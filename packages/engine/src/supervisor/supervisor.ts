@@ -13,6 +13,7 @@ import {
   newlyReady,
   onlyWaitingOnHumans,
   pickToStart,
+  type EvidenceSource,
   type FailureCategory,
   type RunEvent,
   type RunEventInput,
@@ -43,7 +44,7 @@ export interface SupervisorOptions {
 
 type WorkerOutcome =
   | { kind: 'done'; evidence: string }
-  | { kind: 'failed'; category: FailureCategory; reason: string; report?: string }
+  | { kind: 'failed'; category: FailureCategory; reason: string; report?: string; source: EvidenceSource }
   | { kind: 'blocked'; needs?: string; reason: string }
   | { kind: 'paused'; on: string }
   | { kind: 'rate_limit'; message: string; resetAt?: string }
@@ -54,6 +55,8 @@ interface RetryInfo {
   reason: string;
   report?: string;
 }
+
+type Failure = RetryInfo & { category: FailureCategory; source: EvidenceSource };
 
 const DONE_GRACE_MS = 30_000;
 const EXIT_EVENT_GRACE_MS = 1_500;
@@ -168,7 +171,7 @@ export class Supervisor {
           category: 'agent_failed',
           reason: `orch could not drive this task: ${reason}`,
           final: true,
-          evidence: { source: 'verification', at: new Date().toISOString(), detail: reason },
+          evidence: { source: 'supervisor', at: new Date().toISOString(), detail: reason },
         }).catch(() => undefined);
         await this.cancelDependents(id).catch(() => undefined);
       })
@@ -245,7 +248,7 @@ export class Supervisor {
         await this.syncWithStaging(id);
         continue;
       }
-      let failure: RetryInfo & { category: FailureCategory };
+      let failure: Failure;
       if (outcome.kind === 'failed') {
         failure = outcome;
       } else {
@@ -260,7 +263,7 @@ export class Supervisor {
         category: failure.category,
         reason: failure.reason,
         final,
-        evidence: { source: failure.category === 'merge_conflict' ? 'merge' : 'verification', at: now() },
+        evidence: { source: failure.source, at: now(), detail: failure.category },
       });
       if (final) {
         await this.cancelDependents(id);
@@ -271,7 +274,7 @@ export class Supervisor {
     }
   }
 
-  private async verifyAndMerge(id: string): Promise<'merged' | (RetryInfo & { category: FailureCategory })> {
+  private async verifyAndMerge(id: string): Promise<'merged' | Failure> {
     const t = this.state.tasks[id] as TaskState;
     const task = findTask(this.ctx, id);
     await this.emit({ type: 'task.verifying', task: id });
@@ -307,6 +310,7 @@ export class Supervisor {
         category: report.categories[0] ?? 'test_failed',
         reason: report.summary,
         report: renderFailure(report),
+        source: 'verification',
       };
     }
     await this.emit({ type: 'task.merging', task: id });
@@ -333,6 +337,7 @@ export class Supervisor {
       const files = r.ok ? merged.files : r.conflicts;
       return {
         category: 'merge_conflict',
+        source: 'merge',
         reason: merged.reason,
         report:
           `Staging moved on to ${merged.stagingTip.slice(0, 12)} and now conflicts with your branch in:\n` +
@@ -344,6 +349,7 @@ export class Supervisor {
     }
     return {
       category: 'integration_failed',
+      source: 'integration',
       reason: merged.reason,
       report: `Output (${merged.logPath}):\n${merged.output}`,
     };
@@ -395,7 +401,12 @@ export class Supervisor {
       }
       if (report?.status === 'failed') {
         await this.ctx.tmux.killSession(session).catch(() => undefined);
-        return { kind: 'failed', category: 'agent_failed', reason: report.reason ?? 'the worker reported failure' };
+        return {
+          kind: 'failed',
+          category: 'agent_failed',
+          reason: report.reason ?? 'the worker reported failure',
+          source: 'status-command',
+        };
       }
       if (t().status === 'blocked' && t().blockedOn) {
         // A `blocked-on` message: stop the worker until the task it waits for is merged.
@@ -427,13 +438,15 @@ export class Supervisor {
         continue;
       }
       const nowMs = Date.now();
-      if (nowMs >= deadline) return this.expire(id, session, `the task ran longer than its timeout of ${timeoutSec} s`);
+      if (nowMs >= deadline) {
+        return this.expire(id, session, `the task ran longer than its timeout of ${timeoutSec} s`, 'timeout');
+      }
       const size = logSize(t().logPath);
       if (size !== lastSize) {
         lastSize = size;
         lastGrowth = nowMs;
       } else if (nowMs - lastGrowth >= idleSec * 1000) {
-        return this.expire(id, session, `no output for ${idleSec} s (idle timeout)`);
+        return this.expire(id, session, `no output for ${idleSec} s (idle timeout)`, 'idle-timeout');
       }
       const snapshot = this.state.eventCount;
       await this.waiter.until(() => this.state.eventCount !== snapshot || paneGone, {
@@ -444,9 +457,14 @@ export class Supervisor {
     return { kind: 'stopped' };
   }
 
-  private async expire(id: string, session: string, reason: string): Promise<WorkerOutcome> {
+  private async expire(id: string, session: string, reason: string, source: EvidenceSource): Promise<WorkerOutcome> {
     await this.ctx.tmux.killSession(session).catch(() => undefined);
-    return { kind: 'failed', category: 'timeout', reason: `${reason}; its log is kept at ${this.state.tasks[id]?.logPath}` };
+    return {
+      kind: 'failed',
+      category: 'timeout',
+      reason: `${reason}; its log is kept at ${this.state.tasks[id]?.logPath}`,
+      source,
+    };
   }
 
   private async classifyExit(id: string, exit: Extract<RunEvent, { type: 'task.exited' }>): Promise<WorkerOutcome> {
@@ -457,15 +475,24 @@ export class Supervisor {
       const head = await this.ctx.repo.tryRevParse(`refs/heads/${taskBranch(this.ctx.run, id)}`);
       const dirty = t.worktree ? !(await this.ctx.repo.isClean(t.worktree)) : false;
       if ((head && head !== t.baseCommit) || dirty) return { kind: 'done', evidence: 'agent-result' };
-      return { kind: 'failed', category: 'agent_failed', reason: 'the agent finished without changing anything' };
+      return {
+        kind: 'failed',
+        category: 'agent_failed',
+        reason: 'the agent finished without changing anything',
+        source: 'agent-result',
+      };
     }
     const tail = await readTail(t.logPath);
     return {
       kind: 'failed',
       category: 'agent_failed',
-      reason: `the worker exited (code ${exit.exitCode ?? 'unknown'}) without reporting done`,
-      report: tail ? `Last lines of its output:\n${tail}` : undefined,
-    } as WorkerOutcome;
+      reason:
+        exit.result && !exit.result.ok
+          ? `the agent ended with an error: ${exit.result.summary ?? `exit ${exit.exitCode ?? 'unknown'}`}`
+          : `the worker exited (code ${exit.exitCode ?? 'unknown'}) without reporting done`,
+      ...(tail ? { report: `Last lines of its output:\n${tail}` } : {}),
+      source: exit.evidence.source,
+    };
   }
 
   /** Rate or usage limit: fewer workers, and this task waits for the reset instead of failing. */

@@ -1,0 +1,201 @@
+// Helpers shared by the benchmark scripts: generated repositories, running the built CLI with an
+// isolated tmux, reading a run's journal, statistics and the machine description.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const BIN = join(root, 'packages/cli/dist/bin.js');
+
+export function assertBuilt() {
+  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`pnpm build\` first`);
+}
+
+export const median = (xs) => {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+export const max = (xs) => (xs.length ? Math.max(...xs) : NaN);
+export const ms = (x) => (Number.isFinite(x) ? `${Math.round(x)} ms` : 'n/a');
+export const sec = (x) => (Number.isFinite(x) ? `${x.toFixed(1)} s` : 'n/a');
+
+export function git(cwd, ...args) {
+  return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+}
+
+/**
+ * A git repository on `main` with `files` small tracked files spread over folders of 100, plus
+ * `extra` files (path → content) in the same first commit.
+ */
+export async function generatedRepo(files, extra = {}) {
+  const dir = await mkdtemp(join(tmpdir(), 'orch-bench-'));
+  git(dir, 'init', '-q', '-b', 'main');
+  for (const [k, v] of [
+    ['user.name', 'orch bench'],
+    ['user.email', 'bench@orch.invalid'],
+    ['commit.gpgsign', 'false'],
+    ['gc.auto', '0'],
+  ]) {
+    git(dir, 'config', k, v);
+  }
+  for (let i = 0; i < files; i++) {
+    const folder = join(dir, 'src', `m${Math.floor(i / 100)}`);
+    if (i % 100 === 0) mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, `f${i % 100}.txt`), `file ${i}\n`);
+  }
+  for (const [p, c] of Object.entries(extra)) {
+    mkdirSync(dirname(join(dir, p)), { recursive: true });
+    writeFileSync(join(dir, p), c);
+  }
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-q', '-m', 'generated');
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** A private TMUX_TMPDIR so orch's tmux servers live apart from the user's; cleanup kills them. */
+export async function isolatedTmux() {
+  const dir = await mkdtemp(join(tmpdir(), 'orch-bench-tmux-'));
+  const env = { TMUX_TMPDIR: dir };
+  return {
+    env,
+    cleanup: async () => {
+      const sockets = join(dir, `tmux-${process.getuid?.() ?? 0}`);
+      if (existsSync(sockets)) {
+        for (const s of (await import('node:fs')).readdirSync(sockets)) {
+          try {
+            execFileSync('tmux', ['-L', s, 'kill-server'], { env: { ...process.env, ...env }, stdio: 'ignore' });
+          } catch {
+            // already gone
+          }
+        }
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function vmHwmKb(pid) {
+  try {
+    const m = /VmHWM:\s+(\d+)\s*kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Runs the built CLI to completion. On Linux the process's peak resident memory is read from
+ * /proc/<pid>/status (VmHWM, a high-water mark, so the last sample before exit is the peak).
+ */
+export function runOrch(args, { cwd, env }) {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd,
+      env: { ...process.env, NO_COLOR: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    let peakKb;
+    const sample = () => {
+      const kb = vmHwmKb(child.pid);
+      if (kb !== undefined) peakKb = Math.max(peakKb ?? 0, kb);
+    };
+    const timer = setInterval(sample, 100);
+    child.on('error', (e) => {
+      clearInterval(timer);
+      reject(e);
+    });
+    child.on('exit', (code) => {
+      clearInterval(timer);
+      resolve({ code, stdout, stderr, wallMs: performance.now() - t0, peakKb });
+    });
+  });
+}
+
+/** The run's journal events, with `t` = milliseconds since the epoch. */
+export function readJournal(repo) {
+  const run = readFileSync(join(repo, '.orchestrator', 'current'), 'utf8').trim();
+  const lines = readFileSync(join(repo, '.orchestrator', 'runs', run, 'events.jsonl'), 'utf8').trim().split('\n');
+  return { run, events: lines.map((l) => JSON.parse(l)).map((e) => ({ ...e, t: Date.parse(e.ts) })) };
+}
+
+/**
+ * The makespan of an ideal orchestrator with no overhead: tasks of `durationS` seconds start the
+ * moment their dependencies finish, longest remaining path first, at most `cap` at once.
+ */
+export function zeroOverheadMakespan(tasks, cap, durationS) {
+  const byId = new Map(tasks.map((t) => [t.id, t]));
+  const rank = new Map();
+  const dependents = new Map(tasks.map((t) => [t.id, []]));
+  for (const t of tasks) for (const d of t.depends_on) dependents.get(d).push(t.id);
+  const rankOf = (id) => {
+    if (!rank.has(id)) rank.set(id, durationS + Math.max(0, ...dependents.get(id).map(rankOf)));
+    return rank.get(id);
+  };
+  const finish = new Map();
+  const running = [];
+  let now = 0;
+  const done = new Set();
+  const started = new Set();
+  while (done.size < tasks.length) {
+    const ready = tasks
+      .filter((t) => !started.has(t.id) && t.depends_on.every((d) => done.has(d)))
+      .sort((a, b) => rankOf(b.id) - rankOf(a.id));
+    while (running.length < cap && ready.length) {
+      const t = ready.shift();
+      started.add(t.id);
+      running.push({ id: t.id, end: now + durationS });
+    }
+    running.sort((a, b) => a.end - b.end);
+    const next = running.shift();
+    now = next.end;
+    done.add(next.id);
+    finish.set(next.id, now);
+    void byId;
+  }
+  return now;
+}
+
+export function machine() {
+  const v = (cmd, args) => {
+    try {
+      return execFileSync(cmd, args, { encoding: 'utf8' }).trim();
+    } catch {
+      return 'not found';
+    }
+  };
+  const c = cpus();
+  return {
+    cpu: c[0]?.model.trim() ?? 'unknown',
+    cores: c.length,
+    memoryGb: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    git: v('git', ['--version']).replace(/^git version /, ''),
+    tmux: v('tmux', ['-V']).replace(/^tmux /, ''),
+    os: `${process.platform} ${process.arch}`,
+  };
+}
+
+export function parseFlags(argv = process.argv.slice(2)) {
+  return { smoke: argv.includes('--smoke'), json: argv.includes('--json') };
+}
+
+/** Prints rows as a Markdown table, or as one JSON line for run-all.mjs. */
+export function report(name, rows, { json }) {
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ bench: name, rows })}\n`);
+    return;
+  }
+  console.log(`| ${name} | measured | goal |`);
+  console.log('|---|---:|---|');
+  for (const r of rows) console.log(`| ${r.metric} | ${r.measured} | ${r.goal ?? ''} |`);
+}
