@@ -133,7 +133,6 @@ export function readJournal(repo) {
  * moment their dependencies finish, longest remaining path first, at most `cap` at once.
  */
 export function zeroOverheadMakespan(tasks, cap, durationS) {
-  const byId = new Map(tasks.map((t) => [t.id, t]));
   const rank = new Map();
   const dependents = new Map(tasks.map((t) => [t.id, []]));
   for (const t of tasks) for (const d of t.depends_on) dependents.get(d).push(t.id);
@@ -141,7 +140,6 @@ export function zeroOverheadMakespan(tasks, cap, durationS) {
     if (!rank.has(id)) rank.set(id, durationS + Math.max(0, ...dependents.get(id).map(rankOf)));
     return rank.get(id);
   };
-  const finish = new Map();
   const running = [];
   let now = 0;
   const done = new Set();
@@ -159,8 +157,6 @@ export function zeroOverheadMakespan(tasks, cap, durationS) {
     const next = running.shift();
     now = next.end;
     done.add(next.id);
-    finish.set(next.id, now);
-    void byId;
   }
   return now;
 }

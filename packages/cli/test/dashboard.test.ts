@@ -128,7 +128,7 @@ describe('orch dashboard (plain)', () => {
     const r = await orch(['dashboard', '--once']);
     expect(r.exitCode).toBe(0);
     expect(r.stderr).toBe('');
-    expect(r.stdout).not.toMatch(/\u001b/);
+    expect(r.stdout.includes('\u001b')).toBe(false);
     expect(r.stdout).toContain(`orch run ${RUN}  base main  staging orch/${RUN}/staging @ cccccccccc`);
     expect(r.stdout).toContain('request Add a login page');
     expect(r.stdout).toMatch(

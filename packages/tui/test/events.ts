@@ -25,6 +25,7 @@ export function started(ids: string[], deps: Record<string, string[]> = {}): Run
     stagingCommit: 'b'.repeat(40),
     envHash: 'e',
     maxWorkers: 4,
+    detached: false,
     tasks: ids.map((id) => ({
       id,
       dependsOn: deps[id] ?? [],

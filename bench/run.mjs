@@ -1,0 +1,120 @@
+#!/usr/bin/env node
+// Orchestration overhead (`pnpm bench:run`): a real `orch run` of 30 `shell` tasks in 5 dependency
+// levels, each sleeping 1 s, with --max-workers 8, in a generated repository of 5,000 files.
+// Reports the makespan against the zero-overhead schedule of the same DAG and worker cap, the time
+// from ready to worker started and from done to merged (from the journal), and the orchestrator's
+// peak memory. `--smoke`: 6 tasks in 2 levels, 500 files. `--json`: one JSON line for run-all.mjs.
+import {
+  assertBuilt,
+  generatedRepo,
+  isolatedTmux,
+  max,
+  median,
+  ms,
+  parseFlags,
+  readJournal,
+  report,
+  runOrch,
+  sec,
+  zeroOverheadMakespan,
+} from './lib.mjs';
+
+const flags = parseFlags();
+const LEVELS = flags.smoke ? 2 : 5;
+const WIDTH = flags.smoke ? 3 : 6;
+const FILES = flags.smoke ? 500 : 5000;
+const WORKERS = 8;
+const SLEEP_S = 1;
+
+/** Level k task i depends on tasks i and i+1 of level k-1: a lattice, not independent chains. */
+function planTasks() {
+  const tasks = [];
+  for (let k = 0; k < LEVELS; k++) {
+    for (let i = 0; i < WIDTH; i++) {
+      const id = `l${k}-t${i}`;
+      tasks.push({
+        id,
+        description: `level ${k} task ${i}`,
+        depends_on: k === 0 ? [] : [...new Set([`l${k - 1}-t${i}`, `l${k - 1}-t${(i + 1) % WIDTH}`])],
+        files_write: [`out/${id}.txt`],
+        verification: [{ command: `test -s out/${id}.txt`, type: 'check' }],
+        run: `sleep ${SLEEP_S}\nmkdir -p out && echo ${id} > out/${id}.txt\ngit add -A && git commit -qm ${id}\norch task done --summary ok\n`,
+      });
+    }
+  }
+  return tasks;
+}
+
+function toYaml(tasks) {
+  const q = (s) => JSON.stringify(s);
+  const lines = ['request: orchestration overhead benchmark', 'defaults: {agent: shell}', 'tasks:'];
+  for (const t of tasks) {
+    lines.push(
+      `  - id: ${t.id}`,
+      `    description: ${q(t.description)}`,
+      `    depends_on: [${t.depends_on.join(', ')}]`,
+      `    files_write: [${t.files_write.map(q).join(', ')}]`,
+      `    verification: [{command: ${q(t.verification[0].command)}, type: check}]`,
+      `    run: ${q(t.run)}`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+assertBuilt();
+const tasks = planTasks();
+const repo = await generatedRepo(FILES, { 'tasks.yaml': toYaml(tasks) });
+const tmux = await isolatedTmux();
+try {
+  const r = await runOrch(['run', 'tasks.yaml', '--no-tui', '--yes', '--max-workers', String(WORKERS)], {
+    cwd: repo.dir,
+    env: tmux.env,
+  });
+  if (r.code !== 0) throw new Error(`orch run exited ${r.code}:\n${r.stderr}\n${r.stdout.slice(-2000)}`);
+  const { events } = readJournal(repo.dir);
+  const first = (type, task) => events.find((e) => e.type === type && e.task === task);
+  const runStart = events.find((e) => e.type === 'run.started').t;
+  const merged = events.filter((e) => e.type === 'task.merged');
+  if (merged.length !== tasks.length) throw new Error(`only ${merged.length} of ${tasks.length} tasks merged`);
+  const lastMerge = max(merged.map((e) => e.t));
+  const finished = events.find((e) => e.type === 'run.finished').t;
+  const ideal = zeroOverheadMakespan(tasks, WORKERS, SLEEP_S);
+  const makespan = (lastMerge - runStart) / 1000;
+  const readyToStart = tasks.map((t) => first('task.started', t.id).t - first('task.ready', t.id).t);
+  const doneToMerged = tasks.map((t) => first('task.merged', t.id).t - first('task.reported', t.id).t);
+  const startToDone = tasks.map((t) => first('task.reported', t.id).t - first('task.started', t.id).t);
+  const label = `${tasks.length} tasks in ${LEVELS} levels, ${FILES.toLocaleString('en')} files, ${WORKERS} workers`;
+  const rows = [
+    {
+      metric: `makespan, ${label}: run start to last merge (zero-overhead schedule ${ideal} s)`,
+      measured: `${sec(makespan)} = ${(makespan / ideal).toFixed(2)}×`,
+      goal: '≤ 1.15×',
+    },
+    { metric: 'same, whole `orch run` process (plan check to promotion)', measured: sec(r.wallMs / 1000), goal: '' },
+    { metric: 'same, run start to run finished (incl. final integration, promotion)', measured: sec((finished - runStart) / 1000), goal: '' },
+    {
+      metric: 'ready → worker started, median / worst',
+      measured: `${ms(median(readyToStart))} / ${ms(max(readyToStart))}`,
+      goal: '',
+    },
+    {
+      metric: `worker started → \`orch task done\` (script sleeps ${SLEEP_S} s), median / worst`,
+      measured: `${ms(median(startToDone))} / ${ms(max(startToDone))}`,
+      goal: '',
+    },
+    {
+      metric: 'done → merged (verification, merge, incremental check), median / worst',
+      measured: `${ms(median(doneToMerged))} / ${ms(max(doneToMerged))}`,
+      goal: '',
+    },
+    {
+      metric: 'orchestrator peak memory (VmHWM of the `orch run` process)',
+      measured: r.peakKb ? `${Math.round(r.peakKb / 1024)} MiB` : 'n/a (no /proc)',
+      goal: '',
+    },
+  ];
+  report('orchestration overhead', rows, flags);
+} finally {
+  await tmux.cleanup();
+  await repo.cleanup();
+}
