@@ -28,10 +28,18 @@ const started = Date.now();
 const child = spawn(
   'pnpm',
   ['exec', 'vitest', 'run', 'packages/cli/test/crash.test.ts', '--testTimeout', String(kills * 60_000)],
-  { cwd: root, stdio: 'inherit', env: { ...process.env, ORCH_CRASH_KILLS: String(kills), ORCH_CRASH_SEED: String(seed) } },
+  {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, ORCH_CRASH_KILLS: String(kills), ORCH_CRASH_SEED: String(seed) },
+  },
 );
 child.on('exit', (code) => {
   const s = Math.round((Date.now() - started) / 1000);
-  console.log(code === 0 ? `passed: ${kills} kills in ${s} s (seed ${seed})` : `FAILED (seed ${seed}; replay: node bench/crash.mjs --kills ${kills} --seed ${seed})`);
+  console.log(
+    code === 0
+      ? `passed: ${kills} kills in ${s} s (seed ${seed})`
+      : `FAILED (seed ${seed}; replay: node bench/crash.mjs --kills ${kills} --seed ${seed})`,
+  );
   process.exit(code ?? 1);
 });

@@ -76,7 +76,7 @@ const TRIGGERS: { on: string; phase?: string; maxDelayMs: number }[] = [
 ];
 
 type Rand = () => number;
-const pick = <T,>(rand: Rand, xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
+const pick = <T>(rand: Rand, xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
 
 interface RunWorld {
   repo: TempRepo;
@@ -84,7 +84,8 @@ interface RunWorld {
   trace: string[];
 }
 
-const eventsPath = (root: string, run: string): string => join(root, '.orchestrator', 'runs', run, 'events.jsonl');
+const eventsPath = (root: string, run: string): string =>
+  join(root, '.orchestrator', 'runs', run, 'events.jsonl');
 
 async function currentRun(root: string): Promise<string | undefined> {
   return (await readFile(join(root, '.orchestrator', 'current'), 'utf8').catch(() => '')).trim() || undefined;
@@ -124,7 +125,9 @@ async function waitForEvent(
 
 async function outcome(root: string, run: string): Promise<string | undefined> {
   const lines = await journalLines(root, run);
-  const fin = lines.map((l) => JSON.parse(l) as { type: string; outcome?: string }).filter((e) => e.type === 'run.finished');
+  const fin = lines
+    .map((l) => JSON.parse(l) as { type: string; outcome?: string })
+    .filter((e) => e.type === 'run.finished');
   return fin.at(-1)?.outcome;
 }
 
@@ -142,7 +145,9 @@ async function assertComplete(w: RunWorld, run: string, expectedTree: string): P
   expect(await repo.git('rev-parse', 'main')).toBe(await repo.git('rev-parse', staging));
   const branches = (await repo.git('branch', '--format=%(refname:short)')).split('\n').sort();
   expect(branches).toEqual(['main', staging]);
-  const worktrees = (await repo.git('worktree', 'list', '--porcelain')).split('\n').filter((l) => l.startsWith('worktree '));
+  const worktrees = (await repo.git('worktree', 'list', '--porcelain'))
+    .split('\n')
+    .filter((l) => l.startsWith('worktree '));
   expect(worktrees).toEqual([`worktree ${await repo.git('rev-parse', '--show-toplevel')}`]);
   const dir = join(repo.root, '.worktrees');
   expect(existsSync(dir) ? await readdir(dir) : []).toEqual([]);
@@ -153,7 +158,9 @@ async function assertComplete(w: RunWorld, run: string, expectedTree: string): P
 
 function withSeed(trace: string[], e: unknown): Error {
   const msg = e instanceof Error ? e.message : String(e);
-  return new Error(`crash test failed (seed ${SEED}; replay with ORCH_CRASH_SEED=${SEED})\n${msg}\nkill points:\n${trace.join('\n')}`);
+  return new Error(
+    `crash test failed (seed ${SEED}; replay with ORCH_CRASH_SEED=${SEED})\n${msg}\nkill points:\n${trace.join('\n')}`,
+  );
 }
 
 describe('resume after crashes', () => {
@@ -182,70 +189,84 @@ describe('resume after crashes', () => {
     for (const r of repos) await r.cleanup();
   });
 
-  it(`survives ${KILLS} random kills of the supervisor, workers and tmux server`, async () => {
-    const rand = prng(SEED);
-    let total = 0;
-    const trace: string[] = [];
-    try {
-      while (total < KILLS) {
-        const repo = await tempRepo(FILES);
-        repos.push(repo);
-        const w: RunWorld = { repo, env: t.env, trace };
-        let proc = spawnOrch(['run', 'tasks.yaml', '--no-tui', '--yes', '--max-workers', '3'], { cwd: repo.root, env: t.env });
-        // Kills start once the run has a journal (before it there is nothing to resume).
-        let run: string | undefined;
-        while (!(run = await currentRun(repo.root))) {
-          if (proc.exitCode !== undefined && proc.exitCode !== null) throw new Error(`orch run ended early: ${String((await proc).stderr)}`);
-          await sleep(25);
-        }
-        trace.push(`run ${run}`);
-        let kills = 0;
-        let ended = false;
-        for (let cycle = 0; cycle < 200 && !ended; cycle += 1) {
-          const from = (await journalLines(repo.root, run)).length;
-          if (kills < KILLS_PER_RUN && total < KILLS) {
-            const trig = pick(rand, TRIGGERS);
-            const delay = Math.floor(rand() * trig.maxDelayMs);
-            const kind = rand() < 0.7 ? 'supervisor' : rand() < 0.5 ? 'worker' : 'server';
-            const hit = await waitForEvent(w, run, from, trig, proc, 1000 + rand() * 3000);
-            if (hit) {
-              await sleep(delay);
-              if (kind === 'worker') {
-                const live = (await tmux(w, ['list-sessions', '-F', '#{session_name}'])).split('\n').filter((s) => s.includes('__'));
-                if (live.length > 0) {
-                  const victim = pick(rand, live);
-                  await tmux(w, ['kill-session', '-t', `=${victim}`]);
-                  trace.push(`  kill session ${victim} after ${trig.on} ${trig.phase ?? ''} +${delay} ms`);
+  it(
+    `survives ${KILLS} random kills of the supervisor, workers and tmux server`,
+    async () => {
+      const rand = prng(SEED);
+      let total = 0;
+      const trace: string[] = [];
+      try {
+        while (total < KILLS) {
+          const repo = await tempRepo(FILES);
+          repos.push(repo);
+          const w: RunWorld = { repo, env: t.env, trace };
+          let proc = spawnOrch(['run', 'tasks.yaml', '--no-tui', '--yes', '--max-workers', '3'], {
+            cwd: repo.root,
+            env: t.env,
+          });
+          // Kills start once the run has a journal (before it there is nothing to resume).
+          let run: string | undefined;
+          while (!(run = await currentRun(repo.root))) {
+            if (proc.exitCode !== undefined && proc.exitCode !== null)
+              throw new Error(`orch run ended early: ${String((await proc).stderr)}`);
+            await sleep(25);
+          }
+          trace.push(`run ${run}`);
+          let kills = 0;
+          let ended = false;
+          for (let cycle = 0; cycle < 200 && !ended; cycle += 1) {
+            const from = (await journalLines(repo.root, run)).length;
+            if (kills < KILLS_PER_RUN && total < KILLS) {
+              const trig = pick(rand, TRIGGERS);
+              const delay = Math.floor(rand() * trig.maxDelayMs);
+              const kind = rand() < 0.7 ? 'supervisor' : rand() < 0.5 ? 'worker' : 'server';
+              const hit = await waitForEvent(w, run, from, trig, proc, 1000 + rand() * 3000);
+              if (hit) {
+                await sleep(delay);
+                if (kind === 'worker') {
+                  const live = (await tmux(w, ['list-sessions', '-F', '#{session_name}']))
+                    .split('\n')
+                    .filter((s) => s.includes('__'));
+                  if (live.length > 0) {
+                    const victim = pick(rand, live);
+                    await tmux(w, ['kill-session', '-t', `=${victim}`]);
+                    trace.push(`  kill session ${victim} after ${trig.on} ${trig.phase ?? ''} +${delay} ms`);
+                  }
+                } else if (kind === 'server') {
+                  await tmux(w, ['kill-server']);
+                  trace.push(`  kill tmux server after ${trig.on} ${trig.phase ?? ''} +${delay} ms`);
                 }
-              } else if (kind === 'server') {
-                await tmux(w, ['kill-server']);
-                trace.push(`  kill tmux server after ${trig.on} ${trig.phase ?? ''} +${delay} ms`);
+                // The supervisor goes too (right away, or after it had a moment to notice the loss).
+                if (kind !== 'supervisor') await sleep(rand() * 800);
+                proc.kill('SIGKILL');
+                trace.push(
+                  `  SIGKILL supervisor (${kind === 'supervisor' ? `after ${trig.on} ${trig.phase ?? ''} +${delay} ms` : 'next'})`,
+                );
+                kills += 1;
+                total += 1;
               }
-              // The supervisor goes too (right away, or after it had a moment to notice the loss).
-              if (kind !== 'supervisor') await sleep(rand() * 800);
-              proc.kill('SIGKILL');
-              trace.push(`  SIGKILL supervisor (${kind === 'supervisor' ? `after ${trig.on} ${trig.phase ?? ''} +${delay} ms` : 'next'})`);
-              kills += 1;
-              total += 1;
             }
+            const r = await proc;
+            if (r.exitCode !== 0 && r.signal !== 'SIGKILL') {
+              throw new Error(
+                `orch exited ${r.exitCode}:\n${String(r.stdout).slice(-3000)}\n${String(r.stderr).slice(-3000)}`,
+              );
+            }
+            const out = await outcome(repo.root, run);
+            // After a kill, resume; a run that finished is resumed once more to tidy what the kill left.
+            if (out !== undefined && r.signal !== 'SIGKILL') ended = true;
+            else proc = spawnOrch(['state', 'resume', '--no-tui'], { cwd: repo.root, env: t.env });
           }
-          const r = await proc;
-          if (r.exitCode !== 0 && r.signal !== 'SIGKILL') {
-            throw new Error(`orch exited ${r.exitCode}:\n${String(r.stdout).slice(-3000)}\n${String(r.stderr).slice(-3000)}`);
-          }
-          const out = await outcome(repo.root, run);
-          // After a kill, resume; a run that finished is resumed once more to tidy what the kill left.
-          if (out !== undefined && r.signal !== 'SIGKILL') ended = true;
-          else proc = spawnOrch(['state', 'resume', '--no-tui'], { cwd: repo.root, env: t.env });
+          trace.push(`  completed after ${kills} kills`);
+          await assertComplete(w, run, expectedTree);
         }
-        trace.push(`  completed after ${kills} kills`);
-        await assertComplete(w, run, expectedTree);
+      } catch (e) {
+        throw withSeed(trace, e);
       }
-    } catch (e) {
-      throw withSeed(trace, e);
-    }
-    if (process.env.ORCH_CRASH_VERBOSE) console.log(`seed ${SEED}\n${trace.join('\n')}`);
-  }, Math.max(600_000, KILLS * 30_000));
+      if (process.env.ORCH_CRASH_VERBOSE) console.log(`seed ${SEED}\n${trace.join('\n')}`);
+    },
+    Math.max(600_000, KILLS * 30_000),
+  );
 
   it('resumes a detached run after its tmux server (with the supervisor in it) was killed', async () => {
     const rand = prng(SEED ^ 0x5bd1e995);
@@ -254,7 +275,10 @@ describe('resume after crashes', () => {
     repos.push(repo);
     const w: RunWorld = { repo, env: t.env, trace };
     try {
-      const started = await runOrch(['run', 'tasks.yaml', '--detach', '--yes', '--max-workers', '3'], { cwd: repo.root, env: t.env });
+      const started = await runOrch(['run', 'tasks.yaml', '--detach', '--yes', '--max-workers', '3'], {
+        cwd: repo.root,
+        env: t.env,
+      });
       expect(started.exitCode, started.stderr).toBe(0);
       const run = (await currentRun(repo.root)) as string;
       const idle = spawnOrch(['wait', '--timeout', '300'], { cwd: repo.root, env: t.env });
@@ -272,7 +296,9 @@ describe('resume after crashes', () => {
       // Kill the resumed supervisor itself (its pane's process) mid-run, then resume again.
       const from = (await journalLines(repo.root, run)).length;
       await waitForEvent(w, run, from, { on: 'task.merging' }, idle, 60_000);
-      const pid = Number((await tmux(w, ['list-panes', '-t', `=${supervisorSessionName(run)}:`, '-F', '#{pane_pid}'])).trim());
+      const pid = Number(
+        (await tmux(w, ['list-panes', '-t', `=${supervisorSessionName(run)}:`, '-F', '#{pane_pid}'])).trim(),
+      );
       if (pid > 0 && (await outcome(repo.root, run)) === undefined) {
         process.kill(pid, 'SIGKILL');
         trace.push(`SIGKILL detached supervisor ${pid}`);

@@ -50,7 +50,10 @@ describe('orch state resume', () => {
     for (let i = 0; i < 600 && !events.includes('waiting for the go file'); i += 1) {
       await sleep(50);
       run = (await readFile(join(repo.root, '.orchestrator', 'current'), 'utf8').catch(() => '')).trim();
-      if (run) events = await readFile(join(repo.root, '.orchestrator', 'runs', run, 'events.jsonl'), 'utf8').catch(() => '');
+      if (run)
+        events = await readFile(join(repo.root, '.orchestrator', 'runs', run, 'events.jsonl'), 'utf8').catch(
+          () => '',
+        );
     }
     expect(events).toMatch(/waiting for the go file/);
     proc.kill('SIGKILL');
@@ -60,7 +63,10 @@ describe('orch state resume', () => {
     const before = await readFile(journal, 'utf8');
     const dry = await runOrch(['state', 'resume', '--dry-run', '--json'], { cwd: repo.root, env: tmux.env });
     expect(dry.exitCode, dry.stderr).toBe(0);
-    const plan = JSON.parse(dry.stdout) as { dryRun: boolean; items: { task: string; action: string; detail: string }[] };
+    const plan = JSON.parse(dry.stdout) as {
+      dryRun: boolean;
+      items: { task: string; action: string; detail: string }[];
+    };
     expect(plan.dryRun).toBe(true);
     expect(plan.items.map((i) => [i.task, i.action])).toEqual([
       ['a', 'watch'],
@@ -80,7 +86,10 @@ describe('orch state resume', () => {
     expect(String(r.stdout)).toMatch(/succeeded/);
     // The worker that was watched again finished its own attempt: no second attempt was started.
     const final = await runOrch(['state', 'status', '--json'], { cwd: repo.root, env: tmux.env });
-    const s = JSON.parse(final.stdout) as { phase: string; tasks: { id: string; attempt: number; status: string }[] };
+    const s = JSON.parse(final.stdout) as {
+      phase: string;
+      tasks: { id: string; attempt: number; status: string }[];
+    };
     expect(s.phase).toBe('succeeded');
     expect(s.tasks.map((t) => [t.id, t.status, t.attempt])).toEqual([
       ['a', 'merged', 1],

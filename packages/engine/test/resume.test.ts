@@ -54,7 +54,11 @@ describe('planResume and repairForResume', () => {
   async function startedA(): Promise<{ path: string; base: string; tip: string }> {
     const base = await repo.git('rev-parse', staging());
     const path = join(repo.root, '.worktrees', 'a');
-    await addWorktree(await (await import('@orch/git')).Repo.open(repo.root), { path, branch: `orch/${run}/a`, commit: base });
+    await addWorktree(await (await import('@orch/git')).Repo.open(repo.root), {
+      path,
+      branch: `orch/${run}/a`,
+      commit: base,
+    });
     await mkdir(join(path, 'src'), { recursive: true });
     await writeFile(join(path, 'src', 'a.txt'), 'a\n');
     const g = (...args: string[]): Promise<string> => repo.git('-C', path, ...args);
@@ -62,7 +66,15 @@ describe('planResume and repairForResume', () => {
     await g('commit', '-qm', 'a');
     await ev({ type: 'task.ready', task: 'a' });
     await ev({ type: 'task.worktree', task: 'a', path, branch: `orch/${run}/a`, baseCommit: base });
-    await ev({ type: 'task.started', task: 'a', attempt: 1, session: 'x', agent: 'shell', promptPath: 'p', logPath: 'l' });
+    await ev({
+      type: 'task.started',
+      task: 'a',
+      attempt: 1,
+      session: 'x',
+      agent: 'shell',
+      promptPath: 'p',
+      logPath: 'l',
+    });
     return { path, base, tip: await g('rev-parse', 'HEAD') };
   }
 
@@ -74,7 +86,9 @@ describe('planResume and repairForResume', () => {
     const text = await readFile(join(dir, 'events.jsonl'), 'utf8');
     expect(text.endsWith('\n')).toBe(true);
     expect(text).not.toMatch(/task\.rea"?$/m);
-    expect((await journal()).some((e) => e.type === 'repair' && /half-written/.test(e.what ?? ''))).toBe(true);
+    expect((await journal()).some((e) => e.type === 'repair' && /half-written/.test(e.what ?? ''))).toBe(
+      true,
+    );
   });
 
   it('records a task whose branch is already in staging as merged, and removes only contained branches', async () => {
@@ -93,7 +107,12 @@ describe('planResume and repairForResume', () => {
 
   it('recreates a deleted worktree from its branch and verifies a task that reported done', async () => {
     const { path, tip } = await startedA();
-    await ev({ type: 'task.reported', task: 'a', status: 'done', evidence: { source: 'status-command', at: new Date().toISOString() } });
+    await ev({
+      type: 'task.reported',
+      task: 'a',
+      status: 'done',
+      evidence: { source: 'status-command', at: new Date().toISOString() },
+    });
     await repo.git('worktree', 'remove', '--force', path).catch(async () => {
       await repo.git('worktree', 'unlock', path);
       await repo.git('worktree', 'remove', '--force', path);
@@ -129,7 +148,11 @@ describe('planResume and repairForResume', () => {
     await mkdir(prompts, { recursive: true });
     await writeFile(join(prompts, 'a-2.exec.json'), '{}');
     const { ctx, plan } = await planResume(repo.root, run, 'orch');
-    expect(plan.repairs.find((r) => r.kind === 'record-start')).toMatchObject({ task: 'a', attempt: 2, alive: false });
+    expect(plan.repairs.find((r) => r.kind === 'record-start')).toMatchObject({
+      task: 'a',
+      attempt: 2,
+      alive: false,
+    });
     await repairForResume(ctx, plan);
     expect(ctx.journal.state?.tasks['a']?.attempt).toBe(2);
     expect(plan.items.find((i) => i.task === 'a')?.detail).toMatch(/attempt 3/);

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { TmuxServer } from '@orch/tmux';
 
 export interface TmuxFixture {
   server: TmuxServer;
   socket: string;
-  /** Kills the fixture's server (only its own socket). Safe to call twice. */
+  /** Kills the fixture's server (only its own socket) and removes the socket file. Safe to call twice. */
   cleanup: () => Promise<void>;
 }
 
@@ -18,5 +19,9 @@ export async function tmuxFixture(
   const socket = `orch-test-${randomBytes(6).toString('hex')}`;
   const server = new TmuxServer({ socket, ...(opts.env ? { env: opts.env } : {}) });
   if (opts.configDir !== undefined) await server.ensureConfig(opts.configDir);
-  return { server, socket, cleanup: () => server.killServer() };
+  const cleanup = async (): Promise<void> => {
+    await server.killServer();
+    await rm(server.socketPath(), { force: true });
+  };
+  return { server, socket, cleanup };
 }

@@ -1,5 +1,5 @@
 import { mkdir, stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { OrchError } from '@orch/core';
 import { chain, escapeFormat, shellQuote } from './args.js';
@@ -149,6 +149,15 @@ export class TmuxServer {
     this.configFile = opts.configFile;
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TMUX_TIMEOUT_MS;
     this.env = opts.env ?? {};
+  }
+
+  /**
+   * Where tmux puts this server's socket: `$TMUX_TMPDIR` (or `/tmp`) + `tmux-<uid>/<socket>`. The
+   * file outlives `kill-server`; whoever owns the socket may remove it afterwards.
+   */
+  socketPath(): string {
+    const base = this.env.TMUX_TMPDIR ?? process.env.TMUX_TMPDIR ?? '/tmp';
+    return join(base || '/tmp', `tmux-${process.getuid?.() ?? 0}`, this.socket);
   }
 
   /** Writes orch's own tmux config into `dir`, uses it from now on, and returns its path. */

@@ -1,5 +1,12 @@
 import { OrchError, type RunEvent, type RunState } from '@orch/core';
-import { orchBinPath, planResume, repairForResume, superviseRun, tmuxFor, type ResumePlan } from '@orch/engine';
+import {
+  orchBinPath,
+  planResume,
+  repairForResume,
+  superviseRun,
+  tmuxFor,
+  type ResumePlan,
+} from '@orch/engine';
 import { isProcessAlive, resolveRun, runPaths } from '@orch/store';
 import { supervisorSessionName } from '@orch/tmux';
 import { paint, printJson, println } from '../output.js';
@@ -17,11 +24,16 @@ interface ResumeOpts {
 function printPlan(plan: ResumePlan, dry: boolean): void {
   println(`${dry ? 'Resume would' : 'Resuming'} run ${paint('bold', plan.run)} (phase ${plan.phase}):`);
   for (const r of plan.repairs) println(`  repair: ${r.what}`);
-  for (const i of plan.items) println(`  ${i.task.padEnd(24)} ${i.status.padEnd(15)} ${paint('bold', i.action.padEnd(8))} ${i.detail}`);
+  for (const i of plan.items)
+    println(`  ${i.task.padEnd(24)} ${i.status.padEnd(15)} ${paint('bold', i.action.padEnd(8))} ${i.detail}`);
 }
 
 export async function resumeCommand(opts: ResumeOpts): Promise<void> {
-  const r = await resolveRun({ cwd: process.cwd(), env: process.env, ...(opts.run ? { run: opts.run } : {}) });
+  const r = await resolveRun({
+    cwd: process.cwd(),
+    env: process.env,
+    ...(opts.run ? { run: opts.run } : {}),
+  });
   const orchBin = orchBinPath();
   const { ctx, plan } = await planResume(r.repoRoot, r.run, orchBin);
   const state = ctx.journal.state as RunState;
@@ -36,9 +48,13 @@ export async function resumeCommand(opts: ResumeOpts): Promise<void> {
     return;
   }
   if (state.supervisorAlive && state.supervisorPid && isProcessAlive(state.supervisorPid)) {
-    throw new OrchError('ERR_ORCH_RUN_LOCKED', `The supervisor of run ${r.run} is still running (pid ${state.supervisorPid}).`, {
-      hint: 'Watch it with `orch dashboard`, or stop it first (Ctrl-C, or `orch state abort`).',
-    });
+    throw new OrchError(
+      'ERR_ORCH_RUN_LOCKED',
+      `The supervisor of run ${r.run} is still running (pid ${state.supervisorPid}).`,
+      {
+        hint: 'Watch it with `orch dashboard`, or stop it first (Ctrl-C, or `orch state abort`).',
+      },
+    );
   }
   if (opts.dryRun) {
     if (opts.json) printJson({ ...plan, dryRun: true });

@@ -100,24 +100,41 @@ async function decide(ctx: RunContext, t: TaskState, w: World, repairs: ResumeRe
       branchTip && (await ctx.repo.isAncestor(branchTip, w.stagingTip)) ? 'branch' : '',
       (await ctx.tmux.hasSession(session)) ? 'session' : '',
     ].filter(Boolean);
-    if (left.length > 0) repairs.push({ kind: 'tidy-merged', task: t.id, what: `${t.id} is merged: remove its leftover ${left.join(', ')}` });
+    if (left.length > 0)
+      repairs.push({
+        kind: 'tidy-merged',
+        task: t.id,
+        what: `${t.id} is merged: remove its leftover ${left.join(', ')}`,
+      });
     return { ...base, action: 'none', detail: 'merged' };
   }
   if (w.reopen && t.status === 'failed') {
     return branchTip
-      ? { ...base, action: 'verify', detail: 'failed before: verify its branch again (with any fix made by hand), retries renewed' }
+      ? {
+          ...base,
+          action: 'verify',
+          detail: 'failed before: verify its branch again (with any fix made by hand), retries renewed',
+        }
       : { ...base, action: 'schedule', detail: 'failed before and its branch is gone: start it afresh' };
   }
-  if (w.reopen && t.status === 'cancelled') return { ...base, action: 'schedule', detail: 'cancelled before: schedule it again' };
+  if (w.reopen && t.status === 'cancelled')
+    return { ...base, action: 'schedule', detail: 'cancelled before: schedule it again' };
   if (isFinished(t)) return { ...base, action: 'none', detail: t.status };
   // A task caught mid-merge is verified and merged again (idempotent), so its incremental check runs.
   const inStaging =
-    branchTip !== null && t.baseCommit !== undefined && branchTip !== t.baseCommit && (await ctx.repo.isAncestor(branchTip, w.stagingTip));
+    branchTip !== null &&
+    t.baseCommit !== undefined &&
+    branchTip !== t.baseCommit &&
+    (await ctx.repo.isAncestor(branchTip, w.stagingTip));
   if (inStaging && t.status !== 'merging') {
     return { ...base, action: 'merged', detail: `branch ${branchTip.slice(0, 12)} is already in staging` };
   }
   if (t.status === 'blocked' || t.status === 'needs_attention') {
-    return { ...base, action: 'wait', detail: t.blockedNeeds ? `waits for ${t.blockedNeeds}` : 'waits for a decision' };
+    return {
+      ...base,
+      action: 'wait',
+      detail: t.blockedNeeds ? `waits for ${t.blockedNeeds}` : 'waits for a decision',
+    };
   }
   const pane = await ctx.tmux.paneState(session);
   const alive = pane.exists && !pane.dead;
@@ -139,7 +156,11 @@ async function decide(ctx: RunContext, t: TaskState, w: World, repairs: ResumeRe
   }
   if (!running && (t.status === 'pending' || t.status === 'ready')) {
     const missing = branchTip ? await missingDependencies(ctx, t, branchTip) : [];
-    if (branchTip && missing.length > 0 && !(t.worktree && existsSync(t.worktree) && !(await ctx.repo.isClean(t.worktree)))) {
+    if (
+      branchTip &&
+      missing.length > 0 &&
+      !(t.worktree && existsSync(t.worktree) && !(await ctx.repo.isClean(t.worktree)))
+    ) {
       repairs.push({
         kind: 'archive',
         task: t.id,
@@ -151,13 +172,28 @@ async function decide(ctx: RunContext, t: TaskState, w: World, repairs: ResumeRe
   }
   const worktreeGone = !hasWorktree(t.worktree);
   if (alive && !worktreeGone && running) {
-    return { ...base, action: 'watch', detail: `worker session alive (pid ${pane.pid ?? '?'}, attempt ${attempt}), left running` };
+    return {
+      ...base,
+      action: 'watch',
+      detail: `worker session alive (pid ${pane.pid ?? '?'}, attempt ${attempt}), left running`,
+    };
   }
   // From here on no worker runs in the worktree: what a killed one left locked is debris.
-  if (!worktreeGone) repairs.push({ kind: 'git-locks', task: t.id, what: `${t.id}: clear git lock files a stopped worker may have left` });
-  else if (branchTip) repairs.push({ kind: 'recreate-worktree', task: t.id, what: `${t.id}: its worktree is gone; recreate it from ${branch}` });
+  if (!worktreeGone)
+    repairs.push({
+      kind: 'git-locks',
+      task: t.id,
+      what: `${t.id}: clear git lock files a stopped worker may have left`,
+    });
+  else if (branchTip)
+    repairs.push({
+      kind: 'recreate-worktree',
+      task: t.id,
+      what: `${t.id}: its worktree is gone; recreate it from ${branch}`,
+    });
   const reported = t.report?.status === 'done' || t.status === 'verifying' || t.status === 'merging';
-  if (reported && branchTip) return { ...base, action: 'verify', detail: 'reported done; verify and merge it' };
+  if (reported && branchTip)
+    return { ...base, action: 'verify', detail: 'reported done; verify and merge it' };
   return {
     ...base,
     action: 'restart',
@@ -178,7 +214,11 @@ async function missingDependencies(ctx: RunContext, t: TaskState, branchTip: str
   return out;
 }
 
-export async function planResume(repoRoot: string, run: string, orchBin: string): Promise<{ ctx: RunContext; plan: ResumePlan }> {
+export async function planResume(
+  repoRoot: string,
+  run: string,
+  orchBin: string,
+): Promise<{ ctx: RunContext; plan: ResumePlan }> {
   const ctx = await openRunContext(repoRoot, run, orchBin);
   const state = ctx.journal.state as RunState;
   const repairs: ResumeRepair[] = [];
@@ -195,20 +235,33 @@ export async function planResume(repoRoot: string, run: string, orchBin: string)
   }
   // A run that failed or stopped for a person is taken up again; a succeeded or aborted one is over.
   const reopen = state.outcome === 'failed' || state.outcome === 'needs_attention';
-  const finished = state.outcome === 'succeeded' || state.outcome === 'aborted' || (isTerminalPhase(state.phase) && !reopen);
+  const finished =
+    state.outcome === 'succeeded' || state.outcome === 'aborted' || (isTerminalPhase(state.phase) && !reopen);
   const world: World = { stagingTip, reopen, launched: await launchedAttempts(ctx) };
   const items: ResumeItem[] = [];
   for (const id of state.order) items.push(await decide(ctx, state.tasks[id] as TaskState, world, repairs));
   if (finished) {
     const integration = integrationWorktreePath(ctx.repoRoot, ctx.config, run);
-    if (existsSync(integration)) repairs.push({ kind: 'integration-worktree', path: integration, what: `remove the run's integration worktree` });
+    if (existsSync(integration))
+      repairs.push({
+        kind: 'integration-worktree',
+        path: integration,
+        what: `remove the run's integration worktree`,
+      });
   }
   const sup = supervisorSessionName(run);
   const supPane = await ctx.tmux.paneState(sup);
   if (supPane.exists && (supPane.dead || finished)) {
-    repairs.push({ kind: 'supervisor-session', session: sup, what: `remove the ended supervisor session ${sup}` });
+    repairs.push({
+      kind: 'supervisor-session',
+      session: sup,
+      what: `remove the ended supervisor session ${sup}`,
+    });
   }
-  return { ctx, plan: { run, phase: state.phase, finished, reopen, detached: state.detached, repairs, items } };
+  return {
+    ctx,
+    plan: { run, phase: state.phase, finished, reopen, detached: state.detached, repairs, items },
+  };
 }
 
 async function tornTail(ctx: RunContext): Promise<boolean> {
@@ -220,14 +273,20 @@ async function tornTail(ctx: RunContext): Promise<boolean> {
 /** Applies the repairs a resume needs before a supervisor takes over; journals each of them. */
 export async function repairForResume(ctx: RunContext, plan: ResumePlan): Promise<Map<string, Restart>> {
   const journal = ctx.journal;
-  const note = (what: string, task?: string): Promise<unknown> => journal.append({ type: 'repair', what, ...(task ? { task } : {}) });
+  const note = (what: string, task?: string): Promise<unknown> =>
+    journal.append({ type: 'repair', what, ...(task ? { task } : {}) });
   // repairJournal journals its own repair.
   await repairJournal(runPaths(ctx.repoRoot, ctx.run).dir);
   await journal.refresh();
   const stagingTip = await ctx.repo.revParse(`refs/heads/${stagingBranch(ctx.run)}`);
   const state = (): RunState => journal.state as RunState;
   if (stagingTip !== state().stagingCommit) {
-    await journal.append({ type: 'staging.moved', from: state().stagingCommit, to: stagingTip, reason: 'reconciled on resume' });
+    await journal.append({
+      type: 'staging.moved',
+      from: state().stagingCommit,
+      to: stagingTip,
+      reason: 'reconciled on resume',
+    });
   }
   await pruneWorktrees(ctx.repo);
   for (const r of plan.repairs) {
@@ -253,7 +312,11 @@ export async function repairForResume(ctx: RunContext, plan: ResumePlan): Promis
             ...(report.summary ? { summary: report.summary } : {}),
             ...(report.reason ? { reason: report.reason } : {}),
             ...(report.needs ? { needs: report.needs } : {}),
-            evidence: { source: 'reconcile', at: new Date().toISOString(), detail: 'reported before its start was journaled' },
+            evidence: {
+              source: 'reconcile',
+              at: new Date().toISOString(),
+              detail: 'reported before its start was journaled',
+            },
           });
         }
         await note(r.what, r.task);
@@ -261,19 +324,24 @@ export async function repairForResume(ctx: RunContext, plan: ResumePlan): Promis
       }
       case 'recreate-worktree': {
         const path = await ensureTaskWorktree(ctx, r.task);
-        await bootstrapWorktree(ctx.repoRoot, path, ctx.config, process.env as Record<string, string>).catch(() => undefined);
+        await bootstrapWorktree(ctx.repoRoot, path, ctx.config, process.env as Record<string, string>).catch(
+          () => undefined,
+        );
         await note(r.what, r.task);
         break;
       }
       case 'git-locks': {
         const wt = state().tasks[r.task]?.worktree;
         const removed = wt ? await clearWorkerGitLocks(ctx, r.task, wt) : [];
-        if (removed.length > 0) await note(`${r.task}: removed stale git locks ${removed.join(', ')}`, r.task);
+        if (removed.length > 0)
+          await note(`${r.task}: removed stale git locks ${removed.join(', ')}`, r.task);
         break;
       }
       case 'archive': {
         const kept = await archiveRef(ctx.repo, r.branch, archiveBranch(ctx.run, r.task, 1));
-        const wt = state().tasks[r.task]?.worktree ?? join(ctx.repoRoot, ctx.config.orchestration.worktree_dir, r.task);
+        const wt =
+          state().tasks[r.task]?.worktree ??
+          join(ctx.repoRoot, ctx.config.orchestration.worktree_dir, r.task);
         if (existsSync(wt)) await removeWorktree(ctx.repo, wt, { force: true });
         if (kept) await ctx.repo.deleteBranch(r.branch, { force: true });
         await note(`${r.what}: kept as ${kept?.ref ?? '(branch was gone)'}`, r.task);
@@ -315,7 +383,8 @@ export async function repairForResume(ctx: RunContext, plan: ResumePlan): Promis
         await tidyMerged(ctx, item.task);
         break;
       case 'schedule':
-        if (t.status === 'failed' || t.status === 'cancelled') await journal.append({ type: 'task.reset', task: item.task, reason: 'resumed' });
+        if (t.status === 'failed' || t.status === 'cancelled')
+          await journal.append({ type: 'task.reset', task: item.task, reason: 'resumed' });
         break;
       case 'restart':
         // A dead pane of the interrupted attempt is logged already; the new attempt replaces it.
@@ -323,7 +392,8 @@ export async function repairForResume(ctx: RunContext, plan: ResumePlan): Promis
         restarts.set(item.task, { interrupted: true, mode: 'restart' });
         break;
       case 'verify':
-        if (t.status === 'failed') await journal.append({ type: 'task.reset', task: item.task, reason: 'resumed: verify again' });
+        if (t.status === 'failed')
+          await journal.append({ type: 'task.reset', task: item.task, reason: 'resumed: verify again' });
         restarts.set(item.task, { mode: 'verify' });
         break;
       case 'watch':
@@ -341,10 +411,12 @@ export async function repairForResume(ctx: RunContext, plan: ResumePlan): Promis
 async function tidyMerged(ctx: RunContext, task: string): Promise<void> {
   const t = (ctx.journal.state as RunState).tasks[task];
   await ctx.tmux.killSession(sessionName(ctx.run, task)).catch(() => undefined);
-  if (t?.worktree && existsSync(t.worktree)) await removeWorktree(ctx.repo, t.worktree, { force: true }).catch(() => undefined);
+  if (t?.worktree && existsSync(t.worktree))
+    await removeWorktree(ctx.repo, t.worktree, { force: true }).catch(() => undefined);
   const branch = taskBranch(ctx.run, task);
   const tip = await ctx.repo.tryRevParse(`refs/heads/${branch}`);
   const staging = await ctx.repo.revParse(`refs/heads/${stagingBranch(ctx.run)}`);
   // Only a branch contained in staging is deleted: that loses nothing.
-  if (tip && (await ctx.repo.isAncestor(tip, staging))) await ctx.repo.deleteBranch(branch, { force: true }).catch(() => undefined);
+  if (tip && (await ctx.repo.isAncestor(tip, staging)))
+    await ctx.repo.deleteBranch(branch, { force: true }).catch(() => undefined);
 }

@@ -3,7 +3,7 @@
  * afterwards so commits are kept), prompt, and the agent in its own session on orch's tmux server.
  */
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { OrchError, type Task } from '@orch/core';
 import { getAdapter } from '@orch/agents';
@@ -15,6 +15,19 @@ import { requireState, stagingBranch, taskBranch, worktreePath, type RunContext 
 import { bootstrapWorktree, portBase } from './bootstrap.js';
 import type { ExecSpec } from './exec.js';
 import { buildWorkerPrompt, type PromptInput } from './prompt.js';
+
+/**
+ * Variables agents need from the supervisor's own environment (credentials, endpoints, proxies).
+ * They go to tmux with `-e`, never into a file: orch's tmux server may have been started earlier
+ * by another process, with another environment.
+ */
+const PASSTHROUGH = /^(ANTHROPIC_|CLAUDE_|OPENAI_|CODEX_|GEMINI_|GOOGLE_|AWS_|AZURE_|OPENROUTER_|AIDER_|HOME$|USER$|LANG$|LC_|TMPDIR$|HTTPS?_PROXY$|NO_PROXY$|https?_proxy$|no_proxy$|NODE_OPTIONS$|IS_SANDBOX$)/;
+
+export function passthroughEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && PASSTHROUGH.test(k)) out[k] = v;
+  return out;
+}
 
 export function findTask(ctx: RunContext, id: string): Task {
   const t = ctx.plan.tasks.find((x) => x.id === id);
@@ -157,7 +170,13 @@ export async function launchWorker(ctx: RunContext, id: string, opts: LaunchOpti
   await ctx.tmux.killSession(session);
   const cleared = await clearWorkerGitLocks(ctx, id, worktree);
   if (cleared.length > 0) await ctx.journal.append({ type: 'repair', task: id, what: `removed stale git locks ${cleared.join(', ')}` });
-  await ctx.tmux.newSession({ name: session, cwd: worktree, argv, env: { ORCH_ROOT: ctx.repoRoot }, logFile: logPath });
+  await ctx.tmux.newSession({
+    name: session,
+    cwd: worktree,
+    argv,
+    env: { ...passthroughEnv(), ORCH_ROOT: ctx.repoRoot },
+    logFile: logPath,
+  });
   await ctx.journal.append({
     type: 'task.started',
     task: id,
