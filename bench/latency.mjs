@@ -44,7 +44,10 @@ const repo = await generatedRepo(100, {
 });
 const tmux = await isolatedTmux();
 try {
-  const r = await runOrch(['run', 'tasks.yaml', '--no-tui', '--yes', '--max-workers', '4'], { cwd: repo.dir, env: tmux.env });
+  const r = await runOrch(['run', 'tasks.yaml', '--no-tui', '--yes', '--max-workers', '4'], {
+    cwd: repo.dir,
+    env: tmux.env,
+  });
   // Half the tasks fail on purpose, so the run fails (exit 1); anything else is a crash.
   if (r.code !== 1) throw new Error(`orch run exited ${r.code}:\n${r.stderr}\n${r.stdout.slice(-2000)}`);
   const { events } = readJournal(repo.dir);
@@ -55,7 +58,9 @@ try {
     const signalType = kind === 'done' ? 'task.reported' : 'task.exited';
     const at = events.findIndex((e) => e.task === id && e.type === signalType);
     // The supervisor's next decision about this task: verification, or the failure verdict.
-    const next = events.slice(at + 1).find((e) => e.task === id && (e.type === 'task.verifying' || e.type === 'task.failed'));
+    const next = events
+      .slice(at + 1)
+      .find((e) => e.task === id && (e.type === 'task.verifying' || e.type === 'task.failed'));
     if (at < 0 || !next) throw new Error(`task ${id}: no ${signalType} followed by a verdict in the journal`);
     reactions[kind].push(next.t - events[at].t);
   }

@@ -68,7 +68,10 @@ export async function isolatedTmux() {
       if (existsSync(sockets)) {
         for (const s of (await import('node:fs')).readdirSync(sockets)) {
           try {
-            execFileSync('tmux', ['-L', s, 'kill-server'], { env: { ...process.env, ...env }, stdio: 'ignore' });
+            execFileSync('tmux', ['-L', s, 'kill-server'], {
+              env: { ...process.env, ...env },
+              stdio: 'ignore',
+            });
           } catch {
             // already gone
           }
@@ -124,7 +127,9 @@ export function runOrch(args, { cwd, env }) {
 /** The run's journal events, with `t` = milliseconds since the epoch. */
 export function readJournal(repo) {
   const run = readFileSync(join(repo, '.orchestrator', 'current'), 'utf8').trim();
-  const lines = readFileSync(join(repo, '.orchestrator', 'runs', run, 'events.jsonl'), 'utf8').trim().split('\n');
+  const lines = readFileSync(join(repo, '.orchestrator', 'runs', run, 'events.jsonl'), 'utf8')
+    .trim()
+    .split('\n');
   return { run, events: lines.map((l) => JSON.parse(l)).map((e) => ({ ...e, t: Date.parse(e.ts) })) };
 }
 

@@ -38,7 +38,12 @@ function tableRows(stdout) {
   return stdout
     .split('\n')
     .filter((l) => l.startsWith('|') && !/^\|\s*-/.test(l) && !/\|\s*measured\s*\|/.test(l))
-    .map((l) => l.slice(1, -1).split('|').map((c) => c.trim()));
+    .map((l) =>
+      l
+        .slice(1, -1)
+        .split('|')
+        .map((c) => c.trim()),
+    );
 }
 
 /** bench/plan.mjs prints `| tasks | paths | YAML size | YAML median | YAML min | JSON median | JSON min | exit |`. */
@@ -62,9 +67,7 @@ const suites = [
     name: 'dashboard',
     script: 'dashboard.mjs',
     parse: (out) => tableRows(out).map(([metric, measured, goal]) => ({ metric, measured, goal })),
-    env: smoke
-      ? { ORCH_BENCH_DASHBOARD_SECONDS: '3', ORCH_BENCH_DASHBOARD_RUNS: '2' }
-      : {},
+    env: smoke ? { ORCH_BENCH_DASHBOARD_SECONDS: '3', ORCH_BENCH_DASHBOARD_RUNS: '2' } : {},
   },
 ];
 

@@ -75,7 +75,8 @@ try {
   const first = (type, task) => events.find((e) => e.type === type && e.task === task);
   const runStart = events.find((e) => e.type === 'run.started').t;
   const merged = events.filter((e) => e.type === 'task.merged');
-  if (merged.length !== tasks.length) throw new Error(`only ${merged.length} of ${tasks.length} tasks merged`);
+  if (merged.length !== tasks.length)
+    throw new Error(`only ${merged.length} of ${tasks.length} tasks merged`);
   const lastMerge = max(merged.map((e) => e.t));
   const finished = events.find((e) => e.type === 'run.finished').t;
   const ideal = zeroOverheadMakespan(tasks, WORKERS, SLEEP_S);
@@ -90,8 +91,16 @@ try {
       measured: `${sec(makespan)} = ${(makespan / ideal).toFixed(2)}×`,
       goal: '≤ 1.15×',
     },
-    { metric: 'same, whole `orch run` process (plan check to promotion)', measured: sec(r.wallMs / 1000), goal: '' },
-    { metric: 'same, run start to run finished (incl. final integration, promotion)', measured: sec((finished - runStart) / 1000), goal: '' },
+    {
+      metric: 'same, whole `orch run` process (plan check to promotion)',
+      measured: sec(r.wallMs / 1000),
+      goal: '',
+    },
+    {
+      metric: 'same, run start to run finished (incl. final integration, promotion)',
+      measured: sec((finished - runStart) / 1000),
+      goal: '',
+    },
     {
       metric: 'ready → worker started, median / worst',
       measured: `${ms(median(readyToStart))} / ${ms(max(readyToStart))}`,

@@ -28,7 +28,11 @@ async function timeOrch(dir) {
   const head = git(dir, 'rev-parse', 'HEAD');
   const t0 = performance.now();
   for (let i = 0; i < N; i++) {
-    await addWorktree(repo, { path: join(dir, '.worktrees', `t${i}`), branch: `orch/bench/t${i}`, commit: head });
+    await addWorktree(repo, {
+      path: join(dir, '.worktrees', `t${i}`),
+      branch: `orch/bench/t${i}`,
+      commit: head,
+    });
   }
   return performance.now() - t0;
 }
@@ -37,10 +41,14 @@ function timePlain(dir) {
   const head = git(dir, 'rev-parse', 'HEAD');
   const t0 = performance.now();
   for (let i = 0; i < N; i++) {
-    execFileSync('git', ['worktree', 'add', '-q', '-b', `plain/t${i}`, join(dir, '.worktrees', `t${i}`), head], {
-      cwd: dir,
-      stdio: 'ignore',
-    });
+    execFileSync(
+      'git',
+      ['worktree', 'add', '-q', '-b', `plain/t${i}`, join(dir, '.worktrees', `t${i}`), head],
+      {
+        cwd: dir,
+        stdio: 'ignore',
+      },
+    );
   }
   return performance.now() - t0;
 }

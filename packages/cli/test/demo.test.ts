@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
@@ -32,7 +32,8 @@ describe('the sample project', () => {
     const report = await checkPlan(plan, { repoRoot: scratch });
     expect(report.exitCode).toBe(ExitCode.Ok);
     const wave = new Map<string, number>();
-    for (const t of plan.tasks) wave.set(t.id, Math.max(0, ...t.depends_on.map((d) => (wave.get(d) ?? 0) + 1)));
+    for (const t of plan.tasks)
+      wave.set(t.id, Math.max(0, ...t.depends_on.map((d) => (wave.get(d) ?? 0) + 1)));
     expect(Math.max(...wave.values())).toBe(2);
     expect(plan.tasks.every((t) => t.agent === undefined && t.verification[0]?.type === 'test')).toBe(true);
     expect(plan.defaults.agent).toBe('shell');
@@ -71,8 +72,24 @@ describe('the demo summary', () => {
           { id: 'two', dependsOn: ['one'], agent: 'shell', description: '' },
         ],
       },
-      { type: 'task.started', ts, task: 'one', attempt: 1, session: 's', agent: 'shell', promptPath: 'p', logPath: 'l' },
-      { type: 'task.verified', ts, task: 'one', ok: false, categories: ['boundary_violation'], reportPath: '/v/one-1.json' },
+      {
+        type: 'task.started',
+        ts,
+        task: 'one',
+        attempt: 1,
+        session: 's',
+        agent: 'shell',
+        promptPath: 'p',
+        logPath: 'l',
+      },
+      {
+        type: 'task.verified',
+        ts,
+        task: 'one',
+        ok: false,
+        categories: ['boundary_violation'],
+        reportPath: '/v/one-1.json',
+      },
       {
         type: 'task.failed',
         ts,
@@ -82,18 +99,61 @@ describe('the demo summary', () => {
         final: false,
         evidence: { source: 'verification', at: ts },
       },
-      { type: 'task.started', ts, task: 'one', attempt: 2, session: 's', agent: 'shell', promptPath: 'p', logPath: 'l' },
-      { type: 'task.merged', ts, task: 'one', commit: 'b'.repeat(40), stagingBefore: 'a'.repeat(40), evidence: { source: 'merge', at: ts } },
-      { type: 'task.started', ts, task: 'two', attempt: 1, session: 's', agent: 'shell', promptPath: 'p', logPath: 'l' },
-      { type: 'task.merged', ts, task: 'two', commit: 'c'.repeat(40), stagingBefore: 'b'.repeat(40), evidence: { source: 'merge', at: ts } },
+      {
+        type: 'task.started',
+        ts,
+        task: 'one',
+        attempt: 2,
+        session: 's',
+        agent: 'shell',
+        promptPath: 'p',
+        logPath: 'l',
+      },
+      {
+        type: 'task.merged',
+        ts,
+        task: 'one',
+        commit: 'b'.repeat(40),
+        stagingBefore: 'a'.repeat(40),
+        evidence: { source: 'merge', at: ts },
+      },
+      {
+        type: 'task.started',
+        ts,
+        task: 'two',
+        attempt: 1,
+        session: 's',
+        agent: 'shell',
+        promptPath: 'p',
+        logPath: 'l',
+      },
+      {
+        type: 'task.merged',
+        ts,
+        task: 'two',
+        commit: 'c'.repeat(40),
+        stagingBefore: 'b'.repeat(40),
+        evidence: { source: 'merge', at: ts },
+      },
       { type: 'run.finished', ts, outcome: 'succeeded' },
     ];
     let state: RunState | undefined;
     for (const e of events) state = applyEvent(state, e);
-    const s = summarizeDemo(state as RunState, events, { dir: '/d', kept: true, seconds: 12.345, report: '/d/report.md' });
+    const s = summarizeDemo(state as RunState, events, {
+      dir: '/d',
+      kept: true,
+      seconds: 12.345,
+      report: '/d/report.md',
+    });
     expect(s).toMatchObject({ outcome: 'succeeded', tasks: 2, attempts: 3, seconds: 12.3 });
     expect(s.rejected).toEqual([
-      { task: 'one', category: 'boundary_violation', reason: 'outside', retried: true, reportPath: '/v/one-1.json' },
+      {
+        task: 'one',
+        category: 'boundary_violation',
+        reason: 'outside',
+        retried: true,
+        reportPath: '/v/one-1.json',
+      },
     ]);
     expect(s.merged.map((m) => [m.task, m.attempts])).toEqual([
       ['one', 2],
@@ -121,6 +181,19 @@ describe('orch demo', () => {
     expect(r.exitCode).toBe(ExitCode.Usage);
     expect(r.stderr).toMatch(/ERR_ORCH_DEMO_DIR_NOT_EMPTY/);
     expect(await readdir(scratch)).toEqual(['mine.txt']);
+  });
+
+  it('stops before the run when tmux is missing, saying so, and leaves no temporary folder', async () => {
+    const bin = join(scratch, 'bin');
+    const temp = join(scratch, 'tmp');
+    await mkdir(bin);
+    await mkdir(temp);
+    const gitPath = (await execa('sh', ['-c', 'command -v git'])).stdout.trim();
+    await symlink(gitPath, join(bin, 'git'));
+    const r = await runOrch(['demo', '--no-tui'], { cwd: scratch, env: { ...tmux.env, PATH: bin, TMPDIR: temp } });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/tmux/);
+    expect(await readdir(temp)).toEqual([]);
   });
 
   it('runs the sample plan end to end: the boundary gate rejects toc once, every task merges, main is promoted', async () => {
@@ -158,7 +231,9 @@ describe('orch demo', () => {
     for (const t of SAMPLE_TASKS) for (const f of Object.keys(t.files)) expect(tree).toContain(f);
     expect(await git('show', 'main:README.md')).toBe(BASE_FILES['README.md']!.trimEnd());
     expect(await git('status', '--porcelain')).toBe('');
-    const worktrees = (await git('worktree', 'list', '--porcelain')).split('\n').filter((l) => l.startsWith('worktree '));
+    const worktrees = (await git('worktree', 'list', '--porcelain'))
+      .split('\n')
+      .filter((l) => l.startsWith('worktree '));
     expect(worktrees).toHaveLength(1);
     // The result works: the project's own tests pass in the user's checkout.
     const tests = await execa(process.execPath, ['--test'], { cwd: dir, reject: false });

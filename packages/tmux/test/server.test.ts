@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
 import { chmod, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -212,6 +213,7 @@ describe('TmuxServer isolation', () => {
     expect(rest).toEqual([]);
     expect(uidDir).toMatch(/^tmux-\d+$/);
     expect(await readdir(join(tmuxTmp, uidDir!))).toEqual([socket]);
+    expect(server.socketPath()).toBe(join(tmuxTmp, uidDir!, socket));
   });
 
   it('killServer kills only its own server', async () => {
@@ -224,6 +226,9 @@ describe('TmuxServer isolation', () => {
     await a.server.killServer();
     expect(await a.server.listPanes()).toEqual([]);
     expect(await b.server.hasSession('same')).toBe(true);
+    await a.cleanup();
+    expect(existsSync(a.server.socketPath())).toBe(false);
+    expect(existsSync(b.server.socketPath())).toBe(true);
   });
 
   it('never reads the user tmux config', async () => {

@@ -91,6 +91,28 @@ describe('selectors', () => {
     expect(docs).toMatchObject({ glyph: '·', elapsed: '-', message: 'after api' });
   });
 
+  it('shows what a blocked or waiting-for-a-person task needs, until it moves on', () => {
+    const store = new DashboardStore();
+    store.apply([
+      ...sampleRun(),
+      ev(60, { type: 'task.blocked', task: 'api', reason: 'waiting for ui', needs: 'ui merged' }),
+    ]);
+    expect(selectRows(store.getState()!, NOW)[0]?.message).toBe('waiting for ui (needs ui merged)');
+    store.apply([ev(61, { type: 'task.attention', task: 'api', reason: 'which auth provider?' })]);
+    expect(selectRows(store.getState()!, NOW)[0]).toMatchObject({
+      glyph: '!',
+      message: 'which auth provider?',
+    });
+    store.apply([
+      ev(62, { type: 'task.unblocked', task: 'api', reason: 'decided' }),
+      ev(63, { type: 'task.progress', task: 'api', message: 'using sessions' }),
+    ]);
+    expect(selectRows(store.getState()!, NOW)[0]).toMatchObject({
+      status: 'running',
+      message: 'using sessions',
+    });
+  });
+
   it('shows the attempt number from the second attempt on', () => {
     const store = new DashboardStore();
     store.apply([

@@ -10,7 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { stringify } from 'yaml';
 import { ExitCode, OrchError, type RunEvent, type RunState } from '@orch/core';
-import { orchBinPath, prepareRun, superviseRun, tmuxFor } from '@orch/engine';
+import { orchBinPath, prepareRun, superviseRun, tmuxFor, type PreparedRun } from '@orch/engine';
 import { runPaths } from '@orch/store';
 import { renderPlainDashboard } from '@orch/tui';
 import { paint, printJson, println, useColor } from '../output.js';
@@ -30,10 +30,14 @@ async function chooseDir(arg: string | undefined): Promise<{ dir: string; temp: 
   if (!arg) return { dir: await mkdtemp(join(tmpdir(), 'orch-demo-')), temp: true };
   const dir = resolve(process.cwd(), arg);
   if (existsSync(dir) && (await readdir(dir)).length > 0) {
-    throw new OrchError('ERR_ORCH_DEMO_DIR_NOT_EMPTY', `${dir} is not empty; the demo builds its project in a new folder.`, {
-      hint: 'Give a new or empty folder, or none for a temporary one: `orch demo`.',
-      exitCode: ExitCode.Usage,
-    });
+    throw new OrchError(
+      'ERR_ORCH_DEMO_DIR_NOT_EMPTY',
+      `${dir} is not empty; the demo builds its project in a new folder.`,
+      {
+        hint: 'Give a new or empty folder, or none for a temporary one: `orch demo`.',
+        exitCode: ExitCode.Usage,
+      },
+    );
   }
   await mkdir(dir, { recursive: true });
   return { dir, temp: false };
@@ -73,13 +77,20 @@ export async function demoCommand(dirArg: string | undefined, opts: DemoOptions)
     if (plain) println(line);
   };
   out(`${paint('bold', 'orch demo')}: building the sample project textkit in ${dir}`);
-  await createSampleRepo(dir);
+  let prepared: PreparedRun;
+  try {
+    await createSampleRepo(dir);
+    // Preflight (git, tmux, disk) happens here; a demo that cannot start leaves no temporary folder.
+    prepared = await prepareRun({ cwd: dir, planPath: 'tasks.yaml', approve: () => Promise.resolve(true) });
+  } catch (e) {
+    if (temp) await rm(dir, { recursive: true, force: true });
+    throw e;
+  }
   out(
     `  ${SAMPLE_TASKS.length} tasks in 3 dependency waves, shell workers (no model, no API key); ` +
       `task toc will first write outside its files on purpose`,
   );
 
-  const prepared = await prepareRun({ cwd: dir, planPath: 'tasks.yaml', approve: () => Promise.resolve(true) });
   const { repoRoot, run } = prepared;
   const loc = { repoRoot, runDir: runPaths(repoRoot, run).dir };
   out(`Run ${paint('bold', run)} on main (${prepared.baseCommit.slice(0, 8)}), staging orch/${run}/staging`);
@@ -104,7 +115,9 @@ export async function demoCommand(dirArg: string | undefined, opts: DemoOptions)
   if (live?.open) {
     await live.close();
     // The alternate screen is gone with the dashboard: leave its final frame in the scrollback.
-    process.stdout.write(renderPlainDashboard(state, { width: process.stdout.columns || 120, color: useColor() }));
+    process.stdout.write(
+      renderPlainDashboard(state, { width: process.stdout.columns || 120, color: useColor() }),
+    );
   }
 
   const succeeded = state.outcome === 'succeeded';

@@ -287,7 +287,14 @@ test('cli explains its usage', () => {
   },
   {
     id: 'index',
-    reads: ['src/words.mjs', 'src/slug.mjs', 'src/wrap.mjs', 'src/stats.mjs', 'src/toc.mjs', 'src/summary.mjs'],
+    reads: [
+      'src/words.mjs',
+      'src/slug.mjs',
+      'src/wrap.mjs',
+      'src/stats.mjs',
+      'src/toc.mjs',
+      'src/summary.mjs',
+    ],
     description: 'the package entry point exporting every function',
     dependsOn: ['toc', 'summary'],
     test: 'test/index.test.mjs',

@@ -14,7 +14,14 @@ export interface DemoSummary {
   attempts: number;
   merged: { task: string; commit: string; attempts: number }[];
   /** Attempts the gates turned back, with why. */
-  rejected: { task: string; category: string; reason: string; retried: boolean; reportPath?: string; paths?: string[] }[];
+  rejected: {
+    task: string;
+    category: string;
+    reason: string;
+    retried: boolean;
+    reportPath?: string;
+    paths?: string[];
+  }[];
   integration?: { ok: boolean; reason?: string };
   promotion?: { ok: boolean; branch: string; from?: string; to?: string; reason?: string };
   report: string;
@@ -36,10 +43,19 @@ export function summarizeDemo(
     seconds: Math.round(o.seconds * 10) / 10,
     tasks: tasks.length,
     attempts: tasks.reduce((n, t) => n + t.attempt, 0),
-    merged: merges.map((e) => ({ task: e.task, commit: e.commit, attempts: state.tasks[e.task]?.attempt ?? 1 })),
+    merged: merges.map((e) => ({
+      task: e.task,
+      commit: e.commit,
+      attempts: state.tasks[e.task]?.attempt ?? 1,
+    })),
     rejected: rejections(events),
     ...(state.integration
-      ? { integration: { ok: state.integration.ok, ...(state.integration.reason ? { reason: state.integration.reason } : {}) } }
+      ? {
+          integration: {
+            ok: state.integration.ok,
+            ...(state.integration.reason ? { reason: state.integration.reason } : {}),
+          },
+        }
       : {}),
     ...(state.promotion ? { promotion: { ...state.promotion } } : {}),
     report: o.report,
@@ -83,10 +99,13 @@ export function renderSummary(s: DemoSummary): string[] {
   if (s.merged.length > 0) {
     out.push(`  merged into staging, in order:`);
     for (const m of s.merged) {
-      out.push(`    ${m.task.padEnd(8)} ${m.commit.slice(0, 8)}${m.attempts > 1 ? `  (attempt ${m.attempts})` : ''}`);
+      out.push(
+        `    ${m.task.padEnd(8)} ${m.commit.slice(0, 8)}${m.attempts > 1 ? `  (attempt ${m.attempts})` : ''}`,
+      );
     }
   }
-  if (s.integration) out.push(`  final integration: ${s.integration.ok ? 'passed' : `failed: ${s.integration.reason ?? ''}`}`);
+  if (s.integration)
+    out.push(`  final integration: ${s.integration.ok ? 'passed' : `failed: ${s.integration.reason ?? ''}`}`);
   if (s.promotion) {
     out.push(
       s.promotion.ok

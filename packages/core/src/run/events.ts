@@ -229,6 +229,21 @@ export const RunEvent = z.discriminatedUnion('type', [
     newTasks: z.array(z.string()).default([]),
     reason: z.string().optional(),
   }),
+  /** A review iteration appended tasks to the plan. */
+  z.object({
+    ...base,
+    type: z.literal('tasks.added'),
+    reason: z.string(),
+    tasks: z.array(
+      z.object({
+        id: z.string(),
+        dependsOn: z.array(z.string()),
+        agent: z.string(),
+        model: z.string().optional(),
+        description: z.string().default(''),
+      }),
+    ),
+  }),
   z.object({ ...base, type: z.literal('repair'), what: z.string(), task: z.string().optional() }),
   z.object({
     ...base,

@@ -183,6 +183,13 @@ export function applyEvent(state: RunState | undefined, ev: RunEvent): RunState 
         ...(ev.command ? { command: ev.command } : {}),
       };
       break;
+    case 'tasks.added':
+      for (const t of ev.tasks) {
+        if (state.tasks[t.id]) continue;
+        state.tasks[t.id] = newTask(t, ev.ts);
+        state.order.push(t.id);
+      }
+      break;
     case 'review.finished':
       state.reviewIterations = Math.max(state.reviewIterations, ev.iteration);
       break;

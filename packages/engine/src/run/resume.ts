@@ -96,7 +96,7 @@ async function decide(ctx: RunContext, t: TaskState, w: World, repairs: ResumeRe
   const session = sessionName(ctx.run, t.id);
   if (t.status === 'merged') {
     const left = [
-      hasWorktree(t.worktree) || (t.worktree && existsSync(t.worktree)) ? 'worktree' : '',
+      t.worktree && existsSync(t.worktree) ? 'worktree' : '',
       branchTip && (await ctx.repo.isAncestor(branchTip, w.stagingTip)) ? 'branch' : '',
       (await ctx.tmux.hasSession(session)) ? 'session' : '',
     ].filter(Boolean);
@@ -179,7 +179,7 @@ async function decide(ctx: RunContext, t: TaskState, w: World, repairs: ResumeRe
     };
   }
   // From here on no worker runs in the worktree: what a killed one left locked is debris.
-  if (!worktreeGone)
+  if (!worktreeGone && !alive)
     repairs.push({
       kind: 'git-locks',
       task: t.id,
@@ -394,6 +394,8 @@ export async function repairForResume(ctx: RunContext, plan: ResumePlan): Promis
       case 'verify':
         if (t.status === 'failed')
           await journal.append({ type: 'task.reset', task: item.task, reason: 'resumed: verify again' });
+        // A worker still alive here reported done already (or lost its worktree): it is not needed.
+        await ctx.tmux.killSession(sessionName(ctx.run, item.task)).catch(() => undefined);
         restarts.set(item.task, { mode: 'verify' });
         break;
       case 'watch':

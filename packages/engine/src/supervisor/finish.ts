@@ -1,30 +1,31 @@
 /**
- * The end of a run: final integration on staging, promotion to the base branch, the run report,
- * and an escalation report when the run cannot finish on its own.
+ * The end of a run: final integration on staging, the optional review (which may add tasks), then
+ * promotion to the base branch, the run report, and an escalation report when the run cannot
+ * finish on its own.
  */
 import { join } from 'node:path';
-import { isFinished, type RunState } from '@orch/core';
+import { stringify } from 'yaml';
+import { execa } from 'execa';
+import { isFinished, remainingPathLengths, type RunState, type Task } from '@orch/core';
 import { removeWorktree } from '@orch/git';
+import { supervisorSessionName } from '@orch/tmux';
 import { writeFileAtomic, writeJsonAtomic } from '@orch/store';
 import { runFinalIntegration } from '../integrate/final.js';
+import { reviewEnabled, reviewRun } from '../review/review.js';
 import { integrationWorktreePath, requireState, stagingBranch, type RunContext } from '../run/context.js';
-import { promote } from './promote.js';
 import { writeEscalationReport } from './escalation.js';
+import { promote } from './promote.js';
 
-export async function finishRun(ctx: RunContext, opts: { noPromote: boolean }): Promise<void> {
+/** What the supervisor does once every task is finished: more work (review added tasks) or done. */
+export type EndOfTasks = 'more-tasks' | 'done';
+
+export async function finishTasks(ctx: RunContext, opts: { noPromote: boolean }): Promise<EndOfTasks> {
   const state = requireState(ctx);
   const failed = Object.values(state.tasks).filter((t) => t.status === 'failed' || t.status === 'cancelled');
   if (failed.length > 0) {
-    const path = await writeEscalationReport(ctx, {
-      cause: `${failed.length} task(s) could not be merged`,
-    });
-    await ctx.journal.append({
-      type: 'run.finished',
-      outcome: 'failed',
-      reason: `${failed.map((t) => `${t.id} (${t.status})`).join(', ')}; see ${path}`,
-    });
-    await cleanup(ctx);
-    return;
+    const path = await writeEscalationReport(ctx, { cause: `${failed.length} task(s) could not be merged` });
+    await end(ctx, 'failed', `${failed.map((t) => `${t.id} (${t.status})`).join(', ')}; see ${path}`);
+    return 'done';
   }
   await ctx.journal.append({ type: 'run.phase', phase: 'integrating' });
   const staging = await ctx.repo.revParse(`refs/heads/${stagingBranch(ctx.run)}`);
@@ -38,19 +39,17 @@ export async function finishRun(ctx: RunContext, opts: { noPromote: boolean }): 
   });
   if (!integration.ok) {
     const path = await writeEscalationReport(ctx, { cause: `final integration failed: ${integration.summary}` });
-    await ctx.journal.append({ type: 'run.finished', outcome: 'failed', reason: `final integration failed; see ${path}` });
-    await cleanup(ctx);
-    return;
+    await end(ctx, 'failed', `final integration failed; see ${path}`);
+    return 'done';
+  }
+  if (reviewEnabled(ctx)) {
+    const next = await review(ctx);
+    if (next !== 'accepted') return next;
   }
   if (opts.noPromote || !ctx.config.promotion.enabled) {
     await writeRunReport(ctx);
-    await ctx.journal.append({
-      type: 'run.finished',
-      outcome: 'succeeded',
-      reason: `staging ${stagingBranch(ctx.run)} is ready; promotion was not requested`,
-    });
-    await cleanup(ctx);
-    return;
+    await end(ctx, 'succeeded', `staging ${stagingBranch(ctx.run)} is ready; promotion was not requested`);
+    return 'done';
   }
   await ctx.journal.append({ type: 'run.phase', phase: 'promoting' });
   // Resumed after a promotion that was journaled: keep its record (abort restores `from`).
@@ -66,11 +65,61 @@ export async function finishRun(ctx: RunContext, opts: { noPromote: boolean }): 
     ...(p.command ? { command: p.command } : {}),
   });
   await writeRunReport(ctx);
-  if (!p.ok) {
-    await ctx.journal.append({ type: 'run.finished', outcome: 'needs_attention', reason: p.reason ?? 'promotion stopped' });
-  } else {
-    await ctx.journal.append({ type: 'run.finished', outcome: 'succeeded' });
+  if (p.ok) await end(ctx, 'succeeded');
+  else await end(ctx, 'needs_attention', p.reason ?? 'promotion stopped');
+  return 'done';
+}
+
+/** One review iteration: accept, add tasks (the supervisor schedules them), or escalate at the limit. */
+async function review(ctx: RunContext): Promise<'accepted' | EndOfTasks> {
+  const iteration = requireState(ctx).reviewIterations + 1;
+  await ctx.journal.append({ type: 'run.phase', phase: 'reviewing' });
+  const outcome = await reviewRun(ctx, iteration).catch((e: unknown) => ({
+    verdict: 'skipped' as const,
+    reason: `the review could not run: ${e instanceof Error ? e.message : String(e)}`,
+  }));
+  const newTasks = outcome.verdict === 'iterate' ? outcome.tasks : [];
+  await ctx.journal.append({
+    type: 'review.finished',
+    iteration,
+    verdict: outcome.verdict,
+    newTasks: newTasks.map((t) => t.id),
+    ...(outcome.verdict === 'skipped' ? { reason: outcome.reason } : outcome.summary ? { reason: outcome.summary } : {}),
+  });
+  if (newTasks.length === 0) return 'accepted';
+  if (iteration >= ctx.config.orchestration.max_iterations) {
+    const path = await writeEscalationReport(ctx, {
+      cause: `the reviewer still asks for changes after ${iteration} iteration(s): ${newTasks.map((t) => t.id).join(', ')}`,
+    });
+    await end(ctx, 'needs_attention', `review iterations exhausted; see ${path}`);
+    return 'done';
   }
+  await addTasks(ctx, newTasks, `review iteration ${iteration}`);
+  await ctx.journal.append({ type: 'run.phase', phase: 'running' });
+  return 'more-tasks';
+}
+
+/** Appends tasks to the run's frozen plan (so a resumed supervisor sees them) and to the journal. */
+export async function addTasks(ctx: RunContext, tasks: Task[], reason: string): Promise<void> {
+  ctx.plan = { ...ctx.plan, tasks: [...ctx.plan.tasks, ...tasks] };
+  ctx.priorities = remainingPathLengths(ctx.plan);
+  await writeFileAtomic(ctx.paths.plan, stringify(ctx.plan));
+  const agent = ctx.plan.defaults.agent ?? ctx.config.agents.default;
+  await ctx.journal.append({
+    type: 'tasks.added',
+    reason,
+    tasks: tasks.map((t) => ({
+      id: t.id,
+      dependsOn: t.depends_on,
+      agent: t.agent ?? agent,
+      ...(t.model ? { model: t.model } : {}),
+      description: t.description,
+    })),
+  });
+}
+
+async function end(ctx: RunContext, outcome: 'succeeded' | 'failed' | 'needs_attention', reason?: string): Promise<void> {
+  await ctx.journal.append({ type: 'run.finished', outcome, ...(reason ? { reason } : {}) });
   await cleanup(ctx);
 }
 
@@ -81,7 +130,13 @@ async function cleanup(ctx: RunContext): Promise<void> {
     () => undefined,
   );
   for (const t of Object.values(state.tasks)) {
-    if (t.session && (t.status === 'merged' || isFinished(t))) await ctx.tmux.killSession(t.session).catch(() => undefined);
+    if (t.session && isFinished(t)) await ctx.tmux.killSession(t.session).catch(() => undefined);
+  }
+  // A background supervisor's pane would outlive it (remain-on-exit) and keep orch's tmux server up.
+  if (state.detached) {
+    const target = `=${supervisorSessionName(ctx.run)}:`;
+    const args = ['-L', ctx.tmux.socket, 'set-option', '-w', '-t', target, 'remain-on-exit', 'off'];
+    await execa('tmux', args, { reject: false, stdin: 'ignore', timeout: 10_000 });
   }
 }
 

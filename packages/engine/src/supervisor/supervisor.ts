@@ -23,8 +23,9 @@ import {
 import { mergeIntoWorktree, removeWorktree } from '@orch/git';
 import { acquireLock } from '@orch/store';
 import { sessionName } from '@orch/tmux';
+import { diagnoseFailure } from '../review/diagnose.js';
 import { verifyTask } from '../verify/index.js';
-import { finishRun } from './finish.js';
+import { finishTasks } from './finish.js';
 import { MergeQueue } from '../merge/queue.js';
 import { requireState, stagingBranch, taskBranch, type RunContext } from '../run/context.js';
 import { findTask, launchWorker } from '../worker/launch.js';
@@ -129,7 +130,12 @@ export class Supervisor {
         if (!this.driving.has(id)) this.drive(id, { mode: 'schedule' });
       }
       if (this.driving.size === 0) {
-        if (allFinished(this.state)) break;
+        if (allFinished(this.state)) {
+          if (this.state.phase === 'needs_attention') await this.emit({ type: 'run.phase', phase: 'running' });
+          // Integration, review and promotion; a review may add tasks, which the loop then runs.
+          if ((await finishTasks(this.ctx, { noPromote: this.opts.noPromote === true })) === 'done') break;
+          continue;
+        }
         if (onlyWaitingOnHumans(this.state) && this.state.phase !== 'needs_attention') {
           await this.emit({
             type: 'run.phase',
@@ -144,12 +150,7 @@ export class Supervisor {
         signal: this.stop.signal,
       });
     }
-    if (this.stop.signal.aborted) {
-      await this.stopWorkers();
-      return;
-    }
-    if (this.state.phase === 'needs_attention') await this.emit({ type: 'run.phase', phase: 'running' });
-    await finishRun(this.ctx, { noPromote: this.opts.noPromote === true });
+    if (this.stop.signal.aborted) await this.stopWorkers();
   }
 
   private async stopWorkers(): Promise<void> {
@@ -270,7 +271,7 @@ export class Supervisor {
         return;
       }
       await this.emit({ type: 'task.retry', task: id, attempt: this.state.tasks[id]!.attempt + 1, reason: failure.reason });
-      retry = failure;
+      retry = await this.withDiagnosis(id, failure);
     }
   }
 
@@ -353,6 +354,15 @@ export class Supervisor {
       reason: merged.reason,
       report: `Output (${merged.logPath}):\n${merged.output}`,
     };
+  }
+
+  /** The verifier agent's short diagnosis of a failed check, added to the retry prompt when it answers. */
+  private async withDiagnosis(id: string, failure: Failure): Promise<RetryInfo> {
+    if (failure.source !== 'verification' && failure.source !== 'integration') return failure;
+    const report = JSON.stringify({ category: failure.category, reason: failure.reason, report: failure.report });
+    const diagnosis = await diagnoseFailure(this.ctx, id, report).catch(() => undefined);
+    if (!diagnosis) return failure;
+    return { ...failure, report: `${failure.report ?? ''}\n\nDiagnosis:\n${diagnosis.trim()}` };
   }
 
   private async cleanupMerged(id: string): Promise<void> {

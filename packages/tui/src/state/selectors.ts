@@ -82,8 +82,15 @@ export function selectRow(t: TaskState, now: number): TaskRow {
     context: formatContext(t.usage),
     cost: t.usage.costUsd > 0 ? formatCost(t.usage.costUsd) : '-',
     elapsed: formatDuration(taskElapsed(t, now)),
-    message: oneLine(t.attention ?? t.lastMessage ?? (t.status === 'pending' ? waitingFor(t) : '')),
+    message: oneLine(messageOf(t)),
   };
+}
+
+function messageOf(t: TaskState): string {
+  if (t.status === 'needs_attention' && t.attention) return t.attention;
+  if (t.status === 'blocked' && t.blockedNeeds)
+    return `${t.lastMessage ?? 'blocked'} (needs ${t.blockedNeeds})`;
+  return t.lastMessage ?? (t.status === 'pending' ? waitingFor(t) : '');
 }
 
 function waitingFor(t: TaskState): string {
