@@ -17,7 +17,11 @@ export async function main(argv: string[]): Promise<number> {
 export function handleError(e: unknown, json: boolean): number {
   if (e instanceof CommanderError) {
     // help and version are "errors" for commander; they exit 0.
-    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') {
+    if (
+      e.code === 'commander.helpDisplayed' ||
+      e.code === 'commander.version' ||
+      e.code === 'commander.help'
+    ) {
       return ExitCode.Ok;
     }
     return ExitCode.Usage;

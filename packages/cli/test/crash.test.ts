@@ -91,8 +91,10 @@ async function currentRun(root: string): Promise<string | undefined> {
   return (await readFile(join(root, '.orchestrator', 'current'), 'utf8').catch(() => '')).trim() || undefined;
 }
 
+/** Complete journal lines (the last one may be mid-write while orch appends it). */
 async function journalLines(root: string, run: string): Promise<string[]> {
-  return (await readFile(eventsPath(root, run), 'utf8').catch(() => '')).split('\n').filter(Boolean);
+  const text = await readFile(eventsPath(root, run), 'utf8').catch(() => '');
+  return text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter(Boolean);
 }
 
 async function tmux(w: RunWorld, args: string[]): Promise<string> {

@@ -22,8 +22,14 @@ describe('dependency requests through a real run', () => {
   beforeEach(async () => {
     pkgDir = await mkdtemp(join(tmpdir(), 'orch-pkg-'));
     await mkdir(join(pkgDir, 'leftpad'));
-    await writeFile(join(pkgDir, 'leftpad', 'package.json'), '{"name":"leftpad","version":"1.0.0","main":"index.js"}\n');
-    await writeFile(join(pkgDir, 'leftpad', 'index.js'), 'module.exports = (s, n) => String(s).padStart(n);\n');
+    await writeFile(
+      join(pkgDir, 'leftpad', 'package.json'),
+      '{"name":"leftpad","version":"1.0.0","main":"index.js"}\n',
+    );
+    await writeFile(
+      join(pkgDir, 'leftpad', 'index.js'),
+      'module.exports = (s, n) => String(s).padStart(n);\n',
+    );
     const spec = `file:${join(pkgDir, 'leftpad')}`;
     const plan = `request: a task that needs a package
 tasks:
@@ -41,7 +47,8 @@ tasks:
 `;
     repo = await tempRepo({
       'package.json': '{"name":"app","version":"1.0.0","private":true}\n',
-      'package-lock.json': '{"name":"app","version":"1.0.0","lockfileVersion":3,"requires":true,"packages":{"":{"name":"app","version":"1.0.0"}}}\n',
+      'package-lock.json':
+        '{"name":"app","version":"1.0.0","lockfileVersion":3,"requires":true,"packages":{"":{"name":"app","version":"1.0.0"}}}\n',
       '.gitignore': 'node_modules/\n',
       'tasks.yaml': plan,
     });
@@ -57,20 +64,33 @@ tasks:
     const run = spawnOrch(['run', 'tasks.yaml', '--no-tui', '--yes'], { cwd: repo.root, env: tmux.env });
     const listed = await until(async () => {
       const r = await runOrch(['deps', 'list', '--json'], { cwd: repo.root, env: tmux.env });
-      const j = r.exitCode === 0 ? (JSON.parse(r.stdout) as { requests: { task: string; spec: string }[] }) : undefined;
+      const j =
+        r.exitCode === 0
+          ? (JSON.parse(r.stdout) as { requests: { task: string; spec: string }[] })
+          : undefined;
       return j && j.requests.length > 0 ? j : undefined;
     }, 'the dependency request');
-    expect(listed.requests).toEqual([{ task: 'pad', spec: expect.stringContaining('leftpad'), reason: expect.any(String) }]);
-    const approve = await runOrch(['deps', 'approve', 'pad'], { cwd: repo.root, env: tmux.env, timeoutMs: 120_000 });
+    expect(listed.requests).toEqual([
+      { task: 'pad', spec: expect.stringContaining('leftpad'), reason: expect.any(String) },
+    ]);
+    const approve = await runOrch(['deps', 'approve', 'pad'], {
+      cwd: repo.root,
+      env: tmux.env,
+      timeoutMs: 120_000,
+    });
     expect(approve.stderr).toBe('');
     expect(approve.exitCode).toBe(0);
     const done = await run;
     expect(done.exitCode).toBe(0);
     // The lockfile changed only through orch, on staging, and the task was merged after it.
-    const pkg = JSON.parse(await repo.git('show', 'main:package.json')) as { dependencies?: Record<string, string> };
+    const pkg = JSON.parse(await repo.git('show', 'main:package.json')) as {
+      dependencies?: Record<string, string>;
+    };
     expect(Object.keys(pkg.dependencies ?? {})).toEqual(['leftpad']);
     expect(await repo.git('show', 'main:src/pad.txt')).toBe('padded');
-    const status = JSON.parse((await runOrch(['state', 'status', '--json'], { cwd: repo.root, env: tmux.env })).stdout) as {
+    const status = JSON.parse(
+      (await runOrch(['state', 'status', '--json'], { cwd: repo.root, env: tmux.env })).stdout,
+    ) as {
       tasks: { id: string; status: string; attempt: number }[];
     };
     expect(status.tasks).toEqual([expect.objectContaining({ id: 'pad', status: 'merged', attempt: 2 })]);

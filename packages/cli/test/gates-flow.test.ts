@@ -65,10 +65,16 @@ describe('gates: conflicts, incremental checks, promotion, abort', () => {
       fi
 `;
     repo = await tempRepo({ 'notes.txt': 'notes\n', 'tasks.yaml': plan });
-    const r = await runOrch(['run', '--no-tui', '--yes', '--max-workers', '2'], { cwd: repo.root, env: tmux.env, timeoutMs: 120_000 });
+    const r = await runOrch(['run', '--no-tui', '--yes', '--max-workers', '2'], {
+      cwd: repo.root,
+      env: tmux.env,
+      timeoutMs: 120_000,
+    });
     expect(r.exitCode).toBe(0);
     const evs = await events(repo.root);
-    expect(evs).toContainEqual(expect.objectContaining({ type: 'task.failed', task: 'b', category: 'merge_conflict', final: false }));
+    expect(evs).toContainEqual(
+      expect.objectContaining({ type: 'task.failed', task: 'b', category: 'merge_conflict', final: false }),
+    );
     expect(await repo.git('show', 'main:notes.txt')).toBe('notes\na\nb');
     expect((await mergesOnStaging(repo)).sort()).toEqual(['a', 'b']);
   });
@@ -98,7 +104,11 @@ describe('gates: conflicts, incremental checks, promotion, abort', () => {
       'tasks.yaml': plan,
       '.claude-agents.yaml': 'verification:\n  integration_command: "! test -e src/bad.txt"\n',
     });
-    const r = await runOrch(['run', '--no-tui', '--yes'], { cwd: repo.root, env: tmux.env, timeoutMs: 120_000 });
+    const r = await runOrch(['run', '--no-tui', '--yes'], {
+      cwd: repo.root,
+      env: tmux.env,
+      timeoutMs: 120_000,
+    });
     expect(r.exitCode).toBe(0);
     const moves = (await events(repo.root)).filter((e) => e.type === 'staging.moved');
     const revert = moves.find((m) => m.reason?.startsWith('revert bad'));
@@ -106,8 +116,13 @@ describe('gates: conflicts, incremental checks, promotion, abort', () => {
     const mergeOfBad = moves.find((m) => m.reason === 'merge bad' && m.to === revert!.from);
     // Staging went back to exactly the commit it had before the failed merge.
     expect(revert!.to).toBe(mergeOfBad!.from);
-    expect((await events(repo.root))).toContainEqual(
-      expect.objectContaining({ type: 'task.failed', task: 'bad', category: 'integration_failed', final: false }),
+    expect(await events(repo.root)).toContainEqual(
+      expect.objectContaining({
+        type: 'task.failed',
+        task: 'bad',
+        category: 'integration_failed',
+        final: false,
+      }),
     );
     expect(await mergesOnStaging(repo)).toEqual(['bad', 'good']);
     expect(await repo.git('ls-tree', '--name-only', '-r', 'main', 'src')).toBe('src/fixed.txt\nsrc/good.txt');
@@ -126,12 +141,18 @@ describe('gates: conflicts, incremental checks, promotion, abort', () => {
     await writeFile(join(repo.root, 'README.md'), '# project\nlocal edit, not committed\n');
     await writeFile(join(repo.root, 'scratch.txt'), 'untracked\n');
     const statusBefore = await repo.git('status', '--porcelain');
-    const r = await runOrch(['run', '--no-tui', '--yes'], { cwd: repo.root, env: tmux.env, timeoutMs: 120_000 });
+    const r = await runOrch(['run', '--no-tui', '--yes'], {
+      cwd: repo.root,
+      env: tmux.env,
+      timeoutMs: 120_000,
+    });
     expect(r.exitCode).toBe(3);
     expect(r.stdout).toMatch(/promotion stopped/);
     expect(r.stdout).toMatch(/git -C ".*" merge --ff-only orch\/[^/]+\/staging/);
     expect(await repo.git('rev-parse', 'main')).toBe(before);
-    expect(await readFile(join(repo.root, 'README.md'), 'utf8')).toBe('# project\nlocal edit, not committed\n');
+    expect(await readFile(join(repo.root, 'README.md'), 'utf8')).toBe(
+      '# project\nlocal edit, not committed\n',
+    );
     expect(await readFile(join(repo.root, 'scratch.txt'), 'utf8')).toBe('untracked\n');
     expect(await repo.git('status', '--porcelain')).toBe(statusBefore);
     const wait = await runOrch(['wait', '--timeout', '1'], { cwd: repo.root, env: tmux.env });
@@ -148,7 +169,11 @@ describe('gates: conflicts, incremental checks, promotion, abort', () => {
 `;
     repo = await tempRepo({ 'tasks.yaml': plan });
     const before = await repo.git('rev-parse', 'main');
-    const r = await runOrch(['run', '--no-tui', '--yes'], { cwd: repo.root, env: tmux.env, timeoutMs: 120_000 });
+    const r = await runOrch(['run', '--no-tui', '--yes'], {
+      cwd: repo.root,
+      env: tmux.env,
+      timeoutMs: 120_000,
+    });
     expect(r.exitCode).toBe(0);
     expect(await repo.git('rev-parse', 'main')).not.toBe(before);
     const a = await runOrch(['state', 'abort', '--yes', '--json'], { cwd: repo.root, env: tmux.env });
@@ -156,7 +181,9 @@ describe('gates: conflicts, incremental checks, promotion, abort', () => {
     expect(await repo.git('rev-parse', 'main')).toBe(before);
     expect(await repo.git('status', '--porcelain')).toBe('');
     expect(await repo.git('branch', '--format=%(refname:short)')).toBe('main');
-    const status = JSON.parse((await runOrch(['state', 'status', '--json'], { cwd: repo.root, env: tmux.env })).stdout) as {
+    const status = JSON.parse(
+      (await runOrch(['state', 'status', '--json'], { cwd: repo.root, env: tmux.env })).stdout,
+    ) as {
       outcome: string;
     };
     expect(status.outcome).toBe('aborted');

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isolatedTmux, runOrch, spawnOrch, tempRepo, type TempRepo } from '@orch/test-utils';
+import { isolatedTmux, runOrch, tempRepo, type TempRepo } from '@orch/test-utils';
 
 const PLAN = `request: typed messages change the run
 tasks:
@@ -41,10 +41,16 @@ describe('typed mailbox messages in a real run', () => {
   });
 
   it('blocked-on pauses the sender until the task it names is merged, then restarts it on the new staging', async () => {
-    const r = await runOrch(['run', '--no-tui', '--yes'], { cwd: repo.root, env: tmux.env, timeoutMs: 120_000 });
+    const r = await runOrch(['run', '--no-tui', '--yes'], {
+      cwd: repo.root,
+      env: tmux.env,
+      timeoutMs: 120_000,
+    });
     expect(r.exitCode).toBe(0);
     expect(await repo.git('show', 'main:src/ui.txt')).toBe('ui on v2');
-    const status = JSON.parse((await runOrch(['state', 'status', '--json'], { cwd: repo.root, env: tmux.env })).stdout) as {
+    const status = JSON.parse(
+      (await runOrch(['state', 'status', '--json'], { cwd: repo.root, env: tmux.env })).stdout,
+    ) as {
       tasks: { id: string; status: string; attempt: number }[];
     };
     // ui's first attempt was stopped (not failed) and the second ran after api was merged.
@@ -56,23 +62,31 @@ describe('typed mailbox messages in a real run', () => {
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as { type: string; task?: string; reason?: string });
-    expect(events).toContainEqual(expect.objectContaining({ type: 'task.attention', task: 'ui', reason: 'light or dark theme?' }));
+    expect(events).toContainEqual(
+      expect.objectContaining({ type: 'task.attention', task: 'ui', reason: 'light or dark theme?' }),
+    );
   });
 
   it('refuses a blocked-on that could never end', async () => {
     const started = await runOrch(['run', '--detach', '--yes'], { cwd: repo.root, env: tmux.env });
     expect(started.exitCode).toBe(0);
     try {
-      const self = await runOrch(['mailbox', 'send', 'supervisor', 'x', '--type', 'blocked-on', '--task', 'ui', '--from', 'ui'], {
-        cwd: repo.root,
-        env: tmux.env,
-      });
+      const self = await runOrch(
+        ['mailbox', 'send', 'supervisor', 'x', '--type', 'blocked-on', '--task', 'ui', '--from', 'ui'],
+        {
+          cwd: repo.root,
+          env: tmux.env,
+        },
+      );
       expect(self.exitCode).toBe(2);
       expect(self.stderr).toMatch(/ui cannot wait for ui: a task cannot wait for itself/);
-      const unknown = await runOrch(['mailbox', 'send', 'supervisor', 'x', '--type', 'blocked-on', '--task', 'nope', '--from', 'ui'], {
-        cwd: repo.root,
-        env: tmux.env,
-      });
+      const unknown = await runOrch(
+        ['mailbox', 'send', 'supervisor', 'x', '--type', 'blocked-on', '--task', 'nope', '--from', 'ui'],
+        {
+          cwd: repo.root,
+          env: tmux.env,
+        },
+      );
       expect(unknown.exitCode).toBe(2);
       expect(unknown.stderr).toMatch(/nope is not a task of run/);
     } finally {

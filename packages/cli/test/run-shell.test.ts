@@ -78,12 +78,18 @@ describe('orch run with shell workers', () => {
     // Nothing of the run is left but staging: no task branch, no worktree, no session.
     const branches = (await repo.git('branch', '--format=%(refname:short)')).split('\n').sort();
     expect(branches).toEqual(['main', `orch/${runId}/staging`]);
-    const worktrees = (await repo.git('worktree', 'list', '--porcelain')).split('\n').filter((l) => l.startsWith('worktree '));
+    const worktrees = (await repo.git('worktree', 'list', '--porcelain'))
+      .split('\n')
+      .filter((l) => l.startsWith('worktree '));
     expect(worktrees).toHaveLength(1);
-    const sessions = await execa('tmux', ['-L', socketNameFor(repo.root), 'list-sessions', '-F', '#{session_name}'], {
-      env: tmux.env,
-      reject: false,
-    });
+    const sessions = await execa(
+      'tmux',
+      ['-L', socketNameFor(repo.root), 'list-sessions', '-F', '#{session_name}'],
+      {
+        env: tmux.env,
+        reject: false,
+      },
+    );
     expect(String(sessions.stdout).trim()).toBe('');
     // The user's files were not touched, and orch's folders stay out of git status.
     expect(await repo.git('status', '--porcelain')).toBe('');
@@ -91,7 +97,10 @@ describe('orch run with shell workers', () => {
   });
 
   it('refuses an invalid plan before creating anything', async () => {
-    await repo.write('bad.yaml', 'tasks:\n  - id: a\n    depends_on: [zz]\n    verification: [{command: "true"}]\n');
+    await repo.write(
+      'bad.yaml',
+      'tasks:\n  - id: a\n    depends_on: [zz]\n    verification: [{command: "true"}]\n',
+    );
     const r = await runOrch(['run', 'bad.yaml', '--no-tui'], { cwd: repo.root, env: tmux.env });
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/ERR_ORCH_PLAN/);

@@ -49,7 +49,11 @@ describe('worker lifecycle', () => {
     await writeFile(join(repo.root, '.env'), 'SECRET=from-user\n');
     await writeFile(join(repo.root, 'local.cfg'), 'cfg=1\n');
     await mkdir(join(repo.root, 'node_modules'));
-    const r = await runOrch(['run', '--no-tui', '--yes', '--no-promote'], { cwd: repo.root, env: tmux.env, timeoutMs: 120_000 });
+    const r = await runOrch(['run', '--no-tui', '--yes', '--no-promote'], {
+      cwd: repo.root,
+      env: tmux.env,
+      timeoutMs: 120_000,
+    });
     expect(r.exitCode).toBe(0);
     const run = await currentRun(repo.root);
     const one = await repo.git('show', `orch/${run}/staging:out/one.txt`);
@@ -74,20 +78,31 @@ describe('worker lifecycle', () => {
 `,
       '.claude-agents.yaml': 'orchestration:\n  max_retries: 0\n',
     });
-    const r = await runOrch(['run', '--no-tui', '--yes'], { cwd: repo.root, env: tmux.env, timeoutMs: 120_000 });
+    const r = await runOrch(['run', '--no-tui', '--yes'], {
+      cwd: repo.root,
+      env: tmux.env,
+      timeoutMs: 120_000,
+    });
     expect(r.exitCode).toBe(1);
     expect(r.stdout).toMatch(/slow failed \(timeout\): the task ran longer than its timeout of 2 s/);
     const run = await currentRun(repo.root);
     const log = await readFile(join(repo.root, '.orchestrator', 'runs', run, 'logs', 'slow-1.log'), 'utf8');
     expect(log).toMatch(/starting slowly/);
-    const report = await readFile(join(repo.root, '.orchestrator', 'runs', run, 'escalation-report.md'), 'utf8');
+    const report = await readFile(
+      join(repo.root, '.orchestrator', 'runs', run, 'escalation-report.md'),
+      'utf8',
+    );
     expect(report).toMatch(/### slow: failed/);
     expect(report).toMatch(/orch state resume --run/);
     // The worker's session is gone; its worktree is kept for inspection.
-    const sessions = await execa('tmux', ['-L', socketNameFor(repo.root), 'list-sessions', '-F', '#{session_name}'], {
-      env: tmux.env,
-      reject: false,
-    });
+    const sessions = await execa(
+      'tmux',
+      ['-L', socketNameFor(repo.root), 'list-sessions', '-F', '#{session_name}'],
+      {
+        env: tmux.env,
+        reject: false,
+      },
+    );
     expect(String(sessions.stdout).trim()).toBe('');
     expect(existsSync(join(repo.root, '.worktrees', 'slow'))).toBe(true);
   });
@@ -105,10 +120,18 @@ describe('worker lifecycle', () => {
 `,
       '.claude-agents.yaml': 'orchestration:\n  max_retries: 0\n',
     });
-    const r = await runOrch(['run', '--no-tui', '--yes'], { cwd: repo.root, env: tmux.env, timeoutMs: 120_000 });
+    const r = await runOrch(['run', '--no-tui', '--yes'], {
+      cwd: repo.root,
+      env: tmux.env,
+      timeoutMs: 120_000,
+    });
     expect(r.exitCode).toBe(1);
-    expect(r.stdout).toMatch(/quiet failed \(agent_failed\): the worker exited \(code 7\) without reporting done/);
-    const status = JSON.parse((await runOrch(['state', 'status', '--json'], { cwd: repo.root, env: tmux.env })).stdout) as {
+    expect(r.stdout).toMatch(
+      /quiet failed \(agent_failed\): the worker exited \(code 7\) without reporting done/,
+    );
+    const status = JSON.parse(
+      (await runOrch(['state', 'status', '--json'], { cwd: repo.root, env: tmux.env })).stdout,
+    ) as {
       tasks: { id: string; evidence: { source: string } }[];
     };
     expect(status.tasks[0]!.evidence.source).toBe('process-exit');
@@ -137,10 +160,14 @@ describe('worker lifecycle', () => {
     const stopped = await child;
     expect(stopped.exitCode).toBe(4);
     expect(String(stopped.stdout)).toMatch(/orch state resume --run/);
-    const sessions = await execa('tmux', ['-L', socketNameFor(repo.root), 'list-sessions', '-F', '#{session_name}'], {
-      env: tmux.env,
-      reject: false,
-    });
+    const sessions = await execa(
+      'tmux',
+      ['-L', socketNameFor(repo.root), 'list-sessions', '-F', '#{session_name}'],
+      {
+        env: tmux.env,
+        reject: false,
+      },
+    );
     expect(String(sessions.stdout).trim()).toBe('');
     expect(existsSync(join(repo.root, '.worktrees', 'long'))).toBe(true);
     const resumed = await runOrch(['state', 'resume'], { cwd: repo.root, env: tmux.env, timeoutMs: 120_000 });
@@ -149,10 +176,11 @@ describe('worker lifecycle', () => {
     expect(await repo.git('show', 'main:long.txt')).toBe('done');
     // The restarted worker was told it had been interrupted, with its last progress message.
     const run = await currentRun(repo.root);
-    const prompt = await readFile(join(repo.root, '.orchestrator', 'runs', run, 'prompts', 'long-2.md'), 'utf8');
+    const prompt = await readFile(
+      join(repo.root, '.orchestrator', 'runs', run, 'prompts', 'long-2.md'),
+      'utf8',
+    );
     expect(prompt).toMatch(/You were interrupted/);
     expect(prompt).toMatch(/- halfway/);
   });
 });
-
-

@@ -13,16 +13,22 @@ export function assetsRoot(): string {
     if (existsSync(join(dir, 'agents', 'worker.md'))) return dir;
     dir = resolve(dir, '..');
   }
-  throw new OrchError('ERR_ORCH_ASSETS_MISSING', 'orch cannot find its agent definitions (agents/worker.md).', {
-    hint: 'Reinstall orch; the agents/ folder must sit beside its packages/.',
-  });
+  throw new OrchError(
+    'ERR_ORCH_ASSETS_MISSING',
+    'orch cannot find its agent definitions (agents/worker.md).',
+    {
+      hint: 'Reinstall orch; the agents/ folder must sit beside its packages/.',
+    },
+  );
 }
 
 /** The `orch` entry point, for the `orch` shim that workers get on PATH. */
 export function orchBinPath(): string {
   const bin = join(assetsRoot(), 'packages', 'cli', 'dist', 'bin.js');
   if (!existsSync(bin)) {
-    throw new OrchError('ERR_ORCH_NOT_BUILT', `orch is not built: ${bin} is missing.`, { hint: 'Run `pnpm build`.' });
+    throw new OrchError('ERR_ORCH_NOT_BUILT', `orch is not built: ${bin} is missing.`, {
+      hint: 'Run `pnpm build`.',
+    });
   }
   return bin;
 }

@@ -78,7 +78,7 @@ export function installCommand(dir: string, specs: string[]): string[] {
   if (has('poetry.lock')) return ['poetry', 'add', ...specs];
   if (has('Cargo.toml')) return ['cargo', 'add', ...specs];
   if (has('go.mod')) return ['go', 'get', ...specs];
-  throw new OrchError('ERR_ORCH_DEPS_NO_MANAGER', 'orch cannot tell this project\'s package manager.', {
+  throw new OrchError('ERR_ORCH_DEPS_NO_MANAGER', "orch cannot tell this project's package manager.", {
     hint: 'Install the package on the base branch yourself, then `orch deps deny` the request with that note.',
   });
 }
@@ -96,7 +96,11 @@ export interface ApproveResult {
   envHash: string;
 }
 
-export async function approveDeps(repoRoot: string, run: string, tasks: string[] | 'all'): Promise<ApproveResult> {
+export async function approveDeps(
+  repoRoot: string,
+  run: string,
+  tasks: string[] | 'all',
+): Promise<ApproveResult> {
   const dir = runPaths(repoRoot, run).dir;
   const state = await load(repoRoot, run);
   const all = pendingRequests(state);
@@ -110,13 +114,16 @@ export async function approveDeps(repoRoot: string, run: string, tasks: string[]
       }
     }
   }
-  if (chosen.length === 0) throw new OrchError('ERR_ORCH_DEPS_NONE', 'There are no pending dependency requests.');
+  if (chosen.length === 0)
+    throw new OrchError('ERR_ORCH_DEPS_NONE', 'There are no pending dependency requests.');
   const conflicts = findConflicts(chosen);
   if (conflicts.length > 0) {
     throw new OrchError(
       'ERR_ORCH_DEPS_CONFLICT',
       `Conflicting requests: ${conflicts.map((c) => `${c.name} (${c.requests.map((r) => `${r.task}: ${r.spec}`).join(', ')})`).join('; ')}. Nothing was installed.`,
-      { hint: 'Approve one task at a time, or deny one of the requests with `orch deps deny <task> --reason`.' },
+      {
+        hint: 'Approve one task at a time, or deny one of the requests with `orch deps deny <task> --reason`.',
+      },
     );
   }
   const repo = await Repo.open(repoRoot);
@@ -137,26 +144,57 @@ export async function approveDeps(repoRoot: string, run: string, tasks: string[]
     });
     if (r.exitCode !== 0) {
       throw new OrchError('ERR_ORCH_DEPS_INSTALL', `\`${command.join(' ')}\` failed (exit ${r.exitCode}).`, {
-        hint: String(r.all ?? '').trim().split('\n').slice(-15).join('\n'),
+        hint: String(r.all ?? '')
+          .trim()
+          .split('\n')
+          .slice(-15)
+          .join('\n'),
       });
     }
-    const commit = await commitLeftovers(work, `orch: add ${specs.join(', ')} (approved for ${[...new Set(chosen.map((c) => c.task))].join(', ')})`);
+    const commit = await commitLeftovers(
+      work,
+      `orch: add ${specs.join(', ')} (approved for ${[...new Set(chosen.map((c) => c.task))].join(', ')})`,
+    );
     if (!commit) throw new OrchError('ERR_ORCH_DEPS_INSTALL', `\`${command.join(' ')}\` changed nothing.`);
-    const m = await mergeIntoRef(repo, { target: ref, source: commit, message: `orch: dependencies ${specs.join(', ')}` });
+    const m = await mergeIntoRef(repo, {
+      target: ref,
+      source: commit,
+      message: `orch: dependencies ${specs.join(', ')}`,
+    });
     if (m.status === 'conflict') {
-      throw new OrchError('ERR_ORCH_DEPS_CONFLICT', `The dependency change conflicts with staging in ${m.files.join(', ')}.`);
+      throw new OrchError(
+        'ERR_ORCH_DEPS_CONFLICT',
+        `The dependency change conflicts with staging in ${m.files.join(', ')}.`,
+      );
     }
     const newTip = m.status === 'merged' ? m.commit : tip;
-    await appendEvent(dir, { type: 'staging.moved', from: tip, to: newTip, reason: `dependencies approved: ${specs.join(', ')}` });
-    const lockfiles = (await repo.git(['ls-files', '-z'], { cwd: work })).stdout.split('\0').filter((p) => p && isLockfile(p));
+    await appendEvent(dir, {
+      type: 'staging.moved',
+      from: tip,
+      to: newTip,
+      reason: `dependencies approved: ${specs.join(', ')}`,
+    });
+    const lockfiles = (await repo.git(['ls-files', '-z'], { cwd: work })).stdout
+      .split('\0')
+      .filter((p) => p && isLockfile(p));
     const env = (await envHashFromFiles(work, lockfiles)).hash;
     await appendEvent(dir, { type: 'env.changed', hash: env, reason: `added ${specs.join(', ')}` });
     const box = new Mailbox(dir, { tasks: state.order });
     await box
-      .broadcast({ type: 'info', body: `Dependencies added on staging: ${specs.join(', ')}. Merge staging or wait to be restarted.` }, { from: 'supervisor' })
+      .broadcast(
+        {
+          type: 'info',
+          body: `Dependencies added on staging: ${specs.join(', ')}. Merge staging or wait to be restarted.`,
+        },
+        { from: 'supervisor' },
+      )
       .catch(() => undefined);
     for (const t of new Set(chosen.map((c) => c.task))) {
-      await appendEvent(dir, { type: 'task.unblocked', task: t, reason: `dependency approved and installed on staging: ${specs.join(', ')}` });
+      await appendEvent(dir, {
+        type: 'task.unblocked',
+        task: t,
+        reason: `dependency approved and installed on staging: ${specs.join(', ')}`,
+      });
     }
     return { installed: chosen, command, commit: newTip, envHash: env };
   } finally {
@@ -164,7 +202,12 @@ export async function approveDeps(repoRoot: string, run: string, tasks: string[]
   }
 }
 
-export async function denyDeps(repoRoot: string, run: string, task: string, reason: string): Promise<DepRequest[]> {
+export async function denyDeps(
+  repoRoot: string,
+  run: string,
+  task: string,
+  reason: string,
+): Promise<DepRequest[]> {
   const dir = runPaths(repoRoot, run).dir;
   const state = await load(repoRoot, run);
   const reqs = pendingRequests(state).filter((r) => r.task === task);
@@ -175,7 +218,17 @@ export async function denyDeps(repoRoot: string, run: string, task: string, reas
   }
   const what = reqs.map((r) => r.spec).join(', ');
   const box = new Mailbox(dir, { tasks: state.order });
-  await box.send(task, { type: 'info', body: `Your request for ${what} was denied: ${reason}` }, { from: 'supervisor' }).catch(() => undefined);
-  await appendEvent(dir, { type: 'task.unblocked', task, reason: `dependency request for ${what} denied: ${reason}. Do the task without it.` });
+  await box
+    .send(
+      task,
+      { type: 'info', body: `Your request for ${what} was denied: ${reason}` },
+      { from: 'supervisor' },
+    )
+    .catch(() => undefined);
+  await appendEvent(dir, {
+    type: 'task.unblocked',
+    task,
+    reason: `dependency request for ${what} denied: ${reason}. Do the task without it.`,
+  });
   return reqs;
 }

@@ -21,7 +21,13 @@ describe('dependency requests', () => {
       { task: 'd', spec: 'zod@4' },
     ]);
     expect(conflicts).toEqual([
-      { name: 'lodash', requests: [{ task: 'a', spec: 'lodash@4' }, { task: 'b', spec: 'lodash@3' }] },
+      {
+        name: 'lodash',
+        requests: [
+          { task: 'a', spec: 'lodash@4' },
+          { task: 'b', spec: 'lodash@3' },
+        ],
+      },
     ]);
   });
 
@@ -29,10 +35,19 @@ describe('dependency requests', () => {
     const dir = await mkdtemp(join(tmpdir(), 'orch-deps-'));
     try {
       await writeFile(join(dir, 'package.json'), '{}');
-      expect(installCommand(dir, ['lodash@4'])).toEqual(['npm', 'install', '--save', '--no-audit', '--no-fund', 'lodash@4']);
+      expect(installCommand(dir, ['lodash@4'])).toEqual([
+        'npm',
+        'install',
+        '--save',
+        '--no-audit',
+        '--no-fund',
+        'lodash@4',
+      ]);
       await writeFile(join(dir, 'pnpm-lock.yaml'), '');
       expect(installCommand(dir, ['lodash@4'])).toEqual(['pnpm', 'add', 'lodash@4']);
-      expect(() => installCommand(dir, ['--registry=http://evil'])).toThrow(/ERR_ORCH_DEPS_BAD_SPEC|not a package spec/);
+      expect(() => installCommand(dir, ['--registry=http://evil'])).toThrow(
+        /ERR_ORCH_DEPS_BAD_SPEC|not a package spec/,
+      );
       expect(() => installCommand(dir, ['x; rm -rf /'])).toThrow(/not a package spec/);
     } finally {
       await rm(dir, { recursive: true, force: true });

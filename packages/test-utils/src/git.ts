@@ -12,10 +12,11 @@ export interface TempRepo {
 }
 
 /** A fresh git repository on branch `main` with one commit; background gc is off (it races cleanup). */
-export async function tempRepo(files: Record<string, string> = { 'README.md': '# test\n' }): Promise<TempRepo> {
+export async function tempRepo(
+  files: Record<string, string> = { 'README.md': '# test\n' },
+): Promise<TempRepo> {
   const root = await mkdtemp(join(tmpdir(), 'orch-test-'));
-  const git = async (...args: string[]): Promise<string> =>
-    (await execa('git', args, { cwd: root })).stdout;
+  const git = async (...args: string[]): Promise<string> => (await execa('git', args, { cwd: root })).stdout;
   await git('init', '-q', '-b', 'main');
   await git('config', 'user.name', 'orch test');
   await git('config', 'user.email', 'test@orch.invalid');

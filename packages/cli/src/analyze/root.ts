@@ -1,7 +1,6 @@
 /** Finding the repository a plan belongs to, without spawning git (plan checks must start fast). */
 import { statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { execa } from 'execa';
 import { OrchError } from '@orch/core';
 
 /** The nearest folder at or above `start` that holds `.git` (a folder, or a worktree's file); else `start`. */
@@ -21,6 +20,8 @@ export function findRepoRoot(start: string): string {
 
 /** The top of the git work tree containing `cwd`; an OrchError outside git. */
 export async function gitTopLevel(cwd: string): Promise<string> {
+  // execa loads lazily: plan checks never spawn, and it costs about 100 ms to import.
+  const { execa } = await import('execa');
   const r = await execa('git', ['rev-parse', '--show-toplevel'], { cwd, reject: false });
   if (r.exitCode !== 0) {
     throw new OrchError('ERR_ORCH_NOT_A_REPO', `${cwd} is not inside a git repository`, {
@@ -32,6 +33,7 @@ export async function gitTopLevel(cwd: string): Promise<string> {
 
 /** Every tracked file of the repository at `root`, repo-relative. */
 export async function trackedFiles(root: string): Promise<string[]> {
+  const { execa } = await import('execa');
   const r = await execa('git', ['ls-files', '-z'], { cwd: root, reject: false, stripFinalNewline: false });
   if (r.exitCode !== 0) {
     throw new OrchError('ERR_ORCH_GIT_FAILED', `git ls-files failed in ${root}: ${r.stderr.trim()}`, {

@@ -4,7 +4,10 @@ export function register(program: Command): void {
   const deps = program
     .command('deps')
     .description('Dependency requests from workers: list, approve (install on staging) or deny them')
-    .addHelpText('after', '\nExamples:\n  $ orch deps list\n  $ orch deps approve api\n  $ orch deps deny ui --reason "use fetch, not axios"');
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ orch deps list\n  $ orch deps approve api\n  $ orch deps deny ui --reason "use fetch, not axios"',
+    );
 
   deps
     .command('list')
@@ -19,7 +22,9 @@ export function register(program: Command): void {
 
   deps
     .command('approve')
-    .description("Install the requested packages on staging with the project's package manager and restart the workers")
+    .description(
+      "Install the requested packages on staging with the project's package manager and restart the workers",
+    )
     .argument('[task]', 'the task whose request to approve')
     .option('--all', 'approve every pending request')
     .option('--run <id>', 'run id (default: the newest run)')

@@ -3,10 +3,15 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 export function register(program: Command): void {
   program
     .command('run')
-    .description('Run a plan: staging branch, a worktree and a worker per task, verification, merges, promotion')
+    .description(
+      'Run a plan: staging branch, a worktree and a worker per task, verification, merges, promotion',
+    )
     .argument('[plan]', 'the plan file', 'tasks.yaml')
     .option('--max-workers <n>', 'how many workers at once (default: config, 5)', parsePositive)
-    .option('--agent <name>', 'agent for tasks that do not name one (claude, codex, gemini, aider, command, shell)')
+    .option(
+      '--agent <name>',
+      'agent for tasks that do not name one (claude, codex, gemini, aider, command, shell)',
+    )
     .option('--model <model>', 'model for tasks that do not name one')
     .option('--base <branch>', 'branch to build on and promote to (default: the current branch)')
     .option('-y, --yes', 'approve a plan that needs approval without asking')

@@ -4,7 +4,10 @@ export function register(program: Command): void {
   const state = program
     .command('state')
     .description('Look at runs, continue an interrupted one, or abort one')
-    .addHelpText('after', '\nExamples:\n  $ orch state status\n  $ orch state list --json\n  $ orch state resume --dry-run');
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ orch state status\n  $ orch state list --json\n  $ orch state resume --dry-run',
+    );
 
   state
     .command('status')
@@ -29,13 +32,18 @@ export function register(program: Command): void {
 
   state
     .command('resume')
-    .description('Continue an interrupted run exactly where it stopped (reconciles the journal with git and tmux)')
+    .description(
+      'Continue an interrupted run exactly where it stopped (reconciles the journal with git and tmux)',
+    )
     .option('--run <id>', 'run id (default: the newest run)')
     .option('--dry-run', 'only say what would be done, task by task')
     .option('--detach', 'run the supervisor in the background')
     .option('--no-tui', 'print plain progress lines')
     .option('--json', 'print JSON')
-    .addHelpText('after', '\nExamples:\n  $ orch state resume --dry-run\n  $ orch state resume --run 20261121-053000-a1b2')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ orch state resume --dry-run\n  $ orch state resume --run 20261121-053000-a1b2',
+    )
     .action(async (opts: Record<string, unknown>) => {
       const { resumeCommand } = await import('../state-cmd/resume.js');
       await resumeCommand(opts);
@@ -75,6 +83,7 @@ Example:
 
 function parseSeconds(v: string): number {
   const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected seconds (a number >= 0), got "${v}"`);
+  if (!Number.isFinite(n) || n < 0)
+    throw new InvalidArgumentError(`expected seconds (a number >= 0), got "${v}"`);
   return n;
 }

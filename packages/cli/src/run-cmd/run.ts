@@ -38,7 +38,8 @@ export async function runCommand(planPath: string, opts: RunOpts): Promise<void>
     ...(opts.model ? { model: opts.model } : {}),
     ...(opts.base ? { base: opts.base } : {}),
     detach: opts.detach === true,
-    approve: async (report) => opts.yes === true || (await askApproval(report.risk.score, report.risk.status)),
+    approve: async (report) =>
+      opts.yes === true || (await askApproval(report.risk.score, report.risk.status)),
   });
   const { repoRoot, run } = prepared;
   if (opts.detach) {
@@ -47,7 +48,14 @@ export async function runCommand(planPath: string, opts: RunOpts): Promise<void>
     await tmux.newSession({
       name: session,
       cwd: repoRoot,
-      argv: [process.execPath, orchBin, '_supervise', '--run', run, ...(opts.promote === false ? ['--no-promote'] : [])],
+      argv: [
+        process.execPath,
+        orchBin,
+        '_supervise',
+        '--run',
+        run,
+        ...(opts.promote === false ? ['--no-promote'] : []),
+      ],
       env: { ORCH_ROOT: repoRoot },
       logFile: `${repoRoot}/.orchestrator/runs/${run}/supervisor.log`,
     });
@@ -55,7 +63,9 @@ export async function runCommand(planPath: string, opts: RunOpts): Promise<void>
       printJson({ run, detached: true, session, base: prepared.base, staging: `orch/${run}/staging` });
       return;
     }
-    println(`Run ${paint('bold', run)} started in the background (${prepared.plan.tasks.length} tasks, base ${prepared.base}).`);
+    println(
+      `Run ${paint('bold', run)} started in the background (${prepared.plan.tasks.length} tasks, base ${prepared.base}).`,
+    );
     println(`  watch it:     orch dashboard`);
     println(`  wait for it:  orch wait --timeout 540`);
     println(`  after a stop: orch state resume --run ${run}`);
@@ -66,7 +76,8 @@ export async function runCommand(planPath: string, opts: RunOpts): Promise<void>
     println(
       `Run ${paint('bold', run)}: ${prepared.plan.tasks.length} tasks on ${prepared.base} (${prepared.baseCommit.slice(0, 8)}), staging orch/${run}/staging`,
     );
-    if (prepared.committedFiles.length > 0) println(`  committed onto staging: ${prepared.committedFiles.join(', ')}`);
+    if (prepared.committedFiles.length > 0)
+      println(`  committed onto staging: ${prepared.committedFiles.join(', ')}`);
   }
   const state = await superviseRun(repoRoot, run, orchBin, {
     ...(opts.promote === false ? { noPromote: true } : {}),
@@ -92,12 +103,21 @@ export function finish(state: RunState, json: boolean): void {
     println(`Run ${state.run} stopped; continue it with: orch state resume --run ${state.run}`);
     return;
   }
-  const color = state.outcome === 'succeeded' ? 'green' : state.outcome === 'needs_attention' ? 'yellow' : 'red';
-  println(paint(color, `Run ${state.run} ${state.outcome.replace('_', ' ')}${state.reason ? `: ${state.reason}` : ''}`));
+  const color =
+    state.outcome === 'succeeded' ? 'green' : state.outcome === 'needs_attention' ? 'yellow' : 'red';
+  println(
+    paint(
+      color,
+      `Run ${state.run} ${state.outcome.replace('_', ' ')}${state.reason ? `: ${state.reason}` : ''}`,
+    ),
+  );
 }
 
 /** The detached supervisor (`orch _supervise`), run in a session of orch's tmux server. */
-export async function superviseCommand(run: string, opts: { noPromote: boolean; resume: boolean }): Promise<void> {
+export async function superviseCommand(
+  run: string,
+  opts: { noPromote: boolean; resume: boolean },
+): Promise<void> {
   const { resolveRun } = await import('@orch/store');
   const { repoRoot } = await resolveRun({ cwd: process.cwd(), env: process.env, run });
   const orchBin = orchBinPath();

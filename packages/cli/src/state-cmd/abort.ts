@@ -5,7 +5,11 @@ import { resolveRun } from '@orch/store';
 import { printJson, println } from '../output.js';
 
 export async function abortCommand(opts: { run?: string; yes?: boolean; json?: boolean }): Promise<void> {
-  const r = await resolveRun({ cwd: process.cwd(), env: process.env, ...(opts.run ? { run: opts.run } : {}) });
+  const r = await resolveRun({
+    cwd: process.cwd(),
+    env: process.env,
+    ...(opts.run ? { run: opts.run } : {}),
+  });
   if (!opts.yes) {
     if (!process.stdin.isTTY) {
       throw new OrchError('ERR_ORCH_CONFIRM', `Aborting run ${r.run} removes its worktrees and branches.`, {
@@ -27,9 +31,13 @@ export async function abortCommand(opts: { run?: string; yes?: boolean; json?: b
     return;
   }
   println(`Run ${res.run} aborted.`);
-  println(`  sessions stopped: ${res.sessionsKilled.length}, worktrees removed: ${res.worktreesRemoved.length}`);
+  println(
+    `  sessions stopped: ${res.sessionsKilled.length}, worktrees removed: ${res.worktreesRemoved.length}`,
+  );
   for (const b of res.branchesDeleted) {
-    println(`  deleted ${b.name} (${b.commit.slice(0, 12)}${b.merged ? '' : `, not merged: recover with git branch ${b.name} ${b.commit}`})`);
+    println(
+      `  deleted ${b.name} (${b.commit.slice(0, 12)}${b.merged ? '' : `, not merged: recover with git branch ${b.name} ${b.commit}`})`,
+    );
   }
   for (const x of res.refsRestored) println(`  restored ${x.ref} to ${x.to.slice(0, 12)}`);
   for (const m of res.manual) println(`  do by hand: ${m}`);

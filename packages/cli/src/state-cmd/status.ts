@@ -43,21 +43,27 @@ export async function statusCommand(opts: { run?: string; json?: boolean }): Pro
     });
     return;
   }
-  println(`${paint('bold', `Run ${s.run}`)}  phase ${paint('bold', s.phase)}${s.reason ? ` (${s.reason})` : ''}`);
+  println(
+    `${paint('bold', `Run ${s.run}`)}  phase ${paint('bold', s.phase)}${s.reason ? ` (${s.reason})` : ''}`,
+  );
   if (s.request) println(`Request: ${s.request}`);
   println(`Base ${s.base} ${short(s.baseCommit)}  staging ${s.staging} ${short(s.stagingCommit)}`);
   println('');
   for (const id of s.order) {
     const t = s.tasks[id]!;
     const ev = t.evidence ? ` [${t.evidence.source} ${t.evidence.at.slice(11, 19)}]` : '';
-    println(`  ${id.padEnd(24)} ${t.status.padEnd(15)} attempt ${t.attempt}${ev}${t.lastMessage ? `  ${t.lastMessage}` : ''}`);
+    println(
+      `  ${id.padEnd(24)} ${t.status.padEnd(15)} attempt ${t.attempt}${ev}${t.lastMessage ? `  ${t.lastMessage}` : ''}`,
+    );
     if (t.attention) println(`  ${''.padEnd(24)} ${paint('yellow', 'needs a decision:')} ${t.attention}`);
   }
   println('');
   const parts = Object.entries(counts)
     .filter(([, n]) => n > 0)
     .map(([k, n]) => `${n} ${k}`);
-  println(`${parts.join(', ')}; tokens ${usage.inputTokens + usage.outputTokens}, cost $${usage.costUsd.toFixed(2)}`);
+  println(
+    `${parts.join(', ')}; tokens ${usage.inputTokens + usage.outputTokens}, cost $${usage.costUsd.toFixed(2)}`,
+  );
 }
 
 export async function listCommand(opts: { json?: boolean }): Promise<void> {
@@ -77,7 +83,11 @@ export async function listCommand(opts: { json?: boolean }): Promise<void> {
 }
 
 export async function waitCommand(opts: { run?: string; timeout: number; json?: boolean }): Promise<void> {
-  const r = await resolveRun({ cwd: process.cwd(), env: process.env, ...(opts.run ? { run: opts.run } : {}) });
+  const r = await resolveRun({
+    cwd: process.cwd(),
+    env: process.env,
+    ...(opts.run ? { run: opts.run } : {}),
+  });
   const dir = runPaths(r.repoRoot, r.run).dir;
   const initial = await loadRunState(dir);
   if (!initial) throw new OrchError('ERR_ORCH_RUN_NOT_FOUND', `Run ${r.run} has no journal.`);
@@ -102,9 +112,19 @@ export async function waitCommand(opts: { run?: string; timeout: number; json?: 
   }
   process.exitCode = outcomeExitCode(state);
   if (opts.json) {
-    printJson({ run: state.run, phase: state.phase, outcome: state.outcome ?? null, reason: state.reason ?? null, counts: countByStatus(state) });
+    printJson({
+      run: state.run,
+      phase: state.phase,
+      outcome: state.outcome ?? null,
+      reason: state.reason ?? null,
+      counts: countByStatus(state),
+    });
     return;
   }
   const still = !settled(state);
-  println(still ? `Run ${state.run} is still ${state.phase} (waited ${opts.timeout} s).` : `Run ${state.run}: ${state.outcome ?? state.phase}${state.reason ? ` (${state.reason})` : ''}`);
+  println(
+    still
+      ? `Run ${state.run} is still ${state.phase} (waited ${opts.timeout} s).`
+      : `Run ${state.run}: ${state.outcome ?? state.phase}${state.reason ? ` (${state.reason})` : ''}`,
+  );
 }

@@ -1,5 +1,11 @@
 /** `orch mailbox ...`: messages between workers, the supervisor and people, per run. */
-import { MailboxMessageType, OrchError, type MailboxMessage, type MailboxMessageInput, type RunState } from '@orch/core';
+import {
+  MailboxMessageType,
+  OrchError,
+  type MailboxMessage,
+  type MailboxMessageInput,
+  type RunState,
+} from '@orch/core';
 import { Mailbox, appendEvent, formatMessages, mailboxHookOutput } from '@orch/store';
 import { printJson, println } from '../output.js';
 import { assertRunActive, loadRun, readStdin, senderName, type RunOpts } from './common.js';
@@ -104,7 +110,12 @@ async function journalTyped(dir: string, state: RunState, msg: MailboxMessage): 
   if (!state.tasks[msg.from]) return undefined;
   if (msg.type === 'blocked-on') {
     if (state.tasks[msg.task]?.status === 'merged') return `${msg.task} is merged already; no pause`;
-    await appendEvent(dir, { type: 'task.blocked', task: msg.from, reason: `waits for ${msg.task}: ${msg.body}`, on: msg.task });
+    await appendEvent(dir, {
+      type: 'task.blocked',
+      task: msg.from,
+      reason: `waits for ${msg.task}: ${msg.body}`,
+      on: msg.task,
+    });
     return `${msg.from} is paused until ${msg.task} is merged`;
   }
   if (msg.type === 'needs-decision') {

@@ -16,12 +16,19 @@ export function repoPathProblem(p: string): string | undefined {
   return undefined;
 }
 
+/** A segment that normalization keeps as it is: not empty, `.`, `..` or `.git` (any case). */
+const SEGMENT = String.raw`(?!\.\.?(?:/|$)|\.[gG][iI][tT](?:/|$))[^/\0]+`;
+/** A path already in normal form, with none of the problems `repoPathProblem` names. */
+const NORMAL = new RegExp(String.raw`^(?!\s*$|[~!\\]|[A-Za-z]:)${SEGMENT}(?:/${SEGMENT})*$`);
+
 /**
  * Normalizes a repo-relative path or glob: `./a//b/../c` → `a/c`; a trailing `/` means the whole
  * directory (`src/` → `src/**`). Throws ERR_ORCH_PATH_INVALID when the path is absolute, climbs
  * out of the repository with `..`, or points into a `.git` directory.
  */
 export function normalizeRepoPath(p: string): string {
+  // Most paths in a plan are already in normal form; one regex test confirms it.
+  if (NORMAL.test(p)) return p;
   const problem = repoPathProblem(p);
   if (problem) throw pathError(p, problem);
   const out: string[] = [];

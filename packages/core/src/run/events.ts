@@ -111,7 +111,13 @@ export const RunEvent = z.discriminatedUnion('type', [
   z.object({ ...base, type: z.literal('run.phase'), phase: RunPhase, reason: z.string().optional() }),
   z.object({ ...base, type: z.literal('supervisor.started'), pid: z.number(), host: z.string().optional() }),
   z.object({ ...base, type: z.literal('supervisor.stopped'), pid: z.number(), reason: z.string() }),
-  z.object({ ...base, type: z.literal('staging.moved'), from: z.string(), to: z.string(), reason: z.string() }),
+  z.object({
+    ...base,
+    type: z.literal('staging.moved'),
+    from: z.string(),
+    to: z.string(),
+    reason: z.string(),
+  }),
   z.object({ ...task, type: z.literal('task.ready') }),
   z.object({
     ...task,

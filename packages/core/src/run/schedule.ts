@@ -25,13 +25,19 @@ export function newlyReady(state: RunState): string[] {
  * Ready tasks to start now: longest remaining path first (ties by plan order), at most the free
  * slots. `priority` maps a task to the length of the longest dependency chain it heads.
  */
-export function pickToStart(state: RunState, priority: ReadonlyMap<string, number>, maxWorkers: number): string[] {
+export function pickToStart(
+  state: RunState,
+  priority: ReadonlyMap<string, number>,
+  maxWorkers: number,
+): string[] {
   const free = maxWorkers - activeCount(state);
   if (free <= 0) return [];
   const index = new Map(state.order.map((id, i) => [id, i]));
   return state.order
     .filter((id) => state.tasks[id]?.status === 'ready')
-    .sort((a, b) => (priority.get(b) ?? 0) - (priority.get(a) ?? 0) || (index.get(a) ?? 0) - (index.get(b) ?? 0))
+    .sort(
+      (a, b) => (priority.get(b) ?? 0) - (priority.get(a) ?? 0) || (index.get(a) ?? 0) - (index.get(b) ?? 0),
+    )
     .slice(0, free);
 }
 

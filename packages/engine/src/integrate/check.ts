@@ -42,7 +42,10 @@ export async function runCheck(
   await new Promise<void>((resolve, reject) => {
     const s = createWriteStream(logPath);
     s.on('error', reject);
-    s.end(`$ ${command}\n${all}\n[exit ${r.exitCode ?? 'none'}${r.timedOut ? ', timed out' : ''}]\n`, resolve);
+    s.end(
+      `$ ${command}\n${all}\n[exit ${r.exitCode ?? 'none'}${r.timedOut ? ', timed out' : ''}]\n`,
+      resolve,
+    );
   });
   return {
     command,

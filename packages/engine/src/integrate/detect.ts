@@ -19,22 +19,34 @@ export async function detectCommands(dir: string): Promise<ProjectCommands> {
   const out: ProjectCommands = {};
   const has = (f: string): boolean => existsSync(join(dir, f));
   if (has('package.json')) {
-    const pm = has('pnpm-lock.yaml') ? 'pnpm' : has('yarn.lock') ? 'yarn' : has('bun.lockb') || has('bun.lock') ? 'bun' : 'npm';
+    const pm = has('pnpm-lock.yaml')
+      ? 'pnpm'
+      : has('yarn.lock')
+        ? 'yarn'
+        : has('bun.lockb') || has('bun.lock')
+          ? 'bun'
+          : 'npm';
     out.packageManager = pm;
     let scripts: Record<string, string> = {};
     try {
-      scripts = (JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as { scripts?: Record<string, string> })
-        .scripts ?? {};
+      scripts =
+        (
+          JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as {
+            scripts?: Record<string, string>;
+          }
+        ).scripts ?? {};
     } catch {
       scripts = {};
     }
     const run = (s: string): string => (pm === 'npm' ? `npm run -s ${s}` : `${pm} run ${s}`);
-    if (scripts.test && !/no test specified/.test(scripts.test)) out.test = pm === 'npm' ? 'npm test --silent' : `${pm} test`;
+    if (scripts.test && !/no test specified/.test(scripts.test))
+      out.test = pm === 'npm' ? 'npm test --silent' : `${pm} test`;
     if (scripts.typecheck) out.typecheck = run('typecheck');
     else if (has('tsconfig.json')) out.typecheck = 'npx --no-install tsc --noEmit';
     if (scripts.lint) out.lint = run('lint');
     if (scripts.build) out.build = run('build');
-    if (has('package-lock.json') || has('pnpm-lock.yaml')) out.audit = `${pm === 'pnpm' ? 'pnpm' : 'npm'} audit --json`;
+    if (has('package-lock.json') || has('pnpm-lock.yaml'))
+      out.audit = `${pm === 'pnpm' ? 'pnpm' : 'npm'} audit --json`;
   } else if (has('pyproject.toml') || has('setup.py') || has('requirements.txt')) {
     out.test = 'python3 -m pytest -q';
     if (has('requirements.txt') || has('poetry.lock') || has('uv.lock')) out.audit = 'pip-audit -f json';

@@ -44,7 +44,12 @@ export async function runFinalIntegration(ctx: RunContext, commit: string): Prom
   const logs = join(ctx.paths.logs, 'integration');
   const checks: IntegrationCheck[] = [];
   const test = v.integration_command ?? detected.test;
-  if (test) checks.push({ ...(await runCheck(test, dir, join(logs, 'test.log'), timeout)), name: 'test', blocking: true });
+  if (test)
+    checks.push({
+      ...(await runCheck(test, dir, join(logs, 'test.log'), timeout)),
+      name: 'test',
+      blocking: true,
+    });
   const typecheck = v.typecheck_command ?? detected.typecheck;
   if (typecheck) {
     const r = await runCheck(typecheck, dir, join(logs, 'typecheck.log'), timeout);
@@ -60,7 +65,13 @@ export async function runFinalIntegration(ctx: RunContext, commit: string): Prom
     const findings = auditFindings(r.tail);
     const blocked = findings ? v.audit_blocking_levels.some((lvl) => (findings[lvl] ?? 0) > 0) : false;
     // An audit that could not run (offline, tool missing) is reported, not blocking.
-    checks.push({ ...r, ok: findings ? !blocked : r.ok, name: 'audit', blocking: blocked, ...(findings ? { findings } : {}) });
+    checks.push({
+      ...r,
+      ok: findings ? !blocked : r.ok,
+      name: 'audit',
+      blocking: blocked,
+      ...(findings ? { findings } : {}),
+    });
   }
   const failing = checks.filter((c) => c.blocking && !c.ok);
   const ok = failing.length === 0;

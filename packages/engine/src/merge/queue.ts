@@ -14,7 +14,14 @@ import { stagingBranch, taskBranch, type RunContext } from '../run/context.js';
 export type MergeOutcome =
   | { ok: true; commit: string; before: string; already: boolean }
   | { ok: false; category: 'merge_conflict'; reason: string; files: string[]; stagingTip: string }
-  | { ok: false; category: 'integration_failed'; reason: string; output: string; logPath: string; stagingTip: string };
+  | {
+      ok: false;
+      category: 'integration_failed';
+      reason: string;
+      output: string;
+      logPath: string;
+      stagingTip: string;
+    };
 
 export class MergeQueue {
   private tail: Promise<unknown> = Promise.resolve();

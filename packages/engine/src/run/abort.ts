@@ -36,11 +36,19 @@ export async function abortRun(repoRoot: string, run: string): Promise<AbortResu
   const repo = await Repo.open(repoRoot);
   const config = await loadConfig(repoRoot);
   const tmux = await tmuxFor(repoRoot);
-  const out: AbortResult = { run, sessionsKilled: [], worktreesRemoved: [], branchesDeleted: [], refsRestored: [], manual: [] };
+  const out: AbortResult = {
+    run,
+    sessionsKilled: [],
+    worktreesRemoved: [],
+    branchesDeleted: [],
+    refsRestored: [],
+    manual: [],
+  };
 
   if (state.supervisorAlive && alive(state.supervisorPid) && state.supervisorPid !== process.pid) {
     process.kill(state.supervisorPid as number, 'SIGTERM');
-    for (let i = 0; i < 100 && alive(state.supervisorPid); i += 1) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 100 && alive(state.supervisorPid); i += 1)
+      await new Promise((r) => setTimeout(r, 100));
   }
   for (const name of [supervisorSessionName(run), ...state.order.map((id) => sessionName(run, id))]) {
     if (await tmux.hasSession(name)) {
@@ -85,7 +93,11 @@ export async function abortRun(repoRoot: string, run: string): Promise<AbortResu
   if (!isTerminalPhase(state.phase)) {
     await appendEvent(dir, { type: 'run.finished', outcome: 'aborted', reason: 'aborted by the user' });
   } else if (state.outcome !== 'aborted') {
-    await appendEvent(dir, { type: 'run.finished', outcome: 'aborted', reason: 'aborted by the user after it ended' });
+    await appendEvent(dir, {
+      type: 'run.finished',
+      outcome: 'aborted',
+      reason: 'aborted by the user after it ended',
+    });
   }
   return out;
 }

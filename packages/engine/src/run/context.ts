@@ -3,7 +3,15 @@
  * resumed supervisor sees exactly what the first one saw (the plan is the frozen copy in the run).
  */
 import { join } from 'node:path';
-import { OrchError, loadConfig, loadPlan, remainingPathLengths, type Config, type Plan, type RunState } from '@orch/core';
+import {
+  OrchError,
+  loadConfig,
+  loadPlan,
+  remainingPathLengths,
+  type Config,
+  type Plan,
+  type RunState,
+} from '@orch/core';
 import { Repo } from '@orch/git';
 import { runPaths } from '@orch/store';
 import { TmuxServer, socketNameFor } from '@orch/tmux';

@@ -57,10 +57,14 @@ export async function prepareRun(o: StartOptions): Promise<PreparedRun> {
   const { plan } = await loadPlan(planFile);
   const report = await checkPlan(plan, { repoRoot: repo.root, config });
   if (report.exitCode === ExitCode.Failed) {
-    throw new OrchError('ERR_ORCH_PLAN_REJECTED', `The plan ${o.planPath} does not pass \`orch plan check\`.`, {
-      hint: `Run \`orch plan check ${o.planPath}\` to see every problem.`,
-      details: { report },
-    });
+    throw new OrchError(
+      'ERR_ORCH_PLAN_REJECTED',
+      `The plan ${o.planPath} does not pass \`orch plan check\`.`,
+      {
+        hint: `Run \`orch plan check ${o.planPath}\` to see every problem.`,
+        details: { report },
+      },
+    );
   }
   if (report.exitCode === ExitCode.NeedsApproval) {
     const approved = o.approve ? await o.approve(report) : false;
@@ -68,19 +72,28 @@ export async function prepareRun(o: StartOptions): Promise<PreparedRun> {
       throw new OrchError(
         'ERR_ORCH_NEEDS_APPROVAL',
         `The plan needs approval (risk ${report.risk.score}, ${report.risk.status}).`,
-        { hint: 'Review it with `orch plan check`, then run again with --yes.', exitCode: ExitCode.NeedsApproval },
+        {
+          hint: 'Review it with `orch plan check`, then run again with --yes.',
+          exitCode: ExitCode.NeedsApproval,
+        },
       );
     }
   }
-  const agents = new Set(plan.tasks.map((t) => t.agent ?? o.agent ?? plan.defaults.agent ?? config.agents.default));
+  const agents = new Set(
+    plan.tasks.map((t) => t.agent ?? o.agent ?? plan.defaults.agent ?? config.agents.default),
+  );
   await preflight(repo, agents);
 
   const base = o.base ?? plan.base ?? (await repo.currentBranch());
   if (!base) {
-    throw new OrchError('ERR_ORCH_NO_BASE', 'The repository is on a detached HEAD, so orch cannot tell which branch to build on.', {
-      hint: 'Pass the base branch with --base <branch> (or set `base:` in the plan).',
-      exitCode: ExitCode.Usage,
-    });
+    throw new OrchError(
+      'ERR_ORCH_NO_BASE',
+      'The repository is on a detached HEAD, so orch cannot tell which branch to build on.',
+      {
+        hint: 'Pass the base branch with --base <branch> (or set `base:` in the plan).',
+        exitCode: ExitCode.Usage,
+      },
+    );
   }
   const baseCommit = await repo.tryRevParse(`refs/heads/${base}`);
   if (!baseCommit) {
@@ -90,7 +103,10 @@ export async function prepareRun(o: StartOptions): Promise<PreparedRun> {
     });
   }
   await assertWorktreesFree(repo, config, plan);
-  await repo.ensureExcluded(['/.orchestrator/', `/${config.orchestration.worktree_dir.replace(/^\/+|\/+$/g, '')}/`]);
+  await repo.ensureExcluded([
+    '/.orchestrator/',
+    `/${config.orchestration.worktree_dir.replace(/^\/+|\/+$/g, '')}/`,
+  ]);
 
   const run = newRunId();
   const paths = runPaths(repo.root, run);
@@ -165,11 +181,15 @@ async function assertWorktreesFree(repo: Repo, config: Config, plan: Plan): Prom
     const owner = taken.get(path) ?? (existsSync(path) ? 'a folder that is not a worktree' : undefined);
     if (!owner) continue;
     const run = /^(?:refs\/heads\/)?orch\/([^/]+)\//.exec(owner)?.[1];
-    throw new OrchError('ERR_ORCH_WORKTREE_TAKEN', `The worktree path of task ${t.id} (${path}) is taken by ${owner}.`, {
-      hint: run
-        ? `An earlier run kept it for inspection. Finish that run with \`orch state resume --run ${run}\`, or remove it with \`orch state abort --run ${run} --yes\`.`
-        : 'Move it away, or set orchestration.worktree_dir in .claude-agents.yaml.',
-    });
+    throw new OrchError(
+      'ERR_ORCH_WORKTREE_TAKEN',
+      `The worktree path of task ${t.id} (${path}) is taken by ${owner}.`,
+      {
+        hint: run
+          ? `An earlier run kept it for inspection. Finish that run with \`orch state resume --run ${run}\`, or remove it with \`orch state abort --run ${run} --yes\`.`
+          : 'Move it away, or set orchestration.worktree_dir in .claude-agents.yaml.',
+      },
+    );
   }
 }
 
@@ -179,17 +199,25 @@ async function preflight(repo: Repo, agents: Set<string>): Promise<void> {
   for (const name of agents) {
     const adapter = getAdapter(name);
     if (adapter.binary && !onPath(adapter.binary)) {
-      throw new OrchError('ERR_ORCH_AGENT_MISSING', `The plan uses the ${name} agent, but \`${adapter.binary}\` is not on PATH.`, {
-        hint: `Install it (see \`orch doctor\`), or choose another agent with --agent.`,
-      });
+      throw new OrchError(
+        'ERR_ORCH_AGENT_MISSING',
+        `The plan uses the ${name} agent, but \`${adapter.binary}\` is not on PATH.`,
+        {
+          hint: `Install it (see \`orch doctor\`), or choose another agent with --agent.`,
+        },
+      );
     }
   }
   const fs = await statfs(repo.root);
   const free = Number(fs.bavail) * Number(fs.bsize);
   if (free < MIN_FREE_BYTES) {
-    throw new OrchError('ERR_ORCH_DISK_FULL', `Only ${Math.round(free / 1048576)} MiB are free in ${repo.root}.`, {
-      hint: 'Every task gets a worktree; free some disk space and run again.',
-    });
+    throw new OrchError(
+      'ERR_ORCH_DISK_FULL',
+      `Only ${Math.round(free / 1048576)} MiB are free in ${repo.root}.`,
+      {
+        hint: 'Every task gets a worktree; free some disk space and run again.',
+      },
+    );
   }
 }
 

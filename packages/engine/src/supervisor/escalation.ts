@@ -6,7 +6,16 @@ import { requireState, stagingBranch, type RunContext } from '../run/context.js'
 
 export async function writeEscalationReport(ctx: RunContext, input: { cause: string }): Promise<string> {
   const s = requireState(ctx);
-  const lines = [`# Run ${s.run} needs you`, '', `Request: ${s.request || '(none)'}`, '', `## Root cause`, '', input.cause, ''];
+  const lines = [
+    `# Run ${s.run} needs you`,
+    '',
+    `Request: ${s.request || '(none)'}`,
+    '',
+    `## Root cause`,
+    '',
+    input.cause,
+    '',
+  ];
   for (const id of s.order) {
     const t = s.tasks[id]!;
     if (t.status !== 'failed' && t.status !== 'cancelled') continue;
@@ -24,7 +33,8 @@ export async function writeEscalationReport(ctx: RunContext, input: { cause: str
     }
     lines.push('');
   }
-  if (s.integration && !s.integration.ok) lines.push(`Integration: ${s.integration.reason ?? 'failed'} (${s.integration.reportPath ?? ''})`, '');
+  if (s.integration && !s.integration.ok)
+    lines.push(`Integration: ${s.integration.reason ?? 'failed'} (${s.integration.reportPath ?? ''})`, '');
   lines.push(
     '## State kept',
     '',

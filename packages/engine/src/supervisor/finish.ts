@@ -38,7 +38,9 @@ export async function finishTasks(ctx: RunContext, opts: { noPromote: boolean })
     ...(integration.ok ? {} : { reason: integration.summary }),
   });
   if (!integration.ok) {
-    const path = await writeEscalationReport(ctx, { cause: `final integration failed: ${integration.summary}` });
+    const path = await writeEscalationReport(ctx, {
+      cause: `final integration failed: ${integration.summary}`,
+    });
     await end(ctx, 'failed', `final integration failed; see ${path}`);
     return 'done';
   }
@@ -84,7 +86,11 @@ async function review(ctx: RunContext): Promise<'accepted' | EndOfTasks> {
     iteration,
     verdict: outcome.verdict,
     newTasks: newTasks.map((t) => t.id),
-    ...(outcome.verdict === 'skipped' ? { reason: outcome.reason } : outcome.summary ? { reason: outcome.summary } : {}),
+    ...(outcome.verdict === 'skipped'
+      ? { reason: outcome.reason }
+      : outcome.summary
+        ? { reason: outcome.summary }
+        : {}),
   });
   if (newTasks.length === 0) return 'accepted';
   if (iteration >= ctx.config.orchestration.max_iterations) {
@@ -118,7 +124,11 @@ export async function addTasks(ctx: RunContext, tasks: Task[], reason: string): 
   });
 }
 
-async function end(ctx: RunContext, outcome: 'succeeded' | 'failed' | 'needs_attention', reason?: string): Promise<void> {
+async function end(
+  ctx: RunContext,
+  outcome: 'succeeded' | 'failed' | 'needs_attention',
+  reason?: string,
+): Promise<void> {
   await ctx.journal.append({ type: 'run.finished', outcome, ...(reason ? { reason } : {}) });
   await cleanup(ctx);
 }
@@ -126,9 +136,9 @@ async function end(ctx: RunContext, outcome: 'succeeded' | 'failed' | 'needs_att
 /** Removes what the run no longer needs; staging stays, failed tasks' worktrees stay for inspection. */
 async function cleanup(ctx: RunContext): Promise<void> {
   const state = requireState(ctx);
-  await removeWorktree(ctx.repo, integrationWorktreePath(ctx.repoRoot, ctx.config, ctx.run), { force: true }).catch(
-    () => undefined,
-  );
+  await removeWorktree(ctx.repo, integrationWorktreePath(ctx.repoRoot, ctx.config, ctx.run), {
+    force: true,
+  }).catch(() => undefined);
   for (const t of Object.values(state.tasks)) {
     if (t.session && isFinished(t)) await ctx.tmux.killSession(t.session).catch(() => undefined);
   }
@@ -161,7 +171,13 @@ function summarize(s: RunState): Record<string, unknown> {
     promotion: s.promotion,
     tasks: s.order.map((id) => {
       const t = s.tasks[id]!;
-      return { id, status: t.status, attempts: t.attempt, mergeCommit: t.mergeCommit, costUsd: t.usage.costUsd };
+      return {
+        id,
+        status: t.status,
+        attempts: t.attempt,
+        mergeCommit: t.mergeCommit,
+        costUsd: t.usage.costUsd,
+      };
     }),
   };
 }
@@ -181,7 +197,10 @@ export function renderRunReport(s: RunState): string {
     }),
     '',
   ];
-  if (s.integration) lines.push(`Final integration: ${s.integration.ok ? 'passed' : `failed (${s.integration.reason ?? ''})`}`);
+  if (s.integration)
+    lines.push(
+      `Final integration: ${s.integration.ok ? 'passed' : `failed (${s.integration.reason ?? ''})`}`,
+    );
   if (s.promotion) {
     lines.push(
       s.promotion.ok

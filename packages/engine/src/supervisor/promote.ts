@@ -23,7 +23,8 @@ export async function promote(ctx: RunContext): Promise<PromotionResult> {
   const s = requireState(ctx);
   const baseRef = `refs/heads/${s.base}`;
   const stagingRef = `refs/heads/${stagingBranch(ctx.run)}`;
-  const command = (dir: string): string => `git -C ${JSON.stringify(dir)} merge --ff-only ${stagingBranch(ctx.run)}`;
+  const command = (dir: string): string =>
+    `git -C ${JSON.stringify(dir)} merge --ff-only ${stagingBranch(ctx.run)}`;
   for (let i = 0; i < ATTEMPTS; i += 1) {
     let staging = await ctx.repo.revParse(stagingRef);
     const baseTip = await ctx.repo.revParse(baseRef);
@@ -43,10 +44,19 @@ export async function promote(ctx: RunContext): Promise<PromotionResult> {
         };
       }
       if (m.status === 'merged') {
-        await ctx.journal.append({ type: 'staging.moved', from: staging, to: m.commit, reason: `merge ${s.base}` });
+        await ctx.journal.append({
+          type: 'staging.moved',
+          from: staging,
+          to: m.commit,
+          reason: `merge ${s.base}`,
+        });
         staging = m.commit;
         const again = await runFinalIntegration(ctx, staging);
-        if (!again.ok) return { ok: false, reason: `integration failed after merging the new ${s.base}: ${again.summary}` };
+        if (!again.ok)
+          return {
+            ok: false,
+            reason: `integration failed after merging the new ${s.base}: ${again.summary}`,
+          };
       }
     }
     const where = (await ctx.repo.checkedOutBranches()).get(s.base);
@@ -78,5 +88,9 @@ export async function promote(ctx: RunContext): Promise<PromotionResult> {
       throw e;
     }
   }
-  return { ok: false, reason: `${s.base} kept moving during promotion`, command: `git merge --ff-only ${stagingBranch(ctx.run)}` };
+  return {
+    ok: false,
+    reason: `${s.base} kept moving during promotion`,
+    command: `git merge --ff-only ${stagingBranch(ctx.run)}`,
+  };
 }

@@ -89,7 +89,8 @@ export class Supervisor {
 
   private onEvents(events: RunEvent[]): void {
     for (const ev of events) {
-      if (ev.type === 'task.exited') this.exits.set(`${ev.task}#${ev.attempt ?? this.state.tasks[ev.task]?.attempt}`, ev);
+      if (ev.type === 'task.exited')
+        this.exits.set(`${ev.task}#${ev.attempt ?? this.state.tasks[ev.task]?.attempt}`, ev);
       this.opts.onEvent?.(ev, this.state);
     }
     this.waiter.notify();
@@ -110,11 +111,13 @@ export class Supervisor {
       unsubscribe();
       journal.close();
       if (!isTerminalPhase(this.state.phase) || this.stop.signal.aborted) {
-        await journal.append({
-          type: 'supervisor.stopped',
-          pid: process.pid,
-          reason: this.stop.signal.aborted ? 'interrupted' : 'finished',
-        }).catch(() => undefined);
+        await journal
+          .append({
+            type: 'supervisor.stopped',
+            pid: process.pid,
+            reason: this.stop.signal.aborted ? 'interrupted' : 'finished',
+          })
+          .catch(() => undefined);
       }
       lock.release();
     }
@@ -131,7 +134,8 @@ export class Supervisor {
       }
       if (this.driving.size === 0) {
         if (allFinished(this.state)) {
-          if (this.state.phase === 'needs_attention') await this.emit({ type: 'run.phase', phase: 'running' });
+          if (this.state.phase === 'needs_attention')
+            await this.emit({ type: 'run.phase', phase: 'running' });
           // Integration, review and promotion; a review may add tasks, which the loop then runs.
           if ((await finishTasks(this.ctx, { noPromote: this.opts.noPromote === true })) === 'done') break;
           continue;
@@ -140,7 +144,8 @@ export class Supervisor {
           await this.emit({
             type: 'run.phase',
             phase: 'needs_attention',
-            reason: 'every remaining task waits for a decision (see `orch deps list` and `orch state status`)',
+            reason:
+              'every remaining task waits for a decision (see `orch deps list` and `orch state status`)',
           });
         }
       }
@@ -204,7 +209,11 @@ export class Supervisor {
       } else if (mode === 'wait') {
         outcome = task.blockedOn
           ? { kind: 'paused', on: task.blockedOn }
-          : { kind: 'blocked', reason: task.lastMessage ?? 'blocked', ...(task.blockedNeeds ? { needs: task.blockedNeeds } : {}) };
+          : {
+              kind: 'blocked',
+              reason: task.lastMessage ?? 'blocked',
+              ...(task.blockedNeeds ? { needs: task.blockedNeeds } : {}),
+            };
       } else {
         const attempt = task.attempt + 1;
         await launchWorker(this.ctx, id, {
@@ -237,12 +246,13 @@ export class Supervisor {
         continue;
       }
       if (outcome.kind === 'blocked') {
-        if (this.state.tasks[id]?.status !== 'blocked') await this.emit({
-          type: 'task.blocked',
-          task: id,
-          reason: outcome.reason,
-          ...(outcome.needs ? { needs: outcome.needs } : {}),
-        });
+        if (this.state.tasks[id]?.status !== 'blocked')
+          await this.emit({
+            type: 'task.blocked',
+            task: id,
+            reason: outcome.reason,
+            ...(outcome.needs ? { needs: outcome.needs } : {}),
+          });
         const unblocked = await this.waitUnblocked(id);
         if (!unblocked) return;
         retry = { category: 'dependency', reason: unblocked };
@@ -270,7 +280,12 @@ export class Supervisor {
         await this.cancelDependents(id);
         return;
       }
-      await this.emit({ type: 'task.retry', task: id, attempt: this.state.tasks[id]!.attempt + 1, reason: failure.reason });
+      await this.emit({
+        type: 'task.retry',
+        task: id,
+        attempt: this.state.tasks[id]!.attempt + 1,
+        reason: failure.reason,
+      });
       retry = await this.withDiagnosis(id, failure);
     }
   }
@@ -283,8 +298,10 @@ export class Supervisor {
     // The merge-base with staging is the task's base even after staging was merged into its branch
     // (a conflict or an approved dependency), so other tasks' changes never count against it.
     const baseCommit =
-      (await this.ctx.repo.mergeBase(`refs/heads/${taskBranch(this.ctx.run, id)}`, `refs/heads/${stagingBranch(this.ctx.run)}`)) ??
-      (t.baseCommit as string);
+      (await this.ctx.repo.mergeBase(
+        `refs/heads/${taskBranch(this.ctx.run, id)}`,
+        `refs/heads/${stagingBranch(this.ctx.run)}`,
+      )) ?? (t.baseCommit as string);
     const report = await verifyTask({
       repoRoot: this.ctx.repoRoot,
       worktree: t.worktree as string,
@@ -334,7 +351,11 @@ export class Supervisor {
     }
     if (merged.category === 'merge_conflict') {
       // Bring staging into the task branch in its own worktree; the conflict is the worker's to resolve.
-      const r = await mergeIntoWorktree(t.worktree as string, `refs/heads/${stagingBranch(this.ctx.run)}`, `orch: merge staging into ${id}`);
+      const r = await mergeIntoWorktree(
+        t.worktree as string,
+        `refs/heads/${stagingBranch(this.ctx.run)}`,
+        `orch: merge staging into ${id}`,
+      );
       const files = r.ok ? merged.files : r.conflicts;
       return {
         category: 'merge_conflict',
@@ -359,7 +380,11 @@ export class Supervisor {
   /** The verifier agent's short diagnosis of a failed check, added to the retry prompt when it answers. */
   private async withDiagnosis(id: string, failure: Failure): Promise<RetryInfo> {
     if (failure.source !== 'verification' && failure.source !== 'integration') return failure;
-    const report = JSON.stringify({ category: failure.category, reason: failure.reason, report: failure.report });
+    const report = JSON.stringify({
+      category: failure.category,
+      reason: failure.reason,
+      report: failure.report,
+    });
     const diagnosis = await diagnoseFailure(this.ctx, id, report).catch(() => undefined);
     if (!diagnosis) return failure;
     return { ...failure, report: `${failure.report ?? ''}\n\nDiagnosis:\n${diagnosis.trim()}` };
@@ -382,7 +407,8 @@ export class Supervisor {
   /** Waits for the worker of one attempt to finish, fail, block, hit a limit or time out. */
   private async awaitWorker(id: string, attempt: number): Promise<WorkerOutcome> {
     const task = findTask(this.ctx, id);
-    const timeoutSec = task.timeout ?? this.ctx.plan.defaults.timeout ?? this.ctx.config.orchestration.task_timeout;
+    const timeoutSec =
+      task.timeout ?? this.ctx.plan.defaults.timeout ?? this.ctx.config.orchestration.task_timeout;
     const idleSec = this.ctx.config.orchestration.idle_timeout;
     const deadline = Date.now() + timeoutSec * 1000;
     const session = sessionName(this.ctx.run, id);
@@ -404,7 +430,10 @@ export class Supervisor {
       if (report?.status === 'done') {
         if (!exit) {
           // A pane already gone counts as the exit: its event may predate this supervisor (resume).
-          await this.waiter.until(() => this.exits.has(key) || paneGone, { timeoutMs: DONE_GRACE_MS, signal: this.stop.signal });
+          await this.waiter.until(() => this.exits.has(key) || paneGone, {
+            timeoutMs: DONE_GRACE_MS,
+            signal: this.stop.signal,
+          });
           await this.ctx.tmux.killSession(session).catch(() => undefined);
         }
         return { kind: 'done', evidence: 'status-command' };
@@ -425,7 +454,11 @@ export class Supervisor {
       }
       if (report?.status === 'blocked') {
         await this.ctx.tmux.killSession(session).catch(() => undefined);
-        return { kind: 'blocked', reason: report.reason ?? 'blocked', ...(report.needs ? { needs: report.needs } : {}) };
+        return {
+          kind: 'blocked',
+          reason: report.reason ?? 'blocked',
+          ...(report.needs ? { needs: report.needs } : {}),
+        };
       }
       if (exit) return this.classifyExit(id, exit);
       if (paneGone) {
@@ -440,7 +473,11 @@ export class Supervisor {
             task: id,
             attempt,
             exitCode: pane.exitStatus,
-            evidence: { source: 'process-exit' as const, at: now(), detail: 'worker session ended without a report' },
+            evidence: {
+              source: 'process-exit' as const,
+              at: now(),
+              detail: 'worker session ended without a report',
+            },
           };
           await this.emit(ev);
           this.exits.set(key, { ...ev, ts: now() });
@@ -467,7 +504,12 @@ export class Supervisor {
     return { kind: 'stopped' };
   }
 
-  private async expire(id: string, session: string, reason: string, source: EvidenceSource): Promise<WorkerOutcome> {
+  private async expire(
+    id: string,
+    session: string,
+    reason: string,
+    source: EvidenceSource,
+  ): Promise<WorkerOutcome> {
     await this.ctx.tmux.killSession(session).catch(() => undefined);
     return {
       kind: 'failed',
@@ -477,7 +519,10 @@ export class Supervisor {
     };
   }
 
-  private async classifyExit(id: string, exit: Extract<RunEvent, { type: 'task.exited' }>): Promise<WorkerOutcome> {
+  private async classifyExit(
+    id: string,
+    exit: Extract<RunEvent, { type: 'task.exited' }>,
+  ): Promise<WorkerOutcome> {
     if (exit.rateLimit) return { kind: 'rate_limit', ...exit.rateLimit };
     const t = this.state.tasks[id] as TaskState;
     if (exit.result?.ok && exit.exitCode === 0) {
@@ -539,7 +584,11 @@ export class Supervisor {
   private async syncWithStaging(id: string): Promise<void> {
     const t = this.state.tasks[id];
     if (!t?.worktree || !existsSync(t.worktree)) return;
-    await mergeIntoWorktree(t.worktree, `refs/heads/${stagingBranch(this.ctx.run)}`, `orch: merge staging into ${id}`);
+    await mergeIntoWorktree(
+      t.worktree,
+      `refs/heads/${stagingBranch(this.ctx.run)}`,
+      `orch: merge staging into ${id}`,
+    );
   }
 }
 
@@ -569,7 +618,10 @@ async function readTail(path: string | undefined, lines = 30): Promise<string> {
 
 function renderFailure(report: {
   summary: string;
-  boundaries?: { unauthorized: { path: string; rule: string }[]; forbidden: { path: string; rule: string }[] };
+  boundaries?: {
+    unauthorized: { path: string; rule: string }[];
+    forbidden: { path: string; rule: string }[];
+  };
   commands?: { command: string; ok: boolean; required: boolean; tail: string; timedOut: boolean }[];
   contracts?: { ok: boolean; problems: string[] };
   environment?: { ok: boolean; expected: string; actual: string };
@@ -577,16 +629,23 @@ function renderFailure(report: {
   const out: string[] = [report.summary];
   const b = report.boundaries;
   if (b && b.unauthorized.length > 0) {
-    out.push('Files changed outside your files_write:', ...b.unauthorized.map((u) => `- ${u.path} (${u.rule})`));
+    out.push(
+      'Files changed outside your files_write:',
+      ...b.unauthorized.map((u) => `- ${u.path} (${u.rule})`),
+    );
   }
-  if (b && b.forbidden.length > 0) out.push('Forbidden paths changed:', ...b.forbidden.map((u) => `- ${u.path} (${u.rule})`));
+  if (b && b.forbidden.length > 0)
+    out.push('Forbidden paths changed:', ...b.forbidden.map((u) => `- ${u.path} (${u.rule})`));
   for (const c of report.commands ?? []) {
     if (c.ok || !c.required) continue;
     out.push(`Command failed${c.timedOut ? ' (timed out)' : ''}: ${c.command}`, '```', c.tail, '```');
   }
-  if (report.contracts && !report.contracts.ok) out.push('Contract problems:', ...report.contracts.problems.map((p) => `- ${p}`));
+  if (report.contracts && !report.contracts.ok)
+    out.push('Contract problems:', ...report.contracts.problems.map((p) => `- ${p}`));
   if (report.environment && !report.environment.ok) {
-    out.push(`Lockfiles changed (environment ${report.environment.actual} != ${report.environment.expected}); request packages with \`orch task block --needs\`.`);
+    out.push(
+      `Lockfiles changed (environment ${report.environment.actual} != ${report.environment.expected}); request packages with \`orch task block --needs\`.`,
+    );
   }
   return out.join('\n');
 }

@@ -65,9 +65,13 @@ export async function bootstrapWorktree(
     const ok = r.exitCode === 0 && !r.timedOut;
     result.setup.push({ command, ok, output: String(r.all ?? '').slice(-4000) });
     if (!ok) {
-      throw new OrchError('ERR_ORCH_SETUP_FAILED', `Worktree setup command failed in ${worktree}: ${command}`, {
-        hint: `Its output ends with:\n${String(r.all ?? '').slice(-800)}`,
-      });
+      throw new OrchError(
+        'ERR_ORCH_SETUP_FAILED',
+        `Worktree setup command failed in ${worktree}: ${command}`,
+        {
+          hint: `Its output ends with:\n${String(r.all ?? '').slice(-800)}`,
+        },
+      );
     }
   }
   return result;

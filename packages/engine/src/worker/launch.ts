@@ -21,7 +21,8 @@ import { buildWorkerPrompt, type PromptInput } from './prompt.js';
  * They go to tmux with `-e`, never into a file: orch's tmux server may have been started earlier
  * by another process, with another environment.
  */
-const PASSTHROUGH = /^(ANTHROPIC_|CLAUDE_|OPENAI_|CODEX_|GEMINI_|GOOGLE_|AWS_|AZURE_|OPENROUTER_|AIDER_|HOME$|USER$|LANG$|LC_|TMPDIR$|HTTPS?_PROXY$|NO_PROXY$|https?_proxy$|no_proxy$|NODE_OPTIONS$|IS_SANDBOX$)/;
+const PASSTHROUGH =
+  /^(ANTHROPIC_|CLAUDE_|OPENAI_|CODEX_|GEMINI_|GOOGLE_|AWS_|AZURE_|OPENROUTER_|AIDER_|HOME$|USER$|LANG$|LC_|TMPDIR$|HTTPS?_PROXY$|NO_PROXY$|https?_proxy$|no_proxy$|NODE_OPTIONS$|IS_SANDBOX$)/;
 
 export function passthroughEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const out: Record<string, string> = {};
@@ -53,7 +54,10 @@ export async function ensureShim(ctx: RunContext): Promise<string> {
 async function writeClaudeSettings(ctx: RunContext, task: string): Promise<string> {
   const file = join(ctx.paths.dir, 'settings', `${task}.json`);
   await mkdir(join(ctx.paths.dir, 'settings'), { recursive: true });
-  await writeFileAtomic(file, `${JSON.stringify(mailboxHookSettings([process.execPath, ctx.orchBin]), null, 2)}\n`);
+  await writeFileAtomic(
+    file,
+    `${JSON.stringify(mailboxHookSettings([process.execPath, ctx.orchBin]), null, 2)}\n`,
+  );
   return file;
 }
 
@@ -88,7 +92,8 @@ export async function clearWorkerGitLocks(ctx: RunContext, id: string, worktree:
   const files = [join(ctx.repo.commonDir, 'refs', 'heads', `${taskBranch(ctx.run, id)}.lock`)];
   const gitDir = m ? resolve(worktree, m[1]!.trim()) : '';
   // The link is written by git but lives in the agent's worktree: follow it only into git's own folder.
-  if (gitDir.startsWith(join(ctx.repo.commonDir, 'worktrees') + '/')) files.push(join(gitDir, 'index.lock'), join(gitDir, 'HEAD.lock'));
+  if (gitDir.startsWith(join(ctx.repo.commonDir, 'worktrees') + '/'))
+    files.push(join(gitDir, 'index.lock'), join(gitDir, 'HEAD.lock'));
   const removed: string[] = [];
   for (const f of files) {
     if (!existsSync(f)) continue;
@@ -115,7 +120,11 @@ export async function launchWorker(ctx: RunContext, id: string, opts: LaunchOpti
     ORCH_PORT_BASE: String(portBase(ctx.config, taskIndex)),
     PATH: `${shimDir}:${process.env.PATH ?? '/usr/bin:/bin'}`,
   };
-  if (opts.attempt === 1) await bootstrapWorktree(ctx.repoRoot, worktree, ctx.config, { ...process.env, ...env } as Record<string, string>);
+  if (opts.attempt === 1)
+    await bootstrapWorktree(ctx.repoRoot, worktree, ctx.config, { ...process.env, ...env } as Record<
+      string,
+      string
+    >);
 
   const prompt = buildWorkerPrompt({
     run: ctx.run,
@@ -169,7 +178,12 @@ export async function launchWorker(ctx: RunContext, id: string, opts: LaunchOpti
   // A dead pane of an earlier attempt keeps the name; it is logged already, so it can go.
   await ctx.tmux.killSession(session);
   const cleared = await clearWorkerGitLocks(ctx, id, worktree);
-  if (cleared.length > 0) await ctx.journal.append({ type: 'repair', task: id, what: `removed stale git locks ${cleared.join(', ')}` });
+  if (cleared.length > 0)
+    await ctx.journal.append({
+      type: 'repair',
+      task: id,
+      what: `removed stale git locks ${cleared.join(', ')}`,
+    });
   await ctx.tmux.newSession({
     name: session,
     cwd: worktree,
@@ -189,9 +203,16 @@ export async function launchWorker(ctx: RunContext, id: string, opts: LaunchOpti
   });
 }
 
-async function readContracts(ctx: RunContext, task: Task, worktree: string): Promise<PromptInput['contracts']> {
+async function readContracts(
+  ctx: RunContext,
+  task: Task,
+  worktree: string,
+): Promise<PromptInput['contracts']> {
   const wanted = ctx.plan.contracts.filter(
-    (c) => task.contracts_used.includes(c.name) || c.consumers.includes(task.id) || task.files_write.includes(c.file_path),
+    (c) =>
+      task.contracts_used.includes(c.name) ||
+      c.consumers.includes(task.id) ||
+      task.files_write.includes(c.file_path),
   );
   const out: PromptInput['contracts'] = [];
   for (const c of wanted) {

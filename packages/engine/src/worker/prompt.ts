@@ -21,7 +21,8 @@ export interface PromptInput {
   interrupted?: { progress: string[] };
 }
 
-const bullet = (xs: string[]): string => (xs.length === 0 ? '- (none)' : xs.map((x) => `- \`${x}\``).join('\n'));
+const bullet = (xs: string[]): string =>
+  xs.length === 0 ? '- (none)' : xs.map((x) => `- \`${x}\``).join('\n');
 
 export function buildWorkerPrompt(p: PromptInput): string {
   const t = p.task;
@@ -51,12 +52,16 @@ export function buildWorkerPrompt(p: PromptInput): string {
   );
   if (t.files_read.length > 0) out.push(`## Files to read first\n${bullet(t.files_read)}`);
   for (const c of p.contracts) {
-    out.push(`## Contract ${c.name} (version ${c.version}, \`${c.path}\`)\n\`\`\`\n${c.text.trimEnd()}\n\`\`\``);
+    out.push(
+      `## Contract ${c.name} (version ${c.version}, \`${c.path}\`)\n\`\`\`\n${c.text.trimEnd()}\n\`\`\``,
+    );
   }
   if (p.context.trim()) out.push(p.context.trim());
   if (p.messages.length > 0) out.push(`## Unread messages\n${p.messages.join('\n')}`);
   const checks = t.verification.map((v) => `- \`${v.command}\` (${v.type}${v.required ? '' : ', optional'})`);
-  out.push(`## Before you report done\nRun every verification command and read its output:\n${checks.join('\n')}`);
+  out.push(
+    `## Before you report done\nRun every verification command and read its output:\n${checks.join('\n')}`,
+  );
   out.push(
     [
       '## How to work and report',

@@ -30,6 +30,8 @@ export interface TaskRow {
   cost: string;
   elapsed: string;
   message: string;
+  /** A person must answer something (the message says what). */
+  attention: boolean;
 }
 
 export interface HeaderInfo {
@@ -83,11 +85,12 @@ export function selectRow(t: TaskState, now: number): TaskRow {
     cost: t.usage.costUsd > 0 ? formatCost(t.usage.costUsd) : '-',
     elapsed: formatDuration(taskElapsed(t, now)),
     message: oneLine(messageOf(t)),
+    attention: t.attention !== undefined || t.status === 'needs_attention',
   };
 }
 
 function messageOf(t: TaskState): string {
-  if (t.status === 'needs_attention' && t.attention) return t.attention;
+  if (t.attention) return `needs a decision: ${t.attention}`;
   if (t.status === 'blocked' && t.blockedNeeds)
     return `${t.lastMessage ?? 'blocked'} (needs ${t.blockedNeeds})`;
   return t.lastMessage ?? (t.status === 'pending' ? waitingFor(t) : '');
