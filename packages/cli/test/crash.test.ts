@@ -94,7 +94,10 @@ async function currentRun(root: string): Promise<string | undefined> {
 /** Complete journal lines (the last one may be mid-write while orch appends it). */
 async function journalLines(root: string, run: string): Promise<string[]> {
   const text = await readFile(eventsPath(root, run), 'utf8').catch(() => '');
-  return text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter(Boolean);
+  return text
+    .slice(0, text.lastIndexOf('\n') + 1)
+    .split('\n')
+    .filter(Boolean);
 }
 
 async function tmux(w: RunWorld, args: string[]): Promise<string> {

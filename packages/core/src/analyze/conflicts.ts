@@ -64,30 +64,80 @@ export function impliedResources(task: Task): string[] {
   return out;
 }
 
-/** Calls `visit` once for every pair of entries of different tasks whose patterns can meet. */
-function forEachOverlap(entries: Entry[], visit: (a: Entry, b: Entry) => void): void {
-  const exact = new Map<string, Entry[]>();
-  const globs: { entry: Entry; prefix: string }[] = [];
-  for (const e of entries) {
-    if (isGlob(e.pattern)) globs.push({ entry: e, prefix: literalPrefix(e.pattern).join('/') });
-    else {
-      let list = exact.get(e.pattern);
-      if (!list) exact.set(e.pattern, (list = []));
-      list.push(e);
-    }
-  }
-  const pairs = (xs: Entry[], ys: Entry[]): void => {
+/** The entries of one distinct pattern, split by mode so that pairs that never conflict are skipped. */
+interface Group {
+  pattern: string;
+  prefix: string;
+  write: Entry[];
+  append: Entry[];
+  read: Entry[];
+}
+
+/**
+ * Visits the entry pairs of two groups (or of one group with itself) that could conflict: a
+ * write with anything, an append with a read. Read/read and append/append pairs are never
+ * formed, so a path that a thousand tasks read costs nothing.
+ */
+function crossGroups(p: Group, q: Group, visit: (a: Entry, b: Entry) => void): void {
+  const cross = (xs: Entry[], ys: Entry[]): void => {
     for (const x of xs) for (const y of ys) if (x.task !== y.task) visit(x, y);
   };
-  // exact vs exact: only equal strings meet.
-  for (const list of exact.values()) {
-    for (let i = 0; i < list.length; i++) {
-      for (let j = i + 1; j < list.length; j++) {
-        const a = list[i] as Entry;
-        const b = list[j] as Entry;
+  if (p === q) {
+    const w = p.write;
+    for (let i = 0; i < w.length; i++) {
+      for (let j = i + 1; j < w.length; j++) {
+        const a = w[i] as Entry;
+        const b = w[j] as Entry;
         if (a.task !== b.task) visit(a, b);
       }
     }
+    cross(w, p.append);
+    cross(w, p.read);
+    cross(p.append, p.read);
+    return;
+  }
+  cross(p.write, q.write);
+  cross(p.write, q.append);
+  cross(p.write, q.read);
+  cross(p.append, q.write);
+  cross(p.append, q.read);
+  cross(p.read, q.write);
+  cross(p.read, q.append);
+}
+
+/** Whether the two groups can form any pair worth a glob comparison. */
+function canConflict(p: Group, q: Group): boolean {
+  return (
+    (p.write.length > 0 && q.write.length + q.append.length + q.read.length > 0) ||
+    (q.write.length > 0 && p.append.length + p.read.length > 0) ||
+    (p.append.length > 0 && q.read.length > 0) ||
+    (p.read.length > 0 && q.append.length > 0)
+  );
+}
+
+/**
+ * Calls `visit` for every pair of entries of different tasks whose patterns can meet and whose
+ * modes can conflict. Entries are grouped by distinct pattern first, so a pattern shared by many
+ * tasks is compared once; a glob is compared only with exact paths under its literal prefix (a
+ * range of a sorted list) and with globs whose prefixes nest with its own.
+ */
+function forEachOverlap(entries: Entry[], visit: (a: Entry, b: Entry) => void): void {
+  const groups = new Map<string, Group>();
+  for (const e of entries) {
+    let g = groups.get(e.pattern);
+    if (!g) {
+      const prefix = isGlob(e.pattern) ? literalPrefix(e.pattern).join('/') : e.pattern;
+      groups.set(e.pattern, (g = { pattern: e.pattern, prefix, write: [], append: [], read: [] }));
+    }
+    g[e.mode].push(e);
+  }
+  const exact = new Map<string, Group>();
+  const globs: Group[] = [];
+  for (const g of groups.values()) {
+    // Same pattern: they meet.
+    crossGroups(g, g, visit);
+    if (isGlob(g.pattern)) globs.push(g);
+    else exact.set(g.pattern, g);
   }
   if (globs.length === 0) return;
   // glob vs exact: exact paths equal to the prefix or under it, found by binary search.
@@ -102,18 +152,19 @@ function forEachOverlap(entries: Entry[], visit: (a: Entry, b: Entry) => void): 
     }
     return lo;
   };
+  const meet = (g: Group, o: Group): void => {
+    if (canConflict(g, o) && globsOverlap(g.pattern, o.pattern)) crossGroups(g, o, visit);
+  };
   for (const g of globs) {
     if (g.prefix === '') {
-      for (const p of sorted) if (globsOverlap(g.entry.pattern, p)) pairs([g.entry], exact.get(p) as Entry[]);
+      for (const p of sorted) meet(g, exact.get(p) as Group);
       continue;
     }
     const self = exact.get(g.prefix);
-    if (self && globsOverlap(g.entry.pattern, g.prefix)) pairs([g.entry], self);
+    if (self) meet(g, self);
     const under = `${g.prefix}/`;
-    for (let i = lowerBound(under); i < sorted.length && (sorted[i] as string).startsWith(under); i++) {
-      const p = sorted[i] as string;
-      if (globsOverlap(g.entry.pattern, p)) pairs([g.entry], exact.get(p) as Entry[]);
-    }
+    for (let i = lowerBound(under); i < sorted.length && (sorted[i] as string).startsWith(under); i++)
+      meet(g, exact.get(sorted[i] as string) as Group);
   }
   // glob vs glob: only when one literal prefix is a (segment) prefix of the other.
   const byPrefix = new Map<string, number[]>();
@@ -123,16 +174,16 @@ function forEachOverlap(entries: Entry[], visit: (a: Entry, b: Entry) => void): 
     list.push(i);
   });
   globs.forEach((g, i) => {
-    const segs = g.prefix === '' ? [] : g.prefix.split('/');
-    for (let k = 0; k <= segs.length; k++) {
-      const anc = segs.slice(0, k).join('/');
+    let anc = '';
+    for (;;) {
       for (const j of byPrefix.get(anc) ?? []) {
         // Same prefix: visit each pair once. Shorter prefix: always (the other side never walks down).
         if (anc === g.prefix && j <= i) continue;
-        const o = globs[j] as { entry: Entry };
-        if (o.entry.task !== g.entry.task && globsOverlap(g.entry.pattern, o.entry.pattern))
-          visit(g.entry, o.entry);
+        meet(g, globs[j] as Group);
       }
+      if (anc === g.prefix) break;
+      const next = g.prefix.indexOf('/', anc === '' ? 0 : anc.length + 1);
+      anc = next < 0 ? g.prefix : g.prefix.slice(0, next);
     }
   });
 }

@@ -59,27 +59,32 @@ export interface SensitiveMatcher {
   label: string;
   weight: number;
   test: (path: RiskPath) => boolean;
+  /**
+   * For word patterns, which look at one segment at a time: whether this segment (lower-cased,
+   * and its words) matches. A path matches when any of its segments does, so results can be
+   * shared between paths.
+   */
+  segment?: (lower: string, words: string[]) => boolean;
 }
 
-function wordMatcher(alt: string): (path: RiskPath) => boolean {
+/** Whether one segment matches a word alternative (`auth`, `api_key`, `.env`). */
+function wordMatcher(alt: string): (lower: string, words: string[]) => boolean {
   const plain = alt.replace(/\\(.)/g, '$1').toLowerCase();
   if (plain.startsWith('.')) {
     // `.env`: a dotfile name or extension, not the word "env" anywhere.
-    return (p) => p.segments.some((s) => s === plain || s.startsWith(`${plain}.`) || s.endsWith(plain));
+    return (s) => s === plain || s.startsWith(`${plain}.`) || s.endsWith(plain);
   }
   const want = segmentWords(plain);
   if (want.length === 0) return () => false;
-  return (p) => {
-    for (const words of p.words) {
-      for (let i = 0; i + want.length <= words.length; i++) {
-        let ok = true;
-        for (let k = 0; k < want.length && ok; k++) {
-          const w = words[i + k] as string;
-          const x = want[k] as string;
-          ok = w === x || (k === want.length - 1 && w === `${x}s`);
-        }
-        if (ok) return true;
+  return (_s, words) => {
+    for (let i = 0; i + want.length <= words.length; i++) {
+      let ok = true;
+      for (let k = 0; k < want.length && ok; k++) {
+        const w = words[i + k] as string;
+        const x = want[k] as string;
+        ok = w === x || (k === want.length - 1 && w === `${x}s`);
       }
+      if (ok) return true;
     }
     return false;
   };
@@ -103,7 +108,13 @@ export function compileSensitivePattern(pattern: string, weight: number): Sensit
   const label = (pattern.split('|')[0] ?? pattern).replace(/\\(.)/g, '$1');
   if (WORDS_ONLY.test(pattern)) {
     const alts = pattern.split('|').map(wordMatcher);
-    return { label, weight, test: (p) => alts.some((m) => m(p)) };
+    const segment = (lower: string, words: string[]): boolean => alts.some((m) => m(lower, words));
+    return {
+      label,
+      weight,
+      segment,
+      test: (p) => p.segments.some((s, i) => segment(s, p.words[i] as string[])),
+    };
   }
   const bad = unsafeRegex(pattern);
   let re: RegExp | undefined;
@@ -144,6 +155,38 @@ export function riskSettings(config?: Config): { matchers: SensitiveMatcher[]; t
   };
 }
 
+/**
+ * The first matcher (in order) that matches a path. Word matchers are judged once per distinct
+ * segment (plans repeat `src`, `index.ts`... thousands of times); only regular expressions look
+ * at each whole path, and only those ahead of the best word match.
+ */
+export function sensitiveMatchFinder(
+  matchers: readonly SensitiveMatcher[],
+): (path: string) => SensitiveMatcher | undefined {
+  const none = matchers.length;
+  const bySegment = new Map<string, number>();
+  const segmentBest = (segment: string): number => {
+    let best = bySegment.get(segment);
+    if (best === undefined) {
+      const lower = segment.toLowerCase();
+      const words = segmentWords(segment);
+      best = matchers.findIndex((m) => m.segment?.(lower, words) === true);
+      if (best < 0) best = none;
+      bySegment.set(segment, best);
+    }
+    return best;
+  };
+  return (path) => {
+    let best = none;
+    for (const seg of path.split('/')) best = Math.min(best, segmentBest(seg));
+    for (let i = 0; i < best; i++) {
+      const m = matchers[i] as SensitiveMatcher;
+      if (!m.segment && m.test(riskPath(path))) return m;
+    }
+    return matchers[best];
+  };
+}
+
 export function riskStatus(score: number, threshold: number): RiskStatus {
   if (score <= threshold) return 'AUTO-APPROVE';
   if (score <= threshold * 2) return 'REQUIRES REVIEW';
@@ -155,10 +198,10 @@ export function scoreRisk(plan: Plan, config?: Config): RiskReport {
   const { matchers, threshold } = riskSettings(config);
   let score = 0;
   const factors: string[] = [];
+  const firstMatch = sensitiveMatchFinder(matchers);
   for (const t of plan.tasks) {
     for (const path of t.files_write) {
-      const rp = riskPath(path);
-      const m = matchers.find((x) => x.test(rp));
+      const m = firstMatch(path);
       if (m) {
         score += m.weight;
         factors.push(`sensitive_path:${path}:${m.label}`);

@@ -60,12 +60,14 @@ interface RetryInfo {
 type Failure = RetryInfo & { category: FailureCategory; source: EvidenceSource };
 
 const DONE_GRACE_MS = 30_000;
+const STOP_GRACE_MS = 10_000;
 const EXIT_EVENT_GRACE_MS = 1_500;
 
 export class Supervisor {
   private readonly waiter = new Waiter();
   private readonly merges: MergeQueue;
-  private readonly driving = new Set<string>();
+  /** The task drivers in flight, by task id. */
+  private readonly driving = new Map<string, Promise<void>>();
   private readonly exits = new Map<string, Extract<RunEvent, { type: 'task.exited' }>>();
   private maxWorkers: number;
   private readonly stop = new AbortController();
@@ -110,15 +112,13 @@ export class Supervisor {
     } finally {
       unsubscribe();
       journal.close();
-      if (!isTerminalPhase(this.state.phase) || this.stop.signal.aborted) {
-        await journal
-          .append({
-            type: 'supervisor.stopped',
-            pid: process.pid,
-            reason: this.stop.signal.aborted ? 'interrupted' : 'finished',
-          })
-          .catch(() => undefined);
-      }
+      await journal
+        .append({
+          type: 'supervisor.stopped',
+          pid: process.pid,
+          reason: this.stop.signal.aborted && !isTerminalPhase(this.state.phase) ? 'interrupted' : 'finished',
+        })
+        .catch(() => undefined);
       lock.release();
     }
   }
@@ -155,7 +155,11 @@ export class Supervisor {
         signal: this.stop.signal,
       });
     }
-    if (this.stop.signal.aborted) await this.stopWorkers();
+    if (this.stop.signal.aborted) {
+      await this.stopWorkers();
+      // Let drivers reach a clean point (a merge in progress finishes and is journaled).
+      await Promise.race([Promise.allSettled(this.driving.values()), sleep(STOP_GRACE_MS)]);
+    }
   }
 
   private async stopWorkers(): Promise<void> {
@@ -167,9 +171,10 @@ export class Supervisor {
   }
 
   private drive(id: string, how: Restart): void {
-    this.driving.add(id);
-    void this.driveTask(id, how)
+    const driver = this.driveTask(id, how)
       .catch(async (e: unknown) => {
+        // Errors caused by stopping (sessions killed under a launch) are not the task's fault.
+        if (this.stop.signal.aborted) return;
         const reason = e instanceof Error ? e.message : String(e);
         await this.emit({
           type: 'task.failed',
@@ -185,6 +190,7 @@ export class Supervisor {
         this.driving.delete(id);
         this.waiter.notify();
       });
+    this.driving.set(id, driver);
   }
 
   private maxRetries(): number {
@@ -590,6 +596,10 @@ export class Supervisor {
       `orch: merge staging into ${id}`,
     );
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 function now(): string {
