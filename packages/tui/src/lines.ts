@@ -119,10 +119,12 @@ export function rowLine(row: TaskRow, cols: Column[], selected: boolean): Line {
         return { text: cell(`${row.glyph} ${row.statusText}`, c), color: row.color };
       case 'message':
         // The last column is not padded: trailing spaces only cost the renderer time.
-        return {
-          text: truncate(row.message, c.width),
-          dim: row.status === 'pending' || row.status === 'cancelled',
-        };
+        return row.attention
+          ? { text: truncate(row.message, c.width), color: 'yellow', bold: true }
+          : {
+              text: truncate(row.message, c.width),
+              dim: row.status === 'pending' || row.status === 'cancelled',
+            };
       case 'id':
         return { text: cell(row.id, c), bold: selected };
       default:

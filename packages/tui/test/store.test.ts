@@ -100,15 +100,15 @@ describe('selectors', () => {
     expect(selectRows(store.getState()!, NOW)[0]?.message).toBe('waiting for ui (needs ui merged)');
     store.apply([ev(61, { type: 'task.attention', task: 'api', reason: 'which auth provider?' })]);
     expect(selectRows(store.getState()!, NOW)[0]).toMatchObject({
-      glyph: '!',
-      message: 'which auth provider?',
+      attention: true,
+      message: 'needs a decision: which auth provider?',
     });
     store.apply([
       ev(62, { type: 'task.unblocked', task: 'api', reason: 'decided' }),
       ev(63, { type: 'task.progress', task: 'api', message: 'using sessions' }),
     ]);
     expect(selectRows(store.getState()!, NOW)[0]).toMatchObject({
-      status: 'running',
+      attention: false,
       message: 'using sessions',
     });
   });

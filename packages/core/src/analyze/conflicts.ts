@@ -9,7 +9,7 @@
  * nothing compares every path with every other.
  */
 import type { Plan, Task } from '../plan/schema.js';
-import { globsOverlap, isGlob, literalPrefix } from '../glob/glob.js';
+import { globsOverlap, isGlob, literalPrefixString } from '../glob/glob.js';
 import { findCycle } from './dag.js';
 
 export type ConflictType = 'file_write_write' | 'file_read_write' | 'resource' | 'resource_read_write';
@@ -73,6 +73,9 @@ interface Group {
   read: Entry[];
 }
 
+/** Shared by every group that has no entry of a mode (most groups have one entry in all). */
+const NONE: Entry[] = [];
+
 /**
  * Visits the entry pairs of two groups (or of one group with itself) that could conflict: a
  * write with anything, an append with a read. Read/read and append/append pairs are never
@@ -84,6 +87,7 @@ function crossGroups(p: Group, q: Group, visit: (a: Entry, b: Entry) => void): v
   };
   if (p === q) {
     const w = p.write;
+    if (w.length + p.append.length + p.read.length < 2) return;
     for (let i = 0; i < w.length; i++) {
       for (let j = i + 1; j < w.length; j++) {
         const a = w[i] as Entry;
@@ -126,17 +130,18 @@ function forEachOverlap(entries: Entry[], visit: (a: Entry, b: Entry) => void): 
   for (const e of entries) {
     let g = groups.get(e.pattern);
     if (!g) {
-      const prefix = isGlob(e.pattern) ? literalPrefix(e.pattern).join('/') : e.pattern;
-      groups.set(e.pattern, (g = { pattern: e.pattern, prefix, write: [], append: [], read: [] }));
+      const prefix = literalPrefixString(e.pattern);
+      groups.set(e.pattern, (g = { pattern: e.pattern, prefix, write: NONE, append: NONE, read: NONE }));
     }
-    g[e.mode].push(e);
+    if (g[e.mode] === NONE) g[e.mode] = [e];
+    else g[e.mode].push(e);
   }
   const exact = new Map<string, Group>();
   const globs: Group[] = [];
   for (const g of groups.values()) {
     // Same pattern: they meet.
     crossGroups(g, g, visit);
-    if (isGlob(g.pattern)) globs.push(g);
+    if (g.prefix !== g.pattern) globs.push(g);
     else exact.set(g.pattern, g);
   }
   if (globs.length === 0) return;
@@ -225,29 +230,38 @@ function orderOracle(plan: Plan): (a: number, b: number) => boolean {
     return out;
   };
   const has = (bits: Uint32Array, i: number): boolean => (((bits[i >>> 5] as number) >>> (i & 31)) & 1) === 1;
-  if (findCycle(plan)) {
-    // Cyclic plans are reported by the DAG check; here a plain search per question is enough.
-    const reach = (from: number, to: number): boolean => {
-      const seen = new Uint8Array(n);
-      const stack = [from];
-      while (stack.length > 0) {
-        const v = stack.pop() as number;
-        for (const d of deps[v] as number[]) {
-          if (d === to) return true;
-          if (!seen[d]) {
-            seen[d] = 1;
-            stack.push(d);
+  // Most overlapping pairs are a task and its direct dependency: answer those without the
+  // graph-wide work below.
+  const direct = (a: number, b: number): boolean =>
+    (deps[a] as number[]).includes(b) || (deps[b] as number[]).includes(a);
+  let transitive: ((a: number, b: number) => boolean) | undefined;
+  return (a, b) => direct(a, b) || (transitive ??= transitiveOracle())(a, b);
+
+  function transitiveOracle(): (a: number, b: number) => boolean {
+    if (findCycle(plan)) {
+      // Cyclic plans are reported by the DAG check; here a plain search per question is enough.
+      const reach = (from: number, to: number): boolean => {
+        const seen = new Uint8Array(n);
+        const stack = [from];
+        while (stack.length > 0) {
+          const v = stack.pop() as number;
+          for (const d of deps[v] as number[]) {
+            if (d === to) return true;
+            if (!seen[d]) {
+              seen[d] = 1;
+              stack.push(d);
+            }
           }
         }
-      }
-      return false;
+        return false;
+      };
+      return (a, b) => reach(a, b) || reach(b, a);
+    }
+    return (a, b) => {
+      anc ??= build();
+      return has(anc[a] as Uint32Array, b) || has(anc[b] as Uint32Array, a);
     };
-    return (a, b) => reach(a, b) || reach(b, a);
   }
-  return (a, b) => {
-    anc ??= build();
-    return has(anc[a] as Uint32Array, b) || has(anc[b] as Uint32Array, a);
-  };
 }
 
 /** Finds every conflict between tasks that are not ordered by their dependencies. */

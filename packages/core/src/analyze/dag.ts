@@ -19,84 +19,115 @@ export interface DagReport {
 
 const byId = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-/** Dependencies of each task, de-duplicated, unknown ids dropped. */
-function dependencyMap(plan: Plan): Map<string, string[]> {
-  const ids = new Set(plan.tasks.map((t) => t.id));
-  const deps = new Map<string, string[]>();
-  for (const t of plan.tasks)
-    deps.set(
-      t.id,
-      [...new Set(t.depends_on)].filter((d) => ids.has(d)),
-    );
-  return deps;
+/**
+ * The graph by task number, built once per analysis: ids (one node per distinct id; the last
+ * task with an id defines its dependencies), dependencies de-duplicated with unknown ids dropped,
+ * and the reverse edges.
+ */
+interface Graph {
+  ids: string[];
+  deps: number[][];
+  dependents: number[][];
 }
 
-/** The first cycle found, in plan order, as `a → b → … → a` where `a → b` means a depends on b. */
-export function findCycle(plan: Plan): string[] | undefined {
-  const deps = dependencyMap(plan);
-  const state = new Map<string, 1 | 2>(); // 1 on the stack, 2 done
-  for (const root of deps.keys()) {
-    if (state.has(root)) continue;
-    const stack: { id: string; next: number }[] = [{ id: root, next: 0 }];
-    state.set(root, 1);
+function graphOf(plan: Plan): Graph {
+  const index = new Map<string, number>();
+  const ids: string[] = [];
+  for (const t of plan.tasks) {
+    if (!index.has(t.id)) {
+      index.set(t.id, ids.length);
+      ids.push(t.id);
+    }
+  }
+  const deps: number[][] = ids.map(() => []);
+  for (const t of plan.tasks) {
+    const out: number[] = [];
+    for (const d of t.depends_on) {
+      const j = index.get(d);
+      if (j !== undefined && !out.includes(j)) out.push(j);
+    }
+    deps[index.get(t.id) as number] = out;
+  }
+  const dependents: number[][] = ids.map(() => []);
+  deps.forEach((ds, i) => {
+    for (const d of ds) (dependents[d] as number[]).push(i);
+  });
+  return { ids, deps, dependents };
+}
+
+function cycleOf(g: Graph): string[] | undefined {
+  const state = new Uint8Array(g.ids.length); // 1 on the stack, 2 done
+  for (let root = 0; root < g.ids.length; root++) {
+    if (state[root]) continue;
+    const stack: { v: number; next: number }[] = [{ v: root, next: 0 }];
+    state[root] = 1;
     while (stack.length > 0) {
-      const top = stack[stack.length - 1] as { id: string; next: number };
-      const ds = deps.get(top.id) as string[];
+      const top = stack[stack.length - 1] as { v: number; next: number };
+      const ds = g.deps[top.v] as number[];
       if (top.next >= ds.length) {
-        state.set(top.id, 2);
+        state[top.v] = 2;
         stack.pop();
         continue;
       }
-      const d = ds[top.next++] as string;
-      const s = state.get(d);
-      if (s === 1) {
-        const from = stack.findIndex((f) => f.id === d);
-        return [...stack.slice(from).map((f) => f.id), d];
+      const d = ds[top.next++] as number;
+      if (state[d] === 1) {
+        const from = stack.findIndex((f) => f.v === d);
+        return [...stack.slice(from).map((f) => g.ids[f.v] as string), g.ids[d] as string];
       }
-      if (s === undefined) {
-        state.set(d, 1);
-        stack.push({ id: d, next: 0 });
+      if (state[d] === 0) {
+        state[d] = 1;
+        stack.push({ v: d, next: 0 });
       }
     }
   }
   return undefined;
 }
 
-/** Task ids in topological order (dependencies first), or undefined when there is a cycle. */
-export function topologicalOrder(plan: Plan): string[] | undefined {
-  return wavesOf(plan)?.flat();
+/** The first cycle found, in plan order, as `a → b → … → a` where `a → b` means a depends on b. */
+export function findCycle(plan: Plan): string[] | undefined {
+  return cycleOf(graphOf(plan));
 }
 
-function wavesOf(plan: Plan): string[][] | undefined {
-  const deps = dependencyMap(plan);
-  const dependents = new Map<string, string[]>();
-  const indeg = new Map<string, number>();
-  for (const [id, ds] of deps) {
-    indeg.set(id, ds.length);
-    for (const d of ds) {
-      let list = dependents.get(d);
-      if (!list) dependents.set(d, (list = []));
-      list.push(id);
-    }
-  }
-  const waves: string[][] = [];
-  let current = [...indeg].filter(([, n]) => n === 0).map(([id]) => id);
+/** Task ids in topological order (dependencies first), or undefined when there is a cycle. */
+export function topologicalOrder(plan: Plan): string[] | undefined {
+  return wavesOf(graphOf(plan))?.flat();
+}
+
+/** Waves of task numbers, each sorted by id; undefined when there is a cycle. */
+function waveNumbers(g: Graph): number[][] | undefined {
+  const indeg = Int32Array.from(g.deps, (ds) => ds.length);
+  const sortById = (xs: number[]): number[] =>
+    xs.sort((a, b) => byId(g.ids[a] as string, g.ids[b] as string));
+  const waves: number[][] = [];
+  let current: number[] = [];
+  for (let v = 0; v < indeg.length; v++) if (indeg[v] === 0) current.push(v);
   let placed = 0;
   while (current.length > 0) {
-    current.sort(byId);
-    waves.push(current);
+    waves.push(sortById(current));
     placed += current.length;
-    const next: string[] = [];
-    for (const id of current) {
-      for (const dep of dependents.get(id) ?? []) {
-        const n = (indeg.get(dep) as number) - 1;
-        indeg.set(dep, n);
-        if (n === 0) next.push(dep);
-      }
+    const next: number[] = [];
+    for (const v of current) {
+      for (const w of g.dependents[v] as number[]) if (--(indeg[w] as number) === 0) next.push(w);
     }
     current = next;
   }
-  return placed === deps.size ? waves : undefined;
+  return placed === g.ids.length ? waves : undefined;
+}
+
+function wavesOf(g: Graph): string[][] | undefined {
+  return waveNumbers(g)?.map((w) => w.map((v) => g.ids[v] as string));
+}
+
+/** Remaining path length by task number (see remainingPathLengths); empty on a cycle. */
+function remainingOf(g: Graph, order: number[] | undefined): Int32Array {
+  if (!order) return new Int32Array(0);
+  const rem = new Int32Array(g.ids.length).fill(1);
+  for (let i = order.length - 1; i >= 0; i--) {
+    const v = order[i] as number;
+    const len = rem[v] as number;
+    for (const d of g.deps[v] as number[]) if ((rem[d] as number) < len + 1) rem[d] = len + 1;
+  }
+  return rem;
 }
 
 /**
@@ -104,44 +135,32 @@ function wavesOf(plan: Plan): string[][] | undefined {
  * counting itself (a task nothing depends on has 1). Empty on a cyclic plan.
  */
 export function remainingPathLengths(plan: Plan): Map<string, number> {
-  const order = topologicalOrder(plan);
+  const g = graphOf(plan);
+  const order = waveNumbers(g)?.flat();
+  const rem = remainingOf(g, order);
   const out = new Map<string, number>();
-  if (!order) return out;
-  const deps = dependencyMap(plan);
-  for (const id of order) out.set(id, 1);
-  for (let i = order.length - 1; i >= 0; i--) {
-    const id = order[i] as string;
-    const len = out.get(id) as number;
-    for (const d of deps.get(id) as string[]) out.set(d, Math.max(out.get(d) as number, len + 1));
-  }
+  for (const v of order ?? []) out.set(g.ids[v] as string, rem[v] as number);
   return out;
 }
 
-function criticalPath(plan: Plan, rem: Map<string, number>): string[] {
-  if (rem.size === 0) return [];
-  const dependents = new Map<string, string[]>();
-  for (const t of plan.tasks) {
-    for (const d of new Set(t.depends_on)) {
-      let list = dependents.get(d);
-      if (!list) dependents.set(d, (list = []));
-      list.push(t.id);
-    }
-  }
-  const best = (ids: Iterable<string>): string | undefined => {
-    let pick: string | undefined;
-    for (const id of ids) {
-      const r = rem.get(id) ?? 0;
-      const pr = pick === undefined ? -1 : (rem.get(pick) ?? 0);
-      if (r > pr || (r === pr && pick !== undefined && id < pick)) pick = id;
+/** The longest chain, starting from the task with the longest remaining path (ties: smallest id). */
+function criticalPath(g: Graph, rem: Int32Array): string[] {
+  if (rem.length === 0) return [];
+  const best = (vs: Iterable<number>, want?: number): number | undefined => {
+    let pick: number | undefined;
+    for (const v of vs) {
+      const r = rem[v] as number;
+      if (want !== undefined && r !== want) continue;
+      const pr = pick === undefined ? -1 : (rem[pick] as number);
+      if (r > pr || (r === pr && (g.ids[v] as string) < (g.ids[pick as number] as string))) pick = v;
     }
     return pick;
   };
   const path: string[] = [];
   let cur = best(rem.keys());
   while (cur !== undefined) {
-    path.push(cur);
-    const want = (rem.get(cur) as number) - 1;
-    cur = best((dependents.get(cur) ?? []).filter((d) => rem.get(d) === want));
+    path.push(g.ids[cur] as string);
+    cur = best(g.dependents[cur] as number[], (rem[cur] as number) - 1);
   }
   return path;
 }
@@ -151,11 +170,13 @@ export function analyzeDag(plan: Plan): DagReport {
   const ids = plan.tasks.map((t) => t.id);
   const known = new Set(ids);
   const errors: string[] = [];
-  const knownList = `[${[...known].map((k) => `'${k}'`).join(', ')}]`;
+  let knownList: string | undefined;
   for (const t of plan.tasks) {
     for (const d of new Set(t.depends_on)) {
-      if (!known.has(d))
+      if (!known.has(d)) {
+        knownList ??= `[${[...known].map((k) => `'${k}'`).join(', ')}]`;
         errors.push(`Task '${t.id}' depends on '${d}' which does not exist. Known task IDs: ${knownList}`);
+      }
     }
   }
   const empty = {
@@ -166,12 +187,14 @@ export function analyzeDag(plan: Plan): DagReport {
     critical_path_length: 0,
   };
   if (errors.length > 0) return { valid: false, errors, ...empty };
-  const cycle = findCycle(plan);
+  const g = graphOf(plan);
+  const cycle = cycleOf(g);
   if (cycle) {
     return { valid: false, errors: [`Circular dependency detected: ${cycle.join(' → ')}`], cycle, ...empty };
   }
-  const waves = wavesOf(plan) ?? [];
-  const cp = criticalPath(plan, remainingPathLengths(plan));
+  const numbers = waveNumbers(g) ?? [];
+  const cp = criticalPath(g, remainingOf(g, numbers.flat()));
+  const waves = numbers.map((w) => w.map((v) => g.ids[v] as string));
   return {
     valid: true,
     errors: [],

@@ -37,6 +37,14 @@ export function literalPrefix(pattern: string): string[] {
   return out;
 }
 
+/** `literalPrefix(pattern).join('/')` in one search: the text before the first glob segment. */
+export function literalPrefixString(pattern: string): string {
+  const m = GLOB_CHARS.exec(pattern);
+  if (!m) return pattern;
+  const slash = pattern.lastIndexOf('/', m.index);
+  return slash < 0 ? '' : pattern.slice(0, slash);
+}
+
 const MAX_BRACE_EXPANSIONS = 64;
 
 /** Expands `{a,b}` groups; undefined when there would be too many variants. */

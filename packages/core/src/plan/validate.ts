@@ -29,12 +29,13 @@ export function validatePlan(plan: Plan, doc: SourceDoc, opts: ValidateOptions =
   const at = (path: PathKey[], message: string): void => {
     issues.push(doc.issue(path, message));
   };
-  const normalizeAt = (p: string, path: PathKey[]): string | undefined => {
+  // `path` is a function so that the common, valid case allocates nothing for it.
+  const normalizeAt = (p: string, path: () => PathKey[]): string | undefined => {
     try {
       return normalizeRepoPath(p);
     } catch (e) {
       const problem = e instanceof OrchError ? String(e.details?.problem ?? e.message) : String(e);
-      at(path, `path ${JSON.stringify(p)} ${problem}`);
+      at(path(), `path ${JSON.stringify(p)} ${problem}`);
       return undefined;
     }
   };
@@ -58,9 +59,10 @@ export function validatePlan(plan: Plan, doc: SourceDoc, opts: ValidateOptions =
     for (const field of FILE_FIELDS) {
       const seen = new Set<string>();
       t[field].forEach((p, j) => {
-        const n = normalizeAt(p, ['tasks', i, field, j]);
+        const n = normalizeAt(p, () => ['tasks', i, field, j]);
         if (n !== undefined) seen.add(n);
       });
+      // Paths are normalized here, once; the analyzers use these spellings as they are.
       t[field] = [...seen];
     }
     for (const field of RESOURCE_FIELDS) {
@@ -72,7 +74,7 @@ export function validatePlan(plan: Plan, doc: SourceDoc, opts: ValidateOptions =
       t[field] = [...seen];
     }
     t.patch_intents.forEach((pi, j) => {
-      const n = normalizeAt(pi.file, ['tasks', i, 'patch_intents', j, 'file']);
+      const n = normalizeAt(pi.file, () => ['tasks', i, 'patch_intents', j, 'file']);
       if (n !== undefined) pi.file = n;
     });
     const deps = new Set<string>();
@@ -102,7 +104,7 @@ export function validatePlan(plan: Plan, doc: SourceDoc, opts: ValidateOptions =
 
   const contractNames = new Map<string, number>();
   plan.contracts.forEach((c, i) => {
-    const n = normalizeAt(c.file_path, ['contracts', i, 'file_path']);
+    const n = normalizeAt(c.file_path, () => ['contracts', i, 'file_path']);
     if (n !== undefined) c.file_path = n;
     const first = contractNames.get(c.name);
     if (first !== undefined)

@@ -80,6 +80,18 @@ export const Usage = z.object({
 });
 export type Usage = z.infer<typeof Usage>;
 
+/** A usage update: only the figures it carries (zod's `.partial()` would still fill in defaults). */
+export const UsagePatch = z.object({
+  inputTokens: z.number().optional(),
+  outputTokens: z.number().optional(),
+  cacheReadTokens: z.number().optional(),
+  cacheWriteTokens: z.number().optional(),
+  contextTokens: z.number().optional(),
+  contextWindow: z.number().optional(),
+  costUsd: z.number().optional(),
+});
+export type UsagePatch = z.infer<typeof UsagePatch>;
+
 const base = { ts: z.string() };
 const task = { ...base, task: z.string() };
 
@@ -141,7 +153,7 @@ export const RunEvent = z.discriminatedUnion('type', [
   z.object({
     ...task,
     type: z.literal('task.activity'),
-    usage: Usage.partial().optional(),
+    usage: UsagePatch.optional(),
     activity: z.string().optional(),
   }),
   z.object({

@@ -179,13 +179,14 @@ async function decide(ctx: RunContext, t: TaskState, w: World, repairs: ResumeRe
     };
   }
   // From here on no worker runs in the worktree: what a killed one left locked is debris.
-  if (!worktreeGone && !alive)
-    repairs.push({
-      kind: 'git-locks',
-      task: t.id,
-      what: `${t.id}: clear git lock files a stopped worker may have left`,
-    });
-  else if (branchTip)
+  if (!worktreeGone) {
+    if (!alive)
+      repairs.push({
+        kind: 'git-locks',
+        task: t.id,
+        what: `${t.id}: clear git lock files a stopped worker may have left`,
+      });
+  } else if (branchTip)
     repairs.push({
       kind: 'recreate-worktree',
       task: t.id,

@@ -1,0 +1,17 @@
+const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+const T0 = cpu();
+let t = cpu(); const c = await import('./dist/index.js'); const out = { import: cpu() - t };
+const { readFileSync } = await import('node:fs');
+const file = process.argv[2];
+t = cpu(); const text = readFileSync(file, 'utf8'); out.read = cpu() - t;
+t = cpu(); const { data } = c.parseSource(text, file, 'ERR_ORCH_PLAN_INVALID', 'plan', 'h'); out.parse = cpu() - t;
+t = cpu(); const parsed = c.Plan.safeParse(data); out.zod = cpu() - t;
+t = cpu(); c.validatePlan(parsed.data, new c.SourceDoc(text, file), {}); out.validate = cpu() - t;
+const plan = parsed.data;
+t = cpu(); c.analyzeDag(plan); out.dag = cpu() - t;
+t = cpu(); c.detectConflicts(plan); out.conflicts = cpu() - t;
+t = cpu(); c.scoreRisk(plan); out.risk = cpu() - t;
+t = cpu(); const r = await c.checkPlan(plan, { repoRoot: '/tmp' }); out.checkPlan = cpu() - t;
+t = cpu(); JSON.stringify(r, null, 2); out.json = cpu() - t;
+out.total = cpu() - T0;
+console.log(Object.entries(out).map(([k, v]) => `${k} ${v.toFixed(0)}`).join('  '));
