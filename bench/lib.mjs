@@ -1,7 +1,7 @@
 // Helpers shared by the benchmark scripts: generated repositories, running the built CLI with an
 // isolated tmux, reading a run's journal, statistics and the machine description.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -66,7 +66,7 @@ export async function isolatedTmux() {
     cleanup: async () => {
       const sockets = join(dir, `tmux-${process.getuid?.() ?? 0}`);
       if (existsSync(sockets)) {
-        for (const s of (await import('node:fs')).readdirSync(sockets)) {
+        for (const s of readdirSync(sockets)) {
           try {
             execFileSync('tmux', ['-L', s, 'kill-server'], {
               env: { ...process.env, ...env },

@@ -190,7 +190,10 @@ describe('orch demo', () => {
     await mkdir(temp);
     const gitPath = (await execa('sh', ['-c', 'command -v git'])).stdout.trim();
     await symlink(gitPath, join(bin, 'git'));
-    const r = await runOrch(['demo', '--no-tui'], { cwd: scratch, env: { ...tmux.env, PATH: bin, TMPDIR: temp } });
+    const r = await runOrch(['demo', '--no-tui'], {
+      cwd: scratch,
+      env: { ...tmux.env, PATH: bin, TMPDIR: temp },
+    });
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/tmux/);
     expect(await readdir(temp)).toEqual([]);

@@ -6,6 +6,8 @@ export interface InteractiveOptions extends DashboardAppProps {
   stdout?: NodeJS.WriteStream;
   /** Draw on the terminal's alternate screen and restore the previous screen on exit (default: on a TTY). */
   altScreen?: boolean;
+  /** Closes the view from outside (e.g. `orch run` when its run has finished). */
+  signal?: AbortSignal;
 }
 
 /** Runs the live dashboard until the user quits. */
@@ -13,6 +15,7 @@ export async function runInteractive({
   stdin,
   stdout,
   altScreen,
+  signal,
   ...props
 }: InteractiveOptions): Promise<void> {
   const out = stdout ?? process.stdout;
@@ -24,9 +27,13 @@ export async function runInteractive({
     exitOnCtrlC: false,
     patchConsole: true,
   });
+  const close = (): void => instance.unmount();
+  if (signal?.aborted) close();
+  signal?.addEventListener('abort', close);
   try {
     await instance.waitUntilExit();
   } finally {
+    signal?.removeEventListener('abort', close);
     instance.cleanup();
     if (alt) out.write('\u001b[?1049l');
   }

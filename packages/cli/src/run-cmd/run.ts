@@ -72,6 +72,11 @@ export async function runCommand(planPath: string, opts: RunOpts): Promise<void>
     return;
   }
   const plain = opts.json !== true;
+  if (plain && opts.tui !== false && process.stdout.isTTY && process.stdin.isTTY) {
+    const state = await superviseWithDashboard(repoRoot, run, orchBin, { noPromote: opts.promote === false });
+    finish(state, false);
+    return;
+  }
   if (plain) {
     println(
       `Run ${paint('bold', run)}: ${prepared.plan.tasks.length} tasks on ${prepared.base} (${prepared.baseCommit.slice(0, 8)}), staging orch/${run}/staging`,
@@ -137,3 +142,49 @@ export async function superviseCommand(
   });
   finish(state, false);
 }
+
+/**
+ * `orch run` in a terminal: the supervisor runs here and the live dashboard follows its events.
+ * Closing the dashboard (q) leaves the run going with plain progress lines; Ctrl-C then stops it.
+ */
+async function superviseWithDashboard(
+  repoRoot: string,
+  run: string,
+  orchBin: string,
+  opts: { noPromote: boolean },
+): Promise<RunState> {
+  const { DashboardStore, runInteractive } = await import('@orch/tui');
+  const { detailReaders, logPanes } = await import('../views/sources.js');
+  const { runPaths } = await import('@orch/store');
+  const loc = { repoRoot, run, runDir: runPaths(repoRoot, run).dir };
+  const store: InstanceType<typeof DashboardStore> = new DashboardStore({
+    readers: detailReaders(loc, () => store.getState()),
+  });
+  const closeView = new AbortController();
+  let viewOpen = true;
+  const view = runInteractive({ source: store, panes: logPanes(loc), view: 'dashboard', signal: closeView.signal }).finally(
+    () => {
+      viewOpen = false;
+      if (!closeView.signal.aborted) println('Dashboard closed; the run goes on (Ctrl-C stops it).');
+    },
+  );
+  try {
+    return await superviseRun(repoRoot, run, orchBin, {
+      ...(opts.noPromote ? { noPromote: true } : {}),
+      onEvent: (ev, s) => {
+        if (viewOpen) store.replace(structuredClone(s));
+        else {
+          const line = describeEvent(ev, s);
+          if (line) println(line);
+        }
+      },
+    });
+  } finally {
+    // The dashboard redraws at most once a second; let the final state show before closing it.
+    if (viewOpen) await new Promise((r) => setTimeout(r, FINAL_FRAME_MS));
+    closeView.abort();
+    await view.catch(() => undefined);
+  }
+}
+
+const FINAL_FRAME_MS = 1_500;

@@ -60,7 +60,11 @@ export class SourceDoc {
       const { LineCounter, parseDocument, isMap, isPair, isScalar } = yaml();
       if (!this.doc) {
         this.lines = new LineCounter();
-        this.doc = parseDocument(this.text, { lineCounter: this.lines, prettyErrors: false, logLevel: 'error' });
+        this.doc = parseDocument(this.text, {
+          lineCounter: this.lines,
+          prettyErrors: false,
+          logLevel: 'error',
+        });
       }
       const lines = this.lines as Yaml.LineCounter;
       // Walk down as far as the path exists; a missing field points at its parent.
@@ -168,7 +172,8 @@ export function parseSource(
       column,
     );
   }
-  if (flowDepth(text) > MAX_DEPTH) fail(`the document is nested more than ${MAX_DEPTH} levels deep`);
+  const scan = prescan(text);
+  if (scan.depth > MAX_DEPTH) fail(`the document is nested more than ${MAX_DEPTH} levels deep`);
   const doc = new SourceDoc(text, source);
   const head = text.trimStart()[0];
   if (head === '{' || head === '[') {
@@ -185,7 +190,7 @@ export function parseSource(
       return { data, doc };
     }
   }
-  const fast = readYamlFast(text);
+  const fast = readYamlFast(text, scan);
   if (fast) {
     if (dataDepth(fast.data) > MAX_DEPTH) fail(`the document is nested more than ${MAX_DEPTH} levels deep`);
     return { data: fast.data, doc };
@@ -228,12 +233,17 @@ export function parseSource(
 }
 
 /**
- * Text the fast reader leaves to `yaml`: aliases and merge keys (alias bombs are refused by
- * `yaml`'s expansion count), tags and directives (whose meaning differs between the two), and
- * complex keys (which the two spell differently). A false alarm (` * ` inside a description)
- * only costs time.
+ * Text the fast reader leaves to `yaml`: anchors, aliases and merge keys (alias bombs are refused by
+ * `yaml`'s expansion count), tags and directives (whose meaning differs between the two), complex
+ * keys (which the two spell differently), and the spots where js-yaml is laxer than `yaml` or
+ * reads differently: tabs, compact nested sequences (`- - a`), null keys (`~: x`, `{null}`), a
+ * comment right after a quote or bracket, text after a document marker (`--- a`), bare CR line
+ * ends, byte-order marks, block scalars with an indentation or keep indicator (`|2`, `>+`) or at
+ * the root. A false alarm (` * ` inside a description) only costs time; the property test in
+ * plan-fast-path.test.ts compares both readers on random texts.
  */
-const NEEDS_FULL_YAML = /(?:^|[\s[{,:])[*!?]|<<|[\]}]\s*:(?:\s|$)|(?:^|\n)%/;
+const NEEDS_FULL_YAML =
+  /(?:^|[\s[{,:])[*!?&]|<<|[\]}]\s*:(?:\s|$)|(?:^|\n)%|\t|(?:^|\s)-[ ]+-|(?:^|[\s[{,])(?:~|[Nn]ull|NULL)?:(?:[\s,\]}]|$)|[{,]\s*(?:~|[Nn]ull|NULL)?\s*[,}]|[\]}"']#|(?:^|\n)(?:---|\.\.\.)(?![\r\n]|$)|\r(?!\n)|\uFEFF|[|>](?:[-+]?[1-9]|[1-9]?\+)|^\s*[|>]/;
 
 const coreScalar = (tag: string, test: RegExp, construct: (s: string) => unknown): Type =>
   new Type(`tag:yaml.org,2002:${tag}`, {
@@ -274,8 +284,11 @@ const CORE_SCHEMA = FAILSAFE_SCHEMA.extend({
  * Document. Undefined when the text needs `yaml` or js-yaml rejects it (then `yaml` reports
  * the error with its position).
  */
-export function readYamlFast(text: string): { data: unknown } | undefined {
-  if (NEEDS_FULL_YAML.test(text)) return undefined;
+export function readYamlFast(
+  text: string,
+  scan: { spansLines: boolean } = prescan(text),
+): { data: unknown } | undefined {
+  if (scan.spansLines || NEEDS_FULL_YAML.test(text)) return undefined;
   try {
     return { data: loadFast(text, { schema: CORE_SCHEMA }) ?? null };
   } catch {
@@ -286,25 +299,40 @@ export function readYamlFast(text: string): { data: unknown } | undefined {
 /** Deeper documents are refused; a plan needs about 6 levels. */
 export const MAX_DEPTH = 64;
 
-/** The deepest `[`/`{` nesting outside quoted strings: a cheap guard before the parsers recurse. */
-function flowDepth(text: string): number {
+/**
+ * One pass over the text before any parser runs: the deepest `[`/`{` nesting outside quoted
+ * strings and comments (a cheap guard before the parsers recurse), and whether a quoted string or
+ * a flow collection spans lines (the fast reader is laxer than `yaml` about how those are
+ * indented, so such texts go to `yaml`). Quotes are recognized where a YAML scalar can start; a
+ * misjudged quote only sends the text down the slow path.
+ */
+function prescan(text: string): { depth: number; spansLines: boolean } {
   let depth = 0;
   let max = 0;
   let quote = '';
+  let spansLines = false;
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     if (quote !== '') {
       if (c === '\\' && quote === '"') i++;
       else if (c === quote) quote = '';
+      else if (c === '\n') spansLines = true;
     } else if (c === '"' || c === "'") {
       // A quote inside a plain scalar (it's) does not open a string; only after space or punctuation.
       const prev = text[i - 1];
       if (prev === undefined || /[\s,[{:]/.test(prev)) quote = c;
+    } else if (c === '#') {
+      const prev = text[i - 1];
+      if (prev === undefined || prev === ' ' || prev === '\t' || prev === '\n' || prev === '\r') {
+        const end = text.indexOf('\n', i);
+        i = end < 0 ? text.length : end;
+      }
     } else if (c === '[' || c === '{') {
       if (++depth > max) max = depth;
     } else if (c === ']' || c === '}') depth = Math.max(0, depth - 1);
+    else if (c === '\n' && depth > 0) spansLines = true;
   }
-  return max;
+  return { depth: max, spansLines };
 }
 
 /** Nesting depth of parsed data, computed without recursion. */
