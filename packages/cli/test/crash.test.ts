@@ -161,6 +161,23 @@ async function assertComplete(w: RunWorld, run: string, expectedTree: string): P
   expect(await repo.git('status', '--porcelain')).toBe('');
 }
 
+/** Waits until the last supervisor the journal names has exited. */
+async function supervisorGone(root: string, run: string): Promise<void> {
+  const starts = (await journalLines(root, run))
+    .map((l) => JSON.parse(l) as { type: string; pid?: number })
+    .filter((e) => e.type === 'supervisor.started');
+  const pid = starts.at(-1)?.pid;
+  const alive = (): boolean => {
+    try {
+      process.kill(pid as number, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (let i = 0; i < 400 && pid && alive(); i += 1) await sleep(25);
+}
+
 function withSeed(trace: string[], e: unknown): Error {
   const msg = e instanceof Error ? e.message : String(e);
   return new Error(
@@ -291,6 +308,8 @@ describe('resume after crashes', () => {
       await sleep(rand() * 1000);
       await tmux(w, ['kill-server']);
       trace.push('kill tmux server (supervisor and workers)');
+      // SIGHUP lets the supervisor stop cleanly; resume refuses while it is still alive.
+      await supervisorGone(repo.root, run);
       const dry = await runOrch(['state', 'resume', '--dry-run', '--json'], { cwd: repo.root, env: t.env });
       const plan = JSON.parse(dry.stdout) as { detached: boolean; items: { action: string }[] };
       expect(plan.detached).toBe(true);
@@ -307,6 +326,7 @@ describe('resume after crashes', () => {
       if (pid > 0 && (await outcome(repo.root, run)) === undefined) {
         process.kill(pid, 'SIGKILL');
         trace.push(`SIGKILL detached supervisor ${pid}`);
+        await supervisorGone(repo.root, run);
         const again = await runOrch(['state', 'resume'], { cwd: repo.root, env: t.env });
         expect(again.exitCode, again.stderr).toBe(0);
       }

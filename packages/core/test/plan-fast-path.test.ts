@@ -75,28 +75,33 @@ describe('the fast YAML reader', () => {
       .map((cs) => cs.join(''));
     const key = fc.constantFrom('id', 'timeout', 'files_write', 'x', 'y z');
     const entry = fc.tuple(key, fc.oneof(scalar, fc.array(scalar, { maxLength: 3 })));
-    const text = fc.array(entry, { maxLength: 6 }).map((entries) =>
-      entries
-        .map(([k, v]) =>
-          Array.isArray(v) ? `${k}:\n${v.map((s) => `  - ${s}`).join('\n')}` : `${k}: ${v}`,
-        )
-        .join('\n'),
-    );
-    const anyText = fc.oneof(
-      text,
-      fc.string(),
-      fc
-        .array(fc.constantFrom('a: ', '- ', '\n', '  ', '[', ']', '{', '}', ', ', '"x"', "'y'", '1', 'null'), {
-          maxLength: 20,
-        })
-        .map((parts) => parts.join('')),
-    );
+    const text = fc
+      .array(entry, { maxLength: 6 })
+      .map((entries) =>
+        entries
+          .map(([k, v]) =>
+            Array.isArray(v) ? `${k}:\n${v.map((s) => `  - ${s}`).join('\n')}` : `${k}: ${v}`,
+          )
+          .join('\n'),
+      );
+    // Fragments of the syntax where the two readers could part ways.
+    const fragments = fc
+      .array(
+        fc.constantFrom(
+          ...['a: ', '- ', '\n', '  ', '    ', '[', ']', '{', '}', ', ', ':', '? ', '- -', 'b: c'],
+          ...['"x"', "'y'", '"', "'", '"\\u00e9"', '\\', 'é', '1', '0x1', '.5', 'true', 'null', '~'],
+          ...['|', '>', '|-', '>+', '#', ' #x', '\t', '\r\n', '\r', '\uFEFF', '---', '...', '%', '&', '*'],
+        ),
+        { maxLength: 25 },
+      )
+      .map((parts) => parts.join(''));
+    const anyText = fc.oneof(text, fragments, fc.string());
     fc.assert(
       fc.property(anyText, (t) => {
         const fast = readYamlFast(t);
         if (fast !== undefined) expect(fast.data).toEqual(slow(t));
       }),
-      { numRuns: 2000 },
+      { numRuns: 3000 },
     );
   });
 });

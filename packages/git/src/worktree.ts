@@ -1,5 +1,5 @@
-import { lstat, readFile, readdir, realpath, rename, rm } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { lstat, mkdir, readFile, readdir, realpath, rename, rm } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { OrchError } from '@orch/core';
 import type { Repo } from './repo.js';
 import { runGit } from './exec.js';
@@ -119,6 +119,29 @@ async function clearStray(abs: string): Promise<string | undefined> {
  * and a branch left behind at `commit` (or at any commit with `reuseBranch`) is reused.
  */
 export async function addWorktree(repo: Repo, opts: AddWorktreeOptions): Promise<AddWorktreeResult> {
+  const result = await registerWorktree(repo, opts);
+  // The lock covers only git's bookkeeping (`add --no-checkout` is fast); writing the files, the
+  // slow part on a big repository, happens here, in parallel with other worktrees.
+  await populate(result.path);
+  return result;
+}
+
+/** The admin directory's index exists once the files were checked out. */
+async function populated(abs: string): Promise<boolean> {
+  const r = await runGit(['rev-parse', '--git-path', 'index'], { cwd: abs, reject: false });
+  return r.exitCode === 0 && (await exists(resolve(abs, r.stdout.trim())));
+}
+
+/**
+ * Checks out a worktree created with `--no-checkout`. It never held files, so `reset --hard` cannot
+ * lose anything; a worktree that has an index already is left alone.
+ */
+async function populate(abs: string): Promise<void> {
+  if (await populated(abs)) return;
+  await retryRaces(() => runGit(['reset', '--hard', '--quiet'], { cwd: abs }));
+}
+
+async function registerWorktree(repo: Repo, opts: AddWorktreeOptions): Promise<AddWorktreeResult> {
   await repo.assertBranchName(opts.branch);
   if (opts.lockReason?.includes('\n')) {
     throw new OrchError('ERR_ORCH_WORKTREE_LOCK_REASON', 'a worktree lock reason must be one line');
@@ -172,7 +195,9 @@ export async function addWorktree(repo: Repo, opts: AddWorktreeOptions): Promise
         );
       }
       const lock = opts.lockReason !== undefined ? ['--lock', '--reason', opts.lockReason] : [];
-      const r = await repo.git(['worktree', 'add', '--quiet', ...lock, abs, opts.branch], { reject: false });
+      const r = await repo.git(['worktree', 'add', '--quiet', '--no-checkout', ...lock, abs, opts.branch], {
+        reject: false,
+      });
       if (r.exitCode !== 0) {
         // Leave nothing half-made for the retry (or the caller) to trip over.
         const half = await findRegistered(repo, abs);
@@ -199,7 +224,8 @@ export async function removeWorktree(
   opts: { force?: boolean } = {},
 ): Promise<boolean> {
   const abs = await worktreePath(repo, path);
-  return withRepoLock(repo, () =>
+  let trash: string | undefined;
+  const removed = await withRepoLock(repo, () =>
     retryRaces(async () => {
       const reg = await findRegistered(repo, abs);
       if (!reg) {
@@ -213,6 +239,15 @@ export async function removeWorktree(
         return true;
       }
       if (reg.locked) await repo.git(['worktree', 'unlock', reg.path], { reject: false });
+      if (opts.force) {
+        // Forced removal: move the directory out of the way (instant) and let git forget it under
+        // the lock; deleting its files, the slow part, happens after the lock is released.
+        trash = join(repo.commonDir, TRASH_DIR, `${Date.now()}-${Math.random().toString(36).slice(2)}`);
+        await mkdir(dirname(trash), { recursive: true });
+        await rename(reg.path, trash);
+        await repo.git(['worktree', 'prune', '--expire=now'], { reject: false });
+        return true;
+      }
       const r = await repo.git(
         ['worktree', 'remove', ...(opts.force ? ['--force', '--force'] : []), reg.path],
         {
@@ -238,9 +273,16 @@ export async function removeWorktree(
       return true;
     }),
   );
+  if (trash) await rm(trash, { recursive: true, force: true });
+  return removed;
 }
+
+/** Where force-removed worktrees wait to be deleted (inside the git dir, so never in anyone's way). */
+const TRASH_DIR = 'orch-trash';
 
 /** Forgets worktrees whose directories are gone (locked ones are kept, as git does). */
 export async function pruneWorktrees(repo: Repo): Promise<void> {
   await withRepoLock(repo, () => retryRaces(() => repo.git(['worktree', 'prune', '--expire=now'])));
+  // Files of force-removed worktrees that a crash left undeleted.
+  await rm(join(repo.commonDir, TRASH_DIR), { recursive: true, force: true });
 }

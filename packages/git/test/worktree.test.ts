@@ -21,6 +21,20 @@ async function fresh(): Promise<{ t: TempRepo; repo: Repo; head: string }> {
 }
 
 describe('addWorktree', () => {
+  it('writes the files outside the repository lock, and finishes a worktree a crash left without them', async () => {
+    const { t, repo, head } = await fresh();
+    const made = await addWorktree(repo, { path: '.worktrees/a', branch: 'orch/r/a', commit: head });
+    expect(await readFile(join(made.path, 'README.md'), 'utf8')).toBe('# test\n');
+    expect(await t.git('-C', made.path, 'status', '--porcelain')).toBe('');
+    // A crash right after the registration: branch and worktree exist, no file was written yet.
+    await t.git('branch', 'orch/r/b', head);
+    await t.git('worktree', 'add', '--quiet', '--no-checkout', join(t.root, '.worktrees', 'b'), 'orch/r/b');
+    const again = await addWorktree(repo, { path: '.worktrees/b', branch: 'orch/r/b', commit: head, reuseBranch: true });
+    expect(again.created).toBe(false);
+    expect(await readFile(join(again.path, 'README.md'), 'utf8')).toBe('# test\n');
+    expect(await t.git('-C', again.path, 'status', '--porcelain')).toBe('');
+  });
+
   it('8 parallel adds all succeed, each on its own branch at the commit', async () => {
     const { repo, head } = await fresh();
     const ids = Array.from({ length: 8 }, (_, i) => `t${i}`);

@@ -4,12 +4,13 @@
  * intents as in the seed). Glob-aware, judged pair by pair (only a dependency path between the
  * two tasks orders them), never between a task and itself.
  *
- * Speed: patterns are indexed by their literal prefix, so a glob is only compared with exact paths
- * under its prefix (a range in a sorted list) and with globs whose prefixes nest with its own;
+ * Speed: entries are grouped by pattern and mode (a path that every task reads costs nothing),
+ * and patterns are indexed by their literal head, so a glob is only compared with exact paths that
+ * start with its head (a range in a sorted list) and with globs whose heads nest with its own;
  * nothing compares every path with every other.
  */
 import type { Plan, Task } from '../plan/schema.js';
-import { globsOverlap, isGlob, literalPrefixString } from '../glob/glob.js';
+import { globsOverlap, isGlob, literalHead } from '../glob/glob.js';
 import { findCycle } from './dag.js';
 
 export type ConflictType = 'file_write_write' | 'file_read_write' | 'resource' | 'resource_read_write';
@@ -67,7 +68,8 @@ export function impliedResources(task: Task): string[] {
 /** The entries of one distinct pattern, split by mode so that pairs that never conflict are skipped. */
 interface Group {
   pattern: string;
-  prefix: string;
+  /** The literal text every path the pattern matches starts with (the pattern itself when exact). */
+  head: string;
   write: Entry[];
   append: Entry[];
   read: Entry[];
@@ -122,16 +124,16 @@ function canConflict(p: Group, q: Group): boolean {
 /**
  * Calls `visit` for every pair of entries of different tasks whose patterns can meet and whose
  * modes can conflict. Entries are grouped by distinct pattern first, so a pattern shared by many
- * tasks is compared once; a glob is compared only with exact paths under its literal prefix (a
- * range of a sorted list) and with globs whose prefixes nest with its own.
+ * tasks is compared once. A glob is compared only with exact paths that start with its literal
+ * head (a range of a sorted list) and with globs whose heads start its own or extend it.
  */
 function forEachOverlap(entries: Entry[], visit: (a: Entry, b: Entry) => void): void {
   const groups = new Map<string, Group>();
   for (const e of entries) {
     let g = groups.get(e.pattern);
     if (!g) {
-      const prefix = literalPrefixString(e.pattern);
-      groups.set(e.pattern, (g = { pattern: e.pattern, prefix, write: NONE, append: NONE, read: NONE }));
+      const head = isGlob(e.pattern) ? literalHead(e.pattern) : e.pattern;
+      groups.set(e.pattern, (g = { pattern: e.pattern, head, write: NONE, append: NONE, read: NONE }));
     }
     if (g[e.mode] === NONE) g[e.mode] = [e];
     else g[e.mode].push(e);
@@ -141,56 +143,47 @@ function forEachOverlap(entries: Entry[], visit: (a: Entry, b: Entry) => void): 
   for (const g of groups.values()) {
     // Same pattern: they meet.
     crossGroups(g, g, visit);
-    if (g.prefix !== g.pattern) globs.push(g);
+    if (g.head !== g.pattern) globs.push(g);
     else exact.set(g.pattern, g);
   }
   if (globs.length === 0) return;
-  // glob vs exact: exact paths equal to the prefix or under it, found by binary search.
+  const meet = (g: Group, o: Group): void => {
+    if (canConflict(g, o) && globsOverlap(g.pattern, o.pattern)) crossGroups(g, o, visit);
+  };
+  // glob vs exact: the exact paths that start with the glob's head, found by binary search.
   const sorted = [...exact.keys()].sort();
-  const lowerBound = (s: string): number => {
+  for (const g of globs) {
     let lo = 0;
     let hi = sorted.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if ((sorted[mid] as string) < s) lo = mid + 1;
+      if ((sorted[mid] as string) < g.head) lo = mid + 1;
       else hi = mid;
     }
-    return lo;
-  };
-  const meet = (g: Group, o: Group): void => {
-    if (canConflict(g, o) && globsOverlap(g.pattern, o.pattern)) crossGroups(g, o, visit);
-  };
-  for (const g of globs) {
-    if (g.prefix === '') {
-      for (const p of sorted) meet(g, exact.get(p) as Group);
-      continue;
-    }
-    const self = exact.get(g.prefix);
-    if (self) meet(g, self);
-    const under = `${g.prefix}/`;
-    for (let i = lowerBound(under); i < sorted.length && (sorted[i] as string).startsWith(under); i++)
+    for (let i = lo; i < sorted.length && (sorted[i] as string).startsWith(g.head); i++)
       meet(g, exact.get(sorted[i] as string) as Group);
   }
-  // glob vs glob: only when one literal prefix is a (segment) prefix of the other.
-  const byPrefix = new Map<string, number[]>();
-  globs.forEach((g, i) => {
-    let list = byPrefix.get(g.prefix);
-    if (!list) byPrefix.set(g.prefix, (list = []));
-    list.push(i);
-  });
-  globs.forEach((g, i) => {
-    let anc = '';
-    for (;;) {
-      for (const j of byPrefix.get(anc) ?? []) {
-        // Same prefix: visit each pair once. Shorter prefix: always (the other side never walks down).
-        if (anc === g.prefix && j <= i) continue;
-        meet(g, globs[j] as Group);
-      }
-      if (anc === g.prefix) break;
-      const next = g.prefix.indexOf('/', anc === '' ? 0 : anc.length + 1);
-      anc = next < 0 ? g.prefix : g.prefix.slice(0, next);
+  // glob vs glob: only when one head starts the other. In sorted order the heads that start a
+  // head are exactly those on a stack kept while sweeping (everything between a string and its
+  // extension extends it too).
+  const byHead = new Map<string, Group[]>();
+  for (const g of globs) {
+    const list = byHead.get(g.head);
+    if (list) list.push(g);
+    else byHead.set(g.head, [g]);
+  }
+  const stack: Group[][] = [];
+  for (const head of [...byHead.keys()].sort()) {
+    const same = byHead.get(head) as Group[];
+    while (stack.length > 0 && !head.startsWith((stack[stack.length - 1] as Group[])[0]?.head as string))
+      stack.pop();
+    for (let i = 0; i < same.length; i++) {
+      const g = same[i] as Group;
+      for (let j = i + 1; j < same.length; j++) meet(g, same[j] as Group);
+      for (const outer of stack) for (const o of outer) meet(g, o);
     }
-  });
+    stack.push(same);
+  }
 }
 
 /** Whether two tasks are ordered (a dependency path either way). Bitsets of ancestors, built lazily. */

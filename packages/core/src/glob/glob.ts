@@ -37,12 +37,16 @@ export function literalPrefix(pattern: string): string[] {
   return out;
 }
 
-/** `literalPrefix(pattern).join('/')` in one search: the text before the first glob segment. */
-export function literalPrefixString(pattern: string): string {
-  const m = GLOB_CHARS.exec(pattern);
+/**
+ * The literal text a pattern starts with: everything before its first glob character or escape,
+ * without the slash that ends it (`src/comp/Bu*.tsx` → `src/comp/Bu`, `src/**` → `src`, which it
+ * matches too); an exact path is its own head. Every path the pattern matches starts with it, so
+ * two patterns can only meet when one head starts the other.
+ */
+export function literalHead(pattern: string): string {
+  const m = /[*?[\]{}\\]|[@!+]\(/.exec(pattern);
   if (!m) return pattern;
-  const slash = pattern.lastIndexOf('/', m.index);
-  return slash < 0 ? '' : pattern.slice(0, slash);
+  return pattern.slice(0, pattern[m.index - 1] === '/' ? m.index - 1 : m.index);
 }
 
 const MAX_BRACE_EXPANSIONS = 64;

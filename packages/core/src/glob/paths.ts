@@ -47,7 +47,11 @@ export function normalizeRepoPath(p: string): string {
   if (out.some((s) => s.toLowerCase() === '.git'))
     throw pathError(p, 'points into .git/, which orch never lets a task touch');
   if (isDir && out[out.length - 1] !== '**') out.push('**');
-  return out.join('/');
+  const normal = out.join('/');
+  // `./!src/**` must not become the negated pattern `!src/**` (nor `./\x` an absolute path).
+  const after = repoPathProblem(normal);
+  if (after) throw pathError(p, after);
+  return normal;
 }
 
 function pathError(p: string, problem: string): OrchError {

@@ -2,8 +2,8 @@
  * Reading YAML/JSON documents written by people or agents (plans, config) with errors that point
  * at `file:line:col`. The happy path parses once, with the fast reader (JSON.parse, or js-yaml
  * with the YAML 1.2 core schema); the `yaml` library, which keeps positions and counts alias
- * expansions, is loaded only for errors, for their positions, and for documents that use aliases,
- * tags or directives. Hostile input (alias bombs, huge or binary files, deep nesting) ends in an
+ * expansions, is loaded only for errors, for their positions, and for the documents listed at
+ * NEEDS_FULL_YAML (aliases, tags, ...). Hostile input (alias bombs, huge or binary files, deep nesting) ends in an
  * OrchError, never in anything else.
  */
 import { createRequire } from 'node:module';
@@ -233,17 +233,29 @@ export function parseSource(
 }
 
 /**
- * Text the fast reader leaves to `yaml`: anchors, aliases and merge keys (alias bombs are refused by
- * `yaml`'s expansion count), tags and directives (whose meaning differs between the two), complex
- * keys (which the two spell differently), and the spots where js-yaml is laxer than `yaml` or
- * reads differently: tabs, compact nested sequences (`- - a`), null keys (`~: x`, `{null}`), a
- * comment right after a quote or bracket, text after a document marker (`--- a`), bare CR line
- * ends, byte-order marks, block scalars with an indentation or keep indicator (`|2`, `>+`) or at
- * the root. A false alarm (` * ` inside a description) only costs time; the property test in
+ * Text the fast reader leaves to `yaml`: whatever `yaml` must judge itself (alias bombs are
+ * refused by its expansion count), and the spots where js-yaml is laxer than `yaml` or reads
+ * differently. A false alarm (` * ` inside a description) only costs time; the property test in
  * plan-fast-path.test.ts compares both readers on random texts.
  */
-const NEEDS_FULL_YAML =
-  /(?:^|[\s[{,:])[*!?&]|<<|[\]}]\s*:(?:\s|$)|(?:^|\n)%|\t|(?:^|\s)-[ ]+-|(?:^|[\s[{,])(?:~|[Nn]ull|NULL)?:(?:[\s,\]}]|$)|[{,]\s*(?:~|[Nn]ull|NULL)?\s*[,}]|[\]}"']#|(?:^|\n)(?:---|\.\.\.)(?![\r\n]|$)|\r(?!\n)|\uFEFF|[|>](?:[-+]?[1-9]|[1-9]?\+)|^\s*[|>]/;
+const NEEDS_FULL_YAML = new RegExp(
+  [
+    String.raw`(?:^|[\s[{,:])[*!?&]`, // an alias, tag, explicit key or anchor where a node starts
+    '<<', // a merge key
+    String.raw`[\]}]\s*:(?:\s|$)`, // a flow collection as a key
+    String.raw`(?:^|\n)%`, // a directive
+    String.raw`\t`, // tabs
+    String.raw`(?:^|\s)-[ ]+-`, // a compact nested sequence (- - a)
+    String.raw`(?:^|[\s[{,])(?:~|[Nn]ull|NULL)?:(?:[\s,\]}]|$)`, // a null key (~: x)
+    String.raw`[{,]\s*(?:~|[Nn]ull|NULL)?\s*[,}]`, // a null key in a flow mapping ({null})
+    String.raw`[\]}"']#`, // a comment glued to a quote or bracket
+    String.raw`(?:^|\n)(?:---|\.\.\.)(?![\r\n]|$)`, // text after a document marker
+    String.raw`\r(?!\n)`, // a bare CR line end
+    String.raw`\uFEFF`, // a byte-order mark
+    String.raw`[|>](?:[-+]?[1-9]|[1-9]?\+)`, // a block scalar with an indentation or keep indicator
+    String.raw`^\s*[|>]`, // a block scalar at the root
+  ].join('|'),
+);
 
 const coreScalar = (tag: string, test: RegExp, construct: (s: string) => unknown): Type =>
   new Type(`tag:yaml.org,2002:${tag}`, {

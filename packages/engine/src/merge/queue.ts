@@ -25,6 +25,7 @@ export type MergeOutcome =
 
 export class MergeQueue {
   private tail: Promise<unknown> = Promise.resolve();
+  private detected: Promise<string | undefined> | undefined;
 
   constructor(private readonly ctx: RunContext) {}
 
@@ -95,10 +96,21 @@ export class MergeQueue {
 
   private async incrementalCheck(task: string, attempt: number, commit: string) {
     const { ctx } = this;
-    const dir = await integrationWorktree(ctx, commit);
-    const command = ctx.config.verification.integration_command ?? (await detectCommands(dir)).test;
+    const command = await this.checkCommand(commit);
     if (!command) return undefined;
+    const dir = await integrationWorktree(ctx, commit);
     const log = join(ctx.paths.logs, `incremental-${task}-${attempt}.log`);
     return runCheck(command, dir, log, ctx.config.verification.timeout);
+  }
+
+  /**
+   * The integration command: from config, else detected once per run from the project's files (a
+   * run rarely changes its own test setup), so a project without one costs no checkout per merge.
+   */
+  private async checkCommand(commit: string): Promise<string | undefined> {
+    const configured = this.ctx.config.verification.integration_command;
+    if (configured) return configured;
+    this.detected ??= detectCommands(await integrationWorktree(this.ctx, commit)).then((c) => c.test);
+    return this.detected;
   }
 }

@@ -15,6 +15,7 @@ import {
 import { Repo } from '@orch/git';
 import { runPaths } from '@orch/store';
 import { TmuxServer, socketNameFor } from '@orch/tmux';
+import { WorktreePool } from '../worker/pool.js';
 import { RunJournal } from './journal.js';
 
 export interface RunContext {
@@ -30,6 +31,8 @@ export interface RunContext {
   orchBin: string;
   /** Where orch keeps its tmux config, shims and other private files for this repository. */
   privateDir: string;
+  /** Worktrees of merged tasks, recycled for the next tasks. */
+  pool: WorktreePool;
 }
 
 export function stagingBranch(run: string): string {
@@ -74,7 +77,7 @@ export async function openRunContext(repoRoot: string, run: string, orchBin: str
   const config = await loadConfig(repoRoot);
   const repo = await Repo.open(repoRoot);
   const tmux = await tmuxFor(repoRoot);
-  return {
+  const ctx: RunContext = {
     repo,
     repoRoot,
     run,
@@ -86,7 +89,10 @@ export async function openRunContext(repoRoot: string, run: string, orchBin: str
     priorities: remainingPathLengths(plan),
     orchBin,
     privateDir: join(repoRoot, '.orchestrator'),
+    pool: undefined as unknown as WorktreePool,
   };
+  ctx.pool = new WorktreePool(ctx, state.maxWorkers);
+  return ctx;
 }
 
 export function requireState(ctx: RunContext): RunState {

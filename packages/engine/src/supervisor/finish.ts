@@ -3,6 +3,7 @@
  * promotion to the base branch, the run report, and an escalation report when the run cannot
  * finish on its own.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { execa } from 'execa';
@@ -136,6 +137,7 @@ async function end(
 /** Removes what the run no longer needs; staging stays, failed tasks' worktrees stay for inspection. */
 async function cleanup(ctx: RunContext): Promise<void> {
   const state = requireState(ctx);
+  await ctx.pool.drain();
   await removeWorktree(ctx.repo, integrationWorktreePath(ctx.repoRoot, ctx.config, ctx.run), {
     force: true,
   }).catch(() => undefined);

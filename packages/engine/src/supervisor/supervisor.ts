@@ -20,7 +20,7 @@ import {
   type RunState,
   type TaskState,
 } from '@orch/core';
-import { mergeIntoWorktree, removeWorktree } from '@orch/git';
+import { mergeIntoWorktree } from '@orch/git';
 import { acquireLock } from '@orch/store';
 import { sessionName } from '@orch/tmux';
 import { diagnoseFailure } from '../review/diagnose.js';
@@ -399,7 +399,7 @@ export class Supervisor {
   private async cleanupMerged(id: string): Promise<void> {
     const t = this.state.tasks[id];
     if (t?.session) await this.ctx.tmux.killSession(t.session).catch(() => undefined);
-    if (t?.worktree) await removeWorktree(this.ctx.repo, t.worktree, { force: true }).catch(() => undefined);
+    if (t?.worktree) await this.ctx.pool.release(t.worktree, `orch run ${this.ctx.run}`).catch(() => undefined);
     // The branch is contained in staging, so deleting it loses nothing.
     await this.ctx.repo.deleteBranch(taskBranch(this.ctx.run, id), { force: true }).catch(() => undefined);
   }

@@ -7,7 +7,7 @@ import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { OrchError, type Task } from '@orch/core';
 import { getAdapter } from '@orch/agents';
-import { addWorktree } from '@orch/git';
+import { addWorktree, listWorktrees, removeWorktree } from '@orch/git';
 import { ContextStore, Mailbox, mailboxHookSettings, writeFileAtomic } from '@orch/store';
 import { sessionName } from '@orch/tmux';
 import { assetsRoot } from '../assets.js';
@@ -73,10 +73,22 @@ export async function ensureTaskWorktree(ctx: RunContext, id: string): Promise<s
   const path = worktreePath(ctx.repoRoot, ctx.config, id);
   if (t?.worktree && existsSync(join(t.worktree, '.git'))) return t.worktree;
   const branch = taskBranch(ctx.run, id);
+  const reason = `orch run ${ctx.run}`;
   const existing = await ctx.repo.tryRevParse(`refs/heads/${branch}`);
-  // A branch that exists already holds this task's work (a crash or a recreated worktree): reuse it.
-  const commit = existing ?? (await ctx.repo.revParse(`refs/heads/${stagingBranch(ctx.run)}`));
-  await addWorktree(ctx.repo, { path, branch, commit, reuseBranch: true, lockReason: `orch run ${ctx.run}` });
+  // A pool worktree moved into place by a supervisor that stopped before checking the branch out
+  // is detached and holds nothing unmerged: it can go.
+  const stray = (await listWorktrees(ctx.repo)).find((w) => w.path === path && !w.branch);
+  if (stray) await removeWorktree(ctx.repo, path, { force: true });
+  let commit: string;
+  if (existing) {
+    // The branch already holds this task's work (a crash, or a recreated worktree): reuse it.
+    commit = existing;
+    await addWorktree(ctx.repo, { path, branch, commit, reuseBranch: true, lockReason: reason });
+  } else {
+    commit = await ctx.repo.revParse(`refs/heads/${stagingBranch(ctx.run)}`);
+    const recycled = await ctx.pool.take(path, branch, commit, reason);
+    if (!recycled) await addWorktree(ctx.repo, { path, branch, commit, reuseBranch: true, lockReason: reason });
+  }
   const baseCommit = t?.baseCommit ?? commit;
   await ctx.journal.append({ type: 'task.worktree', task: id, path, branch, baseCommit });
   return path;
