@@ -125,5 +125,6 @@ try {
   report('orchestration overhead', rows, flags);
 } finally {
   await tmux.cleanup();
-  await repo.cleanup();
+  if (process.env.ORCH_BENCH_KEEP) console.error(`kept ${repo.dir}`);
+  else await repo.cleanup();
 }
