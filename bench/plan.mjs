@@ -139,4 +139,11 @@ ${table}
 const docPath = join(root, 'docs/benchmarks-plan.md');
 const old = existsSync(docPath) ? readFileSync(docPath, 'utf8') : '';
 const at = old.indexOf(HISTORY);
-writeFileSync(docPath, at < 0 ? doc : `${doc}\n${old.slice(at)}`);
+let text = at < 0 ? doc : `${doc}\n${old.slice(at)}`;
+// Formatted as `pnpm lint` expects (Prettier aligns the table columns).
+const prettier = await import('prettier').catch(() => undefined);
+if (prettier) {
+  const options = (await prettier.resolveConfig(docPath)) ?? {};
+  text = await prettier.format(text, { ...options, filepath: docPath });
+}
+writeFileSync(docPath, text);

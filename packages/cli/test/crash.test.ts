@@ -207,8 +207,9 @@ describe('resume after crashes', () => {
   }, 180_000);
 
   afterAll(async () => {
-    await t?.cleanup();
-    for (const r of repos) await r.cleanup();
+    if (!process.env.ORCH_CRASH_KEEP) await t?.cleanup();
+    // ORCH_CRASH_KEEP=1 keeps the repositories of a replay for inspection.
+    if (!process.env.ORCH_CRASH_KEEP) for (const r of repos) await r.cleanup();
   });
 
   it(

@@ -297,6 +297,8 @@ describe('orch dashboard (live, in a private tmux server)', () => {
     const end = Date.now() + 10_000;
     let dead = '';
     while (Date.now() < end && !/^1 \S/.test(dead)) {
+      // tmux 3.3 records a pane's exit status only when it next reaps a child; make it reap one.
+      await tmux('run-shell', 'true');
       dead = (
         await tmux('display-message', '-p', '-t', 'dash', '#{pane_dead} #{pane_dead_status}')
       ).stdout.trim();

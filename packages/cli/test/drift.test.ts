@@ -64,6 +64,10 @@ describe('extracting orch invocations from Markdown', () => {
       '```',
       'A span that wraps: `orch state abort',
       '--dry-run`.',
+      '',
+      '```text',
+      'orch workers run 20261121-091500-3f2a  2 live',
+      '```',
     ].join('\n');
     const found = extractOrchInvocations(md, 'x.md').map((i) => `${i.line}: ${i.text}`);
     expect(found).toEqual([

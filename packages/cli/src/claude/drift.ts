@@ -11,11 +11,15 @@ export interface Invocation {
   text: string;
 }
 
-/** Code spans (which may wrap lines) and fenced code block lines of a Markdown text, with their line. */
+/**
+ * Code spans (which may wrap lines) and fenced code block lines of a Markdown text, with their line.
+ * A block fenced as ```text holds program output (a captured screen), not commands, and is skipped.
+ */
 export function codeOf(markdown: string): { code: string; line: number }[] {
   const out: { code: string; line: number }[] = [];
   const lines = markdown.split('\n');
   let fence: string | null = null;
+  let output = false;
   let para: { text: string; start: number } | null = null;
   const flush = (): void => {
     if (!para) return;
@@ -26,15 +30,16 @@ export function codeOf(markdown: string): { code: string; line: number }[] {
     para = null;
   };
   lines.forEach((l, i) => {
-    const m = /^\s*(```+|~~~+)/.exec(l);
+    const m = /^\s*(```+|~~~+)\s*(\S*)/.exec(l);
     if (fence !== null) {
-      if (m && m[1]!.startsWith(fence)) fence = null;
-      else out.push({ code: l, line: i + 1 });
+      if (m && m[1]!.startsWith(fence) && !m[2]) fence = null;
+      else if (!output) out.push({ code: l, line: i + 1 });
       return;
     }
     if (m) {
       flush();
       fence = m[1]!;
+      output = m[2] === 'text';
     } else if (l.trim() === '') flush();
     else if (para) para.text += `\n${l}`;
     else para = { text: l, start: i + 1 };

@@ -272,9 +272,10 @@ export const RunEvent = z.discriminatedUnion('type', [
 ]);
 export type RunEvent = z.infer<typeof RunEvent>;
 export type RunEventType = RunEvent['type'];
-/** An event as written by code: `ts` is filled in by the journal when missing. */
-export type RunEventInput = RunEvent extends infer E
-  ? E extends { ts: string }
-    ? Omit<E, 'ts'> & { ts?: string }
-    : never
-  : never;
+/** An event as written by code: `ts` is filled in by the journal when missing, defaults by the schema. */
+export type RunEventInput =
+  z.input<typeof RunEvent> extends infer E
+    ? E extends { ts: string }
+      ? Omit<E, 'ts'> & { ts?: string }
+      : never
+    : never;

@@ -13,6 +13,7 @@ import { repairJournal, runPaths } from '@orch/store';
 import { sessionName, supervisorSessionName } from '@orch/tmux';
 import { bootstrapWorktree } from '../worker/bootstrap.js';
 import { clearWorkerGitLocks, ensureTaskWorktree } from '../worker/launch.js';
+import { poolWorktrees } from '../worker/pool.js';
 import {
   archiveBranch,
   integrationWorktreePath,
@@ -46,7 +47,7 @@ export type ResumeRepair = { what: string; task?: string } & (
   | { kind: 'git-locks'; task: string } // lock files a killed worker left in its worktree
   | { kind: 'archive'; task: string; branch: string } // a branch that cannot be continued
   | { kind: 'tidy-merged'; task: string } // worktree, branch or session of a merged task left behind
-  | { kind: 'integration-worktree'; path: string } // left by a run that finished
+  | { kind: 'run-worktree'; path: string } // integration or pool worktree left by a run that finished
   | { kind: 'supervisor-session'; session: string } // a dead supervisor pane of a detached run
 );
 
@@ -242,13 +243,11 @@ export async function planResume(
   const items: ResumeItem[] = [];
   for (const id of state.order) items.push(await decide(ctx, state.tasks[id] as TaskState, world, repairs));
   if (finished) {
+    // Killed after the run ended, before its cleanup: the integration worktree and recycled ones.
     const integration = integrationWorktreePath(ctx.repoRoot, ctx.config, run);
-    if (existsSync(integration))
-      repairs.push({
-        kind: 'integration-worktree',
-        path: integration,
-        what: `remove the run's integration worktree`,
-      });
+    for (const path of [...(existsSync(integration) ? [integration] : []), ...(await poolWorktrees(ctx))]) {
+      repairs.push({ kind: 'run-worktree', path, what: `remove the finished run's worktree ${path}` });
+    }
   }
   const sup = supervisorSessionName(run);
   const supPane = await ctx.tmux.paneState(sup);
@@ -352,7 +351,7 @@ export async function repairForResume(ctx: RunContext, plan: ResumePlan): Promis
         await tidyMerged(ctx, r.task);
         await note(r.what, r.task);
         break;
-      case 'integration-worktree':
+      case 'run-worktree':
         await removeWorktree(ctx.repo, r.path, { force: true }).catch(() => undefined);
         await note(r.what);
         break;
