@@ -62,10 +62,16 @@ export function isFinished(t: TaskState): boolean {
   return t.status === 'merged' || t.status === 'failed' || t.status === 'cancelled';
 }
 
-/** True when nothing can move without a human: every unfinished task is blocked or needs attention. */
+/**
+ * True when nothing can move without a person: every unfinished task waits for a decision on a
+ * dependency request (tasks paused for a rate limit or for another task move on by themselves).
+ */
 export function onlyWaitingOnHumans(state: RunState): boolean {
   const open = Object.values(state.tasks).filter((t) => !isFinished(t));
-  return open.length > 0 && open.every((t) => t.status === 'blocked' || t.status === 'needs_attention');
+  return (
+    open.length > 0 &&
+    open.every((t) => (t.status === 'blocked' && t.blockedNeeds !== undefined) || t.status === 'needs_attention')
+  );
 }
 
 export function allFinished(state: RunState): boolean {

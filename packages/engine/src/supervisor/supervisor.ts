@@ -132,22 +132,23 @@ export class Supervisor {
       for (const id of pickToStart(this.state, this.ctx.priorities, this.maxWorkers)) {
         if (!this.driving.has(id)) this.drive(id, { mode: 'schedule' });
       }
-      if (this.driving.size === 0) {
-        if (allFinished(this.state)) {
-          if (this.state.phase === 'needs_attention')
-            await this.emit({ type: 'run.phase', phase: 'running' });
-          // Integration, review and promotion; a review may add tasks, which the loop then runs.
-          if ((await finishTasks(this.ctx, { noPromote: this.opts.noPromote === true })) === 'done') break;
-          continue;
-        }
-        if (onlyWaitingOnHumans(this.state) && this.state.phase !== 'needs_attention') {
-          await this.emit({
-            type: 'run.phase',
-            phase: 'needs_attention',
-            reason:
-              'every remaining task waits for a decision (see `orch deps list` and `orch state status`)',
-          });
-        }
+      if (this.driving.size === 0 && allFinished(this.state)) {
+        if (this.state.phase === 'needs_attention') await this.emit({ type: 'run.phase', phase: 'running' });
+        // Integration, review and promotion; a review may add tasks, which the loop then runs.
+        if ((await finishTasks(this.ctx, { noPromote: this.opts.noPromote === true })) === 'done') break;
+        continue;
+      }
+      // Every open task waits for a person (a dependency request, a question): say so, so that
+      // `orch wait` and the dashboard show it; back to running once someone answered.
+      const waiting = onlyWaitingOnHumans(this.state);
+      if (waiting && this.state.phase === 'running') {
+        await this.emit({
+          type: 'run.phase',
+          phase: 'needs_attention',
+          reason: 'every remaining task waits for a decision (see `orch deps list` and `orch state status`)',
+        });
+      } else if (!waiting && this.state.phase === 'needs_attention') {
+        await this.emit({ type: 'run.phase', phase: 'running' });
       }
       const snapshot = this.state.eventCount;
       const driving = this.driving.size;
