@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isolatedTmux, runOrch, tempRepo, type TempRepo } from '@orch/test-utils';
+import { currentRun, isolatedTmux, runEvents, runOrch, tempRepo, type TempRepo } from '@orch/test-utils';
 
 interface Ev {
   type: string;
@@ -13,16 +13,10 @@ interface Ev {
   final?: boolean;
 }
 
-async function events(root: string): Promise<Ev[]> {
-  const run = (await readFile(join(root, '.orchestrator', 'current'), 'utf8')).trim();
-  return (await readFile(join(root, '.orchestrator', 'runs', run, 'events.jsonl'), 'utf8'))
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as Ev);
-}
+const events = async (root: string): Promise<Ev[]> => (await runEvents(root)) as Ev[];
 
 async function mergesOnStaging(repo: TempRepo): Promise<string[]> {
-  const run = (await readFile(join(repo.root, '.orchestrator', 'current'), 'utf8')).trim();
+  const run = await currentRun(repo.root);
   const log = await repo.git('log', '--first-parent', '--format=%s', `orch/${run}/staging`);
   return log
     .split('\n')

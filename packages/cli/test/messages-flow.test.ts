@@ -1,7 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isolatedTmux, runOrch, tempRepo, type TempRepo } from '@orch/test-utils';
+import { isolatedTmux, runEvents, runOrch, tempRepo, type TempRepo } from '@orch/test-utils';
 
 const PLAN = `request: typed messages change the run
 tasks:
@@ -57,11 +55,7 @@ describe('typed mailbox messages in a real run', () => {
     expect(status.tasks.find((t) => t.id === 'ui')).toMatchObject({ status: 'merged', attempt: 2 });
     expect(r.stdout).toMatch(/ui blocked: waits for api/);
     // needs-decision reached the journal as an open question on the sender.
-    const run = (await readFile(join(repo.root, '.orchestrator', 'current'), 'utf8')).trim();
-    const events = (await readFile(join(repo.root, '.orchestrator', 'runs', run, 'events.jsonl'), 'utf8'))
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { type: string; task?: string; reason?: string });
+    const events = await runEvents(repo.root);
     expect(events).toContainEqual(
       expect.objectContaining({ type: 'task.attention', task: 'ui', reason: 'light or dark theme?' }),
     );

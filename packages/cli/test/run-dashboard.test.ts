@@ -57,7 +57,10 @@ describe('orch run in a terminal shows the live dashboard', () => {
       const screen = await term.capture('view').catch(() => '');
       if (/orch run \S+\s+base main/.test(screen) && /q quit/.test(screen)) header = screen;
       for (const line of screen.split('\n')) {
-        const m = /^\s*[›>]?\s*(alpha|bravo|charlie|delta)\s+\S\s+(pending|ready|running|verifying|merging|merged)/.exec(line);
+        const m =
+          /^\s*[›>]?\s*(alpha|bravo|charlie|delta)\s+\S\s+(pending|ready|running|verifying|merging|merged)/.exec(
+            line,
+          );
         if (m) seen.get(m[1]!)!.add(m[2]!);
       }
       if (IDS.every((id) => seen.get(id)!.has('merged'))) break;
@@ -71,7 +74,8 @@ describe('orch run in a terminal shows the live dashboard', () => {
     expect(IDS.some((id) => seen.get(id)!.has('running'))).toBe(true);
     // After the run the dashboard closes by itself and the summary is printed.
     const end = Date.now() + 60_000;
-    while (Date.now() < end && !(await term.paneState('view')).dead) await new Promise((r) => setTimeout(r, 200));
+    while (Date.now() < end && !(await term.paneState('view')).dead)
+      await new Promise((r) => setTimeout(r, 200));
     const pane = await term.paneState('view');
     expect(pane.dead).toBe(true);
     expect(pane.exitStatus).toBe(0);

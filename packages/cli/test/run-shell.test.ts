@@ -1,10 +1,9 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { socketNameFor } from '@orch/tmux';
-import { isolatedTmux, runOrch, tempRepo, type TempRepo } from '@orch/test-utils';
+import { currentRun, isolatedTmux, runOrch, tempRepo, type TempRepo } from '@orch/test-utils';
 
 /** A `shell` task: fails unless its dependencies' files are in its worktree, writes its own file. */
 function task(id: string, deps: string[]): string {
@@ -53,7 +52,7 @@ describe('orch run with shell workers', () => {
     });
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);
-    const runId = (await readFile(join(repo.root, '.orchestrator', 'current'), 'utf8')).trim();
+    const runId = await currentRun(repo.root);
     // Every task reached staging, each exactly once, and after its dependencies.
     const log = await repo.git('log', '--format=%s', '--first-parent', `orch/${runId}/staging`);
     const merges = log

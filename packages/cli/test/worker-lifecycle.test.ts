@@ -4,11 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { socketNameFor } from '@orch/tmux';
-import { isolatedTmux, runOrch, spawnOrch, tempRepo, type TempRepo } from '@orch/test-utils';
-
-async function currentRun(root: string): Promise<string> {
-  return (await readFile(join(root, '.orchestrator', 'current'), 'utf8')).trim();
-}
+import { currentRun, isolatedTmux, runOrch, spawnOrch, tempRepo, type TempRepo } from '@orch/test-utils';
 
 describe('worker lifecycle', () => {
   let repo: TempRepo;

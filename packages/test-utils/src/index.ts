@@ -2,3 +2,4 @@ export * from './git.js';
 export * from './anthropic-stub.js';
 export * from './tmux.js';
 export * from './cli.js';
+export * from './run.js';

@@ -93,6 +93,16 @@ export const UsagePatch = z.object({
 export type UsagePatch = z.infer<typeof UsagePatch>;
 
 const base = { ts: z.string() };
+
+/** A task as the journal knows it: its place in the graph and who works on it. */
+export const PlannedTask = z.object({
+  id: z.string(),
+  dependsOn: z.array(z.string()),
+  agent: z.string(),
+  model: z.string().optional(),
+  description: z.string().default(''),
+});
+export type PlannedTask = z.infer<typeof PlannedTask>;
 const task = { ...base, task: z.string() };
 
 export const RunEvent = z.discriminatedUnion('type', [
@@ -110,15 +120,7 @@ export const RunEvent = z.discriminatedUnion('type', [
     envHash: z.string(),
     maxWorkers: z.number(),
     detached: z.boolean().default(false),
-    tasks: z.array(
-      z.object({
-        id: z.string(),
-        dependsOn: z.array(z.string()),
-        agent: z.string(),
-        model: z.string().optional(),
-        description: z.string().default(''),
-      }),
-    ),
+    tasks: z.array(PlannedTask),
   }),
   z.object({ ...base, type: z.literal('run.phase'), phase: RunPhase, reason: z.string().optional() }),
   z.object({ ...base, type: z.literal('supervisor.started'), pid: z.number(), host: z.string().optional() }),
@@ -252,15 +254,7 @@ export const RunEvent = z.discriminatedUnion('type', [
     ...base,
     type: z.literal('tasks.added'),
     reason: z.string(),
-    tasks: z.array(
-      z.object({
-        id: z.string(),
-        dependsOn: z.array(z.string()),
-        agent: z.string(),
-        model: z.string().optional(),
-        description: z.string().default(''),
-      }),
-    ),
+    tasks: z.array(PlannedTask),
   }),
   z.object({ ...base, type: z.literal('repair'), what: z.string(), task: z.string().optional() }),
   z.object({

@@ -70,7 +70,9 @@ export function onlyWaitingOnHumans(state: RunState): boolean {
   const open = Object.values(state.tasks).filter((t) => !isFinished(t));
   return (
     open.length > 0 &&
-    open.every((t) => (t.status === 'blocked' && t.blockedNeeds !== undefined) || t.status === 'needs_attention')
+    open.every(
+      (t) => (t.status === 'blocked' && t.blockedNeeds !== undefined) || t.status === 'needs_attention',
+    )
   );
 }
 

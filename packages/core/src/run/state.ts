@@ -2,7 +2,15 @@
  * Derives the state of a run from its journal. Pure: the same events always give the same state,
  * so the dashboard, `orch state status` and resume all agree on what orch believed.
  */
-import type { Evidence, FailureCategory, RunEvent, RunPhase, TaskStatus, Usage } from './events.js';
+import type {
+  Evidence,
+  FailureCategory,
+  PlannedTask,
+  RunEvent,
+  RunPhase,
+  TaskStatus,
+  Usage,
+} from './events.js';
 
 export interface TaskState {
   id: string;
@@ -83,10 +91,7 @@ export function emptyUsage(): Usage {
   };
 }
 
-function newTask(
-  t: { id: string; dependsOn: string[]; agent: string; model?: string | undefined; description?: string },
-  ts: string,
-): TaskState {
+function newTask(t: PlannedTask, ts: string): TaskState {
   return {
     id: t.id,
     description: t.description ?? '',

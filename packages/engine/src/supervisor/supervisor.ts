@@ -400,7 +400,8 @@ export class Supervisor {
   private async cleanupMerged(id: string): Promise<void> {
     const t = this.state.tasks[id];
     if (t?.session) await this.ctx.tmux.killSession(t.session).catch(() => undefined);
-    if (t?.worktree) await this.ctx.pool.release(t.worktree, `orch run ${this.ctx.run}`).catch(() => undefined);
+    if (t?.worktree)
+      await this.ctx.pool.release(t.worktree, `orch run ${this.ctx.run}`).catch(() => undefined);
     // The branch is contained in staging, so deleting it loses nothing.
     await this.ctx.repo.deleteBranch(taskBranch(this.ctx.run, id), { force: true }).catch(() => undefined);
   }

@@ -87,7 +87,8 @@ export async function ensureTaskWorktree(ctx: RunContext, id: string): Promise<s
   } else {
     commit = await ctx.repo.revParse(`refs/heads/${stagingBranch(ctx.run)}`);
     const recycled = await ctx.pool.take(path, branch, commit, reason);
-    if (!recycled) await addWorktree(ctx.repo, { path, branch, commit, reuseBranch: true, lockReason: reason });
+    if (!recycled)
+      await addWorktree(ctx.repo, { path, branch, commit, reuseBranch: true, lockReason: reason });
   }
   const baseCommit = t?.baseCommit ?? commit;
   await ctx.journal.append({ type: 'task.worktree', task: id, path, branch, baseCommit });

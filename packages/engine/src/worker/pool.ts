@@ -91,7 +91,9 @@ export class WorktreePool {
 }
 
 /** Pool worktrees of a run, for abort and resume to clean up without a supervisor. */
-export async function poolWorktrees(ctx: Pick<RunContext, 'repo' | 'repoRoot' | 'config' | 'run'>): Promise<string[]> {
+export async function poolWorktrees(
+  ctx: Pick<RunContext, 'repo' | 'repoRoot' | 'config' | 'run'>,
+): Promise<string[]> {
   const prefix = join(ctx.repoRoot, ctx.config.orchestration.worktree_dir, `_pool-${ctx.run}-`);
   return (await listWorktrees(ctx.repo)).map((w) => w.path).filter((p) => p.startsWith(prefix));
 }

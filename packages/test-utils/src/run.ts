@@ -1,0 +1,25 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** The id of the newest run of a repository (`.orchestrator/current`). */
+export async function currentRun(root: string): Promise<string> {
+  return (await readFile(join(root, '.orchestrator', 'current'), 'utf8')).trim();
+}
+
+/** A journal event, loosely typed for assertions. */
+export interface JournalLine {
+  type: string;
+  ts: string;
+  task?: string;
+  [key: string]: unknown;
+}
+
+/** Every event of a run's journal (the newest run by default). */
+export async function runEvents(root: string, run?: string): Promise<JournalLine[]> {
+  const id = run ?? (await currentRun(root));
+  const text = await readFile(join(root, '.orchestrator', 'runs', id, 'events.jsonl'), 'utf8');
+  return text
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as JournalLine);
+}
