@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OrchError } from '@orch/core';
 
@@ -7,18 +7,16 @@ import { OrchError } from '@orch/core';
  * Files orch ships beside its packages (`agents/`, `skills/`, `contracts-templates/`), found from
  * this module's own location so nothing depends on where orch was installed.
  */
-export function assetsRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i += 1) {
-    if (existsSync(join(dir, 'agents', 'worker.md'))) return dir;
-    dir = resolve(dir, '..');
+export function assetsRoot(from: string = dirname(fileURLToPath(import.meta.url))): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const ships = existsSync(join(dir, 'agents', 'worker.md'));
+    if (ships && existsSync(join(dir, 'skills', 'orchestrate', 'SKILL.md'))) return dir;
+    if (dirname(dir) === dir) break;
   }
   throw new OrchError(
-    'ERR_ORCH_ASSETS_MISSING',
-    'orch cannot find its agent definitions (agents/worker.md).',
-    {
-      hint: 'Reinstall orch; the agents/ folder must sit beside its packages/.',
-    },
+    'ERR_ORCH_ASSETS_NOT_FOUND',
+    `the agent definitions and skill shipped with orch were not found above ${from}`,
+    { hint: 'Reinstall orch; its package must contain agents/ and skills/orchestrate/.' },
   );
 }
 

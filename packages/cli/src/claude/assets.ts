@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { OrchError } from '@orch/core';
+import { assetsRoot } from '@orch/engine';
 
 /** The agent definitions orch ships, in the order they are documented. */
 export const AGENT_NAMES = [
@@ -15,28 +14,12 @@ export const AGENT_NAMES = [
 ] as const;
 export type AgentName = (typeof AGENT_NAMES)[number];
 
-const MARKER = join('skills', 'orchestrate', 'SKILL.md');
-
 /**
  * The directory holding `agents/` and `skills/`: the nearest ancestor of this module that has them.
  * In the repository that is the repository root; in a packed cli package, the package root.
  */
-export function findAssetsRoot(from: string = dirname(fileURLToPath(import.meta.url))): string {
-  let dir = from;
-  for (;;) {
-    if (existsSync(join(dir, MARKER)) && existsSync(join(dir, 'agents', 'worker.md'))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) break;
-    dir = parent;
-  }
-  throw new OrchError(
-    'ERR_ORCH_ASSETS_NOT_FOUND',
-    `the agent definitions and skill shipped with orch were not found above ${from}`,
-    {
-      hint: 'Reinstall orch; its package must contain agents/ and skills/orchestrate/.',
-    },
-  );
-}
+export const findAssetsRoot = (from: string = dirname(fileURLToPath(import.meta.url))): string =>
+  assetsRoot(from);
 
 export function agentFile(name: AgentName, root: string = findAssetsRoot()): string {
   return join(root, 'agents', `${name}.md`);
