@@ -1,5 +1,6 @@
 import { CommanderError } from 'commander';
-import { ExitCode, OrchError, isOrchError } from '@orch/core';
+// Only the error module: every command starts here, and the rest of core loads when a command needs it.
+import { ExitCode, OrchError, isOrchError } from '@orch/core/errors';
 import { buildProgram } from './program.js';
 import { printError } from './output.js';
 
