@@ -29,7 +29,12 @@ describe('addWorktree', () => {
     // A crash right after the registration: branch and worktree exist, no file was written yet.
     await t.git('branch', 'orch/r/b', head);
     await t.git('worktree', 'add', '--quiet', '--no-checkout', join(t.root, '.worktrees', 'b'), 'orch/r/b');
-    const again = await addWorktree(repo, { path: '.worktrees/b', branch: 'orch/r/b', commit: head, reuseBranch: true });
+    const again = await addWorktree(repo, {
+      path: '.worktrees/b',
+      branch: 'orch/r/b',
+      commit: head,
+      reuseBranch: true,
+    });
     expect(again.created).toBe(false);
     expect(await readFile(join(again.path, 'README.md'), 'utf8')).toBe('# test\n');
     expect(await t.git('-C', again.path, 'status', '--porcelain')).toBe('');

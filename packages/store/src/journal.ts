@@ -10,7 +10,7 @@ import { OrchError, RunEvent, applyEvent, type RunEventInput, type RunState } fr
 import { readJsonFile, writeJsonAtomic } from './atomic.js';
 import { runDirPaths } from './paths.js';
 
-const SNAPSHOT_VERSION = 2;
+const SNAPSHOT_VERSION = 3;
 
 interface Snapshot {
   version: number;

@@ -363,6 +363,13 @@ export class TmuxServer {
     if (r.exitCode !== 0 && !isNotFound(r.stderr) && !isNoServer(r.stderr)) throw this.fail(commands, r);
   }
 
+  /** Lets a session's pane close when its program exits (undoes `remain-on-exit`); gone is fine. */
+  async closeOnExit(name: string): Promise<void> {
+    const commands = [['set-option', '-w', '-t', `=${name}:`, 'remain-on-exit', 'off']];
+    const r = await this.exec(commands);
+    if (r.exitCode !== 0 && !isNotFound(r.stderr) && !isNoServer(r.stderr)) throw this.fail(commands, r);
+  }
+
   /** Ends this server (only ever on our `-L` socket); no server is fine. */
   async killServer(): Promise<void> {
     const commands = [['kill-server']];

@@ -38,6 +38,7 @@ export async function runCommand(planPath: string, opts: RunOpts): Promise<void>
     ...(opts.model ? { model: opts.model } : {}),
     ...(opts.base ? { base: opts.base } : {}),
     detach: opts.detach === true,
+    noPromote: opts.promote === false,
     approve: async (report) =>
       opts.yes === true || (await askApproval(report.risk.score, report.risk.status)),
   });
@@ -162,12 +163,15 @@ async function superviseWithDashboard(
   });
   const closeView = new AbortController();
   let viewOpen = true;
-  const view = runInteractive({ source: store, panes: logPanes(loc), view: 'dashboard', signal: closeView.signal }).finally(
-    () => {
-      viewOpen = false;
-      if (!closeView.signal.aborted) println('Dashboard closed; the run goes on (Ctrl-C stops it).');
-    },
-  );
+  const view = runInteractive({
+    source: store,
+    panes: logPanes(loc),
+    view: 'dashboard',
+    signal: closeView.signal,
+  }).finally(() => {
+    viewOpen = false;
+    if (!closeView.signal.aborted) println('Dashboard closed; the run goes on (Ctrl-C stops it).');
+  });
   try {
     return await superviseRun(repoRoot, run, orchBin, {
       ...(opts.noPromote ? { noPromote: true } : {}),

@@ -120,6 +120,8 @@ export const RunEvent = z.discriminatedUnion('type', [
     envHash: z.string(),
     maxWorkers: z.number(),
     detached: z.boolean().default(false),
+    /** Leave the result on staging (`orch run --no-promote`); kept so a resume honours it. */
+    noPromote: z.boolean().default(false),
     tasks: z.array(PlannedTask),
   }),
   z.object({ ...base, type: z.literal('run.phase'), phase: RunPhase, reason: z.string().optional() }),
@@ -204,7 +206,15 @@ export const RunEvent = z.discriminatedUnion('type', [
     evidence: Evidence,
     reportPath: z.string().optional(),
   }),
-  z.object({ ...task, type: z.literal('task.retry'), attempt: z.number(), reason: z.string() }),
+  z.object({
+    ...task,
+    type: z.literal('task.retry'),
+    attempt: z.number(),
+    reason: z.string(),
+    /** What the next attempt's prompt says about the failure (kept so a resumed run says it too). */
+    category: z.string().optional(),
+    report: z.string().optional(),
+  }),
   z.object({ ...task, type: z.literal('task.cancelled'), reason: z.string() }),
   z.object({
     ...task,

@@ -42,6 +42,8 @@ export interface TaskState {
   finishedAt?: string;
   updatedAt: string;
   blockedNeeds?: string;
+  /** The failure the next attempt must fix, until that attempt starts. */
+  pendingRetry?: { category: string; reason: string; report?: string };
   /** The task this one waits for (a `blocked-on` message). */
   blockedOn?: string;
   /** An open question for a person (a `needs-decision` message). */
@@ -60,6 +62,7 @@ export interface RunState {
   envHash: string;
   maxWorkers: number;
   detached: boolean;
+  noPromote: boolean;
   phase: RunPhase;
   outcome?: 'succeeded' | 'failed' | 'needs_attention' | 'aborted';
   reason?: string;
@@ -125,6 +128,7 @@ export function applyEvent(state: RunState | undefined, ev: RunEvent): RunState 
       envHash: ev.envHash,
       maxWorkers: ev.maxWorkers,
       detached: ev.detached,
+      noPromote: ev.noPromote,
       phase: state?.phase ?? 'starting',
       startedAt: state?.startedAt ?? ev.ts,
       updatedAt: ev.ts,
@@ -230,6 +234,7 @@ function applyTaskEvent(state: RunState, t: TaskState, ev: RunEvent): void {
       t.logPath = ev.logPath;
       t.startedAt ??= ev.ts;
       delete t.report;
+      delete t.pendingRetry;
       delete t.finishedAt;
       break;
     case 'task.progress':
@@ -295,6 +300,11 @@ function applyTaskEvent(state: RunState, t: TaskState, ev: RunEvent): void {
       break;
     case 'task.retry':
       t.status = 'ready';
+      t.pendingRetry = {
+        category: ev.category ?? t.failure?.category ?? 'retry',
+        reason: ev.reason,
+        ...(ev.report ? { report: ev.report } : {}),
+      };
       break;
     case 'task.cancelled':
       t.status = 'cancelled';

@@ -11,7 +11,6 @@ import { isFinished, isTerminalPhase, type RunState, type TaskState } from '@orc
 import { archiveRef, pruneWorktrees, removeWorktree } from '@orch/git';
 import { repairJournal, runPaths } from '@orch/store';
 import { sessionName, supervisorSessionName } from '@orch/tmux';
-import { bootstrapWorktree } from '../worker/bootstrap.js';
 import { clearWorkerGitLocks, ensureTaskWorktree } from '../worker/launch.js';
 import { poolWorktrees } from '../worker/pool.js';
 import {
@@ -323,10 +322,7 @@ export async function repairForResume(ctx: RunContext, plan: ResumePlan): Promis
         break;
       }
       case 'recreate-worktree': {
-        const path = await ensureTaskWorktree(ctx, r.task);
-        await bootstrapWorktree(ctx.repoRoot, path, ctx.config, process.env as Record<string, string>).catch(
-          () => undefined,
-        );
+        await ensureTaskWorktree(ctx, r.task);
         await note(r.what, r.task);
         break;
       }

@@ -32,6 +32,8 @@ export interface StartOptions {
   model?: string;
   base?: string;
   detach?: boolean;
+  /** Leave the result on staging instead of promoting it. */
+  noPromote?: boolean;
   /** Answers the approval question: true = approved, false = refused, undefined = ask. */
   approve?: (report: Awaited<ReturnType<typeof checkPlan>>) => Promise<boolean>;
 }
@@ -149,6 +151,7 @@ export async function prepareRun(o: StartOptions): Promise<PreparedRun> {
     envHash: env,
     maxWorkers,
     detached: o.detach === true,
+    noPromote: o.noPromote === true,
     tasks: plan.tasks.map((t) => {
       const model = t.model ?? o.model ?? plan.defaults.model ?? config.agents.model;
       return {

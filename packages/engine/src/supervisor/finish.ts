@@ -6,7 +6,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { execa } from 'execa';
 import { isFinished, remainingPathLengths, type RunState, type Task } from '@orch/core';
 import { removeWorktree } from '@orch/git';
 import { supervisorSessionName } from '@orch/tmux';
@@ -143,13 +142,13 @@ async function cleanup(ctx: RunContext): Promise<void> {
   }).catch(() => undefined);
   for (const t of Object.values(state.tasks)) {
     if (t.session && isFinished(t)) await ctx.tmux.killSession(t.session).catch(() => undefined);
+    // A merged task's worktree that its recycling could not take (it holds nothing unmerged).
+    if (t.status === 'merged' && t.worktree && existsSync(t.worktree)) {
+      await removeWorktree(ctx.repo, t.worktree, { force: true }).catch(() => undefined);
+    }
   }
   // A background supervisor's pane would outlive it (remain-on-exit) and keep orch's tmux server up.
-  if (state.detached) {
-    const target = `=${supervisorSessionName(ctx.run)}:`;
-    const args = ['-L', ctx.tmux.socket, 'set-option', '-w', '-t', target, 'remain-on-exit', 'off'];
-    await execa('tmux', args, { reject: false, stdin: 'ignore', timeout: 10_000 });
-  }
+  if (state.detached) await ctx.tmux.closeOnExit(supervisorSessionName(ctx.run)).catch(() => undefined);
 }
 
 export async function writeRunReport(ctx: RunContext): Promise<string> {

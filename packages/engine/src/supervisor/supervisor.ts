@@ -135,7 +135,12 @@ export class Supervisor {
       if (this.driving.size === 0 && allFinished(this.state)) {
         if (this.state.phase === 'needs_attention') await this.emit({ type: 'run.phase', phase: 'running' });
         // Integration, review and promotion; a review may add tasks, which the loop then runs.
-        if ((await finishTasks(this.ctx, { noPromote: this.opts.noPromote === true })) === 'done') break;
+        if (
+          (await finishTasks(this.ctx, {
+            noPromote: this.opts.noPromote === true || this.state.noPromote,
+          })) === 'done'
+        )
+          break;
         continue;
       }
       // Every open task waits for a person (a dependency request, a question): say so, so that
@@ -201,7 +206,8 @@ export class Supervisor {
   /** One task from ready to merged or failed for good, retries included. */
   private async driveTask(id: string, how: Restart): Promise<void> {
     let task = this.state.tasks[id] as TaskState;
-    let retry: RetryInfo | undefined;
+    // A retry journaled by a supervisor that stopped before starting it keeps its report.
+    let retry: RetryInfo | undefined = task.pendingRetry;
     let resumeInterrupted = how.interrupted === true;
     let first: Restart['mode'] | undefined = how.mode;
     while (!this.stop.signal.aborted) {
@@ -287,13 +293,15 @@ export class Supervisor {
         await this.cancelDependents(id);
         return;
       }
+      retry = await this.withDiagnosis(id, failure);
       await this.emit({
         type: 'task.retry',
         task: id,
         attempt: this.state.tasks[id]!.attempt + 1,
         reason: failure.reason,
+        category: failure.category,
+        ...(retry.report ? { report: retry.report } : {}),
       });
-      retry = await this.withDiagnosis(id, failure);
     }
   }
 

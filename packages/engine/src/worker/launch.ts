@@ -67,7 +67,15 @@ export interface LaunchOptions {
   interrupted?: PromptInput['interrupted'];
 }
 
-export async function ensureTaskWorktree(ctx: RunContext, id: string): Promise<string> {
+/**
+ * The task's worktree: the existing one, or one made (or remade after a crash) and bootstrapped.
+ * `env` is what the bootstrap's setup commands see.
+ */
+export async function ensureTaskWorktree(
+  ctx: RunContext,
+  id: string,
+  env: Record<string, string> = taskEnv(ctx, id),
+): Promise<string> {
   const state = requireState(ctx);
   const t = state.tasks[id];
   const path = worktreePath(ctx.repoRoot, ctx.config, id);
@@ -92,7 +100,34 @@ export async function ensureTaskWorktree(ctx: RunContext, id: string): Promise<s
   }
   const baseCommit = t?.baseCommit ?? commit;
   await ctx.journal.append({ type: 'task.worktree', task: id, path, branch, baseCommit });
+  await bootstrapWorktree(ctx.repoRoot, path, ctx.config, {
+    ...(process.env as Record<string, string>),
+    ...env,
+  });
   return path;
+}
+
+/** What every process of a task's worker sees (the agent adds its own). */
+export function taskEnv(
+  ctx: RunContext,
+  id: string,
+  attempt = 1,
+  shimDir = join(ctx.privateDir, 'bin'),
+): Record<string, string> {
+  return {
+    ORCH_ROOT: ctx.repoRoot,
+    ORCH_RUN: ctx.run,
+    ORCH_TASK: id,
+    ORCH_ATTEMPT: String(attempt),
+    ORCH_WORKTREE: worktreePath(ctx.repoRoot, ctx.config, id),
+    ORCH_PORT_BASE: String(
+      portBase(
+        ctx.config,
+        ctx.plan.tasks.findIndex((x) => x.id === id),
+      ),
+    ),
+    PATH: `${shimDir}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+  };
 }
 
 /**
@@ -121,23 +156,9 @@ export async function launchWorker(ctx: RunContext, id: string, opts: LaunchOpti
   const state = requireState(ctx);
   const agentName = state.tasks[id]?.agent ?? ctx.config.agents.default;
   const adapter = getAdapter(agentName);
-  const worktree = await ensureTaskWorktree(ctx, id);
-  const taskIndex = ctx.plan.tasks.findIndex((x) => x.id === id);
-  const shimDir = await ensureShim(ctx);
-  const env: Record<string, string> = {
-    ORCH_ROOT: ctx.repoRoot,
-    ORCH_RUN: ctx.run,
-    ORCH_TASK: id,
-    ORCH_ATTEMPT: String(opts.attempt),
-    ORCH_WORKTREE: worktree,
-    ORCH_PORT_BASE: String(portBase(ctx.config, taskIndex)),
-    PATH: `${shimDir}:${process.env.PATH ?? '/usr/bin:/bin'}`,
-  };
-  if (opts.attempt === 1)
-    await bootstrapWorktree(ctx.repoRoot, worktree, ctx.config, { ...process.env, ...env } as Record<
-      string,
-      string
-    >);
+  const env = taskEnv(ctx, id, opts.attempt, await ensureShim(ctx));
+  const worktree = await ensureTaskWorktree(ctx, id, env);
+  env.ORCH_WORKTREE = worktree;
 
   const prompt = buildWorkerPrompt({
     run: ctx.run,
