@@ -3,13 +3,15 @@
  * Anthropic API stub: the CLI writes the task's file and commits it in its worktree, reports done
  * through orch's status command, and its stream-json figures land in the run's journal.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  apiError,
   claudeBin,
   isolatedTmux,
+  runEvents,
   runOrch,
   startAnthropicStub,
   tempRepo,
@@ -61,6 +63,9 @@ function conversation(req: StubRequest): { task: string; step: number; cwd: stri
   };
 }
 
+/** When set, the first request of the run answers 429 (a rate limit). */
+let limitFirstRequest = false;
+
 describe('orch run with Claude Code workers', () => {
   let repo: TempRepo;
   let tmux: Awaited<ReturnType<typeof isolatedTmux>>;
@@ -76,6 +81,14 @@ describe('orch run with Claude Code workers', () => {
     seen.length = 0;
     stub = await startAnthropicStub({
       script: (req): StubAnswer => {
+        if (limitFirstRequest) {
+          limitFirstRequest = false;
+          return apiError(
+            429,
+            'rate_limit_error',
+            'Number of request tokens has exceeded your per-minute rate limit',
+          );
+        }
         const c = conversation(req);
         if (c.step === 0) seen.push({ task: c.task, cwd: c.cwd });
         const cwd = c.cwd ?? join(repo.root, '.worktrees', c.task);
@@ -199,5 +212,39 @@ describe('orch run with Claude Code workers', () => {
     expect(firstGreet).toContain('orch task done');
     expect(firstGreet).toContain('src/greet.txt');
     expect(await repo.git('status', '--porcelain')).toBe('');
+  });
+
+  it('pauses a task at a rate limit and finishes it after the wait, without counting a failure', async () => {
+    await writeFile(join(repo.root, '.claude-agents.yaml'), 'orchestration:\n  rate_limit_wait: 1\n');
+    limitFirstRequest = true;
+    const env = {
+      ...tmux.env,
+      PATH: `${dirname(claudeBin())}:${process.env['PATH'] ?? ''}`,
+      ANTHROPIC_BASE_URL: stub.url,
+      ANTHROPIC_API_KEY: 'test',
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+      // The CLI's own retries would hide the limit from orch for minutes.
+      CLAUDE_CODE_MAX_RETRIES: '0',
+      CLAUDE_CONFIG_DIR: configDir,
+    };
+    const r = await runOrch(['run', 'tasks.yaml', '--no-tui', '--yes'], {
+      cwd: repo.root,
+      env,
+      timeoutMs: 240_000,
+    });
+    expect(r.exitCode).toBe(0);
+    const events = await runEvents(repo.root);
+    const greet = events.filter((e) => e.task === 'greet');
+    expect(greet).toContainEqual(
+      expect.objectContaining({ type: 'task.exited', rateLimit: expect.any(Object) }),
+    );
+    expect(greet).toContainEqual(
+      expect.objectContaining({ type: 'task.blocked', reason: expect.stringMatching(/^rate limited/) }),
+    );
+    expect(greet).toContainEqual(expect.objectContaining({ type: 'task.unblocked', reason: 'limit reset' }));
+    // A limit is not the task's fault: no failure recorded, and it merged on its second attempt.
+    expect(greet.filter((e) => e.type === 'task.failed')).toEqual([]);
+    expect(greet.filter((e) => e.type === 'task.started').map((e) => e['attempt'])).toEqual([1, 2]);
+    expect(await repo.git('show', 'main:src/greet.txt')).toBe('greet by claude');
   });
 });

@@ -29,6 +29,8 @@ export const Config = z.looseObject({
       task_timeout: z.number().int().positive().default(1800),
       /** Seconds without any output before a worker counts as stuck. */
       idle_timeout: z.number().int().positive().default(600),
+      /** Seconds a task waits after a rate or usage limit that names no reset time. */
+      rate_limit_wait: z.number().int().positive().default(60),
       base_port: z.number().int().positive().default(20000),
       ports_per_task: z.number().int().positive().default(10),
     })

@@ -570,7 +570,10 @@ export class Supervisor {
   private async pauseForLimit(id: string, limit: { message: string; resetAt?: string }): Promise<void> {
     this.maxWorkers = Math.max(1, Math.floor(this.maxWorkers / 2));
     const resetMs = limit.resetAt ? Date.parse(limit.resetAt) - Date.now() : NaN;
-    const waitMs = Number.isFinite(resetMs) && resetMs > 0 ? Math.min(resetMs, 6 * 3600_000) : 60_000;
+    const waitMs =
+      Number.isFinite(resetMs) && resetMs > 0
+        ? Math.min(resetMs, 6 * 3600_000)
+        : this.ctx.config.orchestration.rate_limit_wait * 1000;
     const until = new Date(Date.now() + waitMs).toISOString();
     await this.emit({ type: 'task.blocked', task: id, reason: `rate limited: ${limit.message}`, until });
     await this.waiter.until(() => false, { timeoutMs: waitMs, signal: this.stop.signal });
