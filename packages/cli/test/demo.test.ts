@@ -67,6 +67,7 @@ describe('the demo summary', () => {
         envHash: 'h',
         maxWorkers: 2,
         detached: false,
+        noPromote: false,
         tasks: [
           { id: 'one', dependsOn: [], agent: 'shell', description: '' },
           { id: 'two', dependsOn: ['one'], agent: 'shell', description: '' },
