@@ -7,7 +7,11 @@ interface Json {
 export function register(program: Command): void {
   const context = program
     .command('context')
-    .description("Shared context of the repository: facts workers record for each other's prompts");
+    .description("Shared context of the repository: facts workers record for each other's prompts")
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ orch context set api.base_url "/api/v2"\n  $ orch context get-for-task ui',
+    );
 
   context
     .command('set')

@@ -40,7 +40,11 @@ function readOptions(cmd: Command, json: string): Command {
 export function register(program: Command): void {
   const mailbox = program
     .command('mailbox')
-    .description('Send and read messages between workers, the supervisor and you, during a run');
+    .description('Send and read messages between workers, the supervisor and you, during a run')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ orch mailbox send api "please keep /users paginated" --from ui\n  $ orch mailbox check ui\n  $ orch mailbox history --json',
+    );
 
   sendOptions(
     mailbox

@@ -16,7 +16,11 @@ function common(cmd: Command): Command {
 export function register(program: Command): void {
   const task = program
     .command('task')
-    .description("Report a worker's status to orch (run inside a worker; ORCH_* variables find the run)");
+    .description("Report a worker's status to orch (run inside a worker; ORCH_* variables find the run)")
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ orch task progress "tests for the parser pass"\n  $ orch task done --summary "parser and its tests"\n  $ orch task block --needs "lodash@4" --reason "deep merge"',
+    );
 
   common(
     task
