@@ -20,9 +20,11 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(root, 'packages/cli/dist/bin.js');
 const { appendEvent, runPaths, setCurrentRun } = await import(join(root, 'packages/store/dist/index.js'));
 
-const SECONDS = Number(process.env.ORCH_BENCH_DASHBOARD_SECONDS ?? 60);
+// --smoke: the smallest case, only to show the benchmark starts and completes.
+const SMOKE = process.argv.includes('--smoke');
+const SECONDS = Number(process.env.ORCH_BENCH_DASHBOARD_SECONDS ?? (SMOKE ? 4 : 60));
 const RATE = Number(process.env.ORCH_BENCH_DASHBOARD_RATE ?? 3);
-const RUNS = Number(process.env.ORCH_BENCH_DASHBOARD_RUNS ?? 10);
+const RUNS = Number(process.env.ORCH_BENCH_DASHBOARD_RUNS ?? (SMOKE ? 2 : 10));
 const IDLE_SECONDS = Math.min(SECONDS, 15);
 const TASKS = 30;
 const RUN = '20250101-100000-beef';
