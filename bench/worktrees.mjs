@@ -64,10 +64,14 @@ try {
   for (const order of flags.smoke ? orders.slice(0, 1) : orders) {
     for (const which of order) {
       const c = await cloneOf(src.dir);
+      // Let the disk finish writing back the previous round's files (and their deletion) first:
+      // otherwise whichever side runs second pays for the first side's writeback.
+      execFileSync('sync');
       try {
         times[which].push(which === 'orch' ? await timeOrch(c.dir) : timePlain(c.dir));
       } finally {
         await c.cleanup();
+        execFileSync('sync');
       }
     }
   }
