@@ -149,9 +149,9 @@ ${table}
 
 ## Where orchestration time goes
 
-- **Ready → worker started** includes creating the task's worktree, a full checkout of the
-  repository; worktree and branch changes are serialized per repository, so tasks that become ready
-  together wait for each other's checkouts. On a large repository this dominates the makespan.
+- **Ready → worker started** includes the task's worktree: a merged task's worktree recycled and
+  checked out incrementally, or, for the first tasks, a new one registered under the repository lock
+  and checked out outside it (at most one checkout per core).
 - **Worker started → done** adds, to the task's own work, the tmux session, orch's exec wrapper and
   \`orch task done\`, each a Node.js process start.
 - **Done → merged** is verification (leftover commit, boundaries over every commit, the task's
