@@ -4,6 +4,7 @@
  * lost without a trace.
  */
 import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { isTerminalPhase, type RunState } from '@orch/core';
 import { Repo, casUpdateRef, removeWorktree, pruneWorktrees } from '@orch/git';
 import { appendEvent, loadRunState, runPaths } from '@orch/store';
@@ -33,7 +34,9 @@ function alive(pid: number | undefined): boolean {
 
 export async function abortRun(repoRoot: string, run: string): Promise<AbortResult> {
   const dir = runPaths(repoRoot, run).dir;
-  const state = (await loadRunState(dir)) as RunState;
+  // A run stopped before its first journal line still owns what `orch run` made before writing it
+  // (its staging branch, its integration worktree): abort removes those too.
+  const state: RunState | undefined = await loadRunState(dir);
   const repo = await Repo.open(repoRoot);
   const config = await loadConfig(repoRoot);
   const tmux = await tmuxFor(repoRoot);
@@ -46,19 +49,20 @@ export async function abortRun(repoRoot: string, run: string): Promise<AbortResu
     manual: [],
   };
 
-  if (state.supervisorAlive && alive(state.supervisorPid) && state.supervisorPid !== process.pid) {
+  if (state?.supervisorAlive && alive(state.supervisorPid) && state.supervisorPid !== process.pid) {
     process.kill(state.supervisorPid as number, 'SIGTERM');
     for (let i = 0; i < 100 && alive(state.supervisorPid); i += 1)
       await new Promise((r) => setTimeout(r, 100));
   }
-  for (const name of [supervisorSessionName(run), ...state.order.map((id) => sessionName(run, id))]) {
+  const order = state?.order ?? [];
+  for (const name of [supervisorSessionName(run), ...order.map((id) => sessionName(run, id))]) {
     if (await tmux.hasSession(name)) {
       await tmux.killSession(name);
       out.sessionsKilled.push(name);
     }
   }
   const worktrees = [
-    ...state.order.map((id) => state.tasks[id]?.worktree).filter((p): p is string => Boolean(p)),
+    ...order.map((id) => state?.tasks[id]?.worktree).filter((p): p is string => Boolean(p)),
     integrationWorktreePath(repoRoot, config, run),
     ...(await poolWorktrees({ repo, repoRoot, config, run })),
   ];
@@ -70,8 +74,8 @@ export async function abortRun(repoRoot: string, run: string): Promise<AbortResu
   await pruneWorktrees(repo);
 
   // Put the base branch back if the run promoted it and nobody moved it since.
-  const p = state.promotion;
-  if (p?.ok && p.from && p.to) {
+  const p = state?.promotion;
+  if (state && p?.ok && p.from && p.to) {
     const ref = `refs/heads/${state.base}`;
     const tip = await repo.tryRevParse(ref);
     const where = (await repo.checkedOutBranches()).get(state.base);
@@ -92,7 +96,10 @@ export async function abortRun(repoRoot: string, run: string): Promise<AbortResu
     await repo.deleteBranch(b.name, { force: true });
     out.branchesDeleted.push({ name: b.name, commit: b.commit, merged });
   }
-  if (!isTerminalPhase(state.phase)) {
+  if (!state) {
+    // Nothing was journaled, so nothing is kept: the folder held only orch's copy of the plan.
+    await rm(dir, { recursive: true, force: true });
+  } else if (!isTerminalPhase(state.phase)) {
     await appendEvent(dir, { type: 'run.finished', outcome: 'aborted', reason: 'aborted by the user' });
   } else if (state.outcome !== 'aborted') {
     await appendEvent(dir, {
