@@ -1,9 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { execa } from 'execa';
-import { socketNameFor } from '@orch/tmux';
-import { currentRun, isolatedTmux, runOrch, tempRepo, type TempRepo } from '@orch/test-utils';
+import { currentRun, isolatedTmux, orchSessions, runOrch, tempRepo, type TempRepo } from '@orch/test-utils';
 
 /** A `shell` task: fails unless its dependencies' files are in its worktree, writes its own file. */
 function task(id: string, deps: string[]): string {
@@ -81,15 +79,7 @@ describe('orch run with shell workers', () => {
       .split('\n')
       .filter((l) => l.startsWith('worktree '));
     expect(worktrees).toHaveLength(1);
-    const sessions = await execa(
-      'tmux',
-      ['-L', socketNameFor(repo.root), 'list-sessions', '-F', '#{session_name}'],
-      {
-        env: tmux.env,
-        reject: false,
-      },
-    );
-    expect(String(sessions.stdout).trim()).toBe('');
+    expect(await orchSessions(repo.root, tmux.env)).toEqual([]);
     // The user's files were not touched, and orch's folders stay out of git status.
     expect(await repo.git('status', '--porcelain')).toBe('');
     expect(existsSync(join(repo.root, 'src', 'a.txt'))).toBe(true);

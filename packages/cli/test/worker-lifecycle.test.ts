@@ -2,9 +2,15 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { execa } from 'execa';
-import { socketNameFor } from '@orch/tmux';
-import { currentRun, isolatedTmux, runOrch, spawnOrch, tempRepo, type TempRepo } from '@orch/test-utils';
+import {
+  currentRun,
+  isolatedTmux,
+  orchSessions,
+  runOrch,
+  spawnOrch,
+  tempRepo,
+  type TempRepo,
+} from '@orch/test-utils';
 
 describe('worker lifecycle', () => {
   let repo: TempRepo;
@@ -91,15 +97,7 @@ describe('worker lifecycle', () => {
     expect(report).toMatch(/### slow: failed/);
     expect(report).toMatch(/orch state resume --run/);
     // The worker's session is gone; its worktree is kept for inspection.
-    const sessions = await execa(
-      'tmux',
-      ['-L', socketNameFor(repo.root), 'list-sessions', '-F', '#{session_name}'],
-      {
-        env: tmux.env,
-        reject: false,
-      },
-    );
-    expect(String(sessions.stdout).trim()).toBe('');
+    expect(await orchSessions(repo.root, tmux.env)).toEqual([]);
     expect(existsSync(join(repo.root, '.worktrees', 'slow'))).toBe(true);
   });
 
@@ -156,15 +154,7 @@ describe('worker lifecycle', () => {
     const stopped = await child;
     expect(stopped.exitCode).toBe(4);
     expect(String(stopped.stdout)).toMatch(/orch state resume --run/);
-    const sessions = await execa(
-      'tmux',
-      ['-L', socketNameFor(repo.root), 'list-sessions', '-F', '#{session_name}'],
-      {
-        env: tmux.env,
-        reject: false,
-      },
-    );
-    expect(String(sessions.stdout).trim()).toBe('');
+    expect(await orchSessions(repo.root, tmux.env)).toEqual([]);
     expect(existsSync(join(repo.root, '.worktrees', 'long'))).toBe(true);
     const resumed = await runOrch(['state', 'resume'], { cwd: repo.root, env: tmux.env, timeoutMs: 120_000 });
     expect(resumed.stdout).toMatch(/long\s+running\s+restart/);

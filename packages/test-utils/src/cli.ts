@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
+import { socketNameFor } from '@orch/tmux';
 
 /** The built `orch` entry point of this checkout. */
 export function orchBin(): string {
@@ -69,4 +70,14 @@ export async function isolatedTmux(): Promise<{ env: Record<string, string>; cle
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The sessions on orch's tmux server of a repository (none when the server is not running). */
+export async function orchSessions(root: string, env: Record<string, string>): Promise<string[]> {
+  const r = await execa('tmux', ['-L', socketNameFor(root), 'list-sessions', '-F', '#{session_name}'], {
+    env,
+    reject: false,
+    timeout: 10_000,
+  });
+  return String(r.stdout).split('\n').filter(Boolean);
 }
