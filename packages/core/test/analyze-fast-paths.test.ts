@@ -29,7 +29,7 @@ function referenceNormalize(p: string): string {
   if (p.endsWith('/') && out.at(-1) !== '**') out.push('**');
   const normal = out.join('/');
   // What normalization produces must pass the same rules (`./!x` is not a negated pattern).
-  if (/^[/\\~!]|^[A-Za-z]:/.test(normal)) throw new Error('bad');
+  if (/^[/\\~!]|^[A-Za-z]:/.test(normal) || normal.trim() === '') throw new Error('bad');
   return normal;
 }
 
