@@ -7,11 +7,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { OrchError, envHashFromFiles, isLockfile, type RunState } from '@orch/core';
+import { OrchError, loadConfig, type RunState } from '@orch/core';
 import { Repo, commitLeftovers, mergeIntoRef, removeWorktree, withRepoLock } from '@orch/git';
 import { Mailbox, appendEvent, loadRunState, runPaths } from '@orch/store';
 import { integrationWorktreePath, stagingBranch } from './run/context.js';
-import { loadConfig } from '@orch/core';
+import { envHashAt } from './integrate/env.js';
 import { bootstrapWorktree } from './worker/bootstrap.js';
 
 export interface DepRequest {
@@ -131,6 +131,8 @@ export async function approveDeps(
   const ref = `refs/heads/${stagingBranch(run)}`;
   const tip = await repo.revParse(ref);
   const work = `${integrationWorktreePath(repoRoot, config, run)}-deps`;
+  // A killed earlier approval may have left its worktree behind; it held nothing merged anywhere.
+  await removeWorktree(repo, work, { force: true }).catch(() => undefined);
   await withRepoLock(repo, () => repo.git(['worktree', 'add', '--detach', '--force', work, tip]));
   try {
     await bootstrapWorktree(repoRoot, work, config, process.env as Record<string, string>);
@@ -165,6 +167,9 @@ export async function approveDeps(
       throw new OrchError(
         'ERR_ORCH_DEPS_CONFLICT',
         `The dependency change conflicts with staging in ${m.files.join(', ')}.`,
+        {
+          hint: 'Approve the requests one task at a time, or add the package on the base branch yourself and deny the request.',
+        },
       );
     }
     const newTip = m.status === 'merged' ? m.commit : tip;
@@ -174,10 +179,7 @@ export async function approveDeps(
       to: newTip,
       reason: `dependencies approved: ${specs.join(', ')}`,
     });
-    const lockfiles = (await repo.git(['ls-files', '-z'], { cwd: work })).stdout
-      .split('\0')
-      .filter((p) => p && isLockfile(p));
-    const env = (await envHashFromFiles(work, lockfiles)).hash;
+    const env = await envHashAt(repo, work);
     await appendEvent(dir, { type: 'env.changed', hash: env, reason: `added ${specs.join(', ')}` });
     const box = new Mailbox(dir, { tasks: state.order });
     await box

@@ -91,7 +91,19 @@ export function splitNul(s: string): string[] {
 }
 
 /** Commit identity for orch-made commits when the repository has none configured (CI, fresh machines). */
-export async function identityEnv(cwd: string): Promise<Record<string, string>> {
+export function identityEnv(cwd: string): Promise<Record<string, string>> {
+  // Asked on every orch commit and merge (retries included): two git processes, once per directory.
+  let known = identities.get(cwd);
+  if (!known) {
+    known = lookupIdentity(cwd);
+    identities.set(cwd, known);
+  }
+  return known;
+}
+
+const identities = new Map<string, Promise<Record<string, string>>>();
+
+async function lookupIdentity(cwd: string): Promise<Record<string, string>> {
   const a = await runGit(['var', 'GIT_AUTHOR_IDENT'], { cwd, reject: false });
   const c = await runGit(['var', 'GIT_COMMITTER_IDENT'], { cwd, reject: false });
   if (a.exitCode === 0 && c.exitCode === 0) return {};

@@ -269,12 +269,9 @@ export async function removeWorktree(
         await repo.git(['worktree', 'prune', '--expire=now'], { reject: false });
         return true;
       }
-      const r = await repo.git(
-        ['worktree', 'remove', ...(opts.force ? ['--force', '--force'] : []), reg.path],
-        {
-          reject: false,
-        },
-      );
+      const r = await repo.git(['worktree', 'remove', reg.path], {
+        reject: false,
+      });
       if (r.exitCode !== 0) {
         if (reg.locked)
           await repo.git(

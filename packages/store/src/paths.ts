@@ -11,8 +11,16 @@ import { OrchError } from '@orch/core';
 
 const run = promisify(execFile);
 
+/** git's environment without variables that would point it at another repository (a git hook's). */
+function gitEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, LC_ALL: 'C' };
+  for (const k of ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_COMMON_DIR', 'GIT_OBJECT_DIRECTORY'])
+    delete env[k];
+  return env;
+}
+
 async function git(cwd: string, args: string[]): Promise<string> {
-  const { stdout } = await run('git', args, { cwd, timeout: 15_000, env: { ...process.env, LC_ALL: 'C' } });
+  const { stdout } = await run('git', args, { cwd, timeout: 15_000, env: gitEnv() });
   return stdout.trim();
 }
 

@@ -38,7 +38,6 @@ export function register(program: Command): void {
     .option('--run <id>', 'run id (default: the newest run)')
     .option('--dry-run', 'only say what would be done, task by task')
     .option('--detach', 'run the supervisor in the background')
-    .option('--no-tui', 'print plain progress lines')
     .option('--json', 'print JSON')
     .addHelpText(
       'after',

@@ -10,7 +10,14 @@ import { dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { stringify } from 'yaml';
 import { ExitCode, OrchError, type RunEvent, type RunState } from '@orch/core';
-import { orchBinPath, prepareRun, superviseRun, tmuxFor, type PreparedRun } from '@orch/engine';
+import {
+  orchBinPath,
+  prepareRun,
+  stagingBranch,
+  superviseRun,
+  tmuxFor,
+  type PreparedRun,
+} from '@orch/engine';
 import { runPaths } from '@orch/store';
 import { renderPlainDashboard } from '@orch/tui';
 import { paint, printJson, println, useColor } from '../output.js';
@@ -93,7 +100,9 @@ export async function demoCommand(dirArg: string | undefined, opts: DemoOptions)
 
   const { repoRoot, run } = prepared;
   const loc = { repoRoot, runDir: runPaths(repoRoot, run).dir };
-  out(`Run ${paint('bold', run)} on main (${prepared.baseCommit.slice(0, 8)}), staging orch/${run}/staging`);
+  out(
+    `Run ${paint('bold', run)} on main (${prepared.baseCommit.slice(0, 8)}), staging ${stagingBranch(run)}`,
+  );
 
   let live: LiveDashboard | undefined;
   if (plain && opts.tui !== false && process.stdout.isTTY && process.stdin.isTTY) {

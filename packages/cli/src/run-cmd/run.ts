@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import type { RunEvent, RunState } from '@orch/core';
-import { orchBinPath, prepareRun, superviseRun, tmuxFor } from '@orch/engine';
+import { orchBinPath, prepareRun, stagingBranch, superviseRun, tmuxFor } from '@orch/engine';
 import { supervisorSessionName } from '@orch/tmux';
 import { paint, printJson, println } from '../output.js';
 import { describeEvent, outcomeExitCode } from './progress.js';
@@ -61,7 +61,7 @@ export async function runCommand(planPath: string, opts: RunOpts): Promise<void>
       logFile: `${repoRoot}/.orchestrator/runs/${run}/supervisor.log`,
     });
     if (opts.json) {
-      printJson({ run, detached: true, session, base: prepared.base, staging: `orch/${run}/staging` });
+      printJson({ run, detached: true, session, base: prepared.base, staging: stagingBranch(run) });
       return;
     }
     println(
@@ -80,7 +80,7 @@ export async function runCommand(planPath: string, opts: RunOpts): Promise<void>
   }
   if (plain) {
     println(
-      `Run ${paint('bold', run)}: ${prepared.plan.tasks.length} tasks on ${prepared.base} (${prepared.baseCommit.slice(0, 8)}), staging orch/${run}/staging`,
+      `Run ${paint('bold', run)}: ${prepared.plan.tasks.length} tasks on ${prepared.base} (${prepared.baseCommit.slice(0, 8)}), staging ${stagingBranch(run)}`,
     );
     if (prepared.committedFiles.length > 0)
       println(`  committed onto staging: ${prepared.committedFiles.join(', ')}`);
@@ -176,7 +176,8 @@ async function superviseWithDashboard(
     return await superviseRun(repoRoot, run, orchBin, {
       ...(opts.noPromote ? { noPromote: true } : {}),
       onEvent: (ev, s) => {
-        if (viewOpen) store.replace(structuredClone(s));
+        // The view re-reads the state when its event count changes; no copy needed.
+        if (viewOpen) store.replace(s);
         else {
           const line = describeEvent(ev, s);
           if (line) println(line);

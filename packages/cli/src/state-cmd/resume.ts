@@ -17,7 +17,6 @@ interface ResumeOpts {
   run?: string;
   dryRun?: boolean;
   detach?: boolean;
-  tui?: boolean;
   json?: boolean;
 }
 

@@ -1,5 +1,5 @@
 import { countByStatus, isTerminalPhase, totalUsage, type RunState } from '@orch/core';
-import { listRuns, loadRunState, resolveRun, runPaths, watchJournal } from '@orch/store';
+import { listRuns, loadRunState, resolveRepoRoot, resolveRun, runPaths, watchJournal } from '@orch/store';
 import { OrchError } from '@orch/core';
 import { paint, printJson, println } from '../output.js';
 import { outcomeExitCode } from '../run-cmd/progress.js';
@@ -8,8 +8,8 @@ export async function loadState(run?: string): Promise<RunState> {
   const r = await resolveRun({ cwd: process.cwd(), env: process.env, ...(run ? { run } : {}) });
   const state = await loadRunState(runPaths(r.repoRoot, r.run).dir);
   if (!state) {
-    throw new OrchError('ERR_ORCH_RUN_NOT_FOUND', `Run ${r.run} has no journal.`, {
-      hint: 'List the runs of this repository with `orch state list`.',
+    throw new OrchError('ERR_ORCH_RUN_NOT_STARTED', `Run ${r.run} has no events yet.`, {
+      hint: 'Wait until `orch run` has started it, or list the runs with `orch state list`.',
     });
   }
   return state;
@@ -67,10 +67,7 @@ export async function statusCommand(opts: { run?: string; json?: boolean }): Pro
 }
 
 export async function listCommand(opts: { json?: boolean }): Promise<void> {
-  const r = await resolveRun({ cwd: process.cwd(), env: process.env }).catch(() => undefined);
-  const { findRepoRoot } = await import('@orch/store');
-  const root = r?.repoRoot ?? (await findRepoRoot(process.cwd()));
-  const runs = await listRuns(root);
+  const runs = await listRuns(await resolveRepoRoot({ cwd: process.cwd(), env: process.env }));
   if (opts.json) {
     printJson(runs);
     return;
@@ -83,14 +80,8 @@ export async function listCommand(opts: { json?: boolean }): Promise<void> {
 }
 
 export async function waitCommand(opts: { run?: string; timeout: number; json?: boolean }): Promise<void> {
-  const r = await resolveRun({
-    cwd: process.cwd(),
-    env: process.env,
-    ...(opts.run ? { run: opts.run } : {}),
-  });
-  const dir = runPaths(r.repoRoot, r.run).dir;
-  const initial = await loadRunState(dir);
-  if (!initial) throw new OrchError('ERR_ORCH_RUN_NOT_FOUND', `Run ${r.run} has no journal.`);
+  const initial = await loadState(opts.run);
+  const dir = runPaths(initial.repoRoot, initial.run).dir;
   const settled = (s: RunState): boolean => isTerminalPhase(s.phase) || s.phase === 'needs_attention';
   let state = initial;
   if (!settled(state)) {

@@ -49,13 +49,12 @@ function buildInput(body: string, o: SendOpts): MailboxMessageInput {
   }
 }
 
-async function open(opts: RunOpts): Promise<{ mb: Mailbox; run: string; task?: string; active: () => void }> {
+async function open(opts: RunOpts): Promise<{ mb: Mailbox; run: string; task?: string }> {
   const loaded = await loadRun(opts);
   return {
     mb: new Mailbox(loaded.dir, { tasks: loaded.state.order }),
     run: loaded.run,
     ...(loaded.task ? { task: loaded.task } : {}),
-    active: () => assertRunActive(loaded.state),
   };
 }
 

@@ -5,15 +5,12 @@
  */
 import type { Contract, Plan, Task } from '../plan/schema.js';
 import type { ContractCheck } from './report.js';
+import { readContractHeader } from '../contracts/render.js';
 import { firstMatch, cleanPath } from './paths.js';
 
-/** `Version: 1.2.0` in the first lines, behind any comment leader (`//`, `#`, ` * `, `"""`). */
+/** The `Version:` header of a contract file: the same reading as `orch contracts check`. */
 export function contractVersionHeader(content: string): string | undefined {
-  for (const line of content.split('\n').slice(0, 40)) {
-    const m = /^[\s#/*"'<!-]*Version:\s*([^\s*"'>]+)/.exec(line);
-    if (m?.[1] !== undefined) return m[1];
-  }
-  return undefined;
+  return readContractHeader(content)?.version || undefined;
 }
 
 /** Ids of the tasks whose files_write covers `filePath`. */

@@ -1,8 +1,7 @@
-/** Runs one check command (sh -c, the project's own command) with a timeout; output kept in a log. */
-import { createWriteStream } from 'node:fs';
+/** Runs one check command on staging (the project's own, `sh -c`), with the verifier's runner. */
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { execa } from 'execa';
+import { runShellCommand, tailLines } from '../verify/run-command.js';
 
 export interface CheckResult {
   command: string;
@@ -14,46 +13,27 @@ export interface CheckResult {
   tail: string;
 }
 
-export function tailLines(text: string, n = 40): string {
-  const lines = text.trimEnd().split('\n');
-  return lines.slice(-n).join('\n');
-}
-
 export async function runCheck(
   command: string,
   cwd: string,
   logPath: string,
   timeoutSec: number,
-  env: Record<string, string | undefined> = process.env,
 ): Promise<CheckResult> {
   await mkdir(dirname(logPath), { recursive: true });
-  const started = Date.now();
-  const r = await execa('sh', ['-c', command], {
+  const run = await runShellCommand({
+    command,
     cwd,
-    env,
-    reject: false,
-    all: true,
-    timeout: timeoutSec * 1000,
-    killSignal: 'SIGKILL',
-    detached: true,
-    stdin: 'ignore',
-  });
-  const all = String(r.all ?? '');
-  await new Promise<void>((resolve, reject) => {
-    const s = createWriteStream(logPath);
-    s.on('error', reject);
-    s.end(
-      `$ ${command}\n${all}\n[exit ${r.exitCode ?? 'none'}${r.timedOut ? ', timed out' : ''}]\n`,
-      resolve,
-    );
+    timeoutMs: timeoutSec * 1000,
+    logPath,
+    header: `$ ${command}\n# in ${cwd}\n`,
   });
   return {
     command,
-    ok: r.exitCode === 0 && !r.timedOut,
-    exitCode: r.exitCode ?? null,
-    timedOut: Boolean(r.timedOut),
-    durationMs: Date.now() - started,
+    ok: run.exitCode === 0 && !run.timedOut,
+    exitCode: run.exitCode,
+    timedOut: run.timedOut,
+    durationMs: run.durationMs,
     logPath,
-    tail: tailLines(all),
+    tail: tailLines(run.output),
   };
 }

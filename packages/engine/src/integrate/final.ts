@@ -3,6 +3,7 @@
  * a dependency audit when the project has them. Results go to `integration.json` and a Markdown
  * summary in the run directory.
  */
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '@orch/store';
 import type { RunContext } from '../run/context.js';
@@ -62,7 +63,8 @@ export async function runFinalIntegration(ctx: RunContext, commit: string): Prom
   }
   if (v.audit && detected.audit) {
     const r = await runCheck(detected.audit, dir, join(logs, 'audit.log'), timeout);
-    const findings = auditFindings(r.tail);
+    // The whole report, not the tail: audit JSON runs to many lines.
+    const findings = auditFindings(await readFile(r.logPath, 'utf8').catch(() => ''));
     const blocked = findings ? v.audit_blocking_levels.some((lvl) => (findings[lvl] ?? 0) > 0) : false;
     // An audit that could not run (offline, tool missing) is reported, not blocking.
     checks.push({

@@ -7,10 +7,10 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { isTerminalPhase, type RunState } from '@orch/core';
 import { Repo, casUpdateRef, removeWorktree, pruneWorktrees } from '@orch/git';
-import { appendEvent, loadRunState, runPaths } from '@orch/store';
+import { appendEvent, isProcessAlive, loadRunState, runPaths } from '@orch/store';
 import { sessionName, supervisorSessionName } from '@orch/tmux';
 import { poolWorktrees } from '../worker/pool.js';
-import { integrationWorktreePath, tmuxFor } from './context.js';
+import { integrationWorktreePath, stagingBranch, tmuxFor } from './context.js';
 import { loadConfig } from '@orch/core';
 
 export interface AbortResult {
@@ -23,13 +23,7 @@ export interface AbortResult {
 }
 
 function alive(pid: number | undefined): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+  return pid !== undefined && isProcessAlive(pid);
 }
 
 export async function abortRun(repoRoot: string, run: string): Promise<AbortResult> {
@@ -90,7 +84,7 @@ export async function abortRun(repoRoot: string, run: string): Promise<AbortResu
       out.refsRestored.push({ ref, from: p.to, to: p.from });
     }
   }
-  const staging = await repo.tryRevParse(`refs/heads/orch/${run}/staging`);
+  const staging = await repo.tryRevParse(`refs/heads/${stagingBranch(run)}`);
   for (const b of await repo.listBranches(`orch/${run}/`)) {
     const merged = staging ? await repo.isAncestor(b.commit, staging) : false;
     await repo.deleteBranch(b.name, { force: true });

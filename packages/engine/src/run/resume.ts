@@ -5,11 +5,11 @@
  * be replaced is first kept under `orch/<run>/archive/<task>-<n>`.
  */
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isFinished, isTerminalPhase, type RunState, type TaskState } from '@orch/core';
 import { archiveRef, pruneWorktrees, removeWorktree } from '@orch/git';
-import { repairJournal, runPaths } from '@orch/store';
+import { repairJournal } from '@orch/store';
 import { sessionName, supervisorSessionName } from '@orch/tmux';
 import { clearWorkerGitLocks, ensureTaskWorktree } from '../worker/launch.js';
 import { poolWorktrees } from '../worker/pool.js';
@@ -19,6 +19,7 @@ import {
   openRunContext,
   stagingBranch,
   taskBranch,
+  worktreePath,
   type RunContext,
 } from './context.js';
 
@@ -264,7 +265,6 @@ export async function planResume(
 }
 
 async function tornTail(ctx: RunContext): Promise<boolean> {
-  const { readFile } = await import('node:fs/promises');
   const text = await readFile(ctx.paths.events, 'utf8').catch(() => '');
   return text.length > 0 && !text.endsWith('\n');
 }
@@ -275,7 +275,7 @@ export async function repairForResume(ctx: RunContext, plan: ResumePlan): Promis
   const note = (what: string, task?: string): Promise<unknown> =>
     journal.append({ type: 'repair', what, ...(task ? { task } : {}) });
   // repairJournal journals its own repair.
-  await repairJournal(runPaths(ctx.repoRoot, ctx.run).dir);
+  await repairJournal(ctx.paths.dir);
   await journal.refresh();
   const stagingTip = await ctx.repo.revParse(`refs/heads/${stagingBranch(ctx.run)}`);
   const state = (): RunState => journal.state as RunState;
@@ -335,9 +335,7 @@ export async function repairForResume(ctx: RunContext, plan: ResumePlan): Promis
       }
       case 'archive': {
         const kept = await archiveRef(ctx.repo, r.branch, archiveBranch(ctx.run, r.task, 1));
-        const wt =
-          state().tasks[r.task]?.worktree ??
-          join(ctx.repoRoot, ctx.config.orchestration.worktree_dir, r.task);
+        const wt = state().tasks[r.task]?.worktree ?? worktreePath(ctx.repoRoot, ctx.config, r.task);
         if (existsSync(wt)) await removeWorktree(ctx.repo, wt, { force: true });
         if (kept) await ctx.repo.deleteBranch(r.branch, { force: true });
         await note(`${r.what}: kept as ${kept?.ref ?? '(branch was gone)'}`, r.task);

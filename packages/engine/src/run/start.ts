@@ -6,21 +6,12 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, statfs } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import {
-  ExitCode,
-  OrchError,
-  checkPlan,
-  envHashFromFiles,
-  isLockfile,
-  loadConfig,
-  loadPlan,
-  type Config,
-  type Plan,
-} from '@orch/core';
+import { ExitCode, OrchError, checkPlan, loadConfig, loadPlan, type Config, type Plan } from '@orch/core';
 import { getAdapter } from '@orch/agents';
 import { Repo, assertGitVersion, commitFilesOnto, listWorktrees } from '@orch/git';
 import { appendEvent, newRunId, runPaths, setCurrentRun, writeFileAtomic } from '@orch/store';
 import { assertTmux } from '@orch/tmux';
+import { envHashAt } from '../integrate/env.js';
 import { checkoutIntegration } from '../integrate/worktree.js';
 import { stagingBranch, worktreePath } from './context.js';
 
@@ -132,10 +123,7 @@ export async function prepareRun(o: StartOptions): Promise<PreparedRun> {
   // The run's environment hash is read from orch's own checkout of staging, the same way task
   // worktrees are read at verification, so the two always compare like with like.
   const integration = await checkoutIntegration(repo, config, run, stagingCommit);
-  const lockfiles = (await repo.git(['ls-files', '-z'], { cwd: integration })).stdout
-    .split('\0')
-    .filter((p) => p && isLockfile(p));
-  const env = (await envHashFromFiles(integration, lockfiles)).hash;
+  const env = await envHashAt(repo, integration);
 
   const maxWorkers = o.maxWorkers ?? config.orchestration.max_parallel_workers;
   await appendEvent(paths.dir, {

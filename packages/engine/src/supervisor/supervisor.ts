@@ -4,6 +4,7 @@
  * exits) and on its own deadlines, never on a fixed polling interval.
  */
 import { existsSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   allFinished,
@@ -24,6 +25,7 @@ import { mergeIntoWorktree } from '@orch/git';
 import { acquireLock } from '@orch/store';
 import { sessionName } from '@orch/tmux';
 import { diagnoseFailure } from '../review/diagnose.js';
+import { tailLines } from '../verify/run-command.js';
 import { verifyTask } from '../verify/index.js';
 import { finishTasks } from './finish.js';
 import { MergeQueue } from '../merge/queue.js';
@@ -629,14 +631,7 @@ function logSize(path: string | undefined): number {
 }
 
 async function readTail(path: string | undefined, lines = 30): Promise<string> {
-  if (!path) return '';
-  try {
-    const { readFile } = await import('node:fs/promises');
-    const text = await readFile(path, 'utf8');
-    return text.trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '';
-  }
+  return path ? tailLines(await readFile(path, 'utf8').catch(() => ''), lines) : '';
 }
 
 function renderFailure(report: {
