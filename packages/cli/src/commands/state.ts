@@ -38,6 +38,8 @@ export function register(program: Command): void {
     .option('--run <id>', 'run id (default: the newest run)')
     .option('--dry-run', 'only say what would be done, task by task')
     .option('--detach', 'run the supervisor in the background')
+    // Accepted like `orch run --no-tui` so scripts can pass the same flags; resume prints plain lines.
+    .option('--no-tui', 'print plain progress lines (what resume always does)')
     .option('--json', 'print JSON')
     .addHelpText(
       'after',
