@@ -25,6 +25,8 @@ beforeAll(async () => {
     'risky.yaml': `tasks:\n${task('a', '    files_write: [src/auth/login.ts, config/production.yaml]\n')}`,
     'typo.yaml': `tasks:\n  - id: a\n    fiels_write: [x]\n    verification: [{command: t}]\n`,
     'strict.yaml': 'risk:\n  auto_approve_threshold: 0\n',
+    'reserved.yaml': `tasks:\n${task('staging')}${task('b', '    files_write: [src/b.ts, .orchestrator/runs/x.json, wt/b/x.ts]\n')}`,
+    'wt.yaml': 'orchestration:\n  worktree_dir: wt\n',
   });
 });
 afterAll(async () => repo.cleanup());
@@ -137,6 +139,24 @@ describe('orch plan', () => {
       exitCode: 1,
       schema: { valid: false, issues: [{ line: 3, column: 5 }] },
     });
+  });
+  it("check refuses reserved task ids and writes into orch's folders, with file:line:col", async () => {
+    const r = await orch('plan', 'check', 'reserved.yaml', '--config', 'wt.yaml');
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('ERR_ORCH_PLAN_INVALID');
+    expect(r.stderr).toContain(
+      'reserved.yaml:2:9: tasks[0].id: task id "staging" is reserved for orch\'s own refs and folders (reserved: staging, archive, integration, tasks, work, supervisor, user, all, orch',
+    );
+    expect(r.stderr).toContain(
+      'reserved.yaml:6:29: tasks[1].files_write[1]: path ".orchestrator/runs/x.json" is inside .orchestrator/',
+    );
+    expect(r.stderr).toContain('tasks[1].files_write[2]: path "wt/b/x.ts" is inside wt/');
+    const j = json((await orch('plan', 'check', 'reserved.yaml', '--json')).stdout);
+    // With the default worktree folder `wt/` is an ordinary path.
+    expect((j.schema as { issues: { path: string }[] }).issues.map((i) => i.path)).toEqual([
+      'tasks[0].id',
+      'tasks[1].files_write[1]',
+    ]);
   });
   it('a missing plan file is a clear error', async () => {
     const r = await orch('plan', 'check', 'nope.yaml');

@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OrchError, loadPlan, parsePlan, type SourceIssue } from '../src/index.js';
+import {
+  OrchError,
+  RESERVED_TASK_IDS,
+  isReservedTaskId,
+  loadPlan,
+  parsePlan,
+  type SourceIssue,
+} from '../src/index.js';
 
 function issuesOf(text: string, opts = {}): SourceIssue[] {
   try {
@@ -183,6 +190,53 @@ describe('parsePlan: rules', () => {
   it('rejects duplicate contract names', () => {
     const text = `${ok()}contracts:\n  - {name: C, version: "1", file_path: c.ts}\n  - {name: C, version: "2", file_path: d.ts}\n`;
     expect(issuesOf(text)[0]?.message).toContain('duplicate contract name "C"');
+  });
+});
+
+describe('parsePlan: reserved names', () => {
+  const task = (id: string, extra = ''): string =>
+    `tasks:\n  - id: ${id}\n    verification: [{command: "npm test", type: test}]\n${extra}`;
+
+  it('refuses every reserved task id, with the list and its position', () => {
+    for (const id of RESERVED_TASK_IDS) {
+      const [issue] = issuesOf(task(id));
+      expect(issue).toMatchObject({ path: 'tasks[0].id', line: 2, column: 9 });
+      expect(issue?.message).toContain(`task id "${id}" is reserved`);
+      expect(issue?.message).toContain(
+        'staging, archive, integration, tasks, work, supervisor, user, all, orch',
+      );
+    }
+    expect(() => parsePlan(task('staging'), 'tasks.yaml')).toThrow(
+      'tasks.yaml:2:9: tasks[0].id: task id "staging" is reserved',
+    );
+    // A name that merely contains a reserved word is an ordinary id.
+    expect(parsePlan(task('staging-docs'), 'tasks.yaml').tasks[0]?.id).toBe('staging-docs');
+    expect(isReservedTaskId('_pool')).toBe(true);
+    expect(isReservedTaskId('Staging')).toBe(true);
+    expect(isReservedTaskId('api')).toBe(false);
+  });
+
+  it("refuses writes into orch's folders and the configured worktree folder", () => {
+    const issues = issuesOf(
+      task(
+        'a',
+        '    files_write: [src/a.ts, .orchestrator/runs/x.json, ./.worktrees/b/c.ts]\n    files_append: [.Orchestrator/log]\n',
+      ),
+    );
+    expect(issues.map((i) => [i.path, i.line])).toEqual([
+      ['tasks[0].files_write[1]', 4],
+      ['tasks[0].files_write[2]', 4],
+      ['tasks[0].files_append[0]', 5],
+    ]);
+    expect(issues[0]?.message).toContain('inside .orchestrator/, which orch owns');
+    expect(issues[1]?.message).toContain('inside .worktrees/');
+    // Reading them is not writing; another worktree folder moves the reservation with it.
+    expect(
+      parsePlan(task('a', '    files_read: [.orchestrator/x]\n'), 't.yaml').tasks[0]?.files_read,
+    ).toEqual(['.orchestrator/x']);
+    const custom = task('a', '    files_write: [.worktrees/x.ts, wt/x.ts]\n');
+    expect(issuesOf(custom, { worktreeDir: 'wt/' }).map((i) => i.path)).toEqual(['tasks[0].files_write[1]']);
+    expect(parsePlan(task('a', '    files_write: [.worktrees-notes.md]\n'), 't.yaml').tasks).toHaveLength(1);
   });
 });
 

@@ -56,8 +56,14 @@ export async function runRisk(planPath: string, opts: ConfigOpt): Promise<number
 
 export async function runPlanCheck(planPath: string, opts: ConfigOpt): Promise<number> {
   let loaded: Awaited<ReturnType<typeof loadPlan>>;
+  // The config comes first: the plan's paths are checked against its worktree folder.
+  const repoRoot = findRepoRoot(dirname(resolve(planPath)));
+  const config = await loadConfig(repoRoot, opts.config);
   try {
-    loaded = await loadPlan(planPath, { allowUnknownDependencies: true });
+    loaded = await loadPlan(planPath, {
+      allowUnknownDependencies: true,
+      worktreeDir: config.orchestration.worktree_dir,
+    });
   } catch (e) {
     // With --json a schema failure is still one report, so callers parse one shape.
     if (opts.json && e instanceof OrchError && e.code === 'ERR_ORCH_PLAN_INVALID') {
@@ -76,8 +82,6 @@ export async function runPlanCheck(planPath: string, opts: ConfigOpt): Promise<n
     }
     throw e;
   }
-  const repoRoot = findRepoRoot(dirname(loaded.path));
-  const config = await loadConfig(repoRoot, opts.config);
   const r = await checkPlan(loaded.plan, { repoRoot, config });
   print(opts.json, r, () => formatPlanCheck(planPath, r));
   return r.exitCode;

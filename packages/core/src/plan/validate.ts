@@ -6,6 +6,7 @@
 import { TASK_ID_RE, type Plan } from './schema.js';
 import { normalizeRepoPath } from '../glob/paths.js';
 import { OrchError } from '../errors.js';
+import { RESERVED_TASK_IDS, isReservedTaskId, reservedDirOf, reservedRepoDirs } from './reserved.js';
 import type { SourceDoc, SourceIssue, PathKey } from './source.js';
 
 export interface ValidateOptions {
@@ -14,9 +15,16 @@ export interface ValidateOptions {
    * instead of failing the schema. `orch dag` and `orch plan check` use this.
    */
   allowUnknownDependencies?: boolean;
+  /**
+   * The configured worktree folder (`orchestration.worktree_dir`); with `.orchestrator` it is
+   * refused in `files_write`/`files_append`. Default `.worktrees`.
+   */
+  worktreeDir?: string;
 }
 
 const FILE_FIELDS = ['files_write', 'files_read', 'files_append'] as const;
+/** Fields whose paths a task writes: orch's own folders may not appear in them. */
+const WRITE_FIELDS: ReadonlySet<string> = new Set(['files_write', 'files_append']);
 const RESOURCE_FIELDS = ['resources_write', 'resources_read'] as const;
 
 function listIds(ids: string[]): string {
@@ -47,6 +55,11 @@ export function validatePlan(plan: Plan, doc: SourceDoc, opts: ValidateOptions =
         ['tasks', i, 'id'],
         `task id ${JSON.stringify(t.id)} is not allowed: ids are 1-63 characters of a-z, 0-9, '.', '_', '-', starting with a letter or digit (they become branch, session and folder names)`,
       );
+    } else if (isReservedTaskId(t.id)) {
+      at(
+        ['tasks', i, 'id'],
+        `task id ${JSON.stringify(t.id)} is reserved for orch's own refs and folders (reserved: ${RESERVED_TASK_IDS.join(', ')} and ids starting with '_'); rename the task`,
+      );
     }
     const first = firstIndex.get(t.id);
     if (first !== undefined)
@@ -54,13 +67,22 @@ export function validatePlan(plan: Plan, doc: SourceDoc, opts: ValidateOptions =
     else firstIndex.set(t.id, i);
   });
   const known = [...firstIndex.keys()];
+  const reservedDirs = reservedRepoDirs(opts.worktreeDir);
 
   plan.tasks.forEach((t, i) => {
     for (const field of FILE_FIELDS) {
       const seen = new Set<string>();
       t[field].forEach((p, j) => {
         const n = normalizeAt(p, () => ['tasks', i, field, j]);
-        if (n !== undefined) seen.add(n);
+        if (n === undefined) return;
+        const dir = WRITE_FIELDS.has(field) ? reservedDirOf(n, reservedDirs) : undefined;
+        if (dir !== undefined) {
+          at(
+            ['tasks', i, field, j],
+            `path ${JSON.stringify(p)} is inside ${dir}/, which orch owns (no task may write there; verification would always refuse it)`,
+          );
+        }
+        seen.add(n);
       });
       // Paths are normalized here, once; the analyzers use these spellings as they are.
       t[field] = [...seen];

@@ -47,7 +47,7 @@ export async function prepareRun(o: StartOptions): Promise<PreparedRun> {
   const config = await loadConfig(repo.root);
   const planPath = join(o.cwd, o.planPath);
   const planFile = existsSync(o.planPath) ? o.planPath : planPath;
-  const { plan } = await loadPlan(planFile);
+  const { plan } = await loadPlan(planFile, { worktreeDir: config.orchestration.worktree_dir });
   const report = await checkPlan(plan, { repoRoot: repo.root, config });
   if (report.exitCode === ExitCode.Failed) {
     throw new OrchError(
