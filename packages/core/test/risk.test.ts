@@ -99,6 +99,22 @@ describe('scoreRisk: scale factors and thresholds', () => {
     const regex = scoreRisk(plan, Config.parse({ risk: { sensitive_patterns: ['^src/int.*\\.ts$'] } }));
     expect(regex.score).toBe(10);
   });
+
+  it('matches regular expressions in linear time: (a|a)*b cannot hang a plan check', () => {
+    // A backtracking engine takes minutes here (2^40 ways to split the a's); RE2 answers at once.
+    const path = 'a'.repeat(40);
+    const withB = `${'a'.repeat(39)}b`;
+    const plan = planOf([{ id: 'a', files_write: [path, withB, `src/${'a'.repeat(36)}`] }]);
+    const config = parseConfig(
+      'risk:\n  sensitive_patterns:\n    - {pattern: "(a|a)*b$", weight: 7}\n',
+      'c.yaml',
+    );
+    const r = scoreRisk(plan, config);
+    expect(r.factors.filter((f) => f.startsWith('sensitive_path'))).toEqual([`sensitive_path:${withB}:(a`]);
+    expect(r.score).toBe(7);
+    const ci = scoreRisk(plan, Config.parse({ risk: { sensitive_patterns: ['^SRC/A+$'] } }));
+    expect(ci.factors[0]).toBe(`sensitive_path:src/${'a'.repeat(36)}:^SRC/A+$`);
+  });
 });
 
 describe('loadConfig', () => {
@@ -136,11 +152,17 @@ describe('loadConfig', () => {
     const e1 = bad('risk:\n  auto_approve_threshold: high\n');
     expect(e1.code).toBe('ERR_ORCH_CONFIG_INVALID');
     expect(e1.message).toContain('.claude-agents.yaml:2:27: risk.auto_approve_threshold: expected number');
-    const e2 = bad('risk:\n  sensitive_patterns:\n    - pattern: "(a+)+$"\n');
+    const e2 = bad('risk:\n  sensitive_patterns:\n    - pattern: "(a)\\\\1"\n');
     expect(e2.message).toContain('.claude-agents.yaml:3:16: risk.sensitive_patterns[0].pattern');
-    expect(e2.message).toContain('nested quantifiers');
+    expect(e2.message).toContain('sensitive pattern "(a)\\\\1" uses a back-reference');
     expect(bad('risk:\n  sensitive_patterns: ["(unclosed"]\n').message).toContain(
-      'not a valid regular expression',
+      'sensitive pattern "(unclosed" is not a valid RE2 regular expression (missing closing )',
+    );
+    expect(bad('risk:\n  sensitive_patterns: ["secret(?!s)"]\n').message).toContain(
+      'uses lookahead or lookbehind',
+    );
+    expect(bad('risk:\n  sensitive_patterns: ["(?<=x)y"]\n').message).toContain(
+      'uses lookahead or lookbehind',
     );
     expect(bad('risk:\n  sensitive_patterns:\n    - {pattern: x, wieght: 3}\n').message).toContain(
       'did you mean "weight"?',

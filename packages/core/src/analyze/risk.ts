@@ -6,6 +6,7 @@
  */
 import type { Plan } from '../plan/schema.js';
 import type { Config } from '../config/schema.js';
+import { createRequire } from 'node:module';
 import { OrchError } from '../errors.js';
 
 export const DEFAULT_SENSITIVE_PATTERNS: readonly { pattern: string; weight: number }[] = [
@@ -90,19 +91,26 @@ function wordMatcher(alt: string): (lower: string, words: string[]) => boolean {
   };
 }
 
-/** Nested quantifiers like `(a+)+` can take exponential time; such patterns are refused. */
-function unsafeRegex(p: string): string | undefined {
-  if (p.length > 200) return 'is longer than 200 characters';
-  if (/(\+|\*|\})\s*(\+|\*|\{)/.test(p) || /\([^)]*[+*}][^)]*\)\s*[+*{?]/.test(p))
-    return 'has nested quantifiers';
-  if (/\\[1-9]/.test(p)) return 'uses a back-reference';
+type Re2 = typeof import('re2js');
+let re2: Re2 | undefined;
+/** re2js loads on first use: the default patterns are all words, and plan checks must start fast. */
+function loadRe2(): Re2 {
+  re2 ??= createRequire(import.meta.url)('re2js') as Re2;
+  return re2;
+}
+
+/** Syntax the linear-time engine cannot run, named so that the config error says what to change. */
+function unsupportedSyntax(p: string): string | undefined {
+  if (/\\[1-9]|\\k</.test(p)) return 'uses a back-reference';
+  if (/\(\?<?[=!]/.test(p)) return 'uses lookahead or lookbehind';
   return undefined;
 }
 
 /**
  * A sensitive pattern: a plain alternation of words (`auth|security`) matches whole words; any
- * other pattern is a case-insensitive regular expression over the path (vetted for nested
- * quantifiers). Throws ERR_ORCH_CONFIG_INVALID for a pattern it will not run.
+ * other pattern is a case-insensitive RE2 regular expression over the path, matched in linear
+ * time (re2js), so no pattern can hang a plan check. Throws ERR_ORCH_CONFIG_INVALID for a
+ * pattern RE2 cannot run (back-references, lookaround) or that does not parse.
  */
 export function compileSensitivePattern(pattern: string, weight: number): SensitiveMatcher {
   const label = (pattern.split('|')[0] ?? pattern).replace(/\\(.)/g, '$1');
@@ -116,27 +124,29 @@ export function compileSensitivePattern(pattern: string, weight: number): Sensit
       test: (p) => p.segments.some((s, i) => segment(s, p.words[i] as string[])),
     };
   }
-  const bad = unsafeRegex(pattern);
-  let re: RegExp | undefined;
-  let why = bad;
-  if (!bad) {
+  let why = pattern.length > 1000 ? 'is longer than 1000 characters' : unsupportedSyntax(pattern);
+  let test: ((path: string) => boolean) | undefined;
+  if (!why) {
+    const { RE2JS } = loadRe2();
     try {
-      re = new RegExp(pattern, 'i');
+      const re = RE2JS.compile(pattern, RE2JS.CASE_INSENSITIVE);
+      test = (path) => re.test(path);
     } catch (e) {
-      why = `is not a valid regular expression (${e instanceof Error ? e.message : String(e)})`;
+      const msg = (e instanceof Error ? e.message : String(e)).replace(/^error parsing regexp: /, '');
+      why = `is not a valid RE2 regular expression (${msg})`;
     }
   }
-  if (!re) {
+  if (!test) {
     throw new OrchError(
       'ERR_ORCH_CONFIG_INVALID',
       `sensitive pattern ${JSON.stringify(pattern)} ${why ?? 'is invalid'}`,
       {
-        hint: 'Use a list of words like "auth|payment", or a simple regular expression without nested quantifiers.',
+        hint: 'Use a list of words like "auth|payment", or an RE2 regular expression (no back-references or lookaround); docs/configuration.md describes the syntax.',
       },
     );
   }
-  const compiled = re;
-  return { label, weight, test: (p) => compiled.test(p.path) };
+  const compiled = test;
+  return { label, weight, test: (p) => compiled(p.path) };
 }
 
 /** The effective risk settings: `risk:` wins over the seed's `approval:` spelling, key by key. */
