@@ -1,4 +1,4 @@
-import type { OrchError } from '@orch/core';
+import { terminalSafe, type OrchError } from '@orch/core';
 
 /** Colours only on a terminal, and never when NO_COLOR is set. */
 export function useColor(stream: NodeJS.WriteStream = process.stdout): boolean {
@@ -34,12 +34,24 @@ export function println(text = ''): void {
   process.stdout.write(`${text}\n`);
 }
 
+/**
+ * Writes to stdout and resolves once the text was handed to the operating system (the reader of
+ * a pipe may still be slow); rejects when it cannot be written (the reader is gone). Whatever is
+ * marked done after it, like a mailbox message marked read, was really written out.
+ */
+export function writeOut(text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    process.stdout.write(text, (err) => (err ? reject(err) : resolve()));
+  });
+}
+
 export function printError(err: OrchError, json: boolean): void {
   if (json) {
     process.stdout.write(`${JSON.stringify({ error: err.toJSON() }, null, 2)}\n`);
     return;
   }
   const s = process.stderr;
-  s.write(`${paint('red', 'error', s)} ${paint('dim', err.code, s)}: ${err.message}\n`);
-  if (err.hint) s.write(`${paint('yellow', 'hint', s)}: ${err.hint}\n`);
+  // Messages quote names and paths that may come from a worker.
+  s.write(`${paint('red', 'error', s)} ${paint('dim', err.code, s)}: ${terminalSafe(err.message)}\n`);
+  if (err.hint) s.write(`${paint('yellow', 'hint', s)}: ${terminalSafe(err.hint)}\n`);
 }

@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MailboxMessage } from '@orch/core';
-import { spawnOrch } from '@orch/test-utils';
+import { Mailbox } from '@orch/store';
+import { orchBin, spawnOrch } from '@orch/test-utils';
 import { CLEAN_ENV, runRepo, type RunRepo } from './task-fixture.js';
 
 let r: RunRepo;
@@ -123,5 +125,62 @@ describe('orch mailbox', () => {
     const res = await child;
     expect(JSON.parse(line.split('\n')[0] as string)).toMatchObject({ body: 'ping', from: 'ui', to: 'db' });
     expect(res.exitCode).toBe(0);
+  });
+
+  it('check marks a message read only after printing it: a checker killed midway loses none', async () => {
+    const mb = new Mailbox(r.runDir, { tasks: ['api', 'ui', 'db'] });
+    await mb.check('ui'); // start empty
+    const sent: string[] = [];
+    const pad = 'x'.repeat(400);
+    for (let i = 0; i < 2000; i++) sent.push((await mb.send('ui', `m${i} ${pad}`, { from: 'db' })).id);
+
+    // A slow reader: the pipe fills, the checker blocks in write, and is SIGKILLed midway.
+    const child = spawn(process.execPath, [orchBin(), 'mailbox', 'check', 'ui'], {
+      cwd: r.root,
+      env: { ...process.env, ...CLEAN_ENV, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let killed = false;
+    const ended = new Promise<void>((resolve) => child.stdout.on('end', resolve));
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (!killed && out.length > 200_000) {
+        killed = true;
+        child.kill('SIGKILL');
+      }
+      if (!killed) {
+        child.stdout.pause();
+        setTimeout(() => child.stdout.resume(), 5);
+      }
+    });
+    await ended;
+    expect(killed).toBe(true);
+
+    const printed = new Set([...out.matchAll(/ #(\S+)\n/g)].map((m) => m[1]));
+    const unread = new Set((await mb.unread('ui')).map((m) => m.id));
+    // Killed midway: some were printed, some are left; none is in neither.
+    expect(printed.size).toBeGreaterThan(0);
+    expect(unread.size).toBeGreaterThan(0);
+    expect(sent.filter((id) => !printed.has(id) && !unread.has(id))).toEqual([]);
+    // The next check delivers the rest.
+    const rest = JSON.parse((await r.orch(['mailbox', 'check', 'ui', '--json'])).stdout) as MailboxMessage[];
+    expect(rest.map((m) => m.id).sort()).toEqual([...unread].sort());
+    expect(await mb.peek('ui')).toBe(0);
+  }, 120_000);
+
+  it('prints bodies and names with control characters neutralised; --json stays exact', async () => {
+    const evil = 'copy \u001b]52;c;ZWNobyBwd25lZA==\u0007 and clear \u001b[2J\u001b[H done\r\n\u009b31m';
+    await r.orch(['mailbox', 'check', 'db']);
+    await r.orch(['mailbox', 'send', 'db', evil, '--from', 'ui']);
+    const history = await r.orch(['mailbox', 'history']);
+    const check = await r.orch(['mailbox', 'check', 'db']);
+    for (const text of [history.stdout, check.stdout]) {
+      // eslint-disable-next-line no-control-regex -- control characters are what must not be printed
+      expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+      expect(text).toContain('copy  and clear  done\n\\x9b31m');
+    }
+    const json = JSON.parse((await r.orch(['mailbox', 'history', '--json'])).stdout) as MailboxMessage[];
+    expect(json.at(-1)?.body).toBe(evil);
   });
 });

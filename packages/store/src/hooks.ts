@@ -34,7 +34,7 @@ export function mailboxHookOutput(event: string, messages: readonly MailboxMessa
   if (messages.length === 0) return undefined;
   const hookEventName = (MAILBOX_HOOK_EVENTS as readonly string[]).includes(event) ? event : 'PostToolUse';
   const additionalContext =
-    `orch mailbox: ${messages.length} new message(s) for you (already marked read).\n\n` +
+    `orch mailbox: ${messages.length} new message(s) for you (marked read once shown here).\n\n` +
     formatMessages(messages);
   return { hookSpecificOutput: { hookEventName, additionalContext } };
 }

@@ -1,7 +1,10 @@
 /**
  * The mailbox of a run, in the style of Maildir: a message is written to a temporary file and
- * linked into `inbox/<name>/new/`; `check` claims each message by renaming it into `cur/`. A rename
- * succeeds for exactly one process, so two checkers never both receive a message. Each sender has a
+ * linked into `inbox/<name>/new/`; reading it renames it into `cur/`. Delivery is at least once:
+ * a reader marks messages read only after it has handed them on (printed and flushed them), so a
+ * reader killed midway leaves the rest unread and the next check delivers them again. Readers of
+ * one inbox take turns under a lock, so two live checkers never both receive a message; a
+ * message's `id` is unique, which makes the rare repeat after a crash harmless. Each sender has a
  * sequence number kept under a lock, and messages sort by (time, sender, sequence), which keeps
  * every sender's order. A broadcast is one copy per recipient, never to the sender.
  */
@@ -16,6 +19,8 @@ import {
   MailboxMessage,
   MailboxMessageInput,
   OrchError,
+  terminalSafe,
+  terminalSafeLine,
 } from '@orch/core';
 import { readJsonFile, writeJsonAtomic } from './atomic.js';
 import { loadRunState } from './journal.js';
@@ -29,7 +34,10 @@ export interface SendOptions {
 
 export interface WatchOptions {
   signal?: AbortSignal;
-  /** Mark messages read as they are delivered (default true); false only observes. */
+  /**
+   * Mark each message read once the consumer has handled it, i.e. when it asks for the next one
+   * (default true); false only observes.
+   */
   consume?: boolean;
 }
 
@@ -181,22 +189,60 @@ export class Mailbox {
     }
   }
 
-  /** Unread messages of `inbox`, oldest first, marked read. Each message goes to one checker only. */
-  async check(inbox: string): Promise<MailboxMessage[]> {
+  /**
+   * Hands the unread messages of `inbox` to `deliver`, oldest first, in batches of `batch`, and
+   * marks each batch read only once `deliver` has resolved for it (at least once: a reader killed
+   * or failing midway leaves the rest unread). Deliveries to one inbox take turns under a lock, so
+   * concurrent checkers never both receive a message. Returns what was delivered.
+   */
+  async deliverUnread(
+    inbox: string,
+    deliver: (batch: MailboxMessage[]) => Promise<void>,
+    opts: { batch?: number } = {},
+  ): Promise<MailboxMessage[]> {
     this.assertInbox(inbox);
     const { newDir, curDir } = this.inboxDir(inbox);
-    const out: MailboxMessage[] = [];
-    for (const f of await this.listNew(inbox)) {
-      try {
-        await rename(join(newDir, f), join(curDir, f));
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // another checker claimed it
-        throw e;
-      }
-      const msg = await this.readMessage(join(curDir, f));
-      if (msg) out.push(msg);
+    await mkdir(newDir, { recursive: true });
+    await mkdir(curDir, { recursive: true });
+    const size = Math.max(1, opts.batch ?? Number.POSITIVE_INFINITY);
+    return withFileLock(
+      join(newDir, '..', 'check.lock'),
+      async () => {
+        const entries: { file: string; msg: MailboxMessage }[] = [];
+        for (const f of await this.listNew(inbox)) {
+          const msg = await this.readMessage(join(newDir, f));
+          // An unreadable file is moved aside so that it does not count as unread forever.
+          if (msg) entries.push({ file: f, msg });
+          else await this.markFile(newDir, curDir, f);
+        }
+        entries.sort((a, b) => compareMessages(a.msg, b.msg));
+        const out: MailboxMessage[] = [];
+        for (let i = 0; i < entries.length; i += size) {
+          const part = entries.slice(i, i + size);
+          await deliver(part.map((e) => e.msg));
+          for (const e of part) await this.markFile(newDir, curDir, e.file);
+          out.push(...part.map((e) => e.msg));
+        }
+        return out;
+      },
+      { purpose: `mailbox check ${inbox}`, timeoutMs: 30_000 },
+    );
+  }
+
+  /**
+   * Unread messages of `inbox`, oldest first, marked read before they are returned: for callers
+   * that keep them in memory only; anything that prints or forwards messages uses `deliverUnread`.
+   */
+  async check(inbox: string): Promise<MailboxMessage[]> {
+    return this.deliverUnread(inbox, async () => {});
+  }
+
+  private async markFile(newDir: string, curDir: string, file: string): Promise<void> {
+    try {
+      await rename(join(newDir, file), join(curDir, file));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; // read already
     }
-    return out.sort(compareMessages);
   }
 
   /** Unread messages of `inbox` without marking them read. */
@@ -266,11 +312,12 @@ export class Mailbox {
           continue;
         }
         pending = false;
-        const batch = consume ? await this.check(inbox) : await this.unread(inbox);
-        for (const m of batch) {
+        for (const m of await this.unread(inbox)) {
           if (seen.has(m.id)) continue;
-          if (!consume) seen.add(m.id);
+          seen.add(m.id);
           yield m;
+          // The consumer resumes the generator only after it handled `m`: now it counts as read.
+          if (consume) await this.markFile(newDir, curDir, `${m.id}.json`);
         }
       }
     } finally {
@@ -289,7 +336,7 @@ export class Mailbox {
   }
 }
 
-/** Plain-text rendering of messages, for terminals and agent context. */
+/** Plain-text rendering of messages, for terminals and agent context, control characters neutralised. */
 export function formatMessages(msgs: readonly MailboxMessage[]): string {
   return msgs
     .map((m) => {
@@ -301,7 +348,9 @@ export function formatMessages(msgs: readonly MailboxMessage[]): string {
             : m.type === 'needs-decision'
               ? ` question=${JSON.stringify(m.question)}`
               : '';
-      return `[${m.ts}] from ${m.from} to ${m.to} (${m.type}${extra}) #${m.id}\n${m.body}`;
+      // Bodies and names come from workers: no escape sequence reaches the terminal or the agent.
+      const head = terminalSafeLine(`[${m.ts}] from ${m.from} to ${m.to} (${m.type}${extra}) #${m.id}`);
+      return `${head}\n${terminalSafe(m.body)}`;
     })
     .join('\n\n');
 }

@@ -59,29 +59,8 @@ export function shortCommit(sha: string | undefined): string {
   return sha ? sha.slice(0, 10) : '-';
 }
 
-// Terminal control sequences (CSI and OSC) and C0/C1 control characters.
-// eslint-disable-next-line no-control-regex
-const CSI_RE = /\u001b\[[0-9;?]*[ -/]*[@-~]/g;
-// eslint-disable-next-line no-control-regex
-const OSC_RE = /\u001b\][^\u0007\u001b]*(\u0007|\u001b\\)/g;
-// eslint-disable-next-line no-control-regex
-const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/g;
-// eslint-disable-next-line no-control-regex
-const CONTROL_RUN_RE = /[\u0000-\u001f\u007f-\u009f]+/g;
-
-/**
- * One display line: control characters (agents and plans are untrusted; an escape sequence in a
- * message must not drive the terminal) and line breaks become spaces.
- */
-export function oneLine(text: string | undefined): string {
-  if (!text) return '';
-  return text.replace(OSC_RE, '').replace(CSI_RE, '').replace(CONTROL_RUN_RE, ' ').trim();
-}
-
-/** Removes terminal escape sequences and control characters; tabs become two spaces. */
-export function cleanLine(text: string): string {
-  return text.replace(OSC_RE, '').replace(CSI_RE, '').replace(/\t/g, '  ').replace(CONTROL_RE, '');
-}
+// One definition of terminal-safe text, shared with the CLI's human output.
+export { cleanLine, oneLine } from '@orch/core';
 
 /** Cuts to `width` characters, ending in `…` when cut. Assumes one column per code point. */
 export function truncate(text: string, width: number): string {

@@ -2,12 +2,13 @@
 import {
   MailboxMessageType,
   OrchError,
+  terminalSafeLine,
   type MailboxMessage,
   type MailboxMessageInput,
   type RunState,
 } from '@orch/core';
 import { Mailbox, appendEvent, formatMessages, mailboxHookOutput } from '@orch/store';
-import { printJson, println } from '../output.js';
+import { printJson, println, writeOut } from '../output.js';
 import { assertRunActive, loadRun, readStdin, senderName, type RunOpts } from './common.js';
 
 export interface SendOpts extends RunOpts {
@@ -79,7 +80,7 @@ export async function sendCommand(to: string, body: string, o: SendOpts): Promis
   const msg = await mb.send(to, input, { from });
   const note = await journalTyped(loaded.dir, loaded.state, msg);
   if (o.json) printJson(msg);
-  else println(`sent ${msg.id} to ${msg.to}${note ? ` (${note})` : ''}`);
+  else println(terminalSafeLine(`sent ${msg.id} to ${msg.to}${note ? ` (${note})` : ''}`));
   return 0;
 }
 
@@ -128,11 +129,8 @@ export async function broadcastCommand(body: string, o: SendOpts): Promise<numbe
   return sendCommand('all', body, o);
 }
 
-function print(msgs: MailboxMessage[], json: boolean | undefined, inbox: string): void {
-  if (json) printJson(msgs);
-  else if (msgs.length === 0) println(`no unread messages for ${inbox}`);
-  else println(formatMessages(msgs));
-}
+/** Human output of `check` is written in batches: at most one batch repeats after a crash. */
+const CHECK_BATCH = 50;
 
 export async function checkCommand(
   inbox: string | undefined,
@@ -140,7 +138,22 @@ export async function checkCommand(
 ): Promise<number> {
   const { mb, task } = await open({ ...(o.run ? { run: o.run } : {}) });
   const name = inboxOf(inbox, o.task ?? task);
-  print(await mb.check(name), o.json, name);
+  // Messages are marked read only after they were written out: a checker killed midway loses
+  // none (the rest stay unread; ids make a repeat harmless).
+  let first = true;
+  const delivered = await mb.deliverUnread(
+    name,
+    async (batch) => {
+      if (o.json) await writeOut(`${JSON.stringify(batch, null, 2)}\n`);
+      else await writeOut(`${first ? '' : '\n'}${formatMessages(batch)}\n`);
+      first = false;
+    },
+    o.json ? {} : { batch: CHECK_BATCH },
+  );
+  if (delivered.length === 0) {
+    if (o.json) printJson([]);
+    else println(`no unread messages for ${terminalSafeLine(name)}`);
+  }
   return 0;
 }
 
@@ -176,8 +189,9 @@ export async function watchCommand(
   process.once('SIGTERM', stop);
   try {
     for await (const m of mb.watch(name, { signal: ac.signal, consume: !o.keepUnread })) {
-      // One JSON object per line with --json, so the output can be piped message by message.
-      process.stdout.write(o.json ? `${JSON.stringify(m)}\n` : `${formatMessages([m])}\n\n`);
+      // One JSON object per line with --json, so the output can be piped message by message. The
+      // message counts as read when the loop asks for the next one, i.e. after it was written out.
+      await writeOut(o.json ? `${JSON.stringify(m)}\n` : `${formatMessages([m])}\n\n`);
     }
   } finally {
     process.off('SIGINT', stop);
@@ -203,8 +217,11 @@ export async function hookCommand(): Promise<number> {
     if (!task) return 0;
     const { mb } = await open({});
     if ((await mb.peek(task)) === 0) return 0;
-    const out = mailboxHookOutput(event, await mb.check(task));
-    if (out) process.stdout.write(`${JSON.stringify(out)}\n`);
+    // Marked read only once Claude Code has the output (at least once, as `check`).
+    await mb.deliverUnread(task, async (msgs) => {
+      const out = mailboxHookOutput(event, msgs);
+      if (out) await writeOut(`${JSON.stringify(out)}\n`);
+    });
   } catch (e) {
     process.stderr.write(`orch mailbox hook: ${e instanceof Error ? e.message : String(e)}\n`);
   }
