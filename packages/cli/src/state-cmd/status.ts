@@ -1,6 +1,6 @@
 import { countByStatus, isTerminalPhase, totalUsage, type RunState } from '@orch/core';
 import { listRuns, loadRunState, resolveRepoRoot, resolveRun, runPaths, watchJournal } from '@orch/store';
-import { OrchError } from '@orch/core';
+import { OrchError, terminalSafeLine as safe } from '@orch/core';
 import { paint, printJson, println } from '../output.js';
 import { outcomeExitCode } from '../run-cmd/progress.js';
 
@@ -44,18 +44,20 @@ export async function statusCommand(opts: { run?: string; json?: boolean }): Pro
     return;
   }
   println(
-    `${paint('bold', `Run ${s.run}`)}  phase ${paint('bold', s.phase)}${s.reason ? ` (${s.reason})` : ''}`,
+    `${paint('bold', `Run ${s.run}`)}  phase ${paint('bold', s.phase)}${s.reason ? ` (${safe(s.reason)})` : ''}`,
   );
-  if (s.request) println(`Request: ${s.request}`);
+  // Reasons, messages and questions quote workers: printed with control characters neutralised.
+  if (s.request) println(`Request: ${safe(s.request)}`);
   println(`Base ${s.base} ${short(s.baseCommit)}  staging ${s.staging} ${short(s.stagingCommit)}`);
   println('');
   for (const id of s.order) {
     const t = s.tasks[id]!;
-    const ev = t.evidence ? ` [${t.evidence.source} ${t.evidence.at.slice(11, 19)}]` : '';
+    const ev = t.evidence ? ` [${safe(t.evidence.source)} ${safe(t.evidence.at.slice(11, 19))}]` : '';
     println(
-      `  ${id.padEnd(24)} ${t.status.padEnd(15)} attempt ${t.attempt}${ev}${t.lastMessage ? `  ${t.lastMessage}` : ''}`,
+      `  ${safe(id).padEnd(24)} ${t.status.padEnd(15)} attempt ${t.attempt}${ev}${t.lastMessage ? `  ${safe(t.lastMessage)}` : ''}`,
     );
-    if (t.attention) println(`  ${''.padEnd(24)} ${paint('yellow', 'needs a decision:')} ${t.attention}`);
+    if (t.attention)
+      println(`  ${''.padEnd(24)} ${paint('yellow', 'needs a decision:')} ${safe(t.attention)}`);
   }
   println('');
   const parts = Object.entries(counts)
@@ -76,7 +78,8 @@ export async function listCommand(opts: { json?: boolean }): Promise<void> {
     println('No runs in this repository yet. Start one with `orch run tasks.yaml`.');
     return;
   }
-  for (const x of runs) println(`${x.run}  ${String(x.outcome ?? x.phase).padEnd(15)} ${x.request ?? ''}`);
+  for (const x of runs)
+    println(`${x.run}  ${String(x.outcome ?? x.phase).padEnd(15)} ${safe(x.request ?? '')}`);
 }
 
 export async function waitCommand(opts: { run?: string; timeout: number; json?: boolean }): Promise<void> {
@@ -116,6 +119,6 @@ export async function waitCommand(opts: { run?: string; timeout: number; json?: 
   println(
     still
       ? `Run ${state.run} is still ${state.phase} (waited ${opts.timeout} s).`
-      : `Run ${state.run}: ${state.outcome ?? state.phase}${state.reason ? ` (${state.reason})` : ''}`,
+      : `Run ${state.run}: ${state.outcome ?? state.phase}${state.reason ? ` (${safe(state.reason)})` : ''}`,
   );
 }

@@ -1,5 +1,6 @@
 /** The readable form of a verification report, for a terminal. */
-import type { VerificationReport } from '@orch/core';
+// File names, summaries and command output come from the worker: printed terminal-safe.
+import { terminalSafeLine as safe, type VerificationReport } from '@orch/core';
 import { paint } from '../output.js';
 
 const ok = (b: boolean): string => (b ? paint('green', '✓') : paint('red', '✗'));
@@ -12,7 +13,7 @@ export function renderReport(r: VerificationReport, reportPath: string): string 
   const out: string[] = [];
   const verdict = r.ok ? paint('green', 'passed') : paint('red', 'failed');
   out.push(`${ok(r.ok)} task ${paint('bold', r.task)} ${verdict} verification (attempt ${r.attempt})`);
-  out.push(`  ${r.summary}`);
+  out.push(`  ${safe(r.summary)}`);
   out.push(`  head ${r.headCommit.slice(0, 12)}, base ${r.baseCommit.slice(0, 12)}`);
   if (r.committedLeftovers !== null) {
     out.push(
@@ -24,11 +25,11 @@ export function renderReport(r: VerificationReport, reportPath: string): string 
   out.push('', `${ok(b.ok)} Boundaries: ${b.changed.length} changed path(s)`);
   if (b.unauthorized.length > 0) {
     out.push(`  unauthorized (${b.unauthorized.length}):`);
-    for (const v of b.unauthorized) out.push(`    ${v.path}  ${paint('dim', `(${v.rule})`)}`);
+    for (const v of b.unauthorized) out.push(`    ${safe(v.path)}  ${paint('dim', `(${safe(v.rule)})`)}`);
   }
   if (b.forbidden.length > 0) {
     out.push(`  forbidden (${b.forbidden.length}):`);
-    for (const v of b.forbidden) out.push(`    ${v.path}  ${paint('dim', `(rule: ${v.rule})`)}`);
+    for (const v of b.forbidden) out.push(`    ${safe(v.path)}  ${paint('dim', `(rule: ${safe(v.rule)})`)}`);
   }
 
   out.push('', `${ok(r.commands.every((c) => c.ok || !c.required))} Commands: ${r.commands.length}`);
@@ -45,12 +46,12 @@ export function renderReport(r: VerificationReport, reportPath: string): string 
     out.push(`  ${ok(c.ok)} [${c.type}] ${c.command}${optional}  ${why}, ${seconds(c.durationMs)}`);
     if (!c.ok) {
       out.push(paint('dim', `      log: ${c.logPath}`));
-      for (const line of c.tail.split('\n')) out.push(`      │ ${line}`);
+      for (const line of c.tail.split('\n')) out.push(`      │ ${safe(line)}`);
     }
   }
 
   out.push('', `${ok(r.contracts.ok)} Contracts${r.contracts.ok ? ': ok' : ':'}`);
-  for (const p of r.contracts.problems) out.push(`    ${p}`);
+  for (const p of r.contracts.problems) out.push(`    ${safe(p)}`);
 
   const e = r.environment;
   out.push(

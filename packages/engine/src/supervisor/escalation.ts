@@ -1,6 +1,7 @@
 /** The report a person reads when a run cannot finish: what failed, why, what is kept, what to do. */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { terminalSafe } from '@orch/core';
 import { writeFileAtomic } from '@orch/store';
 import { requireState, stagingBranch, type RunContext } from '../run/context.js';
 
@@ -49,6 +50,7 @@ export async function writeEscalationReport(ctx: RunContext, input: { cause: str
     '',
   );
   const path = join(ctx.paths.dir, 'escalation-report.md');
-  await writeFileAtomic(path, lines.join('\n'));
+  // Reasons and log lines come from workers; people `cat` this file in a terminal.
+  await writeFileAtomic(path, terminalSafe(lines.join('\n')));
   return path;
 }
