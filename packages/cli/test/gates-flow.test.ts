@@ -153,7 +153,7 @@ describe('gates: conflicts, incremental checks, promotion, abort', () => {
     expect(wait.exitCode).toBe(3);
   });
 
-  it('abort after promotion puts the base branch back on the same commit and removes the run', async () => {
+  it('abort of a succeeded run is refused and leaves main alone; clean removes the run on request', async () => {
     const plan = `tasks:
   - id: a
     agent: shell
@@ -169,17 +169,22 @@ describe('gates: conflicts, incremental checks, promotion, abort', () => {
       timeoutMs: 120_000,
     });
     expect(r.exitCode).toBe(0);
-    expect(await repo.git('rev-parse', 'main')).not.toBe(before);
-    const a = await runOrch(['state', 'abort', '--yes', '--json'], { cwd: repo.root, env: tmux.env });
-    expect(a.exitCode).toBe(0);
-    expect(await repo.git('rev-parse', 'main')).toBe(before);
-    expect(await repo.git('status', '--porcelain')).toBe('');
+    const promoted = await repo.git('rev-parse', 'main');
+    expect(promoted).not.toBe(before);
+    const run = await currentRun(repo.root);
+    // Aborting would move the user's branch back and make the promoted work vanish: refused.
+    const a = await runOrch(['state', 'abort', '--yes'], { cwd: repo.root, env: tmux.env });
+    expect(a.exitCode).toBe(1);
+    expect(a.stderr).toContain(`ERR_ORCH_RUN_FINISHED: Run ${run} has already succeeded`);
+    expect(a.stderr).toContain(`orch state clean --run ${run}`);
+    expect(await repo.git('rev-parse', 'main')).toBe(promoted);
+    expect(await repo.git('branch', '--format=%(refname:short)')).toContain(`orch/${run}/staging`);
+
+    const clean = await runOrch(['state', 'clean', '--run', run, '--yes'], { cwd: repo.root, env: tmux.env });
+    expect(clean.exitCode).toBe(0);
+    expect(clean.stdout).toContain(`branch orch/${run}/staging`);
     expect(await repo.git('branch', '--format=%(refname:short)')).toBe('main');
-    const status = JSON.parse(
-      (await runOrch(['state', 'status', '--json'], { cwd: repo.root, env: tmux.env })).stdout,
-    ) as {
-      outcome: string;
-    };
-    expect(status.outcome).toBe('aborted');
+    expect(await repo.git('rev-parse', 'main')).toBe(promoted);
+    expect(await repo.git('status', '--porcelain')).toBe('');
   });
 });

@@ -4,6 +4,7 @@ export * from './run/journal.js';
 export * from './run/start.js';
 export * from './run/supervise.js';
 export * from './run/abort.js';
+export * from './run/clean.js';
 export * from './run/resume.js';
 export * from './supervisor/supervisor.js';
 export * from './supervisor/finish.js';

@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { identityEnv, runGit } from './exec.js';
 import { retryRaces } from './lock.js';
 
@@ -17,4 +20,39 @@ export async function commitLeftovers(worktree: string, message: string): Promis
     await runGit(['commit', '-q', '--no-verify', '--no-gpg-sign', '-m', message], { cwd: worktree, env });
     return (await runGit(['rev-parse', 'HEAD'], { cwd: worktree })).stdout.trim();
   });
+}
+
+/**
+ * A commit of a worktree's uncommitted state (tracked changes and untracked files; ignored files
+ * stay out) on top of its HEAD, made through a temporary index: the worktree, its index and its
+ * HEAD are left exactly as they were. Null when there is nothing uncommitted (or no HEAD yet).
+ */
+export async function snapshotWorktree(
+  worktree: string,
+  message: string,
+): Promise<{ commit: string; head: string } | null> {
+  const head = await runGit(['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], {
+    cwd: worktree,
+    reject: false,
+  });
+  if (head.exitCode !== 0) return null;
+  const status = await runGit(['status', '--porcelain=v1', '-z', '--untracked-files=all'], {
+    cwd: worktree,
+    env: { GIT_OPTIONAL_LOCKS: '0' },
+  });
+  if (status.stdout === '') return null;
+  const dir = await mkdtemp(join(tmpdir(), 'orch-snapshot-'));
+  try {
+    const env = { GIT_INDEX_FILE: join(dir, 'index') };
+    await runGit(['read-tree', 'HEAD'], { cwd: worktree, env });
+    await runGit(['add', '-A', '--', '.'], { cwd: worktree, env });
+    const tree = (await runGit(['write-tree'], { cwd: worktree, env })).stdout.trim();
+    const commit = await runGit(['commit-tree', tree, '-p', head.stdout.trim(), '-m', message], {
+      cwd: worktree,
+      env: await identityEnv(worktree),
+    });
+    return { commit: commit.stdout.trim(), head: head.stdout.trim() };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

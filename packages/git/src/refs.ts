@@ -85,20 +85,33 @@ export async function archiveRef(
 ): Promise<ArchiveResult | null> {
   const tip = await repo.tryRevParse(`refs/heads/${branch}`);
   if (tip === null) return null;
+  return archiveCommit(repo, tip, archiveName, `orch: archive ${branch}`);
+}
+
+/**
+ * Keeps `commit` under `archiveName` (or `-2`, `-3`, ... when that name holds another commit);
+ * an archive that already holds it is reused.
+ */
+export async function archiveCommit(
+  repo: Repo,
+  commit: string,
+  archiveName: string,
+  reason = 'orch: archive',
+): Promise<ArchiveResult> {
   const base = archiveName.startsWith('refs/') ? archiveName : `refs/heads/${archiveName}`;
   if (base.startsWith('refs/heads/')) await repo.assertBranchName(base.slice('refs/heads/'.length));
   for (let n = 1; n < 1000; n++) {
     const ref = n === 1 ? base : `${base}-${n}`;
     const cur = await repo.tryRevParse(ref);
-    if (cur === tip) return { ref, commit: tip };
+    if (cur === commit) return { ref, commit };
     if (cur !== null) continue;
     try {
-      await casUpdateRef(repo, ref, tip, null, `orch: archive ${branch}`);
-      return { ref, commit: tip };
+      await casUpdateRef(repo, ref, commit, null, reason);
+      return { ref, commit };
     } catch (e) {
       if (e instanceof OrchError && e.code === 'ERR_ORCH_REF_MOVED') continue; // taken meanwhile
       throw e;
     }
   }
-  throw new OrchError('ERR_ORCH_ARCHIVE', `no free archive name for ${branch} under ${base}`);
+  throw new OrchError('ERR_ORCH_ARCHIVE', `no free archive name for ${commit.slice(0, 12)} under ${base}`);
 }

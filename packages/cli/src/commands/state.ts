@@ -3,7 +3,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 export function register(program: Command): void {
   const state = program
     .command('state')
-    .description('Look at runs, continue an interrupted one, or abort one')
+    .description('Look at runs, continue an interrupted one, abort one, or clean up finished ones')
     .addHelpText(
       'after',
       '\nExamples:\n  $ orch state status\n  $ orch state list --json\n  $ orch state resume --dry-run',
@@ -52,7 +52,9 @@ export function register(program: Command): void {
 
   state
     .command('abort')
-    .description('Stop a run, remove its sessions, worktrees and branches, and restore every ref it moved')
+    .description(
+      'Stop an unfinished run, remove its sessions, worktrees and branches, and restore every ref it moved (uncommitted and unmerged work is kept on archive branches)',
+    )
     .option('--run <id>', 'run id (default: the newest run)')
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--json', 'print JSON')
@@ -60,6 +62,24 @@ export function register(program: Command): void {
     .action(async (opts: { run?: string; yes?: boolean; json?: boolean }) => {
       const { abortCommand } = await import('../state-cmd/abort.js');
       await abortCommand(opts);
+    });
+
+  state
+    .command('clean')
+    .description(
+      "Remove finished runs' staging and archive branches, worktrees and run folders (never a live run or your branches)",
+    )
+    .option('--run <id>', 'only this run (default: every finished run)')
+    .option('--dry-run', 'only list what would be removed')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ orch state clean --dry-run\n  $ orch state clean --run 20261121-053000-a1b2 --yes',
+    )
+    .action(async (opts: { run?: string; dryRun?: boolean; yes?: boolean; json?: boolean }) => {
+      const { cleanCommand } = await import('../state-cmd/clean.js');
+      await cleanCommand(opts);
     });
 
   program

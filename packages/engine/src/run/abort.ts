@@ -1,17 +1,36 @@
 /**
- * Abort: stop the supervisor and workers, remove the run's worktrees and branches, and put back
- * every ref the run moved. Logs and reports stay; unmerged branch tips are listed so nothing is
- * lost without a trace.
+ * Abort: stop the supervisor and workers of a run that has not finished, remove its worktrees and
+ * branches, and put back every ref it moved. Nothing of the user's is lost: a worktree's
+ * uncommitted state (hand edits in a kept worktree included) is committed to an archive branch
+ * first, and every commit the user's branch does not have (unmerged task branches, staging's
+ * unpromoted merges) stays on an archive branch, each listed with the command that gets it back.
+ * A finished run has nothing to abort; `orch state clean` removes what it left.
  */
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { isTerminalPhase, type RunState } from '@orch/core';
-import { Repo, casUpdateRef, removeWorktree, pruneWorktrees } from '@orch/git';
+import { OrchError, loadConfig, type RunState } from '@orch/core';
+import {
+  Repo,
+  archiveCommit,
+  casUpdateRef,
+  pruneWorktrees,
+  removeWorktree,
+  snapshotWorktree,
+} from '@orch/git';
 import { appendEvent, isProcessAlive, loadRunState, runPaths } from '@orch/store';
 import { sessionName, supervisorSessionName } from '@orch/tmux';
 import { poolWorktrees } from '../worker/pool.js';
-import { integrationWorktreePath, stagingBranch, tmuxFor } from './context.js';
-import { loadConfig } from '@orch/core';
+import { archiveBranch, integrationWorktreePath, stagingBranch, tmuxFor } from './context.js';
+
+export interface KeptWork {
+  /** What was kept: a worktree's uncommitted changes, a task branch, or staging. */
+  what: string;
+  /** The archive branch that holds it. */
+  branch: string;
+  commit: string;
+  /** The command that gets it back. */
+  restore: string;
+}
 
 export interface AbortResult {
   run: string;
@@ -19,11 +38,22 @@ export interface AbortResult {
   worktreesRemoved: string[];
   branchesDeleted: { name: string; commit: string; merged: boolean }[];
   refsRestored: { ref: string; from: string; to: string }[];
+  /** Work that the user's branch does not have, kept on archive branches. */
+  kept: KeptWork[];
   manual: string[];
 }
 
+/** Phases after which a run has nothing to abort (needs_attention waits for the user's choice). */
+export const FINISHED_PHASES: readonly string[] = ['succeeded', 'failed', 'aborted'];
+
 function alive(pid: number | undefined): boolean {
   return pid !== undefined && isProcessAlive(pid);
+}
+
+/** The id archives of a branch are named after: the task (`orch/<run>/<task>[/work]`), or staging. */
+function archiveIdOf(run: string, branch: string): string {
+  const rest = branch.slice(`orch/${run}/`.length);
+  return rest.split('/')[0] ?? rest;
 }
 
 export async function abortRun(repoRoot: string, run: string): Promise<AbortResult> {
@@ -31,6 +61,19 @@ export async function abortRun(repoRoot: string, run: string): Promise<AbortResu
   // A run stopped before its first journal line still owns what `orch run` made before writing it
   // (its staging branch, its integration worktree): abort removes those too.
   const state: RunState | undefined = await loadRunState(dir);
+  if (state && FINISHED_PHASES.includes(state.phase)) {
+    throw new OrchError(
+      'ERR_ORCH_RUN_FINISHED',
+      `Run ${run} has already ${state.phase}: there is nothing to abort.`,
+      {
+        hint:
+          state.phase === 'succeeded'
+            ? `Its work is on ${state.base}; to remove the run's staging branch, archives and folder, run \`orch state clean --run ${run}\`.`
+            : `To remove the run's staging branch, archives and folder, run \`orch state clean --run ${run}\` (add --dry-run to see what it would remove).`,
+        details: { run, phase: state.phase },
+      },
+    );
+  }
   const repo = await Repo.open(repoRoot);
   const config = await loadConfig(repoRoot);
   const tmux = await tmuxFor(repoRoot);
@@ -40,6 +83,7 @@ export async function abortRun(repoRoot: string, run: string): Promise<AbortResu
     worktreesRemoved: [],
     branchesDeleted: [],
     refsRestored: [],
+    kept: [],
     manual: [],
   };
 
@@ -55,19 +99,47 @@ export async function abortRun(repoRoot: string, run: string): Promise<AbortResu
       out.sessionsKilled.push(name);
     }
   }
-  const worktrees = [
-    ...order.map((id) => state?.tasks[id]?.worktree).filter((p): p is string => Boolean(p)),
-    integrationWorktreePath(repoRoot, config, run),
-    ...(await poolWorktrees({ repo, repoRoot, config, run })),
+
+  const keep = async (what: string, id: string, commit: string): Promise<void> => {
+    if (out.kept.some((k) => k.commit === commit)) return;
+    const a = await archiveCommit(repo, commit, archiveBranch(run, id, 1), `orch: abort keeps ${what}`);
+    const branch = a.ref.slice('refs/heads/'.length);
+    out.kept.push({ what, branch, commit, restore: `git switch -c ${id}-rescue ${branch}` });
+  };
+
+  // Worktrees that may hold someone's work: the tasks' (a kept worktree is where the escalation
+  // report sends people) and the integration worktree. Pool worktrees were never handed out.
+  const workTrees: [string, string][] = [
+    ...order.flatMap((id): [string, string][] => {
+      const wt = state?.tasks[id]?.worktree;
+      return wt ? [[id, wt]] : [];
+    }),
+    ['integration', integrationWorktreePath(repoRoot, config, run)],
   ];
-  for (const wt of worktrees) {
+  for (const [id, wt] of workTrees) {
+    if (!existsSync(wt)) continue;
+    const snap = await snapshotWorktree(wt, `orch: uncommitted work of ${id} when run ${run} was aborted`);
+    if (snap) await keep(`uncommitted changes in ${wt}`, id, snap.commit);
+    else if ((await repo.currentBranch(wt)) === null) {
+      // A detached HEAD's commits are on no branch: keep them unless a branch has them.
+      const head = await repo.git(['rev-parse', '--verify', '--quiet', 'HEAD'], { cwd: wt, reject: false });
+      const commit = head.stdout.trim();
+      if (head.exitCode === 0 && !(await keptElsewhere(repo, commit, run)))
+        await keep(`the detached HEAD of ${wt}`, id, commit);
+    }
+  }
+  for (const wt of [
+    ...workTrees.map(([, p]) => p),
+    ...(await poolWorktrees({ repo, repoRoot, config, run })),
+  ]) {
     if (!existsSync(wt)) continue;
     await removeWorktree(repo, wt, { force: true });
     out.worktreesRemoved.push(wt);
   }
   await pruneWorktrees(repo);
 
-  // Put the base branch back if the run promoted it and nobody moved it since.
+  // Put the base branch back if the run promoted it and nobody moved it since (a run aborted
+  // between promotion and its last journal line; staging, kept below, still has the work).
   const p = state?.promotion;
   if (state && p?.ok && p.from && p.to) {
     const ref = `refs/heads/${state.base}`;
@@ -84,23 +156,44 @@ export async function abortRun(repoRoot: string, run: string): Promise<AbortResu
       out.refsRestored.push({ ref, from: p.to, to: p.from });
     }
   }
-  const staging = await repo.tryRevParse(`refs/heads/${stagingBranch(run)}`);
-  for (const b of await repo.listBranches(`orch/${run}/`)) {
-    const merged = staging ? await repo.isAncestor(b.commit, staging) : false;
+
+  // Branches: what the user's branch lacks is kept on an archive branch before the branch goes;
+  // archives stay (they are kept work, removed only by `orch state clean`).
+  // Staging first: once its unpromoted work is archived, task branches merged into it are kept.
+  const branches = (await repo.listBranches(`orch/${run}/`))
+    .filter((b) => !b.name.startsWith(`orch/${run}/archive/`))
+    .sort((a, b) => Number(b.name === stagingBranch(run)) - Number(a.name === stagingBranch(run)));
+  for (const b of branches) {
+    const isStaging = b.name === stagingBranch(run);
+    const merged = await keptElsewhere(repo, b.commit, run);
+    if (!merged) {
+      const what = isStaging ? 'the merged, unpromoted work on staging' : `branch ${b.name}`;
+      await keep(what, isStaging ? 'staging' : archiveIdOf(run, b.name), b.commit);
+    }
     await repo.deleteBranch(b.name, { force: true });
     out.branchesDeleted.push({ name: b.name, commit: b.commit, merged });
   }
   if (!state) {
     // Nothing was journaled, so nothing is kept: the folder held only orch's copy of the plan.
     await rm(dir, { recursive: true, force: true });
-  } else if (!isTerminalPhase(state.phase)) {
+  } else {
     await appendEvent(dir, { type: 'run.finished', outcome: 'aborted', reason: 'aborted by the user' });
-  } else if (state.outcome !== 'aborted') {
-    await appendEvent(dir, {
-      type: 'run.finished',
-      outcome: 'aborted',
-      reason: 'aborted by the user after it ended',
-    });
   }
   return out;
+}
+
+/**
+ * Whether a branch or tag that abort leaves in place (anything but the run's own branches; its
+ * archives count) has `commit` in its history, so that dropping the run's refs loses nothing.
+ */
+async function keptElsewhere(repo: Repo, commit: string, run: string): Promise<boolean> {
+  const r = await repo.git(
+    ['for-each-ref', '--format=%(refname)', '--contains', commit, 'refs/heads/', 'refs/tags/'],
+    { reject: false },
+  );
+  if (r.exitCode !== 0) return false;
+  const own = `refs/heads/orch/${run}/`;
+  return r.stdout
+    .split('\n')
+    .some((ref) => ref !== '' && (!ref.startsWith(own) || ref.startsWith(`${own}archive/`)));
 }

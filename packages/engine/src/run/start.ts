@@ -177,7 +177,7 @@ async function assertWorktreesFree(repo: Repo, config: Config, plan: Plan): Prom
       `The worktree path of task ${t.id} (${path}) is taken by ${owner}.`,
       {
         hint: run
-          ? `An earlier run kept it for inspection. Finish that run with \`orch state resume --run ${run}\`, or remove it with \`orch state abort --run ${run} --yes\`.`
+          ? `An earlier run kept it for inspection. Finish that run with \`orch state resume --run ${run}\`, or remove it with \`orch state clean --run ${run}\` (a finished run) or \`orch state abort --run ${run} --yes\` (an unfinished one).`
           : 'Move it away, or set orchestration.worktree_dir in .claude-agents.yaml.',
       },
     );

@@ -5,7 +5,10 @@ import { terminalSafe } from '@orch/core';
 import { writeFileAtomic } from '@orch/store';
 import { requireState, stagingBranch, type RunContext } from '../run/context.js';
 
-export async function writeEscalationReport(ctx: RunContext, input: { cause: string }): Promise<string> {
+export async function writeEscalationReport(
+  ctx: RunContext,
+  input: { cause: string; outcome: 'failed' | 'needs_attention' },
+): Promise<string> {
   const s = requireState(ctx);
   const lines = [
     `# Run ${s.run} needs you`,
@@ -46,7 +49,10 @@ export async function writeEscalationReport(ctx: RunContext, input: { cause: str
     '',
     `1. Fix it by hand in the kept worktree (commit there), then continue: \`orch state resume --run ${s.run}\``,
     '2. Re-plan: edit tasks.yaml (or run `orch plan`), check it with `orch plan check`, and start a new `orch run`',
-    `3. Give up and restore everything the run moved: \`orch state abort --run ${s.run} --yes\``,
+    // A failed run has ended (abort refuses it); a run that needs attention can still be aborted.
+    input.outcome === 'needs_attention'
+      ? `3. Give up: \`orch state abort --run ${s.run} --yes\` stops the run and restores what it moved (uncommitted and unmerged work is kept on archive branches)`
+      : `3. Give up: \`orch state clean --run ${s.run} --dry-run\` lists the run's branches, worktrees and folder; \`--yes\` removes them (a worktree with uncommitted changes is left until you save or discard them)`,
     '',
   );
   const path = join(ctx.paths.dir, 'escalation-report.md');

@@ -23,7 +23,10 @@ export async function finishTasks(ctx: RunContext, opts: { noPromote: boolean })
   const state = requireState(ctx);
   const failed = Object.values(state.tasks).filter((t) => t.status === 'failed' || t.status === 'cancelled');
   if (failed.length > 0) {
-    const path = await writeEscalationReport(ctx, { cause: `${failed.length} task(s) could not be merged` });
+    const path = await writeEscalationReport(ctx, {
+      cause: `${failed.length} task(s) could not be merged`,
+      outcome: 'failed',
+    });
     await end(ctx, 'failed', `${failed.map((t) => `${t.id} (${t.status})`).join(', ')}; see ${path}`);
     return 'done';
   }
@@ -40,6 +43,7 @@ export async function finishTasks(ctx: RunContext, opts: { noPromote: boolean })
   if (!integration.ok) {
     const path = await writeEscalationReport(ctx, {
       cause: `final integration failed: ${integration.summary}`,
+      outcome: 'failed',
     });
     await end(ctx, 'failed', `final integration failed; see ${path}`);
     return 'done';
@@ -96,6 +100,7 @@ async function review(ctx: RunContext): Promise<'accepted' | EndOfTasks> {
   if (iteration >= ctx.config.orchestration.max_iterations) {
     const path = await writeEscalationReport(ctx, {
       cause: `the reviewer still asks for changes after ${iteration} iteration(s): ${newTasks.map((t) => t.id).join(', ')}`,
+      outcome: 'needs_attention',
     });
     await end(ctx, 'needs_attention', `review iterations exhausted; see ${path}`);
     return 'done';
