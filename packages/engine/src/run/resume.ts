@@ -13,6 +13,7 @@ import { repairJournal } from '@orch/store';
 import { sessionName, supervisorSessionName } from '@orch/tmux';
 import { clearWorkerGitLocks, ensureTaskWorktree } from '../worker/launch.js';
 import { poolWorktrees } from '../worker/pool.js';
+import { leftoverCommands, stopLeftoverCommands } from '../verify/watchdog.js';
 import {
   archiveBranch,
   integrationWorktreePath,
@@ -49,6 +50,7 @@ export type ResumeRepair = { what: string; task?: string } & (
   | { kind: 'tidy-merged'; task: string } // worktree, branch or session of a merged task left behind
   | { kind: 'run-worktree'; path: string } // integration or pool worktree left by a run that finished
   | { kind: 'supervisor-session'; session: string } // a dead supervisor pane of a detached run
+  | { kind: 'leftover-command'; pgid: number } // a check the dead supervisor left running
 );
 
 export interface ResumeItem {
@@ -226,6 +228,15 @@ export async function planResume(
   const repairs: ResumeRepair[] = [];
   const torn = await tornTail(ctx);
   if (torn) repairs.push({ kind: 'journal', what: 'cut a half-written last journal line' });
+  // Verification and integration commands of a supervisor that died; their watchdogs end them at
+  // their deadline anyway, resume ends them now so nothing runs twice.
+  for (const c of await leftoverCommands(ctx.paths.dir)) {
+    repairs.push({
+      kind: 'leftover-command',
+      pgid: c.pgid,
+      what: `stop the leftover command \`${c.command}\` (process group ${c.pgid}, started ${c.startedAt})`,
+    });
+  }
   const stagingTip = await ctx.repo.revParse(`refs/heads/${stagingBranch(run)}`);
   if (stagingTip !== state.stagingCommit) {
     repairs.push({
@@ -287,6 +298,8 @@ export async function repairForResume(ctx: RunContext, plan: ResumePlan): Promis
       reason: 'reconciled on resume',
     });
   }
+  for (const c of await stopLeftoverCommands(ctx.paths.dir))
+    await note(`stopped the leftover command \`${c.command}\` (process group ${c.pgid})`);
   await pruneWorktrees(ctx.repo);
   for (const r of plan.repairs) {
     switch (r.kind) {
@@ -355,6 +368,8 @@ export async function repairForResume(ctx: RunContext, plan: ResumePlan): Promis
         break;
       case 'staging':
         await note(r.what);
+        break;
+      case 'leftover-command': // stopped above, before anything else runs
         break;
       default:
         break;

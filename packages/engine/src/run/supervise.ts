@@ -1,6 +1,7 @@
 /** Runs (or continues) the supervisor of a run in this process, stopping cleanly on signals. */
 import type { RunEvent, RunState } from '@orch/core';
 import { Supervisor } from '../supervisor/supervisor.js';
+import { recordCommandsIn } from '../verify/watchdog.js';
 import { openRunContext, type RunContext } from './context.js';
 import type { Restart } from './resume.js';
 
@@ -21,6 +22,8 @@ export async function superviseRun(
   opts: SuperviseOptions = {},
 ): Promise<RunState> {
   const ctx = opts.ctx ?? (await openRunContext(repoRoot, run, orchBin));
+  // Its checks are recorded in the run folder, so that a resume after this process died ends them.
+  recordCommandsIn(ctx.paths.dir);
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -35,5 +38,6 @@ export async function superviseRun(
     return await sup.run();
   } finally {
     for (const s of signals) process.off(s, onSignal);
+    recordCommandsIn(undefined);
   }
 }

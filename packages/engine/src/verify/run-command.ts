@@ -1,9 +1,18 @@
 /**
  * Runs one verification command: `sh -c <command>` in the worktree, in its own process group so a
- * timeout ends every process it started, with stdout and stderr interleaved into one log file.
+ * timeout ends every process it started, with stdout and stderr interleaved into one log file. A
+ * detached watchdog enforces the same deadline if this process dies (see watchdog.ts).
  */
 import { spawn } from 'node:child_process';
 import { open, stat } from 'node:fs/promises';
+import {
+  KILL_GRACE_MS,
+  forgetCommand,
+  processStartTime,
+  recordCommand,
+  startWatchdog,
+  stopWatchdog,
+} from './watchdog.js';
 
 export interface CommandRun {
   exitCode: number | null;
@@ -13,8 +22,6 @@ export interface CommandRun {
   output: string;
 }
 
-/** Grace between SIGTERM and SIGKILL for a timed-out process group. */
-const KILL_GRACE_MS = 3000;
 const KEEP_BYTES = 1 << 20;
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {
@@ -44,6 +51,24 @@ export async function runShellCommand(input: {
       stdio: ['ignore', log.fd, log.fd],
       env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...input.env },
     });
+    // Listen before anything is awaited: a quick command may exit meanwhile.
+    const exited = new Promise<number | null>((resolve) => {
+      child.once('error', () => resolve(127));
+      child.once('exit', (code) => resolve(code));
+    });
+    const pgid = child.pid;
+    const watchdog = pgid !== undefined ? startWatchdog(pgid, input.timeoutMs) : undefined;
+    const startTime = pgid !== undefined ? processStartTime(pgid) : undefined;
+    const record =
+      pgid !== undefined
+        ? await recordCommand({
+            pgid,
+            command: input.command.slice(0, 500),
+            cwd: input.cwd,
+            startedAt: new Date().toISOString(),
+            ...(startTime ? { startTime } : {}),
+          })
+        : undefined;
     let timedOut = false;
     let graceTimer: NodeJS.Timeout | undefined;
     const timer = setTimeout(() => {
@@ -53,14 +78,13 @@ export async function runShellCommand(input: {
       killGroup(pid, 'SIGTERM');
       graceTimer = setTimeout(() => killGroup(pid, 'SIGKILL'), KILL_GRACE_MS);
     }, input.timeoutMs);
-    const exitCode = await new Promise<number | null>((resolve) => {
-      child.once('error', () => resolve(127));
-      child.once('exit', (code) => resolve(code));
-    });
+    const exitCode = await exited;
     clearTimeout(timer);
     if (graceTimer) clearTimeout(graceTimer);
     // Whatever the command left running in the background must not outlive the check.
     if (child.pid !== undefined) killGroup(child.pid, timedOut ? 'SIGKILL' : 'SIGTERM');
+    if (watchdog) stopWatchdog(watchdog);
+    await forgetCommand(record);
     const durationMs = Math.round(performance.now() - started);
     if (timedOut) await log.write(`\n[orch] timed out after ${input.timeoutMs} ms; process group killed\n`);
     return {
