@@ -7,6 +7,7 @@
 import type { Plan } from '../plan/schema.js';
 import type { Config } from '../config/schema.js';
 import { createRequire } from 'node:module';
+import type * as Re2Module from 're2js';
 import { OrchError } from '../errors.js';
 
 export const DEFAULT_SENSITIVE_PATTERNS: readonly { pattern: string; weight: number }[] = [
@@ -91,7 +92,7 @@ function wordMatcher(alt: string): (lower: string, words: string[]) => boolean {
   };
 }
 
-type Re2 = typeof import('re2js');
+type Re2 = typeof Re2Module;
 let re2: Re2 | undefined;
 /** re2js loads on first use: the default patterns are all words, and plan checks must start fast. */
 function loadRe2(): Re2 {
