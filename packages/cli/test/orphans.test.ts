@@ -84,7 +84,9 @@ describe('no command orch started outlives its timeout', () => {
       const resumed = await runOrch(['state', 'resume', '--detach'], { cwd: repo.root, env: tmux.env });
       expect(resumed.exitCode).toBe(0);
       expect(await ended).toBe('SIGKILL');
-      const repairs = (await runEvents(repo.root)).filter((e) => e.type === 'repair') as { what: string }[];
+      const repairs = (await runEvents(repo.root)).filter((e) => e.type === 'repair') as unknown as {
+        what: string;
+      }[];
       expect(repairs.map((r) => r.what)).toContain(
         `stopped the leftover command \`npm test\` (process group ${leftover.pid})`,
       );
