@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline/promises';
-import type { RunEvent, RunState } from '@orch/core';
+import { terminalSafeLine, type RunEvent, type RunState } from '@orch/core';
 import { orchBinPath, prepareRun, stagingBranch, superviseRun, tmuxFor } from '@orch/engine';
 import { supervisorSessionName } from '@orch/tmux';
 import { paint, printJson, println } from '../output.js';
@@ -114,7 +114,7 @@ export function finish(state: RunState, json: boolean): void {
   println(
     paint(
       color,
-      `Run ${state.run} ${state.outcome.replace('_', ' ')}${state.reason ? `: ${state.reason}` : ''}`,
+      `Run ${state.run} ${state.outcome.replace('_', ' ')}${state.reason ? `: ${terminalSafeLine(state.reason)}` : ''}`,
     ),
   );
 }

@@ -1,4 +1,4 @@
-import { OrchError, type RunEvent, type RunState } from '@orch/core';
+import { OrchError, terminalSafeLine, type RunEvent, type RunState } from '@orch/core';
 import {
   orchBinPath,
   planResume,
@@ -22,9 +22,11 @@ interface ResumeOpts {
 
 function printPlan(plan: ResumePlan, dry: boolean): void {
   println(`${dry ? 'Resume would' : 'Resuming'} run ${paint('bold', plan.run)} (phase ${plan.phase}):`);
-  for (const r of plan.repairs) println(`  repair: ${r.what}`);
+  for (const r of plan.repairs) println(`  repair: ${terminalSafeLine(r.what)}`);
   for (const i of plan.items)
-    println(`  ${i.task.padEnd(24)} ${i.status.padEnd(15)} ${paint('bold', i.action.padEnd(8))} ${i.detail}`);
+    println(
+      `  ${i.task.padEnd(24)} ${i.status.padEnd(15)} ${paint('bold', i.action.padEnd(8))} ${terminalSafeLine(i.detail)}`,
+    );
 }
 
 export async function resumeCommand(opts: ResumeOpts): Promise<void> {
@@ -42,7 +44,8 @@ export async function resumeCommand(opts: ResumeOpts): Promise<void> {
     if (opts.json) printJson({ ...plan, action: 'none', ...(opts.dryRun ? { dryRun: true } : {}) });
     else {
       println(`Run ${r.run} has finished (${state.outcome ?? state.phase}); there is nothing to resume.`);
-      for (const x of plan.repairs) println(`  ${opts.dryRun ? 'would tidy' : 'tidied'}: ${x.what}`);
+      for (const x of plan.repairs)
+        println(`  ${opts.dryRun ? 'would tidy' : 'tidied'}: ${terminalSafeLine(x.what)}`);
     }
     return;
   }
