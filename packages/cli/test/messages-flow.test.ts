@@ -1,3 +1,4 @@
+import { readFile, writeFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isolatedTmux, runEvents, runOrch, tempRepo, type TempRepo } from '@orch/test-utils';
 
@@ -87,4 +88,44 @@ describe('typed mailbox messages in a real run', () => {
       await runOrch(['state', 'abort', '--yes'], { cwd: repo.root, env: tmux.env });
     }
   });
+
+  it('unread mail is put in a worker’s prompt, and then counts as read', async () => {
+    await repo.cleanup();
+    repo = await tempRepo({
+      'tasks.yaml': `tasks:
+  - id: a
+    agent: shell
+    files_write: [a.txt]
+    verification: [{ command: "true" }]
+    run: |
+      while [ ! -f "$ORCH_ROOT/.go" ]; do sleep 0.2; done
+      echo a > a.txt && git add -A && git commit -qm a && orch task done --summary a
+  - id: b
+    agent: shell
+    depends_on: [a]
+    files_write: [b.txt]
+    verification: [{ command: "true" }]
+    run: echo b > b.txt && git add -A && git commit -qm b && orch task done --summary b
+`,
+    });
+    const env = tmux.env;
+    expect((await runOrch(['run', '--detach', '--yes'], { cwd: repo.root, env })).exitCode).toBe(0);
+    const sent = await runOrch(['mailbox', 'send', 'b', 'the schema changed', '--json'], {
+      cwd: repo.root,
+      env,
+    });
+    expect(sent.exitCode).toBe(0);
+    await writeFile(`${repo.root}/.go`, '');
+    const waited = await runOrch(['wait', '--timeout', '120'], { cwd: repo.root, env, timeoutMs: 130_000 });
+    expect(waited.exitCode).toBe(0);
+    const status = JSON.parse(
+      (await runOrch(['state', 'status', '--json'], { cwd: repo.root, env })).stdout,
+    ) as {
+      tasks: { id: string; promptPath?: string }[];
+    };
+    const prompt = status.tasks.find((t) => t.id === 'b')?.promptPath;
+    expect(await readFile(prompt!, 'utf8')).toContain('the schema changed');
+    const peek = await runOrch(['mailbox', 'peek', 'b', '--json'], { cwd: repo.root, env });
+    expect(JSON.parse(peek.stdout)).toEqual({ inbox: 'b', unread: 0 });
+  }, 180_000);
 });

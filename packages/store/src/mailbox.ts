@@ -237,6 +237,16 @@ export class Mailbox {
     return this.deliverUnread(inbox, async () => {});
   }
 
+  /** Marks messages of `inbox` read by id, once the caller has handed them on; read ones are skipped. */
+  async markRead(inbox: string, ids: readonly string[]): Promise<void> {
+    this.assertInbox(inbox);
+    const { newDir, curDir } = this.inboxDir(inbox);
+    for (const id of ids) {
+      assertSafeName(id, 'message id');
+      await this.markFile(newDir, curDir, `${id}.json`);
+    }
+  }
+
   private async markFile(newDir: string, curDir: string, file: string): Promise<void> {
     try {
       await rename(join(newDir, file), join(curDir, file));

@@ -160,6 +160,7 @@ export async function launchWorker(ctx: RunContext, id: string, opts: LaunchOpti
   const worktree = await ensureTaskWorktree(ctx, id, env);
   env.ORCH_WORKTREE = worktree;
 
+  const mail = await unreadMessages(ctx, id);
   const prompt = buildWorkerPrompt({
     run: ctx.run,
     task,
@@ -167,7 +168,7 @@ export async function launchWorker(ctx: RunContext, id: string, opts: LaunchOpti
     attempt: opts.attempt,
     contracts: await readContracts(ctx, task, worktree),
     context: await new ContextStore(ctx.repoRoot).getForTask(task.id, ctx.plan).catch(() => ''),
-    messages: await unreadMessages(ctx, id),
+    messages: mail.lines,
     ...(opts.retry ? { retry: opts.retry } : {}),
     ...(opts.interrupted ? { interrupted: opts.interrupted } : {}),
   });
@@ -175,6 +176,8 @@ export async function launchWorker(ctx: RunContext, id: string, opts: LaunchOpti
   await mkdir(ctx.paths.logs, { recursive: true });
   const promptFile = join(ctx.paths.prompts, `${id}-${opts.attempt}.md`);
   await writeFileAtomic(promptFile, prompt);
+  // The messages count as read once the prompt that shows them is written (at least once).
+  await mail.markRead();
   const logPath = join(ctx.paths.logs, `${id}-${opts.attempt}.log`);
   const rawLog = join(ctx.paths.logs, `${id}-${opts.attempt}.raw.log`);
 
@@ -256,12 +259,25 @@ async function readContracts(
   return out;
 }
 
-async function unreadMessages(ctx: RunContext, id: string): Promise<string[]> {
+async function unreadMessages(
+  ctx: RunContext,
+  id: string,
+): Promise<{ lines: string[]; markRead: () => Promise<void> }> {
   try {
     const box = new Mailbox(ctx.paths.dir, { tasks: ctx.plan.tasks.map((t) => t.id) });
-    const msgs = await box.check(id);
-    return msgs.map((m) => `- from ${m.from} (${m.type}): ${m.body}`);
+    const msgs = await box.unread(id);
+    return {
+      lines: msgs.map((m) => `- from ${m.from} (${m.type}): ${m.body}`),
+      // Left unread when this fails: the worker's own check shows them again.
+      markRead: () =>
+        box
+          .markRead(
+            id,
+            msgs.map((m) => m.id),
+          )
+          .catch(() => undefined),
+    };
   } catch {
-    return [];
+    return { lines: [], markRead: async () => {} };
   }
 }
