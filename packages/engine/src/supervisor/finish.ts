@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { isFinished, remainingPathLengths, type RunState, type Task } from '@orch/core';
+import { isFinished, remainingPathLengths, terminalSafe, type RunState, type Task } from '@orch/core';
 import { removeWorktree } from '@orch/git';
 import { supervisorSessionName } from '@orch/tmux';
 import { writeFileAtomic, writeJsonAtomic } from '@orch/store';
@@ -159,7 +159,8 @@ async function cleanup(ctx: RunContext): Promise<void> {
 export async function writeRunReport(ctx: RunContext): Promise<string> {
   const s = requireState(ctx);
   const path = join(ctx.paths.reports, 'report.md');
-  await writeFileAtomic(path, renderRunReport(s));
+  // Summaries and reasons come from workers; people `cat` this file in a terminal.
+  await writeFileAtomic(path, terminalSafe(renderRunReport(s)));
   await writeJsonAtomic(join(ctx.paths.reports, 'report.json'), summarize(s));
   return path;
 }
