@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '@orch/core';
 import { Repo } from '@orch/git';
-import { runPaths } from '@orch/store';
+import { appendEvent, runPaths } from '@orch/store';
 import { tempRepo, type TempRepo } from '@orch/test-utils';
 import { checkoutIntegration } from '../src/integrate/worktree.js';
 import { abortRun } from '../src/run/abort.js';
@@ -36,5 +36,66 @@ describe('abort', () => {
     expect(existsSync(integration)).toBe(false);
     expect(existsSync(dir)).toBe(false);
     expect(await repo.git('branch', '--format=%(refname:short)')).toBe('main');
+  });
+
+  async function startedRun(run: string, head: string): Promise<string> {
+    const dir = runPaths(repo.root, run).dir;
+    await mkdir(dir, { recursive: true });
+    await appendEvent(dir, {
+      type: 'run.started',
+      run,
+      request: 'abort test',
+      repoRoot: repo.root,
+      planPath: 'tasks.yaml',
+      base: 'main',
+      baseCommit: head,
+      staging: `orch/${run}/staging`,
+      stagingCommit: head,
+      envHash: 'h',
+      maxWorkers: 2,
+      detached: false,
+      tasks: ['a', 'b'].map((id) => ({ id, dependsOn: [], agent: 'shell', description: '' })),
+    });
+    return dir;
+  }
+  const commitOn = async (parent: string, message: string): Promise<string> =>
+    repo.git('commit-tree', `${parent}^{tree}`, '-p', parent, '-m', message);
+
+  it('keeps unmerged task commits and staging’s unpromoted work on archive branches, once each', async () => {
+    const run = '20261121-080000-beef';
+    const head = await repo.git('rev-parse', 'HEAD');
+    await startedRun(run, head);
+    const b1 = await commitOn(head, 'b: merged on staging');
+    const a1 = await commitOn(head, 'a: never merged');
+    await repo.git('branch', `orch/${run}/staging`, b1);
+    await repo.git('branch', `orch/${run}/b`, b1);
+    await repo.git('branch', `orch/${run}/a`, a1);
+
+    const res = await abortRun(repo.root, run);
+
+    expect(res.kept.map((k) => [k.branch, k.commit])).toEqual([
+      [`orch/${run}/archive/staging-1`, b1],
+      [`orch/${run}/archive/a-1`, a1],
+    ]);
+    expect(res.kept[1]?.restore).toBe(`git switch -c a-rescue orch/${run}/archive/a-1`);
+    expect((await repo.git('branch', '--format=%(refname:short)')).split('\n').sort()).toEqual([
+      'main',
+      `orch/${run}/archive/a-1`,
+      `orch/${run}/archive/staging-1`,
+    ]);
+    expect(await repo.git('rev-parse', 'main')).toBe(head);
+  });
+
+  it('refuses to abort a finished run and changes nothing', async () => {
+    const run = '20261121-090000-f00d';
+    const head = await repo.git('rev-parse', 'HEAD');
+    const dir = await startedRun(run, head);
+    await repo.git('branch', `orch/${run}/staging`, head);
+    await appendEvent(dir, { type: 'run.finished', outcome: 'failed', reason: 'a failed' });
+    await expect(abortRun(repo.root, run)).rejects.toMatchObject({
+      code: 'ERR_ORCH_RUN_FINISHED',
+      hint: expect.stringContaining(`orch state clean --run ${run}`),
+    });
+    expect(await repo.git('branch', '--format=%(refname:short)')).toContain(`orch/${run}/staging`);
   });
 });

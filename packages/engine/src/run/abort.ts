@@ -19,6 +19,7 @@ import {
 } from '@orch/git';
 import { appendEvent, isProcessAlive, loadRunState, runPaths } from '@orch/store';
 import { sessionName, supervisorSessionName } from '@orch/tmux';
+import { stopLeftoverCommands } from '../verify/watchdog.js';
 import { poolWorktrees } from '../worker/pool.js';
 import { archiveBranch, integrationWorktreePath, stagingBranch, tmuxFor } from './context.js';
 
@@ -92,6 +93,8 @@ export async function abortRun(repoRoot: string, run: string): Promise<AbortResu
     for (let i = 0; i < 100 && alive(state.supervisorPid); i += 1)
       await new Promise((r) => setTimeout(r, 100));
   }
+  // Checks a dead supervisor left running (their watchdogs would end them at their deadline).
+  await stopLeftoverCommands(dir);
   const order = state?.order ?? [];
   for (const name of [supervisorSessionName(run), ...order.map((id) => sessionName(run, id))]) {
     if (await tmux.hasSession(name)) {
@@ -124,7 +127,8 @@ export async function abortRun(repoRoot: string, run: string): Promise<AbortResu
       // A detached HEAD's commits are on no branch: keep them unless a branch has them.
       const head = await repo.git(['rev-parse', '--verify', '--quiet', 'HEAD'], { cwd: wt, reject: false });
       const commit = head.stdout.trim();
-      if (head.exitCode === 0 && !(await keptElsewhere(repo, commit, run)))
+      // Staging counts here: it is kept below when it has anything the base lacks.
+      if (head.exitCode === 0 && !(await keptElsewhere(repo, commit, run, { staging: true })))
         await keep(`the detached HEAD of ${wt}`, id, commit);
     }
   }
@@ -186,7 +190,12 @@ export async function abortRun(repoRoot: string, run: string): Promise<AbortResu
  * Whether a branch or tag that abort leaves in place (anything but the run's own branches; its
  * archives count) has `commit` in its history, so that dropping the run's refs loses nothing.
  */
-async function keptElsewhere(repo: Repo, commit: string, run: string): Promise<boolean> {
+async function keptElsewhere(
+  repo: Repo,
+  commit: string,
+  run: string,
+  opts: { staging?: boolean } = {},
+): Promise<boolean> {
   const r = await repo.git(
     ['for-each-ref', '--format=%(refname)', '--contains', commit, 'refs/heads/', 'refs/tags/'],
     { reject: false },
@@ -195,5 +204,11 @@ async function keptElsewhere(repo: Repo, commit: string, run: string): Promise<b
   const own = `refs/heads/orch/${run}/`;
   return r.stdout
     .split('\n')
-    .some((ref) => ref !== '' && (!ref.startsWith(own) || ref.startsWith(`${own}archive/`)));
+    .some(
+      (ref) =>
+        ref !== '' &&
+        (!ref.startsWith(own) ||
+          ref.startsWith(`${own}archive/`) ||
+          (opts.staging === true && ref === `refs/heads/${stagingBranch(run)}`)),
+    );
 }
