@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempRepo, type TempRepo } from '@orch/test-utils';
 import { Repo } from '../src/repo.js';
-import { commitLeftovers } from '../src/commit.js';
+import { commitLeftovers, snapshotWorktree } from '../src/commit.js';
 import { commitFilesOnto, safeRepoPath } from '../src/commit-files.js';
 import { addWorktree } from '../src/worktree.js';
 
@@ -45,6 +45,36 @@ describe('commitLeftovers', () => {
   it('returns null when the worktree is clean', async () => {
     const t = await fresh();
     expect(await commitLeftovers(t.root, 'nothing')).toBeNull();
+  });
+});
+
+describe('snapshotWorktree', () => {
+  it('commits tracked changes and untracked files (not ignored ones) without touching index, HEAD or files', async () => {
+    const t = await fresh({ '.gitignore': '*.log\n', 'a.txt': 'a\n', 'b.txt': 'b\n' });
+    const head = await t.git('rev-parse', 'HEAD');
+    await t.write('a.txt', 'edited\n');
+    await t.git('add', 'a.txt'); // one change staged, the others not
+    await t.write('b.txt', 'b too\n');
+    await t.write('new/c.txt', 'c\n');
+    await t.write('x.log', 'noise\n');
+    const status = await t.git('status', '--porcelain');
+    const index = await readFile(join(t.root, '.git', 'index'));
+    const snap = await snapshotWorktree(t.root, 'snapshot');
+    expect(snap?.head).toBe(head);
+    expect(await t.git('rev-parse', `${snap!.commit}^`)).toBe(head);
+    expect(await t.git('show', `${snap!.commit}:a.txt`)).toBe('edited');
+    expect(await t.git('show', `${snap!.commit}:b.txt`)).toBe('b too');
+    expect(await t.git('show', `${snap!.commit}:new/c.txt`)).toBe('c');
+    expect(await t.git('ls-tree', '-r', '--name-only', snap!.commit)).not.toContain('x.log');
+    expect(await t.git('rev-parse', 'HEAD')).toBe(head);
+    expect(await t.git('status', '--porcelain')).toBe(status);
+    expect(await readFile(join(t.root, '.git', 'index'))).toEqual(index);
+    expect(await readFile(join(t.root, 'b.txt'), 'utf8')).toBe('b too\n');
+  });
+
+  it('returns null for a clean worktree', async () => {
+    const t = await fresh();
+    expect(await snapshotWorktree(t.root, 'x')).toBeNull();
   });
 });
 
