@@ -205,6 +205,8 @@ export const RunEvent = z.discriminatedUnion('type', [
     final: z.boolean(),
     evidence: Evidence,
     reportPath: z.string().optional(),
+    /** What went wrong, for people: the offending paths or the failing command's output tail. */
+    report: z.string().optional(),
   }),
   z.object({
     ...task,
