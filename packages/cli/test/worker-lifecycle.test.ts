@@ -56,7 +56,7 @@ describe('worker lifecycle', () => {
       env: tmux.env,
       timeoutMs: 120_000,
     });
-    expect(r.exitCode).toBe(0);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
     const run = await currentRun(repo.root);
     const one = await repo.git('show', `orch/${run}/staging:out/one.txt`);
     const two = await repo.git('show', `orch/${run}/staging:out/two.txt`);

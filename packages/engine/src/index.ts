@@ -7,7 +7,6 @@ export * from './run/abort.js';
 export * from './run/resume.js';
 export * from './supervisor/supervisor.js';
 export * from './supervisor/finish.js';
-export { reportExcerpt } from './supervisor/failures.js';
 export * from './worker/exec.js';
 export * from './worker/prompt.js';
 export * from './integrate/detect.js';

@@ -3,7 +3,6 @@ import { listRuns, loadRunState, resolveRepoRoot, resolveRun, runPaths, watchJou
 import { OrchError } from '@orch/core';
 import { paint, printJson, println } from '../output.js';
 import { outcomeExitCode } from '../run-cmd/progress.js';
-import { reportExcerpt } from '@orch/engine';
 
 export async function loadState(run?: string): Promise<RunState> {
   const r = await resolveRun({ cwd: process.cwd(), env: process.env, ...(run ? { run } : {}) });
@@ -57,7 +56,8 @@ export async function statusCommand(opts: { run?: string; json?: boolean }): Pro
       `  ${id.padEnd(24)} ${t.status.padEnd(15)} attempt ${t.attempt}${ev}${t.lastMessage ? `  ${t.lastMessage}` : ''}`,
     );
     if (t.failure && t.status === 'failed') {
-      for (const line of reportExcerpt(t.failure.report)) println(`  ${''.padEnd(24)} ${paint('dim', line)}`);
+      for (const line of t.failure.detail?.split('\n') ?? [])
+        println(`  ${''.padEnd(24)} ${paint('dim', line)}`);
     }
     if (t.attention) println(`  ${''.padEnd(24)} ${paint('yellow', 'needs a decision:')} ${t.attention}`);
   }

@@ -39,6 +39,7 @@ export interface TaskState {
     reportPath?: string;
     /** The offending paths or the failing command's output tail (see `task.failed`). */
     report?: string;
+    detail?: string;
   };
   verificationReport?: string;
   mergeCommit?: string;
@@ -298,6 +299,7 @@ function applyTaskEvent(state: RunState, t: TaskState, ev: RunEvent): void {
         final: ev.final,
         ...(ev.reportPath ? { reportPath: ev.reportPath } : {}),
         ...(ev.report ? { report: ev.report } : {}),
+        ...(ev.detail ? { detail: ev.detail } : {}),
       };
       t.evidence = ev.evidence;
       t.lastMessage = `${ev.category}: ${ev.reason}`;

@@ -26,7 +26,8 @@ export async function writeEscalationReport(ctx: RunContext, input: { cause: str
     if (t.worktree) lines.push(`- worktree kept: ${t.worktree}`);
     if (t.failure?.report) {
       // What failed and why (offending paths, the failing command's output), not the worker's chatter.
-      lines.push('', '```', t.failure.report.trimEnd().split('\n').slice(-40).join('\n'), '```');
+      // Four backticks: the report holds fenced blocks of its own.
+      lines.push('', '````', t.failure.report.trimEnd().split('\n').slice(-60).join('\n'), '````');
     } else if (t.logPath) {
       const tail = await readFile(t.logPath, 'utf8').then(
         (x) => x.trimEnd().split('\n').slice(-20).join('\n'),

@@ -91,9 +91,33 @@ export function renderIntegrationFailure(i: {
   return out.join('\n');
 }
 
-/** The last `n` lines of a report, for one-screen views (`orch state status`). */
-export function reportExcerpt(report: string | undefined, n = 8): string[] {
-  if (!report) return [];
-  const lines = report.trimEnd().split('\n');
-  return lines.length <= n ? lines : ['…', ...lines.slice(-n)];
+/** How many lines of a command's output a one-screen view shows. */
+const DETAIL_LINES = 6;
+
+const lastLines = (text: string, n = DETAIL_LINES): string[] => text.trimEnd().split('\n').slice(-n);
+
+/** The short form for `orch state status`: the offending paths and the end of each failing output. */
+export function verificationDetail(report: FailureReport): string {
+  const b = report.boundaries;
+  const out = [
+    ...(b?.unauthorized ?? []).map((u) => `outside files_write: ${u.path}`),
+    ...(b?.forbidden ?? []).map((u) => `forbidden: ${u.path} (${u.rule})`),
+  ];
+  for (const c of report.commands ?? []) {
+    if (c.ok || !c.required) continue;
+    out.push(`$ ${c.command}${c.timedOut ? ' (timed out)' : ''}`, ...lastLines(c.tail));
+  }
+  if (report.contracts && !report.contracts.ok) out.push(...report.contracts.problems);
+  if (report.environment && !report.environment.ok) out.push('lockfiles changed');
+  return out.join('\n');
+}
+
+/** The short form of an integration failure: the command and the end of its output. */
+export function commandDetail(command: string, output: string): string {
+  return [`$ ${command}`, ...lastLines(output)].join('\n');
+}
+
+/** The short form of a worker's log tail. */
+export function logDetail(tail: string): string {
+  return lastLines(tail).join('\n');
 }

@@ -29,7 +29,13 @@ import { diagnoseFailure } from '../review/diagnose.js';
 import { tailLines } from '../verify/run-command.js';
 import { verifyTask } from '../verify/index.js';
 import { finishTasks } from './finish.js';
-import { renderIntegrationFailure, renderVerificationFailure } from './failures.js';
+import {
+  commandDetail,
+  logDetail,
+  renderIntegrationFailure,
+  renderVerificationFailure,
+  verificationDetail,
+} from './failures.js';
 import { MergeQueue } from '../merge/queue.js';
 import { requireState, stagingBranch, taskBranch, type RunContext } from '../run/context.js';
 import { findTask, launchWorker } from '../worker/launch.js';
@@ -49,7 +55,14 @@ export interface SupervisorOptions {
 
 type WorkerOutcome =
   | { kind: 'done'; evidence: string }
-  | { kind: 'failed'; category: FailureCategory; reason: string; report?: string; source: EvidenceSource }
+  | {
+      kind: 'failed';
+      category: FailureCategory;
+      reason: string;
+      report?: string;
+      detail?: string;
+      source: EvidenceSource;
+    }
   | { kind: 'blocked'; needs?: string; reason: string }
   | { kind: 'paused'; on: string }
   | { kind: 'rate_limit'; message: string; resetAt?: string }
@@ -61,7 +74,8 @@ interface RetryInfo {
   report?: string;
 }
 
-type Failure = RetryInfo & { category: FailureCategory; source: EvidenceSource };
+/** `report` is what the retry prompt and the escalation report say; `detail` its few-line form. */
+type Failure = RetryInfo & { category: FailureCategory; source: EvidenceSource; detail?: string };
 
 const DONE_GRACE_MS = 30_000;
 const STOP_GRACE_MS = 10_000;
@@ -295,6 +309,7 @@ export class Supervisor {
         final,
         evidence: { source: failure.source, at: now(), detail: failure.category },
         ...(failure.report ? { report: failure.report.slice(-MAX_REPORT_CHARS) } : {}),
+        ...(failure.detail ? { detail: failure.detail.slice(-MAX_REPORT_CHARS) } : {}),
       });
       if (final) {
         await this.cancelDependents(id);
@@ -350,6 +365,7 @@ export class Supervisor {
         category: report.categories[0] ?? 'test_failed',
         reason: report.summary,
         report: renderVerificationFailure(report),
+        detail: verificationDetail(report),
         source: 'verification',
       };
     }
@@ -425,6 +441,7 @@ export class Supervisor {
       source: 'integration',
       reason: merged.reason,
       report: renderIntegrationFailure({ ...merged, mergedSince, sync }),
+      detail: commandDetail(merged.command, merged.output),
     };
   }
 
@@ -616,7 +633,7 @@ export class Supervisor {
       (signal === 'process-exit' ? exit.result?.ok !== false : exit.result?.ok === true);
     const source: EvidenceSource = signal === 'process-exit' ? 'process-exit' : 'agent-result';
     const tail = await readTail(t.logPath);
-    const withTail = tail ? { report: `Last lines of its output:\n${tail}` } : {};
+    const withTail = tail ? { report: `Last lines of its output:\n${tail}`, detail: logDetail(tail) } : {};
     if (finished) {
       if (await this.leftWork(id)) {
         await this.emit({
