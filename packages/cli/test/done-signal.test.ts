@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { currentRun, isolatedTmux, runEvents, runOrch, tempRepo, type TempRepo } from '@orch/test-utils';
@@ -110,5 +110,59 @@ describe('done signals: how a worker that just exits is judged', () => {
       'utf8',
     );
     expect(prompt).toMatch(/Command failed: grep -q fixed t.txt/);
+  });
+
+  it('takes codex and gemini by their result event and aider by its exit, with orch committing their edits', async () => {
+    repo = await tempRepo({
+      'tasks.yaml': `tasks:
+${['codex', 'gemini', 'aider']
+  .map(
+    (a) => `  - id: by-${a}
+    agent: ${a}
+    files_write: [${a}.txt]
+    verification: [{ command: "test -s ${a}.txt" }]
+`,
+  )
+  .join('')}`,
+      '.claude-agents.yaml': NO_RETRIES,
+    });
+    // Stand-ins for the real CLIs: each edits one file (no commit, no `orch task`) and ends the way
+    // the real one does: codex's turn.completed stream, gemini's result event, aider's plain exit.
+    const bin = join(repo.root, '.git', 'fake-bin');
+    await mkdir(bin);
+    const fake = async (name: string, body: string): Promise<void> => {
+      await writeFile(join(bin, name), `#!/bin/sh\ncat > /dev/null\n${body}\n`);
+      await chmod(join(bin, name), 0o755);
+    };
+    await fake(
+      'codex',
+      `echo edited > codex.txt
+echo '{"type":"thread.started","thread_id":"t1"}'
+echo '{"type":"item.completed","item":{"type":"agent_message","text":"wrote codex.txt"}}'
+echo '{"type":"turn.completed","usage":{"input_tokens":10,"output_tokens":2}}'`,
+    );
+    await fake(
+      'gemini',
+      // Headless Gemini refuses a folder it does not trust (exit 55) unless told to trust it.
+      `[ "$GEMINI_CLI_TRUST_WORKSPACE" = true ] || { echo "not a trusted directory" >&2; exit 55; }
+echo edited > gemini.txt
+echo '{"type":"init","session_id":"s1","model":"gemini-2.5-pro"}'
+echo '{"type":"result","status":"success","stats":{"input_tokens":10,"output_tokens":2}}'`,
+    );
+    await fake('aider', 'echo edited > aider.txt\necho "Applied edit to aider.txt"');
+    const r = await runOrch(['run', '--no-tui', '--yes', '--max-workers', '3'], {
+      cwd: repo.root,
+      env: { ...tmux.env, PATH: `${bin}:${process.env.PATH ?? ''}` },
+      timeoutMs: 120_000,
+    });
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    for (const a of ['codex', 'gemini', 'aider'])
+      expect(await repo.git('show', `main:${a}.txt`)).toBe('edited');
+    const done = (await runEvents(repo.root)).filter((e) => e.type === 'task.reported');
+    expect(Object.fromEntries(done.map((e) => [e.task, (e.evidence as { source: string }).source]))).toEqual({
+      'by-codex': 'agent-result',
+      'by-gemini': 'agent-result',
+      'by-aider': 'process-exit',
+    });
   });
 });
