@@ -55,6 +55,9 @@ export function createAiderParser(): OutputParser {
 
 export const aiderAdapter: AgentAdapter = {
   name: 'aider',
+  done: 'process-exit',
+  workerNote:
+    'Aider answers no to shell commands here, so do not run `orch task …` or `git commit`: make the changes and stop. orch commits what you leave and takes your exit (with changes made) as done.',
   binary: 'aider',
   versionArgs: ['--version'],
   structuredOutput: false,

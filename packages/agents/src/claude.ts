@@ -228,6 +228,7 @@ export function createClaudeParser(): OutputParser {
 
 export const claudeAdapter: AgentAdapter = {
   name: 'claude',
+  done: 'result-event',
   binary: 'claude',
   versionArgs: ['--version'],
   structuredOutput: true,

@@ -113,6 +113,9 @@ export function createCodexParser(): OutputParser {
 
 export const codexAdapter: AgentAdapter = {
   name: 'codex',
+  done: 'result-event',
+  workerNote:
+    "Your sandbox keeps `.git` read-only and cannot reach orch's state: do not commit and do not run `orch task …`. orch commits the changes you leave; your final message is your report, and a successful finish with changes made is done.",
   binary: 'codex',
   versionArgs: ['--version'],
   structuredOutput: true,

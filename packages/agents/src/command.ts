@@ -33,6 +33,7 @@ export function buildCustomCommand(ctx: AgentLaunchContext): AgentCommand {
 
 export const commandAdapter: AgentAdapter = {
   name: 'command',
+  done: 'process-exit',
   structuredOutput: false,
   buildCommand: buildCustomCommand,
   createParser: createPlainParser,

@@ -29,7 +29,9 @@ export function buildGeminiCommand(ctx: AgentLaunchContext): AgentCommand {
   argv.push('--approval-mode', approvalMode(ctx.config.agents.permission_mode, ctx.role));
   if (model) argv.push('--model', model);
   argv.push(...(ctx.config.agents.extra_args['gemini'] ?? []));
-  const cmd: AgentCommand = { argv, env: { ...ctx.env }, unsetEnv: [] };
+  // Every worktree is a folder Gemini has never seen: headless, it exits 55 in an untrusted folder
+  // when folder trust is on. The variable (unlike `--skip-trust`) is understood by every version.
+  const cmd: AgentCommand = { argv, env: { GEMINI_CLI_TRUST_WORKSPACE: 'true', ...ctx.env }, unsetEnv: [] };
   if (viaStdin) cmd.stdinFile = ctx.promptFile;
   return cmd;
 }
@@ -120,6 +122,7 @@ export function createGeminiParser(): OutputParser {
 
 export const geminiAdapter: AgentAdapter = {
   name: 'gemini',
+  done: 'result-event',
   binary: 'gemini',
   versionArgs: ['--version'],
   structuredOutput: true,

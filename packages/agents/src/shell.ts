@@ -24,6 +24,7 @@ export function buildShellCommand(ctx: AgentLaunchContext): AgentCommand {
 
 export const shellAdapter: AgentAdapter = {
   name: 'shell',
+  done: 'process-exit',
   structuredOutput: false,
   buildCommand: buildShellCommand,
   createParser: createPlainParser,

@@ -57,8 +57,22 @@ export interface OutputParser {
   end(): AgentEvent[];
 }
 
+/**
+ * How orch learns that a worker finished, besides `orch task done`:
+ * - `process-exit`: the process exiting 0 with work left behind (commits or changes) is done;
+ *   a non-zero exit, or an exit that changed nothing, is a failure.
+ * - `result-event`: the agent's own final result event (ok, exit 0, work left behind) is done.
+ */
+export type DoneSignal = 'process-exit' | 'result-event';
+
 export interface AgentAdapter {
   name: string;
+  done: DoneSignal;
+  /**
+   * What the worker prompt says about committing and reporting, when this agent cannot do it the
+   * usual way (`git commit`, `orch task done`).
+   */
+  workerNote?: string;
   /** CLI that must be on PATH (preflight, doctor); undefined for shell and command. */
   binary?: string;
   versionArgs?: string[];

@@ -66,6 +66,21 @@ describe('registry', () => {
     expect(getAdapter('shell').binary).toBeUndefined();
   });
 
+  it('gives every adapter a done signal: the process exit for scripts and aider, the result event for the rest', () => {
+    expect(Object.fromEntries(listAdapters().map((a) => [a.name, a.done]))).toEqual({
+      claude: 'result-event',
+      codex: 'result-event',
+      gemini: 'result-event',
+      aider: 'process-exit',
+      command: 'process-exit',
+      shell: 'process-exit',
+    });
+    // The agents that cannot commit or run `orch task` are told so in their prompt.
+    expect(getAdapter('codex').workerNote).toMatch(/read-only.*do not commit/);
+    expect(getAdapter('aider').workerNote).toMatch(/do not run `orch task/);
+    expect(getAdapter('claude').workerNote).toBeUndefined();
+  });
+
   it('rejects an unknown agent with a stable code that lists the known ones', () => {
     let err: unknown;
     try {
@@ -164,6 +179,8 @@ describe('codex, gemini and aider commands', () => {
     expect(
       getAdapter('gemini').buildCommand(ctx({}, { agents: { permission_mode: 'plan' } })).argv,
     ).toContain('plan');
+    // Headless Gemini exits 55 in a folder it does not trust, and every worktree is new.
+    expect(cmd.env['GEMINI_CLI_TRUST_WORKSPACE']).toBe('true');
     const long = getAdapter('gemini').buildCommand(ctx({ prompt: 'x'.repeat(200_000) }));
     expect(long.stdinFile).toBe(join(dir, 'prompt.md'));
     expect(long.argv.join(' ').length).toBeLessThan(1000);

@@ -142,7 +142,7 @@ describe('gates: conflicts, incremental checks, promotion, abort', () => {
     });
     expect(r.exitCode).toBe(3);
     expect(r.stdout).toMatch(/promotion stopped/);
-    expect(r.stdout).toMatch(/git -C ".*" merge --ff-only orch\/[^/]+\/staging/);
+    expect(r.stdout).toMatch(/git -C \S+ merge --ff-only orch\/[^/]+\/staging/);
     expect(await repo.git('rev-parse', 'main')).toBe(before);
     expect(await readFile(join(repo.root, 'README.md'), 'utf8')).toBe(
       '# project\nlocal edit, not committed\n',

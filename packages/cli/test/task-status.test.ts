@@ -56,9 +56,24 @@ describe('orch task', () => {
     expect(empty.exitCode).toBe(1);
     expect(empty.stderr).toContain('ERR_ORCH_INVALID_INPUT');
 
-    const missing = await r.orch(['task', 'done'], { ORCH_TASK: 'api' });
-    expect(missing.exitCode).toBe(2);
-    expect(missing.stderr).toContain('--summary');
+    const blank = await r.orch(['task', 'done', '--summary', ' '], { ORCH_TASK: 'api' });
+    expect(blank.exitCode).toBe(1);
+    expect(blank.stderr).toContain('ERR_ORCH_INVALID_INPUT');
+  });
+
+  it('takes done with a positional summary, or with none at all', async () => {
+    const positional = await r.orch(['task', 'done', 'users API with pagination', '--json'], {
+      ORCH_TASK: 'ui',
+    });
+    expect(positional.exitCode, positional.stderr).toBe(0);
+    expect(JSON.parse(positional.stdout)).toMatchObject({
+      event: { type: 'task.reported', status: 'done', summary: 'users API with pagination' },
+    });
+    const bare = await r.orch(['task', 'done', '--json'], { ORCH_TASK: 'ui' });
+    expect(bare.exitCode, bare.stderr).toBe(0);
+    const ev = (JSON.parse(bare.stdout) as { event: Record<string, unknown> }).event;
+    expect(ev).toMatchObject({ type: 'task.reported', status: 'done' });
+    expect(ev).not.toHaveProperty('summary');
   });
 
   it('says when there is no run, and refuses reports to a finished run', async () => {

@@ -56,7 +56,7 @@ describe('worker lifecycle', () => {
       env: tmux.env,
       timeoutMs: 120_000,
     });
-    expect(r.exitCode).toBe(0);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
     const run = await currentRun(repo.root);
     const one = await repo.git('show', `orch/${run}/staging:out/one.txt`);
     const two = await repo.git('show', `orch/${run}/staging:out/two.txt`);
@@ -101,7 +101,7 @@ describe('worker lifecycle', () => {
     expect(existsSync(join(repo.root, '.worktrees', 'slow'))).toBe(true);
   });
 
-  it('detects a worker that exits without reporting, and judges it by its exit', async () => {
+  it('detects a worker that exits non-zero without reporting, and fails it with its log tail', async () => {
     repo = await tempRepo({
       'tasks.yaml': `tasks:
   - id: quiet
@@ -120,9 +120,14 @@ describe('worker lifecycle', () => {
       timeoutMs: 120_000,
     });
     expect(r.exitCode).toBe(1);
-    expect(r.stdout).toMatch(
-      /quiet failed \(agent_failed\): the worker exited \(code 7\) without reporting done/,
+    expect(r.stdout).toMatch(/quiet failed \(agent_failed\): the worker exited with code 7/);
+    // The failure carries the log tail: the report says why, not just that it failed.
+    const run = await currentRun(repo.root);
+    const report = await readFile(
+      join(repo.root, '.orchestrator', 'runs', run, 'escalation-report.md'),
+      'utf8',
     );
+    expect(report).toMatch(/Last lines of its output:\n[^]*something went wrong/);
     const status = JSON.parse(
       (await runOrch(['state', 'status', '--json'], { cwd: repo.root, env: tmux.env })).stdout,
     ) as {

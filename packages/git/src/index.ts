@@ -9,3 +9,4 @@ export * from './worktree.js';
 export * from './refs.js';
 export * from './merge.js';
 export * from './commit-files.js';
+export * from './checkout-ff.js';

@@ -1,5 +1,9 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OrchError } from '@orch/core';
+import { exactExcludePattern } from './checkout-ff.js';
 import type { Repo } from './repo.js';
 import { identityEnv, runGit, splitNul } from './exec.js';
 import { assertNotCheckedOut, casUpdateRef } from './refs.js';
@@ -135,11 +139,31 @@ export async function mergeIntoWorktree(
   return { ok: false, conflicts };
 }
 
-/** `git merge --ff-only <commit>` in a worktree (the user's, at promotion, after the caller saw it clean). */
-export async function fastForwardCheckout(worktreePath: string, commit: string): Promise<string> {
+/**
+ * `git merge --ff-only <commit>` in a worktree (the user's, at promotion, after the caller saw it
+ * clean). `overwriteIdentical` names untracked files the caller found byte-identical to what the
+ * fast-forward writes: git refuses to overwrite untracked files but replaces ignored ones
+ * (`--overwrite-ignore`, its default), so for this one command exactly those paths are ignored.
+ */
+export async function fastForwardCheckout(
+  worktreePath: string,
+  commit: string,
+  opts: { overwriteIdentical?: string[] } = {},
+): Promise<string> {
   if (commit.startsWith('-'))
     throw new OrchError('ERR_ORCH_INVALID_REF', `invalid commit ${JSON.stringify(commit)}`);
-  const r = await runGit(['merge', '--ff-only', '--no-edit', commit], { cwd: worktreePath, reject: false });
+  const same = opts.overwriteIdentical ?? [];
+  const dir = same.length > 0 ? await mkdtemp(join(tmpdir(), 'orch-ff-')) : undefined;
+  const config: string[] = [];
+  if (dir) {
+    const file = join(dir, 'exclude');
+    await writeFile(file, same.map(exactExcludePattern).join('\n') + '\n');
+    config.push('-c', `core.excludesFile=${file}`);
+  }
+  const r = await runGit([...config, 'merge', '--ff-only', '--no-edit', commit], {
+    cwd: worktreePath,
+    reject: false,
+  }).finally(() => (dir ? rm(dir, { recursive: true, force: true }) : undefined));
   if (r.exitCode !== 0) {
     throw new OrchError(
       'ERR_ORCH_FF_FAILED',

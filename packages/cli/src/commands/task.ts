@@ -41,12 +41,20 @@ export function register(program: Command): void {
     task
       .command('done')
       .description('Report the task finished; orch then verifies and merges it')
-      .requiredOption('--summary <text>', 'what was done'),
+      .argument('[summary]', 'what was done (same as --summary)')
+      .option('--summary <text>', 'what was done (optional)'),
   )
-    .addHelpText('after', '\nExample:\n  $ orch task done --summary "added the /login route and its tests"')
-    .action(async (opts: Common & { summary: string }) => {
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ orch task done --summary "added the /login route and its tests"\n  $ orch task done "added the /login route and its tests"\n  $ orch task done',
+    )
+    .action(async (positional: string | undefined, opts: Common & { summary?: string }) => {
       const { reportTask } = await import('../store-cmds/task.js');
-      process.exitCode = await reportTask({ kind: 'done', summary: opts.summary }, opts);
+      const summary = opts.summary ?? positional;
+      process.exitCode = await reportTask(
+        { kind: 'done', ...(summary !== undefined ? { summary } : {}) },
+        opts,
+      );
     });
 
   common(

@@ -43,6 +43,8 @@ export async function runCommand(planPath: string, opts: RunOpts): Promise<void>
       opts.yes === true || (await askApproval(report.risk.score, report.risk.status)),
   });
   const { repoRoot, run } = prepared;
+  if (opts.json !== true && opts.promote !== false && prepared.config.promotion.enabled)
+    announceDirtyCheckout(prepared);
   if (opts.detach) {
     const tmux = await tmuxFor(repoRoot);
     const session = supervisorSessionName(run);
@@ -97,6 +99,21 @@ export async function runCommand(planPath: string, opts: RunOpts): Promise<void>
       : {}),
   });
   finish(state, opts.json === true);
+}
+
+/** Said up front, not only at the end: uncommitted changes in the checkout stop the promotion. */
+function announceDirtyCheckout(p: Awaited<ReturnType<typeof prepareRun>>): void {
+  const d = p.dirtyCheckout;
+  if (!d) return;
+  const files =
+    d.files.length <= 5
+      ? d.files.join(', ')
+      : `${d.files.slice(0, 5).join(', ')} and ${d.files.length - 5} more`;
+  println(
+    `${paint('yellow', 'note')}: your checkout ${d.path} has uncommitted changes (${files}). orch does not touch them.` +
+      ` It fast-forwards ${p.base} there at the end only if no tracked file has uncommitted changes then;` +
+      ` otherwise the run stops at promotion (exit 3) and prints the command to run.`,
+  );
 }
 
 export function finish(state: RunState, json: boolean): void {

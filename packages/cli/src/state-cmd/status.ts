@@ -56,8 +56,11 @@ export async function statusCommand(opts: { run?: string; json?: boolean }): Pro
     println(
       `  ${safe(id).padEnd(24)} ${t.status.padEnd(15)} attempt ${t.attempt}${ev}${t.lastMessage ? `  ${safe(t.lastMessage)}` : ''}`,
     );
-    if (t.attention)
-      println(`  ${''.padEnd(24)} ${paint('yellow', 'needs a decision:')} ${safe(t.attention)}`);
+    if (t.failure && t.status === 'failed') {
+      for (const line of t.failure.detail?.split('\n') ?? [])
+        println(`  ${''.padEnd(24)} ${paint('dim', safe(line))}`);
+    }
+    if (t.attention) println(`  ${''.padEnd(24)} ${paint('yellow', 'needs a decision:')} ${safe(t.attention)}`);
   }
   println('');
   const parts = Object.entries(counts)

@@ -6,7 +6,7 @@ import { assertRunActive, loadRun, requireText, type RunOpts } from './common.js
 
 export type TaskReport =
   | { kind: 'progress'; message: string }
-  | { kind: 'done'; summary: string }
+  | { kind: 'done'; summary?: string }
   | { kind: 'fail'; reason: string }
   | { kind: 'block'; needs: string; reason: string };
 
@@ -49,7 +49,7 @@ export async function reportTask(report: TaskReport, opts: RunOpts & { json?: bo
         type: 'task.reported',
         task,
         status: 'done',
-        summary: requireText(report.summary, 'summary', MAX),
+        ...(report.summary !== undefined ? { summary: requireText(report.summary, 'summary', MAX) } : {}),
         evidence,
       };
       break;

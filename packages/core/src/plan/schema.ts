@@ -50,6 +50,8 @@ export const Task = z.strictObject({
   deps_required: DepsRequired.optional(),
   patch_intents: z.array(PatchIntent).default([]),
   allow_large_changes: z.boolean().default(false),
+  /** orch: a task that changes nothing is merged as a no-op instead of failing. */
+  allow_empty: z.boolean().default(false),
   /** orch: agent adapter for this task (claude, codex, gemini, aider, command, shell). */
   agent: z.string().optional(),
   model: z.string().optional(),

@@ -205,6 +205,10 @@ export const RunEvent = z.discriminatedUnion('type', [
     final: z.boolean(),
     evidence: Evidence,
     reportPath: z.string().optional(),
+    /** What went wrong and what to do: the offending paths or the failing command's output tail. */
+    report: z.string().optional(),
+    /** The same in a few lines (the paths, the end of the output), for one-screen views. */
+    detail: z.string().optional(),
   }),
   z.object({
     ...task,

@@ -32,7 +32,15 @@ export interface TaskState {
   /** The last few progress messages, newest last (given to an interrupted worker on restart). */
   progress: string[];
   report?: { status: 'done' | 'failed' | 'blocked'; summary?: string; reason?: string; needs?: string };
-  failure?: { category: FailureCategory; reason: string; final: boolean; reportPath?: string };
+  failure?: {
+    category: FailureCategory;
+    reason: string;
+    final: boolean;
+    reportPath?: string;
+    /** The offending paths or the failing command's output tail (see `task.failed`). */
+    report?: string;
+    detail?: string;
+  };
   verificationReport?: string;
   mergeCommit?: string;
   /** Evidence of the latest verdict. */
@@ -290,6 +298,8 @@ function applyTaskEvent(state: RunState, t: TaskState, ev: RunEvent): void {
         reason: ev.reason,
         final: ev.final,
         ...(ev.reportPath ? { reportPath: ev.reportPath } : {}),
+        ...(ev.report ? { report: ev.report } : {}),
+        ...(ev.detail ? { detail: ev.detail } : {}),
       };
       t.evidence = ev.evidence;
       t.lastMessage = `${ev.category}: ${ev.reason}`;

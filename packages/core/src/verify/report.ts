@@ -102,9 +102,18 @@ export function summarizeReport(parts: ReportParts, categories: readonly VerifyF
   const reasons: string[] = [];
   for (const c of categories) {
     if (c === 'boundary_violation') {
-      reasons.push(
-        `boundary_violation (${b.unauthorized.length} unauthorized, ${b.forbidden.length} forbidden)`,
-      );
+      const named = (xs: { path: string }[]): string =>
+        xs.length <= 5
+          ? xs.map((x) => x.path).join(', ')
+          : `${xs
+              .slice(0, 5)
+              .map((x) => x.path)
+              .join(', ')} and ${xs.length - 5} more`;
+      const parts = [
+        ...(b.unauthorized.length > 0 ? [`outside files_write: ${named(b.unauthorized)}`] : []),
+        ...(b.forbidden.length > 0 ? [`forbidden: ${named(b.forbidden)}`] : []),
+      ];
+      reasons.push(`boundary_violation (${parts.join('; ')})`);
     } else if (c === 'test_failed') {
       const f = commands.filter((x) => x.required && !x.ok && !x.timedOut && x.source === 'task');
       reasons.push(`test_failed (${f.map(describeFailure).join('; ')})`);

@@ -18,6 +18,8 @@ export type MergeOutcome =
       ok: false;
       category: 'integration_failed';
       reason: string;
+      /** The check that failed, its output tail and full log. */
+      command: string;
       output: string;
       logPath: string;
       stagingTip: string;
@@ -88,6 +90,7 @@ export class MergeQueue {
       ok: false as const,
       category: 'integration_failed' as const,
       reason: `after merging ${task}, \`${check.command}\` failed on staging${check.timedOut ? ' (timed out)' : ''}`,
+      command: check.command,
       output: check.tail,
       logPath: check.logPath,
       stagingTip: previous,

@@ -1,7 +1,9 @@
 /**
- * Starting a run: check the plan, preflight the machine, create the staging branch (with the plan
- * and contracts committed onto it when the base lacks them) and the journal. The user's checkout is
- * never touched: no checkout, no stash, no reset.
+ * Starting a run: check the plan, preflight the machine, create the staging branch (with the
+ * contracts committed onto it when the base lacks them) and the journal. The plan itself is never
+ * committed: the run keeps its own copy (`.orchestrator/runs/<run>/plan.yaml`), so the user's
+ * `tasks.yaml`, tracked or not, edited or not, never stands in the way of promotion. The user's
+ * checkout is never touched: no checkout, no stash, no reset.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, statfs } from 'node:fs/promises';
@@ -38,6 +40,8 @@ export interface PreparedRun {
   baseCommit: string;
   stagingCommit: string;
   committedFiles: string[];
+  /** The checkout that has the base branch, when it has uncommitted changes to tracked files. */
+  dirtyCheckout?: { path: string; files: string[] };
 }
 
 const MIN_FREE_BYTES = 512 * 1024 * 1024;
@@ -107,16 +111,16 @@ export async function prepareRun(o: StartOptions): Promise<PreparedRun> {
   const planText = await readFile(planFile, 'utf8');
   await writeFileAtomic(paths.plan, planText);
 
-  // The plan and contracts must be in every worktree: commit them onto staging if the base lacks them.
+  // The contracts must be in every worktree: commit them onto staging if the base lacks them.
   const branch = stagingBranch(run);
   await repo.createBranch(branch, baseCommit);
-  const files = await filesForStaging(repo, baseCommit, planFile, planText, plan);
+  const files = await contractsForStaging(repo, baseCommit, planFile, plan);
   let stagingCommit = baseCommit;
   if (files.length > 0) {
     ({ commit: stagingCommit } = await commitFilesOnto(repo, {
       branch,
       files,
-      message: `orch: add the plan and contracts for run ${run}`,
+      message: `orch: add the contracts for run ${run}`,
       expectedOld: baseCommit,
     }));
   }
@@ -152,6 +156,7 @@ export async function prepareRun(o: StartOptions): Promise<PreparedRun> {
     }),
   });
   await setCurrentRun(repo.root, run);
+  const dirtyCheckout = await checkoutChanges(repo, base);
   return {
     repoRoot: repo.root,
     run,
@@ -161,6 +166,7 @@ export async function prepareRun(o: StartOptions): Promise<PreparedRun> {
     baseCommit,
     stagingCommit,
     committedFiles: files.map((f) => f.path),
+    ...(dirtyCheckout ? { dirtyCheckout } : {}),
   };
 }
 
@@ -217,21 +223,28 @@ export function onPath(bin: string): boolean {
   return (process.env.PATH ?? '').split(':').some((dir) => dir && existsSync(join(dir, bin)));
 }
 
-async function filesForStaging(
+/** Said at the start: promotion stops at a checkout with uncommitted changes to tracked files. */
+async function checkoutChanges(repo: Repo, base: string): Promise<PreparedRun['dirtyCheckout']> {
+  const where = (await repo.checkedOutBranches()).get(base);
+  if (!where) return undefined;
+  const files = (await repo.statusPorcelain(where)).filter((l) => !l.startsWith('??')).map((l) => l.slice(3));
+  return files.length > 0 ? { path: where, files } : undefined;
+}
+
+/** The plan's contracts (and every file under `contracts/`) whose content the base lacks. */
+async function contractsForStaging(
   repo: Repo,
   baseCommit: string,
   planFile: string,
-  planText: string,
   plan: Plan,
 ): Promise<{ path: string; content: string }[]> {
   const out: { path: string; content: string }[] = [];
+  const planRel = relative(repo.root, planFile).split(sep).join('/');
   const add = async (rel: string, content: string): Promise<void> => {
-    if (rel.startsWith('..') || rel.startsWith('/')) return;
+    if (rel.startsWith('..') || rel.startsWith('/') || rel === planRel) return;
     if ((await repo.readFileAt(baseCommit, rel)) === content) return;
     if (!out.some((f) => f.path === rel)) out.push({ path: rel, content });
   };
-  const planRel = relative(repo.root, planFile).split(sep).join('/');
-  await add(planRel, planText);
   const contractFiles = new Set(plan.contracts.map((c) => c.file_path));
   const dir = join(repo.root, 'contracts');
   if (existsSync(dir)) {

@@ -28,12 +28,16 @@ export async function writeEscalationReport(
     if (t.status === 'cancelled') lines.push(`- ${t.lastMessage ?? 'cancelled'}`);
     if (t.verificationReport) lines.push(`- verification report: ${t.verificationReport}`);
     if (t.worktree) lines.push(`- worktree kept: ${t.worktree}`);
-    if (t.logPath) {
+    if (t.failure?.report) {
+      // What failed and why (offending paths, the failing command's output), not the worker's chatter.
+      // Four backticks: the report holds fenced blocks of its own.
+      lines.push('', '````', t.failure.report.trimEnd().split('\n').slice(-60).join('\n'), '````');
+    } else if (t.logPath) {
       const tail = await readFile(t.logPath, 'utf8').then(
         (x) => x.trimEnd().split('\n').slice(-20).join('\n'),
         () => '',
       );
-      if (tail) lines.push('', '```', tail, '```');
+      if (tail) lines.push('', `Last lines of the worker's log (${t.logPath}):`, '```', tail, '```');
     }
     lines.push('');
   }

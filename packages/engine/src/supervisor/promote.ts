@@ -1,11 +1,19 @@
 /**
  * Promotion: the base branch moves to staging by fast-forward. A branch checked out in some
  * worktree is never moved with update-ref (its index and files would go stale); the user's checkout
- * is fast-forwarded in place only when its tracked files are clean, otherwise orch stops and says
- * exactly what to run.
+ * is fast-forwarded in place only when its tracked files are clean and nothing of the user's is in
+ * the way (untracked files that already hold exactly the new bytes, such as the contracts orch
+ * committed from this checkout, are not in the way); otherwise orch stops and prints a command that
+ * works as printed.
  */
-import { casUpdateRef, fastForwardCheckout, mergeIntoRef } from '@orch/git';
-import { OrchError } from '@orch/core';
+import {
+  casUpdateRef,
+  fastForwardCheckout,
+  fastForwardObstacles,
+  mergeIntoRef,
+  type CheckoutObstacles,
+} from '@orch/git';
+import { OrchError, shellQuote, shellQuoteAll } from '@orch/core';
 import { runFinalIntegration } from '../integrate/final.js';
 import { requireState, stagingBranch, type RunContext } from '../run/context.js';
 
@@ -24,7 +32,7 @@ export async function promote(ctx: RunContext): Promise<PromotionResult> {
   const baseRef = `refs/heads/${s.base}`;
   const stagingRef = `refs/heads/${stagingBranch(ctx.run)}`;
   const command = (dir: string): string =>
-    `git -C ${JSON.stringify(dir)} merge --ff-only ${stagingBranch(ctx.run)}`;
+    `git -C ${shellQuote(dir)} merge --ff-only ${stagingBranch(ctx.run)}`;
   for (let i = 0; i < ATTEMPTS; i += 1) {
     let staging = await ctx.repo.revParse(stagingRef);
     const baseTip = await ctx.repo.revParse(baseRef);
@@ -61,16 +69,13 @@ export async function promote(ctx: RunContext): Promise<PromotionResult> {
     }
     const where = (await ctx.repo.checkedOutBranches()).get(s.base);
     if (where) {
-      const dirty = (await ctx.repo.statusPorcelain(where)).filter((l) => !l.startsWith('??'));
-      if (dirty.length > 0) {
-        return {
-          ok: false,
-          reason: `${s.base} is checked out at ${where} with uncommitted changes; orch did not touch it`,
-          command: command(where),
-        };
-      }
+      const o = await fastForwardObstacles(ctx.repo, where, baseTip, staging);
+      const stop = checkoutStop(o, { where, base: s.base, staging: stagingBranch(ctx.run) });
+      if (stop) return { ok: false, ...stop };
       try {
-        await fastForwardCheckout(where, staging);
+        // Untracked files that already hold exactly the new bytes (e.g. the plan's contracts orch
+        // took from this checkout) are no obstacle: writing them again changes nothing.
+        await fastForwardCheckout(where, staging, { overwriteIdentical: o.identical });
       } catch (e) {
         return {
           ok: false,
@@ -93,4 +98,47 @@ export async function promote(ctx: RunContext): Promise<PromotionResult> {
     reason: `${s.base} kept moving during promotion`,
     command: `git merge --ff-only ${stagingBranch(ctx.run)}`,
   };
+}
+
+/**
+ * Why promotion stops at a checkout, and a command that works when run as printed. Uncommitted
+ * changes to tracked files always stop it (orch never moves a branch under someone's edits); when
+ * none of them, nor any untracked file, is in the way of the run's changes, git's own
+ * fast-forward keeps them as they are. Otherwise the command first puts exactly the files in the
+ * way into a stash, so nothing of the user's is lost or overwritten.
+ */
+export function checkoutStop(
+  o: CheckoutObstacles,
+  at: { where: string; base: string; staging: string },
+): { reason: string; command: string } | undefined {
+  if (o.dirty.length === 0 && o.different.length === 0) return undefined;
+  const git = `git -C ${shellQuote(at.where)}`;
+  const merge = `${git} merge --ff-only ${at.staging}`;
+  const inTheWay = [...o.overlapping, ...o.different.map((d) => d.path)];
+  const reasons: string[] = [];
+  if (o.dirty.length > 0)
+    reasons.push(`${at.base} is checked out at ${at.where} with uncommitted changes (${list(o.dirty)})`);
+  if (inTheWay.length > 0)
+    reasons.push(`the run also changes ${list(inTheWay)}, which you changed or created there`);
+  // Untracked files identical to the run's version would stop a plain merge too: they go into the
+  // stash with the others (their bytes are in the merge result as well).
+  const stash = [...inTheWay, ...o.identical];
+  if (stash.length === 0)
+    return {
+      reason: `${reasons.join('; ')}; orch did not touch it. The command keeps your changes as they are`,
+      command: merge,
+    };
+  const flag = o.different.some((d) => d.ignored) ? '--all' : '--include-untracked';
+  return {
+    reason:
+      `${reasons.join('; ')}; orch did not touch it. The command first stashes your versions of ` +
+      `${list(stash)} (see \`git stash list\`), then fast-forwards; your other changes stay as they are`,
+    command: `${git} stash push ${flag} -m ${shellQuote(`orch ${at.staging}: your versions`)} -- ${shellQuoteAll(stash)} && ${merge}`,
+  };
+}
+
+function list(paths: string[]): string {
+  return paths.length <= 5
+    ? paths.join(', ')
+    : `${paths.slice(0, 5).join(', ')} and ${paths.length - 5} more`;
 }

@@ -21,13 +21,21 @@ import {
   type RunState,
   type TaskState,
 } from '@orch/core';
-import { mergeIntoWorktree } from '@orch/git';
+import { getAdapter } from '@orch/agents';
+import { changedPaths, mergeIntoWorktree } from '@orch/git';
 import { acquireLock } from '@orch/store';
 import { sessionName } from '@orch/tmux';
 import { diagnoseFailure } from '../review/diagnose.js';
 import { tailLines } from '../verify/run-command.js';
 import { verifyTask } from '../verify/index.js';
 import { finishTasks } from './finish.js';
+import {
+  commandDetail,
+  logDetail,
+  renderIntegrationFailure,
+  renderVerificationFailure,
+  verificationDetail,
+} from './failures.js';
 import { MergeQueue } from '../merge/queue.js';
 import { requireState, stagingBranch, taskBranch, type RunContext } from '../run/context.js';
 import { findTask, launchWorker } from '../worker/launch.js';
@@ -47,7 +55,14 @@ export interface SupervisorOptions {
 
 type WorkerOutcome =
   | { kind: 'done'; evidence: string }
-  | { kind: 'failed'; category: FailureCategory; reason: string; report?: string; source: EvidenceSource }
+  | {
+      kind: 'failed';
+      category: FailureCategory;
+      reason: string;
+      report?: string;
+      detail?: string;
+      source: EvidenceSource;
+    }
   | { kind: 'blocked'; needs?: string; reason: string }
   | { kind: 'paused'; on: string }
   | { kind: 'rate_limit'; message: string; resetAt?: string }
@@ -59,11 +74,14 @@ interface RetryInfo {
   report?: string;
 }
 
-type Failure = RetryInfo & { category: FailureCategory; source: EvidenceSource };
+/** `report` is what the retry prompt and the escalation report say; `detail` its few-line form. */
+type Failure = RetryInfo & { category: FailureCategory; source: EvidenceSource; detail?: string };
 
 const DONE_GRACE_MS = 30_000;
 const STOP_GRACE_MS = 10_000;
 const EXIT_EVENT_GRACE_MS = 1_500;
+/** A failure's report in the journal: enough for the escalation report and `orch state status`. */
+const MAX_REPORT_CHARS = 8_000;
 
 export class Supervisor {
   private readonly waiter = new Waiter();
@@ -278,7 +296,7 @@ export class Supervisor {
       if (outcome.kind === 'failed') {
         failure = outcome;
       } else {
-        const verdict = await this.verifyAndMerge(id);
+        const verdict = (await this.changedNothing(id)) ?? (await this.verifyAndMerge(id));
         if (verdict === 'merged') return;
         failure = verdict;
       }
@@ -290,6 +308,8 @@ export class Supervisor {
         reason: failure.reason,
         final,
         evidence: { source: failure.source, at: now(), detail: failure.category },
+        ...(failure.report ? { report: failure.report.slice(-MAX_REPORT_CHARS) } : {}),
+        ...(failure.detail ? { detail: failure.detail.slice(-MAX_REPORT_CHARS) } : {}),
       });
       if (final) {
         await this.cancelDependents(id);
@@ -344,7 +364,8 @@ export class Supervisor {
       return {
         category: report.categories[0] ?? 'test_failed',
         reason: report.summary,
-        report: renderFailure(report),
+        report: renderVerificationFailure(report),
+        detail: verificationDetail(report),
         source: 'verification',
       };
     }
@@ -386,11 +407,69 @@ export class Supervisor {
             : '\nStaging has been merged into your worktree with conflict markers: resolve them, then commit.'),
       };
     }
+    return this.integrationFailure(id, merged);
+  }
+
+  /**
+   * The incremental check failed after this task's merge (staging is back without it). The retry
+   * must be able to reproduce it: current staging goes into the worktree, as for a conflict, and
+   * the prompt names the command, its output and what else was merged since the task's base.
+   */
+  private async integrationFailure(
+    id: string,
+    merged: { reason: string; command: string; output: string; logPath: string },
+  ): Promise<Failure> {
+    const t = this.state.tasks[id] as TaskState;
+    const staging = `refs/heads/${stagingBranch(this.ctx.run)}`;
+    const base = (await this.taskBase(id)) ?? (t.baseCommit as string);
+    const mergedSince: string[] = [];
+    for (const other of this.state.order) {
+      const c = this.state.tasks[other]?.mergeCommit;
+      if (other === id || !c || (await this.ctx.repo.isAncestor(c, base))) continue;
+      if (await this.ctx.repo.isAncestor(c, staging)) mergedSince.push(other);
+    }
+    const sync = await mergeIntoWorktree(
+      t.worktree as string,
+      staging,
+      `orch: merge staging into ${id}`,
+    ).then(
+      (r) => (r.ok ? { ok: true as const } : { ok: false as const, conflicts: r.conflicts }),
+      (e: unknown) => ({ ok: false as const, error: e instanceof Error ? e.message : String(e) }),
+    );
     return {
       category: 'integration_failed',
       source: 'integration',
       reason: merged.reason,
-      report: `Output (${merged.logPath}):\n${merged.output}`,
+      report: renderIntegrationFailure({ ...merged, mergedSince, sync }),
+      detail: commandDetail(merged.command, merged.output),
+    };
+  }
+
+  /** The task's base: its merge-base with staging (which moves when staging is merged into it). */
+  private async taskBase(id: string): Promise<string | null> {
+    const branch = `refs/heads/${taskBranch(this.ctx.run, id)}`;
+    if (!(await this.ctx.repo.tryRevParse(branch))) return null;
+    return this.ctx.repo.mergeBase(branch, `refs/heads/${stagingBranch(this.ctx.run)}`);
+  }
+
+  /** Whether the task left work behind: a net change since its base, or uncommitted changes. */
+  private async leftWork(id: string): Promise<boolean> {
+    const t = this.state.tasks[id] as TaskState;
+    if (t.worktree && existsSync(t.worktree) && !(await this.ctx.repo.isClean(t.worktree))) return true;
+    const head = await this.ctx.repo.tryRevParse(`refs/heads/${taskBranch(this.ctx.run, id)}`);
+    const base = (await this.taskBase(id)) ?? t.baseCommit;
+    if (!head || !base) return false;
+    return (await changedPaths(this.ctx.repo, base, head, { perCommit: false })).length > 0;
+  }
+
+  /** A task whose work adds up to no change is a failure, not a silent no-op merge (unless allowed). */
+  private async changedNothing(id: string): Promise<Failure | undefined> {
+    if (findTask(this.ctx, id).allow_empty || (await this.leftWork(id))) return undefined;
+    return {
+      category: 'agent_failed',
+      source: 'verification',
+      reason:
+        'the task changed nothing: no change since its base, committed or not (set `allow_empty: true` on a task that only checks)',
     };
   }
 
@@ -537,33 +616,55 @@ export class Supervisor {
     };
   }
 
+  /**
+   * A worker ended without `orch task done|fail|block`. What counts as done is the adapter's
+   * declared signal: exit 0 for scripts and agents that cannot run orch (process-exit), the agent's
+   * own successful result event for the others (result-event); either way only with work left behind.
+   */
   private async classifyExit(
     id: string,
     exit: Extract<RunEvent, { type: 'task.exited' }>,
   ): Promise<WorkerOutcome> {
     if (exit.rateLimit) return { kind: 'rate_limit', ...exit.rateLimit };
     const t = this.state.tasks[id] as TaskState;
-    if (exit.result?.ok && exit.exitCode === 0) {
-      // The agent says it succeeded without running `orch task done`: accept it when it left work behind.
-      const head = await this.ctx.repo.tryRevParse(`refs/heads/${taskBranch(this.ctx.run, id)}`);
-      const dirty = t.worktree ? !(await this.ctx.repo.isClean(t.worktree)) : false;
-      if ((head && head !== t.baseCommit) || dirty) return { kind: 'done', evidence: 'agent-result' };
+    const signal = getAdapter(t.agent ?? this.ctx.config.agents.default).done;
+    const finished =
+      exit.exitCode === 0 &&
+      (signal === 'process-exit' ? exit.result?.ok !== false : exit.result?.ok === true);
+    const source: EvidenceSource = signal === 'process-exit' ? 'process-exit' : 'agent-result';
+    const tail = await readTail(t.logPath);
+    const withTail = tail ? { report: `Last lines of its output:\n${tail}`, detail: logDetail(tail) } : {};
+    if (finished) {
+      if (await this.leftWork(id)) {
+        await this.emit({
+          type: 'task.reported',
+          task: id,
+          status: 'done',
+          summary:
+            exit.result?.summary ?? `exited 0 with work left behind (attempt ${exit.attempt ?? t.attempt})`,
+          evidence: { source, at: now(), detail: `exit ${exit.exitCode}, done signal ${signal}` },
+        });
+        return { kind: 'done', evidence: source };
+      }
+      if (findTask(this.ctx, id).allow_empty) return { kind: 'done', evidence: source };
       return {
         kind: 'failed',
         category: 'agent_failed',
-        reason: 'the agent finished without changing anything',
-        source: 'agent-result',
+        reason: `the worker exited 0 but changed nothing (no commit and no change since its base)`,
+        ...withTail,
+        source,
       };
     }
-    const tail = await readTail(t.logPath);
     return {
       kind: 'failed',
       category: 'agent_failed',
       reason:
         exit.result && !exit.result.ok
           ? `the agent ended with an error: ${exit.result.summary ?? `exit ${exit.exitCode ?? 'unknown'}`}`
-          : `the worker exited (code ${exit.exitCode ?? 'unknown'}) without reporting done`,
-      ...(tail ? { report: `Last lines of its output:\n${tail}` } : {}),
+          : signal === 'result-event' && exit.exitCode === 0
+            ? 'the agent exited 0 without its final result event and without `orch task done`'
+            : `the worker exited with code ${exit.exitCode ?? 'unknown'}`,
+      ...withTail,
       source: exit.evidence.source,
     };
   }
@@ -632,38 +733,4 @@ function logSize(path: string | undefined): number {
 
 async function readTail(path: string | undefined, lines = 30): Promise<string> {
   return path ? tailLines(await readFile(path, 'utf8').catch(() => ''), lines) : '';
-}
-
-function renderFailure(report: {
-  summary: string;
-  boundaries?: {
-    unauthorized: { path: string; rule: string }[];
-    forbidden: { path: string; rule: string }[];
-  };
-  commands?: { command: string; ok: boolean; required: boolean; tail: string; timedOut: boolean }[];
-  contracts?: { ok: boolean; problems: string[] };
-  environment?: { ok: boolean; expected: string; actual: string };
-}): string {
-  const out: string[] = [report.summary];
-  const b = report.boundaries;
-  if (b && b.unauthorized.length > 0) {
-    out.push(
-      'Files changed outside your files_write:',
-      ...b.unauthorized.map((u) => `- ${u.path} (${u.rule})`),
-    );
-  }
-  if (b && b.forbidden.length > 0)
-    out.push('Forbidden paths changed:', ...b.forbidden.map((u) => `- ${u.path} (${u.rule})`));
-  for (const c of report.commands ?? []) {
-    if (c.ok || !c.required) continue;
-    out.push(`Command failed${c.timedOut ? ' (timed out)' : ''}: ${c.command}`, '```', c.tail, '```');
-  }
-  if (report.contracts && !report.contracts.ok)
-    out.push('Contract problems:', ...report.contracts.problems.map((p) => `- ${p}`));
-  if (report.environment && !report.environment.ok) {
-    out.push(
-      `Lockfiles changed (environment ${report.environment.actual} != ${report.environment.expected}); request packages with \`orch task block --needs\`.`,
-    );
-  }
-  return out.join('\n');
 }

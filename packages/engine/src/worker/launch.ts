@@ -171,6 +171,7 @@ export async function launchWorker(ctx: RunContext, id: string, opts: LaunchOpti
     messages: mail.lines,
     ...(opts.retry ? { retry: opts.retry } : {}),
     ...(opts.interrupted ? { interrupted: opts.interrupted } : {}),
+    ...(adapter.workerNote ? { agentNote: adapter.workerNote } : {}),
   });
   await mkdir(ctx.paths.prompts, { recursive: true });
   await mkdir(ctx.paths.logs, { recursive: true });

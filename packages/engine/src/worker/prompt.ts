@@ -17,6 +17,8 @@ export interface PromptInput {
   messages: string[];
   /** Why the previous attempt failed (verification diagnosis, merge conflict, integration output). */
   retry?: { category: string; reason: string; report?: string };
+  /** The agent's own rule for committing and reporting, when it cannot use git and `orch task`. */
+  agentNote?: string;
   /** Set when the worker was interrupted and is started again in the same worktree. */
   interrupted?: { progress: string[] };
 }
@@ -43,7 +45,7 @@ export function buildWorkerPrompt(p: PromptInput): string {
     out.push(
       `## This is a retry\nThe previous attempt was rejected (${p.retry.category}): ${p.retry.reason}` +
         (p.retry.report ? `\n\n${p.retry.report.trim()}` : '') +
-        '\nFix exactly this; your earlier commits are still in this worktree.',
+        '\nFix exactly this. Your earlier commits are still in this worktree (`git log --oneline`), and verification checks the net change since your base, so fix-up commits on top are fine.',
     );
   }
   out.push(
@@ -62,12 +64,18 @@ export function buildWorkerPrompt(p: PromptInput): string {
   out.push(
     `## Before you report done\nRun every verification command and read its output:\n${checks.join('\n')}`,
   );
+  if (p.agentNote) {
+    out.push(
+      `## How to work and report\n- ${p.agentNote}\n- Stay inside the files you may change; run the checks above before you finish.`,
+    );
+    return `${out.join('\n\n')}\n`;
+  }
   out.push(
     [
       '## How to work and report',
       '- Commit your work in this worktree: `git add -A && git commit -m "<what>"` (never push, never switch branches).',
       '- Report milestones: `orch task progress "<short message>"`.',
-      '- When finished and verified: `orch task done --summary "<what you did>"`.',
+      '- When finished and verified: `orch task done --summary "<what you did>"` (or just exit once your work is committed).',
       '- If you cannot finish: `orch task fail --reason "<why>"`.',
       '- If you need a new package, do not install it: `orch task block --needs "<package>" --reason "<why>"`.',
       '- Messages from other workers: `orch mailbox check`; tell others about an interface change with',
