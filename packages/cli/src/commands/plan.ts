@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { ExitCode } from '@orch/core/errors';
 
 interface PlanOpts {
   output?: string;
@@ -30,7 +31,7 @@ export function register(program: Command): void {
     .action(async (request: string | undefined, opts: PlanOpts, cmd: Command) => {
       if (request === undefined || request.trim() === '') {
         cmd.outputHelp({ error: true });
-        process.exitCode = 2;
+        process.exitCode = ExitCode.Usage;
         return;
       }
       const { planGenerate } = await import('./plan-generate.js');
@@ -46,9 +47,6 @@ export function register(program: Command): void {
     .addHelpText(
       'after',
       [
-        '',
-        'Exit codes: 0 the plan is valid and auto-approved, 1 a check failed, 3 valid but the risk',
-        'score needs a human approval.',
         '',
         'Examples:',
         '  $ orch plan check tasks.yaml',

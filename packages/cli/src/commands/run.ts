@@ -28,7 +28,9 @@ Examples:
   $ orch run tasks.yaml --max-workers 8 --agent claude --yes
   $ orch run --detach && orch wait --timeout 540
 
-Exit codes: 0 the run succeeded, 1 it failed, 2 usage, 3 the plan needs approval or the run needs you.`,
+In a terminal, the first Ctrl-C closes the dashboard (the run goes on with plain lines), the second
+stops the run (exit 4). A closed terminal does not stop it: the run goes on and logs to
+.orchestrator/runs/<run>/supervisor.log.`,
     )
     .action(async (plan: string, opts: Record<string, unknown>) => {
       const { runCommand } = await import('../run-cmd/run.js');
