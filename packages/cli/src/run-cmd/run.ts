@@ -1,8 +1,9 @@
 import { createInterface } from 'node:readline/promises';
 import type { RunEvent, RunState } from '@orch/core';
 import { orchBinPath, prepareRun, stagingBranch, superviseRun, tmuxFor } from '@orch/engine';
+import { runPaths } from '@orch/store';
 import { supervisorSessionName } from '@orch/tmux';
-import { paint, printJson, println } from '../output.js';
+import { isOutputLost, markOutputLost, outliveOutput, paint, printJson, println } from '../output.js';
 import { describeEvent, outcomeExitCode } from './progress.js';
 
 interface RunOpts {
@@ -58,7 +59,7 @@ export async function runCommand(planPath: string, opts: RunOpts): Promise<void>
         ...(opts.promote === false ? ['--no-promote'] : []),
       ],
       env: { ORCH_ROOT: repoRoot },
-      logFile: `${repoRoot}/.orchestrator/runs/${run}/supervisor.log`,
+      logFile: supervisorLog(repoRoot, run),
     });
     if (opts.json) {
       printJson({ run, detached: true, session, base: prepared.base, staging: stagingBranch(run) });
@@ -87,6 +88,7 @@ export async function runCommand(planPath: string, opts: RunOpts): Promise<void>
   }
   const state = await superviseRun(repoRoot, run, orchBin, {
     ...(opts.promote === false ? { noPromote: true } : {}),
+    onHangup: outliveTerminal(repoRoot, run),
     ...(plain
       ? {
           onEvent: (ev: RunEvent, s: RunState) => {
@@ -97,6 +99,24 @@ export async function runCommand(planPath: string, opts: RunOpts): Promise<void>
       : {}),
   });
   finish(state, opts.json === true);
+}
+
+/** Where a supervisor's lines go when no terminal shows them (detached, or after a hangup). */
+export function supervisorLog(repoRoot: string, run: string): string {
+  return `${runPaths(repoRoot, run).dir}/supervisor.log`;
+}
+
+/**
+ * A supervisor in this process outlives its terminal and its output pipe: from SIGHUP (or the first
+ * failed write) on, its lines go to the run's supervisor.log. Returns the SIGHUP handler.
+ */
+export function outliveTerminal(repoRoot: string, run: string, closeView?: () => void): () => void {
+  outliveOutput(supervisorLog(repoRoot, run));
+  return () => {
+    markOutputLost();
+    closeView?.();
+    println(`${new Date().toISOString()} the terminal closed; run ${run} goes on without it`);
+  };
 }
 
 export function finish(state: RunState, json: boolean): void {
@@ -136,6 +156,7 @@ export async function superviseCommand(
   const state = await superviseRun(repoRoot, run, orchBin, {
     ...resumed,
     noPromote: opts.noPromote,
+    onHangup: outliveTerminal(repoRoot, run),
     onEvent: (ev, s) => {
       const line = describeEvent(ev, s);
       if (line) println(line);
@@ -156,13 +177,16 @@ async function superviseWithDashboard(
 ): Promise<RunState> {
   const { DashboardStore, runInteractive } = await import('@orch/tui');
   const { detailReaders, logPanes } = await import('../views/sources.js');
-  const { runPaths } = await import('@orch/store');
   const loc = { repoRoot, run, runDir: runPaths(repoRoot, run).dir };
   const store: InstanceType<typeof DashboardStore> = new DashboardStore({
     readers: detailReaders(loc, () => store.getState()),
   });
   const closeView = new AbortController();
   let viewOpen = true;
+  const onHangup = outliveTerminal(repoRoot, run, () => {
+    viewOpen = false;
+    closeView.abort();
+  });
   const view = runInteractive({
     source: store,
     panes: logPanes(loc),
@@ -175,6 +199,7 @@ async function superviseWithDashboard(
   try {
     return await superviseRun(repoRoot, run, orchBin, {
       ...(opts.noPromote ? { noPromote: true } : {}),
+      onHangup,
       onEvent: (ev, s) => {
         // The view re-reads the state when its event count changes; no copy needed.
         if (viewOpen) store.replace(s);
@@ -186,7 +211,7 @@ async function superviseWithDashboard(
     });
   } finally {
     // The dashboard redraws at most once a second; let the final state show before closing it.
-    if (viewOpen) await new Promise((r) => setTimeout(r, FINAL_FRAME_MS));
+    if (viewOpen && !isOutputLost()) await new Promise((r) => setTimeout(r, FINAL_FRAME_MS));
     closeView.abort();
     await view.catch(() => undefined);
   }

@@ -1,4 +1,7 @@
-/** Runs (or continues) the supervisor of a run in this process, stopping cleanly on signals. */
+/**
+ * Runs (or continues) the supervisor of a run in this process: SIGINT/SIGTERM stop it cleanly;
+ * SIGHUP (the terminal closed) never does, the run goes on without the terminal.
+ */
 import type { RunEvent, RunState } from '@orch/core';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { openRunContext, type RunContext } from './context.js';
@@ -8,8 +11,10 @@ export interface SuperviseOptions {
   onEvent?: (ev: RunEvent, state: RunState) => void;
   noPromote?: boolean;
   restarts?: Map<string, Restart>;
-  /** Install SIGINT/SIGTERM/SIGHUP handlers that stop the run cleanly (default true). */
+  /** Install SIGINT/SIGTERM handlers that stop the run cleanly, and ignore SIGHUP (default true). */
   handleSignals?: boolean;
+  /** Called on SIGHUP: the terminal is gone, so stop drawing to it (the run itself goes on). */
+  onHangup?: () => void;
   /** An already opened context (resume opens one to reconcile first). */
   ctx?: RunContext;
 }
@@ -23,8 +28,13 @@ export async function superviseRun(
   const ctx = opts.ctx ?? (await openRunContext(repoRoot, run, orchBin));
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-  if (opts.handleSignals !== false) for (const s of signals) process.on(s, onSignal);
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+  // A listener replaces Node's default for SIGHUP (exit): the workers and the run outlive the terminal.
+  const onHangup = (): void => opts.onHangup?.();
+  if (opts.handleSignals !== false) {
+    for (const s of signals) process.on(s, onSignal);
+    process.on('SIGHUP', onHangup);
+  }
   try {
     const sup = new Supervisor(ctx, {
       signal: stop.signal,
@@ -35,5 +45,6 @@ export async function superviseRun(
     return await sup.run();
   } finally {
     for (const s of signals) process.off(s, onSignal);
+    process.off('SIGHUP', onHangup);
   }
 }
