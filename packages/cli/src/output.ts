@@ -98,6 +98,11 @@ export function println(text = ''): void {
   write(process.stdout, `${text}\n`);
 }
 
+/** A remark for the person at the terminal, on stderr so it never mixes into data on stdout. */
+export function note(text: string): void {
+  write(process.stderr, `${text}\n`);
+}
+
 export function printError(err: OrchError, json: boolean): void {
   if (json) {
     write(process.stdout, `${JSON.stringify({ error: err.toJSON() }, null, 2)}\n`);

@@ -81,6 +81,8 @@ export async function listCommand(opts: { json?: boolean }): Promise<void> {
 
 export async function waitCommand(opts: { run?: string; timeout: number; json?: boolean }): Promise<void> {
   const initial = await loadState(opts.run);
+  const { noteFollowedRun } = await import('./follow.js');
+  await noteFollowedRun(initial.repoRoot, initial.run, opts.run !== undefined, 'orch wait');
   const dir = runPaths(initial.repoRoot, initial.run).dir;
   const settled = (s: RunState): boolean => isTerminalPhase(s.phase) || s.phase === 'needs_attention';
   let state = initial;

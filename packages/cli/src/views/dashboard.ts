@@ -10,6 +10,7 @@ import {
   type PaneSource,
 } from '@orch/tui';
 import { printJson, useColor } from '../output.js';
+import { noteFollowedRun } from '../state-cmd/follow.js';
 import { detailReaders, logPanes, tmuxPanes, type RunLocation } from './sources.js';
 
 export interface ViewOptions {
@@ -66,6 +67,7 @@ async function live(loc: RunLocation, view: 'dashboard' | 'workers', panes: Pane
 
 export async function dashboardCommand(opts: ViewOptions): Promise<void> {
   const loc = await locate(opts.run);
+  await noteFollowedRun(loc.repoRoot, loc.run, opts.run !== undefined, 'orch dashboard');
   if (opts.json) {
     printJson(await loadStarted(loc));
     return;
@@ -82,6 +84,7 @@ export async function dashboardCommand(opts: ViewOptions): Promise<void> {
 
 export async function workersCommand(opts: ViewOptions): Promise<void> {
   const loc = await locate(opts.run);
+  await noteFollowedRun(loc.repoRoot, loc.run, opts.run !== undefined, 'orch workers');
   const panes = await paneSource(loc, opts.panes);
   if (opts.json || wantsPlain(opts)) {
     const state = await loadStarted(loc);

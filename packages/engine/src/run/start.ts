@@ -9,7 +9,15 @@ import { join, relative, sep } from 'node:path';
 import { ExitCode, OrchError, checkPlan, loadConfig, loadPlan, type Config, type Plan } from '@orch/core';
 import { getAdapter } from '@orch/agents';
 import { Repo, assertGitVersion, commitFilesOnto, listWorktrees } from '@orch/git';
-import { appendEvent, newRunId, runPaths, setCurrentRun, writeFileAtomic } from '@orch/store';
+import {
+  appendEvent,
+  isRunLive,
+  loadRunState,
+  newRunId,
+  runPaths,
+  setCurrentRun,
+  writeFileAtomic,
+} from '@orch/store';
 import { assertTmux } from '@orch/tmux';
 import { envHashAt } from '../integrate/env.js';
 import { checkoutIntegration } from '../integrate/worktree.js';
@@ -172,6 +180,18 @@ async function assertWorktreesFree(repo: Repo, config: Config, plan: Plan): Prom
     const owner = taken.get(path) ?? (existsSync(path) ? 'a folder that is not a worktree' : undefined);
     if (!owner) continue;
     const run = /^(?:refs\/heads\/)?orch\/([^/]+)\//.exec(owner)?.[1];
+    const state = run ? await loadRunState(runPaths(repo.root, run).dir).catch(() => undefined) : undefined;
+    if (run && isRunLive(state)) {
+      // Never suggest abort here: that would stop a run someone is watching.
+      throw new OrchError(
+        'ERR_ORCH_RUN_LIVE',
+        `Run ${run} is live (supervisor pid ${state?.supervisorPid}, phase ${state?.phase}) and its task ${t.id} holds ${path}.`,
+        {
+          hint: `Follow it with \`orch dashboard --run ${run}\` or wait for it with \`orch wait --run ${run}\`; start this plan after it ends.`,
+          details: { run, task: t.id, path },
+        },
+      );
+    }
     throw new OrchError(
       'ERR_ORCH_WORKTREE_TAKEN',
       `The worktree path of task ${t.id} (${path}) is taken by ${owner}.`,
