@@ -55,7 +55,7 @@ describe('orch dag', () => {
     const r = await orch('dag', 'unknown.yaml', '--json');
     expect(r.exitCode).toBe(1);
     expect(json(r.stdout).errors).toEqual([
-      "Task 'a' depends on 'zz' which does not exist. Known task IDs: ['a', 'b']",
+      "unknown.yaml:4:18: Task 'a' depends on 'zz' which does not exist. Known task IDs: ['a', 'b']",
     ]);
   });
 });
@@ -147,7 +147,7 @@ describe('orch plan', () => {
     const r = await orch('plan');
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain('Usage: orch plan');
-    expect(r.stderr).toContain('check [options] <plan>');
+    expect(r.stderr).toContain('check [options] [plan]');
   });
   it('every analyzer command has help with an example', async () => {
     for (const cmd of [

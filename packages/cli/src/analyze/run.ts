@@ -1,6 +1,6 @@
 /** The analyzer commands: load, analyze, print (text or JSON), return the exit code. */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import {
   ExitCode,
   OrchError,
@@ -9,6 +9,7 @@ import {
   checkPlan,
   detectConflicts,
   envHashFromFiles,
+  findPlanFile,
   loadConfig,
   loadPlan,
   renderContract,
@@ -33,8 +34,8 @@ const print = (json: boolean | undefined, value: unknown, lines: () => string[])
 };
 
 export async function runDag(planPath: string, opts: JsonOpt): Promise<number> {
-  const { plan } = await loadPlan(planPath, { allowUnknownDependencies: true });
-  const r = analyzeDag(plan);
+  const { plan, doc } = await loadPlan(planPath, { allowUnknownDependencies: true });
+  const r = analyzeDag(plan, doc);
   print(opts.json, r, () => formatDag(r));
   return r.valid ? ExitCode.Ok : ExitCode.Failed;
 }
@@ -54,7 +55,11 @@ export async function runRisk(planPath: string, opts: ConfigOpt): Promise<number
   return r.auto_approve ? ExitCode.Ok : ExitCode.NeedsApproval;
 }
 
-export async function runPlanCheck(planPath: string, opts: ConfigOpt): Promise<number> {
+export async function runPlanCheck(given: string, opts: ConfigOpt): Promise<number> {
+  const cwd = process.cwd();
+  // Like `orch run`: a relative plan path not found here is looked for at the repository root.
+  const file = findPlanFile(given, cwd, findRepoRoot(cwd));
+  const planPath = isAbsolute(given) ? given : relative(cwd, file) || given;
   let loaded: Awaited<ReturnType<typeof loadPlan>>;
   try {
     loaded = await loadPlan(planPath, { allowUnknownDependencies: true });
@@ -78,7 +83,7 @@ export async function runPlanCheck(planPath: string, opts: ConfigOpt): Promise<n
   }
   const repoRoot = findRepoRoot(dirname(loaded.path));
   const config = await loadConfig(repoRoot, opts.config);
-  const r = await checkPlan(loaded.plan, { repoRoot, config });
+  const r = await checkPlan(loaded.plan, { repoRoot, config, doc: loaded.doc });
   print(opts.json, r, () => formatPlanCheck(planPath, r));
   return r.exitCode;
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { ExitCode } from '@orch/core/errors';
+import { DEFAULT_PLAN_FILE } from './plan-file.js';
 
 interface PlanOpts {
   output?: string;
@@ -41,7 +42,11 @@ export function register(program: Command): void {
   plan
     .command('check')
     .description('Check a plan: schema, dependency graph, conflicts, risk and contracts in one report')
-    .argument('<plan>', 'the plan file (tasks.yaml or .json)')
+    .argument(
+      '[plan]',
+      'the plan file (tasks.yaml or .json; found at the repository root too)',
+      DEFAULT_PLAN_FILE,
+    )
     .option('--json', 'print the report as JSON', false)
     .option('--config <file>', 'config file (default: .claude-agents.yaml at the repository root)')
     .addHelpText(

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { DEFAULT_PLAN_FILE } from './plan-file.js';
 
 export function register(program: Command): void {
   program
@@ -6,7 +7,7 @@ export function register(program: Command): void {
     .description(
       'Run a plan: staging branch, a worktree and a worker per task, verification, merges, promotion',
     )
-    .argument('[plan]', 'the plan file', 'tasks.yaml')
+    .argument('[plan]', 'the plan file (found at the repository root too)', DEFAULT_PLAN_FILE)
     .option('--max-workers <n>', 'how many workers at once (default: config, 5)', parsePositive)
     .option(
       '--agent <name>',

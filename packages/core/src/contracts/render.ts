@@ -117,7 +117,9 @@ export function renderContract(input: RenderContractInput): { content: string; v
     }
   }
   if (input.methods.length === 0) {
-    throw new OrchError('ERR_ORCH_USAGE', 'a contract needs at least one method', { exitCode: ExitCode.Usage });
+    throw new OrchError('ERR_ORCH_USAGE', 'a contract needs at least one method', {
+      exitCode: ExitCode.Usage,
+    });
   }
   if (input.version !== undefined && !/^[\w.+-]{1,64}$/.test(input.version)) {
     throw new OrchError('ERR_ORCH_USAGE', `version ${JSON.stringify(input.version)} is not allowed`, {

@@ -6,7 +6,16 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, statfs } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { ExitCode, OrchError, checkPlan, loadConfig, loadPlan, type Config, type Plan } from '@orch/core';
+import {
+  ExitCode,
+  OrchError,
+  checkPlan,
+  findPlanFile,
+  loadConfig,
+  loadPlan,
+  type Config,
+  type Plan,
+} from '@orch/core';
 import { getAdapter } from '@orch/agents';
 import { Repo, assertGitVersion, commitFilesOnto, listWorktrees } from '@orch/git';
 import {
@@ -53,10 +62,9 @@ const MIN_FREE_BYTES = 512 * 1024 * 1024;
 export async function prepareRun(o: StartOptions): Promise<PreparedRun> {
   const repo = await Repo.open(o.cwd);
   const config = await loadConfig(repo.root);
-  const planPath = join(o.cwd, o.planPath);
-  const planFile = existsSync(o.planPath) ? o.planPath : planPath;
-  const { plan } = await loadPlan(planFile);
-  const report = await checkPlan(plan, { repoRoot: repo.root, config });
+  const planFile = findPlanFile(o.planPath, o.cwd, repo.root);
+  const { plan, doc } = await loadPlan(planFile);
+  const report = await checkPlan(plan, { repoRoot: repo.root, config, doc });
   if (report.exitCode === ExitCode.Failed) {
     throw new OrchError(
       'ERR_ORCH_PLAN_REJECTED',
@@ -80,12 +88,30 @@ export async function prepareRun(o: StartOptions): Promise<PreparedRun> {
       );
     }
   }
-  const agents = new Set(
-    plan.tasks.map((t) => t.agent ?? o.agent ?? plan.defaults.agent ?? config.agents.default),
-  );
+  const agentOf = (t: Plan['tasks'][number]): string =>
+    t.agent ?? o.agent ?? plan.defaults.agent ?? config.agents.default;
+  // `orch plan check` sees only the plan's own agents; --agent or the config can make a task shell too.
+  const scriptless = plan.tasks.filter((t) => agentOf(t) === 'shell' && (t.run ?? '').trim() === '');
+  if (scriptless.length > 0) {
+    throw new OrchError(
+      'ERR_ORCH_PLAN_REJECTED',
+      `Task${scriptless.length === 1 ? '' : 's'} ${scriptless.map((t) => t.id).join(', ')} would run with the shell agent but ha${scriptless.length === 1 ? 's' : 've'} no run script.`,
+      { hint: 'Add `run: <commands>` to each, or choose another agent with --agent.' },
+    );
+  }
+  const agents = new Set(plan.tasks.map(agentOf));
   await preflight(repo, agents);
 
   const base = o.base ?? plan.base ?? (await repo.currentBranch());
+  if (!o.base && !plan.base && !(await repo.tryRevParse('HEAD'))) {
+    throw new OrchError(
+      'ERR_ORCH_NO_COMMITS',
+      `The repository has no commits yet${base ? ` (${base} is unborn)` : ''}, so there is nothing to build on.`,
+      {
+        hint: 'Commit once first (for example `git add -A && git commit -m "first commit"`), then run again.',
+      },
+    );
+  }
   if (!base) {
     throw new OrchError(
       'ERR_ORCH_NO_BASE',
@@ -153,7 +179,7 @@ export async function prepareRun(o: StartOptions): Promise<PreparedRun> {
       return {
         id: t.id,
         dependsOn: t.depends_on,
-        agent: t.agent ?? o.agent ?? plan.defaults.agent ?? config.agents.default,
+        agent: agentOf(t),
         ...(model ? { model } : {}),
         description: t.description,
       };
