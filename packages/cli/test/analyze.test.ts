@@ -120,7 +120,16 @@ describe('orch plan', () => {
     const r = await orch('plan', 'check', 'conflict.yaml', '--json');
     expect(r.exitCode).toBe(1);
     const j = json(r.stdout);
-    expect(Object.keys(j)).toEqual(['ok', 'exitCode', 'schema', 'dag', 'conflicts', 'risk', 'contracts']);
+    expect(Object.keys(j)).toEqual([
+      'ok',
+      'exitCode',
+      'schema',
+      'dag',
+      'conflicts',
+      'risk',
+      'contracts',
+      'config_warnings',
+    ]);
     expect(j).toMatchObject({ ok: false, exitCode: 1, conflicts: { count: 1 } });
     expect((await orch('plan', 'check', 'risky.yaml')).exitCode).toBe(3);
     expect((await orch('plan', 'check', 'ok.yaml', '--config', 'strict.yaml')).exitCode).toBe(0);

@@ -37,6 +37,19 @@ describe('finding the plan', () => {
     expect(below.stdout).toMatch(/^Plan \.\.\/\.\.\/tasks\.yaml: 1 task/);
   });
 
+  it('orch plan check warns about an unknown config key and names the one it resembles', async () => {
+    await repo.write('.claude-agents.yaml', 'orchestration:\n  max_paralel_workers: 9\n');
+    const r = await runOrch(['plan', 'check'], { cwd: repo.root });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toContain(
+      'warning: .claude-agents.yaml:2:3: orchestration.max_paralel_workers: unknown key, ignored (did you mean "max_parallel_workers"?)',
+    );
+    const json = JSON.parse((await runOrch(['plan', 'check', '--json'], { cwd: repo.root })).stdout) as {
+      config_warnings: string[];
+    };
+    expect(json.config_warnings).toHaveLength(1);
+  });
+
   it('orch run from a subdirectory runs the plan at the repository root', async () => {
     const r = await runOrch(['run', '--no-tui', '--yes'], {
       cwd: join(repo.root, 'src', 'deep'),

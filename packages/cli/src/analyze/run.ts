@@ -11,13 +11,14 @@ import {
   envHashFromFiles,
   findPlanFile,
   loadConfig,
+  loadConfigSource,
   loadPlan,
   renderContract,
   scoreRisk,
   type ContractLang,
   type SourceIssue,
 } from '@orch/core';
-import { printJson, println } from '../output.js';
+import { note, printJson, println } from '../output.js';
 import { formatConflicts, formatContracts, formatDag, formatPlanCheck, formatRisk } from './format.js';
 import { findRepoRoot, gitTopLevel, trackedFiles } from './root.js';
 
@@ -82,9 +83,13 @@ export async function runPlanCheck(given: string, opts: ConfigOpt): Promise<numb
     throw e;
   }
   const repoRoot = findRepoRoot(dirname(loaded.path));
-  const config = await loadConfig(repoRoot, opts.config);
+  const { config, warnings } = await loadConfigSource(repoRoot, opts.config);
   const r = await checkPlan(loaded.plan, { repoRoot, config, doc: loaded.doc });
-  print(opts.json, r, () => formatPlanCheck(planPath, r));
+  if (opts.json) printJson({ ...r, config_warnings: warnings });
+  else {
+    for (const w of warnings) note(`warning: ${w}`);
+    for (const l of formatPlanCheck(planPath, r)) println(l);
+  }
   return r.exitCode;
 }
 

@@ -3,7 +3,7 @@ import type { RunEvent, RunState } from '@orch/core';
 import { orchBinPath, prepareRun, stagingBranch, superviseRun, tmuxFor } from '@orch/engine';
 import { runPaths } from '@orch/store';
 import { supervisorSessionName } from '@orch/tmux';
-import { isOutputLost, markOutputLost, outliveOutput, paint, printJson, println } from '../output.js';
+import { isOutputLost, markOutputLost, note, outliveOutput, paint, printJson, println } from '../output.js';
 import { describeEvent, outcomeExitCode } from './progress.js';
 
 interface RunOpts {
@@ -44,6 +44,7 @@ export async function runCommand(planPath: string, opts: RunOpts): Promise<void>
       opts.yes === true || (await askApproval(report.risk.score, report.risk.status)),
   });
   const { repoRoot, run } = prepared;
+  for (const w of prepared.warnings) note(`warning: ${w}`);
   if (opts.detach) {
     const tmux = await tmuxFor(repoRoot);
     const session = supervisorSessionName(run);

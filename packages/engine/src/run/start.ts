@@ -11,7 +11,7 @@ import {
   OrchError,
   checkPlan,
   findPlanFile,
-  loadConfig,
+  loadConfigSource,
   loadPlan,
   type Config,
   type Plan,
@@ -55,13 +55,15 @@ export interface PreparedRun {
   baseCommit: string;
   stagingCommit: string;
   committedFiles: string[];
+  /** Problems that do not stop the run (unknown config keys), for the user to see. */
+  warnings: string[];
 }
 
 const MIN_FREE_BYTES = 512 * 1024 * 1024;
 
 export async function prepareRun(o: StartOptions): Promise<PreparedRun> {
   const repo = await Repo.open(o.cwd);
-  const config = await loadConfig(repo.root);
+  const { config, warnings } = await loadConfigSource(repo.root);
   const planFile = findPlanFile(o.planPath, o.cwd, repo.root);
   const { plan, doc } = await loadPlan(planFile);
   const report = await checkPlan(plan, { repoRoot: repo.root, config, doc });
@@ -195,6 +197,7 @@ export async function prepareRun(o: StartOptions): Promise<PreparedRun> {
     baseCommit,
     stagingCommit,
     committedFiles: files.map((f) => f.path),
+    warnings,
   };
 }
 
