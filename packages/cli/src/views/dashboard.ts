@@ -7,6 +7,7 @@ import {
   renderPlainWorkers,
   runInteractive,
   selectWorkers,
+  workerLines,
   type PaneSource,
 } from '@orch/tui';
 import { printJson, useColor } from '../output.js';
@@ -98,7 +99,7 @@ export async function workersCommand(opts: ViewOptions): Promise<void> {
         live: model.live.map((w) => ({
           task: w.task.id,
           status: w.task.status,
-          lines: captured.get(w.task.id) ?? [],
+          lines: workerLines(w.task, captured.get(w.task.id) ?? [], PANE_LINES),
         })),
         finished: model.finished.map((w) => ({
           task: w.task.id,
@@ -106,6 +107,7 @@ export async function workersCommand(opts: ViewOptions): Promise<void> {
           message: w.row.message,
         })),
         waiting: model.waiting,
+        afterDependencies: model.afterDependencies,
       });
       return;
     }
