@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TmuxServer } from '@orch/tmux';
 import {
@@ -106,5 +107,51 @@ describe('a foreground orch run whose terminal closes', () => {
     expect(await repo.git('rev-parse', 'main')).toBe(await repo.git('rev-parse', `orch/${run}/staging`));
     // The lines the closed terminal would have shown are in the run's log.
     expect(await readFile(log, 'utf8')).toMatch(/merged into staging/);
+  });
+
+  it('Ctrl-C first closes the dashboard and the run goes on; a second Ctrl-C stops it with exit code 4', async () => {
+    await term.newSession({
+      name: 'user',
+      cwd: repo.root,
+      argv: [process.execPath, orchBin(), 'run', 'tasks.yaml', '--yes'],
+      env: { ...tmux.env, NO_COLOR: '1' },
+      width: 160,
+      height: 40,
+    });
+    const run = await until('the run to start', async () =>
+      existsSync(join(repo.root, '.orchestrator', 'current')) ? currentRun(repo.root) : undefined,
+    );
+    await until('both workers', async () =>
+      (await runEvents(repo.root, run)).filter((e) => e.type === 'task.started').length === 2
+        ? true
+        : undefined,
+    );
+    const ctrlC = () =>
+      execa('tmux', ['-L', term.socket, 'send-keys', '-t', '=user:', 'C-c'], { env: tmux.env });
+    await until('the dashboard on screen', async () =>
+      /q quit/.test(await term.capture('user').catch(() => '')) ? true : undefined,
+    );
+
+    await ctrlC();
+    await until('the dashboard to close', async () =>
+      (await term.capture('user', { lines: 100 })).includes(
+        'Dashboard closed; the run goes on (Ctrl-C stops it).',
+      )
+        ? true
+        : undefined,
+    );
+    expect((await runEvents(repo.root, run)).some((e) => e.type === 'task.cancelled')).toBe(false);
+    expect((await orchSessions(repo.root, tmux.env)).length).toBeGreaterThanOrEqual(2);
+    expect((await term.paneState('user')).dead).toBe(false);
+
+    await ctrlC();
+    const pane = await until('orch run to stop', async () => {
+      const p = await term.paneState('user');
+      return p.dead ? p : undefined;
+    });
+    expect(pane.exitStatus).toBe(4);
+    expect(await term.capture('user', { lines: 100 })).toContain(
+      `Run ${run} stopped; continue it with: orch state resume --run ${run}`,
+    );
   });
 });
