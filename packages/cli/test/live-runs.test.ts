@@ -47,9 +47,12 @@ describe('several live runs', () => {
   });
 
   const orch = (args: string[]) => runOrch(args, { cwd: repo.root, env: tmux.env, timeoutMs: 150_000 });
-  const startDetached = async (planFile: string, task: string): Promise<string> => {
+  const startDetached = async (planFile: string, task: string, live?: string): Promise<string> => {
     const r = await orch(['run', planFile, '--detach', '--yes', '--no-promote']);
     expect(r.exitCode, r.stderr).toBe(0);
+    // A run started beside a live one says so.
+    if (live) expect(r.stderr).toContain(`Run ${live} is live too`);
+    else expect(r.stderr).toBe('');
     const run = await currentRun(repo.root);
     await until(`task ${task} to start`, async () =>
       (await runEvents(repo.root, run)).some((e) => e.type === 'task.started' && e.task === task),
@@ -70,7 +73,7 @@ describe('several live runs', () => {
     expect(await currentRun(repo.root)).toBe(first);
 
     // Another plan may run beside it; then two runs are live.
-    const second = await startDetached('two.yaml', 'b');
+    const second = await startDetached('two.yaml', 'b', first);
     const waited = await orch(['wait', '--timeout', '0']);
     expect(waited.exitCode).toBe(4);
     expect(waited.stderr).toContain(`orch wait follows run ${second} (the newest); also live: ${first}`);

@@ -4,6 +4,7 @@ import { orchBinPath, prepareRun, stagingBranch, superviseRun, tmuxFor } from '@
 import { runPaths } from '@orch/store';
 import { supervisorSessionName } from '@orch/tmux';
 import { isOutputLost, markOutputLost, note, outliveOutput, paint, printJson, println } from '../output.js';
+import { noteOtherLiveRuns } from '../state-cmd/follow.js';
 import { describeEvent, outcomeExitCode } from './progress.js';
 
 interface RunOpts {
@@ -45,6 +46,7 @@ export async function runCommand(planPath: string, opts: RunOpts): Promise<void>
   });
   const { repoRoot, run } = prepared;
   for (const w of prepared.warnings) note(`warning: ${w}`);
+  await noteOtherLiveRuns(repoRoot, run);
   if (opts.detach) {
     const tmux = await tmuxFor(repoRoot);
     const session = supervisorSessionName(run);

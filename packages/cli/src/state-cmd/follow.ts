@@ -19,3 +19,13 @@ export async function noteFollowedRun(
     `${command} follows run ${run} (the newest); also live: ${others.join(', ')}. Follow another with \`${command} --run ${others[0]}\`.`,
   );
 }
+
+/** A run that starts beside live ones says so: `orch wait` and `orch dashboard` now follow the new one. */
+export async function noteOtherLiveRuns(repoRoot: string, run: string): Promise<void> {
+  for (const r of await listRuns(repoRoot)) {
+    if (r.live && r.run !== run)
+      note(
+        `Run ${r.run} is live too (pid ${r.supervisorPid}); follow it with \`orch dashboard --run ${r.run}\`.`,
+      );
+  }
+}
