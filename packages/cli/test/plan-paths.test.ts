@@ -103,6 +103,32 @@ describe('finding the plan', () => {
   });
 });
 
+describe('orch run with --agent shell', () => {
+  let repo: TempRepo;
+  let tmux: Awaited<ReturnType<typeof isolatedTmux>>;
+  beforeEach(async () => {
+    const plan = 'tasks:\n  - id: a\n    files_write: [a.txt]\n    verification: [{ command: "true" }]\n';
+    repo = await tempRepo({ 'README.md': '# x\n', 'tasks.yaml': plan });
+    tmux = await isolatedTmux();
+  });
+  afterEach(async () => {
+    await tmux.cleanup();
+    await repo.cleanup();
+  });
+
+  it('refuses a task without run: before starting anything, not when the task is reached', async () => {
+    const r = await runOrch(['run', '--no-tui', '--yes', '--agent', 'shell'], {
+      cwd: repo.root,
+      env: tmux.env,
+    });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain(
+      'ERR_ORCH_PLAN_REJECTED: Task a would run with the shell agent but has no run script.',
+    );
+    expect(await repo.git('branch', '--format=%(refname:short)')).toBe('main');
+  });
+});
+
 describe('a repository without commits', () => {
   let dir: string;
   let tmux: Awaited<ReturnType<typeof isolatedTmux>>;
