@@ -105,6 +105,16 @@ describe('a foreground orch run whose terminal closes', () => {
     expect(merges).toMatch(/orch: merge one /);
     expect(merges).toMatch(/orch: merge two /);
     expect(await repo.git('rev-parse', 'main')).toBe(await repo.git('rev-parse', `orch/${run}/staging`));
+    // The supervisor, orphaned by its terminal, ends by itself after the run.
+    const pid = (await runEvents(repo.root, run)).find((e) => e.type === 'supervisor.started')?.pid as number;
+    await until('the supervisor to exit', async () => {
+      try {
+        process.kill(pid, 0);
+        return undefined;
+      } catch {
+        return true;
+      }
+    });
     // The lines the closed terminal would have shown are in the run's log.
     expect(await readFile(log, 'utf8')).toMatch(/merged into staging/);
   });

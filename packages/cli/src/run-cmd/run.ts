@@ -156,10 +156,13 @@ export async function superviseCommand(
     const { ctx, plan } = await planResume(repoRoot, run, orchBin);
     resumed = { ctx, restarts: await repairForResume(ctx, plan) };
   }
+  // No onHangup: this supervisor's terminal is orch's own tmux session, and a hangup there means
+  // that session or the server was killed (abort, kill-server): it stops cleanly, as before, and
+  // its last lines go to the log instead of the dead pane.
+  outliveOutput(supervisorLog(repoRoot, run));
   const state = await superviseRun(repoRoot, run, orchBin, {
     ...resumed,
     noPromote: opts.noPromote,
-    onHangup: outliveTerminal(repoRoot, run),
     onEvent: (ev, s) => {
       const line = describeEvent(ev, s);
       if (line) println(line);

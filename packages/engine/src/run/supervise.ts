@@ -1,6 +1,8 @@
 /**
- * Runs (or continues) the supervisor of a run in this process: SIGINT/SIGTERM stop it cleanly;
- * SIGHUP (the terminal closed) never does, the run goes on without the terminal.
+ * Runs (or continues) the supervisor of a run in this process: SIGINT/SIGTERM stop it cleanly.
+ * SIGHUP depends on where it runs: a foreground supervisor (`onHangup` given) outlives the user's
+ * terminal and goes on; the detached one stops, as its hangup means orch's own tmux session or
+ * server was killed, and the workers with it.
  */
 import type { RunEvent, RunState } from '@orch/core';
 import { Supervisor } from '../supervisor/supervisor.js';
@@ -11,9 +13,9 @@ export interface SuperviseOptions {
   onEvent?: (ev: RunEvent, state: RunState) => void;
   noPromote?: boolean;
   restarts?: Map<string, Restart>;
-  /** Install SIGINT/SIGTERM handlers that stop the run cleanly, and ignore SIGHUP (default true). */
+  /** Install SIGINT/SIGTERM/SIGHUP handlers (default true). */
   handleSignals?: boolean;
-  /** Called on SIGHUP: the terminal is gone, so stop drawing to it (the run itself goes on). */
+  /** On SIGHUP the run goes on and this is called (the terminal is gone: stop drawing to it). */
   onHangup?: () => void;
   /** An already opened context (resume opens one to reconcile first). */
   ctx?: RunContext;
@@ -29,8 +31,9 @@ export async function superviseRun(
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
-  // A listener replaces Node's default for SIGHUP (exit): the workers and the run outlive the terminal.
-  const onHangup = (): void => opts.onHangup?.();
+  // A listener replaces Node's default for SIGHUP (exit), so the run and its workers outlive the terminal.
+  const hangup = opts.onHangup;
+  const onHangup = hangup ? (): void => hangup() : onSignal;
   if (opts.handleSignals !== false) {
     for (const s of signals) process.on(s, onSignal);
     process.on('SIGHUP', onHangup);
