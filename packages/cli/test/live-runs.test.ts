@@ -81,6 +81,8 @@ describe('several live runs', () => {
     expect(frame.exitCode).toBe(0);
     expect(frame.stderr).toContain(`orch dashboard follows run ${second}`);
     expect(frame.stderr).toContain(`orch dashboard --run ${first}`);
+    const listed = (await orch(['state', 'list'])).stdout;
+    expect(listed).toMatch(new RegExp(`${first}\\s+running\\s+live task a`));
     // Naming the run is enough: no remark.
     const named = await orch(['wait', '--run', first, '--timeout', '0']);
     expect(named.stderr).toBe('');

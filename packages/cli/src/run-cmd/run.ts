@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { RunEvent, RunState } from '@orch/core';
 import { orchBinPath, prepareRun, stagingBranch, superviseRun, tmuxFor } from '@orch/engine';
@@ -106,7 +107,7 @@ export async function runCommand(planPath: string, opts: RunOpts): Promise<void>
 
 /** Where a supervisor's lines go when no terminal shows them (detached, or after a hangup). */
 export function supervisorLog(repoRoot: string, run: string): string {
-  return `${runPaths(repoRoot, run).dir}/supervisor.log`;
+  return join(runPaths(repoRoot, run).dir, 'supervisor.log');
 }
 
 /**

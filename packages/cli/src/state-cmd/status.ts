@@ -76,7 +76,10 @@ export async function listCommand(opts: { json?: boolean }): Promise<void> {
     println('No runs in this repository yet. Start one with `orch run tasks.yaml`.');
     return;
   }
-  for (const x of runs) println(`${x.run}  ${String(x.outcome ?? x.phase).padEnd(15)} ${x.request ?? ''}`);
+  for (const x of runs) {
+    const live = x.live ? `${paint('green', 'live')} ` : '';
+    println(`${x.run}  ${String(x.outcome ?? x.phase).padEnd(15)} ${live}${x.request ?? ''}`);
+  }
 }
 
 export async function waitCommand(opts: { run?: string; timeout: number; json?: boolean }): Promise<void> {
