@@ -12,7 +12,8 @@ export async function noteFollowedRun(
   named: boolean,
   command: string,
 ): Promise<void> {
-  if (named) return;
+  // ORCH_RUN names the run as --run does.
+  if (named || process.env.ORCH_RUN) return;
   const others = (await listRuns(repoRoot)).filter((r) => r.live && r.run !== run).map((r) => r.run);
   if (others.length === 0) return;
   note(
