@@ -2,10 +2,11 @@ import { CommanderError } from 'commander';
 // Only the error module: every command starts here, and the rest of core loads when a command needs it.
 import { ExitCode, OrchError, isOrchError } from '@orch/core/errors';
 import { buildProgram } from './program.js';
-import { printError } from './output.js';
+import { guardOutput, printError } from './output.js';
 
 /** Runs the CLI and returns the exit code; never throws. */
 export async function main(argv: string[]): Promise<number> {
+  guardOutput();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import { terminalSafe, type OrchError } from '@orch/core';
 
 /** Colours only on a terminal, and never when NO_COLOR is set. */
@@ -26,12 +27,80 @@ export function paint(color: Color, text: string, stream?: NodeJS.WriteStream): 
   return `\u001b[${codes[color]}m${text}\u001b[${close}m`;
 }
 
+/**
+ * Output that nobody reads any more: the reader of a pipe went away (`orch state list | head -1`:
+ * EPIPE) or the terminal closed (EIO). A command then ends quietly with its own exit code; a
+ * supervisor goes on and writes its lines to the run's log instead (see `outliveOutput`).
+ */
+const LOST_OUTPUT = new Set(['EPIPE', 'EIO', 'ECONNRESET', 'ERR_STREAM_DESTROYED']);
+let outputLost = false;
+let lostOutputLog: string | undefined;
+let keepGoing = false;
+let guarded = false;
+
+function onOutputError(e: NodeJS.ErrnoException): void {
+  if (!LOST_OUTPUT.has(e.code ?? '')) throw e;
+  if (outputLost) return;
+  outputLost = true;
+  // After the current step, so a command that just printed its result still sets its exit code.
+  if (!keepGoing)
+    setImmediate(() => process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0));
+}
+
+/** Installed once by the CLI entry: a closed pipe or terminal never becomes a stack trace. */
+export function guardOutput(): void {
+  if (guarded) return;
+  guarded = true;
+  process.stdout.on('error', onOutputError);
+  process.stderr.on('error', onOutputError);
+}
+
+/**
+ * For a process that must outlive its terminal (a foreground supervisor): lost output is not a
+ * reason to exit; from then on lines go to `log` (the run's supervisor.log).
+ */
+export function outliveOutput(log: string): void {
+  keepGoing = true;
+  lostOutputLog = log;
+  // A hung-up terminal also fails reads and raw-mode switches on stdin (the dashboard's keys).
+  process.stdin.on('error', () => undefined);
+}
+
+/** The terminal is gone (SIGHUP): stop writing to it before a write fails. */
+export function markOutputLost(): void {
+  outputLost = true;
+}
+
+export function isOutputLost(): boolean {
+  return outputLost;
+}
+
+const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
+
+function write(stream: NodeJS.WriteStream, text: string): void {
+  if (!outputLost) {
+    stream.write(text);
+    return;
+  }
+  if (!lostOutputLog) return;
+  try {
+    appendFileSync(lostOutputLog, text.replace(ANSI, ''));
+  } catch {
+    // The run folder is gone (aborted from elsewhere): there is nowhere left to write.
+  }
+}
+
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  write(process.stdout, `${JSON.stringify(value, null, 2)}\n`);
 }
 
 export function println(text = ''): void {
-  process.stdout.write(`${text}\n`);
+  write(process.stdout, `${text}\n`);
+}
+
+/** A remark for the person at the terminal, on stderr so it never mixes into data on stdout. */
+export function note(text: string): void {
+  write(process.stderr, `${text}\n`);
 }
 
 /**
@@ -47,11 +116,11 @@ export function writeOut(text: string): Promise<void> {
 
 export function printError(err: OrchError, json: boolean): void {
   if (json) {
-    process.stdout.write(`${JSON.stringify({ error: err.toJSON() }, null, 2)}\n`);
+    write(process.stdout, `${JSON.stringify({ error: err.toJSON() }, null, 2)}\n`);
     return;
   }
   const s = process.stderr;
   // Messages quote names and paths that may come from a worker.
-  s.write(`${paint('red', 'error', s)} ${paint('dim', err.code, s)}: ${terminalSafe(err.message)}\n`);
-  if (err.hint) s.write(`${paint('yellow', 'hint', s)}: ${terminalSafe(err.hint)}\n`);
+  write(s, `${paint('red', 'error', s)} ${paint('dim', err.code, s)}: ${terminalSafe(err.message)}\n`);
+  if (err.hint) write(s, `${paint('yellow', 'hint', s)}: ${terminalSafe(err.hint)}\n`);
 }

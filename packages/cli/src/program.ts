@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerCommands } from './commands/index.js';
+import { addExitCodeHelp } from './exit-codes.js';
 import { VERSION } from './version.js';
 
 export function buildProgram(): Command {
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .configureHelp({ sortSubcommands: false, showGlobalOptions: false })
     .exitOverride();
   registerCommands(program);
+  addExitCodeHelp(program);
   // Every subcommand throws instead of exiting, so main() decides the exit code in one place.
   const override = (cmd: Command): void => {
     cmd.exitOverride();

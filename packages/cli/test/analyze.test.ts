@@ -57,7 +57,7 @@ describe('orch dag', () => {
     const r = await orch('dag', 'unknown.yaml', '--json');
     expect(r.exitCode).toBe(1);
     expect(json(r.stdout).errors).toEqual([
-      "Task 'a' depends on 'zz' which does not exist. Known task IDs: ['a', 'b']",
+      "unknown.yaml:4:18: Task 'a' depends on 'zz' which does not exist. Known task IDs: ['a', 'b']",
     ]);
   });
 });
@@ -122,7 +122,16 @@ describe('orch plan', () => {
     const r = await orch('plan', 'check', 'conflict.yaml', '--json');
     expect(r.exitCode).toBe(1);
     const j = json(r.stdout);
-    expect(Object.keys(j)).toEqual(['ok', 'exitCode', 'schema', 'dag', 'conflicts', 'risk', 'contracts']);
+    expect(Object.keys(j)).toEqual([
+      'ok',
+      'exitCode',
+      'schema',
+      'dag',
+      'conflicts',
+      'risk',
+      'contracts',
+      'config_warnings',
+    ]);
     expect(j).toMatchObject({ ok: false, exitCode: 1, conflicts: { count: 1 } });
     expect((await orch('plan', 'check', 'risky.yaml')).exitCode).toBe(3);
     expect((await orch('plan', 'check', 'ok.yaml', '--config', 'strict.yaml')).exitCode).toBe(0);
@@ -167,7 +176,7 @@ describe('orch plan', () => {
     const r = await orch('plan');
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain('Usage: orch plan');
-    expect(r.stderr).toContain('check [options] <plan>');
+    expect(r.stderr).toContain('check [options] [plan]');
   });
   it('every analyzer command has help with an example', async () => {
     for (const cmd of [

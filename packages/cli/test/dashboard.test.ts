@@ -183,7 +183,27 @@ describe('orch workers (plain)', () => {
     expect(lines[1]).toMatch(/^── api ▶ running \S+ ─+$/);
     expect(lines.slice(2, 5)).toEqual(['  api line 1', '  api line 2', '  api line 3']);
     expect(r.stdout).toMatch(/\nui\s+✓ merged\s+37s\n/);
-    expect(r.stdout).toContain('1 task(s) waiting for a worker');
+    // docs waits for api to be merged, not for a worker slot.
+    expect(r.stdout).toContain('1 task(s) waiting on dependencies');
+    expect(r.stdout).not.toContain('waiting for a worker');
+  });
+
+  it("--once shows a worker's progress messages instead of orch's acknowledgements of them", async () => {
+    await writeLog('api', [
+      'step one',
+      `recorded progress for task api (run ${RUN})`,
+      `recorded progress for task api (run ${RUN})`,
+    ]);
+    await journal([
+      { type: 'task.progress', task: 'api', message: 'tests written' },
+      { type: 'task.progress', task: 'api', message: 'wrote src/api.ts' },
+    ]);
+    const r = await orch(['workers', '--once']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('  step one\n  › wrote src/api.ts\n');
+    expect(r.stdout).not.toContain('recorded progress');
+    const j = JSON.parse((await orch(['workers', '--json'])).stdout) as { live: { lines: string[] }[] };
+    expect(j.live[0]?.lines).toEqual(['step one', '› wrote src/api.ts']);
   });
 
   it('--json lists the workers with their output, never reading logs outside the repository', async () => {
@@ -206,7 +226,8 @@ describe('orch workers (plain)', () => {
       finished: { task: string }[];
     };
     expect(out.live.map((w) => w.task)).toEqual(['api', 'docs']);
-    expect(out.live[0]?.lines).toEqual(['api line 1', 'api line 2', 'api \u001b[31mline 3\u001b[0m']);
+    // Escape sequences from the worker are removed, as on screen.
+    expect(out.live[0]?.lines).toEqual(['api line 1', 'api line 2', 'api line 3']);
     // docs has no log of its own in the run directory, and its journaled path points outside
     expect(out.live[1]?.lines).toEqual([]);
     expect(out.finished.map((w) => w.task)).toEqual(['ui']);

@@ -1,5 +1,10 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
+import { EXIT_CODE_MEANINGS, ExitCode } from '@orch/core';
+import { findAssetsRoot } from '../src/claude/assets.js';
+import { exitCodesOf } from '../src/exit-codes.js';
 import { buildProgram } from '../src/program.js';
 
 /** Every command a user can run, with its full name (`orch state resume`). */
@@ -84,5 +89,28 @@ describe('orch --help', () => {
         name,
       ).toContain('--json');
     }
+  });
+
+  it.each(all.map((c) => [c.name, c.cmd] as const))('orch %s lists its exit codes', (name, cmd) => {
+    const text = helpOf(cmd);
+    const section = text.slice(text.indexOf('\nExit codes:\n'));
+    expect(section.length, name).toBeGreaterThan(0);
+    const listed = [...section.matchAll(/^ {2}(\d) {2}/gm)].map((m) => Number(m[1]));
+    expect(listed).toEqual(exitCodesOf(name));
+  });
+
+  it('lists stopped and still-running runs as exit code 4 where a run can end that way', () => {
+    for (const name of ['run', 'wait', 'state resume', 'state status']) {
+      expect(exitCodesOf(name), name).toContain(ExitCode.NotFinished);
+    }
+    expect(helpOf(all.find((c) => c.name === 'run')!.cmd)).toMatch(/second\s+stops the run \(exit 4\)/);
+  });
+});
+
+describe('docs/cli.md', () => {
+  it('has the exit code table of the catalogue, row for row', async () => {
+    const doc = await readFile(join(findAssetsRoot(), 'docs', 'cli.md'), 'utf8');
+    const rows = [...doc.matchAll(/^\| (\d) +\| (.+?) +\|$/gm)].map((m) => [Number(m[1]), m[2]]);
+    expect(rows).toEqual(Object.entries(EXIT_CODE_MEANINGS).map(([c, m]) => [Number(c), m]));
   });
 });

@@ -101,6 +101,30 @@ describe('orch state resume', () => {
     expect(again.stdout).toMatch(/has finished \(succeeded\); there is nothing to resume/);
   }, 180_000);
 
+  it('says an aborted run was aborted and has nothing to resume', async () => {
+    const started = await runOrch(['run', 'tasks.yaml', '--detach', '--yes'], {
+      cwd: repo.root,
+      env: tmux.env,
+    });
+    expect(started.exitCode, started.stderr).toBe(0);
+    const run = (await readFile(join(repo.root, '.orchestrator', 'current'), 'utf8')).trim();
+    const journal = join(repo.root, '.orchestrator', 'runs', run, 'events.jsonl');
+    for (let i = 0; i < 600 && !(await readFile(journal, 'utf8')).includes('waiting for the go file'); i += 1)
+      await sleep(50);
+    const aborted = await runOrch(['state', 'abort', '--yes'], { cwd: repo.root, env: tmux.env });
+    expect(aborted.exitCode, aborted.stderr).toBe(0);
+    for (const args of [
+      ['state', 'resume'],
+      ['state', 'resume', '--dry-run'],
+    ]) {
+      const r = await runOrch(args, { cwd: repo.root, env: tmux.env });
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).toMatch(/ERR_ORCH_RUN_ABORTED: Run \S+ was aborted .*; it has nothing to resume/);
+      expect(r.stderr).toMatch(/hint: Start the plan again with `orch run tasks.yaml`/);
+      expect(r.stderr).not.toMatch(/REF_NOT_FOUND|does not name an object/);
+    }
+  });
+
   it('explains itself in --help', async () => {
     const r = await runOrch(['state', 'resume', '--help'], { cwd: repo.root, env: tmux.env });
     expect(r.exitCode).toBe(0);

@@ -4,17 +4,28 @@
  * The CLI prints `code: message` and the hint, never a stack (unless ORCH_DEBUG=1).
  */
 
-/** Process exit codes, stable across releases. */
+/** Process exit codes, stable across releases (the one catalogue: `docs/cli.md` lists it). */
 export const ExitCode = {
   Ok: 0,
-  /** The check failed, or the input is invalid. */
+  /** The check failed, the run failed, or the input is invalid. */
   Failed: 1,
   /** The command line itself is wrong. */
   Usage: 2,
-  /** The plan needs a human's approval. */
+  /** A human is needed: the plan needs approval, or the run needs attention. */
   NeedsApproval: 3,
+  /** The run is still going (a wait timed out) or was stopped before it finished (resume continues it). */
+  NotFinished: 4,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** What each exit code means, in words, for help texts and docs. */
+export const EXIT_CODE_MEANINGS: Readonly<Record<ExitCode, string>> = {
+  0: 'ok',
+  1: 'failed',
+  2: 'usage: the command line is wrong',
+  3: 'needs you: the plan needs approval, or the run needs attention',
+  4: 'not finished: the run is still going, or it was stopped (orch state resume continues it)',
+};
 
 export interface OrchErrorOptions {
   hint?: string;

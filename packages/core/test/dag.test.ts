@@ -16,6 +16,7 @@ describe('analyzeDag', () => {
     expect(r).toEqual({
       valid: true,
       errors: [],
+      issues: [],
       waves: [['a', 'z'], ['b', 'c'], ['d'], ['e']],
       total_waves: 4,
       total_tasks: 6,

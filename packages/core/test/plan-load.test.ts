@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   OrchError,
   RESERVED_TASK_IDS,
+  analyzeDag,
+  findPlanFile,
   isReservedTaskId,
   loadPlan,
   parsePlan,
@@ -174,6 +176,27 @@ describe('parsePlan: rules', () => {
     expect(parsePlan(two('[zz]'), 't', { allowUnknownDependencies: true }).tasks[1]?.depends_on).toEqual([
       'zz',
     ]);
+  });
+
+  it('requires a run script of a shell task, named by the task or by the defaults', () => {
+    const shell = (extra: string): string =>
+      `tasks:\n  - id: a\n    agent: shell\n${extra}    verification: [{command: t}]\n`;
+    expect(issuesOf(shell(''))).toEqual([
+      {
+        path: 'tasks[0]',
+        line: 2,
+        column: 5,
+        message:
+          'task "a" uses the shell agent but has no run script: add `run: <commands>`, or choose another agent',
+      },
+    ]);
+    expect(issuesOf(shell('    run: "  "\n'))[0]?.message).toContain('has no run script');
+    expect(issuesOf(`defaults: {agent: shell}\n${ok()}`)[0]?.message).toContain(
+      'task "a" uses the shell agent',
+    );
+    expect(parsePlan(shell('    run: echo hi\n'), 't').tasks[0]?.run).toBe('echo hi');
+    // Another agent needs no script.
+    expect(parsePlan(`defaults: {agent: claude}\n${ok()}`, 't').tasks).toHaveLength(1);
   });
 
   it('requires a verification with a non-empty command', () => {
@@ -355,6 +378,41 @@ describe('loadPlan', () => {
     const { plan, path } = await loadPlan(join(dir, 'tasks.yaml'));
     expect(plan.tasks).toHaveLength(1);
     expect(path).toBe(join(dir, 'tasks.yaml'));
+  });
+
+  it('points dependency errors (unknown task, cycle) at their file:line:col', async () => {
+    const file = join(dir, 'deps.yaml');
+    const task = (id: string, deps: string): string =>
+      `  - id: ${id}\n    depends_on: ${deps}\n    verification: [{command: t}]\n`;
+    await writeFile(file, `tasks:\n${task('a', '[b]')}${task('b', '[zz, a]')}`);
+    const unknown = await loadPlan(file, { allowUnknownDependencies: true });
+    const r = analyzeDag(unknown.plan, unknown.doc);
+    expect(r.issues).toEqual([
+      expect.objectContaining({ path: 'tasks[1].depends_on[0]', line: 6, column: 18 }),
+    ]);
+    expect(r.errors).toEqual([
+      `${file}:6:18: Task 'b' depends on 'zz' which does not exist. Known task IDs: ['a', 'b']`,
+    ]);
+
+    await writeFile(file, `tasks:\n${task('a', '[b]')}${task('b', '[a]')}`);
+    const cyclic = await loadPlan(file);
+    const c = analyzeDag(cyclic.plan, cyclic.doc);
+    expect(c.cycle).toEqual(['a', 'b', 'a']);
+    expect(c.errors).toEqual([`${file}:3:18: Circular dependency detected: a → b → a`]);
+    // Without the source the messages stay as they were.
+    expect(analyzeDag(cyclic.plan).errors).toEqual(['Circular dependency detected: a → b → a']);
+  });
+
+  it('finds a relative plan path from the working folder, else from the repository root', async () => {
+    const sub = join(dir, 'deep', 'sub');
+    await mkdir(sub, { recursive: true });
+    await writeFile(join(dir, 'root-plan.yaml'), ok());
+    expect(findPlanFile('root-plan.yaml', sub, dir)).toBe(join(dir, 'root-plan.yaml'));
+    await writeFile(join(sub, 'root-plan.yaml'), ok());
+    expect(findPlanFile('root-plan.yaml', sub, dir)).toBe(join(sub, 'root-plan.yaml'));
+    // Found nowhere: the path from the working folder, for the not-found error.
+    expect(findPlanFile('none.yaml', sub, dir)).toBe(join(sub, 'none.yaml'));
+    expect(findPlanFile(join(dir, 'x.yaml'), sub, dir)).toBe(join(dir, 'x.yaml'));
   });
 
   it('a missing file is ERR_ORCH_PLAN_NOT_FOUND', async () => {

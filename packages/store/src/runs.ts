@@ -2,9 +2,10 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import { OrchError, type RunPhase } from '@orch/core';
+import { OrchError, isTerminalPhase, type RunPhase, type RunState } from '@orch/core';
 import { writeFileAtomic } from './atomic.js';
 import { loadRunState } from './journal.js';
+import { isProcessAlive } from './lock.js';
 import { assertSafeName } from './names.js';
 import { findRepoRoot, orchPaths, runPaths } from './paths.js';
 
@@ -58,6 +59,20 @@ export interface RunSummary {
   phase: RunPhase;
   request: string;
   outcome?: 'succeeded' | 'failed' | 'needs_attention' | 'aborted';
+  /** Its supervisor is running right now (this process id). */
+  live: boolean;
+  supervisorPid?: number;
+}
+
+/** A run is live while it is unfinished and the supervisor its journal names is still running. */
+export function isRunLive(state: RunState | undefined): boolean {
+  return Boolean(
+    state &&
+    !isTerminalPhase(state.phase) &&
+    state.supervisorAlive &&
+    state.supervisorPid !== undefined &&
+    isProcessAlive(state.supervisorPid),
+  );
 }
 
 /** Every run of the repository, newest first. */
@@ -83,6 +98,8 @@ export async function listRuns(repoRoot: string): Promise<RunSummary[]> {
       phase: state?.phase ?? 'starting',
       request: state?.request ?? '',
       ...(state?.outcome ? { outcome: state.outcome } : {}),
+      live: isRunLive(state),
+      ...(state?.supervisorPid !== undefined ? { supervisorPid: state.supervisorPid } : {}),
     });
   }
   return out.sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.run.localeCompare(a.run));

@@ -3,7 +3,7 @@
  * fast and its text is stable for scripts.
  */
 import type { RunState } from '@orch/core';
-import { cleanLine, padEnd, truncate } from './format.js';
+import { padEnd, truncate } from './format.js';
 import {
   countSegments,
   footerLines,
@@ -14,7 +14,7 @@ import {
   type Line,
 } from './lines.js';
 import { selectFooter, selectHeader, selectRows } from './state/selectors.js';
-import { selectWorkers } from './state/workers.js';
+import { selectWorkers, waitingLine, workerLines } from './state/workers.js';
 import { ansi } from './status.js';
 
 export interface PlainOptions {
@@ -74,9 +74,9 @@ export function renderPlainWorkers(
   for (const w of model.live) {
     const title = ` ${w.row.id} ${w.row.glyph} ${w.row.statusText} ${w.row.elapsed} `;
     out.push(`──${ansi(w.row.color, title, color)}${'─'.repeat(Math.max(2, width - title.length - 2))}`);
-    const body = (panes.get(w.task.id) ?? []).slice(-(opts.lines ?? 10));
+    const body = workerLines(w.task, panes.get(w.task.id) ?? [], opts.lines ?? 10);
     if (body.length === 0) out.push('  (no output yet)');
-    for (const l of body) out.push(`  ${truncate(cleanLine(l), width - 2)}`.replace(/\s+$/, ''));
+    for (const l of body) out.push(`  ${truncate(l, width - 2)}`.replace(/\s+$/, ''));
   }
   if (model.finished.length > 0) out.push('');
   for (const w of model.finished) {
@@ -88,7 +88,8 @@ export function renderPlainWorkers(
       ),
     );
   }
-  if (model.waiting > 0) out.push(`${model.waiting} task(s) waiting for a worker`);
+  const waiting = waitingLine(model);
+  if (waiting) out.push(waiting);
   out.push(renderLine(countSegments(selectFooter(state, now).counts), color));
   return `${out.join('\n')}\n`;
 }

@@ -92,7 +92,7 @@ describe('dashboard view', () => {
     expect(f).toContain('orch workers run r-2025  1 live');
     expect(f).toMatch(/api {2}▶ running {2}1m35s/);
     expect(f).toMatch(/✓ ui\s+merged\s+45s/);
-    expect(f).toContain('1 task(s) waiting for a worker');
+    expect(f).toContain('1 task(s) waiting on dependencies');
     await r.press('w');
     expect(r.lastFrame()).toContain('LAST MESSAGE');
   });

@@ -65,6 +65,32 @@ describe('plain workers frame', () => {
     expect(lines[2]).toBe('  line 2');
     expect(lines[3]).toBe('  line 3');
     expect(text).toMatch(/\nui\s+✓ merged\s+45s\n/);
+    // docs depends on api: it waits on a dependency, not for a worker.
+    expect(text).toContain('1 task(s) waiting on dependencies');
+    expect(text).not.toContain('waiting for a worker');
+  });
+
+  it('counts a ready task as waiting for a worker, apart from those waiting on dependencies', () => {
+    const store = new DashboardStore();
+    store.apply([...sampleRun(), ev(60, { type: 'task.ready', task: 'docs' })]);
+    const text = renderPlainWorkers(store.getState()!, new Map(), { now: NOW, width: 80 });
     expect(text).toContain('1 task(s) waiting for a worker');
+    expect(text).not.toContain('waiting on dependencies');
+  });
+
+  it("shows a worker's latest progress message, never orch's acknowledgements", () => {
+    const store = new DashboardStore();
+    store.apply([
+      ...sampleRun(),
+      ev(60, { type: 'task.progress', task: 'api', message: 'half the endpoints done' }),
+    ]);
+    const panes = new Map([['api', ['compiling', 'recorded progress for task api (run r-2025)']]]);
+    const text = renderPlainWorkers(store.getState()!, panes, { now: NOW, width: 80, lines: 5 });
+    expect(text).toContain('  compiling\n  › half the endpoints done\n');
+    expect(text).not.toContain('recorded progress');
+    // A message the output already shows is not repeated.
+    const said = new Map([['api', ['half the endpoints done']]]);
+    const again = renderPlainWorkers(store.getState()!, said, { now: NOW, width: 80, lines: 5 });
+    expect(again.match(/half the endpoints done/g)).toHaveLength(1);
   });
 });

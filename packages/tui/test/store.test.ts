@@ -174,7 +174,9 @@ describe('workers model', () => {
     const m = selectWorkers(store.getState()!, NOW);
     expect(m.live.map((w) => w.task.id)).toEqual(['api']);
     expect(m.finished.map((w) => w.task.id)).toEqual(['ui']);
-    expect(m.waiting).toBe(1);
+    // docs waits for api (a dependency), not for a free worker.
+    expect(m.waiting).toBe(0);
+    expect(m.afterDependencies).toBe(1);
   });
 
   it('fits panels to the terminal', () => {

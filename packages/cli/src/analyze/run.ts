@@ -1,6 +1,6 @@
 /** The analyzer commands: load, analyze, print (text or JSON), return the exit code. */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import {
   ExitCode,
   OrchError,
@@ -9,14 +9,16 @@ import {
   checkPlan,
   detectConflicts,
   envHashFromFiles,
+  findPlanFile,
   loadConfig,
+  loadConfigSource,
   loadPlan,
   renderContract,
   scoreRisk,
   type ContractLang,
   type SourceIssue,
 } from '@orch/core';
-import { printJson, println } from '../output.js';
+import { note, printJson, println } from '../output.js';
 import { formatConflicts, formatContracts, formatDag, formatPlanCheck, formatRisk } from './format.js';
 import { findRepoRoot, gitTopLevel, trackedFiles } from './root.js';
 
@@ -33,8 +35,8 @@ const print = (json: boolean | undefined, value: unknown, lines: () => string[])
 };
 
 export async function runDag(planPath: string, opts: JsonOpt): Promise<number> {
-  const { plan } = await loadPlan(planPath, { allowUnknownDependencies: true });
-  const r = analyzeDag(plan);
+  const { plan, doc } = await loadPlan(planPath, { allowUnknownDependencies: true });
+  const r = analyzeDag(plan, doc);
   print(opts.json, r, () => formatDag(r));
   return r.valid ? ExitCode.Ok : ExitCode.Failed;
 }
@@ -54,11 +56,15 @@ export async function runRisk(planPath: string, opts: ConfigOpt): Promise<number
   return r.auto_approve ? ExitCode.Ok : ExitCode.NeedsApproval;
 }
 
-export async function runPlanCheck(planPath: string, opts: ConfigOpt): Promise<number> {
+export async function runPlanCheck(given: string, opts: ConfigOpt): Promise<number> {
+  const cwd = process.cwd();
+  // Like `orch run`: a relative plan path not found here is looked for at the repository root.
+  const file = findPlanFile(given, cwd, findRepoRoot(cwd));
+  const planPath = isAbsolute(given) ? given : relative(cwd, file) || given;
   let loaded: Awaited<ReturnType<typeof loadPlan>>;
   // The config comes first: the plan's paths are checked against its worktree folder.
   const repoRoot = findRepoRoot(dirname(resolve(planPath)));
-  const config = await loadConfig(repoRoot, opts.config);
+  const { config, warnings } = await loadConfigSource(repoRoot, opts.config);
   try {
     loaded = await loadPlan(planPath, {
       allowUnknownDependencies: true,
@@ -82,8 +88,12 @@ export async function runPlanCheck(planPath: string, opts: ConfigOpt): Promise<n
     }
     throw e;
   }
-  const r = await checkPlan(loaded.plan, { repoRoot, config });
-  print(opts.json, r, () => formatPlanCheck(planPath, r));
+    const r = await checkPlan(loaded.plan, { repoRoot, config, doc: loaded.doc });
+  if (opts.json) printJson({ ...r, config_warnings: warnings });
+  else {
+    for (const w of warnings) note(`warning: ${w}`);
+    for (const l of formatPlanCheck(planPath, r)) println(l);
+  }
   return r.exitCode;
 }
 

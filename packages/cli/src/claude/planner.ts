@@ -5,6 +5,7 @@ import { execa } from 'execa';
 import { getAdapter, type AgentAdapter, type AgentEvent } from '@orch/agents';
 import {
   OrchError,
+  ExitCode,
   checkPlan,
   isOrchError,
   loadConfig,
@@ -59,7 +60,7 @@ export function resolveOutput(repoRoot: string, output: string, cwd = process.cw
       `the plan file ${output} is outside the repository ${repoRoot}`,
       {
         hint: 'Write the plan inside the repository, e.g. -o tasks.yaml.',
-        exitCode: 2,
+        exitCode: ExitCode.Usage,
       },
     );
   }

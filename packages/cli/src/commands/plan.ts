@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { ExitCode } from '@orch/core/errors';
+import { DEFAULT_PLAN_FILE } from './plan-file.js';
 
 interface PlanOpts {
   output?: string;
@@ -30,7 +32,7 @@ export function register(program: Command): void {
     .action(async (request: string | undefined, opts: PlanOpts, cmd: Command) => {
       if (request === undefined || request.trim() === '') {
         cmd.outputHelp({ error: true });
-        process.exitCode = 2;
+        process.exitCode = ExitCode.Usage;
         return;
       }
       const { planGenerate } = await import('./plan-generate.js');
@@ -40,15 +42,16 @@ export function register(program: Command): void {
   plan
     .command('check')
     .description('Check a plan: schema, dependency graph, conflicts, risk and contracts in one report')
-    .argument('<plan>', 'the plan file (tasks.yaml or .json)')
+    .argument(
+      '[plan]',
+      'the plan file (tasks.yaml or .json; found at the repository root too)',
+      DEFAULT_PLAN_FILE,
+    )
     .option('--json', 'print the report as JSON', false)
     .option('--config <file>', 'config file (default: .claude-agents.yaml at the repository root)')
     .addHelpText(
       'after',
       [
-        '',
-        'Exit codes: 0 the plan is valid and auto-approved, 1 a check failed, 3 valid but the risk',
-        'score needs a human approval.',
         '',
         'Examples:',
         '  $ orch plan check tasks.yaml',

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { DEFAULT_PLAN_FILE } from './plan-file.js';
 
 export function register(program: Command): void {
   program
@@ -6,7 +7,7 @@ export function register(program: Command): void {
     .description(
       'Run a plan: staging branch, a worktree and a worker per task, verification, merges, promotion',
     )
-    .argument('[plan]', 'the plan file', 'tasks.yaml')
+    .argument('[plan]', 'the plan file (found at the repository root too)', DEFAULT_PLAN_FILE)
     .option('--max-workers <n>', 'how many workers at once (default: config, 5)', parsePositive)
     .option(
       '--agent <name>',
@@ -28,7 +29,9 @@ Examples:
   $ orch run tasks.yaml --max-workers 8 --agent claude --yes
   $ orch run --detach && orch wait --timeout 540
 
-Exit codes: 0 the run succeeded, 1 it failed, 2 usage, 3 the plan needs approval or the run needs you.`,
+In a terminal, the first Ctrl-C closes the dashboard (the run goes on with plain lines), the second
+stops the run (exit 4). A closed terminal does not stop it: the run goes on and logs to
+.orchestrator/runs/<run>/supervisor.log.`,
     )
     .action(async (plan: string, opts: Record<string, unknown>) => {
       const { runCommand } = await import('../run-cmd/run.js');

@@ -91,8 +91,6 @@ export function register(program: Command): void {
     .addHelpText(
       'after',
       `
-Exit codes: 0 succeeded, 1 failed or aborted, 3 needs attention, 4 still running (timeout passed).
-
 Example:
   $ orch wait --timeout 540 || echo "not finished yet"`,
     )

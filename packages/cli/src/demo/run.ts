@@ -20,8 +20,9 @@ import {
 } from '@orch/engine';
 import { runPaths } from '@orch/store';
 import { renderPlainDashboard } from '@orch/tui';
-import { paint, printJson, println, useColor } from '../output.js';
+import { isOutputLost, paint, printJson, println, useColor } from '../output.js';
 import { describeEvent, outcomeExitCode } from '../run-cmd/progress.js';
+import { outliveTerminal } from '../run-cmd/run.js';
 import type { LiveDashboard } from './live.js';
 import { BASE_FILES, SAMPLE_TASKS, samplePlan } from './sample.js';
 import { addRejectedPaths, renderSummary, summarizeDemo, type DemoSummary } from './summary.js';
@@ -111,6 +112,7 @@ export async function demoCommand(dirArg: string | undefined, opts: DemoOptions)
   }
   const events: RunEvent[] = [];
   const state = await superviseRun(repoRoot, run, orchBinPath(), {
+    onHangup: outliveTerminal(repoRoot, run, () => void live?.close(0)),
     onEvent: (ev: RunEvent, s: RunState) => {
       events.push(ev);
       if (live?.open) {
@@ -121,7 +123,7 @@ export async function demoCommand(dirArg: string | undefined, opts: DemoOptions)
       if (line) println(line);
     },
   });
-  if (live?.open) {
+  if (live?.open && !isOutputLost()) {
     await live.close();
     // The alternate screen is gone with the dashboard: leave its final frame in the scrollback.
     process.stdout.write(

@@ -1,4 +1,4 @@
-import { terminalSafeLine as safe, type RunEvent, type RunState } from '@orch/core';
+import { ExitCode, terminalSafeLine as safe, type RunEvent, type RunState } from '@orch/core';
 import { paint } from '../output.js';
 
 const time = (ts: string): string => ts.slice(11, 19);
@@ -42,17 +42,17 @@ export function describeEvent(ev: RunEvent, s: RunState): string | undefined {
   }
 }
 
-/** Exit codes of `orch run` and `orch wait`: 0 succeeded, 1 failed, 3 needs you, 4 still running. */
-export function outcomeExitCode(s: RunState): number {
+/** Exit code of a run's state (`orch run`, `orch wait`, `orch state status`, `orch state resume`). */
+export function outcomeExitCode(s: RunState): ExitCode {
   switch (s.outcome) {
     case 'succeeded':
-      return 0;
+      return ExitCode.Ok;
     case 'needs_attention':
-      return 3;
+      return ExitCode.NeedsApproval;
     case 'failed':
     case 'aborted':
-      return 1;
+      return ExitCode.Failed;
     default:
-      return s.phase === 'needs_attention' ? 3 : 4;
+      return s.phase === 'needs_attention' ? ExitCode.NeedsApproval : ExitCode.NotFinished;
   }
 }

@@ -1,8 +1,11 @@
+import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { terminalSafeLine, type RunEvent, type RunState } from '@orch/core';
 import { orchBinPath, prepareRun, stagingBranch, superviseRun, tmuxFor } from '@orch/engine';
+import { runPaths } from '@orch/store';
 import { supervisorSessionName } from '@orch/tmux';
-import { paint, printJson, println } from '../output.js';
+import { isOutputLost, markOutputLost, note, outliveOutput, paint, printJson, println } from '../output.js';
+import { noteOtherLiveRuns } from '../state-cmd/follow.js';
 import { describeEvent, outcomeExitCode } from './progress.js';
 
 interface RunOpts {
@@ -45,6 +48,8 @@ export async function runCommand(planPath: string, opts: RunOpts): Promise<void>
   const { repoRoot, run } = prepared;
   if (opts.json !== true && opts.promote !== false && prepared.config.promotion.enabled)
     announceDirtyCheckout(prepared);
+  for (const w of prepared.warnings) note(`warning: ${w}`);
+  await noteOtherLiveRuns(repoRoot, run);
   if (opts.detach) {
     const tmux = await tmuxFor(repoRoot);
     const session = supervisorSessionName(run);
@@ -60,7 +65,7 @@ export async function runCommand(planPath: string, opts: RunOpts): Promise<void>
         ...(opts.promote === false ? ['--no-promote'] : []),
       ],
       env: { ORCH_ROOT: repoRoot },
-      logFile: `${repoRoot}/.orchestrator/runs/${run}/supervisor.log`,
+      logFile: supervisorLog(repoRoot, run),
     });
     if (opts.json) {
       printJson({ run, detached: true, session, base: prepared.base, staging: stagingBranch(run) });
@@ -89,6 +94,7 @@ export async function runCommand(planPath: string, opts: RunOpts): Promise<void>
   }
   const state = await superviseRun(repoRoot, run, orchBin, {
     ...(opts.promote === false ? { noPromote: true } : {}),
+    onHangup: outliveTerminal(repoRoot, run),
     ...(plain
       ? {
           onEvent: (ev: RunEvent, s: RunState) => {
@@ -114,6 +120,24 @@ function announceDirtyCheckout(p: Awaited<ReturnType<typeof prepareRun>>): void 
       ` It fast-forwards ${p.base} there at the end only if no tracked file has uncommitted changes then;` +
       ` otherwise the run stops at promotion (exit 3) and prints the command to run.`,
   );
+}
+
+/** Where a supervisor's lines go when no terminal shows them (detached, or after a hangup). */
+export function supervisorLog(repoRoot: string, run: string): string {
+  return join(runPaths(repoRoot, run).dir, 'supervisor.log');
+}
+
+/**
+ * A supervisor in this process outlives its terminal and its output pipe: from SIGHUP (or the first
+ * failed write) on, its lines go to the run's supervisor.log. Returns the SIGHUP handler.
+ */
+export function outliveTerminal(repoRoot: string, run: string, closeView?: () => void): () => void {
+  outliveOutput(supervisorLog(repoRoot, run));
+  return () => {
+    markOutputLost();
+    closeView?.();
+    println(`${new Date().toISOString()} the terminal closed; run ${run} goes on without it`);
+  };
 }
 
 export function finish(state: RunState, json: boolean): void {
@@ -150,6 +174,10 @@ export async function superviseCommand(
     const { ctx, plan } = await planResume(repoRoot, run, orchBin);
     resumed = { ctx, restarts: await repairForResume(ctx, plan) };
   }
+  // No onHangup: this supervisor's terminal is orch's own tmux session, and a hangup there means
+  // that session or the server was killed (abort, kill-server): it stops cleanly, as before, and
+  // its last lines go to the log instead of the dead pane.
+  outliveOutput(supervisorLog(repoRoot, run));
   const state = await superviseRun(repoRoot, run, orchBin, {
     ...resumed,
     noPromote: opts.noPromote,
@@ -173,13 +201,16 @@ async function superviseWithDashboard(
 ): Promise<RunState> {
   const { DashboardStore, runInteractive } = await import('@orch/tui');
   const { detailReaders, logPanes } = await import('../views/sources.js');
-  const { runPaths } = await import('@orch/store');
   const loc = { repoRoot, run, runDir: runPaths(repoRoot, run).dir };
   const store: InstanceType<typeof DashboardStore> = new DashboardStore({
     readers: detailReaders(loc, () => store.getState()),
   });
   const closeView = new AbortController();
   let viewOpen = true;
+  const onHangup = outliveTerminal(repoRoot, run, () => {
+    viewOpen = false;
+    closeView.abort();
+  });
   const view = runInteractive({
     source: store,
     panes: logPanes(loc),
@@ -192,6 +223,7 @@ async function superviseWithDashboard(
   try {
     return await superviseRun(repoRoot, run, orchBin, {
       ...(opts.noPromote ? { noPromote: true } : {}),
+      onHangup,
       onEvent: (ev, s) => {
         // The view re-reads the state when its event count changes; no copy needed.
         if (viewOpen) store.replace(s);
@@ -203,7 +235,7 @@ async function superviseWithDashboard(
     });
   } finally {
     // The dashboard redraws at most once a second; let the final state show before closing it.
-    if (viewOpen) await new Promise((r) => setTimeout(r, FINAL_FRAME_MS));
+    if (viewOpen && !isOutputLost()) await new Promise((r) => setTimeout(r, FINAL_FRAME_MS));
     closeView.abort();
     await view.catch(() => undefined);
   }

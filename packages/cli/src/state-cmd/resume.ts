@@ -7,11 +7,11 @@ import {
   tmuxFor,
   type ResumePlan,
 } from '@orch/engine';
-import { isProcessAlive, resolveRun, runPaths } from '@orch/store';
+import { isProcessAlive, resolveRun } from '@orch/store';
 import { supervisorSessionName } from '@orch/tmux';
 import { paint, printJson, println } from '../output.js';
 import { describeEvent } from '../run-cmd/progress.js';
-import { finish } from '../run-cmd/run.js';
+import { finish, outliveTerminal, supervisorLog } from '../run-cmd/run.js';
 
 interface ResumeOpts {
   run?: string;
@@ -72,7 +72,7 @@ export async function resumeCommand(opts: ResumeOpts): Promise<void> {
       cwd: r.repoRoot,
       argv: [process.execPath, orchBin, '_supervise', '--run', r.run, '--resume'],
       env: { ORCH_ROOT: r.repoRoot },
-      logFile: `${runPaths(r.repoRoot, r.run).dir}/supervisor.log`,
+      logFile: supervisorLog(r.repoRoot, r.run),
     });
     if (opts.json) printJson({ ...plan, detached: true, session });
     else {
@@ -86,6 +86,7 @@ export async function resumeCommand(opts: ResumeOpts): Promise<void> {
   const final = await superviseRun(r.repoRoot, r.run, orchBin, {
     ctx,
     restarts,
+    onHangup: outliveTerminal(r.repoRoot, r.run),
     ...(opts.json
       ? {}
       : {

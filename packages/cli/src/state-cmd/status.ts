@@ -81,12 +81,16 @@ export async function listCommand(opts: { json?: boolean }): Promise<void> {
     println('No runs in this repository yet. Start one with `orch run tasks.yaml`.');
     return;
   }
-  for (const x of runs)
-    println(`${x.run}  ${String(x.outcome ?? x.phase).padEnd(15)} ${safe(x.request ?? '')}`);
+  for (const x of runs) {
+    const live = x.live ? `${paint('green', 'live')} ` : '';
+    println(`${x.run}  ${String(x.outcome ?? x.phase).padEnd(15)} ${live}${safe(x.request ?? '')}`);
+  }
 }
 
 export async function waitCommand(opts: { run?: string; timeout: number; json?: boolean }): Promise<void> {
   const initial = await loadState(opts.run);
+  const { noteFollowedRun } = await import('./follow.js');
+  await noteFollowedRun(initial.repoRoot, initial.run, opts.run !== undefined, 'orch wait');
   const dir = runPaths(initial.repoRoot, initial.run).dir;
   const settled = (s: RunState): boolean => isTerminalPhase(s.phase) || s.phase === 'needs_attention';
   let state = initial;

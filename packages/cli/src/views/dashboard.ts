@@ -7,9 +7,11 @@ import {
   renderPlainWorkers,
   runInteractive,
   selectWorkers,
+  workerLines,
   type PaneSource,
 } from '@orch/tui';
 import { printJson, useColor } from '../output.js';
+import { noteFollowedRun } from '../state-cmd/follow.js';
 import { detailReaders, logPanes, tmuxPanes, type RunLocation } from './sources.js';
 
 export interface ViewOptions {
@@ -66,6 +68,7 @@ async function live(loc: RunLocation, view: 'dashboard' | 'workers', panes: Pane
 
 export async function dashboardCommand(opts: ViewOptions): Promise<void> {
   const loc = await locate(opts.run);
+  await noteFollowedRun(loc.repoRoot, loc.run, opts.run !== undefined, 'orch dashboard');
   if (opts.json) {
     printJson(await loadStarted(loc));
     return;
@@ -82,6 +85,7 @@ export async function dashboardCommand(opts: ViewOptions): Promise<void> {
 
 export async function workersCommand(opts: ViewOptions): Promise<void> {
   const loc = await locate(opts.run);
+  await noteFollowedRun(loc.repoRoot, loc.run, opts.run !== undefined, 'orch workers');
   const panes = await paneSource(loc, opts.panes);
   if (opts.json || wantsPlain(opts)) {
     const state = await loadStarted(loc);
@@ -95,7 +99,7 @@ export async function workersCommand(opts: ViewOptions): Promise<void> {
         live: model.live.map((w) => ({
           task: w.task.id,
           status: w.task.status,
-          lines: captured.get(w.task.id) ?? [],
+          lines: workerLines(w.task, captured.get(w.task.id) ?? [], PANE_LINES),
         })),
         finished: model.finished.map((w) => ({
           task: w.task.id,
@@ -103,6 +107,7 @@ export async function workersCommand(opts: ViewOptions): Promise<void> {
           message: w.row.message,
         })),
         waiting: model.waiting,
+        afterDependencies: model.afterDependencies,
       });
       return;
     }

@@ -6,7 +6,7 @@ import { analyzeDag, type DagReport } from './dag.js';
 import { detectConflicts, type ConflictReport } from './conflicts.js';
 import { scoreRisk, type RiskReport } from './risk.js';
 import { checkContracts, type ContractsReport } from '../contracts/check.js';
-import type { SourceIssue } from '../plan/source.js';
+import type { SourceDoc, SourceIssue } from '../plan/source.js';
 
 export interface SchemaReport {
   valid: boolean;
@@ -27,9 +27,9 @@ export interface PlanCheckReport {
 
 export async function checkPlan(
   plan: Plan,
-  opts: { repoRoot: string; config?: Config },
+  opts: { repoRoot: string; config?: Config; doc?: SourceDoc },
 ): Promise<PlanCheckReport> {
-  const dag = analyzeDag(plan);
+  const dag = analyzeDag(plan, opts.doc);
   const conflicts = detectConflicts(plan);
   const risk = scoreRisk(plan, opts.config);
   const contracts = await checkContracts(plan, opts.repoRoot);

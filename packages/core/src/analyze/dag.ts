@@ -5,10 +5,14 @@
  * overflow the stack.
  */
 import type { Plan } from '../plan/schema.js';
+import { formatIssues, type PathKey, type SourceDoc, type SourceIssue } from '../plan/source.js';
 
 export interface DagReport {
   valid: boolean;
+  /** One line per problem; `file:line:col: ` first when the plan's source was given. */
   errors: string[];
+  /** The same problems with their place in the plan (path, and line/column with a source). */
+  issues: SourceIssue[];
   cycle?: string[];
   waves: string[][];
   total_waves: number;
@@ -165,20 +169,36 @@ function criticalPath(g: Graph, rem: Int32Array): string[] {
   return path;
 }
 
-/** Validates the dependency graph and computes waves and the critical path. */
-export function analyzeDag(plan: Plan): DagReport {
+/**
+ * Validates the dependency graph and computes waves and the critical path. With the plan's source
+ * document, each problem carries its `file:line:col` like a schema error.
+ */
+export function analyzeDag(plan: Plan, doc?: SourceDoc): DagReport {
   const ids = plan.tasks.map((t) => t.id);
   const known = new Set(ids);
+  const issues: SourceIssue[] = [];
   const errors: string[] = [];
+  const report = (path: PathKey[], message: string): void => {
+    const issue = doc ? doc.issue(path, message) : { path: '', message };
+    issues.push(issue);
+    errors.push(
+      doc && issue.line !== undefined
+        ? `${formatIssues(doc.source, [{ ...issue, path: '(document)' }])}`
+        : message,
+    );
+  };
   let knownList: string | undefined;
-  for (const t of plan.tasks) {
+  plan.tasks.forEach((t, i) => {
     for (const d of new Set(t.depends_on)) {
       if (!known.has(d)) {
         knownList ??= `[${[...known].map((k) => `'${k}'`).join(', ')}]`;
-        errors.push(`Task '${t.id}' depends on '${d}' which does not exist. Known task IDs: ${knownList}`);
+        report(
+          ['tasks', i, 'depends_on', t.depends_on.indexOf(d)],
+          `Task '${t.id}' depends on '${d}' which does not exist. Known task IDs: ${knownList}`,
+        );
       }
     }
-  }
+  });
   const empty = {
     waves: [],
     total_waves: 0,
@@ -186,11 +206,18 @@ export function analyzeDag(plan: Plan): DagReport {
     critical_path: [],
     critical_path_length: 0,
   };
-  if (errors.length > 0) return { valid: false, errors, ...empty };
+  if (errors.length > 0) return { valid: false, errors, issues, ...empty };
   const g = graphOf(plan);
   const cycle = cycleOf(g);
   if (cycle) {
-    return { valid: false, errors: [`Circular dependency detected: ${cycle.join(' → ')}`], cycle, ...empty };
+    // Point at the first edge of the cycle: the depends_on entry of cycle[0] that names cycle[1].
+    const from = plan.tasks.findLastIndex((t) => t.id === cycle[0]);
+    const edge = plan.tasks[from]?.depends_on.indexOf(cycle[1] as string) ?? -1;
+    report(
+      edge >= 0 ? ['tasks', from, 'depends_on', edge] : ['tasks', from],
+      `Circular dependency detected: ${cycle.join(' → ')}`,
+    );
+    return { valid: false, errors, issues, cycle, ...empty };
   }
   const numbers = waveNumbers(g) ?? [];
   const cp = criticalPath(g, remainingOf(g, numbers.flat()));
@@ -198,6 +225,7 @@ export function analyzeDag(plan: Plan): DagReport {
   return {
     valid: true,
     errors: [],
+    issues: [],
     waves,
     total_waves: waves.length,
     total_tasks: ids.length,

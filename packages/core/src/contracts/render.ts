@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { OrchError } from '../errors.js';
+import { ExitCode, OrchError } from '../errors.js';
 
 export const CONTRACT_LANGS = ['ts', 'py', 'go'] as const;
 export type ContractLang = (typeof CONTRACT_LANGS)[number];
@@ -101,7 +101,7 @@ export function renderContract(input: RenderContractInput): { content: string; v
   if (!(CONTRACT_LANGS as readonly string[]).includes(input.lang)) {
     throw new OrchError('ERR_ORCH_USAGE', `unknown contract language ${JSON.stringify(input.lang)}`, {
       hint: `Use one of: ${CONTRACT_LANGS.join(', ')}.`,
-      exitCode: 2,
+      exitCode: ExitCode.Usage,
     });
   }
   for (const id of [input.name, ...input.methods]) {
@@ -111,18 +111,20 @@ export function renderContract(input: RenderContractInput): { content: string; v
         `${JSON.stringify(id)} is not a valid identifier for a contract or method name`,
         {
           hint: 'Use letters, digits and _ (not starting with a digit), e.g. CalculatorProtocol add subtract.',
-          exitCode: 2,
+          exitCode: ExitCode.Usage,
         },
       );
     }
   }
   if (input.methods.length === 0) {
-    throw new OrchError('ERR_ORCH_USAGE', 'a contract needs at least one method', { exitCode: 2 });
+    throw new OrchError('ERR_ORCH_USAGE', 'a contract needs at least one method', {
+      exitCode: ExitCode.Usage,
+    });
   }
   if (input.version !== undefined && !/^[\w.+-]{1,64}$/.test(input.version)) {
     throw new OrchError('ERR_ORCH_USAGE', `version ${JSON.stringify(input.version)} is not allowed`, {
       hint: 'Use letters, digits, ".", "_", "+" or "-", e.g. 1.0.0.',
-      exitCode: 2,
+      exitCode: ExitCode.Usage,
     });
   }
   const template = input.template ?? loadTemplate(input.lang);

@@ -1,9 +1,10 @@
 /** Loading a plan from text or a file: parse, shape (zod), rules (validate.ts). */
+import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { OrchError } from '../errors.js';
 import { Plan, PlanDefaults, Task, Verification } from './schema.js';
-import { MAX_SOURCE_BYTES, issuesError, parseSource } from './source.js';
+import { MAX_SOURCE_BYTES, issuesError, parseSource, type SourceDoc } from './source.js';
 import { validatePlan, type ValidateOptions } from './validate.js';
 import { zodToIssues } from './zod-issues.js';
 
@@ -30,6 +31,15 @@ function invalid(source: string, issues: Parameters<typeof issuesError>[3]): Orc
  * position; the message lists them as `file:line:col: path: message`.
  */
 export function parsePlan(text: string, source: string, opts: ParsePlanOptions = {}): Plan {
+  return parsePlanSource(text, source, opts).plan;
+}
+
+/** `parsePlan`, also returning the source document (for analyzers that point at lines). */
+export function parsePlanSource(
+  text: string,
+  source: string,
+  opts: ParsePlanOptions = {},
+): { plan: Plan; doc: SourceDoc } {
   try {
     const { data, doc } = parseSource(text, source, 'ERR_ORCH_PLAN_INVALID', 'plan', HINT);
     const parsed = Plan.safeParse(data);
@@ -48,7 +58,7 @@ export function parsePlan(text: string, source: string, opts: ParsePlanOptions =
     const plan = parsed.data;
     const issues = validatePlan(plan, doc, opts);
     if (issues.length > 0) throw invalid(source, issues);
-    return plan;
+    return { plan, doc };
   } catch (e) {
     if (e instanceof OrchError) throw e;
     // Anything else (a stack overflow deep in a library) is still just an invalid plan.
@@ -58,11 +68,23 @@ export function parsePlan(text: string, source: string, opts: ParsePlanOptions =
   }
 }
 
+/**
+ * The absolute path of the plan a command names: `path` from `cwd`, or else a relative path from
+ * the repository root (so `orch run` in a subdirectory finds the root's tasks.yaml). When neither
+ * exists, the path from `cwd`, for the not-found error.
+ */
+export function findPlanFile(path: string, cwd: string, repoRoot: string): string {
+  const here = resolve(cwd, path);
+  if (existsSync(here) || isAbsolute(path)) return here;
+  const atRoot = resolve(repoRoot, path);
+  return existsSync(atRoot) ? atRoot : here;
+}
+
 /** Reads and parses a plan file; a missing, oversized or binary file is an OrchError too. */
 export async function loadPlan(
   path: string,
   opts: ParsePlanOptions = {},
-): Promise<{ plan: Plan; path: string }> {
+): Promise<{ plan: Plan; path: string; doc: SourceDoc }> {
   const full = resolve(path);
   let size: number;
   try {
@@ -93,5 +115,5 @@ export async function loadPlan(
       { path: '(document)', message: 'is not UTF-8 text (binary bytes); expected a YAML or JSON text file' },
     ]);
   }
-  return { plan: parsePlan(text, path, opts), path: full };
+  return { ...parsePlanSource(text, path, opts), path: full };
 }

@@ -112,6 +112,12 @@ export function validatePlan(plan: Plan, doc: SourceDoc, opts: ValidateOptions =
       }
       deps.add(d);
     });
+    if ((t.agent ?? plan.defaults.agent) === 'shell' && (t.run ?? '').trim() === '') {
+      at(
+        ['tasks', i],
+        `task ${JSON.stringify(t.id)} uses the shell agent but has no run script: add \`run: <commands>\`, or choose another agent`,
+      );
+    }
     if (t.verification.length === 0) {
       at(
         ['tasks', i],

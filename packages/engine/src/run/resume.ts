@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isFinished, isTerminalPhase, type RunState, type TaskState } from '@orch/core';
+import { OrchError, isFinished, isTerminalPhase, type RunState, type TaskState } from '@orch/core';
 import { archiveRef, pruneWorktrees, removeWorktree } from '@orch/git';
 import { repairJournal } from '@orch/store';
 import { sessionName, supervisorSessionName } from '@orch/tmux';
@@ -225,6 +225,16 @@ export async function planResume(
 ): Promise<{ ctx: RunContext; plan: ResumePlan }> {
   const ctx = await openRunContext(repoRoot, run, orchBin);
   const state = ctx.journal.state as RunState;
+  if (state.outcome === 'aborted') {
+    // Abort removed the run's branches and worktrees: there is nothing left to continue from.
+    throw new OrchError(
+      'ERR_ORCH_RUN_ABORTED',
+      `Run ${run} was aborted${state.finishedAt ? ` at ${state.finishedAt}` : ''}${state.reason ? ` (${state.reason})` : ''}; it has nothing to resume.`,
+      {
+        hint: `Start the plan again with \`orch run ${state.planPath}\`; its logs stay in .orchestrator/runs/${run}/.`,
+      },
+    );
+  }
   const repairs: ResumeRepair[] = [];
   const torn = await tornTail(ctx);
   if (torn) repairs.push({ kind: 'journal', what: 'cut a half-written last journal line' });
@@ -248,8 +258,7 @@ export async function planResume(
   }
   // A run that failed or stopped for a person is taken up again; a succeeded or aborted one is over.
   const reopen = state.outcome === 'failed' || state.outcome === 'needs_attention';
-  const finished =
-    state.outcome === 'succeeded' || state.outcome === 'aborted' || (isTerminalPhase(state.phase) && !reopen);
+  const finished = state.outcome === 'succeeded' || (isTerminalPhase(state.phase) && !reopen);
   const world: World = { stagingTip, reopen, launched: await launchedAttempts(ctx) };
   const items: ResumeItem[] = [];
   for (const id of state.order) items.push(await decide(ctx, state.tasks[id] as TaskState, world, repairs));

@@ -8,10 +8,27 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, statfs } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { ExitCode, OrchError, checkPlan, loadConfig, loadPlan, type Config, type Plan } from '@orch/core';
+import {
+  ExitCode,
+  OrchError,
+  checkPlan,
+  findPlanFile,
+  loadConfigSource,
+  loadPlan,
+  type Config,
+  type Plan,
+} from '@orch/core';
 import { getAdapter } from '@orch/agents';
 import { Repo, assertGitVersion, commitFilesOnto, listWorktrees } from '@orch/git';
-import { appendEvent, newRunId, runPaths, setCurrentRun, writeFileAtomic } from '@orch/store';
+import {
+  appendEvent,
+  isRunLive,
+  loadRunState,
+  newRunId,
+  runPaths,
+  setCurrentRun,
+  writeFileAtomic,
+} from '@orch/store';
 import { assertTmux } from '@orch/tmux';
 import { envHashAt } from '../integrate/env.js';
 import { checkoutIntegration } from '../integrate/worktree.js';
@@ -42,17 +59,18 @@ export interface PreparedRun {
   committedFiles: string[];
   /** The checkout that has the base branch, when it has uncommitted changes to tracked files. */
   dirtyCheckout?: { path: string; files: string[] };
+  /** Problems that do not stop the run (unknown config keys), for the user to see. */
+  warnings: string[];
 }
 
 const MIN_FREE_BYTES = 512 * 1024 * 1024;
 
 export async function prepareRun(o: StartOptions): Promise<PreparedRun> {
   const repo = await Repo.open(o.cwd);
-  const config = await loadConfig(repo.root);
-  const planPath = join(o.cwd, o.planPath);
-  const planFile = existsSync(o.planPath) ? o.planPath : planPath;
-  const { plan } = await loadPlan(planFile, { worktreeDir: config.orchestration.worktree_dir });
-  const report = await checkPlan(plan, { repoRoot: repo.root, config });
+  const { config, warnings } = await loadConfigSource(repo.root);
+  const planFile = findPlanFile(o.planPath, o.cwd, repo.root);
+  const { plan, doc } = await loadPlan(planFile, { worktreeDir: config.orchestration.worktree_dir });
+  const report = await checkPlan(plan, { repoRoot: repo.root, config, doc });
   if (report.exitCode === ExitCode.Failed) {
     throw new OrchError(
       'ERR_ORCH_PLAN_REJECTED',
@@ -76,12 +94,30 @@ export async function prepareRun(o: StartOptions): Promise<PreparedRun> {
       );
     }
   }
-  const agents = new Set(
-    plan.tasks.map((t) => t.agent ?? o.agent ?? plan.defaults.agent ?? config.agents.default),
-  );
+  const agentOf = (t: Plan['tasks'][number]): string =>
+    t.agent ?? o.agent ?? plan.defaults.agent ?? config.agents.default;
+  // `orch plan check` sees only the plan's own agents; --agent or the config can make a task shell too.
+  const scriptless = plan.tasks.filter((t) => agentOf(t) === 'shell' && (t.run ?? '').trim() === '');
+  if (scriptless.length > 0) {
+    throw new OrchError(
+      'ERR_ORCH_PLAN_REJECTED',
+      `Task${scriptless.length === 1 ? '' : 's'} ${scriptless.map((t) => t.id).join(', ')} would run with the shell agent but ha${scriptless.length === 1 ? 's' : 've'} no run script.`,
+      { hint: 'Add `run: <commands>` to each, or choose another agent with --agent.' },
+    );
+  }
+  const agents = new Set(plan.tasks.map(agentOf));
   await preflight(repo, agents);
 
   const base = o.base ?? plan.base ?? (await repo.currentBranch());
+  if (!o.base && !plan.base && !(await repo.tryRevParse('HEAD'))) {
+    throw new OrchError(
+      'ERR_ORCH_NO_COMMITS',
+      `The repository has no commits yet${base ? ` (${base} is unborn)` : ''}, so there is nothing to build on.`,
+      {
+        hint: 'Commit once first (for example `git add -A && git commit -m "first commit"`), then run again.',
+      },
+    );
+  }
   if (!base) {
     throw new OrchError(
       'ERR_ORCH_NO_BASE',
@@ -149,7 +185,7 @@ export async function prepareRun(o: StartOptions): Promise<PreparedRun> {
       return {
         id: t.id,
         dependsOn: t.depends_on,
-        agent: t.agent ?? o.agent ?? plan.defaults.agent ?? config.agents.default,
+        agent: agentOf(t),
         ...(model ? { model } : {}),
         description: t.description,
       };
@@ -167,6 +203,7 @@ export async function prepareRun(o: StartOptions): Promise<PreparedRun> {
     stagingCommit,
     committedFiles: files.map((f) => f.path),
     ...(dirtyCheckout ? { dirtyCheckout } : {}),
+    warnings,
   };
 }
 
@@ -178,6 +215,18 @@ async function assertWorktreesFree(repo: Repo, config: Config, plan: Plan): Prom
     const owner = taken.get(path) ?? (existsSync(path) ? 'a folder that is not a worktree' : undefined);
     if (!owner) continue;
     const run = /^(?:refs\/heads\/)?orch\/([^/]+)\//.exec(owner)?.[1];
+    const state = run ? await loadRunState(runPaths(repo.root, run).dir).catch(() => undefined) : undefined;
+    if (run && isRunLive(state)) {
+      // Never suggest abort here: that would stop a run someone is watching.
+      throw new OrchError(
+        'ERR_ORCH_RUN_LIVE',
+        `Run ${run} is live (supervisor pid ${state?.supervisorPid}, phase ${state?.phase}) and its task ${t.id} holds ${path}.`,
+        {
+          hint: `Follow it with \`orch dashboard --run ${run}\` or wait for it with \`orch wait --run ${run}\`; start this plan after it ends.`,
+          details: { run, task: t.id, path },
+        },
+      );
+    }
     throw new OrchError(
       'ERR_ORCH_WORKTREE_TAKEN',
       `The worktree path of task ${t.id} (${path}) is taken by ${owner}.`,

@@ -1,4 +1,9 @@
-/** Runs (or continues) the supervisor of a run in this process, stopping cleanly on signals. */
+/**
+ * Runs (or continues) the supervisor of a run in this process: SIGINT/SIGTERM stop it cleanly.
+ * SIGHUP depends on where it runs: a foreground supervisor (`onHangup` given) outlives the user's
+ * terminal and goes on; the detached one stops, as its hangup means orch's own tmux session or
+ * server was killed, and the workers with it.
+ */
 import type { RunEvent, RunState } from '@orch/core';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { recordCommandsIn } from '../verify/watchdog.js';
@@ -9,8 +14,10 @@ export interface SuperviseOptions {
   onEvent?: (ev: RunEvent, state: RunState) => void;
   noPromote?: boolean;
   restarts?: Map<string, Restart>;
-  /** Install SIGINT/SIGTERM/SIGHUP handlers that stop the run cleanly (default true). */
+  /** Install SIGINT/SIGTERM/SIGHUP handlers (default true). */
   handleSignals?: boolean;
+  /** On SIGHUP the run goes on and this is called (the terminal is gone: stop drawing to it). */
+  onHangup?: () => void;
   /** An already opened context (resume opens one to reconcile first). */
   ctx?: RunContext;
 }
@@ -26,8 +33,14 @@ export async function superviseRun(
   recordCommandsIn(ctx.paths.dir);
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-  if (opts.handleSignals !== false) for (const s of signals) process.on(s, onSignal);
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+  // A listener replaces Node's default for SIGHUP (exit), so the run and its workers outlive the terminal.
+  const hangup = opts.onHangup;
+  const onHangup = hangup ? (): void => hangup() : onSignal;
+  if (opts.handleSignals !== false) {
+    for (const s of signals) process.on(s, onSignal);
+    process.on('SIGHUP', onHangup);
+  }
   try {
     const sup = new Supervisor(ctx, {
       signal: stop.signal,
@@ -39,5 +52,6 @@ export async function superviseRun(
   } finally {
     for (const s of signals) process.off(s, onSignal);
     recordCommandsIn(undefined);
+    process.off('SIGHUP', onHangup);
   }
 }

@@ -2,7 +2,13 @@ import { Box, Text } from 'ink';
 import { cleanLine, padEnd } from '../format.js';
 import { KEY_HELP, countSegments } from '../lines.js';
 import type { FooterInfo } from '../state/selectors.js';
-import { gridLayout, type WorkerInfo, type WorkersModel } from '../state/workers.js';
+import {
+  gridLayout,
+  waitingLine,
+  workerLines,
+  type WorkerInfo,
+  type WorkersModel,
+} from '../state/workers.js';
 import { LineView } from './LineView.js';
 
 export interface WorkersGridProps {
@@ -28,7 +34,7 @@ function WorkerPanel({
   height: number;
   room: number;
 }) {
-  const body = lines.slice(-Math.max(0, room)).map(cleanLine);
+  const body = workerLines(w.task, lines, room);
   return (
     <Box
       flexDirection="column"
@@ -57,7 +63,8 @@ function WorkerPanel({
 export function WorkersGrid({ run, model, panes, footer, columns, rows }: WorkersGridProps) {
   // Title, counts, key help, and one line per finished worker (at most a third of the screen).
   const collapsed = model.finished.slice(-Math.max(1, Math.floor(rows / 3)));
-  const reserved = 3 + collapsed.length + (model.waiting > 0 ? 1 : 0);
+  const waiting = waitingLine(model);
+  const reserved = 3 + collapsed.length + (waiting ? 1 : 0);
   const layout = gridLayout(model.live.length, columns, Math.max(5, rows - reserved));
   const gridRows: WorkerInfo[][] = [];
   for (let i = 0; i < model.live.length; i += layout.perRow)
@@ -94,7 +101,7 @@ export function WorkersGrid({ run, model, panes, footer, columns, rows }: Worker
           <Text>{cleanLine(w.row.message)}</Text>
         </Text>
       ))}
-      {model.waiting > 0 ? <Text dimColor>{`${model.waiting} task(s) waiting for a worker`}</Text> : null}
+      {waiting ? <Text dimColor>{waiting}</Text> : null}
       <LineView line={countSegments(footer.counts)} />
       <Text dimColor>{KEY_HELP.workers}</Text>
     </Box>
