@@ -102,14 +102,21 @@ run="$(cat .orchestrator/current)"
 [ "$(cat src/beta.txt)" = beta ] || fail "src/beta.txt was not promoted"
 [ "$(git rev-parse main)" = "$(git rev-parse "orch/$run/staging")" ] || fail "main is not the run's staging"
 [ -z "$(git status --porcelain)" ] || fail "the checkout is not clean after the run: $(git status --porcelain)"
-# Workers reached `orch` through the shim, which must run the installed package's own binary.
-grep -qF "$installed/dist/bin.js" .orchestrator/bin/orch ||
-  fail "the workers' orch shim does not run the installed package: $(cat .orchestrator/bin/orch)"
+# The engine handed workers the installed package's own binary (their `orch` shim), and nothing of
+# the run points into this working copy.
+grep -rqF "$installed/dist/bin.js" .orchestrator || fail "no file of the run names $installed/dist/bin.js"
+if grep -rlF "$repo/" .orchestrator; then fail "files of the run (above) point into $repo"; fi
 
 log "orch dashboard --once (the bundled dashboard modules load)"
 frame="$(NO_COLOR=1 orch dashboard --once)"
 echo "$frame"
 grep -q 'alpha' <<<"$frame" && grep -q 'beta' <<<"$frame" || fail "the dashboard frame does not list both tasks"
+
+log "the shipped files are found in the package: contract templates, agents and skill"
+orch contracts gen Calculator add --lang ts | grep -q 'interface Calculator' || fail "orch contracts gen printed no interface"
+orch install --scope project
+[ -f .claude/agents/worker.md ] && [ -f .claude/skills/orchestrate/SKILL.md ] ||
+  fail "orch install did not write the agents and the skill"
 
 log "pnpm link:global puts the working copy's orch on PATH"
 linked="$scratch/linked"
