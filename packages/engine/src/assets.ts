@@ -35,7 +35,7 @@ export function orchBinPath(root: string = assetsRoot()): string {
   const path = resolve(root, bin);
   if (!existsSync(path)) {
     throw new OrchError('ERR_ORCH_NOT_BUILT', `orch is not built: ${path} is missing.`, {
-      hint: 'Run `pnpm build`.',
+      hint: 'In a working copy of orch, run `pnpm build`; otherwise reinstall orch.',
     });
   }
   return path;
