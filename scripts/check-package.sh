@@ -93,7 +93,7 @@ log "orch doctor"
 orch doctor
 
 log "orch demo"
-NO_COLOR=1 orch demo --no-tui "$scratch/demo"
+(cd "$scratch" && NO_COLOR=1 orch demo --no-tui demo)
 
 log "orch run (2 shell tasks)"
 NO_COLOR=1 orch run tasks.yaml --no-tui --yes

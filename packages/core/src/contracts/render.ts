@@ -6,9 +6,10 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { OrchError } from '../errors.js';
+import { dirname, join } from 'node:path';
 import { shippedRoot } from '../shipped.js';
+import { fileURLToPath } from 'node:url';
+import { OrchError } from '../errors.js';
 
 export const CONTRACT_LANGS = ['ts', 'py', 'go'] as const;
 export type ContractLang = (typeof CONTRACT_LANGS)[number];
@@ -20,7 +21,8 @@ const TEMPLATE_FILES: Record<ContractLang, string> = {
 };
 
 /** The `contracts-templates/` folder orch ships (in the package, or the working copy's root). */
-export const contractTemplatesDir = (): string => join(shippedRoot(), 'contracts-templates');
+export const contractTemplatesDir = (): string =>
+  join(shippedRoot(dirname(fileURLToPath(import.meta.url))), 'contracts-templates');
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 

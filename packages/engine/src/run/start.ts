@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, statfs } from 'node:fs/promises';
-import { join, relative, resolve, sep } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { ExitCode, OrchError, checkPlan, loadConfig, loadPlan, type Config, type Plan } from '@orch/core';
 import { getAdapter } from '@orch/agents';
 import { Repo, assertGitVersion, commitFilesOnto, listWorktrees } from '@orch/git';
@@ -45,8 +45,8 @@ const MIN_FREE_BYTES = 512 * 1024 * 1024;
 export async function prepareRun(o: StartOptions): Promise<PreparedRun> {
   const repo = await Repo.open(o.cwd);
   const config = await loadConfig(repo.root);
-  // Relative to the run's folder, which need not be this process's (`orch demo <dir>`).
-  const planFile = resolve(o.cwd, o.planPath);
+  const planPath = join(o.cwd, o.planPath);
+  const planFile = existsSync(o.planPath) ? o.planPath : planPath;
   const { plan } = await loadPlan(planFile);
   const report = await checkPlan(plan, { repoRoot: repo.root, config });
   if (report.exitCode === ExitCode.Failed) {
