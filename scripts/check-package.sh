@@ -113,7 +113,8 @@ echo "$frame"
 grep -q 'alpha' <<<"$frame" && grep -q 'beta' <<<"$frame" || fail "the dashboard frame does not list both tasks"
 
 log "the shipped files are found in the package: contract templates, agents and skill"
-orch contracts gen Calculator add --lang ts | grep -q 'interface Calculator' || fail "orch contracts gen printed no interface"
+stub="$(orch contracts gen Calculator add --lang ts)"
+grep -q 'interface Calculator' <<<"$stub" || fail "orch contracts gen printed no interface: $stub"
 orch install --scope project
 [ -f .claude/agents/worker.md ] && [ -f .claude/skills/orchestrate/SKILL.md ] ||
   fail "orch install did not write the agents and the skill"
