@@ -37,6 +37,9 @@ for f in package/LICENSE package/dist/bin.js package/agents/worker.md package/sk
   grep -qx "$f" <<<"$listing" || fail "$f is not in the tarball"
 done
 if grep -q '^package/node_modules/' <<<"$listing"; then fail "the tarball holds node_modules"; fi
+# Everything is bundled: nothing to fetch at install time.
+deps="$(tar -xzOf "$tarball" package/package.json | node -e 'let s="";process.stdin.on("data",(d)=>(s+=d)).on("end",()=>{const p=JSON.parse(s);console.log(Object.keys({...p.dependencies,...p.optionalDependencies,...p.peerDependencies}).join(" "))})')"
+[ -z "$deps" ] || fail "the package declares dependencies: $deps"
 
 log "install the tarball into a scratch prefix (offline)"
 prefix="$scratch/prefix"
