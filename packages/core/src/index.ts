@@ -1,4 +1,5 @@
 export * from './errors.js';
+export * from './shipped.js';
 export * from './plan/schema.js';
 export * from './config/schema.js';
 export * from './run/events.js';

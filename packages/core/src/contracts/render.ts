@@ -6,6 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { shippedRoot } from '../shipped.js';
 import { fileURLToPath } from 'node:url';
 import { ExitCode, OrchError } from '../errors.js';
 
@@ -18,10 +20,9 @@ const TEMPLATE_FILES: Record<ContractLang, string> = {
   go: 'go.go.tmpl',
 };
 
-/** The repository's `contracts-templates/` folder, found relative to this module. */
-export const CONTRACT_TEMPLATES_DIR = fileURLToPath(
-  new URL('../../../../contracts-templates/', import.meta.url),
-);
+/** The `contracts-templates/` folder orch ships (in the package, or the working copy's root). */
+export const contractTemplatesDir = (): string =>
+  join(shippedRoot(dirname(fileURLToPath(import.meta.url))), 'contracts-templates');
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
@@ -80,7 +81,7 @@ export function contractVersion(content: string): string {
 
 function loadTemplate(lang: ContractLang): string {
   try {
-    return readFileSync(`${CONTRACT_TEMPLATES_DIR}${TEMPLATE_FILES[lang]}`, 'utf8');
+    return readFileSync(join(contractTemplatesDir(), TEMPLATE_FILES[lang]), 'utf8');
   } catch (e) {
     throw new OrchError(
       'ERR_ORCH_TEMPLATE_MISSING',
