@@ -88,7 +88,7 @@ export async function runPlanCheck(given: string, opts: ConfigOpt): Promise<numb
     }
     throw e;
   }
-    const r = await checkPlan(loaded.plan, { repoRoot, config, doc: loaded.doc });
+  const r = await checkPlan(loaded.plan, { repoRoot, config, doc: loaded.doc });
   if (opts.json) printJson({ ...r, config_warnings: warnings });
   else {
     for (const w of warnings) note(`warning: ${w}`);

@@ -60,7 +60,8 @@ export async function statusCommand(opts: { run?: string; json?: boolean }): Pro
       for (const line of t.failure.detail?.split('\n') ?? [])
         println(`  ${''.padEnd(24)} ${paint('dim', safe(line))}`);
     }
-    if (t.attention) println(`  ${''.padEnd(24)} ${paint('yellow', 'needs a decision:')} ${safe(t.attention)}`);
+    if (t.attention)
+      println(`  ${''.padEnd(24)} ${paint('yellow', 'needs a decision:')} ${safe(t.attention)}`);
   }
   println('');
   const parts = Object.entries(counts)
