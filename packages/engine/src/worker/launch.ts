@@ -75,6 +75,7 @@ export async function ensureTaskWorktree(
   ctx: RunContext,
   id: string,
   env: Record<string, string> = taskEnv(ctx, id),
+  logFile?: string,
 ): Promise<string> {
   const state = requireState(ctx);
   const t = state.tasks[id];
@@ -100,10 +101,13 @@ export async function ensureTaskWorktree(
   }
   const baseCommit = t?.baseCommit ?? commit;
   await ctx.journal.append({ type: 'task.worktree', task: id, path, branch, baseCommit });
-  await bootstrapWorktree(ctx.repoRoot, path, ctx.config, {
-    ...(process.env as Record<string, string>),
-    ...env,
-  });
+  await bootstrapWorktree(
+    ctx.repoRoot,
+    path,
+    ctx.config,
+    { ...(process.env as Record<string, string>), ...env },
+    logFile ? { logFile } : {},
+  );
   return path;
 }
 
@@ -157,7 +161,8 @@ export async function launchWorker(ctx: RunContext, id: string, opts: LaunchOpti
   const agentName = state.tasks[id]?.agent ?? ctx.config.agents.default;
   const adapter = getAdapter(agentName);
   const env = taskEnv(ctx, id, opts.attempt, await ensureShim(ctx));
-  const worktree = await ensureTaskWorktree(ctx, id, env);
+  const logPath = join(ctx.paths.logs, `${id}-${opts.attempt}.log`);
+  const worktree = await ensureTaskWorktree(ctx, id, env, logPath);
   env.ORCH_WORKTREE = worktree;
 
   const prompt = buildWorkerPrompt({
@@ -175,7 +180,6 @@ export async function launchWorker(ctx: RunContext, id: string, opts: LaunchOpti
   await mkdir(ctx.paths.logs, { recursive: true });
   const promptFile = join(ctx.paths.prompts, `${id}-${opts.attempt}.md`);
   await writeFileAtomic(promptFile, prompt);
-  const logPath = join(ctx.paths.logs, `${id}-${opts.attempt}.log`);
   const rawLog = join(ctx.paths.logs, `${id}-${opts.attempt}.raw.log`);
 
   const model = state.tasks[id]?.model;
