@@ -1,0 +1,232 @@
+import { existsSync } from 'node:fs';
+import {
+  appendFile,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readFile,
+  readlink,
+  realpath,
+  rm,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Config, OrchError, type ConfigInput } from '@orch/core';
+import { tempRepo, type TempRepo } from '@orch/test-utils';
+import { bootstrapWorktree } from '../src/worker/bootstrap.js';
+import { NODE_MODULES_MARKER } from '../src/worker/install.js';
+
+/**
+ * A workspace project (`node_modules/lib` links to `../packages/lib`, as npm makes it) whose checkout
+ * has node_modules installed; `lib` returns 1 there. Worktrees live inside it, as orch puts them.
+ */
+async function workspaceProject(): Promise<TempRepo> {
+  const repo = await tempRepo({
+    'package.json': JSON.stringify({
+      name: 'app',
+      version: '1.0.0',
+      private: true,
+      workspaces: ['packages/lib'],
+    }),
+    'packages/lib/package.json': JSON.stringify({ name: 'lib', version: '1.0.0', main: 'src/index.js' }),
+    'packages/lib/src/index.js': 'exports.value = () => 1;\n',
+    '.gitignore': 'node_modules/\n.venv/\n.worktrees/\n',
+  });
+  await execa('npm', ['install', '--offline', '--no-audit', '--no-fund'], { cwd: repo.root });
+  await repo.commitAll('lockfile');
+  return repo;
+}
+
+/** A worktree at `.worktrees/<name>` where `lib` returns 2. */
+async function worktree(repo: TempRepo, name = 't1'): Promise<string> {
+  const wt = join(repo.root, '.worktrees', name);
+  await repo.git('worktree', 'add', '-q', '--detach', wt, 'HEAD');
+  await writeFile(join(wt, 'packages/lib/src/index.js'), 'exports.value = () => 2;\n');
+  return wt;
+}
+
+/** What `require('lib')` returns in `dir`. */
+async function libValue(dir: string): Promise<string> {
+  return (await execa('node', ['-e', "console.log(require('lib').value())"], { cwd: dir })).stdout;
+}
+
+const config = (input: ConfigInput['worktree'] = {}): Config => Config.parse({ worktree: input });
+const env = process.env as Record<string, string>;
+
+let repos: TempRepo[] = [];
+const project = async (): Promise<TempRepo> => {
+  const r = await workspaceProject();
+  repos.push(r);
+  return r;
+};
+afterEach(async () => {
+  for (const r of repos) await r.cleanup();
+  repos = [];
+});
+
+describe('bootstrapWorktree: Node dependencies', () => {
+  it("gives a worktree inside the repository a node_modules of its own, so the workspace package is the worktree's", async () => {
+    const repo = await project();
+    const off = await worktree(repo, 'off');
+    // The trap: with nothing done, Node walks up to the checkout's node_modules and its packages/lib.
+    await bootstrapWorktree(repo.root, off, config({ install: 'off' }), env);
+    expect(existsSync(join(off, 'node_modules'))).toBe(false);
+    expect(await libValue(off)).toBe('1');
+
+    const wt = await worktree(repo);
+    const log = join(repo.root, '.orchestrator', 'logs', 't1-1.log');
+    const r = await bootstrapWorktree(repo.root, wt, config(), env, { logFile: log });
+    expect(await libValue(wt)).toBe('2');
+    expect((await lstat(join(wt, 'node_modules'))).isSymbolicLink()).toBe(false);
+    expect(r.install).toEqual([
+      expect.stringMatching(/^node_modules: copied from the checkout \(the lockfiles match\)/),
+    ]);
+    expect(await readFile(log, 'utf8')).toMatch(/^\[orch bootstrap\] node_modules: copied from the checkout/);
+    // The checkout is untouched, and git sees nothing new in the worktree.
+    expect(await libValue(repo.root)).toBe('1');
+    expect(existsSync(join(repo.root, 'node_modules', NODE_MODULES_MARKER))).toBe(false);
+    expect(await execa('git', ['status', '--porcelain'], { cwd: wt }).then((x) => x.stdout)).toBe(
+      ' M packages/lib/src/index.js',
+    );
+  });
+
+  it('installs from the lockfile, offline first, when it differs from the checkout’s', async () => {
+    const repo = await project();
+    const wt = await worktree(repo);
+    await appendFile(join(repo.root, 'package-lock.json'), '\n'); // the checkout's lockfile moved on
+    const r = await bootstrapWorktree(repo.root, wt, config(), env);
+    expect(r.install).toEqual([
+      expect.stringMatching(/^node_modules: installed with `npm ci --offline --no-audit --no-fund`/),
+    ]);
+    expect(await libValue(wt)).toBe('2');
+  });
+
+  it('install: always installs from the lockfile', async () => {
+    const repo = await project();
+    const wt = await worktree(repo);
+    const r = await bootstrapWorktree(repo.root, wt, config({ install: 'install' }), env);
+    expect(r.install[0]).toMatch(/installed with `npm ci --offline/);
+    expect(await libValue(wt)).toBe('2');
+  });
+
+  it('keeps a recycled worktree’s node_modules while the lockfile matches, and replaces it when not', async () => {
+    const repo = await project();
+    const wt = await worktree(repo);
+    await bootstrapWorktree(repo.root, wt, config(), env);
+    await writeFile(join(wt, 'node_modules', 'kept.txt'), 'x');
+    expect((await bootstrapWorktree(repo.root, wt, config(), env)).install).toEqual([]);
+    expect(existsSync(join(wt, 'node_modules', 'kept.txt'))).toBe(true);
+    // The task's branch has another lockfile: the earlier copy goes, the lockfile is installed.
+    await appendFile(join(wt, 'package-lock.json'), '\n');
+    const r = await bootstrapWorktree(repo.root, wt, config(), env);
+    expect(r.install[0]).toMatch(/installed with `npm ci --offline/);
+    expect(existsSync(join(wt, 'node_modules', 'kept.txt'))).toBe(false);
+    expect(await libValue(wt)).toBe('2');
+  });
+
+  it("re-points absolute links into the checkout, and copies workspace folders' own node_modules", async () => {
+    const repo = await project();
+    await symlink(join(repo.root, 'packages', 'lib'), join(repo.root, 'node_modules', 'abs'));
+    await mkdir(join(repo.root, 'packages/lib/node_modules/dep'), { recursive: true });
+    await writeFile(join(repo.root, 'packages/lib/node_modules/dep/index.js'), 'module.exports = 7;\n');
+    const wt = await worktree(repo);
+    const r = await bootstrapWorktree(repo.root, wt, config(), env);
+    expect(r.install[0]).toMatch(/and 1 workspace folder\(s\).*1 absolute link\(s\) re-pointed/);
+    expect(await readlink(join(wt, 'node_modules', 'abs'))).toBe(join(wt, 'packages', 'lib'));
+    expect(await readlink(join(wt, 'node_modules', 'lib'))).toBe('../packages/lib');
+    expect(await readFile(join(wt, 'packages/lib/node_modules/dep/index.js'), 'utf8')).toBe(
+      'module.exports = 7;\n',
+    );
+  });
+
+  it('keeps a worktree.symlink link (it was asked for) and says in the log what it costs', async () => {
+    const repo = await project();
+    const wt = await worktree(repo);
+    const r = await bootstrapWorktree(repo.root, wt, config({ symlink: ['node_modules'] }), env);
+    expect(r.linked).toEqual(['node_modules']);
+    expect(r.install.join('\n')).toMatch(/symbolic link.*load the checkout's code/);
+    expect(await libValue(wt)).toBe('1');
+  });
+
+  it('does nothing when the checkout has no node_modules, or when install is off', async () => {
+    const repo = await project();
+    const off = await worktree(repo, 'off');
+    expect((await bootstrapWorktree(repo.root, off, config({ install: 'off' }), env)).install).toEqual([]);
+    await rm(join(repo.root, 'node_modules'), { recursive: true });
+    const wt = await worktree(repo);
+    expect((await bootstrapWorktree(repo.root, wt, config(), env)).install).toEqual([]);
+    expect(existsSync(join(wt, 'node_modules'))).toBe(false);
+  });
+
+  it('makes no node_modules that git does not ignore', async () => {
+    const repo = await project();
+    await writeFile(join(repo.root, '.gitignore'), '.worktrees/\n');
+    await repo.git('commit', '-qm', 'node_modules no longer ignored', '.gitignore');
+    const wt = await worktree(repo);
+    const r = await bootstrapWorktree(repo.root, wt, config(), env);
+    expect(r.install.join('\n')).toMatch(/not ignored by git/);
+    expect(existsSync(join(wt, 'node_modules'))).toBe(false);
+  });
+
+  it('runs a worktree.install command instead of detecting, and stops on its failure', async () => {
+    const repo = await project();
+    const wt = await worktree(repo);
+    const r = await bootstrapWorktree(repo.root, wt, config({ install: 'echo custom > installed.txt' }), env);
+    expect(r.install).toEqual(['ran worktree.install: echo custom > installed.txt']);
+    expect(await readFile(join(wt, 'installed.txt'), 'utf8')).toBe('custom\n');
+    expect(existsSync(join(wt, 'node_modules'))).toBe(false);
+    const failing = bootstrapWorktree(
+      repo.root,
+      await worktree(repo, 't2'),
+      config({ install: 'exit 9' }),
+      env,
+    );
+    await expect(failing).rejects.toBeInstanceOf(OrchError);
+    await expect(failing).rejects.toMatchObject({ code: 'ERR_ORCH_SETUP_FAILED' });
+  });
+});
+
+describe('bootstrapWorktree: Python environments', () => {
+  it('makes a venv of the worktree’s own when the checkout has .venv and requirements.txt', async () => {
+    const repo = await tempRepo({
+      'requirements.txt': '# nothing yet\n',
+      'app.py': 'VALUE = 1\n',
+      '.gitignore': '.venv/\n.worktrees/\n',
+    });
+    repos.push(repo);
+    await execa('python3', ['-m', 'venv', '--without-pip', join(repo.root, '.venv')]);
+    const wt = join(repo.root, '.worktrees', 'py');
+    await repo.git('worktree', 'add', '-q', '--detach', wt, 'HEAD');
+    const r = await bootstrapWorktree(repo.root, wt, config(), env);
+    expect(r.install).toEqual([
+      expect.stringMatching(/^\.venv: made with .* \(requirements\.txt lists nothing\)/),
+    ]);
+    expect((await lstat(join(wt, '.venv'))).isSymbolicLink()).toBe(false);
+    const prefix = await execa(join(wt, '.venv', 'bin', 'python'), ['-c', 'import sys; print(sys.prefix)'], {
+      cwd: wt,
+    });
+    expect(await realpath(prefix.stdout)).toBe(await realpath(join(wt, '.venv')));
+  });
+
+  it('says in the log when uv or poetry is not installed, and goes on', async () => {
+    const repo = await tempRepo({ 'uv.lock': 'version = 1\n', '.gitignore': '.worktrees/\n' });
+    repos.push(repo);
+    const wt = join(repo.root, '.worktrees', 'py');
+    await repo.git('worktree', 'add', '-q', '--detach', wt, 'HEAD');
+    const empty = await mkdtemp(join(tmpdir(), 'orch-path-'));
+    try {
+      const log = join(repo.root, 'worker.log');
+      const r = await bootstrapWorktree(repo.root, wt, config(), { ...env, PATH: empty }, { logFile: log });
+      expect(r.install).toEqual(['uv.lock found but uv is not on PATH: no Python environment was made']);
+      expect(await readFile(log, 'utf8')).toBe(
+        '[orch bootstrap] uv.lock found but uv is not on PATH: no Python environment was made\n',
+      );
+    } finally {
+      await rm(empty, { recursive: true, force: true });
+    }
+  });
+});
