@@ -18,7 +18,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Config, OrchError, type ConfigInput } from '@orch/core';
 import { tempRepo, type TempRepo } from '@orch/test-utils';
 import { bootstrapWorktree } from '../src/worker/bootstrap.js';
-import { NODE_MODULES_MARKER } from '../src/worker/install.js';
+import { NODE_MODULES_MARKER, refreshWorktreeDeps } from '../src/worker/install.js';
 
 /**
  * A workspace project (`node_modules/lib` links to `../packages/lib`, as npm makes it) whose checkout
@@ -187,6 +187,22 @@ describe('bootstrapWorktree: Node dependencies', () => {
     );
     await expect(failing).rejects.toBeInstanceOf(OrchError);
     await expect(failing).rejects.toMatchObject({ code: 'ERR_ORCH_SETUP_FAILED' });
+  });
+});
+
+describe('refreshWorktreeDeps (the integration worktree follows staging)', () => {
+  it('replaces node_modules when a checkout changed the lockfiles, keeps it otherwise', async () => {
+    const repo = await project();
+    const wt = await worktree(repo);
+    await bootstrapWorktree(repo.root, wt, config(), env);
+    expect(await refreshWorktreeDeps(repo.root, wt, config(), env)).toEqual([]);
+    await appendFile(join(wt, 'package-lock.json'), '\n'); // staging's lockfile moved on
+    const r = await refreshWorktreeDeps(repo.root, wt, config(), env);
+    expect(r).toEqual([expect.stringMatching(/^node_modules: installed with `npm ci --offline/)]);
+    expect(await refreshWorktreeDeps(repo.root, wt, config(), env)).toEqual([]);
+    expect(await libValue(wt)).toBe('2');
+    // A configured command ran once at bootstrap; a refresh does not repeat it.
+    expect(await refreshWorktreeDeps(repo.root, wt, config({ install: 'exit 9' }), env)).toEqual([]);
   });
 });
 

@@ -50,6 +50,7 @@ const TOP_FILES = [
   'poetry.lock',
   'requirements.txt',
 ];
+const PYTHON_FILES = ['uv.lock', 'poetry.lock', 'requirements.txt'];
 
 interface Marker {
   key: string;
@@ -200,6 +201,7 @@ export async function installWorktreeDeps(
   config: Config,
   env: Record<string, string>,
   runCommand: (command: string) => Promise<void>,
+  opts: { python?: boolean } = {},
 ): Promise<string[]> {
   const mode = config.worktree.install;
   if (mode === 'off') return [];
@@ -207,6 +209,7 @@ export async function installWorktreeDeps(
     await runCommand(mode);
     return [`ran worktree.install: ${mode}`];
   }
+  const python = opts.python ?? true;
   const timeoutMs = config.verification.timeout * 1000;
   const tracked = (await runGit(['ls-files', '-z'], { cwd: worktree })).stdout.split('\0').filter(Boolean);
   const locks = tracked.filter(isNodeLockfile);
@@ -227,7 +230,7 @@ export async function installWorktreeDeps(
   ]);
   const facts: InstallFacts = {
     mode,
-    files: TOP_FILES.filter((f) => top.has(f)),
+    files: TOP_FILES.filter((f) => top.has(f) && (python || !PYTHON_FILES.includes(f))),
     packageManager: typeof pkg.packageManager === 'string' ? pkg.packageManager : undefined,
     tools: await toolsOnPath(env),
     root: {
@@ -329,10 +332,13 @@ async function makeVenv(
   const t0 = Date.now();
   const rootPython = join(repoRoot, '.venv', 'bin', 'python');
   const python = existsSync(rootPython) ? rootPython : 'python3';
-  const made = await run([python, '-m', 'venv', join(worktree, '.venv')], worktree, env, timeoutMs);
-  if (!made.ok) return [`no Python environment was made: \`${python} -m venv .venv\` failed (${made.tail})`];
   const text = await readFile(join(worktree, requirements), 'utf8').catch(() => '');
   const wanted = text.split('\n').some((l) => l.trim() !== '' && !l.trim().startsWith('#'));
+  // Like the checkout's: without pip only when it has none and nothing is to be installed.
+  const bare = !wanted && !existsSync(join(repoRoot, '.venv', 'bin', 'pip'));
+  const argv = [python, '-m', 'venv', ...(bare ? ['--without-pip'] : []), join(worktree, '.venv')];
+  const made = await run(argv, worktree, env, timeoutMs);
+  if (!made.ok) return [`no Python environment was made: \`${python} -m venv .venv\` failed (${made.tail})`];
   if (!wanted) return [`.venv: made with ${python} in ${seconds(t0)} (${requirements} lists nothing)`];
   const pip = [
     join(worktree, '.venv', 'bin', 'python'),
@@ -347,4 +353,20 @@ async function makeVenv(
   return r.ok
     ? [`.venv: made and ${requirements} installed in ${seconds(t0)}`]
     : [`.venv: made, but \`pip install -r ${requirements}\` failed (${r.tail})`];
+}
+
+/**
+ * After a worktree moved to another commit (the integration worktree follows staging): a copy or
+ * install of an earlier bootstrap is replaced when the lockfiles changed (an approved dependency),
+ * and kept, at the cost of a hash, when not. Python environments stay as bootstrapped.
+ */
+export async function refreshWorktreeDeps(
+  repoRoot: string,
+  worktree: string,
+  config: Config,
+  env: Record<string, string>,
+): Promise<string[]> {
+  const mode = config.worktree.install;
+  if (mode !== 'auto' && mode !== 'install') return [];
+  return installWorktreeDeps(repoRoot, worktree, config, env, () => Promise.resolve(), { python: false });
 }
