@@ -8,6 +8,7 @@ import {
   readlink,
   realpath,
   rm,
+  stat,
   symlink,
   writeFile,
 } from 'node:fs/promises';
@@ -131,11 +132,21 @@ describe('bootstrapWorktree: Node dependencies', () => {
   it("re-points absolute links into the checkout, and copies workspace folders' own node_modules", async () => {
     const repo = await project();
     await symlink(join(repo.root, 'packages', 'lib'), join(repo.root, 'node_modules', 'abs'));
+    // A pnpm-style .bin shim naming the checkout's folders in NODE_PATH.
+    const shim = (root: string): string =>
+      `#!/bin/sh\nexport NODE_PATH="${root}/node_modules/.pnpm/node_modules:${root}/packages/lib/node_modules"\n`;
+    await mkdir(join(repo.root, 'node_modules', '.bin'), { recursive: true });
+    await writeFile(join(repo.root, 'node_modules', '.bin', 'tool'), shim(repo.root), { mode: 0o755 });
     await mkdir(join(repo.root, 'packages/lib/node_modules/dep'), { recursive: true });
     await writeFile(join(repo.root, 'packages/lib/node_modules/dep/index.js'), 'module.exports = 7;\n');
     const wt = await worktree(repo);
     const r = await bootstrapWorktree(repo.root, wt, config(), env);
-    expect(r.install[0]).toMatch(/and 1 workspace folder\(s\).*1 absolute link\(s\) re-pointed/);
+    expect(r.install[0]).toMatch(
+      /and 1 workspace folder\(s\).*2 absolute link\(s\) or \.bin script\(s\) re-pointed/,
+    );
+    expect(await readFile(join(wt, 'node_modules', '.bin', 'tool'), 'utf8')).toBe(shim(wt));
+    expect((await stat(join(wt, 'node_modules', '.bin', 'tool'))).mode & 0o777).toBe(0o755);
+    expect(await readFile(join(repo.root, 'node_modules', '.bin', 'tool'), 'utf8')).toBe(shim(repo.root));
     expect(await readlink(join(wt, 'node_modules', 'abs'))).toBe(join(wt, 'packages', 'lib'));
     expect(await readlink(join(wt, 'node_modules', 'lib'))).toBe('../packages/lib');
     expect(await readFile(join(wt, 'packages/lib/node_modules/dep/index.js'), 'utf8')).toBe(

@@ -23,7 +23,7 @@ import {
   unlink,
   writeFile,
 } from 'node:fs/promises';
-import { delimiter, dirname, isAbsolute, join, relative, sep } from 'node:path';
+import { basename, delimiter, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { execa } from 'execa';
 import {
   envHashFromFiles,
@@ -143,7 +143,8 @@ async function cloneDir(from: string, to: string, timeoutMs: number): Promise<vo
 
 /**
  * Re-points absolute links of a copied node_modules that lead into the checkout (relative ones
- * already lead into the worktree). Top level, scopes and `.bin` are where package managers link.
+ * already lead into the worktree). Top level, scopes and `.bin` are where package managers link;
+ * pnpm's `.bin` shims are small scripts that name the checkout's folders in NODE_PATH.
  */
 async function relinkAbsolute(dir: string, roots: string[], worktree: string, skip: string): Promise<number> {
   let changed = 0;
@@ -151,7 +152,18 @@ async function relinkAbsolute(dir: string, roots: string[], worktree: string, sk
     const entries = await readdir(d, { withFileTypes: true }).catch(() => []);
     for (const e of entries) {
       const p = join(d, e.name);
-      if (e.isSymbolicLink()) {
+      if (e.isFile() && basename(d) === '.bin' && (await stat(p)).size < 64 * 1024) {
+        const text = await readFile(p, 'utf8');
+        let next = text;
+        for (const r of roots) {
+          const inRoot = new RegExp(`${escapeRegExp(r)}/(?!${escapeRegExp(relative(r, skip))}/)`, 'g');
+          next = next.replace(inRoot, `${worktree}/`);
+        }
+        if (next !== text) {
+          await writeFile(p, next); // keeps the file's mode
+          changed++;
+        }
+      } else if (e.isSymbolicLink()) {
         const target = await readlink(p);
         if (!isAbsolute(target)) continue;
         const root = roots.find((r) => target === r || target.startsWith(r + sep));
@@ -167,6 +179,8 @@ async function relinkAbsolute(dir: string, roots: string[], worktree: string, sk
   await visit(dir, 0);
   return changed;
 }
+
+const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Folders of tracked package.json files below the top (workspace packages). */
 function packageDirs(tracked: readonly string[]): string[] {
@@ -267,7 +281,8 @@ export async function installWorktreeDeps(
       relinked += await relinkAbsolute(join(worktree, d, 'node_modules'), roots, worktree, skip);
     await writeMarker(nm, { key, nested: copied });
     const extra = copied.length > 0 ? ` and ${copied.length} workspace folder(s)` : '';
-    const links = relinked > 0 ? `; ${relinked} absolute link(s) re-pointed into the worktree` : '';
+    const links =
+      relinked > 0 ? `; ${relinked} absolute link(s) or .bin script(s) re-pointed into the worktree` : '';
     const because = why ? ` (${why})` : '';
     lines.push(`node_modules: copied from the checkout${extra}${because} in ${seconds(t0)}${links}`);
   };
