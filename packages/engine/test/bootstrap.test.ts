@@ -129,6 +129,47 @@ describe('bootstrapWorktree: Node dependencies', () => {
     expect(await libValue(wt)).toBe('2');
   });
 
+  it('without the package manager, copies the checkout’s node_modules, says so, and installs on a later bootstrap', async () => {
+    const repo = await project();
+    const wt = await worktree(repo);
+    await appendFile(join(repo.root, 'package-lock.json'), '\n');
+    const bin = await mkdtemp(join(tmpdir(), 'orch-path-'));
+    try {
+      const cp = (await execa('sh', ['-c', 'command -v cp'])).stdout;
+      await symlink(cp, join(bin, 'cp'));
+      const r = await bootstrapWorktree(repo.root, wt, config(), { ...env, PATH: bin });
+      expect(r.install).toEqual([
+        expect.stringMatching(/^npm is not on PATH: node_modules is a copy of the checkout's/),
+        expect.stringMatching(/^node_modules: copied from the checkout in/),
+      ]);
+      expect(await libValue(wt)).toBe('2');
+    } finally {
+      await rm(bin, { recursive: true, force: true });
+    }
+    // The copy is marked as the checkout's lockfile's, so a recycled worktree tries the install again.
+    const again = await bootstrapWorktree(repo.root, wt, config(), env);
+    expect(again.install).toEqual([expect.stringMatching(/^node_modules: installed with `npm ci --offline/)]);
+  });
+
+  it('when every install fails, still copies the checkout’s node_modules and logs each failure', async () => {
+    const repo = await project();
+    const wt = await worktree(repo);
+    // package.json and its lockfile disagree: npm ci refuses, offline or not.
+    const pkg = JSON.parse(await readFile(join(wt, 'package.json'), 'utf8')) as Record<string, unknown>;
+    await writeFile(
+      join(wt, 'package.json'),
+      JSON.stringify({ ...pkg, dependencies: { 'left-pad': '1.3.0' } }),
+    );
+    await appendFile(join(wt, 'package-lock.json'), '\n');
+    const r = await bootstrapWorktree(repo.root, wt, config(), env);
+    expect(r.install).toEqual([
+      expect.stringMatching(/^`npm ci --offline --no-audit --no-fund` failed \(exit \d+: /),
+      expect.stringMatching(/^`npm ci --prefer-offline --no-audit --no-fund` failed \(exit \d+: /),
+      expect.stringMatching(/^node_modules: copied from the checkout \(every install failed; /),
+    ]);
+    expect(await libValue(wt)).toBe('2');
+  });
+
   it("re-points absolute links into the checkout, and copies workspace folders' own node_modules", async () => {
     const repo = await project();
     await symlink(join(repo.root, 'packages', 'lib'), join(repo.root, 'node_modules', 'abs'));

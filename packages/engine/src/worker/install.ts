@@ -225,6 +225,11 @@ export async function installWorktreeDeps(
   }
   const python = opts.python ?? true;
   const timeoutMs = config.verification.timeout * 1000;
+  const top = new Set(await readdir(worktree).catch(() => [] as string[]));
+  const files = TOP_FILES.filter((f) => top.has(f) && (python || !PYTHON_FILES.includes(f)));
+  const rootNodeModules = await isDir(join(repoRoot, 'node_modules'));
+  // Most projects: nothing to mirror, so no git process and no hashing.
+  if (!rootNodeModules && !files.some((f) => PYTHON_FILES.includes(f))) return [];
   const tracked = (await runGit(['ls-files', '-z'], { cwd: worktree })).stdout.split('\0').filter(Boolean);
   const locks = tracked.filter(isNodeLockfile);
   const [rootLock, ownLock] = await Promise.all([
@@ -233,7 +238,6 @@ export async function installWorktreeDeps(
   ]);
   const key = ownLock.hash;
   const nested = packageDirs(tracked);
-  const top = new Set(await readdir(worktree).catch(() => [] as string[]));
   const pkg = await readFile(join(worktree, 'package.json'), 'utf8')
     .then((t) => JSON.parse(t) as { packageManager?: unknown })
     .catch(() => ({}) as { packageManager?: unknown });
@@ -244,11 +248,11 @@ export async function installWorktreeDeps(
   ]);
   const facts: InstallFacts = {
     mode,
-    files: TOP_FILES.filter((f) => top.has(f) && (python || !PYTHON_FILES.includes(f))),
+    files,
     packageManager: typeof pkg.packageManager === 'string' ? pkg.packageManager : undefined,
     tools: await toolsOnPath(env),
     root: {
-      nodeModules: await isDir(join(repoRoot, 'node_modules')),
+      nodeModules: rootNodeModules,
       venv: existsSync(join(repoRoot, '.venv', 'pyvenv.cfg')),
     },
     worktree: {
@@ -279,7 +283,8 @@ export async function installWorktreeDeps(
     let relinked = 0;
     for (const d of ['', ...copied])
       relinked += await relinkAbsolute(join(worktree, d, 'node_modules'), roots, worktree, skip);
-    await writeMarker(nm, { key, nested: copied });
+    // The copy holds what the checkout's lockfiles describe: a worktree with others retries the install.
+    await writeMarker(nm, { key: rootLock.hash, nested: copied });
     const extra = copied.length > 0 ? ` and ${copied.length} workspace folder(s)` : '';
     const links =
       relinked > 0 ? `; ${relinked} absolute link(s) or .bin script(s) re-pointed into the worktree` : '';
