@@ -195,6 +195,20 @@ describe('bootstrapWorktree: Node dependencies', () => {
     );
   });
 
+  it('a recycled worktree moved to another path keeps its node_modules, and its re-pointed links follow it', async () => {
+    const repo = await project();
+    await symlink(join(repo.root, 'packages', 'lib'), join(repo.root, 'node_modules', 'abs'));
+    const first = await worktree(repo, '_pool-1');
+    await bootstrapWorktree(repo.root, first, config(), env);
+    const moved = join(repo.root, '.worktrees', 'next');
+    await repo.git('worktree', 'move', first, moved);
+    const r = await bootstrapWorktree(repo.root, moved, config(), env);
+    expect(r.install).toEqual(['node_modules: kept; 1 link(s) or .bin script(s) follow the moved worktree']);
+    expect(await readlink(join(moved, 'node_modules', 'abs'))).toBe(join(moved, 'packages', 'lib'));
+    expect(await libValue(moved)).toBe('2');
+    expect((await bootstrapWorktree(repo.root, moved, config(), env)).install).toEqual([]);
+  });
+
   it('keeps a worktree.symlink link (it was asked for) and says in the log what it costs', async () => {
     const repo = await project();
     const wt = await worktree(repo);

@@ -56,6 +56,8 @@ interface Marker {
   key: string;
   /** Workspace folders whose node_modules were copied too. */
   nested: string[];
+  /** The worktree it was made in: a pool worktree moves, and its re-pointed links must follow. */
+  at?: string;
 }
 
 async function isExecutable(path: string): Promise<boolean> {
@@ -93,7 +95,7 @@ async function readMarker(dir: string): Promise<Marker | undefined> {
     const m = JSON.parse(await readFile(join(dir, NODE_MODULES_MARKER), 'utf8')) as Partial<Marker>;
     if (typeof m.key !== 'string') return undefined;
     const nested = Array.isArray(m.nested) ? m.nested.filter((n): n is string => typeof n === 'string') : [];
-    return { key: m.key, nested };
+    return { key: m.key, nested, ...(typeof m.at === 'string' ? { at: m.at } : {}) };
   } catch {
     return undefined;
   }
@@ -146,7 +148,12 @@ async function cloneDir(from: string, to: string, timeoutMs: number): Promise<vo
  * already lead into the worktree). Top level, scopes and `.bin` are where package managers link;
  * pnpm's `.bin` shims are small scripts that name the checkout's folders in NODE_PATH.
  */
-async function relinkAbsolute(dir: string, roots: string[], worktree: string, skip: string): Promise<number> {
+async function relinkAbsolute(
+  dir: string,
+  roots: string[],
+  worktree: string,
+  skip?: string,
+): Promise<number> {
   let changed = 0;
   const visit = async (d: string, depth: number): Promise<void> => {
     const entries = await readdir(d, { withFileTypes: true }).catch(() => []);
@@ -156,7 +163,8 @@ async function relinkAbsolute(dir: string, roots: string[], worktree: string, sk
         const text = await readFile(p, 'utf8');
         let next = text;
         for (const r of roots) {
-          const inRoot = new RegExp(`${escapeRegExp(r)}/(?!${escapeRegExp(relative(r, skip))}/)`, 'g');
+          const unless = skip ? `(?!${escapeRegExp(relative(r, skip))}/)` : '';
+          const inRoot = new RegExp(`${escapeRegExp(r)}/${unless}`, 'g');
           next = next.replace(inRoot, `${worktree}/`);
         }
         if (next !== text) {
@@ -167,7 +175,7 @@ async function relinkAbsolute(dir: string, roots: string[], worktree: string, sk
         const target = await readlink(p);
         if (!isAbsolute(target)) continue;
         const root = roots.find((r) => target === r || target.startsWith(r + sep));
-        if (!root || target.startsWith(skip + sep)) continue;
+        if (!root || (skip && target.startsWith(skip + sep))) continue;
         await unlink(p);
         await symlink(join(worktree, relative(root, target)), p);
         changed++;
@@ -284,7 +292,7 @@ export async function installWorktreeDeps(
     for (const d of ['', ...copied])
       relinked += await relinkAbsolute(join(worktree, d, 'node_modules'), roots, worktree, skip);
     // The copy holds what the checkout's lockfiles describe: a worktree with others retries the install.
-    await writeMarker(nm, { key: rootLock.hash, nested: copied });
+    await writeMarker(nm, { key: rootLock.hash, nested: copied, at: worktree });
     const extra = copied.length > 0 ? ` and ${copied.length} workspace folder(s)` : '';
     const links =
       relinked > 0 ? `; ${relinked} absolute link(s) or .bin script(s) re-pointed into the worktree` : '';
@@ -292,6 +300,17 @@ export async function installWorktreeDeps(
     lines.push(`node_modules: copied from the checkout${extra}${because} in ${seconds(t0)}${links}`);
   };
 
+  if (facts.worktree.nodeModules === 'current') {
+    const kept = await readMarker(nm);
+    if (kept?.at && kept.at !== worktree) {
+      let moved = 0;
+      for (const d of ['', ...kept.nested])
+        moved += await relinkAbsolute(join(worktree, d, 'node_modules'), [kept.at], worktree);
+      await writeMarker(nm, { ...kept, at: worktree });
+      if (moved > 0)
+        lines.push(`node_modules: kept; ${moved} link(s) or .bin script(s) follow the moved worktree`);
+    }
+  }
   if (plan.replaceNodeModules) {
     const old = await readMarker(nm);
     for (const d of old?.nested ?? [])
@@ -307,7 +326,7 @@ export async function installWorktreeDeps(
       const r = await run(argv, worktree, env, timeoutMs);
       if (r.ok) {
         lines.push(`node_modules: installed with \`${argv.join(' ')}\` in ${seconds(t0)}`);
-        await writeMarker(nm, { key, nested: [] });
+        await writeMarker(nm, { key, nested: [], at: worktree });
         done = true;
         break;
       }
