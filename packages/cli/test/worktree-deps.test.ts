@@ -9,7 +9,7 @@ import { currentRun, isolatedTmux, runEvents, runOrch, tempRepo, type TempRepo }
  * returns 1; the task makes it return 2 and its test expects 2, which passes only when the
  * worktree's test imports the worktree's code.
  */
-const PLAN = `request: lib returns 2
+const PLAN = `request: lib returns 2, then 3
 tasks:
   - id: two
     description: make lib return 2
@@ -24,6 +24,20 @@ tasks:
       echo "lib resolves to $(node -p "require.resolve('lib')")"
       git add -A && git commit -qm "lib returns 2"
       orch task done --summary "lib returns 2"
+  - id: three
+    description: make lib return 3
+    agent: shell
+    depends_on: [two]
+    files_write: [packages/lib/src/index.js, test/lib.test.js]
+    verification:
+      - command: node --test
+        type: test
+    run: |
+      echo 'exports.value = () => 3;' > packages/lib/src/index.js
+      sed -i 's/, 2)/, 3)/' test/lib.test.js
+      echo "lib resolves to $(node -p "require.resolve('lib')")"
+      git add -A && git commit -qm "lib returns 3"
+      orch task done --summary "lib returns 3"
 `;
 
 const TEST = `const test = require('node:test');
@@ -76,7 +90,7 @@ describe('worktrees test their own code', () => {
     repo = undefined;
   });
 
-  it("gives each worktree its own node_modules, so the task's test imports the worktree's source", async () => {
+  it("gives each worktree its own node_modules, so each task's test imports its worktree's source", async () => {
     repo = await nodeProject();
     const r = await runOrch(['run', 'tasks.yaml', '--no-tui', '--yes'], {
       cwd: repo.root,
@@ -89,9 +103,13 @@ describe('worktrees test their own code', () => {
     const log = await workerLog(repo.root, 'two');
     expect(log).toMatch(/\[orch bootstrap\] node_modules: copied from the checkout \(the lockfiles match\)/);
     expect(log).toMatch(/lib resolves to \S*\/\.worktrees\/two\/packages\/lib\/src\/index\.js/);
+    // The second task's worktree (new, or the first one's recycled) imports its own code too.
+    expect(await workerLog(repo.root, 'three')).toMatch(
+      /lib resolves to \S*\/\.worktrees\/three\/packages\/lib\/src\/index\.js/,
+    );
     // Verified in its worktree, checked again on staging, promoted; the checkout's own tree is the result.
     expect(await repo.git('show', `orch/${run}/staging:packages/lib/src/index.js`)).toBe(
-      'exports.value = () => 2;',
+      'exports.value = () => 3;',
     );
     expect(await repo.git('rev-parse', 'main')).toBe(await repo.git('rev-parse', `orch/${run}/staging`));
     expect((await execa('node', ['--test'], { cwd: repo.root, reject: false })).exitCode).toBe(0);
