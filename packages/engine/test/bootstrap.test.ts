@@ -18,7 +18,7 @@ import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Config, OrchError, type ConfigInput } from '@orch/core';
 import { tempRepo, type TempRepo } from '@orch/test-utils';
-import { bootstrapWorktree } from '../src/worker/bootstrap.js';
+import { bootstrapWorktree, refreshWorktree } from '../src/worker/bootstrap.js';
 import { NODE_MODULES_MARKER, refreshWorktreeDeps } from '../src/worker/install.js';
 
 /**
@@ -256,15 +256,18 @@ describe('bootstrapWorktree: Node dependencies', () => {
   });
 });
 
-describe('refreshWorktreeDeps (the integration worktree follows staging)', () => {
+describe('refreshing a used worktree (a retry after staging was merged in; the integration worktree)', () => {
   it('replaces node_modules when a checkout changed the lockfiles, keeps it otherwise', async () => {
     const repo = await project();
     const wt = await worktree(repo);
     await bootstrapWorktree(repo.root, wt, config(), env);
     expect(await refreshWorktreeDeps(repo.root, wt, config(), env)).toEqual([]);
     await appendFile(join(wt, 'package-lock.json'), '\n'); // staging's lockfile moved on
-    const r = await refreshWorktreeDeps(repo.root, wt, config(), env);
+    // A retry's worktree, as launch refreshes it: the lines go to the new attempt's log.
+    const log = join(repo.root, 'logs', 't1-2.log');
+    const r = await refreshWorktree(repo.root, wt, config(), env, { logFile: log });
     expect(r).toEqual([expect.stringMatching(/^node_modules: installed with `npm ci --offline/)]);
+    expect(await readFile(log, 'utf8')).toMatch(/^\[orch bootstrap\] node_modules: installed with/);
     expect(await refreshWorktreeDeps(repo.root, wt, config(), env)).toEqual([]);
     expect(await libValue(wt)).toBe('2');
     // A configured command ran once at bootstrap; a refresh does not repeat it.

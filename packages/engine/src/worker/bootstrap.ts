@@ -9,7 +9,7 @@ import { appendFile, copyFile, lstat, mkdir, readFile, symlink } from 'node:fs/p
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { OrchError, normalizeRepoPath, type Config } from '@orch/core';
-import { installWorktreeDeps } from './install.js';
+import { installWorktreeDeps, refreshWorktreeDeps } from './install.js';
 
 export async function readWorktreeInclude(repoRoot: string): Promise<string[]> {
   try {
@@ -85,12 +85,31 @@ export async function bootstrapWorktree(
     result.linked.push(rel);
   }
   result.install = await installWorktreeDeps(repoRoot, worktree, config, env, runCommand);
-  if (opts.logFile && result.install.length > 0) {
-    await mkdir(dirname(opts.logFile), { recursive: true });
-    await appendFile(opts.logFile, result.install.map((l) => `[orch bootstrap] ${l}\n`).join(''));
-  }
+  await appendLog(opts.logFile, result.install);
   for (const command of config.worktree.setup) await runCommand(command);
   return result;
+}
+
+async function appendLog(logFile: string | undefined, lines: string[]): Promise<void> {
+  if (!logFile || lines.length === 0) return;
+  await mkdir(dirname(logFile), { recursive: true });
+  await appendFile(logFile, lines.map((l) => `[orch bootstrap] ${l}\n`).join(''));
+}
+
+/**
+ * An existing worktree about to be used again (a retry, after staging was merged into it):
+ * its node_modules follows its lockfiles (see `refreshWorktreeDeps`); the lines go to the log.
+ */
+export async function refreshWorktree(
+  repoRoot: string,
+  worktree: string,
+  config: Config,
+  env: Record<string, string>,
+  opts: BootstrapOptions = {},
+): Promise<string[]> {
+  const lines = await refreshWorktreeDeps(repoRoot, worktree, config, env);
+  await appendLog(opts.logFile, lines);
+  return lines;
 }
 
 /** A distinct block of ports per task so parallel dev servers do not collide. */

@@ -12,7 +12,7 @@ import { ContextStore, Mailbox, mailboxHookSettings, writeFileAtomic } from '@or
 import { sessionName } from '@orch/tmux';
 import { assetsRoot } from '../assets.js';
 import { requireState, stagingBranch, taskBranch, worktreePath, type RunContext } from '../run/context.js';
-import { bootstrapWorktree, portBase } from './bootstrap.js';
+import { bootstrapWorktree, portBase, refreshWorktree } from './bootstrap.js';
 import type { ExecSpec } from './exec.js';
 import { buildWorkerPrompt, type PromptInput } from './prompt.js';
 
@@ -80,7 +80,12 @@ export async function ensureTaskWorktree(
   const state = requireState(ctx);
   const t = state.tasks[id];
   const path = worktreePath(ctx.repoRoot, ctx.config, id);
-  if (t?.worktree && existsSync(join(t.worktree, '.git'))) return t.worktree;
+  if (t?.worktree && existsSync(join(t.worktree, '.git'))) {
+    // A retry: staging may have been merged in since, with other lockfiles.
+    const envAll = { ...(process.env as Record<string, string>), ...env };
+    await refreshWorktree(ctx.repoRoot, t.worktree, ctx.config, envAll, logFile ? { logFile } : {});
+    return t.worktree;
+  }
   const branch = taskBranch(ctx.run, id);
   const reason = `orch run ${ctx.run}`;
   const existing = await ctx.repo.tryRevParse(`refs/heads/${branch}`);
