@@ -178,14 +178,18 @@ describe('bootstrapWorktree: Node dependencies', () => {
       `#!/bin/sh\nexport NODE_PATH="${root}/node_modules/.pnpm/node_modules:${root}/packages/lib/node_modules"\n`;
     await mkdir(join(repo.root, 'node_modules', '.bin'), { recursive: true });
     await writeFile(join(repo.root, 'node_modules', '.bin', 'tool'), shim(repo.root), { mode: 0o755 });
+    const state = (root: string): string =>
+      JSON.stringify({ projects: { [root]: {}, [`${root}/packages/lib`]: {} } });
+    await writeFile(join(repo.root, 'node_modules', '.pnpm-workspace-state-v1.json'), state(repo.root));
     await mkdir(join(repo.root, 'packages/lib/node_modules/dep'), { recursive: true });
     await writeFile(join(repo.root, 'packages/lib/node_modules/dep/index.js'), 'module.exports = 7;\n');
     const wt = await worktree(repo);
     const r = await bootstrapWorktree(repo.root, wt, config(), env);
     expect(r.install[0]).toMatch(
-      /and 1 workspace folder\(s\).*2 absolute link\(s\) or \.bin script\(s\) re-pointed/,
+      /and 1 workspace folder\(s\).*3 absolute link\(s\) or state file\(s\) re-pointed/,
     );
     expect(await readFile(join(wt, 'node_modules', '.bin', 'tool'), 'utf8')).toBe(shim(wt));
+    expect(await readFile(join(wt, 'node_modules', '.pnpm-workspace-state-v1.json'), 'utf8')).toBe(state(wt));
     expect((await stat(join(wt, 'node_modules', '.bin', 'tool'))).mode & 0o777).toBe(0o755);
     expect(await readFile(join(repo.root, 'node_modules', '.bin', 'tool'), 'utf8')).toBe(shim(repo.root));
     expect(await readlink(join(wt, 'node_modules', 'abs'))).toBe(join(wt, 'packages', 'lib'));
@@ -203,7 +207,7 @@ describe('bootstrapWorktree: Node dependencies', () => {
     const moved = join(repo.root, '.worktrees', 'next');
     await repo.git('worktree', 'move', first, moved);
     const r = await bootstrapWorktree(repo.root, moved, config(), env);
-    expect(r.install).toEqual(['node_modules: kept; 1 link(s) or .bin script(s) follow the moved worktree']);
+    expect(r.install).toEqual(['node_modules: kept; 1 link(s) or state file(s) follow the moved worktree']);
     expect(await readlink(join(moved, 'node_modules', 'abs'))).toBe(join(moved, 'packages', 'lib'));
     expect(await libValue(moved)).toBe('2');
     expect((await bootstrapWorktree(repo.root, moved, config(), env)).install).toEqual([]);

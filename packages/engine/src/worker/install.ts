@@ -146,7 +146,8 @@ async function cloneDir(from: string, to: string, timeoutMs: number): Promise<vo
 /**
  * Re-points absolute links of a copied node_modules that lead into the checkout (relative ones
  * already lead into the worktree). Top level, scopes and `.bin` are where package managers link;
- * pnpm's `.bin` shims are small scripts that name the checkout's folders in NODE_PATH.
+ * pnpm's `.bin` shims are small scripts that name the checkout's folders in NODE_PATH, and its
+ * top-level state files (`.pnpm-workspace-state-v1.json`) name the checkout's projects.
  */
 async function relinkAbsolute(
   dir: string,
@@ -159,13 +160,17 @@ async function relinkAbsolute(
     const entries = await readdir(d, { withFileTypes: true }).catch(() => []);
     for (const e of entries) {
       const p = join(d, e.name);
-      if (e.isFile() && basename(d) === '.bin' && (await stat(p)).size < 64 * 1024) {
+      const textFile =
+        basename(d) === '.bin' || (depth === 0 && e.name.startsWith('.') && e.name !== NODE_MODULES_MARKER);
+      if (e.isFile() && textFile && (await stat(p)).size < 64 * 1024) {
         const text = await readFile(p, 'utf8');
         let next = text;
         for (const r of roots) {
-          const unless = skip ? `(?!${escapeRegExp(relative(r, skip))}/)` : '';
-          const inRoot = new RegExp(`${escapeRegExp(r)}/${unless}`, 'g');
-          next = next.replace(inRoot, `${worktree}/`);
+          // The path itself or below it (it ends where a path ends in scripts and JSON), not the worktrees.
+          const end = `(?=$|[/"':;\\s])`;
+          const unless = skip ? `(?!/${escapeRegExp(relative(r, skip))}${end})` : '';
+          const inRoot = new RegExp(`${escapeRegExp(r)}${unless}${end}`, 'g');
+          next = next.replace(inRoot, worktree);
         }
         if (next !== text) {
           await writeFile(p, next); // keeps the file's mode
@@ -295,7 +300,7 @@ export async function installWorktreeDeps(
     await writeMarker(nm, { key: rootLock.hash, nested: copied, at: worktree });
     const extra = copied.length > 0 ? ` and ${copied.length} workspace folder(s)` : '';
     const links =
-      relinked > 0 ? `; ${relinked} absolute link(s) or .bin script(s) re-pointed into the worktree` : '';
+      relinked > 0 ? `; ${relinked} absolute link(s) or state file(s) re-pointed into the worktree` : '';
     const because = why ? ` (${why})` : '';
     lines.push(`node_modules: copied from the checkout${extra}${because} in ${seconds(t0)}${links}`);
   };
@@ -308,7 +313,7 @@ export async function installWorktreeDeps(
         moved += await relinkAbsolute(join(worktree, d, 'node_modules'), [kept.at], worktree);
       await writeMarker(nm, { ...kept, at: worktree });
       if (moved > 0)
-        lines.push(`node_modules: kept; ${moved} link(s) or .bin script(s) follow the moved worktree`);
+        lines.push(`node_modules: kept; ${moved} link(s) or state file(s) follow the moved worktree`);
     }
   }
   if (plan.replaceNodeModules) {
