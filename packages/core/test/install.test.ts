@@ -4,6 +4,7 @@ import {
   detectNodeManager,
   isNodeLockfile,
   nodeInstallCommands,
+  parseConfig,
   planInstall,
   type InstallFacts,
 } from '../src/index.js';
@@ -28,6 +29,8 @@ describe('worktree.install config', () => {
     expect(c.worktree).toEqual({ copy: ['.env'], symlink: ['vendor'], setup: ['make'], install: 'auto' });
     expect(Config.parse({ worktree: { install: ' off ' } }).worktree.install).toBe('off');
     expect(Config.safeParse({ worktree: { install: '' } }).success).toBe(false);
+    // Unquoted `off` in the config file is the keyword (YAML 1.2), not a boolean.
+    expect(parseConfig('worktree:\n  install: off\n', '.claude-agents.yaml').worktree.install).toBe('off');
   });
 });
 
