@@ -12,6 +12,7 @@ export * from './analyze/index.js';
 export * from './config/load.js';
 export * from './env/lockfiles.js';
 export * from './env/hash.js';
+export * from './env/install.js';
 export * from './contracts/index.js';
 export * from './verify/index.js';
 export * from './text/terminal.js';

@@ -54,6 +54,12 @@ export const Config = z.looseObject({
       copy: z.array(z.string()).default([]),
       symlink: z.array(z.string()).default([]),
       setup: z.array(z.string()).default([]),
+      /**
+       * Dependencies of each new worktree: `auto` (a copy of the checkout's node_modules when the
+       * lockfiles match, else an install from the lockfile; a Python environment of its own),
+       * `install` (always from the lockfile), `off`, or a shell command run instead.
+       */
+      install: z.string().trim().min(1).default('auto'),
     })
     .prefault({}),
   verification: z

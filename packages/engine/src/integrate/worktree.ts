@@ -5,6 +5,7 @@ import type { Config } from '@orch/core';
 import { withRepoLock, type Repo } from '@orch/git';
 import { integrationWorktreePath, type RunContext } from '../run/context.js';
 import { bootstrapWorktree } from '../worker/bootstrap.js';
+import { refreshWorktreeDeps } from '../worker/install.js';
 
 /** Creates (once) and checks out the integration worktree of a run at `commit`. */
 export async function checkoutIntegration(
@@ -23,6 +24,8 @@ export async function checkoutIntegration(
   }
   await repo.git(['checkout', '-q', '--detach', '--force', commit], { cwd: path });
   await repo.git(['clean', '-fdq'], { cwd: path });
+  // Ignored files survive the checkout: node_modules follows the lockfiles of the new commit.
+  await refreshWorktreeDeps(repo.root, path, config, process.env as Record<string, string>);
   return path;
 }
 

@@ -1,13 +1,15 @@
 /**
  * Makes a fresh worktree usable: gitignored files copied from the user's checkout (`.env` and the
- * like, from config and `.worktreeinclude`), big folders symlinked (`node_modules`), and setup
- * commands run. Every path is kept inside the repository.
+ * like, from config and `.worktreeinclude`), folders the user asked for symlinked, dependencies of
+ * its own (`worktree.install`, see install.ts), and setup commands run. Every path is kept inside
+ * the repository.
  */
 import { existsSync } from 'node:fs';
-import { copyFile, lstat, mkdir, readFile, symlink } from 'node:fs/promises';
+import { appendFile, copyFile, lstat, mkdir, readFile, symlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { OrchError, normalizeRepoPath, type Config } from '@orch/core';
+import { installWorktreeDeps, refreshWorktreeDeps } from './install.js';
 
 export async function readWorktreeInclude(repoRoot: string): Promise<string[]> {
   try {
@@ -24,7 +26,14 @@ export async function readWorktreeInclude(repoRoot: string): Promise<string[]> {
 export interface BootstrapResult {
   copied: string[];
   linked: string[];
+  /** What the dependency step did or left alone, as written to the log. */
+  install: string[];
   setup: { command: string; ok: boolean; output: string }[];
+}
+
+export interface BootstrapOptions {
+  /** The worker's log: the dependency step's lines are appended to it. */
+  logFile?: string;
 }
 
 export async function bootstrapWorktree(
@@ -32,8 +41,29 @@ export async function bootstrapWorktree(
   worktree: string,
   config: Config,
   env: Record<string, string>,
+  opts: BootstrapOptions = {},
 ): Promise<BootstrapResult> {
-  const result: BootstrapResult = { copied: [], linked: [], setup: [] };
+  const result: BootstrapResult = { copied: [], linked: [], install: [], setup: [] };
+  const runCommand = async (command: string): Promise<void> => {
+    const r = await execa('sh', ['-c', command], {
+      cwd: worktree,
+      env,
+      reject: false,
+      all: true,
+      timeout: config.verification.timeout * 1000,
+    });
+    const ok = r.exitCode === 0 && !r.timedOut;
+    result.setup.push({ command, ok, output: String(r.all ?? '').slice(-4000) });
+    if (!ok) {
+      throw new OrchError(
+        'ERR_ORCH_SETUP_FAILED',
+        `Worktree setup command failed in ${worktree}: ${command}`,
+        {
+          hint: `Its output ends with:\n${String(r.all ?? '').slice(-800)}`,
+        },
+      );
+    }
+  };
   const copies = [...config.worktree.copy, ...(await readWorktreeInclude(repoRoot))];
   for (const raw of copies) {
     const rel = normalizeRepoPath(raw);
@@ -54,27 +84,32 @@ export async function bootstrapWorktree(
     await symlink(from, to, 'dir');
     result.linked.push(rel);
   }
-  for (const command of config.worktree.setup) {
-    const r = await execa('sh', ['-c', command], {
-      cwd: worktree,
-      env,
-      reject: false,
-      all: true,
-      timeout: config.verification.timeout * 1000,
-    });
-    const ok = r.exitCode === 0 && !r.timedOut;
-    result.setup.push({ command, ok, output: String(r.all ?? '').slice(-4000) });
-    if (!ok) {
-      throw new OrchError(
-        'ERR_ORCH_SETUP_FAILED',
-        `Worktree setup command failed in ${worktree}: ${command}`,
-        {
-          hint: `Its output ends with:\n${String(r.all ?? '').slice(-800)}`,
-        },
-      );
-    }
-  }
+  result.install = await installWorktreeDeps(repoRoot, worktree, config, env, runCommand);
+  await appendLog(opts.logFile, result.install);
+  for (const command of config.worktree.setup) await runCommand(command);
   return result;
+}
+
+async function appendLog(logFile: string | undefined, lines: string[]): Promise<void> {
+  if (!logFile || lines.length === 0) return;
+  await mkdir(dirname(logFile), { recursive: true });
+  await appendFile(logFile, lines.map((l) => `[orch bootstrap] ${l}\n`).join(''));
+}
+
+/**
+ * An existing worktree about to be used again (a retry, after staging was merged into it):
+ * its node_modules follows its lockfiles (see `refreshWorktreeDeps`); the lines go to the log.
+ */
+export async function refreshWorktree(
+  repoRoot: string,
+  worktree: string,
+  config: Config,
+  env: Record<string, string>,
+  opts: BootstrapOptions = {},
+): Promise<string[]> {
+  const lines = await refreshWorktreeDeps(repoRoot, worktree, config, env);
+  await appendLog(opts.logFile, lines);
+  return lines;
 }
 
 /** A distinct block of ports per task so parallel dev servers do not collide. */

@@ -12,7 +12,7 @@ import { ContextStore, Mailbox, mailboxHookSettings, writeFileAtomic } from '@or
 import { sessionName } from '@orch/tmux';
 import { assetsRoot } from '../assets.js';
 import { requireState, stagingBranch, taskBranch, worktreePath, type RunContext } from '../run/context.js';
-import { bootstrapWorktree, portBase } from './bootstrap.js';
+import { bootstrapWorktree, portBase, refreshWorktree } from './bootstrap.js';
 import type { ExecSpec } from './exec.js';
 import { buildWorkerPrompt, type PromptInput } from './prompt.js';
 
@@ -75,11 +75,17 @@ export async function ensureTaskWorktree(
   ctx: RunContext,
   id: string,
   env: Record<string, string> = taskEnv(ctx, id),
+  logFile?: string,
 ): Promise<string> {
   const state = requireState(ctx);
   const t = state.tasks[id];
   const path = worktreePath(ctx.repoRoot, ctx.config, id);
-  if (t?.worktree && existsSync(join(t.worktree, '.git'))) return t.worktree;
+  if (t?.worktree && existsSync(join(t.worktree, '.git'))) {
+    // A retry: staging may have been merged in since, with other lockfiles.
+    const envAll = { ...(process.env as Record<string, string>), ...env };
+    await refreshWorktree(ctx.repoRoot, t.worktree, ctx.config, envAll, logFile ? { logFile } : {});
+    return t.worktree;
+  }
   const branch = taskBranch(ctx.run, id);
   const reason = `orch run ${ctx.run}`;
   const existing = await ctx.repo.tryRevParse(`refs/heads/${branch}`);
@@ -100,10 +106,13 @@ export async function ensureTaskWorktree(
   }
   const baseCommit = t?.baseCommit ?? commit;
   await ctx.journal.append({ type: 'task.worktree', task: id, path, branch, baseCommit });
-  await bootstrapWorktree(ctx.repoRoot, path, ctx.config, {
-    ...(process.env as Record<string, string>),
-    ...env,
-  });
+  await bootstrapWorktree(
+    ctx.repoRoot,
+    path,
+    ctx.config,
+    { ...(process.env as Record<string, string>), ...env },
+    logFile ? { logFile } : {},
+  );
   return path;
 }
 
@@ -157,7 +166,8 @@ export async function launchWorker(ctx: RunContext, id: string, opts: LaunchOpti
   const agentName = state.tasks[id]?.agent ?? ctx.config.agents.default;
   const adapter = getAdapter(agentName);
   const env = taskEnv(ctx, id, opts.attempt, await ensureShim(ctx));
-  const worktree = await ensureTaskWorktree(ctx, id, env);
+  const logPath = join(ctx.paths.logs, `${id}-${opts.attempt}.log`);
+  const worktree = await ensureTaskWorktree(ctx, id, env, logPath);
   env.ORCH_WORKTREE = worktree;
 
   const mail = await unreadMessages(ctx, id);
@@ -179,7 +189,6 @@ export async function launchWorker(ctx: RunContext, id: string, opts: LaunchOpti
   await writeFileAtomic(promptFile, prompt);
   // The messages count as read once the prompt that shows them is written (at least once).
   await mail.markRead();
-  const logPath = join(ctx.paths.logs, `${id}-${opts.attempt}.log`);
   const rawLog = join(ctx.paths.logs, `${id}-${opts.attempt}.raw.log`);
 
   const model = state.tasks[id]?.model;
