@@ -13,3 +13,4 @@ export * from './env/lockfiles.js';
 export * from './env/hash.js';
 export * from './contracts/index.js';
 export * from './verify/index.js';
+export * from './merge/landing.js';
