@@ -34,6 +34,8 @@ export interface TaskState {
   report?: { status: 'done' | 'failed' | 'blocked'; summary?: string; reason?: string; needs?: string };
   failure?: { category: FailureCategory; reason: string; final: boolean; reportPath?: string };
   verificationReport?: string;
+  /** The commit and tree the latest passing verification pinned (what the merge lands). */
+  verified?: { commit: string; tree: string };
   mergeCommit?: string;
   /** Evidence of the latest verdict. */
   evidence?: Evidence;
@@ -58,7 +60,10 @@ export interface RunState {
   base: string;
   baseCommit: string;
   staging: string;
+  /** The last staging tip orch journaled writing: any other value of the ref was moved by someone else. */
   stagingCommit: string;
+  /** The last staging tip whose incremental check passed: new worktrees start from here. */
+  stagingVerified: string;
   envHash: string;
   maxWorkers: number;
   detached: boolean;
@@ -125,6 +130,7 @@ export function applyEvent(state: RunState | undefined, ev: RunEvent): RunState 
       baseCommit: ev.baseCommit,
       staging: ev.staging,
       stagingCommit: state?.stagingCommit ?? ev.stagingCommit,
+      stagingVerified: state?.stagingVerified ?? ev.stagingCommit,
       envHash: ev.envHash,
       maxWorkers: ev.maxWorkers,
       detached: ev.detached,
@@ -170,6 +176,9 @@ export function applyEvent(state: RunState | undefined, ev: RunEvent): RunState 
       break;
     case 'staging.moved':
       state.stagingCommit = ev.to;
+      break;
+    case 'staging.verified':
+      state.stagingVerified = ev.commit;
       break;
     case 'env.changed':
       state.envHash = ev.hash;
@@ -270,6 +279,8 @@ function applyTaskEvent(state: RunState, t: TaskState, ev: RunEvent): void {
       break;
     case 'task.verified':
       if (ev.reportPath) t.verificationReport = ev.reportPath;
+      if (ev.ok && ev.headCommit && ev.tree) t.verified = { commit: ev.headCommit, tree: ev.tree };
+      else delete t.verified;
       break;
     case 'task.merging':
       t.status = 'merging';

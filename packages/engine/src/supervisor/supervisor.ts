@@ -639,6 +639,7 @@ function renderFailure(report: {
   boundaries?: {
     unauthorized: { path: string; rule: string }[];
     forbidden: { path: string; rule: string }[];
+    symlinks?: { path: string; rule: string }[];
   };
   commands?: { command: string; ok: boolean; required: boolean; tail: string; timedOut: boolean }[];
   contracts?: { ok: boolean; problems: string[] };
@@ -654,6 +655,8 @@ function renderFailure(report: {
   }
   if (b && b.forbidden.length > 0)
     out.push('Forbidden paths changed:', ...b.forbidden.map((u) => `- ${u.path} (${u.rule})`));
+  if (b?.symlinks && b.symlinks.length > 0)
+    out.push('Symlinks refused:', ...b.symlinks.map((u) => `- ${u.path} (${u.rule})`));
   for (const c of report.commands ?? []) {
     if (c.ok || !c.required) continue;
     out.push(`Command failed${c.timedOut ? ' (timed out)' : ''}: ${c.command}`, '```', c.tail, '```');
