@@ -2,7 +2,10 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { orchBin, tempRepo, type TempRepo } from '@orch/test-utils';
+import { landingMessage } from '@orch/core';
+import { mergeIntoRef } from '@orch/git';
+import { landedTasks, orchBin, tempRepo, type TempRepo } from '@orch/test-utils';
+import { explainStagingMove } from '../src/merge/guard.js';
 import { MergeQueue } from '../src/merge/queue.js';
 import { openRunContext, stagingBranch, type RunContext } from '../src/run/context.js';
 import { prepareRun } from '../src/run/start.js';
@@ -20,12 +23,13 @@ const PLAN = `tasks:
 describe('the merge queue', () => {
   let repo: TempRepo;
   let ctx: RunContext;
+  let wt: string;
 
   beforeEach(async () => {
     repo = await tempRepo({ 'tasks.yaml': PLAN });
     const prepared = await prepareRun({ cwd: repo.root, planPath: 'tasks.yaml', approve: async () => true });
     ctx = await openRunContext(repo.root, prepared.run, orchBin());
-    const wt = await ensureTaskWorktree(ctx, 'a');
+    wt = await ensureTaskWorktree(ctx, 'a');
     await writeFile(join(wt, 'a.txt'), 'a\n');
     await execa('git', ['add', '-A'], { cwd: wt });
     await execa('git', ['commit', '-qm', 'a'], { cwd: wt });
@@ -34,34 +38,139 @@ describe('the merge queue', () => {
     await repo.cleanup();
   });
 
-  it('lands a task that passes everything exactly once, even when it is verified and merged twice', async () => {
+  const staging = (): string => stagingBranch(ctx.run);
+
+  /** Verifies task a and journals the pin, as the supervisor does. */
+  async function verified(): Promise<{ commit: string; tree: string; summary: string }> {
     const t = ctx.journal.state!.tasks.a!;
-    const verify = () =>
-      verifyTask({
-        repoRoot: repo.root,
-        worktree: t.worktree!,
-        task: findTask(ctx, 'a'),
-        plan: ctx.plan,
-        config: ctx.config,
-        baseCommit: t.baseCommit!,
-        runEnvHash: ctx.journal.state!.envHash,
-        reportDir: join(ctx.paths.verify, 'a-test'),
-        attempt: 1,
-      });
-    expect((await verify()).ok).toBe(true);
-    expect((await verify()).ok).toBe(true);
+    const r = await verifyTask({
+      repoRoot: repo.root,
+      worktree: t.worktree!,
+      task: findTask(ctx, 'a'),
+      plan: ctx.plan,
+      config: ctx.config,
+      baseCommit: t.baseCommit!,
+      runEnvHash: ctx.journal.state!.envHash,
+      reportDir: join(ctx.paths.verify, 'a-test'),
+      attempt: 1,
+    });
+    expect(r.ok).toBe(true);
+    await ctx.journal.append({
+      type: 'task.verified',
+      task: 'a',
+      ok: true,
+      headCommit: r.headCommit,
+      tree: r.verifiedTree,
+    });
+    return { commit: r.headCommit, tree: r.verifiedTree, summary: 'write a.txt' };
+  }
+
+  it('lands a task exactly once as one squash commit of the verified commit, with its trailers', async () => {
+    const pin = await verified();
+    expect((await verified()).commit).toBe(pin.commit);
     const queue = new MergeQueue(ctx);
-    const [first, second] = await Promise.all([queue.merge('a', 1), queue.merge('a', 1)]);
+    const [first, second] = await Promise.all([queue.merge('a', 1, pin), queue.merge('a', 1, pin)]);
     expect(first).toMatchObject({ ok: true, already: false });
     expect(second).toMatchObject({ ok: true, already: true });
-    const third = await queue.merge('a', 1);
-    expect(third).toMatchObject({ ok: true, already: true });
-    const merges = (await repo.git('log', '--first-parent', '--format=%s', stagingBranch(ctx.run)))
-      .split('\n')
-      .filter((s) => s.startsWith('orch: merge a '));
-    expect(merges).toHaveLength(1);
+    expect(await queue.merge('a', 1, pin)).toMatchObject({ ok: true, already: true });
+    expect(await landedTasks(repo.root, staging())).toEqual(['a']);
+    // One parent (the staging tip before), the verified tree, the task's subject and trailers.
+    const tip = await repo.git('rev-parse', staging());
+    expect(await repo.git('rev-list', '--parents', '-n', '1', tip)).toMatch(/^\S+ \S+$/);
+    expect(await repo.git('rev-parse', `${tip}^{tree}`)).toBe(pin.tree);
+    expect((await repo.git('log', '-1', '--format=%B', tip)).trim()).toBe(
+      `a: write a.txt\n\nOrch-Task: a\nOrch-Verified-Commit: ${pin.commit}\nOrch-Attempt: 1\nOrch-Run: ${ctx.run}`,
+    );
+    // Its incremental check passed (none configured): new worktrees may start from it.
+    expect(ctx.journal.state!.stagingVerified).toBe(tip);
     // The user's checkout never moved: main and its files are as they were.
     expect(await repo.git('log', '--format=%s', 'main')).toBe('initial');
     expect(await repo.git('status', '--porcelain')).toBe('');
+  });
+
+  it('merges exactly the pinned commit, not what the task branch holds later', async () => {
+    const pin = await verified();
+    await writeFile(join(wt, 'late.txt'), 'committed after verification\n');
+    await execa('git', ['add', '-A'], { cwd: wt });
+    await execa('git', ['commit', '-qm', 'late'], { cwd: wt });
+    const r = await new MergeQueue(ctx).merge('a', 1, pin);
+    expect(r.ok).toBe(true);
+    expect(await repo.git('ls-tree', '--name-only', staging())).not.toMatch(/late\.txt/);
+    expect(await repo.git('rev-parse', `${staging()}^{tree}`)).toBe(pin.tree);
+  });
+
+  it('with merge.strategy merge, lands a merge commit whose second parent is the verified commit', async () => {
+    ctx.config = { ...ctx.config, merge: { strategy: 'merge' } };
+    const pin = await verified();
+    const r = await new MergeQueue(ctx).merge('a', 1, pin);
+    expect(r.ok).toBe(true);
+    expect(await repo.git('rev-parse', `${staging()}^2`)).toBe(pin.commit);
+    expect(await landedTasks(repo.root, staging())).toEqual(['a']);
+  });
+
+  it('after a crash between the ref update and its journal line, resume accepts the landing and the task lands once', async () => {
+    const pin = await verified();
+    const before = ctx.journal.state!.stagingCommit;
+    // What the queue does up to the journal line, then "crashes".
+    const m = await mergeIntoRef(ctx.repo, {
+      target: `refs/heads/${staging()}`,
+      source: pin.commit,
+      message: landingMessage({
+        strategy: 'squash',
+        task: 'a',
+        summary: 'x',
+        verified: pin.commit,
+        attempt: 1,
+        run: ctx.run,
+      }),
+      expectedOld: before,
+      squash: true,
+    });
+    expect(m.status).toBe('merged');
+    const landed = await repo.git('rev-parse', staging());
+    expect(await explainStagingMove(ctx, landed)).toMatch(/orch's own landing of a/);
+    await ctx.journal.append({ type: 'staging.moved', from: before, to: landed, reason: 'reconciled' });
+    const r = await new MergeQueue(ctx).merge('a', 1, pin);
+    expect(r).toMatchObject({ ok: true, already: true, commit: landed });
+    expect(await landedTasks(repo.root, staging())).toEqual(['a']);
+  });
+
+  it('refuses to build on a staging ref someone else moved, and resume does not accept it either', async () => {
+    const pin = await verified();
+    const before = ctx.journal.state!.stagingCommit;
+    // A worker's own commit, put on staging by hand.
+    const evil = (
+      await execa('git', ['commit-tree', `${before}^{tree}`, '-p', before, '-m', 'evil'], { cwd: repo.root })
+    ).stdout.trim();
+    await execa('git', ['update-ref', `refs/heads/${staging()}`, evil], { cwd: repo.root });
+    const err = await new MergeQueue(ctx).merge('a', 1, pin).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ERR_ORCH_REF_TAMPERED' });
+    expect((err as Error).message).toContain(`from ${before}`);
+    expect((err as Error).message).toContain(`to ${evil}`);
+    expect(await repo.git('rev-parse', staging())).toBe(evil);
+    await expect(explainStagingMove(ctx, evil)).rejects.toMatchObject({ code: 'ERR_ORCH_REF_TAMPERED' });
+    // A forged landing (orch's trailers) whose tree is not what orch would have made is refused too.
+    const wrongTree = (
+      await execa(
+        'git',
+        [
+          'commit-tree',
+          `${before}^{tree}`,
+          '-p',
+          before,
+          '-m',
+          landingMessage({
+            strategy: 'squash',
+            task: 'a',
+            summary: 'x',
+            verified: pin.commit,
+            attempt: 1,
+            run: ctx.run,
+          }),
+        ],
+        { cwd: repo.root },
+      )
+    ).stdout.trim();
+    await expect(explainStagingMove(ctx, wrongTree)).rejects.toMatchObject({ code: 'ERR_ORCH_REF_TAMPERED' });
   });
 });

@@ -48,7 +48,7 @@ export function landingMessage(input: {
   return (
     `${subject}\n\n` +
     `${t.task}: ${input.task}\n${t.verified}: ${input.verified}\n` +
-    `${t.attempt}: ${input.attempt}\n${t.run}: ${input.run}\n`
+    `${t.attempt}: ${input.attempt}\n${t.run}: ${input.run}`
   );
 }
 

@@ -9,6 +9,7 @@ import { isTerminalPhase, type RunState } from '@orch/core';
 import { Repo, casUpdateRef, removeWorktree, pruneWorktrees } from '@orch/git';
 import { appendEvent, isProcessAlive, loadRunState, runPaths } from '@orch/store';
 import { sessionName, supervisorSessionName } from '@orch/tmux';
+import { verifyWorktrees } from '../integrate/worktree.js';
 import { poolWorktrees } from '../worker/pool.js';
 import { integrationWorktreePath, stagingBranch, tmuxFor } from './context.js';
 import { loadConfig } from '@orch/core';
@@ -59,6 +60,7 @@ export async function abortRun(repoRoot: string, run: string): Promise<AbortResu
     ...order.map((id) => state?.tasks[id]?.worktree).filter((p): p is string => Boolean(p)),
     integrationWorktreePath(repoRoot, config, run),
     ...(await poolWorktrees({ repo, repoRoot, config, run })),
+    ...(await verifyWorktrees({ repo, repoRoot, config, run })),
   ];
   for (const wt of worktrees) {
     if (!existsSync(wt)) continue;

@@ -11,6 +11,9 @@ import { isFinished, isTerminalPhase, type RunState, type TaskState } from '@orc
 import { archiveRef, pruneWorktrees, removeWorktree } from '@orch/git';
 import { repairJournal } from '@orch/store';
 import { sessionName, supervisorSessionName } from '@orch/tmux';
+import { verifyWorktrees } from '../integrate/worktree.js';
+import { explainStagingMove } from '../merge/guard.js';
+import { findLanding } from '../merge/queue.js';
 import { clearWorkerGitLocks, ensureTaskWorktree } from '../worker/launch.js';
 import { poolWorktrees } from '../worker/pool.js';
 import {
@@ -98,7 +101,7 @@ async function decide(ctx: RunContext, t: TaskState, w: World, repairs: ResumeRe
   if (t.status === 'merged') {
     const left = [
       t.worktree && existsSync(t.worktree) ? 'worktree' : '',
-      branchTip && (await ctx.repo.isAncestor(branchTip, w.stagingTip)) ? 'branch' : '',
+      branchTip && (await landedBranch(ctx, t.id, branchTip, w.stagingTip)) ? 'branch' : '',
       (await ctx.tmux.hasSession(session)) ? 'session' : '',
     ].filter(Boolean);
     if (left.length > 0)
@@ -121,14 +124,15 @@ async function decide(ctx: RunContext, t: TaskState, w: World, repairs: ResumeRe
   if (w.reopen && t.status === 'cancelled')
     return { ...base, action: 'schedule', detail: 'cancelled before: schedule it again' };
   if (isFinished(t)) return { ...base, action: 'none', detail: t.status };
-  // A task caught mid-merge is verified and merged again (idempotent), so its incremental check runs.
-  const inStaging =
-    branchTip !== null &&
-    t.baseCommit !== undefined &&
-    branchTip !== t.baseCommit &&
-    (await ctx.repo.isAncestor(branchTip, w.stagingTip));
-  if (inStaging && t.status !== 'merging') {
-    return { ...base, action: 'merged', detail: `branch ${branchTip.slice(0, 12)} is already in staging` };
+  // Landed is what staging's trailers say (a squashed branch is never an ancestor of staging). A
+  // task caught mid-merge is verified and merged again (idempotent), so its incremental check runs.
+  const landed = await findLanding(ctx, t.id, w.stagingTip);
+  if (landed && t.status !== 'merging') {
+    return {
+      ...base,
+      action: 'merged',
+      detail: `its verified commit ${landed.verified.slice(0, 12)} is already on staging`,
+    };
   }
   if (t.status === 'blocked' || t.status === 'needs_attention') {
     return {
@@ -205,6 +209,13 @@ async function decide(ctx: RunContext, t: TaskState, w: World, repairs: ResumeRe
   };
 }
 
+/** A task branch that holds nothing staging lacks: its landed verified commit, or contained outright. */
+async function landedBranch(ctx: RunContext, task: string, tip: string, staging: string): Promise<boolean> {
+  if (await ctx.repo.isAncestor(tip, staging)) return true;
+  const landed = await findLanding(ctx, task, staging);
+  return landed !== undefined && (await ctx.repo.isAncestor(tip, landed.verified));
+}
+
 /** Dependencies whose merge into staging the task's branch does not contain. */
 async function missingDependencies(ctx: RunContext, t: TaskState, branchTip: string): Promise<string[]> {
   const state = ctx.journal.state as RunState;
@@ -227,12 +238,14 @@ export async function planResume(
   const torn = await tornTail(ctx);
   if (torn) repairs.push({ kind: 'journal', what: 'cut a half-written last journal line' });
   const stagingTip = await ctx.repo.revParse(`refs/heads/${stagingBranch(run)}`);
-  if (stagingTip !== state.stagingCommit) {
+  // Only a move orch itself made and could not journal is a repair; any other is refused.
+  const explained = await explainStagingMove(ctx, stagingTip);
+  if (explained !== undefined) {
     repairs.push({
       kind: 'staging',
       from: state.stagingCommit,
       to: stagingTip,
-      what: `staging is at ${stagingTip.slice(0, 12)}, the journal said ${state.stagingCommit.slice(0, 12)}`,
+      what: `staging is at ${stagingTip.slice(0, 12)}, the journal said ${state.stagingCommit.slice(0, 12)}: ${explained}`,
     });
   }
   // A run that failed or stopped for a person is taken up again; a succeeded or aborted one is over.
@@ -245,7 +258,8 @@ export async function planResume(
   if (finished) {
     // Killed after the run ended, before its cleanup: the integration worktree and recycled ones.
     const integration = integrationWorktreePath(ctx.repoRoot, ctx.config, run);
-    for (const path of [...(existsSync(integration) ? [integration] : []), ...(await poolWorktrees(ctx))]) {
+    const leftovers = [...(await poolWorktrees(ctx)), ...(await verifyWorktrees(ctx))];
+    for (const path of [...(existsSync(integration) ? [integration] : []), ...leftovers]) {
       repairs.push({ kind: 'run-worktree', path, what: `remove the finished run's worktree ${path}` });
     }
   }
@@ -279,13 +293,9 @@ export async function repairForResume(ctx: RunContext, plan: ResumePlan): Promis
   await journal.refresh();
   const stagingTip = await ctx.repo.revParse(`refs/heads/${stagingBranch(ctx.run)}`);
   const state = (): RunState => journal.state as RunState;
-  if (stagingTip !== state().stagingCommit) {
-    await journal.append({
-      type: 'staging.moved',
-      from: state().stagingCommit,
-      to: stagingTip,
-      reason: 'reconciled on resume',
-    });
+  const explained = await explainStagingMove(ctx, stagingTip);
+  if (explained !== undefined) {
+    await journal.append({ type: 'staging.moved', from: state().stagingCommit, to: stagingTip, reason: explained });
   }
   await pruneWorktrees(ctx.repo);
   for (const r of plan.repairs) {
@@ -412,7 +422,7 @@ async function tidyMerged(ctx: RunContext, task: string): Promise<void> {
   const branch = taskBranch(ctx.run, task);
   const tip = await ctx.repo.tryRevParse(`refs/heads/${branch}`);
   const staging = await ctx.repo.revParse(`refs/heads/${stagingBranch(ctx.run)}`);
-  // Only a branch contained in staging is deleted: that loses nothing.
-  if (tip && (await ctx.repo.isAncestor(tip, staging)))
+  // Only a branch whose work is on staging is deleted: that loses nothing.
+  if (tip && (await landedBranch(ctx, task, tip, staging)))
     await ctx.repo.deleteBranch(branch, { force: true }).catch(() => undefined);
 }
