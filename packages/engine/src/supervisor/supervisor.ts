@@ -21,7 +21,7 @@ import {
   type RunState,
   type TaskState,
 } from '@orch/core';
-import { mergeIntoWorktree } from '@orch/git';
+import { archiveRef, mergeIntoWorktree } from '@orch/git';
 import { acquireLock } from '@orch/store';
 import { sessionName } from '@orch/tmux';
 import { diagnoseFailure } from '../review/diagnose.js';
@@ -433,8 +433,14 @@ export class Supervisor {
     if (t?.session) await this.ctx.tmux.killSession(t.session).catch(() => undefined);
     if (t?.worktree)
       await this.ctx.pool.release(t.worktree, `orch run ${this.ctx.run}`).catch(() => undefined);
-    // The branch is contained in staging, so deleting it loses nothing.
-    await this.ctx.repo.deleteBranch(taskBranch(this.ctx.run, id), { force: true }).catch(() => undefined);
+    // The verified commit is on staging; anything the branch got after the pin (a late commit) is
+    // kept on an archive ref first, so deleting the branch loses nothing.
+    const branch = taskBranch(this.ctx.run, id);
+    const tip = await this.ctx.repo.tryRevParse(`refs/heads/${branch}`);
+    const pinned = t?.verified?.commit;
+    if (tip && pinned && !(await this.ctx.repo.isAncestor(tip, pinned)))
+      await archiveRef(this.ctx.repo, branch, archiveBranch(this.ctx.run, id, t.attempt));
+    await this.ctx.repo.deleteBranch(branch, { force: true }).catch(() => undefined);
   }
 
   private async cancelDependents(id: string): Promise<void> {
