@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -172,5 +173,57 @@ describe('the merge queue', () => {
       )
     ).stdout.trim();
     await expect(explainStagingMove(ctx, wrongTree)).rejects.toMatchObject({ code: 'ERR_ORCH_REF_TAMPERED' });
+  });
+});
+
+describe('new worktrees', () => {
+  let repo: TempRepo;
+  afterEach(async () => {
+    await repo.cleanup();
+  });
+
+  it('start from the last staging tip whose incremental check passed, not from a merge still being checked', async () => {
+    repo = await tempRepo({
+      'tasks.yaml': `tasks:
+  - id: a
+    agent: shell
+    files_write: [a.txt]
+    verification: [{ command: "true" }]
+  - id: b
+    agent: shell
+    files_write: [b.txt]
+    verification: [{ command: "true" }]
+  - id: c
+    agent: shell
+    files_write: [c.txt]
+    verification: [{ command: "true" }]
+`,
+    });
+    const prepared = await prepareRun({ cwd: repo.root, planPath: 'tasks.yaml', approve: async () => true });
+    const ctx = await openRunContext(repo.root, prepared.run, orchBin());
+    const verifiedTip = ctx.journal.state!.stagingVerified;
+    const wt = await ensureTaskWorktree(ctx, 'a');
+    await writeFile(join(wt, 'a.txt'), 'a\n');
+    await execa('git', ['add', '-A'], { cwd: wt });
+    await execa('git', ['commit', '-qm', 'a'], { cwd: wt });
+    // a lands on staging and its incremental check is running: moved, not yet verified.
+    const m = await mergeIntoRef(ctx.repo, {
+      target: `refs/heads/${stagingBranch(ctx.run)}`,
+      source: await repo.git('-C', wt, 'rev-parse', 'HEAD'),
+      message: 'a',
+      expectedOld: verifiedTip,
+      squash: true,
+    });
+    if (m.status !== 'merged') throw new Error('expected a merge');
+    await ctx.journal.append({ type: 'staging.moved', from: verifiedTip, to: m.commit, reason: 'merge a' });
+    const b = await ensureTaskWorktree(ctx, 'b');
+    expect(ctx.journal.state!.tasks.b!.baseCommit).toBe(verifiedTip);
+    expect(await repo.git('-C', b, 'rev-parse', 'HEAD')).toBe(verifiedTip);
+    expect(existsSync(join(b, 'a.txt'))).toBe(false);
+    // Once the check passed, the next worktree has a's work.
+    await ctx.journal.append({ type: 'staging.verified', commit: m.commit });
+    const c = await ensureTaskWorktree(ctx, 'c');
+    expect(ctx.journal.state!.tasks.c!.baseCommit).toBe(m.commit);
+    expect(existsSync(join(c, 'a.txt'))).toBe(true);
   });
 });
