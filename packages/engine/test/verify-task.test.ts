@@ -547,7 +547,10 @@ describe('verifyTask: the pinned commit', () => {
   });
 
   it('runs the commands on a checkout of exactly the pinned commit when given one', async () => {
-    const f = await fixture({ 'README.md': '# x\n' }, simplePlan({ verification: [{ command: 'cat src/a.ts' }] }));
+    const f = await fixture(
+      { 'README.md': '# x\n' },
+      simplePlan({ verification: [{ command: 'cat src/a.ts' }] }),
+    );
     await f.write('src/a.ts', 'committed\n');
     const head = await f.commit('work');
     const elsewhere = join(f.repo.root, '.worktrees', 'check');

@@ -141,7 +141,9 @@ export async function addRejectedPaths(s: DemoSummary): Promise<void> {
         };
       };
       const b = report.boundaries;
-      const paths = [...(b?.unauthorized ?? []), ...(b?.forbidden ?? []), ...(b?.symlinks ?? [])].map((p) => p.path);
+      const paths = [...(b?.unauthorized ?? []), ...(b?.forbidden ?? []), ...(b?.symlinks ?? [])].map(
+        (p) => p.path,
+      );
       if (paths.length > 0) r.paths = paths;
     } catch {
       // no report (the attempt failed before verification): the reason says enough

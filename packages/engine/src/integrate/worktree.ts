@@ -10,7 +10,12 @@ import { integrationWorktreePath, verifyWorktreePath, type RunContext } from '..
 import { bootstrapWorktree } from '../worker/bootstrap.js';
 
 /** Creates (once) and checks out the integration worktree of a run at `commit`. */
-export function checkoutIntegration(repo: Repo, config: Config, run: string, commit: string): Promise<string> {
+export function checkoutIntegration(
+  repo: Repo,
+  config: Config,
+  run: string,
+  commit: string,
+): Promise<string> {
   return checkoutDetached(repo, config, integrationWorktreePath(repo.root, config, run), commit);
 }
 
@@ -34,7 +39,12 @@ export function integrationWorktree(ctx: RunContext, commit: string): Promise<st
 
 /** A checkout of exactly `commit` for verifying a task: nothing of the worker's worktree is in it. */
 export function checkoutForVerify(ctx: RunContext, task: string, commit: string): Promise<string> {
-  return checkoutDetached(ctx.repo, ctx.config, verifyWorktreePath(ctx.repoRoot, ctx.config, ctx.run, task), commit);
+  return checkoutDetached(
+    ctx.repo,
+    ctx.config,
+    verifyWorktreePath(ctx.repoRoot, ctx.config, ctx.run, task),
+    commit,
+  );
 }
 
 export async function removeVerifyCheckout(ctx: RunContext, task: string): Promise<void> {

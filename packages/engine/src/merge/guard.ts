@@ -52,7 +52,10 @@ export function isTampered(e: unknown): e is OrchError {
  * the merge queue makes of that task's journaled verified commit), and the revert of a landing
  * whose incremental check never passed to the tip it was made on. Undefined: no move at all.
  */
-export async function explainStagingMove(ctx: RunContext, actual: string | null): Promise<string | undefined> {
+export async function explainStagingMove(
+  ctx: RunContext,
+  actual: string | null,
+): Promise<string | undefined> {
   const s = requireState(ctx);
   const expected = s.stagingCommit;
   if (actual === expected) return undefined;

@@ -75,7 +75,10 @@ export class MergeQueue {
         return { ok: true, commit: before, before, already: true };
       }
       if ((await ctx.repo.revParse(`${pinned.commit}^{tree}`)) !== pinned.tree) {
-        throw new OrchError('ERR_ORCH_VERIFIED_MISMATCH', `${pinned.commit} does not have the verified tree ${pinned.tree}`);
+        throw new OrchError(
+          'ERR_ORCH_VERIFIED_MISMATCH',
+          `${pinned.commit} does not have the verified tree ${pinned.tree}`,
+        );
       }
       const strategy = ctx.config.merge.strategy;
       const message = landingMessage({
@@ -110,7 +113,12 @@ export class MergeQueue {
           stagingTip: before,
         };
       }
-      await ctx.journal.append({ type: 'staging.moved', from: before, to: r.commit, reason: `merge ${task}` });
+      await ctx.journal.append({
+        type: 'staging.moved',
+        from: before,
+        to: r.commit,
+        reason: `merge ${task}`,
+      });
       const failed = await this.checkOrRevert(task, attempt, r.commit, before);
       return failed ?? { ok: true, commit: r.commit, before, already: false };
     }

@@ -295,7 +295,12 @@ export async function repairForResume(ctx: RunContext, plan: ResumePlan): Promis
   const state = (): RunState => journal.state as RunState;
   const explained = await explainStagingMove(ctx, stagingTip);
   if (explained !== undefined) {
-    await journal.append({ type: 'staging.moved', from: state().stagingCommit, to: stagingTip, reason: explained });
+    await journal.append({
+      type: 'staging.moved',
+      from: state().stagingCommit,
+      to: stagingTip,
+      reason: explained,
+    });
   }
   await pruneWorktrees(ctx.repo);
   for (const r of plan.repairs) {

@@ -205,7 +205,8 @@ async function moveTaskBranch(
   const ref = `refs/heads/${branch.name}`;
   const tip = await repo.tryRevParse(ref);
   if (tip === commit) return;
-  if (tip !== null && !(await repo.isAncestor(tip, commit))) await archiveRef(repo, branch.name, branch.archive);
+  if (tip !== null && !(await repo.isAncestor(tip, commit)))
+    await archiveRef(repo, branch.name, branch.archive);
   await casUpdateRef(repo, ref, commit, tip, `orch: pin the verified commit of ${branch.name}`);
 }
 
