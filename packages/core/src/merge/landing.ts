@@ -27,8 +27,8 @@ const SUBJECT_MAX = 72;
 
 /** A worker's summary as one plain line: no control characters, no line breaks (no forged trailers). */
 export function subjectLine(text: string): string {
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what is removed
   const flat = text
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what is removed
     .replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ')
     .replace(/\s+/g, ' ')
     .trim();
