@@ -571,8 +571,16 @@ export class Supervisor {
     if (exit.rateLimit) return { kind: 'rate_limit', ...exit.rateLimit };
     const t = this.state.tasks[id] as TaskState;
     if (exit.result?.ok && exit.exitCode === 0) {
-      // The agent says it succeeded without running `orch task done`: accept it when it left work behind.
-      const head = await this.ctx.repo.tryRevParse(`refs/heads/${taskBranch(this.ctx.run, id)}`);
+      // The agent says it succeeded without running `orch task done`: accept it when it left work
+      // behind, on whatever branch its worktree is (verification pins that HEAD).
+      const head = t.worktree
+        ? (
+            await this.ctx.repo.git(['rev-parse', '--verify', '--quiet', 'HEAD'], {
+              cwd: t.worktree,
+              reject: false,
+            })
+          ).stdout.trim() || null
+        : await this.ctx.repo.tryRevParse(`refs/heads/${taskBranch(this.ctx.run, id)}`);
       const dirty = t.worktree ? !(await this.ctx.repo.isClean(t.worktree)) : false;
       if ((head && head !== t.baseCommit) || dirty) return { kind: 'done', evidence: 'agent-result' };
       return {
