@@ -10,6 +10,7 @@ import { explainStagingMove } from '../src/merge/guard.js';
 import { MergeQueue } from '../src/merge/queue.js';
 import { openRunContext, stagingBranch, type RunContext } from '../src/run/context.js';
 import { prepareRun } from '../src/run/start.js';
+import { promote } from '../src/supervisor/promote.js';
 import { verifyTask } from '../src/verify/index.js';
 import { ensureTaskWorktree, findTask } from '../src/worker/launch.js';
 
@@ -225,5 +226,30 @@ describe('new worktrees', () => {
     const c = await ensureTaskWorktree(ctx, 'c');
     expect(ctx.journal.state!.tasks.c!.baseCommit).toBe(m.commit);
     expect(existsSync(join(c, 'a.txt'))).toBe(true);
+  });
+});
+
+describe('promotion', () => {
+  let repo: TempRepo;
+  afterEach(async () => {
+    await repo.cleanup();
+  });
+
+  it('refuses a staging ref moved by someone else and leaves the base branch alone', async () => {
+    repo = await tempRepo({ 'tasks.yaml': PLAN });
+    const prepared = await prepareRun({ cwd: repo.root, planPath: 'tasks.yaml', approve: async () => true });
+    const ctx = await openRunContext(repo.root, prepared.run, orchBin());
+    const main = await repo.git('rev-parse', 'main');
+    const tip = ctx.journal.state!.stagingCommit;
+    const evil = (
+      await execa('git', ['commit-tree', `${tip}^{tree}`, '-p', tip, '-m', 'not orch'], { cwd: repo.root })
+    ).stdout.trim();
+    await execa('git', ['update-ref', `refs/heads/${stagingBranch(ctx.run)}`, evil], { cwd: repo.root });
+    await expect(promote(ctx)).rejects.toMatchObject({ code: 'ERR_ORCH_REF_TAMPERED' });
+    expect(await repo.git('rev-parse', 'main')).toBe(main);
+    // Put back where orch left it, promotion fast-forwards to exactly the journaled tip.
+    await execa('git', ['update-ref', `refs/heads/${stagingBranch(ctx.run)}`, tip], { cwd: repo.root });
+    expect(await promote(ctx)).toMatchObject({ ok: true, to: tip });
+    expect(await repo.git('rev-parse', 'main')).toBe(tip);
   });
 });
