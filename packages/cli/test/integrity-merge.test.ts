@@ -156,6 +156,67 @@ describe('what orch owns, only orch moves', () => {
     await repo.cleanup();
   });
 
+  it('starts a new worktree from the last verified staging tip, not from a merge whose check still runs', async () => {
+    const common = '"$(git rev-parse --git-common-dir)"';
+    const tasks = `tasks:
+  - id: bad
+    agent: shell
+    files_write: [src/bad.txt, src/fixed.txt]
+    verification: [{ command: "true" }]
+    run: |
+      mkdir -p src
+      if [ "$ORCH_ATTEMPT" = 1 ]; then echo broken > src/bad.txt; else git rm -q src/bad.txt && echo ok > src/fixed.txt; fi
+      git add -A && git commit -qm "bad $ORCH_ATTEMPT" && orch task done --summary "attempt $ORCH_ATTEMPT"
+  - id: blocker
+    agent: shell
+    files_write: [src/blocker.txt]
+    verification: [{ command: "true" }]
+    run: |
+      if [ "$ORCH_ATTEMPT" = 1 ]; then
+        # Frees its worker slot only once bad's incremental check is running.
+        until [ -e ${common}/checking ]; do sleep 0.1; done
+        orch mailbox send supervisor "after bad" --type blocked-on --task bad
+        sleep 60; exit 1
+      fi
+      mkdir -p src && echo b > src/blocker.txt && git add -A && git commit -qm blocker && orch task done --summary blocker
+  - id: innocent
+    agent: shell
+    files_write: [src/innocent.txt]
+    verification: [{ command: "true" }]
+    run: |
+      touch ${common}/innocent-started
+      test ! -e src/bad.txt || { echo "started from an unverified merge"; exit 5; }
+      mkdir -p src && echo i > src/innocent.txt && git add -A && git commit -qm innocent && orch task done --summary innocent
+`;
+    repo = await tempRepo({
+      'tasks.yaml': tasks,
+      // The check of bad's first merge runs until innocent has started, then fails.
+      '.claude-agents.yaml': `verification:
+  integration_command: 'if [ -e src/bad.txt ]; then touch ${common}/checking; for i in $(seq 300); do [ -e ${common}/innocent-started ] && break; sleep 0.1; done; exit 1; fi'
+`,
+    });
+    const r = await runOrch(['run', '--no-tui', '--yes', '--max-workers', '2'], {
+      cwd: repo.root,
+      env: tmux.env,
+      timeoutMs: 150_000,
+    });
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    const evs = await runEvents(repo.root);
+    const at = (pred: (e: (typeof evs)[number]) => boolean): number => evs.findIndex(pred);
+    const mergeOfBad = at((e) => e.type === 'staging.moved' && e.reason === 'merge bad');
+    const revert = at((e) => e.type === 'staging.moved' && String(e.reason).startsWith('revert bad'));
+    const innocentStart = at((e) => e.type === 'task.worktree' && e.task === 'innocent');
+    // innocent's worktree was made while bad's merge was being checked...
+    expect(mergeOfBad).toBeGreaterThan(-1);
+    expect(innocentStart).toBeGreaterThan(mergeOfBad);
+    expect(innocentStart).toBeLessThan(revert);
+    // ...from the tip before it, so it never had bad's file and was never blamed for it.
+    expect(evs[innocentStart]?.baseCommit).toBe(evs[mergeOfBad]?.from);
+    expect(evs.some((e) => e.type === 'task.failed' && e.task === 'innocent')).toBe(false);
+    expect(await has(repo, 'main', 'src/innocent.txt')).toBe(true);
+    expect(await has(repo, 'main', 'src/bad.txt')).toBe(false);
+  });
+
   it('stops the run with a security error when a worker moves staging, and resume does not accept it', async () => {
     repo = await tempRepo({
       'tasks.yaml': plan(`
