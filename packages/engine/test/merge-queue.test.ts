@@ -135,6 +135,8 @@ describe('the merge queue', () => {
     const r = await new MergeQueue(ctx).merge('a', 1, pin);
     expect(r).toMatchObject({ ok: true, already: true, commit: landed });
     expect(await landedTasks(repo.root, staging())).toEqual(['a']);
+    // Its incremental check, which the crash interrupted, ran before the task counted as merged.
+    expect(ctx.journal.state!.stagingVerified).toBe(landed);
   });
 
   it('refuses to build on a staging ref someone else moved, and resume does not accept it either', async () => {

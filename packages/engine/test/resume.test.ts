@@ -92,7 +92,7 @@ describe('planResume and repairForResume', () => {
     );
   });
 
-  it('records a task whose verified commit landed on staging as merged, and removes only landed branches', async () => {
+  it('records a landed task as merged once its incremental check passed, and removes only landed branches', async () => {
     const { tip } = await startedA();
     // Landed on staging by a supervisor that died before journaling the move.
     const tree = await repo.git('rev-parse', `${tip}^{tree}`);
@@ -113,9 +113,17 @@ describe('planResume and repairForResume', () => {
       expectedOld: before,
       squash: true,
     });
+    const first = await planResume(repo.root, run, 'orch');
+    expect(first.plan.repairs.map((r) => r.kind)).toContain('staging');
+    // Its incremental check never ran: it is verified (and checked) again, not just recorded.
+    expect(first.plan.items.find((i) => i.task === 'a')?.action).toBe('verify');
+    expect((await repairForResume(first.ctx, first.plan)).get('a')).toEqual({ mode: 'verify' });
+    const landed = await repo.git('rev-parse', staging());
+    expect(first.ctx.journal.state?.stagingCommit).toBe(landed);
+    // Once the check passed (the supervisor stopped again before journaling task.merged), it is.
+    await ev({ type: 'staging.verified', commit: landed });
     const { ctx, plan } = await planResume(repo.root, run, 'orch');
     expect(plan.items.find((i) => i.task === 'a')?.action).toBe('merged');
-    expect(plan.repairs.map((r) => r.kind)).toContain('staging');
     await repairForResume(ctx, plan);
     expect(ctx.journal.state?.tasks['a']?.status).toBe('merged');
     expect(ctx.journal.state?.tasks['a']?.evidence?.source).toBe('reconcile');

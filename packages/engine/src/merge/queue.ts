@@ -62,18 +62,14 @@ export class MergeQueue {
     const { ctx } = this;
     const ref = `refs/heads/${stagingBranch(ctx.run)}`;
     for (let i = 1; ; i++) {
+      await guardedStagingTip(ctx);
+      // A stopped supervisor may have left landings whose incremental check never finished.
+      const settled = await this.settle(task);
+      if (settled) return settled;
       const before = await guardedStagingTip(ctx);
-      // Landed already (a supervisor stopped after the ref update): its trailers say so. If its
-      // incremental check may not have finished while it is still the tip, check it now.
+      // Landed already (a supervisor stopped after the ref update): its trailers say so.
       const landed = await findLanding(ctx, task, before);
-      if (landed) {
-        if (landed.commit === before && requireState(ctx).stagingVerified !== before) {
-          const parent = await ctx.repo.revParse(`${before}^1`);
-          const failed = await this.checkOrRevert(task, attempt, before, parent);
-          if (failed) return failed;
-        }
-        return { ok: true, commit: before, before, already: true };
-      }
+      if (landed) return { ok: true, commit: before, before, already: true };
       if ((await ctx.repo.revParse(`${pinned.commit}^{tree}`)) !== pinned.tree) {
         throw new OrchError(
           'ERR_ORCH_VERIFIED_MISMATCH',
@@ -121,6 +117,27 @@ export class MergeQueue {
       });
       const failed = await this.checkOrRevert(task, attempt, r.commit, before);
       return failed ?? { ok: true, commit: r.commit, before, already: false };
+    }
+  }
+
+  /**
+   * Brings staging back to a verified tip before anything builds on it: while the tip is a landing
+   * whose incremental check never passed (a supervisor stopped during it), the check runs now; a
+   * failure takes that landing back out. The outcome is returned when the landing was `task`'s.
+   */
+  private async settle(task: string): Promise<MergeOutcome | undefined> {
+    const { ctx } = this;
+    let outcome: MergeOutcome | undefined;
+    for (;;) {
+      const s = requireState(ctx);
+      const tip = s.stagingCommit;
+      if (tip === s.stagingVerified) return outcome;
+      const [landing] = await landingsOn(ctx.repo, tip, `${tip}^1`);
+      if (!landing || landing.run !== ctx.run) return outcome; // not a task's landing: nothing to take out
+      const parent = await ctx.repo.revParse(`${tip}^1`);
+      const failed = await this.checkOrRevert(landing.task, landing.attempt, tip, parent);
+      if (!failed) return outcome;
+      if (landing.task === task) outcome = failed;
     }
   }
 

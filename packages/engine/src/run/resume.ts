@@ -127,12 +127,22 @@ async function decide(ctx: RunContext, t: TaskState, w: World, repairs: ResumeRe
   // Landed is what staging's trailers say (a squashed branch is never an ancestor of staging). A
   // task caught mid-merge is verified and merged again (idempotent), so its incremental check runs.
   const landed = await findLanding(ctx, t.id, w.stagingTip);
+  // Recorded as merged only once its incremental check passed (staging's verified tip holds it);
+  // otherwise it is verified and merged again below, which runs that check.
+  const verified = (ctx.journal.state as RunState).stagingVerified;
   if (landed && t.status !== 'merging') {
-    return {
-      ...base,
-      action: 'merged',
-      detail: `its verified commit ${landed.verified.slice(0, 12)} is already on staging`,
-    };
+    if (await ctx.repo.isAncestor(landed.commit, verified))
+      return {
+        ...base,
+        action: 'merged',
+        detail: `its verified commit ${landed.verified.slice(0, 12)} is already on staging`,
+      };
+    if (hasWorktree(t.worktree))
+      return {
+        ...base,
+        action: 'verify',
+        detail: 'it landed on staging before its incremental check finished: verify it and run that check',
+      };
   }
   if (t.status === 'blocked' || t.status === 'needs_attention') {
     return {
