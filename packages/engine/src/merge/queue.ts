@@ -96,7 +96,10 @@ export class MergeQueue {
         });
       } catch (e) {
         // Moved between the guard and the update: a journaled move is raced again, any other stops.
-        if (e instanceof OrchError && e.code === 'ERR_ORCH_REF_MOVED' && i < RACES) continue;
+        if (e instanceof OrchError && e.code === 'ERR_ORCH_REF_MOVED') {
+          if (i < RACES) continue;
+          await guardedStagingTip(ctx);
+        }
         throw e;
       }
       if (r.status === 'already') return { ok: true, commit: before, before, already: true };
