@@ -139,6 +139,65 @@ describe('the merge queue', () => {
     expect(ctx.journal.state!.stagingVerified).toBe(landed);
   });
 
+  it("takes out a landing whose interrupted incremental check fails, and says it is that task's failure", async () => {
+    const pin = await verified();
+    const before = ctx.journal.state!.stagingCommit;
+    const m = await mergeIntoRef(ctx.repo, {
+      target: `refs/heads/${staging()}`,
+      source: pin.commit,
+      message: landingMessage({
+        strategy: 'squash',
+        task: 'a',
+        summary: 'x',
+        verified: pin.commit,
+        attempt: 1,
+        run: ctx.run,
+      }),
+      expectedOld: before,
+      squash: true,
+    });
+    if (m.status !== 'merged') throw new Error('expected a merge');
+    // Journaled, then the supervisor stopped while the incremental check ran.
+    await ctx.journal.append({ type: 'staging.moved', from: before, to: m.commit, reason: 'merge a' });
+    ctx.config = {
+      ...ctx.config,
+      verification: { ...ctx.config.verification, integration_command: 'false' },
+    };
+    const r = await new MergeQueue(ctx).merge('a', 1, pin);
+    expect(r).toMatchObject({ ok: false, category: 'integration_failed', stagingTip: before });
+    expect(await repo.git('rev-parse', staging())).toBe(before);
+    expect(ctx.journal.state!.stagingCommit).toBe(before);
+    expect(ctx.journal.state!.stagingVerified).toBe(before);
+    expect(await landedTasks(repo.root, staging())).toEqual([]);
+  });
+
+  it('resume accepts an unjournaled revert only of a landing whose check never passed', async () => {
+    const pin = await verified();
+    const before = ctx.journal.state!.stagingCommit;
+    const m = await mergeIntoRef(ctx.repo, {
+      target: `refs/heads/${staging()}`,
+      source: pin.commit,
+      message: landingMessage({
+        strategy: 'squash',
+        task: 'a',
+        summary: 'x',
+        verified: pin.commit,
+        attempt: 1,
+        run: ctx.run,
+      }),
+      expectedOld: before,
+      squash: true,
+    });
+    if (m.status !== 'merged') throw new Error('expected a merge');
+    await ctx.journal.append({ type: 'staging.moved', from: before, to: m.commit, reason: 'merge a' });
+    // The check failed and staging went back, then the supervisor stopped before journaling that.
+    await execa('git', ['update-ref', `refs/heads/${staging()}`, before, m.commit], { cwd: repo.root });
+    expect(await explainStagingMove(ctx, before)).toMatch(/the revert of/);
+    // Once its check passed, taking it back out is nobody's repair: refused.
+    await ctx.journal.append({ type: 'staging.verified', commit: m.commit });
+    await expect(explainStagingMove(ctx, before)).rejects.toMatchObject({ code: 'ERR_ORCH_REF_TAMPERED' });
+  });
+
   it('refuses to build on a staging ref someone else moved, and resume does not accept it either', async () => {
     const pin = await verified();
     const before = ctx.journal.state!.stagingCommit;
