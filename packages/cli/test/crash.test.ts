@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa, type ResultPromise } from 'execa';
 import { socketNameFor, supervisorSessionName } from '@orch/tmux';
-import { isolatedTmux, runOrch, spawnOrch, tempRepo, type TempRepo } from '@orch/test-utils';
+import { isolatedTmux, landedTasks, runOrch, spawnOrch, tempRepo, type TempRepo } from '@orch/test-utils';
 
 const KILLS = Number(process.env.ORCH_CRASH_KILLS ?? 24);
 const KILLS_PER_RUN = 12;
@@ -142,10 +142,8 @@ async function assertComplete(w: RunWorld, run: string, expectedTree: string): P
   const staging = `orch/${run}/staging`;
   expect(await outcome(repo.root, run)).toBe('succeeded');
   expect(await repo.git('rev-parse', `${staging}^{tree}`)).toBe(expectedTree);
-  const merges = (await repo.git('log', '--format=%s', '--first-parent', staging))
-    .split('\n')
-    .map((l) => /^orch: merge (\w+) /.exec(l)?.[1])
-    .filter((x): x is string => Boolean(x));
+  // Exactly once each: one squash commit per task on staging's first-parent history.
+  const merges = await landedTasks(repo.root, staging);
   expect(merges.sort()).toEqual(TASKS);
   expect(await repo.git('rev-parse', 'main')).toBe(await repo.git('rev-parse', staging));
   const branches = (await repo.git('branch', '--format=%(refname:short)')).split('\n').sort();

@@ -1,7 +1,15 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { currentRun, isolatedTmux, runEvents, runOrch, tempRepo, type TempRepo } from '@orch/test-utils';
+import {
+  currentRun,
+  isolatedTmux,
+  landedTasks,
+  runEvents,
+  runOrch,
+  tempRepo,
+  type TempRepo,
+} from '@orch/test-utils';
 
 interface Ev {
   type: string;
@@ -15,13 +23,9 @@ interface Ev {
 
 const events = async (root: string): Promise<Ev[]> => (await runEvents(root)) as Ev[];
 
+/** The tasks on staging, newest first. */
 async function mergesOnStaging(repo: TempRepo): Promise<string[]> {
-  const run = await currentRun(repo.root);
-  const log = await repo.git('log', '--first-parent', '--format=%s', `orch/${run}/staging`);
-  return log
-    .split('\n')
-    .map((l) => /^orch: merge (\S+) \(run/.exec(l)?.[1])
-    .filter((x): x is string => Boolean(x));
+  return (await landedTasks(repo.root, `orch/${await currentRun(repo.root)}/staging`)).reverse();
 }
 
 describe('gates: conflicts, incremental checks, promotion, abort', () => {

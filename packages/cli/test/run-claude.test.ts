@@ -11,6 +11,7 @@ import {
   apiError,
   claudeBin,
   isolatedTmux,
+  landedTasks,
   runEvents,
   runOrch,
   startAnthropicStub,
@@ -161,20 +162,13 @@ describe('orch run with Claude Code workers', () => {
       expect(await repo.git('show', `main:src/${t}.txt`)).toBe(`${t} by claude`);
     }
     expect(await repo.git('rev-parse', 'main')).toBe(await repo.git('rev-parse', staging));
-    // The commits the CLI made, each touching only its task's file, merged in dependency order.
-    const subjects = (await repo.git('log', '--format=%s', 'main')).split('\n');
-    expect(subjects).toContain('greet: add src/greet.txt');
-    expect(subjects).toContain('farewell: add src/farewell.txt');
+    // One squash commit per task, each touching only its task's file, landed in dependency order.
     for (const t of ['greet', 'farewell']) {
-      const sha = await repo.git('log', '--format=%H', '-1', `--grep=^${t}: add`, 'main');
+      const sha = await repo.git('log', '--format=%H', '-1', `--grep=^Orch-Task: ${t}$`, 'main');
+      expect(await repo.git('log', '-1', '--format=%s', sha)).toMatch(new RegExp(`^${t}: `));
       expect(await repo.git('show', '--name-only', '--format=', sha)).toBe(`src/${t}.txt`);
     }
-    const merges = (await repo.git('log', '--first-parent', '--format=%s', staging))
-      .split('\n')
-      .map((l) => /^orch: merge (\w+) /.exec(l)?.[1])
-      .filter(Boolean)
-      .reverse();
-    expect(merges).toEqual(['greet', 'farewell']);
+    expect(await landedTasks(repo.root, staging)).toEqual(['greet', 'farewell']);
 
     // The journal has both tasks merged, done by their status command, with the stream's figures.
     const status = await runOrch(['state', 'status', '--json'], { cwd: repo.root, env });

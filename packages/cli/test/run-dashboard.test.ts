@@ -81,6 +81,6 @@ describe('orch run in a terminal shows the live dashboard', () => {
     expect(pane.exitStatus).toBe(0);
     // The alternate screen is gone; the summary printed after it is in the pane's output.
     expect(await readFile(join(repo.root, '.git', 'view.log'), 'utf8')).toMatch(/Run \S+ succeeded/);
-    expect(await repo.git('log', '--format=%s', '-1', 'main')).toMatch(/^orch: merge delta/);
+    expect(await repo.git('log', '--format=%s', '-1', 'main')).toMatch(/^delta: /);
   });
 });

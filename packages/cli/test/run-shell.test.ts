@@ -1,7 +1,15 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { currentRun, isolatedTmux, orchSessions, runOrch, tempRepo, type TempRepo } from '@orch/test-utils';
+import {
+  currentRun,
+  isolatedTmux,
+  landedTasks,
+  orchSessions,
+  runOrch,
+  tempRepo,
+  type TempRepo,
+} from '@orch/test-utils';
 
 /** A `shell` task: fails unless its dependencies' files are in its worktree, writes its own file. */
 function task(id: string, deps: string[]): string {
@@ -52,12 +60,7 @@ describe('orch run with shell workers', () => {
     expect(r.exitCode).toBe(0);
     const runId = await currentRun(repo.root);
     // Every task reached staging, each exactly once, and after its dependencies.
-    const log = await repo.git('log', '--format=%s', '--first-parent', `orch/${runId}/staging`);
-    const merges = log
-      .split('\n')
-      .map((l) => /^orch: merge (\w+) /.exec(l)?.[1])
-      .filter((x): x is string => Boolean(x))
-      .reverse();
+    const merges = await landedTasks(repo.root, `orch/${runId}/staging`);
     expect([...merges].sort()).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
     const pos = (t: string): number => merges.indexOf(t);
     expect(pos('c')).toBeGreaterThan(pos('a'));

@@ -61,6 +61,12 @@ export class OrchError extends Error {
   }
 }
 
+/**
+ * A ref orch owns (the run's staging branch) is not where orch last wrote it: someone else moved it.
+ * orch stops and never builds on, integrates or promotes such a ref.
+ */
+export const ERR_ORCH_REF_TAMPERED = 'ERR_ORCH_REF_TAMPERED';
+
 export function isOrchError(e: unknown): e is OrchError {
   return e instanceof OrchError;
 }

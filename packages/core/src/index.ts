@@ -16,3 +16,4 @@ export * from './env/install.js';
 export * from './contracts/index.js';
 export * from './verify/index.js';
 export * from './text/terminal.js';
+export * from './merge/landing.js';

@@ -10,6 +10,7 @@ import { execa } from 'execa';
 import { OrchError, loadConfig, type RunState } from '@orch/core';
 import { Repo, commitLeftovers, mergeIntoRef, removeWorktree, withRepoLock } from '@orch/git';
 import { Mailbox, appendEvent, loadRunState, runPaths } from '@orch/store';
+import { stagingTampered } from './merge/guard.js';
 import { integrationWorktreePath, stagingBranch } from './run/context.js';
 import { envHashAt } from './integrate/env.js';
 import { bootstrapWorktree } from './worker/bootstrap.js';
@@ -83,6 +84,18 @@ export function installCommand(dir: string, specs: string[]): string[] {
   });
 }
 
+/** The staging tip the journal last recorded, once the real ref is seen there (else tampering). */
+async function journaledTip(repo: Repo, repoRoot: string, run: string): Promise<string> {
+  for (let i = 0; ; i++) {
+    const expected = (await load(repoRoot, run)).stagingCommit;
+    const actual = await repo.tryRevParse(`refs/heads/${stagingBranch(run)}`);
+    if (actual === expected) return expected;
+    // The supervisor journals right after it moves the ref: give its line a moment.
+    if (i >= 20) throw stagingTampered(run, expected, actual);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 async function load(repoRoot: string, run: string): Promise<RunState> {
   const state = await loadRunState(runPaths(repoRoot, run).dir);
   if (!state) throw new OrchError('ERR_ORCH_RUN_NOT_FOUND', `Run ${run} has no journal.`);
@@ -129,7 +142,7 @@ export async function approveDeps(
   const repo = await Repo.open(repoRoot);
   const config = await loadConfig(repoRoot);
   const ref = `refs/heads/${stagingBranch(run)}`;
-  const tip = await repo.revParse(ref);
+  const tip = await journaledTip(repo, repoRoot, run);
   const work = `${integrationWorktreePath(repoRoot, config, run)}-deps`;
   // A killed earlier approval may have left its worktree behind; it held nothing merged anywhere.
   await removeWorktree(repo, work, { force: true }).catch(() => undefined);
@@ -158,11 +171,23 @@ export async function approveDeps(
       `orch: add ${specs.join(', ')} (approved for ${[...new Set(chosen.map((c) => c.task))].join(', ')})`,
     );
     if (!commit) throw new OrchError('ERR_ORCH_DEPS_INSTALL', `\`${command.join(' ')}\` changed nothing.`);
-    const m = await mergeIntoRef(repo, {
-      target: ref,
-      source: commit,
-      message: `orch: dependencies ${specs.join(', ')}`,
-    });
+    // Onto exactly the journaled tip: a staging ref moved by anyone but orch is never built on.
+    let onto = tip;
+    let m: Awaited<ReturnType<typeof mergeIntoRef>>;
+    for (let i = 1; ; i++) {
+      try {
+        m = await mergeIntoRef(repo, {
+          target: ref,
+          source: commit,
+          message: `orch: dependencies ${specs.join(', ')}`,
+          expectedOld: onto,
+        });
+        break;
+      } catch (e) {
+        if (!(e instanceof OrchError && e.code === 'ERR_ORCH_REF_MOVED') || i >= 5) throw e;
+        onto = await journaledTip(repo, repoRoot, run); // the supervisor merged meanwhile
+      }
+    }
     if (m.status === 'conflict') {
       throw new OrchError(
         'ERR_ORCH_DEPS_CONFLICT',
@@ -172,13 +197,17 @@ export async function approveDeps(
         },
       );
     }
-    const newTip = m.status === 'merged' ? m.commit : tip;
+    const newTip = m.status === 'merged' ? m.commit : onto;
     await appendEvent(dir, {
       type: 'staging.moved',
-      from: tip,
+      from: onto,
       to: newTip,
       reason: `dependencies approved: ${specs.join(', ')}`,
     });
+    // The dependency commit adds only what was approved on top of a verified tip: new worktrees
+    // may start from it. (On a tip whose incremental check still runs, that check decides.)
+    if (newTip !== onto && (await load(repoRoot, run)).stagingVerified === onto)
+      await appendEvent(dir, { type: 'staging.verified', commit: newTip });
     const env = await envHashAt(repo, work);
     await appendEvent(dir, { type: 'env.changed', hash: env, reason: `added ${specs.join(', ')}` });
     const box = new Mailbox(dir, { tasks: state.order });

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { landingMessage } from '@orch/core';
 import { addWorktree } from '@orch/git';
 import { appendEvent, runPaths } from '@orch/store';
 import { isolatedTmux, tempRepo, type TempRepo } from '@orch/test-utils';
@@ -91,18 +92,54 @@ describe('planResume and repairForResume', () => {
     );
   });
 
-  it('records a task whose branch is already in staging as merged, and removes only contained branches', async () => {
+  it('records a landed task as merged once its incremental check passed, and removes only landed branches', async () => {
     const { tip } = await startedA();
-    // Merged into staging by a supervisor that died before journaling it.
-    await repo.git('update-ref', `refs/heads/${staging()}`, tip);
+    // Landed on staging by a supervisor that died before journaling the move.
+    const tree = await repo.git('rev-parse', `${tip}^{tree}`);
+    await ev({ type: 'task.verified', task: 'a', ok: true, headCommit: tip, tree });
+    const before = await repo.git('rev-parse', staging());
+    const git = await import('@orch/git');
+    await git.mergeIntoRef(await git.Repo.open(repo.root), {
+      target: `refs/heads/${staging()}`,
+      source: tip,
+      message: landingMessage({
+        strategy: 'squash',
+        task: 'a',
+        summary: 'a',
+        verified: tip,
+        attempt: 1,
+        run,
+      }),
+      expectedOld: before,
+      squash: true,
+    });
+    const first = await planResume(repo.root, run, 'orch');
+    expect(first.plan.repairs.map((r) => r.kind)).toContain('staging');
+    // Its incremental check never ran: it is verified (and checked) again, not just recorded.
+    expect(first.plan.items.find((i) => i.task === 'a')?.action).toBe('verify');
+    expect((await repairForResume(first.ctx, first.plan)).get('a')).toEqual({ mode: 'verify' });
+    const landed = await repo.git('rev-parse', staging());
+    expect(first.ctx.journal.state?.stagingCommit).toBe(landed);
+    // Once the check passed (the supervisor stopped again before journaling task.merged), it is.
+    await ev({ type: 'staging.verified', commit: landed });
     const { ctx, plan } = await planResume(repo.root, run, 'orch');
     expect(plan.items.find((i) => i.task === 'a')?.action).toBe('merged');
-    expect(plan.repairs.map((r) => r.kind)).toContain('staging');
     await repairForResume(ctx, plan);
     expect(ctx.journal.state?.tasks['a']?.status).toBe('merged');
     expect(ctx.journal.state?.tasks['a']?.evidence?.source).toBe('reconcile');
     expect(await repo.git('branch', '--list', `orch/${run}/a`)).toBe('');
     expect(existsSync(join(repo.root, '.worktrees', 'a'))).toBe(false);
+  });
+
+  it('refuses to resume when staging was moved by anyone but orch (here: to the task branch by hand)', async () => {
+    const { tip } = await startedA();
+    const before = await repo.git('rev-parse', staging());
+    await repo.git('update-ref', `refs/heads/${staging()}`, tip);
+    const err = await planResume(repo.root, run, 'orch').catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ERR_ORCH_REF_TAMPERED' });
+    expect((err as Error).message).toContain(`from ${before}`);
+    expect((err as Error).message).toContain(`to ${tip}`);
+    expect((await journal()).some((e) => e.type === 'staging.moved')).toBe(false);
   });
 
   it('recreates a deleted worktree from its branch and verifies a task that reported done', async () => {

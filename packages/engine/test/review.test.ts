@@ -73,11 +73,19 @@ async function preparedRun(agent = 'claude'): Promise<RunContext> {
   await repo.write('tasks.yaml', plan(agent));
   await repo.commitAll('plan');
   const prepared = await prepareRun({ cwd: repo.root, planPath: 'tasks.yaml', approve: async () => true });
-  await commitFilesOnto((await openRunContext(prepared.repoRoot, prepared.run, orchBin())).repo, {
+  const ctx = await openRunContext(prepared.repoRoot, prepared.run, orchBin());
+  const { commit } = await commitFilesOnto(ctx.repo, {
     branch: stagingBranch(prepared.run),
     files: [{ path: 'src/greet.txt', content: 'hello, REVIEW-MARKER\n' }],
     message: 'greet: add src/greet.txt',
     expectedOld: prepared.stagingCommit,
+  });
+  // Journaled like every staging tip orch writes (the review reads the journaled, guarded tip).
+  await ctx.journal.append({
+    type: 'staging.moved',
+    from: prepared.stagingCommit,
+    to: commit,
+    reason: 'merge greet',
   });
   return openRunContext(prepared.repoRoot, prepared.run, orchBin());
 }

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, symlink } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -12,6 +13,7 @@ import {
 } from '@orch/core';
 import { tempRepo, type TempRepo } from '@orch/test-utils';
 import { verifyTask } from '../src/verify/index.js';
+import type { VerifyTaskInput } from '../src/verify/verify-task.js';
 
 const repos: TempRepo[] = [];
 afterEach(async () => {
@@ -33,6 +35,7 @@ interface Fixture {
     config?: ConfigInput;
     depsApproved?: boolean;
     runEnvHash?: string;
+    extra?: Partial<VerifyTaskInput>;
   }) => Promise<VerificationReport>;
 }
 
@@ -72,6 +75,7 @@ async function fixture(files: Record<string, string>, planInput: PlanInput): Pro
       depsApproved: opts.depsApproved ?? false,
       reportDir: join(repo.root, '.orchestrator', 'runs', 'r1', 'verify', `${task.id}-${attempt}`),
       attempt,
+      ...opts.extra,
     });
   };
   return { repo, worktree, base, write, wt, commit, verify };
@@ -99,14 +103,52 @@ describe('verifyTask: boundaries', () => {
     expect(r.committedLeftovers).toBeNull();
   });
 
-  it('catches a file added in one commit and deleted in a later one', async () => {
+  it('squash (default): a later commit that undoes an out-of-bounds edit fixes the task', async () => {
+    const f = await fixture({ 'README.md': '# x\n' }, simplePlan({}));
+    await f.write('src/a.ts', 'export const a = 1;\n');
+    await f.write('secret.txt', 'x\n');
+    await f.write('README.md', 'edited\n');
+    await f.commit('add');
+    let r = await f.verify();
+    expect(r.boundaries.unauthorized.map((v) => v.path)).toEqual(['README.md', 'secret.txt']);
+    await f.wt('rm', '-q', 'secret.txt');
+    await f.wt('checkout', f.base, '--', 'README.md');
+    await f.commit('undo');
+    r = await f.verify();
+    expect(r.ok).toBe(true);
+    expect(r.boundaries.changed).toEqual(['src/a.ts']);
+  });
+
+  it('merge strategy: catches a file added in one commit and deleted in a later one', async () => {
     const f = await fixture({ 'README.md': '# x\n' }, simplePlan({}));
     await f.write('secret.txt', 'x\n');
     await f.commit('add');
     await f.wt('rm', '-q', 'secret.txt');
     await f.commit('remove');
-    const r = await f.verify();
+    const r = await f.verify({ config: { merge: { strategy: 'merge' } } });
     expect(r.boundaries.unauthorized.map((v) => v.path)).toEqual(['secret.txt']);
+  });
+
+  it('merge strategy: catches a .env that one merge commit adds and a later merge removes', async () => {
+    const f = await fixture({ 'README.md': '# x\n' }, simplePlan({}));
+    for (const [side, add] of [
+      ['one', true],
+      ['two', false],
+    ] as const) {
+      await f.wt('checkout', '-q', '-b', side);
+      await f.write(`src/a.ts`, `export const a = '${side}';\n`);
+      await f.commit(side);
+      await f.wt('checkout', '-q', 'orch/test/a');
+      await f.wt('merge', '-q', '--no-commit', '--no-ff', side);
+      if (add) await f.write('.env', 'SECRET=1\n');
+      else await f.wt('rm', '-q', '.env');
+      await f.commit(`merge ${side}`);
+    }
+    const r = await f.verify({ config: { merge: { strategy: 'merge' } } });
+    expect(r.ok).toBe(false);
+    expect(r.boundaries.forbidden.map((v) => v.path)).toContain('.env');
+    // Squashed, nothing of it would land: the net diff has no .env.
+    expect((await f.verify()).ok).toBe(true);
   });
 
   it('commits an uncommitted stray file first, with a message that says so, and catches it', async () => {
@@ -399,6 +441,132 @@ describe('verifyTask: contracts and environment', () => {
     expect(r.commands[0]!.logPath).toBe(join(dir, '1-check.log'));
     expect(saved).toEqual(r);
     expect(existsSync(r.commands[0]!.logPath)).toBe(true);
+  });
+});
+
+describe('verifyTask: symlinks', () => {
+  const linkPlan = simplePlan({
+    files_write: ['src/**'],
+    verification: [{ command: "printf '[%s]' {modified_files}" }],
+  });
+  const allow = { verification: { allow_symlinks: true } };
+
+  it('refuses every symlink in the diff by default, naming it and its target', async () => {
+    const f = await fixture({ 'README.md': '# x\n' }, linkPlan);
+    await mkdir(join(f.worktree, 'src'), { recursive: true });
+    await symlink('/etc/passwd', join(f.worktree, 'src', 'passwd'));
+    await symlink(join(homedir(), '.ssh'), join(f.worktree, 'src', 'ssh'));
+    await symlink('../.git/hooks', join(f.worktree, 'src', 'hooks'));
+    await symlink('a.ts', join(f.worktree, 'src', 'inside'));
+    await f.write('src/a.ts', 'export const a = 1;\n');
+    await f.commit('links');
+    const r = await f.verify();
+    expect(r.ok).toBe(false);
+    expect(r.categories).toEqual(['boundary_violation']);
+    expect(r.boundaries.symlinks.map((v) => v.path)).toEqual([
+      'src/hooks',
+      'src/inside',
+      'src/passwd',
+      'src/ssh',
+    ]);
+    expect(r.boundaries.symlinks.find((v) => v.path === 'src/passwd')?.rule).toContain('/etc/passwd');
+    expect(r.summary).toContain('4 symlink(s)');
+  });
+
+  it('with allow_symlinks, keeps refusing links out of the repository or into .git and .orchestrator', async () => {
+    const f = await fixture({ 'README.md': '# x\n' }, linkPlan);
+    await mkdir(join(f.worktree, 'src', 'deep'), { recursive: true });
+    await symlink('/etc/passwd', join(f.worktree, 'src', 'passwd'));
+    await symlink(join(homedir(), '.ssh'), join(f.worktree, 'src', 'ssh'));
+    await symlink('../../../..', join(f.worktree, 'src', 'deep', 'up'));
+    await symlink('../.git/hooks', join(f.worktree, 'src', 'hooks'));
+    await symlink('../.orchestrator', join(f.worktree, 'src', 'state'));
+    // A chain: a harmless-looking link through another link that leads into .git.
+    await symlink('hooks/pre-commit', join(f.worktree, 'src', 'chained'));
+    await symlink('a.ts', join(f.worktree, 'src', 'inside'));
+    await f.write('src/a.ts', 'export const a = 1;\n');
+    await f.commit('links');
+    const r = await f.verify({ config: allow });
+    expect(r.boundaries.symlinks.map((v) => v.path)).toEqual([
+      'src/chained',
+      'src/deep/up',
+      'src/hooks',
+      'src/passwd',
+      'src/ssh',
+      'src/state',
+    ]);
+    expect(r.boundaries.symlinks.find((v) => v.path === 'src/hooks')?.rule).toMatch(/into \.git/);
+    expect(r.boundaries.symlinks.find((v) => v.path === 'src/ssh')?.rule).toMatch(/outside the repository/);
+  });
+
+  it('with allow_symlinks, passes a link inside the repository but never gives it to {modified_files}', async () => {
+    const f = await fixture({ 'README.md': '# x\n' }, linkPlan);
+    await mkdir(join(f.worktree, 'src'), { recursive: true });
+    await symlink('a.ts', join(f.worktree, 'src', 'inside'));
+    await f.write('src/a.ts', 'export const a = 1;\n');
+    await f.commit('link');
+    const r = await f.verify({ config: allow });
+    expect(r.ok).toBe(true);
+    expect(r.boundaries.changed).toEqual(['src/a.ts', 'src/inside']);
+    expect(r.commands[0]?.tail).toBe('[src/a.ts]');
+  });
+});
+
+describe('verifyTask: the pinned commit', () => {
+  it('verifies the HEAD the worktree is on and moves the task branch there, archiving what it does not contain', async () => {
+    const f = await fixture({ 'README.md': '# x\n' }, simplePlan({}));
+    await f.write('secret.txt', 'out of bounds\n');
+    const bad = await f.commit('bad, on the task branch');
+    await f.wt('checkout', '-q', '-b', 'decoy', f.base);
+    await f.write('src/a.ts', 'export const a = 1;\n');
+    const decoy = await f.commit('in bounds, on a decoy');
+    const r = await f.verify({
+      extra: { taskBranch: { name: 'orch/test/a', archive: 'orch/test/archive/a-1' } },
+    });
+    expect(r.ok).toBe(true);
+    expect(r.headCommit).toBe(decoy);
+    expect(r.headBranch).toBe('decoy');
+    expect(r.verifiedTree).toBe(await f.repo.git('rev-parse', `${decoy}^{tree}`));
+    expect(await f.repo.git('rev-parse', 'orch/test/a')).toBe(decoy);
+    expect(await f.repo.git('rev-parse', 'orch/test/archive/a-1')).toBe(bad);
+  });
+
+  it('refuses a HEAD that does not descend from the task base, naming the branch', async () => {
+    const f = await fixture({ 'README.md': '# x\n' }, simplePlan({}));
+    await f.wt('checkout', '-q', '--orphan', 'my-feature');
+    await f.write('src/a.ts', 'export const a = 1;\n');
+    await f.commit('unrelated history');
+    const r = await f.verify({
+      extra: { taskBranch: { name: 'orch/test/a', archive: 'orch/test/archive/a-1' } },
+    });
+    expect(r.ok).toBe(false);
+    expect(r.categories).toEqual(['boundary_violation']);
+    expect(r.headProblem).toMatch(/branch my-feature/);
+    expect(r.summary).toMatch(/my-feature.*orch\/test\/a/);
+    expect(await f.repo.git('rev-parse', 'orch/test/a')).toBe(f.base);
+  });
+
+  it('runs the commands on a checkout of exactly the pinned commit when given one', async () => {
+    const f = await fixture(
+      { 'README.md': '# x\n' },
+      simplePlan({ verification: [{ command: 'cat src/a.ts' }] }),
+    );
+    await f.write('src/a.ts', 'committed\n');
+    const head = await f.commit('work');
+    const elsewhere = join(f.repo.root, '.worktrees', 'check');
+    const r = await f.verify({
+      extra: {
+        checkout: async (commit) => {
+          expect(commit).toBe(head);
+          await f.repo.git('worktree', 'add', '-q', '--detach', elsewhere, commit);
+          // The worker's worktree changes meanwhile; the check does not see it.
+          await f.write('src/a.ts', 'changed after the pin\n');
+          return elsewhere;
+        },
+      },
+    });
+    expect(r.commands[0]?.tail).toBe('committed');
+    expect(r.headCommit).toBe(head);
   });
 });
 

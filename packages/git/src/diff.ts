@@ -9,44 +9,57 @@ export interface ChangedPath {
   path: string;
   /** The source of a rename or copy. */
   oldPath?: string;
+  /** The file mode after the change (`120000` a symlink, `000000` deleted). */
+  mode: string;
+  /** The blob after the change (all zeros when deleted). */
+  object: string;
 }
 
 export interface ChangedPathsOptions {
-  /** Also list what each commit of base..head changed, not only the net difference (default true). */
+  /**
+   * Also list what each commit of base..head changed, merge commits included (their changes
+   * against every parent at once, so content that only a merge adds is seen), not only the net
+   * difference (default true).
+   */
   perCommit?: boolean;
 }
 
 /**
- * Parses `--name-status -z` records (optionally preceded by `\x01<commit>` headers from `git log`):
- * `<status>\0<path>\0`, or `<R|C><score>\0<old>\0<new>\0`.
+ * Parses `--raw -z` records, optionally preceded by `\x01<commit>` headers from `git log`:
+ * `:<old mode> <new mode> <old> <new> <status>\0<path>\0` (`<R|C><score>` with two paths), or for a
+ * merge with n parents (`-c`) n colons, n+1 modes and objects, one status letter per parent, one path.
  */
-function parseNameStatus(out: string, into: Map<string, ChangedPath>): void {
+function parseRaw(out: string, into: Map<string, ChangedPath>): void {
   const t = splitNul(out);
   for (let i = 0; i < t.length; i++) {
-    let status = t[i]!;
-    if (status.startsWith('\x01')) continue; // commit header
-    if (status.startsWith('\n')) status = status.slice(1); // log puts a newline between header and list
-    if (status === '') continue;
+    let rec = t[i]!;
+    if (rec.startsWith('\n')) rec = rec.slice(1); // log puts a newline between header and list
+    if (!rec.startsWith(':')) continue; // a commit header or blank
+    const colons = /^:+/.exec(rec)![0].length;
+    const fields = rec.slice(colons).split(' ');
+    const mode = fields[colons] ?? '';
+    const object = fields[2 * colons + 1] ?? '';
+    const status = fields[2 * (colons + 1)] ?? 'M';
     const letter = status[0] as ChangeStatus | 'U' | 'X';
     let change: ChangedPath;
-    if (letter === 'R' || letter === 'C') {
-      change = { status: letter, oldPath: t[i + 1]!, path: t[i + 2]! };
+    if (colons === 1 && (letter === 'R' || letter === 'C')) {
+      change = { status: letter, oldPath: t[i + 1]!, path: t[i + 2]!, mode, object };
       i += 2;
     } else {
       // U (unmerged) and X (unknown) do not occur between commits; count them as modifications.
-      change = { status: letter === 'U' || letter === 'X' ? 'M' : letter, path: t[i + 1]! };
+      change = { status: letter === 'U' || letter === 'X' ? 'M' : letter, path: t[i + 1]!, mode, object };
       i += 1;
     }
-    into.set(`${change.status}\0${change.oldPath ?? ''}\0${change.path}`, change);
+    into.set(`${change.status}\0${change.oldPath ?? ''}\0${change.path}\0${mode}\0${object}`, change);
   }
 }
 
 /**
- * Every path changed over base..head: the net tree difference (which includes conflict resolutions in
- * merge commits) plus what each non-merge commit changed, so a file added in one commit and deleted
- * in a later one is still seen. Renames are detected and carry both paths. When the branch has
- * merged another branch in (e.g. staging), pass their merge-base as `base` so that branch's own
- * commits are not attributed to this one.
+ * Every path changed over base..head: the net tree difference, plus (unless `perCommit` is false)
+ * what each commit changed, merge commits included, so a file added in one commit and deleted in a
+ * later one is still seen. Renames are detected and carry both paths. When the branch has merged
+ * another branch in (e.g. staging), pass their merge-base as `base` so that branch's own commits are
+ * not attributed to this one.
  */
 export async function changedPaths(
   repo: Repo,
@@ -57,12 +70,14 @@ export async function changedPaths(
   const b = await repo.revParse(`${base}^{commit}`);
   const h = await repo.revParse(`${head}^{commit}`);
   const found = new Map<string, ChangedPath>();
-  const common = ['-z', '--name-status', '-M', '--no-ext-diff', '--no-textconv', '--no-color'];
+  const common = ['-z', '--raw', '--no-abbrev', '-M', '--no-ext-diff', '--no-textconv', '--no-color'];
   const net = await repo.git(['diff-tree', '-r', ...common, b, h]);
-  parseNameStatus(net.stdout, found);
+  parseRaw(net.stdout, found);
   if (opts.perCommit !== false) {
-    const log = await repo.git(['log', '--no-merges', '--format=%x01%H', ...common, `${b}..${h}`]);
-    parseNameStatus(log.stdout, found);
+    // `-c`: a merge commit lists the paths whose result differs from every parent (what the merge
+    // itself introduced); a merge that only takes one side's content adds nothing new.
+    const log = await repo.git(['log', '-c', '--format=%x01%H', ...common, `${b}..${h}`]);
+    parseRaw(log.stdout, found);
   }
   return [...found.values()];
 }

@@ -42,10 +42,21 @@ function gitEnv(extra: Record<string, string> | undefined): Record<string, strin
   return { ...env, ...extra };
 }
 
+/**
+ * Put before every git command orch runs: no hook of the repository (which a worker can write) and no
+ * fsmonitor command ever runs under orch's name, in the user's checkout, staging or a worktree.
+ */
+export const SAFE_GIT_CONFIG: readonly string[] = [
+  '-c',
+  'core.hooksPath=/dev/null',
+  '-c',
+  'core.fsmonitor=false',
+];
+
 /** Runs `git <args>` in `cwd` with an argument array (never a shell), a timeout and a clean environment. */
 export async function runGit(args: string[], opts: GitOptions = {}): Promise<GitResult> {
   const cwd = opts.cwd ?? process.cwd();
-  const r = await execa('git', args, {
+  const r = await execa('git', [...SAFE_GIT_CONFIG, ...args], {
     cwd,
     input: opts.input,
     env: gitEnv(opts.env),

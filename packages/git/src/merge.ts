@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { OrchError } from '@orch/core';
+import { LANDING_LOG_FORMAT, OrchError, parseLandings, type Landing } from '@orch/core';
 import { exactExcludePattern } from './checkout-ff.js';
 import type { Repo } from './repo.js';
 import { identityEnv, runGit, splitNul } from './exec.js';
@@ -18,6 +18,8 @@ export interface MergeIntoRefOptions {
   expectedOld?: string;
   /** How many times to redo the merge when the target moved under us (default 5). */
   attempts?: number;
+  /** One commit with the target as its only parent (the source's net change), not a merge commit. */
+  squash?: boolean;
 }
 
 export type MergeIntoRefResult =
@@ -27,9 +29,10 @@ export type MergeIntoRefResult =
 
 /**
  * Merges `source` into `target` without any working tree or index: `merge-tree --write-tree`,
- * `commit-tree` (always a merge commit, so the target's first-parent history is one merge per
- * source), then a compare-and-swap `update-ref`. Idempotent: a source already contained gives
- * `already`. Refuses targets checked out in any worktree.
+ * `commit-tree` (a merge commit, or with `squash` one commit whose only parent is the target, so
+ * either way the target's first-parent history is one commit per source), then a compare-and-swap
+ * `update-ref`. A source already contained gives `already`. Refuses targets checked out in any
+ * worktree.
  */
 export async function mergeIntoRef(repo: Repo, opts: MergeIntoRefOptions): Promise<MergeIntoRefResult> {
   if (!opts.target.startsWith('refs/')) {
@@ -65,10 +68,9 @@ export async function mergeIntoRef(repo: Repo, opts: MergeIntoRefOptions): Promi
     const { tree, files, messages } = parseMergeTree(mt.stdout);
     if (mt.exitCode === 1) return { status: 'conflict', files, messages };
     const env = await identityEnv(repo.root);
+    const parents = opts.squash ? ['-p', old] : ['-p', old, '-p', src];
     const commit = (
-      await repo.git(['commit-tree', '--no-gpg-sign', tree, '-p', old, '-p', src, '-m', opts.message], {
-        env,
-      })
+      await repo.git(['commit-tree', '--no-gpg-sign', tree, ...parents, '-m', opts.message], { env })
     ).stdout.trim();
     try {
       await casUpdateRef(repo, opts.target, commit, old, `orch: ${opts.message.split('\n')[0]}`);
@@ -79,6 +81,25 @@ export async function mergeIntoRef(repo: Repo, opts: MergeIntoRefOptions): Promi
       await sleep(10 * i);
     }
   }
+}
+
+/** The tree `mergeIntoRef` would commit for `source` onto `onto`, or null when they conflict. */
+export async function mergedTree(repo: Repo, onto: string, source: string): Promise<string | null> {
+  const mt = await repo.git(['merge-tree', '--write-tree', '-z', '--name-only', onto, source], {
+    reject: false,
+  });
+  if (mt.exitCode !== 0) return null;
+  return parseMergeTree(mt.stdout).tree;
+}
+
+/**
+ * orch's landings (commits with its trailers) on the first-parent history of `tip` back to
+ * `since` (excluded), newest first. Only the first-parent line is read: that is the commits orch
+ * itself made on the ref; a worker's own commits (second parents) never count.
+ */
+export async function landingsOn(repo: Repo, tip: string, since: string): Promise<Landing[]> {
+  const r = await repo.git(['log', '--first-parent', `--format=${LANDING_LOG_FORMAT}`, tip, `^${since}`]);
+  return parseLandings(r.stdout);
 }
 
 /** `<tree>\0<conflicted path>\0...\0\0<messages>` (the last part only with --messages). */

@@ -1,7 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempRepo, type TempRepo } from '@orch/test-utils';
 import { Repo } from '../src/repo.js';
-import { changedPaths } from '../src/diff.js';
+import { changedPaths as changedPathsWithModes } from '../src/diff.js';
+
+/** The changes without their modes and objects (the symlink tests below look at those). */
+async function changedPaths(...args: Parameters<typeof changedPathsWithModes>) {
+  return (await changedPathsWithModes(...args)).map(({ mode: _m, object: _o, ...c }) => c);
+}
 
 let repos: TempRepo[] = [];
 afterEach(async () => {
@@ -99,5 +104,58 @@ describe('changedPaths', () => {
     expect(mb).not.toBe(base);
     const got = await changedPaths(repo, mb!, 'task');
     expect(got).toEqual([{ status: 'A', path: 'mine.ts' }]);
+  });
+
+  it('sees what only a merge commit added, even when a later merge removed it', async () => {
+    const t = await tempRepo({ 'a.txt': 'a\n' });
+    repos.push(t);
+    const repo = await Repo.open(t.root);
+    const base = await repo.revParse('HEAD');
+    for (const [side, add] of [
+      ['one', true],
+      ['two', false],
+    ] as const) {
+      await t.git('checkout', '-q', '-b', side, 'main');
+      await t.write(`${side}.txt`, `${side}\n`);
+      await t.commitAll(side);
+      await t.git('checkout', '-q', 'main');
+      await t.git('merge', '-q', '--no-commit', '--no-ff', side);
+      if (add) await t.write('.env', 'SECRET=1\n');
+      else await t.git('rm', '-q', '.env');
+      await t.git('add', '-A');
+      await t.git('commit', '-q', '-m', `merge ${side}`);
+    }
+    const head = await repo.revParse('main');
+    const all = await changedPaths(repo, base, head);
+    expect(all).toEqual(
+      expect.arrayContaining([
+        { status: 'A', path: '.env' },
+        { status: 'D', path: '.env' },
+      ]),
+    );
+    // The net view sees neither: the file is gone again at the head.
+    const net = await changedPaths(repo, base, head, { perCommit: false });
+    expect(net.map((c) => c.path).sort()).toEqual(['one.txt', 'two.txt']);
+  });
+
+  it('gives the mode and blob of a symlink, in the net view and in an intermediate commit', async () => {
+    const t = await tempRepo();
+    repos.push(t);
+    const repo = await Repo.open(t.root);
+    const base = await repo.revParse('HEAD');
+    const { symlink, rm } = await import('node:fs/promises');
+    await symlink('/etc/passwd', `${t.root}/kept`);
+    await symlink('../outside', `${t.root}/dropped`);
+    await t.commitAll('links');
+    await rm(`${t.root}/dropped`);
+    const head = await t.commitAll('drop one');
+    const links = (await changedPathsWithModes(repo, base, head)).filter((c) => c.mode === '120000');
+    expect(links.map((c) => c.path).sort()).toEqual(['dropped', 'kept']);
+    const kept = links.find((c) => c.path === 'kept')!;
+    expect(await t.git('cat-file', 'blob', kept.object)).toBe('/etc/passwd');
+    const net = (await changedPathsWithModes(repo, base, head, { perCommit: false })).filter(
+      (c) => c.mode === '120000',
+    );
+    expect(net.map((c) => c.path)).toEqual(['kept']);
   });
 });

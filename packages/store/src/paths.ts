@@ -20,7 +20,9 @@ function gitEnv(): NodeJS.ProcessEnv {
 }
 
 async function git(cwd: string, args: string[]): Promise<string> {
-  const { stdout } = await run('git', args, { cwd, timeout: 15_000, env: gitEnv() });
+  // No hooks or fsmonitor command, like every git command orch runs (the git package's SAFE_GIT_CONFIG).
+  const safe = ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false'];
+  const { stdout } = await run('git', [...safe, ...args], { cwd, timeout: 15_000, env: gitEnv() });
   return stdout.trim();
 }
 

@@ -23,3 +23,22 @@ export async function runEvents(root: string, run?: string): Promise<JournalLine
     .split('\n')
     .map((l) => JSON.parse(l) as JournalLine);
 }
+
+/**
+ * The tasks landed on a staging ref, oldest first, read from the `Orch-Task` trailers of its
+ * first-parent history (the squash commits, or the merge commits with `merge.strategy: merge`).
+ */
+export async function landedTasks(root: string, ref: string): Promise<string[]> {
+  const { execa } = await import('execa');
+  const r = await execa(
+    'git',
+    ['log', '--first-parent', '--reverse', '--format=%(trailers:key=Orch-Task,valueonly)', ref],
+    {
+      cwd: root,
+    },
+  );
+  return r.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+}

@@ -3,6 +3,9 @@ import { statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { OrchError } from '@orch/core';
 
+/** The git package's SAFE_GIT_CONFIG, repeated: importing it would load execa for every plan check. */
+const SAFE_GIT_CONFIG = ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false'];
+
 /** The nearest folder at or above `start` that holds `.git` (a folder, or a worktree's file); else `start`. */
 export function findRepoRoot(start: string): string {
   let dir = resolve(start);
@@ -22,7 +25,7 @@ export function findRepoRoot(start: string): string {
 export async function gitTopLevel(cwd: string): Promise<string> {
   // execa loads lazily: plan checks never spawn, and it costs about 100 ms to import.
   const { execa } = await import('execa');
-  const r = await execa('git', ['rev-parse', '--show-toplevel'], { cwd, reject: false });
+  const r = await execa('git', [...SAFE_GIT_CONFIG, 'rev-parse', '--show-toplevel'], { cwd, reject: false });
   if (r.exitCode !== 0) {
     throw new OrchError('ERR_ORCH_NOT_A_REPO', `${cwd} is not inside a git repository`, {
       hint: 'Run this inside the repository (the environment hash covers its tracked lockfiles).',
@@ -34,7 +37,11 @@ export async function gitTopLevel(cwd: string): Promise<string> {
 /** Every tracked file of the repository at `root`, repo-relative. */
 export async function trackedFiles(root: string): Promise<string[]> {
   const { execa } = await import('execa');
-  const r = await execa('git', ['ls-files', '-z'], { cwd: root, reject: false, stripFinalNewline: false });
+  const r = await execa('git', [...SAFE_GIT_CONFIG, 'ls-files', '-z'], {
+    cwd: root,
+    reject: false,
+    stripFinalNewline: false,
+  });
   if (r.exitCode !== 0) {
     throw new OrchError('ERR_ORCH_GIT_FAILED', `git ls-files failed in ${root}: ${r.stderr.trim()}`, {
       hint: 'Check that git works in this repository (`git status`).',

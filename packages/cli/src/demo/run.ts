@@ -18,6 +18,7 @@ import {
   tmuxFor,
   type PreparedRun,
 } from '@orch/engine';
+import { SAFE_GIT_CONFIG } from '@orch/git';
 import { runPaths } from '@orch/store';
 import { renderPlainDashboard } from '@orch/tui';
 import { isOutputLost, paint, printJson, println, useColor } from '../output.js';
@@ -53,7 +54,7 @@ async function chooseDir(arg: string | undefined): Promise<{ dir: string; temp: 
 
 /** The sample project as a git repository on `main`: the base code, then the plan. */
 export async function createSampleRepo(dir: string): Promise<void> {
-  const git = (...args: string[]) => execa('git', args, { cwd: dir });
+  const git = (...args: string[]) => execa('git', [...SAFE_GIT_CONFIG, ...args], { cwd: dir });
   await git('init', '-q', '-b', 'main');
   // Repository-local identity and settings: the demo never depends on, or changes, the user's git config.
   for (const [k, v] of [

@@ -331,7 +331,8 @@ function heredoc(path: string, content: string, op: '>' | '>>' = '>'): string {
  * The `run` script of a task for the `shell` agent: writes its files with heredocs, commits, and
  * reports with `orch task progress|done`. A task with a stray write does it on its first attempt
  * only; the retry (`ORCH_ATTEMPT` > 1) starts over from its base commit, as an agent told about the
- * boundary violation would, since verification checks every commit, not just the last one.
+ * boundary violation might (undoing the stray edit in a new commit would pass too: only the net
+ * change is checked with the default squash merges).
  */
 export function taskScript(t: SampleTask): string {
   const lines = ['set -euo pipefail', 'mkdir -p src test'];

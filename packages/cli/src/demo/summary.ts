@@ -134,10 +134,16 @@ export async function addRejectedPaths(s: DemoSummary): Promise<void> {
     if (!r.reportPath) continue;
     try {
       const report = JSON.parse(await readFile(r.reportPath, 'utf8')) as {
-        boundaries?: { unauthorized?: { path: string }[]; forbidden?: { path: string }[] };
+        boundaries?: {
+          unauthorized?: { path: string }[];
+          forbidden?: { path: string }[];
+          symlinks?: { path: string }[];
+        };
       };
       const b = report.boundaries;
-      const paths = [...(b?.unauthorized ?? []), ...(b?.forbidden ?? [])].map((p) => p.path);
+      const paths = [...(b?.unauthorized ?? []), ...(b?.forbidden ?? []), ...(b?.symlinks ?? [])].map(
+        (p) => p.path,
+      );
       if (paths.length > 0) r.paths = paths;
     } catch {
       // no report (the attempt failed before verification): the reason says enough

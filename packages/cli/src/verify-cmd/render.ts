@@ -31,6 +31,10 @@ export function renderReport(r: VerificationReport, reportPath: string): string 
     out.push(`  forbidden (${b.forbidden.length}):`);
     for (const v of b.forbidden) out.push(`    ${safe(v.path)}  ${paint('dim', `(rule: ${safe(v.rule)})`)}`);
   }
+  if (b.symlinks.length > 0) {
+    out.push(`  symlinks (${b.symlinks.length}):`);
+    for (const v of b.symlinks) out.push(`    ${v.path}  ${paint('dim', `(${v.rule})`)}`);
+  }
 
   out.push('', `${ok(r.commands.every((c) => c.ok || !c.required))} Commands: ${r.commands.length}`);
   if (r.commands.length === 0) out.push(paint('dim', '  (the task has no verification commands)'));

@@ -18,7 +18,7 @@ import {
   type Task,
 } from '@orch/core';
 import { VERIFY_REPORT_FILE, verifyTask, type VerifyTaskInput } from '@orch/engine';
-import { Repo } from '@orch/git';
+import { Repo, SAFE_GIT_CONFIG } from '@orch/git';
 import { loadRunState, orchPaths, resolveRepoRoot, resolveRun, runPaths } from '@orch/store';
 import type { VerifyOptions } from '../commands/verify.js';
 import { printJson, println } from '../output.js';
@@ -121,7 +121,7 @@ async function envHashAt(repo: Repo, commit: string): Promise<string> {
       const target = join(dir, e.path);
       await mkdir(dirname(target), { recursive: true });
       // Bytes, not text: some lockfiles (bun.lockb) are binary.
-      const { stdout } = await exec('git', ['cat-file', 'blob', e.object], {
+      const { stdout } = await exec('git', [...SAFE_GIT_CONFIG, 'cat-file', 'blob', e.object], {
         cwd: repo.root,
         encoding: 'buffer',
         maxBuffer: 512 * 1024 * 1024,

@@ -73,6 +73,17 @@ export const Config = z.looseObject({
       lint_command: z.string().optional(),
       audit: z.boolean().default(true),
       audit_blocking_levels: z.array(z.string()).default(['high', 'critical']),
+      /** Symlinks in a task's diff are refused unless on; even then they must point inside the repository. */
+      allow_symlinks: z.boolean().default(false),
+    })
+    .prefault({}),
+  merge: z
+    .looseObject({
+      /**
+       * squash: one commit per task on staging (base + the verified net diff); merge: a merge commit
+       * that keeps the worker's commits, every one of them checked.
+       */
+      strategy: z.enum(['squash', 'merge']).default('squash'),
     })
     .prefault({}),
   review: z

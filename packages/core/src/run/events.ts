@@ -134,6 +134,8 @@ export const RunEvent = z.discriminatedUnion('type', [
     to: z.string(),
     reason: z.string(),
   }),
+  /** Staging's incremental check passed at `commit`: new worktrees start from here. */
+  z.object({ ...base, type: z.literal('staging.verified'), commit: z.string() }),
   z.object({ ...task, type: z.literal('task.ready') }),
   z.object({
     ...task,
@@ -187,7 +189,10 @@ export const RunEvent = z.discriminatedUnion('type', [
     ok: z.boolean(),
     categories: z.array(FailureCategory).default([]),
     reportPath: z.string().optional(),
+    /** The one commit verified (the worktree's HEAD after leftovers): exactly this is merged. */
     headCommit: z.string().optional(),
+    /** Its tree, so the merge can tell the commit it lands is the one that was checked. */
+    tree: z.string().optional(),
   }),
   z.object({ ...task, type: z.literal('task.merging') }),
   z.object({

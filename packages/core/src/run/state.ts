@@ -42,6 +42,8 @@ export interface TaskState {
     detail?: string;
   };
   verificationReport?: string;
+  /** The commit and tree the latest passing verification pinned (what the merge lands). */
+  verified?: { commit: string; tree: string };
   mergeCommit?: string;
   /** Evidence of the latest verdict. */
   evidence?: Evidence;
@@ -66,7 +68,10 @@ export interface RunState {
   base: string;
   baseCommit: string;
   staging: string;
+  /** The last staging tip orch journaled writing: any other value of the ref was moved by someone else. */
   stagingCommit: string;
+  /** The last staging tip whose incremental check passed: new worktrees start from here. */
+  stagingVerified: string;
   envHash: string;
   maxWorkers: number;
   detached: boolean;
@@ -133,6 +138,7 @@ export function applyEvent(state: RunState | undefined, ev: RunEvent): RunState 
       baseCommit: ev.baseCommit,
       staging: ev.staging,
       stagingCommit: state?.stagingCommit ?? ev.stagingCommit,
+      stagingVerified: state?.stagingVerified ?? ev.stagingCommit,
       envHash: ev.envHash,
       maxWorkers: ev.maxWorkers,
       detached: ev.detached,
@@ -178,6 +184,9 @@ export function applyEvent(state: RunState | undefined, ev: RunEvent): RunState 
       break;
     case 'staging.moved':
       state.stagingCommit = ev.to;
+      break;
+    case 'staging.verified':
+      state.stagingVerified = ev.commit;
       break;
     case 'env.changed':
       state.envHash = ev.hash;
@@ -278,6 +287,8 @@ function applyTaskEvent(state: RunState, t: TaskState, ev: RunEvent): void {
       break;
     case 'task.verified':
       if (ev.reportPath) t.verificationReport = ev.reportPath;
+      if (ev.ok && ev.headCommit && ev.tree) t.verified = { commit: ev.headCommit, tree: ev.tree };
+      else delete t.verified;
       break;
     case 'task.merging':
       t.status = 'merging';

@@ -1,6 +1,8 @@
 /**
- * The boundary check: every path a task changed (base..head, every commit, both sides of a rename,
- * deletions) must be one the task owns, and none may be forbidden. Forbidden wins over ownership.
+ * The boundary check: every path a task changed (the net diff base..head with both sides of a
+ * rename and deletions; with the `merge` strategy also every commit's own changes) must be one the
+ * task owns, and none may be forbidden. Forbidden wins over ownership. Symlink violations come in
+ * from `checkSymlinks` and fail the check too.
  */
 import type { Task } from '../plan/schema.js';
 import type { BoundaryCheck, PathViolation } from './report.js';
@@ -14,6 +16,8 @@ export function checkBoundaries(input: {
   task: Pick<Task, 'files_write' | 'files_append'>;
   forbiddenPatterns: readonly string[];
   depsApproved?: boolean;
+  /** Violations of `checkSymlinks`, reported with the boundaries. */
+  symlinks?: readonly PathViolation[];
 }): BoundaryCheck {
   const changed = [...new Set(input.changed.map(cleanPath))].sort();
   const owned = [...input.task.files_write, ...input.task.files_append];
@@ -24,5 +28,7 @@ export function checkBoundaries(input: {
     if (rule !== undefined) forbidden.push({ path, rule });
     else if (firstMatch(owned, path) === undefined) unauthorized.push({ path, rule: UNAUTHORIZED_RULE });
   }
-  return { ok: unauthorized.length === 0 && forbidden.length === 0, changed, unauthorized, forbidden };
+  const symlinks = [...(input.symlinks ?? [])];
+  const ok = unauthorized.length === 0 && forbidden.length === 0 && symlinks.length === 0;
+  return { ok, changed, unauthorized, forbidden, symlinks };
 }

@@ -31,6 +31,8 @@ export const BoundaryCheck = z.object({
   unauthorized: z.array(PathViolation),
   /** Matched a forbidden pattern, even when the task lists it. */
   forbidden: z.array(PathViolation),
+  /** Symlinks the diff adds or changes that may not stay (see symlinks.ts). */
+  symlinks: z.array(PathViolation).default([]),
 });
 export type BoundaryCheck = z.infer<typeof BoundaryCheck>;
 
@@ -65,7 +67,14 @@ export const VerificationReport = z.object({
   task: z.string(),
   attempt: z.number().int().nonnegative(),
   baseCommit: z.string(),
+  /** The one commit verified (the worktree's HEAD after leftovers); exactly this is merged. */
   headCommit: z.string(),
+  /** Its tree. */
+  verifiedTree: z.string().default(''),
+  /** The branch the worktree had checked out (null: detached HEAD). */
+  headBranch: z.string().nullable().default(null),
+  /** Why orch refused to verify this HEAD at all (it does not descend from the task's base). */
+  headProblem: z.string().optional(),
   /** The commit orch made of leftover uncommitted changes, or null when the worktree was clean. */
   committedLeftovers: z.string().nullable(),
   boundaries: BoundaryCheck,
@@ -112,6 +121,7 @@ export function summarizeReport(parts: ReportParts, categories: readonly VerifyF
       const parts = [
         ...(b.unauthorized.length > 0 ? [`outside files_write: ${named(b.unauthorized)}`] : []),
         ...(b.forbidden.length > 0 ? [`forbidden: ${named(b.forbidden)}`] : []),
+        ...(b.symlinks.length > 0 ? [`symlinks: ${named(b.symlinks)}`] : []),
       ];
       reasons.push(`boundary_violation (${parts.join('; ')})`);
     } else if (c === 'test_failed') {

@@ -1,20 +1,27 @@
-/** orch's own detached worktree where staging is checked, away from the user's files. */
+/**
+ * orch's own detached worktrees, away from the user's files and the workers': where staging is
+ * checked (one per run) and where a task's pinned commit is verified (one per task, while it lasts).
+ */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '@orch/core';
-import { withRepoLock, type Repo } from '@orch/git';
-import { integrationWorktreePath, type RunContext } from '../run/context.js';
+import { listWorktrees, removeWorktree, withRepoLock, type Repo } from '@orch/git';
+import { integrationWorktreePath, verifyWorktreePath, type RunContext } from '../run/context.js';
 import { bootstrapWorktree } from '../worker/bootstrap.js';
 import { refreshWorktreeDeps } from '../worker/install.js';
 
 /** Creates (once) and checks out the integration worktree of a run at `commit`. */
-export async function checkoutIntegration(
+export function checkoutIntegration(
   repo: Repo,
   config: Config,
   run: string,
   commit: string,
 ): Promise<string> {
-  const path = integrationWorktreePath(repo.root, config, run);
+  return checkoutDetached(repo, config, integrationWorktreePath(repo.root, config, run), commit);
+}
+
+/** A detached worktree at `path` holding exactly `commit` (created and bootstrapped once). */
+async function checkoutDetached(repo: Repo, config: Config, path: string, commit: string): Promise<string> {
   if (!existsSync(join(path, '.git'))) {
     await withRepoLock(repo, async () => {
       await repo.git(['worktree', 'prune']);
@@ -31,4 +38,32 @@ export async function checkoutIntegration(
 
 export function integrationWorktree(ctx: RunContext, commit: string): Promise<string> {
   return checkoutIntegration(ctx.repo, ctx.config, ctx.run, commit);
+}
+
+/** A checkout of exactly `commit` for verifying a task: nothing of the worker's worktree is in it. */
+export function checkoutForVerify(ctx: RunContext, task: string, commit: string): Promise<string> {
+  return checkoutDetached(
+    ctx.repo,
+    ctx.config,
+    verifyWorktreePath(ctx.repoRoot, ctx.config, ctx.run, task),
+    commit,
+  );
+}
+
+export async function removeVerifyCheckout(ctx: RunContext, task: string): Promise<void> {
+  const path = verifyWorktreePath(ctx.repoRoot, ctx.config, ctx.run, task);
+  if (existsSync(path)) await removeWorktree(ctx.repo, path, { force: true });
+}
+
+/** Removes orch's own worktrees (best effort: cleanup never fails a run). */
+export async function removeWorktreesOf(repo: Repo, paths: readonly string[]): Promise<void> {
+  for (const p of paths) await removeWorktree(repo, p, { force: true }).catch(() => undefined);
+}
+
+/** Verification checkouts of a run a stopped supervisor left behind, for cleanup and abort. */
+export async function verifyWorktrees(
+  ctx: Pick<RunContext, 'repo' | 'repoRoot' | 'config' | 'run'>,
+): Promise<string[]> {
+  const prefix = verifyWorktreePath(ctx.repoRoot, ctx.config, ctx.run, '');
+  return (await listWorktrees(ctx.repo)).map((w) => w.path).filter((p) => p.startsWith(prefix));
 }

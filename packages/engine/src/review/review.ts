@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import type { Task } from '@orch/core';
 import { writeJsonAtomic } from '@orch/store';
 import { integrationWorktree } from '../integrate/worktree.js';
-import { requireState, stagingBranch, type RunContext } from '../run/context.js';
+import { guardedStagingTip } from '../merge/guard.js';
+import { requireState, type RunContext } from '../run/context.js';
 import { cumulativeDiff } from './diff.js';
 import { runHeadless } from './headless.js';
 import { validateNewTasks } from './new-tasks.js';
@@ -35,7 +36,8 @@ export async function reviewRun(ctx: RunContext, iteration: number): Promise<Rev
   if (iteration > max)
     return { verdict: 'skipped', reason: `the run already had ${max} review iteration(s)` };
   const state = requireState(ctx);
-  const staging = await ctx.repo.revParse(`refs/heads/${stagingBranch(ctx.run)}`);
+  // The journaled tip, checked against the ref (a staging moved by someone else is not reviewed).
+  const staging = await guardedStagingTip(ctx);
   const checkout = await integrationWorktree(ctx, staging);
   const { stat, diff } = await cumulativeDiff(ctx.repo, state.baseCommit, staging);
   const planText = await readFile(ctx.paths.plan, 'utf8').catch(() => JSON.stringify(ctx.plan, null, 2));

@@ -20,6 +20,7 @@ import {
 import { appendEvent, isProcessAlive, loadRunState, runPaths } from '@orch/store';
 import { sessionName, supervisorSessionName } from '@orch/tmux';
 import { stopLeftoverCommands } from '../verify/watchdog.js';
+import { verifyWorktrees } from '../integrate/worktree.js';
 import { poolWorktrees } from '../worker/pool.js';
 import { archiveBranch, integrationWorktreePath, stagingBranch, tmuxFor } from './context.js';
 
@@ -135,6 +136,7 @@ export async function abortRun(repoRoot: string, run: string): Promise<AbortResu
   for (const wt of [
     ...workTrees.map(([, p]) => p),
     ...(await poolWorktrees({ repo, repoRoot, config, run })),
+    ...(await verifyWorktrees({ repo, repoRoot, config, run })),
   ]) {
     if (!existsSync(wt)) continue;
     await removeWorktree(repo, wt, { force: true });

@@ -56,6 +56,11 @@ export function integrationWorktreePath(repoRoot: string, config: Config, run: s
   return join(repoRoot, config.orchestration.worktree_dir, `_integration-${run}`);
 }
 
+/** orch's own checkout of the commit being verified for a task (removed after each verification). */
+export function verifyWorktreePath(repoRoot: string, config: Config, run: string, task: string): string {
+  return join(repoRoot, config.orchestration.worktree_dir, `_verify-${run}-${task}`);
+}
+
 /** orch's private tmux server for a repository, with its own config file written. */
 export async function tmuxFor(repoRoot: string): Promise<TmuxServer> {
   const server = new TmuxServer({ socket: socketNameFor(repoRoot) });

@@ -11,6 +11,9 @@ import { OrchError, isFinished, isTerminalPhase, type RunState, type TaskState }
 import { archiveRef, pruneWorktrees, removeWorktree } from '@orch/git';
 import { repairJournal } from '@orch/store';
 import { sessionName, supervisorSessionName } from '@orch/tmux';
+import { verifyWorktrees } from '../integrate/worktree.js';
+import { explainStagingMove } from '../merge/guard.js';
+import { findLanding } from '../merge/queue.js';
 import { clearWorkerGitLocks, ensureTaskWorktree } from '../worker/launch.js';
 import { poolWorktrees } from '../worker/pool.js';
 import { leftoverCommands, stopLeftoverCommands } from '../verify/watchdog.js';
@@ -100,7 +103,7 @@ async function decide(ctx: RunContext, t: TaskState, w: World, repairs: ResumeRe
   if (t.status === 'merged') {
     const left = [
       t.worktree && existsSync(t.worktree) ? 'worktree' : '',
-      branchTip && (await ctx.repo.isAncestor(branchTip, w.stagingTip)) ? 'branch' : '',
+      branchTip && (await landedBranch(ctx, t.id, branchTip, w.stagingTip)) ? 'branch' : '',
       (await ctx.tmux.hasSession(session)) ? 'session' : '',
     ].filter(Boolean);
     if (left.length > 0)
@@ -123,14 +126,25 @@ async function decide(ctx: RunContext, t: TaskState, w: World, repairs: ResumeRe
   if (w.reopen && t.status === 'cancelled')
     return { ...base, action: 'schedule', detail: 'cancelled before: schedule it again' };
   if (isFinished(t)) return { ...base, action: 'none', detail: t.status };
-  // A task caught mid-merge is verified and merged again (idempotent), so its incremental check runs.
-  const inStaging =
-    branchTip !== null &&
-    t.baseCommit !== undefined &&
-    branchTip !== t.baseCommit &&
-    (await ctx.repo.isAncestor(branchTip, w.stagingTip));
-  if (inStaging && t.status !== 'merging') {
-    return { ...base, action: 'merged', detail: `branch ${branchTip.slice(0, 12)} is already in staging` };
+  // Landed is what staging's trailers say (a squashed branch is never an ancestor of staging). A
+  // task caught mid-merge is verified and merged again (idempotent), so its incremental check runs.
+  const landed = await findLanding(ctx, t.id, w.stagingTip);
+  // Recorded as merged only once its incremental check passed (staging's verified tip holds it);
+  // otherwise it is verified and merged again below, which runs that check.
+  const verified = (ctx.journal.state as RunState).stagingVerified;
+  if (landed && t.status !== 'merging') {
+    if (await ctx.repo.isAncestor(landed.commit, verified))
+      return {
+        ...base,
+        action: 'merged',
+        detail: `its verified commit ${landed.verified.slice(0, 12)} is already on staging`,
+      };
+    if (hasWorktree(t.worktree))
+      return {
+        ...base,
+        action: 'verify',
+        detail: 'it landed on staging before its incremental check finished: verify it and run that check',
+      };
   }
   if (t.status === 'blocked' || t.status === 'needs_attention') {
     return {
@@ -207,6 +221,13 @@ async function decide(ctx: RunContext, t: TaskState, w: World, repairs: ResumeRe
   };
 }
 
+/** A task branch that holds nothing staging lacks: its landed verified commit, or contained outright. */
+async function landedBranch(ctx: RunContext, task: string, tip: string, staging: string): Promise<boolean> {
+  if (await ctx.repo.isAncestor(tip, staging)) return true;
+  const landed = await findLanding(ctx, task, staging);
+  return landed !== undefined && (await ctx.repo.isAncestor(tip, landed.verified));
+}
+
 /** Dependencies whose merge into staging the task's branch does not contain. */
 async function missingDependencies(ctx: RunContext, t: TaskState, branchTip: string): Promise<string[]> {
   const state = ctx.journal.state as RunState;
@@ -248,12 +269,14 @@ export async function planResume(
     });
   }
   const stagingTip = await ctx.repo.revParse(`refs/heads/${stagingBranch(run)}`);
-  if (stagingTip !== state.stagingCommit) {
+  // Only a move orch itself made and could not journal is a repair; any other is refused.
+  const explained = await explainStagingMove(ctx, stagingTip);
+  if (explained !== undefined) {
     repairs.push({
       kind: 'staging',
       from: state.stagingCommit,
       to: stagingTip,
-      what: `staging is at ${stagingTip.slice(0, 12)}, the journal said ${state.stagingCommit.slice(0, 12)}`,
+      what: `staging is at ${stagingTip.slice(0, 12)}, the journal said ${state.stagingCommit.slice(0, 12)}: ${explained}`,
     });
   }
   // A run that failed or stopped for a person is taken up again; a succeeded or aborted one is over.
@@ -265,7 +288,8 @@ export async function planResume(
   if (finished) {
     // Killed after the run ended, before its cleanup: the integration worktree and recycled ones.
     const integration = integrationWorktreePath(ctx.repoRoot, ctx.config, run);
-    for (const path of [...(existsSync(integration) ? [integration] : []), ...(await poolWorktrees(ctx))]) {
+    const leftovers = [...(await poolWorktrees(ctx)), ...(await verifyWorktrees(ctx))];
+    for (const path of [...(existsSync(integration) ? [integration] : []), ...leftovers]) {
       repairs.push({ kind: 'run-worktree', path, what: `remove the finished run's worktree ${path}` });
     }
   }
@@ -299,12 +323,13 @@ export async function repairForResume(ctx: RunContext, plan: ResumePlan): Promis
   await journal.refresh();
   const stagingTip = await ctx.repo.revParse(`refs/heads/${stagingBranch(ctx.run)}`);
   const state = (): RunState => journal.state as RunState;
-  if (stagingTip !== state().stagingCommit) {
+  const explained = await explainStagingMove(ctx, stagingTip);
+  if (explained !== undefined) {
     await journal.append({
       type: 'staging.moved',
       from: state().stagingCommit,
       to: stagingTip,
-      reason: 'reconciled on resume',
+      reason: explained,
     });
   }
   for (const c of await stopLeftoverCommands(ctx.paths.dir))
@@ -436,7 +461,7 @@ async function tidyMerged(ctx: RunContext, task: string): Promise<void> {
   const branch = taskBranch(ctx.run, task);
   const tip = await ctx.repo.tryRevParse(`refs/heads/${branch}`);
   const staging = await ctx.repo.revParse(`refs/heads/${stagingBranch(ctx.run)}`);
-  // Only a branch contained in staging is deleted: that loses nothing.
-  if (tip && (await ctx.repo.isAncestor(tip, staging)))
+  // Only a branch whose work is on staging is deleted: that loses nothing.
+  if (tip && (await landedBranch(ctx, task, tip, staging)))
     await ctx.repo.deleteBranch(branch, { force: true }).catch(() => undefined);
 }

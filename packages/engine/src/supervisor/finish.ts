@@ -11,6 +11,8 @@ import { removeWorktree } from '@orch/git';
 import { supervisorSessionName } from '@orch/tmux';
 import { writeFileAtomic, writeJsonAtomic } from '@orch/store';
 import { runFinalIntegration } from '../integrate/final.js';
+import { removeWorktreesOf, verifyWorktrees } from '../integrate/worktree.js';
+import { guardedStagingTip } from '../merge/guard.js';
 import { reviewEnabled, reviewRun } from '../review/review.js';
 import { integrationWorktreePath, requireState, stagingBranch, type RunContext } from '../run/context.js';
 import { writeEscalationReport } from './escalation.js';
@@ -31,7 +33,8 @@ export async function finishTasks(ctx: RunContext, opts: { noPromote: boolean })
     return 'done';
   }
   await ctx.journal.append({ type: 'run.phase', phase: 'integrating' });
-  const staging = await ctx.repo.revParse(`refs/heads/${stagingBranch(ctx.run)}`);
+  // The journaled tip, checked against the ref: a staging moved by someone else is never integrated.
+  const staging = await guardedStagingTip(ctx);
   const integration = await runFinalIntegration(ctx, staging);
   await ctx.journal.append({
     type: 'integration.finished',
@@ -145,6 +148,7 @@ async function cleanup(ctx: RunContext): Promise<void> {
   await removeWorktree(ctx.repo, integrationWorktreePath(ctx.repoRoot, ctx.config, ctx.run), {
     force: true,
   }).catch(() => undefined);
+  await removeWorktreesOf(ctx.repo, await verifyWorktrees(ctx));
   for (const t of Object.values(state.tasks)) {
     if (t.session && isFinished(t)) await ctx.tmux.killSession(t.session).catch(() => undefined);
     // A merged task's worktree that its recycling could not take (it holds nothing unmerged).

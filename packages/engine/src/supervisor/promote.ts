@@ -1,5 +1,6 @@
 /**
- * Promotion: the base branch moves to staging by fast-forward. A branch checked out in some
+ * Promotion: the base branch moves by fast-forward to the staging tip orch journaled (never to
+ * whatever the ref says: a staging ref moved by anyone else stops the run, see merge/guard.ts). A branch checked out in some
  * worktree is never moved with update-ref (its index and files would go stale); the user's checkout
  * is fast-forwarded in place only when its tracked files are clean and nothing of the user's is in
  * the way (untracked files that already hold exactly the new bytes, such as the contracts orch
@@ -15,6 +16,7 @@ import {
 } from '@orch/git';
 import { OrchError, shellQuote, shellQuoteAll } from '@orch/core';
 import { runFinalIntegration } from '../integrate/final.js';
+import { guardedStagingTip, stagingTampered } from '../merge/guard.js';
 import { requireState, stagingBranch, type RunContext } from '../run/context.js';
 
 export interface PromotionResult {
@@ -34,7 +36,7 @@ export async function promote(ctx: RunContext): Promise<PromotionResult> {
   const command = (dir: string): string =>
     `git -C ${shellQuote(dir)} merge --ff-only ${stagingBranch(ctx.run)}`;
   for (let i = 0; i < ATTEMPTS; i += 1) {
-    let staging = await ctx.repo.revParse(stagingRef);
+    let staging = await guardedStagingTip(ctx);
     const baseTip = await ctx.repo.revParse(baseRef);
     if (!(await ctx.repo.isAncestor(baseTip, staging))) {
       // The base moved during the run: bring it into staging and check again before promoting.
@@ -43,6 +45,10 @@ export async function promote(ctx: RunContext): Promise<PromotionResult> {
         source: baseTip,
         message: `orch: merge ${s.base} into staging (run ${ctx.run})`,
         expectedOld: staging,
+      }).catch(async (e: unknown) => {
+        if (e instanceof OrchError && e.code === 'ERR_ORCH_REF_MOVED')
+          throw stagingTampered(ctx.run, staging, await ctx.repo.tryRevParse(stagingRef));
+        throw e;
       });
       if (m.status === 'conflict') {
         return {

@@ -22,7 +22,7 @@ import {
   type TaskState,
 } from '@orch/core';
 import { getAdapter } from '@orch/agents';
-import { changedPaths, mergeIntoWorktree } from '@orch/git';
+import { archiveRef, changedPaths, mergeIntoWorktree } from '@orch/git';
 import { acquireLock } from '@orch/store';
 import { sessionName } from '@orch/tmux';
 import { diagnoseFailure } from '../review/diagnose.js';
@@ -36,8 +36,10 @@ import {
   renderVerificationFailure,
   verificationDetail,
 } from './failures.js';
-import { MergeQueue } from '../merge/queue.js';
-import { requireState, stagingBranch, taskBranch, type RunContext } from '../run/context.js';
+import { checkoutForVerify, removeVerifyCheckout } from '../integrate/worktree.js';
+import { isTampered } from '../merge/guard.js';
+import { MergeQueue, findLanding } from '../merge/queue.js';
+import { archiveBranch, requireState, stagingBranch, taskBranch, type RunContext } from '../run/context.js';
 import { findTask, launchWorker } from '../worker/launch.js';
 import { Waiter } from './waiter.js';
 import type { Restart } from '../run/resume.js';
@@ -91,6 +93,8 @@ export class Supervisor {
   private readonly exits = new Map<string, Extract<RunEvent, { type: 'task.exited' }>>();
   private maxWorkers: number;
   private readonly stop = new AbortController();
+  /** A security stop (staging moved by someone else): the run ends with this error. */
+  private fatal: Error | undefined;
 
   constructor(
     private readonly ctx: RunContext,
@@ -127,7 +131,12 @@ export class Supervisor {
     try {
       await this.emit({ type: 'supervisor.started', pid: process.pid });
       if (this.state.phase === 'starting') await this.emit({ type: 'run.phase', phase: 'running' });
-      await this.loop();
+      await this.loop().catch((e: unknown) => this.stopFor(e));
+      if (this.fatal) {
+        if (!isTerminalPhase(this.state.phase))
+          await this.emit({ type: 'run.finished', outcome: 'failed', reason: this.fatal.message });
+        throw this.fatal;
+      }
       return this.state;
     } finally {
       unsubscribe();
@@ -188,6 +197,13 @@ export class Supervisor {
     }
   }
 
+  /** Tampering stops the whole run (no task is to blame); anything else is rethrown. */
+  private stopFor(e: unknown): void {
+    if (!isTampered(e)) throw e;
+    this.fatal ??= e;
+    this.stop.abort();
+  }
+
   private async stopWorkers(): Promise<void> {
     for (const t of Object.values(this.state.tasks)) {
       if (t.session && (t.status === 'running' || t.status === 'verifying')) {
@@ -199,6 +215,7 @@ export class Supervisor {
   private drive(id: string, how: Restart): void {
     const driver = this.driveTask(id, how)
       .catch(async (e: unknown) => {
+        if (isTampered(e)) return this.stopFor(e);
         // Errors caused by stopping (sessions killed under a launch) are not the task's fault.
         if (this.stop.signal.aborted) return;
         const reason = e instanceof Error ? e.message : String(e);
@@ -332,25 +349,24 @@ export class Supervisor {
     const task = findTask(this.ctx, id);
     await this.emit({ type: 'task.verifying', task: id });
     const reportDir = join(this.ctx.paths.verify, `${id}-${t.attempt}`);
-    // The merge-base with staging is the task's base even after staging was merged into its branch
-    // (a conflict or an approved dependency), so other tasks' changes never count against it.
-    const baseCommit =
-      (await this.ctx.repo.mergeBase(
-        `refs/heads/${taskBranch(this.ctx.run, id)}`,
-        `refs/heads/${stagingBranch(this.ctx.run)}`,
-      )) ?? (t.baseCommit as string);
+    // One commit is pinned (the worktree's HEAD), verified on its own checkout, journaled with its
+    // tree, and exactly it is merged. The diff starts at its merge-base with staging, the task's
+    // base even after staging was merged into its branch, so other tasks' changes never count.
     const report = await verifyTask({
       repoRoot: this.ctx.repoRoot,
       worktree: t.worktree as string,
       task,
       plan: this.ctx.plan,
       config: this.ctx.config,
-      baseCommit,
+      baseCommit: t.baseCommit as string,
+      stagingRef: this.state.stagingCommit,
+      taskBranch: { name: taskBranch(this.ctx.run, id), archive: archiveBranch(this.ctx.run, id, t.attempt) },
+      checkout: (commit) => checkoutForVerify(this.ctx, id, commit),
       runEnvHash: this.state.envHash,
       depsApproved: false,
       reportDir,
       attempt: t.attempt,
-    });
+    }).finally(() => removeVerifyCheckout(this.ctx, id).catch(() => undefined));
     const reportPath = join(reportDir, 'report.json');
     await this.emit({
       type: 'task.verified',
@@ -359,6 +375,7 @@ export class Supervisor {
       categories: report.categories,
       reportPath,
       headCommit: report.headCommit,
+      tree: report.verifiedTree,
     });
     if (!report.ok) {
       return {
@@ -370,7 +387,11 @@ export class Supervisor {
       };
     }
     await this.emit({ type: 'task.merging', task: id });
-    const merged = await this.merges.merge(id, t.attempt);
+    const merged = await this.merges.merge(id, t.attempt, {
+      commit: report.headCommit,
+      tree: report.verifiedTree,
+      summary: this.state.tasks[id]?.report?.summary ?? task.description,
+    });
     if (merged.ok) {
       await this.emit({
         type: 'task.merged',
@@ -391,7 +412,7 @@ export class Supervisor {
       // Bring staging into the task branch in its own worktree; the conflict is the worker's to resolve.
       const r = await mergeIntoWorktree(
         t.worktree as string,
-        `refs/heads/${stagingBranch(this.ctx.run)}`,
+        this.state.stagingVerified,
         `orch: merge staging into ${id}`,
       );
       const files = r.ok ? merged.files : r.conflicts;
@@ -456,8 +477,16 @@ export class Supervisor {
   private async leftWork(id: string): Promise<boolean> {
     const t = this.state.tasks[id] as TaskState;
     if (t.worktree && existsSync(t.worktree) && !(await this.ctx.repo.isClean(t.worktree))) return true;
-    const head = await this.ctx.repo.tryRevParse(`refs/heads/${taskBranch(this.ctx.run, id)}`);
-    const base = (await this.taskBase(id)) ?? t.baseCommit;
+    // The worktree's HEAD, whatever branch it is on: that is the commit verification pins.
+    const head = t.worktree && existsSync(t.worktree)
+      ? (
+          await this.ctx.repo.git(['rev-parse', '--verify', '--quiet', 'HEAD'], {
+            cwd: t.worktree,
+            reject: false,
+          })
+        ).stdout.trim() || null
+      : await this.ctx.repo.tryRevParse(`refs/heads/${taskBranch(this.ctx.run, id)}`);
+    const base = (head ? await this.ctx.repo.mergeBase(head, `refs/heads/${stagingBranch(this.ctx.run)}`) : null) ?? t.baseCommit;
     if (!head || !base) return false;
     return (await changedPaths(this.ctx.repo, base, head, { perCommit: false })).length > 0;
   }
@@ -465,6 +494,9 @@ export class Supervisor {
   /** A task whose work adds up to no change is a failure, not a silent no-op merge (unless allowed). */
   private async changedNothing(id: string): Promise<Failure | undefined> {
     if (findTask(this.ctx, id).allow_empty || (await this.leftWork(id))) return undefined;
+    // Landed by a supervisor that stopped before journaling it: the merge queue settles it.
+    const tip = await this.ctx.repo.tryRevParse(`refs/heads/${stagingBranch(this.ctx.run)}`);
+    if (tip && (await findLanding(this.ctx, id, tip))) return undefined;
     return {
       category: 'agent_failed',
       source: 'verification',
@@ -491,8 +523,14 @@ export class Supervisor {
     if (t?.session) await this.ctx.tmux.killSession(t.session).catch(() => undefined);
     if (t?.worktree)
       await this.ctx.pool.release(t.worktree, `orch run ${this.ctx.run}`).catch(() => undefined);
-    // The branch is contained in staging, so deleting it loses nothing.
-    await this.ctx.repo.deleteBranch(taskBranch(this.ctx.run, id), { force: true }).catch(() => undefined);
+    // The verified commit is on staging; anything the branch got after the pin (a late commit) is
+    // kept on an archive ref first, so deleting the branch loses nothing.
+    const branch = taskBranch(this.ctx.run, id);
+    const tip = await this.ctx.repo.tryRevParse(`refs/heads/${branch}`);
+    const pinned = t?.verified?.commit;
+    if (tip && pinned && !(await this.ctx.repo.isAncestor(tip, pinned)))
+      await archiveRef(this.ctx.repo, branch, archiveBranch(this.ctx.run, id, t.attempt));
+    await this.ctx.repo.deleteBranch(branch, { force: true }).catch(() => undefined);
   }
 
   private async cancelDependents(id: string): Promise<void> {
@@ -702,15 +740,11 @@ export class Supervisor {
     return ok ? (reason ?? 'unblocked') : undefined;
   }
 
-  /** Brings the new staging tip (e.g. an approved dependency) into a task's worktree. */
+  /** Brings the new verified staging tip (e.g. an approved dependency) into a task's worktree. */
   private async syncWithStaging(id: string): Promise<void> {
     const t = this.state.tasks[id];
     if (!t?.worktree || !existsSync(t.worktree)) return;
-    await mergeIntoWorktree(
-      t.worktree,
-      `refs/heads/${stagingBranch(this.ctx.run)}`,
-      `orch: merge staging into ${id}`,
-    );
+    await mergeIntoWorktree(t.worktree, this.state.stagingVerified, `orch: merge staging into ${id}`);
   }
 }
 

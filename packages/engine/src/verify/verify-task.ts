@@ -1,7 +1,10 @@
 /**
- * Verifies one task attempt in its worktree: commits leftovers, then checks boundaries over every
- * change since the base commit, runs every verification command, checks contracts and the
- * environment, and writes the JSON report (plus one log per command) to `reportDir`.
+ * Verifies one task attempt: commits leftovers, pins ONE commit (the worktree's HEAD, which must
+ * descend from the task's base), checks boundaries and symlinks over its net diff from the base
+ * (with the `merge` strategy over every commit too), runs every verification command on a checkout
+ * of exactly that commit, checks contracts and the environment, and writes the JSON report (plus
+ * one log per command) to `reportDir`. The report's `headCommit` and `verifiedTree` are what the
+ * merge lands; whatever the worker's branches do afterwards does not count for this attempt.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -11,6 +14,7 @@ import {
   VerificationReport,
   categorizeReport,
   checkBoundaries,
+  checkSymlinks,
   checkTaskContracts,
   envHashFromFiles,
   expandPlaceholders,
@@ -25,9 +29,10 @@ import {
   type EnvironmentCheck,
   type Plan,
   type Task,
+  type PathViolation,
   type Verification,
 } from '@orch/core';
-import { Repo, changedPaths, commitLeftovers } from '@orch/git';
+import { Repo, archiveRef, casUpdateRef, changedPaths, commitLeftovers, type ChangedPath } from '@orch/git';
 import { runShellCommand, tailLines } from './run-command.js';
 
 export interface VerifyTaskInput {
@@ -45,6 +50,15 @@ export interface VerifyTaskInput {
   /** Where the JSON report and the full command logs go. */
   reportDir: string;
   attempt: number;
+  /**
+   * The task's own branch: moved (compare-and-swap) to the pinned commit when HEAD is elsewhere
+   * (an agent's own branch); a tip that the pinned commit does not contain is archived first.
+   */
+  taskBranch?: { name: string; archive: string };
+  /** When set, the diff starts at the merge-base of the pinned commit and this (staging merged in). */
+  stagingRef?: string;
+  /** Where the commands run, given the pinned commit (default: the worktree itself). */
+  checkout?: (commit: string) => Promise<string>;
 }
 
 export const VERIFY_TAIL_LINES = 40;
@@ -71,23 +85,43 @@ export async function verifyTask(input: VerifyTaskInput): Promise<VerificationRe
     worktree,
     `orch: commit changes left uncommitted by task ${task.id} (before verification, attempt ${attempt})`,
   );
-  // HEAD of the task's worktree, not of the main checkout that `repo` addresses.
+  // The one commit this attempt is about: HEAD of the task's worktree (not of the main checkout
+  // that `repo` addresses), read once. Everything below reads this commit, never a branch again.
   const headCommit = (
     await repo.git(['rev-parse', '--verify', 'HEAD^{commit}'], { cwd: worktree })
   ).stdout.trim();
-  const baseCommit = await repo.revParse(`${input.baseCommit}^{commit}`);
+  const verifiedTree = await repo.revParse(`${headCommit}^{tree}`);
+  const headBranch = await repo.currentBranch(worktree);
+  const taskBase = await repo.revParse(`${input.baseCommit}^{commit}`);
+  const pinned = { headCommit, verifiedTree, headBranch, committedLeftovers };
+  if (!(await repo.isAncestor(taskBase, headCommit))) {
+    const where = headBranch ? `branch ${headBranch}` : 'a detached HEAD';
+    const problem =
+      `the worktree is on ${where} at ${headCommit.slice(0, 12)}, which does not descend from the ` +
+      `task's base ${taskBase.slice(0, 12)}${input.taskBranch ? `; commit your work on ${input.taskBranch.name}` : ''}`;
+    return writeReport(reportDir, headProblemReport(task.id, attempt, taskBase, pinned, problem));
+  }
+  if (input.taskBranch) await moveTaskBranch(repo, input.taskBranch, headCommit);
+  const baseCommit =
+    (input.stagingRef ? await repo.mergeBase(headCommit, input.stagingRef) : null) ?? taskBase;
 
-  const changes = await changedPaths(repo, baseCommit, headCommit);
+  // squash lands the net diff, so only it counts (a later commit can undo an out-of-bounds edit);
+  // merge keeps every commit, so every commit is judged, merge commits included.
+  const perCommit = config.merge.strategy === 'merge';
+  const changes = await changedPaths(repo, baseCommit, headCommit, { perCommit });
   const changed = changes.flatMap((c) => (c.oldPath !== undefined ? [c.oldPath, c.path] : [c.path]));
+  const headTree = await repo.lsTree(headCommit);
   const boundaries = checkBoundaries({
     changed,
     task,
     forbiddenPatterns: forbiddenPatterns(config),
     depsApproved: input.depsApproved ?? false,
+    symlinks: await symlinkViolations(repo, changes, headTree, config.verification.allow_symlinks),
   });
 
   // Read everything from the head commit before any command runs: commands may write files.
-  const tracked = (await repo.lsTree(headCommit)).filter((e) => e.type === 'blob').map((e) => e.path);
+  // Symlinks never reach a command line: a placeholder only ever names regular files.
+  const tracked = headTree.filter((e) => e.type === 'blob' && e.mode !== SYMLINK_MODE).map((e) => e.path);
   const present = new Set(tracked);
   const modifiedFiles = boundaries.changed.filter((p) => present.has(p));
   const lists = { modifiedFiles, modifiedTests: modifiedTests(modifiedFiles, tracked) };
@@ -96,18 +130,20 @@ export async function verifyTask(input: VerifyTaskInput): Promise<VerificationRe
   for (const c of plan.contracts) contents[c.file_path] = await repo.readFileAt(headCommit, c.file_path);
   const contractsBase = checkTaskContracts({ task, plan, changed: boundaries.changed, contents });
 
-  const environment = await checkEnvironment(worktree, tracked.filter(isLockfile), input);
+  // The commands run on exactly the pinned commit: a checkout of it, not the worker's worktree,
+  // which the worker's own processes may still be changing.
+  const dir = input.checkout ? await input.checkout(headCommit) : worktree;
+  const environment = await checkEnvironment(dir, tracked.filter(isLockfile), input);
 
   const defaultTimeout = plan.defaults.verification_timeout ?? config.verification.timeout;
   const commands: VerifyCommandResult[] = [];
   let index = 0;
-  for (const v of task.verification) {
-    commands.push(await runOne(v, 'task', ++index, { worktree, reportDir, lists, defaultTimeout }));
-  }
+  const run = { worktree: dir, reportDir, lists, defaultTimeout };
+  for (const v of task.verification) commands.push(await runOne(v, 'task', ++index, run));
   const typecheck = config.verification.typecheck_command;
   if (typecheck !== undefined && typecheck.trim() !== '') {
     const v: Verification = { command: typecheck, type: 'typecheck', required: true };
-    commands.push(await runOne(v, 'contracts', ++index, { worktree, reportDir, lists, defaultTimeout }));
+    commands.push(await runOne(v, 'contracts', ++index, run));
   }
   const contracts = withTypecheck(contractsBase, commands);
 
@@ -118,14 +154,80 @@ export async function verifyTask(input: VerifyTaskInput): Promise<VerificationRe
     task: task.id,
     attempt,
     baseCommit,
-    headCommit,
-    committedLeftovers,
+    ...pinned,
     ...parts,
     categories,
     summary: summarizeReport(parts, categories),
   });
+  return writeReport(reportDir, report);
+}
+
+const SYMLINK_MODE = '120000';
+
+async function writeReport(reportDir: string, report: VerificationReport): Promise<VerificationReport> {
   await writeFile(join(reportDir, VERIFY_REPORT_FILE), `${JSON.stringify(report, null, 2)}\n`);
   return report;
+}
+
+/** A report for a HEAD orch will not verify: nothing else is checked, nothing can be merged. */
+function headProblemReport(
+  task: string,
+  attempt: number,
+  baseCommit: string,
+  pinned: Pick<VerificationReport, 'headCommit' | 'verifiedTree' | 'headBranch' | 'committedLeftovers'>,
+  problem: string,
+): VerificationReport {
+  return VerificationReport.parse({
+    ok: false,
+    task,
+    attempt,
+    baseCommit,
+    ...pinned,
+    headProblem: problem,
+    boundaries: { ok: false, changed: [], unauthorized: [], forbidden: [], symlinks: [] },
+    commands: [],
+    contracts: { ok: true, problems: [] },
+    environment: { ok: true, expected: '', actual: '' },
+    categories: ['boundary_violation'],
+    summary: `failed: boundary_violation (${problem})`,
+  });
+}
+
+/**
+ * The task branch follows the pinned commit, so retries, resume and the report all see the work
+ * that is verified. A tip the commit does not contain (work elsewhere) is kept on an archive ref.
+ */
+async function moveTaskBranch(
+  repo: Repo,
+  branch: { name: string; archive: string },
+  commit: string,
+): Promise<void> {
+  const ref = `refs/heads/${branch.name}`;
+  const tip = await repo.tryRevParse(ref);
+  if (tip === commit) return;
+  if (tip !== null && !(await repo.isAncestor(tip, commit)))
+    await archiveRef(repo, branch.name, branch.archive);
+  await casUpdateRef(repo, ref, commit, tip, `orch: pin the verified commit of ${branch.name}`);
+}
+
+/** Symlinks the diff adds or changes, read from their blobs and judged by `checkSymlinks`. */
+async function symlinkViolations(
+  repo: Repo,
+  changes: readonly ChangedPath[],
+  headTree: readonly { mode: string; object: string; path: string }[],
+  allow: boolean,
+): Promise<PathViolation[]> {
+  const added = changes.filter((c) => c.mode === SYMLINK_MODE);
+  if (added.length === 0) return [];
+  const target = async (object: string): Promise<string> =>
+    (await repo.git(['cat-file', 'blob', object], { keepFinalNewline: true })).stdout;
+  const links = [];
+  for (const c of added) links.push({ path: c.path, target: await target(c.object) });
+  const headLinks = new Map<string, string>();
+  if (allow) {
+    for (const e of headTree) if (e.mode === SYMLINK_MODE) headLinks.set(e.path, await target(e.object));
+  }
+  return checkSymlinks({ links, allow, headLinks });
 }
 
 async function checkEnvironment(

@@ -1,5 +1,5 @@
 /**
- * Starts one worker attempt: worktree (created from the staging tip on the first attempt, reused
+ * Starts one worker attempt: worktree (created from the verified staging tip on the first attempt, reused
  * afterwards so commits are kept), prompt, and the agent in its own session on orch's tmux server.
  */
 import { existsSync } from 'node:fs';
@@ -99,7 +99,9 @@ export async function ensureTaskWorktree(
     commit = existing;
     await addWorktree(ctx.repo, { path, branch, commit, reuseBranch: true, lockReason: reason });
   } else {
-    commit = await ctx.repo.revParse(`refs/heads/${stagingBranch(ctx.run)}`);
+    // The last staging tip whose incremental check passed, never a merge whose check still runs:
+    // if that check fails and staging goes back, this task must not carry the other task's files.
+    commit = await ctx.repo.revParse(`${state.stagingVerified}^{commit}`);
     const recycled = await ctx.pool.take(path, branch, commit, reason);
     if (!recycled)
       await addWorktree(ctx.repo, { path, branch, commit, reuseBranch: true, lockReason: reason });

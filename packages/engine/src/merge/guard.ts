@@ -1,0 +1,86 @@
+/**
+ * Staging is orch's: the supervisor journals every tip it writes (`staging.moved`), and before it
+ * builds on staging or promotes it, the real ref must be exactly the last journaled tip. A ref
+ * moved by anyone else (a worker's `git update-ref`) stops the run with a security error; orch
+ * never merges onto, integrates or promotes a commit it did not write.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ERR_ORCH_REF_TAMPERED, OrchError } from '@orch/core';
+import { landingsOn, mergedTree } from '@orch/git';
+import { requireState, stagingBranch, type RunContext } from '../run/context.js';
+
+/** How long a journal line of another orch process (`orch deps approve`) may trail its ref update. */
+const JOURNAL_LAG_MS = 2_000;
+
+export function stagingTampered(run: string, expected: string, actual: string | null): OrchError {
+  const branch = stagingBranch(run);
+  return new OrchError(
+    ERR_ORCH_REF_TAMPERED,
+    `${branch} was moved by something other than orch: from ${expected} (the last tip orch wrote) to ${actual ?? '(deleted)'}`,
+    {
+      hint:
+        `orch does not build on, integrate or promote a ref it did not write. Inspect it with ` +
+        `\`git log ${expected}..${branch}\`; to go on, put it back with ` +
+        `\`git update-ref refs/heads/${branch} ${expected}\` and run \`orch state resume\`.`,
+      details: { ref: `refs/heads/${branch}`, expected, actual },
+    },
+  );
+}
+
+/** The journaled staging tip, once the real ref is seen to be exactly there; else ERR_ORCH_REF_TAMPERED. */
+export async function guardedStagingTip(ctx: RunContext): Promise<string> {
+  const ref = `refs/heads/${stagingBranch(ctx.run)}`;
+  const deadline = Date.now() + JOURNAL_LAG_MS;
+  for (;;) {
+    const expected = requireState(ctx).stagingCommit;
+    const actual = await ctx.repo.tryRevParse(ref);
+    if (actual === expected) return expected;
+    if (Date.now() >= deadline) throw stagingTampered(ctx.run, expected, actual);
+    await sleep(100);
+    await ctx.journal.refresh();
+  }
+}
+
+export function isTampered(e: unknown): e is OrchError {
+  return e instanceof OrchError && e.code === ERR_ORCH_REF_TAMPERED;
+}
+
+/**
+ * Why staging is at `actual` although the journal says otherwise, when orch itself did it and
+ * stopped before journaling it (resume); otherwise ERR_ORCH_REF_TAMPERED. Only two moves are
+ * orch's: its own landing of a task on the journaled tip (parents, trailers and tree exactly what
+ * the merge queue makes of that task's journaled verified commit), and the revert of a landing
+ * whose incremental check never passed to the tip it was made on. Undefined: no move at all.
+ */
+export async function explainStagingMove(
+  ctx: RunContext,
+  actual: string | null,
+): Promise<string | undefined> {
+  const s = requireState(ctx);
+  const expected = s.stagingCommit;
+  if (actual === expected) return undefined;
+  const refused = stagingTampered(ctx.run, expected, actual);
+  if (actual === null) throw refused;
+  const parentsOf = async (c: string): Promise<string[]> =>
+    (await ctx.repo.git(['rev-list', '--parents', '-n', '1', c])).stdout.trim().split(' ').slice(1);
+  const ownLanding = async (c: string, onto: string) => {
+    const [l, ...more] = await landingsOn(ctx.repo, c, onto);
+    if (!l || more.length > 0 || l.commit !== c || l.run !== ctx.run) return undefined;
+    return l;
+  };
+  // A revert interrupted after its ref update: back on the tip the unverified landing was made on.
+  const [expectedParent] = await parentsOf(expected);
+  if (actual === expectedParent && s.stagingVerified !== expected && (await ownLanding(expected, actual)))
+    return `reconciled on resume: the revert of ${expected.slice(0, 12)} (its incremental check did not pass)`;
+  // A landing interrupted after its ref update.
+  const parents = await parentsOf(actual);
+  const l = parents[0] === expected ? await ownLanding(actual, expected) : undefined;
+  if (!l) throw refused;
+  const verified = s.tasks[l.task]?.verified?.commit;
+  // squash: staging its only parent; merge: the verified commit its second.
+  const shapeOk = parents.length === 1 || (parents.length === 2 && parents[1] === l.verified);
+  if (verified !== l.verified || !shapeOk) throw refused;
+  const tree = await ctx.repo.revParse(`${actual}^{tree}`);
+  if (tree !== (await mergedTree(ctx.repo, expected, l.verified))) throw refused;
+  return `reconciled on resume: orch's own landing of ${l.task} (${l.verified.slice(0, 12)})`;
+}
