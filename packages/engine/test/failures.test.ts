@@ -27,6 +27,7 @@ const report = {
       { path: "it's -odd.txt", rule: 'not in files_write or files_append' },
     ],
     forbidden: [],
+    symlinks: [],
   },
   commands: [
     {

@@ -20,6 +20,8 @@ export function renderVerificationFailure(report: FailureReport): string {
   }
   if (b && b.forbidden.length > 0)
     out.push('Forbidden paths changed:', ...b.forbidden.map((u) => `- ${u.path} (${u.rule})`));
+  if (b && b.symlinks.length > 0)
+    out.push('Symlinks refused:', ...b.symlinks.map((u) => `- ${u.path} (${u.rule})`));
   if (outside.length > 0)
     out.push(
       restoreInstructions(
@@ -102,6 +104,7 @@ export function verificationDetail(report: FailureReport): string {
   const out = [
     ...(b?.unauthorized ?? []).map((u) => `outside files_write: ${u.path}`),
     ...(b?.forbidden ?? []).map((u) => `forbidden: ${u.path} (${u.rule})`),
+    ...(b?.symlinks ?? []).map((u) => `symlink: ${u.path} (${u.rule})`),
   ];
   for (const c of report.commands ?? []) {
     if (c.ok || !c.required) continue;

@@ -478,15 +478,18 @@ export class Supervisor {
     const t = this.state.tasks[id] as TaskState;
     if (t.worktree && existsSync(t.worktree) && !(await this.ctx.repo.isClean(t.worktree))) return true;
     // The worktree's HEAD, whatever branch it is on: that is the commit verification pins.
-    const head = t.worktree && existsSync(t.worktree)
-      ? (
-          await this.ctx.repo.git(['rev-parse', '--verify', '--quiet', 'HEAD'], {
-            cwd: t.worktree,
-            reject: false,
-          })
-        ).stdout.trim() || null
-      : await this.ctx.repo.tryRevParse(`refs/heads/${taskBranch(this.ctx.run, id)}`);
-    const base = (head ? await this.ctx.repo.mergeBase(head, `refs/heads/${stagingBranch(this.ctx.run)}`) : null) ?? t.baseCommit;
+    const head =
+      t.worktree && existsSync(t.worktree)
+        ? (
+            await this.ctx.repo.git(['rev-parse', '--verify', '--quiet', 'HEAD'], {
+              cwd: t.worktree,
+              reject: false,
+            })
+          ).stdout.trim() || null
+        : await this.ctx.repo.tryRevParse(`refs/heads/${taskBranch(this.ctx.run, id)}`);
+    const base =
+      (head ? await this.ctx.repo.mergeBase(head, `refs/heads/${stagingBranch(this.ctx.run)}`) : null) ??
+      t.baseCommit;
     if (!head || !base) return false;
     return (await changedPaths(this.ctx.repo, base, head, { perCommit: false })).length > 0;
   }

@@ -11,7 +11,7 @@ import { addWorktree, listWorktrees, removeWorktree } from '@orch/git';
 import { ContextStore, Mailbox, mailboxHookSettings, writeFileAtomic } from '@orch/store';
 import { sessionName } from '@orch/tmux';
 import { assetsRoot } from '../assets.js';
-import { requireState, stagingBranch, taskBranch, worktreePath, type RunContext } from '../run/context.js';
+import { requireState, taskBranch, worktreePath, type RunContext } from '../run/context.js';
 import { bootstrapWorktree, portBase, refreshWorktree } from './bootstrap.js';
 import type { ExecSpec } from './exec.js';
 import { buildWorkerPrompt, type PromptInput } from './prompt.js';
