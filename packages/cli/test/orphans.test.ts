@@ -84,12 +84,17 @@ describe('no command orch started outlives its timeout', () => {
       const resumed = await runOrch(['state', 'resume', '--detach'], { cwd: repo.root, env: tmux.env });
       expect(resumed.exitCode).toBe(0);
       expect(await ended).toBe('SIGKILL');
-      const repairs = (await runEvents(repo.root)).filter((e) => e.type === 'repair') as unknown as {
-        what: string;
-      }[];
-      expect(repairs.map((r) => r.what)).toContain(
-        `stopped the leftover command \`npm test\` (process group ${leftover.pid})`,
-      );
+      // The kill comes first, its journal line right after: wait (bounded) for the line.
+      const repairsNow = async (): Promise<string[]> =>
+        (
+          (await runEvents(repo.root)).filter((e) => e.type === 'repair') as unknown as { what: string }[]
+        ).map((r) => r.what);
+      let repairs = await repairsNow();
+      for (let i = 0; i < 100 && !repairs.some((w) => w.startsWith('stopped the leftover')); i++) {
+        await sleep(100);
+        repairs = await repairsNow();
+      }
+      expect(repairs).toContain(`stopped the leftover command \`npm test\` (process group ${leftover.pid})`);
     } finally {
       leftover.kill('SIGKILL');
     }
