@@ -206,8 +206,12 @@ describe('a worker speaks only for itself', () => {
     );
     const log = await readFile(join(repo.root, '.orchestrator', 'runs', run, 'logs', 'solo-1.log'), 'utf8');
     expect(log).not.toContain(token);
-    // Every item was taken from the outbox after it was journaled.
+    // Every item was taken from the outbox after it was journaled, and a normal run refuses none.
     expect(await readdir(join(channel, 'outbox', 'new'))).toEqual([]);
+    const { events, unsignedLines } = await readRunJournal(repo.root);
+    expect(unsignedLines).toBe(0);
+    expect(events.filter((e) => e.type === 'worker.rejected')).toEqual([]);
+    expect(events).toContainEqual(expect.objectContaining({ type: 'task.exited', task: 'solo', attempt: 1 }));
   });
 
   it("never commits a file another worker put into a task's worktree", async () => {

@@ -70,7 +70,12 @@ export async function acceptItem(
   if (!task) return { ok: false, detail: 'the report names no task' };
   const t = state.tasks[task];
   if (!t) return { ok: false, detail: `task ${JSON.stringify(task)} is not part of run ${state.run}` };
-  if (FINISHED.has(t.status)) return { ok: false, detail: `task ${task} is already ${t.status}` };
+  if (FINISHED.has(t.status)) {
+    // The wrapper's last usage and exit arrive after the supervisor ended the session: not news.
+    if (!fromUser && (body.kind === 'activity' || body.kind === 'exited'))
+      return { ok: true, detail: `task ${task} is already ${t.status}; nothing recorded` };
+    return { ok: false, detail: `task ${task} is already ${t.status}` };
+  }
   if (fromUser && (body.kind === 'activity' || body.kind === 'exited'))
     return { ok: false, detail: `${body.kind} reports come only from a worker's wrapper` };
   const at = new Date().toISOString();
