@@ -21,7 +21,19 @@ export function newItemId(now = Date.now()): string {
 
 /** Writes `item` into `drop/new/` (through `tmp/`). */
 export async function dropItem(drop: DropPaths, item: OutboxItem): Promise<void> {
-  const data = JSON.stringify(OutboxItem.parse(item));
+  const parsed = OutboxItem.safeParse(item);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new OrchError(
+      'ERR_ORCH_INVALID_INPUT',
+      `invalid report: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`,
+      {
+        hint: 'Check the message and its options (`--help`).',
+        exitCode: 2,
+      },
+    );
+  }
+  const data = JSON.stringify(parsed.data);
   if (Buffer.byteLength(data, 'utf8') > OUTBOX_ITEM_MAX_BYTES) {
     throw new OrchError(
       'ERR_ORCH_MESSAGE_TOO_LARGE',
