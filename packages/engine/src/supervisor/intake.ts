@@ -385,7 +385,8 @@ export class Intake {
     await this.host.append({
       type: 'worker.rejected',
       channel,
-      reason: reason.slice(0, 500),
+      // Reasons may quote what a worker wrote: no control characters reach a terminal.
+      reason: reason.replace(CONTROL, '?').slice(0, 500),
       ...(kind ? { kind } : {}),
       dropped,
     });
@@ -393,3 +394,5 @@ export class Intake {
 }
 
 const STALE = 'the report is from an earlier attempt';
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this replaces
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
