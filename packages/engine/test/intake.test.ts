@@ -198,4 +198,24 @@ describe('intake', () => {
     expect(of(evs, 'task.exited')).toEqual([]);
     expect(of(evs, 'worker.rejected').map((e) => e.reason)).toEqual(['task b is already cancelled']);
   });
+
+  it('never follows an outbox folder swapped for a symlink: files elsewhere are neither read nor deleted', async () => {
+    const elsewhere = await mkdtemp(join(tmpdir(), 'orch-elsewhere-'));
+    try {
+      await writeFile(join(elsewhere, 'package.json'), '{"name":"precious"}');
+      const box = outbox('a');
+      await rm(box.new, { recursive: true, force: true });
+      await symlink(elsewhere, box.new);
+      await rm(box.ack, { recursive: true, force: true });
+      await symlink(elsewhere, box.ack);
+      await intake.drain();
+      expect(await readdir(elsewhere)).toEqual(['package.json']);
+      const refused = of(await events(), 'worker.rejected');
+      expect(refused.length).toBeGreaterThan(0); // once per scan (a watcher may add one)
+      for (const e of refused)
+        expect([e.channel, e.reason]).toEqual(['a', 'its outbox is not made of plain directories']);
+    } finally {
+      await rm(elsewhere, { recursive: true, force: true });
+    }
+  });
 });

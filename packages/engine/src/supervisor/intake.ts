@@ -22,6 +22,7 @@ import {
   dropPaths,
   ensureRunKey,
   listDropped,
+  pinDrop,
   readDropped,
   readEvents,
   removeDropped,
@@ -267,9 +268,20 @@ export class Intake {
         if (this.closed) return;
         for (const [channel, drop] of this.channels()) {
           this.watch(channel, drop);
-          for (const name of await listDropped(drop)) {
-            if (this.closed) return;
-            await this.take(channel, drop, name);
+          // Every read, write and delete goes through the opened folders: a worker that swaps one
+          // for a symlink cannot make orch touch files elsewhere.
+          const pinned = await pinDrop(drop);
+          if (!pinned) {
+            await this.reject(channel, 'its outbox is not made of plain directories');
+            continue;
+          }
+          try {
+            for (const name of await listDropped(pinned.paths)) {
+              if (this.closed) return;
+              await this.take(channel, pinned.paths, name);
+            }
+          } finally {
+            await pinned.close();
           }
         }
       } while (this.again && !this.closed);
