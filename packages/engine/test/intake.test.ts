@@ -22,6 +22,7 @@ import { Intake } from '../src/supervisor/intake.js';
 let dir: string;
 let state: RunState;
 let intake: Intake;
+let host: ConstructorParameters<typeof Intake>[0];
 const launched = new Map<string, number>();
 
 async function started(task: string, attempt: number): Promise<void> {
@@ -58,7 +59,7 @@ beforeEach(async () => {
   await started('a', 1);
   await started('b', 1);
   launched.clear();
-  intake = new Intake({
+  host = {
     runDir: dir,
     state: () => state,
     append: async (ev) => {
@@ -67,11 +68,13 @@ beforeEach(async () => {
       return written;
     },
     launched,
-  });
+  };
+  intake = new Intake(host);
   await intake.start();
 });
 afterEach(async () => {
   intake.close();
+  await intake.idle();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -204,11 +207,15 @@ describe('intake', () => {
     try {
       await writeFile(join(elsewhere, 'package.json'), '{"name":"precious"}');
       const box = outbox('a');
+      // Swapped while no intake watches (a running one would remake the folder in between).
+      intake.close();
+      await intake.idle();
       await rm(box.new, { recursive: true, force: true });
       await symlink(elsewhere, box.new);
       await rm(box.ack, { recursive: true, force: true });
       await symlink(elsewhere, box.ack);
-      await intake.drain();
+      intake = new Intake(host);
+      await intake.start();
       expect(await readdir(elsewhere)).toEqual(['package.json']);
       const refused = of(await events(), 'worker.rejected');
       expect(refused.length).toBeGreaterThan(0); // once per scan (a watcher may add one)

@@ -252,6 +252,11 @@ export class Intake {
     this.watchers.clear();
   }
 
+  /** Resolves when no pass is running (after `close`, none starts again). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running.catch(() => undefined);
+  }
+
   /** Reads every waiting item now (and once more if woken meanwhile). */
   poke(): void {
     void this.drain().catch((e: unknown) => this.host.onError?.(e));

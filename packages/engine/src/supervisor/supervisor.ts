@@ -125,6 +125,7 @@ export class Supervisor {
       return this.state;
     } finally {
       this.intake.close();
+      await this.intake.idle();
       unsubscribe();
       journal.close();
       await journal
