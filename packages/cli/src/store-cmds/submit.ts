@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import {
   ERR_NOT_YOUR_TASK,
   ERR_REPORT_REFUSED,
+  ERR_RUN_KEY,
   OrchError,
   sameSecret,
   type OutboxBody,
@@ -122,7 +123,7 @@ async function submitAsUser(body: OutboxBody, opts: SubmitOpts): Promise<Submitt
   const key = await readRunKey(dir);
   if (!key) {
     throw new OrchError(
-      'ERR_ORCH_RUN_KEY',
+      ERR_RUN_KEY,
       `run ${run} has no readable key (${runPaths(loaded.repoRoot, run).key})`,
       {
         hint: 'Run this as the user who started the run, outside a worker.',
