@@ -77,3 +77,10 @@ export function toOrchError(e: unknown, code = 'ERR_ORCH_INTERNAL'): OrchError {
   const message = e instanceof Error ? e.message : String(e);
   return new OrchError(code, message, { cause: e });
 }
+
+/** A worker named another task (`--task`, `--from`) than its own: it speaks only for itself. */
+export const ERR_NOT_YOUR_TASK = 'ERR_ORCH_NOT_YOUR_TASK';
+/** The supervisor refused a report or message (token, task, type, schema, size or state). */
+export const ERR_REPORT_REFUSED = 'ERR_ORCH_REPORT_REFUSED';
+/** The run's key (journal.key) is missing or unreadable: only its user, outside a worker, has it. */
+export const ERR_RUN_KEY = 'ERR_ORCH_RUN_KEY';

@@ -3,6 +3,8 @@ export * from './shipped.js';
 export * from './plan/schema.js';
 export * from './config/schema.js';
 export * from './run/events.js';
+export * from './run/outbox.js';
+export * from './run/signing.js';
 export * from './run/state.js';
 export * from './run/schedule.js';
 export * from './mailbox/message.js';

@@ -3,12 +3,19 @@
  * world then changed by hand the way a crash leaves it, and `planResume` / `repairForResume` checked.
  */
 import { existsSync } from 'node:fs';
-import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { landingMessage } from '@orch/core';
 import { addWorktree } from '@orch/git';
-import { appendEvent, runPaths } from '@orch/store';
+import {
+  appendEvent,
+  dropWorkerItem,
+  ensureRunKey,
+  runPaths,
+  taskChannelPaths,
+  taskToken,
+} from '@orch/store';
 import { isolatedTmux, tempRepo, type TempRepo } from '@orch/test-utils';
 import { planResume, repairForResume } from '../src/run/resume.js';
 import { prepareRun } from '../src/run/start.js';
@@ -163,6 +170,23 @@ describe('planResume and repairForResume', () => {
     expect(await readFile(join(path, 'src', 'a.txt'), 'utf8')).toBe('a\n');
   });
 
+  it("journals a worker's done report the stopped supervisor never took, and verifies the task", async () => {
+    await startedA();
+    // The worker reported through its outbox after the supervisor had died.
+    const token = taskToken(await ensureRunKey(dir), 'a', 1);
+    await dropWorkerItem(dir, { task: 'a', attempt: 1, token }, { kind: 'done', summary: 'finished alone' });
+    const dry = await planResume(repo.root, run, 'orch');
+    expect(dry.plan.items.find((i) => i.task === 'a')?.action).not.toBe('verify');
+    expect(await readdir(taskChannelPaths(dir, 'a').outbox.new)).toHaveLength(1);
+    const { ctx, plan } = await planResume(repo.root, run, 'orch', { takeReports: true });
+    expect(plan.items.find((i) => i.task === 'a')).toMatchObject({ action: 'verify' });
+    expect(ctx.journal.state?.tasks['a']?.report).toMatchObject({
+      status: 'done',
+      summary: 'finished alone',
+    });
+    expect(await readdir(taskChannelPaths(dir, 'a').outbox.new)).toEqual([]);
+  });
+
   it('restarts a worker that died without a report, clearing the git locks it left', async () => {
     const { path } = await startedA();
     await appendEvent(dir, { type: 'task.progress', task: 'a', message: 'half way' });
@@ -181,9 +205,9 @@ describe('planResume and repairForResume', () => {
 
   it('records a launch the journal missed, so the next attempt gets a new number', async () => {
     await startedA();
-    const prompts = runPaths(repo.root, run).prompts;
-    await mkdir(prompts, { recursive: true });
-    await writeFile(join(prompts, 'a-2.exec.json'), '{}');
+    const channel = taskChannelPaths(runPaths(repo.root, run).dir, 'a');
+    await mkdir(channel.dir, { recursive: true });
+    await writeFile(channel.spec(2), '{}');
     const { ctx, plan } = await planResume(repo.root, run, 'orch');
     expect(plan.repairs.find((r) => r.kind === 'record-start')).toMatchObject({
       task: 'a',

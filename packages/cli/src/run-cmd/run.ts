@@ -171,7 +171,7 @@ export async function superviseCommand(
   let resumed = {};
   if (opts.resume) {
     const { planResume, repairForResume } = await import('@orch/engine');
-    const { ctx, plan } = await planResume(repoRoot, run, orchBin);
+    const { ctx, plan } = await planResume(repoRoot, run, orchBin, { takeReports: true });
     resumed = { ctx, restarts: await repairForResume(ctx, plan) };
   }
   // No onHangup: this supervisor's terminal is orch's own tmux session, and a hangup there means

@@ -9,11 +9,12 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OrchError, isFinished, isTerminalPhase, type RunState, type TaskState } from '@orch/core';
 import { archiveRef, pruneWorktrees, removeWorktree } from '@orch/git';
-import { repairJournal } from '@orch/store';
+import { isProcessAlive, repairJournal, taskChannelPaths } from '@orch/store';
 import { sessionName, supervisorSessionName } from '@orch/tmux';
 import { verifyWorktrees } from '../integrate/worktree.js';
 import { explainStagingMove } from '../merge/guard.js';
 import { findLanding } from '../merge/queue.js';
+import { Intake } from '../supervisor/intake.js';
 import { clearWorkerGitLocks, ensureTaskWorktree } from '../worker/launch.js';
 import { poolWorktrees } from '../worker/pool.js';
 import { leftoverCommands, stopLeftoverCommands } from '../verify/watchdog.js';
@@ -85,10 +86,12 @@ interface World {
 /** Attempts the supervisor launched, read from the exec specs it writes right before starting a session. */
 async function launchedAttempts(ctx: RunContext): Promise<Map<string, number>> {
   const out = new Map<string, number>();
-  const names = await readdir(ctx.paths.prompts).catch(() => [] as string[]);
-  for (const n of names) {
-    const m = /^(.+)-(\d+)\.exec\.json$/.exec(n);
-    if (m) out.set(m[1]!, Math.max(out.get(m[1]!) ?? 0, Number(m[2])));
+  for (const id of ctx.journal.state?.order ?? []) {
+    const names = await readdir(taskChannelPaths(ctx.paths.dir, id).dir).catch(() => [] as string[]);
+    for (const n of names) {
+      const m = /^exec-(\d+)\.json$/.exec(n);
+      if (m) out.set(id, Math.max(out.get(id) ?? 0, Number(m[1])));
+    }
   }
   return out;
 }
@@ -239,12 +242,23 @@ async function missingDependencies(ctx: RunContext, t: TaskState, branchTip: str
   return out;
 }
 
+export interface PlanResumeOptions {
+  /**
+   * Journal the reports workers left in their outboxes while no supervisor ran (a `done` the
+   * stopped supervisor never took), so the plan sees them. Off for a dry run: it changes nothing.
+   */
+  takeReports?: boolean;
+}
+
 export async function planResume(
   repoRoot: string,
   run: string,
   orchBin: string,
+  opts: PlanResumeOptions = {},
 ): Promise<{ ctx: RunContext; plan: ResumePlan }> {
   const ctx = await openRunContext(repoRoot, run, orchBin);
+  const launched = await launchedAttempts(ctx);
+  if (opts.takeReports) await takeWaitingReports(ctx, launched);
   const state = ctx.journal.state as RunState;
   if (state.outcome === 'aborted') {
     // Abort removed the run's branches and worktrees: there is nothing left to continue from.
@@ -281,8 +295,9 @@ export async function planResume(
   }
   // A run that failed or stopped for a person is taken up again; a succeeded or aborted one is over.
   const reopen = state.outcome === 'failed' || state.outcome === 'needs_attention';
-  const finished = state.outcome === 'succeeded' || (isTerminalPhase(state.phase) && !reopen);
-  const world: World = { stagingTip, reopen, launched: await launchedAttempts(ctx) };
+  const finished =
+    state.outcome === 'succeeded' || state.outcome === 'aborted' || (isTerminalPhase(state.phase) && !reopen);
+  const world: World = { stagingTip, reopen, launched };
   const items: ResumeItem[] = [];
   for (const id of state.order) items.push(await decide(ctx, state.tasks[id] as TaskState, world, repairs));
   if (finished) {
@@ -306,6 +321,26 @@ export async function planResume(
     ctx,
     plan: { run, phase: state.phase, finished, reopen, detached: state.detached, repairs, items },
   };
+}
+
+/** One pass of the supervisor's intake over every outbox, unless a live supervisor owns them. */
+async function takeWaitingReports(ctx: RunContext, launched: Map<string, number>): Promise<void> {
+  const s = ctx.journal.state as RunState;
+  if (s.supervisorAlive && s.supervisorPid !== undefined && isProcessAlive(s.supervisorPid)) return;
+  if (isTerminalPhase(s.phase) && s.outcome !== 'failed' && s.outcome !== 'needs_attention') return;
+  // Reports of a launch the journal missed wait for its `task.started` (journaled by the repairs).
+  for (const [id, attempt] of launched) ctx.launched.set(id, attempt);
+  const intake = new Intake({
+    runDir: ctx.paths.dir,
+    state: () => ctx.journal.state as RunState,
+    append: (ev) => ctx.journal.append(ev),
+    launched: ctx.launched,
+  });
+  try {
+    await intake.start();
+  } finally {
+    intake.close();
+  }
 }
 
 async function tornTail(ctx: RunContext): Promise<boolean> {
@@ -346,7 +381,7 @@ export async function repairForResume(ctx: RunContext, plan: ResumePlan): Promis
           attempt: r.attempt,
           session,
           agent: state().tasks[r.task]?.agent ?? ctx.config.agents.default,
-          promptPath: join(ctx.paths.prompts, `${r.task}-${r.attempt}.md`),
+          promptPath: taskChannelPaths(ctx.paths.dir, r.task).prompt(r.attempt),
           logPath: join(ctx.paths.logs, `${r.task}-${r.attempt}.log`),
         });
         // task.started clears the report; a report the worker gave meanwhile still counts.

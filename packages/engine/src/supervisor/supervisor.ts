@@ -41,6 +41,7 @@ import { isTampered } from '../merge/guard.js';
 import { MergeQueue, findLanding } from '../merge/queue.js';
 import { archiveBranch, requireState, stagingBranch, taskBranch, type RunContext } from '../run/context.js';
 import { findTask, launchWorker } from '../worker/launch.js';
+import { Intake } from './intake.js';
 import { Waiter } from './waiter.js';
 import type { Restart } from '../run/resume.js';
 
@@ -95,6 +96,8 @@ export class Supervisor {
   private readonly stop = new AbortController();
   /** A security stop (staging moved by someone else): the run ends with this error. */
   private fatal: Error | undefined;
+  /** Workers' reports reach the journal only through here. */
+  private readonly intake: Intake;
 
   constructor(
     private readonly ctx: RunContext,
@@ -103,6 +106,12 @@ export class Supervisor {
     this.merges = new MergeQueue(ctx);
     this.maxWorkers = requireState(ctx).maxWorkers;
     opts.signal?.addEventListener('abort', () => this.stop.abort());
+    this.intake = new Intake({
+      runDir: ctx.paths.dir,
+      state: () => this.state,
+      append: (ev) => ctx.journal.append(ev),
+      launched: ctx.launched,
+    });
   }
 
   private get state(): RunState {
@@ -115,6 +124,8 @@ export class Supervisor {
 
   private onEvents(events: RunEvent[]): void {
     for (const ev of events) {
+      // Reports that arrived before their attempt's `task.started` was journaled wait for it.
+      if (ev.type === 'task.started') this.intake.poke();
       if (ev.type === 'task.exited')
         this.exits.set(`${ev.task}#${ev.attempt ?? this.state.tasks[ev.task]?.attempt}`, ev);
       this.opts.onEvent?.(ev, this.state);
@@ -130,6 +141,7 @@ export class Supervisor {
     journal.watch();
     try {
       await this.emit({ type: 'supervisor.started', pid: process.pid });
+      await this.intake.start();
       if (this.state.phase === 'starting') await this.emit({ type: 'run.phase', phase: 'running' });
       await this.loop().catch((e: unknown) => this.stopFor(e));
       if (this.fatal) {
@@ -139,6 +151,8 @@ export class Supervisor {
       }
       return this.state;
     } finally {
+      this.intake.close();
+      await this.intake.idle();
       unsubscribe();
       journal.close();
       await journal

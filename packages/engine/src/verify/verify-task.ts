@@ -31,6 +31,7 @@ import {
   type Task,
   type PathViolation,
   type Verification,
+  type BoundaryCheck,
 } from '@orch/core';
 import { Repo, archiveRef, casUpdateRef, changedPaths, commitLeftovers, type ChangedPath } from '@orch/git';
 import { runShellCommand, tailLines } from './run-command.js';
@@ -80,10 +81,14 @@ export async function verifyTask(input: VerifyTaskInput): Promise<VerificationRe
   await mkdir(reportDir, { recursive: true });
   const repo = await Repo.open(worktree);
 
-  // Nothing may escape the check: uncommitted and untracked changes become a commit first.
+  // Nothing may escape the check: uncommitted and untracked changes become a commit first — but
+  // only those the task may write. Another process (another worker, without an OS sandbox) may have
+  // put files into this worktree: they are refused and named, never committed under this task.
+  const strays = await strayLeftovers(repo, worktree, task, config, input.depsApproved ?? false);
   const committedLeftovers = await commitLeftovers(
     worktree,
     `orch: commit changes left uncommitted by task ${task.id} (before verification, attempt ${attempt})`,
+    strays.refused.length > 0 ? { paths: strays.allowed } : {},
   );
   // The one commit this attempt is about: HEAD of the task's worktree (not of the main checkout
   // that `repo` addresses), read once. Everything below reads this commit, never a branch again.
@@ -111,13 +116,16 @@ export async function verifyTask(input: VerifyTaskInput): Promise<VerificationRe
   const changes = await changedPaths(repo, baseCommit, headCommit, { perCommit });
   const changed = changes.flatMap((c) => (c.oldPath !== undefined ? [c.oldPath, c.path] : [c.path]));
   const headTree = await repo.lsTree(headCommit);
-  const boundaries = checkBoundaries({
-    changed,
-    task,
-    forbiddenPatterns: forbiddenPatterns(config),
-    depsApproved: input.depsApproved ?? false,
-    symlinks: await symlinkViolations(repo, changes, headTree, config.verification.allow_symlinks),
-  });
+  const boundaries = withStrays(
+    checkBoundaries({
+      changed,
+      task,
+      forbiddenPatterns: forbiddenPatterns(config),
+      depsApproved: input.depsApproved ?? false,
+      symlinks: await symlinkViolations(repo, changes, headTree, config.verification.allow_symlinks),
+    }),
+    strays,
+  );
 
   // Read everything from the head commit before any command runs: commands may write files.
   // Symlinks never reach a command line: a placeholder only ever names regular files.
@@ -228,6 +236,51 @@ async function symlinkViolations(
     for (const e of headTree) if (e.mode === SYMLINK_MODE) headLinks.set(e.path, await target(e.object));
   }
   return checkSymlinks({ links, allow, headLinks });
+
+/** Uncommitted paths of the worktree: those the task may write, and those refused (outside its bounds). */
+async function strayLeftovers(
+  repo: Repo,
+  worktree: string,
+  task: Task,
+  config: Config,
+  depsApproved: boolean,
+): Promise<{
+  allowed: string[];
+  refused: string[];
+  unauthorized: PathViolation[];
+  forbidden: PathViolation[];
+}> {
+  const pending = (await repo.statusPorcelain(worktree)).map((entry) => entry.slice(3));
+  const check = checkBoundaries({
+    changed: pending,
+    task,
+    forbiddenPatterns: forbiddenPatterns(config),
+    depsApproved,
+  });
+  const note = (v: PathViolation): PathViolation => ({
+    path: v.path,
+    rule: `${v.rule} (left uncommitted; orch did not commit it)`,
+  });
+  const unauthorized = check.unauthorized.map(note);
+  const forbidden = check.forbidden.map(note);
+  const refused = new Set([...unauthorized, ...forbidden].map((v) => v.path));
+  return { allowed: pending.filter((p) => !refused.has(p)), refused: [...refused], unauthorized, forbidden };
+}
+
+/** The boundary check of the committed changes, with the refused leftovers added as violations. */
+function withStrays(
+  b: BoundaryCheck,
+  strays: { refused: string[]; unauthorized: PathViolation[]; forbidden: PathViolation[] },
+): BoundaryCheck {
+  if (strays.refused.length === 0) return b;
+  const known = new Set([...b.unauthorized, ...b.forbidden].map((v) => v.path));
+  return {
+    ok: false,
+    changed: [...new Set([...b.changed, ...strays.refused])].sort(),
+    unauthorized: [...b.unauthorized, ...strays.unauthorized.filter((v) => !known.has(v.path))],
+    forbidden: [...b.forbidden, ...strays.forbidden.filter((v) => !known.has(v.path))],
+    symlinks: b.symlinks,
+  };
 }
 
 async function checkEnvironment(
