@@ -75,7 +75,9 @@ export async function reportTask(report: TaskReport, opts: RunOpts & { json?: bo
   } else {
     const what = s.queued ? paint('yellow', 'sent') : paint('green', 'recorded');
     println(
-      terminalSafeLine(`${what} ${report.kind} for task ${s.task ?? '?'} (run ${s.run})${note ? `; ${note}` : ''}`),
+      terminalSafeLine(
+        `${what} ${report.kind} for task ${s.task ?? '?'} (run ${s.run})${note ? `; ${note}` : ''}`,
+      ),
     );
   }
   return 0;

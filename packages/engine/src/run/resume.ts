@@ -295,8 +295,7 @@ export async function planResume(
   }
   // A run that failed or stopped for a person is taken up again; a succeeded or aborted one is over.
   const reopen = state.outcome === 'failed' || state.outcome === 'needs_attention';
-  const finished =
-    state.outcome === 'succeeded' || state.outcome === 'aborted' || (isTerminalPhase(state.phase) && !reopen);
+  const finished = state.outcome === 'succeeded' || (isTerminalPhase(state.phase) && !reopen);
   const world: World = { stagingTip, reopen, launched };
   const items: ResumeItem[] = [];
   for (const id of state.order) items.push(await decide(ctx, state.tasks[id] as TaskState, world, repairs));

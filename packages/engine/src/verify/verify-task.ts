@@ -236,6 +236,7 @@ async function symlinkViolations(
     for (const e of headTree) if (e.mode === SYMLINK_MODE) headLinks.set(e.path, await target(e.object));
   }
   return checkSymlinks({ links, allow, headLinks });
+}
 
 /** Uncommitted paths of the worktree: those the task may write, and those refused (outside its bounds). */
 async function strayLeftovers(
