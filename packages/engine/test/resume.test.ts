@@ -10,6 +10,7 @@ import { addWorktree } from '@orch/git';
 import { appendEvent, runPaths } from '@orch/store';
 import { isolatedTmux, tempRepo, type TempRepo } from '@orch/test-utils';
 import { planResume, repairForResume } from '../src/run/resume.js';
+import { taskBranch } from '../src/run/context.js';
 import { prepareRun } from '../src/run/start.js';
 
 const task = (id: string, deps: string[] = []): string => `
@@ -56,7 +57,7 @@ describe('planResume and repairForResume', () => {
     const path = join(repo.root, '.worktrees', 'a');
     await addWorktree(await (await import('@orch/git')).Repo.open(repo.root), {
       path,
-      branch: `orch/${run}/a`,
+      branch: taskBranch(run, 'a'),
       commit: base,
     });
     await mkdir(join(path, 'src'), { recursive: true });
@@ -65,7 +66,7 @@ describe('planResume and repairForResume', () => {
     await g('add', '-A');
     await g('commit', '-qm', 'a');
     await ev({ type: 'task.ready', task: 'a' });
-    await ev({ type: 'task.worktree', task: 'a', path, branch: `orch/${run}/a`, baseCommit: base });
+    await ev({ type: 'task.worktree', task: 'a', path, branch: taskBranch(run, 'a'), baseCommit: base });
     await ev({
       type: 'task.started',
       task: 'a',
@@ -101,7 +102,7 @@ describe('planResume and repairForResume', () => {
     await repairForResume(ctx, plan);
     expect(ctx.journal.state?.tasks['a']?.status).toBe('merged');
     expect(ctx.journal.state?.tasks['a']?.evidence?.source).toBe('reconcile');
-    expect(await repo.git('branch', '--list', `orch/${run}/a`)).toBe('');
+    expect(await repo.git('branch', '--list', taskBranch(run, 'a'))).toBe('');
     expect(existsSync(join(repo.root, '.worktrees', 'a'))).toBe(false);
   });
 
@@ -162,7 +163,7 @@ describe('planResume and repairForResume', () => {
     const { tip } = await startedA();
     // b's branch was cut before a was merged; a is then merged.
     const base = await repo.git('rev-parse', staging());
-    await repo.git('branch', `orch/${run}/b`, base);
+    await repo.git('branch', taskBranch(run, 'b'), base);
     await repo.git('update-ref', `refs/heads/${staging()}`, tip);
     await ev({
       type: 'task.merged',
@@ -177,8 +178,8 @@ describe('planResume and repairForResume', () => {
     expect(plan.repairs.find((r) => r.kind === 'tidy-merged')).toMatchObject({ task: 'a' });
     await repairForResume(ctx, plan);
     expect(await repo.git('rev-parse', `orch/${run}/archive/b-1`)).toBe(base);
-    expect(await repo.git('branch', '--list', `orch/${run}/b`)).toBe('');
-    expect(await repo.git('branch', '--list', `orch/${run}/a`)).toBe('');
+    expect(await repo.git('branch', '--list', taskBranch(run, 'b'))).toBe('');
+    expect(await repo.git('branch', '--list', taskBranch(run, 'a'))).toBe('');
   });
 
   it('changes nothing on a dry run', async () => {
