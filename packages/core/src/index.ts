@@ -11,5 +11,6 @@ export * from './analyze/index.js';
 export * from './config/load.js';
 export * from './env/lockfiles.js';
 export * from './env/hash.js';
+export * from './env/agent-env.js';
 export * from './contracts/index.js';
 export * from './verify/index.js';

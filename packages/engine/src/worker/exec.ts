@@ -20,7 +20,7 @@ export interface ExecSpec {
   agent: string;
   rawLog: string;
   argv: string[];
-  /** The agent's full environment additions, PATH included. */
+  /** The agent's whole environment (orch's allow-list of the supervisor's, plus the task's). */
   env: Record<string, string>;
   unset: string[];
   stdin?: string;
@@ -37,7 +37,9 @@ export async function execWorker(repoRoot: string, o: ExecSpec): Promise<number>
   const adapter = getAdapter(o.agent);
   const parser = adapter.createParser();
   const raw = createWriteStream(o.rawLog, { flags: 'a' });
-  const env: NodeJS.ProcessEnv = { ...process.env, ...o.env };
+  // Only what the supervisor allowed (the spec), not this process's environment: tmux gave it the
+  // server's, which may hold a calling session's identity. The pane's TERM is the one that fits.
+  const env: NodeJS.ProcessEnv = { ...o.env, ...(process.env.TERM ? { TERM: process.env.TERM } : {}) };
   for (const name of o.unset) delete env[name];
   const [cmd, ...args] = o.argv;
   if (!cmd) return 2;

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { OrchError, type Task } from '@orch/core';
+import { OrchError, agentEnv, type Task } from '@orch/core';
 import { getAdapter } from '@orch/agents';
 import { addWorktree, listWorktrees, removeWorktree } from '@orch/git';
 import { ContextStore, Mailbox, mailboxHookSettings, writeFileAtomic } from '@orch/store';
@@ -15,20 +15,6 @@ import { requireState, stagingBranch, taskBranch, worktreePath, type RunContext 
 import { bootstrapWorktree, portBase } from './bootstrap.js';
 import type { ExecSpec } from './exec.js';
 import { buildWorkerPrompt, type PromptInput } from './prompt.js';
-
-/**
- * Variables agents need from the supervisor's own environment (credentials, endpoints, proxies).
- * They go to tmux with `-e`, never into a file: orch's tmux server may have been started earlier
- * by another process, with another environment.
- */
-const PASSTHROUGH =
-  /^(ANTHROPIC_|CLAUDE_|OPENAI_|CODEX_|GEMINI_|GOOGLE_|AWS_|AZURE_|OPENROUTER_|AIDER_|HOME$|USER$|LANG$|LC_|TMPDIR$|HTTPS?_PROXY$|NO_PROXY$|https?_proxy$|no_proxy$|NODE_OPTIONS$|IS_SANDBOX$)/;
-
-export function passthroughEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (v !== undefined && PASSTHROUGH.test(k)) out[k] = v;
-  return out;
-}
 
 export function findTask(ctx: RunContext, id: string): Task {
   const t = ctx.plan.tasks.find((x) => x.id === id);
@@ -201,12 +187,13 @@ export async function launchWorker(ctx: RunContext, id: string, opts: LaunchOpti
     agent: adapter.name,
     rawLog,
     argv: cmd.argv,
-    env: { ...env, ...cmd.env },
+    // Secrets travel in this file (0600), never on tmux's command line, where `ps` shows them.
+    env: { ...agentEnv(process.env, ctx.config.workers.env_passthrough), ...env, ...cmd.env },
     unset: cmd.unsetEnv,
     ...(cmd.stdinFile ? { stdin: cmd.stdinFile } : {}),
   };
   const specFile = join(ctx.paths.prompts, `${id}-${opts.attempt}.exec.json`);
-  await writeFileAtomic(specFile, `${JSON.stringify(spec, null, 2)}\n`);
+  await writeFileAtomic(specFile, `${JSON.stringify(spec, null, 2)}\n`, { mode: 0o600 });
   const argv = [process.execPath, ctx.orchBin, '_exec', specFile];
   const session = sessionName(ctx.run, id);
   // A dead pane of an earlier attempt keeps the name; it is logged already, so it can go.
@@ -222,7 +209,7 @@ export async function launchWorker(ctx: RunContext, id: string, opts: LaunchOpti
     name: session,
     cwd: worktree,
     argv,
-    env: { ...passthroughEnv(), ORCH_ROOT: ctx.repoRoot },
+    env: { ORCH_ROOT: ctx.repoRoot },
     logFile: logPath,
   });
   await ctx.journal.append({
