@@ -60,3 +60,8 @@ export function toOrchError(e: unknown, code = 'ERR_ORCH_INTERNAL'): OrchError {
   const message = e instanceof Error ? e.message : String(e);
   return new OrchError(code, message, { cause: e });
 }
+
+/** A worker named another task (`--task`, `--from`) than its own: it speaks only for itself. */
+export const ERR_NOT_YOUR_TASK = 'ERR_ORCH_NOT_YOUR_TASK';
+/** The supervisor refused a report or message (token, task, type, schema, size or state). */
+export const ERR_REPORT_REFUSED = 'ERR_ORCH_REPORT_REFUSED';

@@ -2,6 +2,7 @@ export * from './errors.js';
 export * from './plan/schema.js';
 export * from './config/schema.js';
 export * from './run/events.js';
+export * from './run/outbox.js';
 export * from './run/state.js';
 export * from './run/schedule.js';
 export * from './mailbox/message.js';

@@ -7,6 +7,7 @@ export * from './run/abort.js';
 export * from './run/resume.js';
 export * from './supervisor/supervisor.js';
 export * from './supervisor/finish.js';
+export * from './supervisor/intake.js';
 export * from './worker/exec.js';
 export * from './worker/prompt.js';
 export * from './integrate/detect.js';

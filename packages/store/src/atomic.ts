@@ -7,7 +7,7 @@ import { OrchError } from '@orch/core';
 export interface AtomicWriteOptions {
   /** fsync before the rename (default true); off only for data that is cheap to lose. */
   fsync?: boolean;
-  /** File mode (default 0644); 0600 for files holding secrets. */
+  /** The file's mode (default 0644); 0600 for secrets. */
   mode?: number;
 }
 
@@ -19,7 +19,7 @@ export async function writeFileAtomic(
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const fh = await open(tmp, 'w', opts.mode ?? 0o644);
+  const fh = await open(tmp, 'wx', opts.mode ?? 0o644);
   try {
     await fh.writeFile(data);
     if (opts.fsync !== false) await fh.sync();

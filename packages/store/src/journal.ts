@@ -1,30 +1,54 @@
 /**
  * The run journal `events.jsonl`: one JSON event per line, appended with O_APPEND in a single
- * write and fsync'd, so many processes (the supervisor and every worker's status command) can
- * append at once without interleaving. A crash can leave a half-written last line; readers ignore
- * it and `repairJournal` cuts it off. The state is derived from the events; `state.json` is only a
- * cache holding the state and the byte offset it covers.
+ * write and fsync'd, so the supervisor and the user's own commands can append at once without
+ * interleaving. Every line carries an HMAC (`"mac"`, keyed by the run's secret): readers skip and
+ * count lines whose MAC is missing or wrong, so a line a worker appended never reaches the state.
+ * Workers never write here; they report through their task channel (see the supervisor's intake).
+ * A crash can leave a half-written last line; readers ignore it and `repairJournal` cuts it off.
+ * The state is derived from the events; `state.json` is only a cache holding the state and the
+ * byte offset it covers.
  */
 import { mkdir, open, stat, truncate } from 'node:fs/promises';
 import { OrchError, RunEvent, applyEvent, type RunEventInput, type RunState } from '@orch/core';
 import { readJsonFile, writeJsonAtomic } from './atomic.js';
 import { runDirPaths } from './paths.js';
+import { ensureRunKey, macHex, readRunKey, sameSecret } from './secrets.js';
 
-const SNAPSHOT_VERSION = 3;
+const SNAPSHOT_VERSION = 4;
 
 interface Snapshot {
   version: number;
   /** Byte offset in events.jsonl up to which `state` is derived. */
   offset: number;
   state: RunState;
+  /** Lines up to `offset` that were skipped for a missing or wrong MAC. */
+  unsigned: number;
+  mac: string;
+}
+
+/** `{"a":1}` becomes `{"a":1,"mac":"<hmac of {"a":1}>"}`: still one JSON object per line. */
+const MAC_TAIL = /,"mac":"([0-9a-f]{64})"\}$/;
+
+export function signLine(key: Buffer, json: string): string {
+  return `${json.slice(0, -1)},"mac":"${macHex(key, json)}"}`;
+}
+
+/** The signed JSON of a line, or undefined when its MAC is missing or wrong. */
+export function verifyLine(key: Buffer | undefined, line: string): string | undefined {
+  const m = MAC_TAIL.exec(line);
+  if (!key || !m) return undefined;
+  const json = `${line.slice(0, m.index)}}`;
+  return sameSecret(macHex(key, json), m[1] as string) ? json : undefined;
 }
 
 export interface JournalChunk {
   events: RunEvent[];
   /** True when the file ends in a line without its newline (a write cut short). */
   tornTail: boolean;
-  /** Complete lines that were not valid events. */
+  /** Complete signed lines that were not valid events. */
   skipped: number;
+  /** Complete lines without a valid MAC: not written by orch, ignored. */
+  unsigned: number;
   /** Byte offset just after the last complete line read. */
   end: number;
   /** Size of the journal when read (smaller than `from` when it was truncated). */
@@ -45,7 +69,8 @@ export async function appendEvent(runDir: string, ev: RunEventInput): Promise<Ru
   }
   const { events } = runDirPaths(runDir);
   await mkdir(runDir, { recursive: true });
-  const line = Buffer.from(`${JSON.stringify(parsed.data)}\n`);
+  const key = await ensureRunKey(runDir);
+  const line = Buffer.from(`${signLine(key, JSON.stringify(parsed.data))}\n`);
   const fh = await open(events, 'a', 0o644);
   try {
     // One write call: with O_APPEND the kernel places it at the end as a unit.
@@ -90,33 +115,40 @@ export async function readEventsFrom(runDir: string, from = 0): Promise<JournalC
     }
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT')
-      return { events: [], tornTail: false, skipped: 0, end: from, size: 0 };
+      return { events: [], tornTail: false, skipped: 0, unsigned: 0, end: from, size: 0 };
     throw e;
   }
+  const key = await readRunKey(runDir);
   const lastNl = buf.lastIndexOf(0x0a);
   const complete = lastNl < 0 ? Buffer.alloc(0) : buf.subarray(0, lastNl + 1);
   const tornTail = buf.length > complete.length;
   const events: RunEvent[] = [];
   let skipped = 0;
+  let unsigned = 0;
   for (const line of complete.toString('utf8').split('\n')) {
     if (line.trim() === '') continue;
+    const json = verifyLine(key, line);
+    if (json === undefined) {
+      unsigned++;
+      continue;
+    }
     try {
-      const parsed = RunEvent.safeParse(JSON.parse(line));
+      const parsed = RunEvent.safeParse(JSON.parse(json));
       if (parsed.success) events.push(parsed.data);
       else skipped++;
     } catch {
       skipped++;
     }
   }
-  return { events, tornTail, skipped, end: from + complete.length, size: fileSize };
+  return { events, tornTail, skipped, unsigned, end: from + complete.length, size: fileSize };
 }
 
 /** Every event of the run; a half-written last line is ignored (`tornTail`), never a crash. */
 export async function readEvents(
   runDir: string,
-): Promise<{ events: RunEvent[]; tornTail: boolean; skipped: number }> {
-  const { events, tornTail, skipped } = await readEventsFrom(runDir, 0);
-  return { events, tornTail, skipped };
+): Promise<{ events: RunEvent[]; tornTail: boolean; skipped: number; unsigned: number }> {
+  const { events, tornTail, skipped, unsigned } = await readEventsFrom(runDir, 0);
+  return { events, tornTail, skipped, unsigned };
 }
 
 export interface RepairResult {
@@ -142,10 +174,26 @@ export async function repairJournal(runDir: string): Promise<RepairResult> {
   return { truncatedBytes, skipped: chunk.skipped, repaired: true };
 }
 
+/** The snapshot's MAC: a forged `state.json` must not stand in for the journal either. */
+function snapshotMac(key: Buffer, s: Omit<Snapshot, 'mac'>): string {
+  return macHex(key, JSON.stringify({ v: s.version, o: s.offset, u: s.unsigned, s: s.state }));
+}
+
 async function readSnapshot(runDir: string): Promise<Snapshot | undefined> {
   try {
     const s = await readJsonFile<Snapshot>(runDirPaths(runDir).snapshot);
-    if (s && s.version === SNAPSHOT_VERSION && typeof s.offset === 'number' && s.state) return s;
+    const key = await readRunKey(runDir);
+    if (
+      key &&
+      s &&
+      s.version === SNAPSHOT_VERSION &&
+      typeof s.offset === 'number' &&
+      typeof s.unsigned === 'number' &&
+      typeof s.mac === 'string' &&
+      s.state &&
+      sameSecret(snapshotMac(key, s), s.mac)
+    )
+      return s;
   } catch {
     // A corrupt snapshot is only a cache: rebuild from the journal.
   }
@@ -160,17 +208,20 @@ async function journalSize(runDir: string): Promise<number> {
   }
 }
 
-/** The state and the journal offset it covers: the snapshot plus the events after it. */
+/**
+ * The state and the journal offset it covers: the snapshot plus the events after it. `unsigned`
+ * counts the lines skipped for a missing or wrong MAC (shown by `orch state status`).
+ */
 export async function loadRunStateAt(
   runDir: string,
-): Promise<{ state: RunState | undefined; offset: number }> {
+): Promise<{ state: RunState | undefined; offset: number; unsigned: number }> {
   const snap = await readSnapshot(runDir);
   // A snapshot past the end of the journal belongs to another (truncated) journal: ignore it.
   const usable = snap && snap.offset <= (await journalSize(runDir)) ? snap : undefined;
   let state: RunState | undefined = usable ? usable.state : undefined;
   const chunk = await readEventsFrom(runDir, usable?.offset ?? 0);
   for (const ev of chunk.events) state = applyEvent(state, ev);
-  return { state, offset: chunk.end };
+  return { state, offset: chunk.end, unsigned: (usable?.unsigned ?? 0) + chunk.unsigned };
 }
 
 /** The run's current state, or undefined when the journal has no `run.started` yet. */
@@ -180,9 +231,10 @@ export async function loadRunState(runDir: string): Promise<RunState | undefined
 
 /** Writes `state.json` so later reads only replay the events after it. Returns the state. */
 export async function saveSnapshot(runDir: string): Promise<RunState | undefined> {
-  const { state, offset } = await loadRunStateAt(runDir);
+  const { state, offset, unsigned } = await loadRunStateAt(runDir);
   if (state) {
-    const snap: Snapshot = { version: SNAPSHOT_VERSION, offset, state };
+    const body = { version: SNAPSHOT_VERSION, offset, state, unsigned };
+    const snap: Snapshot = { ...body, mac: snapshotMac(await ensureRunKey(runDir), body) };
     await writeJsonAtomic(runDirPaths(runDir).snapshot, snap);
   }
   return state;

@@ -21,10 +21,12 @@ import { readJsonFile, writeJsonAtomic } from './atomic.js';
 import { loadRunState } from './journal.js';
 import { withFileLock } from './lock.js';
 import { assertSafeName } from './names.js';
-import { runDirPaths } from './paths.js';
+import { runDirPaths, taskChannelPaths } from './paths.js';
 
 export interface SendOptions {
   from: string;
+  /** The message id (the supervisor derives it from the outbox item, so a repeat is refused). */
+  id?: string;
 }
 
 export interface WatchOptions {
@@ -46,8 +48,10 @@ export function compareMessages(a: MailboxMessage, b: MailboxMessage): number {
 export class Mailbox {
   readonly dir: string;
   readonly tasks: readonly string[];
+  private readonly runDir: string;
 
   constructor(runDir: string, opts: { tasks: readonly string[] }) {
+    this.runDir = runDir;
     this.dir = runDirPaths(runDir).mailbox;
     this.tasks = [...opts.tasks];
   }
@@ -69,7 +73,9 @@ export class Mailbox {
   }
 
   private inboxDir(name: string): { newDir: string; curDir: string } {
-    const base = join(this.dir, 'inbox', name);
+    // A task's inbox lives in its task channel, the one part of the run a worker can see.
+    const base =
+      name === MAILBOX_SUPERVISOR ? join(this.dir, 'inbox', name) : taskChannelPaths(this.runDir, name).inbox;
     return { newDir: join(base, 'new'), curDir: join(base, 'cur') };
   }
 
@@ -141,13 +147,14 @@ export class Mailbox {
       const seq = last.seq + 1;
       const msg = MailboxMessage.parse({
         ...input,
-        id: `${compactTs(ts)}-${randomBytes(6).toString('hex')}`,
+        id: opts.id ?? `${compactTs(ts)}-${randomBytes(6).toString('hex')}`,
         from,
         to,
         ts,
         seq,
       });
       await writeJsonAtomic(seqFile, { seq, ts }, { fsync: false });
+      assertSafeName(msg.id, 'message id');
       const tmp = join(tmpDir, `${msg.id}.${process.pid}.json`);
       const fh = await open(tmp, 'wx', 0o644);
       try {
@@ -161,8 +168,11 @@ export class Mailbox {
           const { newDir, curDir } = this.inboxDir(r);
           await mkdir(newDir, { recursive: true });
           await mkdir(curDir, { recursive: true });
-          // link() fails on an existing name, so a message can never replace another.
-          await link(tmp, join(newDir, `${msg.id}.json`));
+          // link() fails on an existing name, so a message can never replace another; with a given
+          // id that name is this very message, delivered before a crash.
+          await link(tmp, join(newDir, `${msg.id}.json`)).catch((e: NodeJS.ErrnoException) => {
+            if (e.code !== 'EEXIST' || opts.id === undefined) throw e;
+          });
         }
       } finally {
         await rm(tmp, { force: true });

@@ -1,8 +1,17 @@
-import { appendFile, readFile, stat, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { reduceRun, type RunEvent, type RunState } from '@orch/core';
-import { appendEvent, loadRunState, readEvents, repairJournal, saveSnapshot } from '../src/journal.js';
+import {
+  appendEvent,
+  loadRunState,
+  loadRunStateAt,
+  readEvents,
+  repairJournal,
+  saveSnapshot,
+  signLine,
+} from '../src/journal.js';
+import { ensureRunKey } from '../src/secrets.js';
 import { watchJournal } from '../src/watch.js';
 import { runFixture, startRun, tempDir } from './helpers.js';
 
@@ -71,11 +80,56 @@ describe('journal', () => {
 
   it('counts and skips complete lines that are not events', async () => {
     await startRun(dir, ['a']);
-    await appendFile(join(dir, 'events.jsonl'), 'not json\n{"type":"nope","ts":"x"}\n');
+    // Signed with the run's key, but not a valid event.
+    await appendFile(
+      join(dir, 'events.jsonl'),
+      `${signLine(await ensureRunKey(dir), '{"type":"nope","ts":"x"}')}\n`,
+    );
     await appendEvent(dir, { type: 'task.ready', task: 'a' });
-    const { events, skipped } = await readEvents(dir);
-    expect(skipped).toBe(2);
+    const { events, skipped, unsigned } = await readEvents(dir);
+    expect({ skipped, unsigned }).toEqual({ skipped: 1, unsigned: 0 });
     expect(events).toHaveLength(2);
+  });
+
+  it('ignores and counts lines it did not sign: forged events never reach the state', async () => {
+    await startRun(dir, ['a', 'b']);
+    const journal = join(dir, 'events.jsonl');
+    const ts = new Date().toISOString();
+    const forged = [
+      'not json',
+      JSON.stringify({
+        type: 'task.merged',
+        ts,
+        task: 'a',
+        commit: 'f'.repeat(40),
+        stagingBefore: 'a'.repeat(40),
+        evidence: { source: 'merge', at: ts },
+      }),
+      // A MAC made with another key, and one cut from a signed line and pasted onto another.
+      signLine(Buffer.alloc(32, 7), JSON.stringify({ type: 'run.finished', ts, outcome: 'failed' })),
+    ];
+    const real = (await readFile(journal, 'utf8')).trim();
+    const mac = /,"mac":"[0-9a-f]{64}"\}$/.exec(real)?.[0] ?? '';
+    forged.push(`${JSON.stringify({ type: 'task.verified', ts, task: 'b', ok: true }).slice(0, -1)}${mac}`);
+    await appendFile(journal, `${forged.join('\n')}\n`);
+    await appendEvent(dir, { type: 'task.ready', task: 'a' });
+    const read = await readEvents(dir);
+    expect(read.unsigned).toBe(4);
+    expect(read.events.map((e) => e.type)).toEqual(['run.started', 'task.ready']);
+    const loaded = await loadRunStateAt(dir);
+    expect(loaded.unsigned).toBe(4);
+    expect(loaded.state?.tasks.a?.status).toBe('ready');
+    expect(loaded.state?.outcome).toBeUndefined();
+    // The count survives a snapshot.
+    await saveSnapshot(dir);
+    expect((await loadRunStateAt(dir)).unsigned).toBe(4);
+  });
+
+  it('reads nothing as signed without the run key', async () => {
+    await startRun(dir, ['a']);
+    await rm(join(dir, 'journal.key'));
+    const read = await readEvents(dir);
+    expect(read).toMatchObject({ events: [], unsigned: 1 });
   });
 
   it('loads the same state from a snapshot plus the tail as from the whole journal', async () => {
@@ -92,17 +146,23 @@ describe('journal', () => {
     expect(fromSnapshot?.tasks.a?.lastMessage).toBe('after the snapshot');
   });
 
-  it('uses the snapshot instead of replaying what it covers', async () => {
+  it('uses the snapshot instead of replaying what it covers, unless it was forged', async () => {
     await startRun(dir, ['a']);
     await saveSnapshot(dir);
-    // A snapshot that says something the journal does not: proof that it is read.
-    const snap = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8')) as { state: RunState };
-    snap.state.request = 'from the snapshot';
-    await writeFile(join(dir, 'state.json'), JSON.stringify(snap));
-    expect((await loadRunState(dir))?.request).toBe('from the snapshot');
-    // ...but not one that is past the end of the journal.
-    await writeFile(join(dir, 'state.json'), JSON.stringify({ ...snap, offset: 10_000_000 }));
+    // Blank out the lines the snapshot covers: the state still comes from the snapshot.
+    const journal = join(dir, 'events.jsonl');
+    const size = (await stat(journal)).size;
+    await writeFile(journal, `${' '.repeat(size - 1)}\n`);
     expect((await loadRunState(dir))?.request).toBe('test request');
+    // A snapshot edited by anyone but orch (its MAC no longer matches) is not used.
+    const snap = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8')) as { state: RunState };
+    snap.state.request = 'forged';
+    await writeFile(join(dir, 'state.json'), JSON.stringify(snap));
+    expect(await loadRunState(dir)).toBeUndefined();
+    // ...and neither is one that is past the end of the journal.
+    await saveSnapshot(dir);
+    await writeFile(journal, '');
+    expect(await loadRunState(dir)).toBeUndefined();
   });
 
   it('has no state before run.started', async () => {

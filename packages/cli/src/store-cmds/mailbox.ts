@@ -1,14 +1,16 @@
 /** `orch mailbox ...`: messages between workers, the supervisor and people, per run. */
 import {
+  MAILBOX_ALL,
   MailboxMessageType,
   OrchError,
   type MailboxMessage,
   type MailboxMessageInput,
-  type RunState,
 } from '@orch/core';
-import { Mailbox, appendEvent, formatMessages, mailboxHookOutput } from '@orch/store';
+import { cannotWait } from '@orch/engine';
+import { Mailbox, formatMessages, mailboxHookOutput } from '@orch/store';
 import { printJson, println } from '../output.js';
-import { assertRunActive, loadRun, readStdin, senderName, type RunOpts } from './common.js';
+import { loadRun, readStdin, senderName, type LoadedRun, type RunOpts } from './common.js';
+import { submit, submittedNote, workerToken } from './submit.js';
 
 export interface SendOpts extends RunOpts {
   from?: string;
@@ -70,58 +72,31 @@ function inboxOf(inbox: string | undefined, task: string | undefined): string {
 }
 
 export async function sendCommand(to: string, body: string, o: SendOpts): Promise<number> {
-  const loaded = await loadRun({ ...(o.run ? { run: o.run } : {}) });
-  assertRunActive(loaded.state);
-  const mb = new Mailbox(loaded.dir, { tasks: loaded.state.order });
   const input = buildInput(body, o);
   const from = senderName(o.from);
-  if (input.type === 'blocked-on') assertCanWait(loaded.state, from, input.task);
-  const msg = await mb.send(to, input, { from });
-  const note = await journalTyped(loaded.dir, loaded.state, msg);
-  if (o.json) printJson(msg);
-  else println(`sent ${msg.id} to ${msg.to}${note ? ` (${note})` : ''}`);
+  // The user's messages are checked here; a worker's by the supervisor, which knows who sent it.
+  const precheck = ({ dir, state }: LoadedRun): void => {
+    if (to !== MAILBOX_ALL) new Mailbox(dir, { tasks: state.order }).assertInbox(to);
+    if (input.type === 'blocked-on') {
+      const why = cannotWait(state, from, input.task);
+      if (why)
+        throw new OrchError('ERR_ORCH_INVALID_MESSAGE', `${from} cannot wait for ${input.task}: ${why}`, {
+          exitCode: 2,
+        });
+    }
+  };
+  const s = await submit(
+    { kind: 'mail', to, message: input },
+    {
+      ...(o.run ? { run: o.run } : {}),
+      ...(o.from !== undefined || !workerToken() ? { from } : {}),
+      precheck,
+    },
+  );
+  const note = submittedNote(s);
+  if (o.json) printJson(s.verdict?.result ?? { queued: true, run: s.run });
+  else println(`${s.verdict?.detail ?? `sent to ${to}`}${note ? `; ${note}` : ''}`);
   return 0;
-}
-
-/** A worker may wait only for another task of the run that does not itself wait for the worker. */
-function assertCanWait(state: RunState, from: string, on: string): void {
-  const fail = (why: string): never => {
-    throw new OrchError('ERR_ORCH_INVALID_MESSAGE', `${from} cannot wait for ${on}: ${why}`, { exitCode: 2 });
-  };
-  if (!state.tasks[from]) fail('only a task of the run can be paused');
-  if (!state.tasks[on]) fail(`${on} is not a task of run ${state.run}`);
-  if (on === from) fail('a task cannot wait for itself');
-  const seen = new Set<string>();
-  const dependsOnFrom = (id: string): boolean => {
-    if (seen.has(id)) return false;
-    seen.add(id);
-    const deps = state.tasks[id]?.dependsOn ?? [];
-    return deps.includes(from) || deps.some(dependsOnFrom);
-  };
-  if (dependsOnFrom(on)) fail(`${on} depends on ${from}, so waiting would never end`);
-}
-
-/**
- * Typed messages the supervisor acts on become journal events: `blocked-on` pauses the sender until
- * the named task is merged, `needs-decision` marks the sender with an open question.
- */
-async function journalTyped(dir: string, state: RunState, msg: MailboxMessage): Promise<string | undefined> {
-  if (!state.tasks[msg.from]) return undefined;
-  if (msg.type === 'blocked-on') {
-    if (state.tasks[msg.task]?.status === 'merged') return `${msg.task} is merged already; no pause`;
-    await appendEvent(dir, {
-      type: 'task.blocked',
-      task: msg.from,
-      reason: `waits for ${msg.task}: ${msg.body}`,
-      on: msg.task,
-    });
-    return `${msg.from} is paused until ${msg.task} is merged`;
-  }
-  if (msg.type === 'needs-decision') {
-    await appendEvent(dir, { type: 'task.attention', task: msg.from, reason: msg.question });
-    return 'shown to people in the dashboard and `orch state status`';
-  }
-  return undefined;
 }
 
 export async function broadcastCommand(body: string, o: SendOpts): Promise<number> {

@@ -1,8 +1,11 @@
-/** `orch task progress|done|fail|block`: a worker's status reports, appended to the run journal. */
-import { OrchError, type RunEvent, type RunEventInput } from '@orch/core';
-import { appendEvent } from '@orch/store';
+/**
+ * `orch task progress|done|fail|block`: status reports for the supervisor. A worker's report goes
+ * through its own task channel (see submit.ts); only the supervisor writes the journal.
+ */
+import { OrchError, type OutboxBody } from '@orch/core';
 import { paint, printJson, println } from '../output.js';
-import { assertRunActive, loadRun, requireText, type RunOpts } from './common.js';
+import { requireText, type LoadedRun, type RunOpts } from './common.js';
+import { submit, submittedNote } from './submit.js';
 
 export type TaskReport =
   | { kind: 'progress'; message: string }
@@ -13,23 +16,38 @@ export type TaskReport =
 const MAX = 16 * 1024;
 const FINISHED = new Set(['merged', 'cancelled', 'failed']);
 
-export async function reportTask(report: TaskReport, opts: RunOpts & { json?: boolean }): Promise<number> {
-  const loaded = await loadRun(opts);
-  const task = loaded.task;
+function bodyOf(report: TaskReport): OutboxBody {
+  switch (report.kind) {
+    case 'progress':
+      return { kind: 'progress', message: requireText(report.message, 'message', MAX) };
+    case 'done':
+      return { kind: 'done', summary: requireText(report.summary, 'summary', MAX) };
+    case 'fail':
+      return { kind: 'fail', reason: requireText(report.reason, 'reason', MAX) };
+    case 'block':
+      return {
+        kind: 'block',
+        needs: requireText(report.needs, 'needs', MAX),
+        reason: requireText(report.reason, 'reason', MAX),
+      };
+  }
+}
+
+/** The user's own reports are checked against the run's state before they are written. */
+function precheck({ state, task }: LoadedRun): void {
   if (!task) {
     throw new OrchError('ERR_ORCH_NO_TASK', 'which task? none was given', {
       hint: 'Run this inside a worker (ORCH_TASK is set there), or pass --task <id>.',
       exitCode: 2,
     });
   }
-  assertRunActive(loaded.state);
-  const t = loaded.state.tasks[task];
+  const t = state.tasks[task];
   if (!t) {
     throw new OrchError(
       'ERR_ORCH_UNKNOWN_TASK',
-      `task ${JSON.stringify(task)} is not part of run ${loaded.run}`,
+      `task ${JSON.stringify(task)} is not part of run ${state.run}`,
       {
-        hint: `Tasks of this run: ${loaded.state.order.join(', ')}`,
+        hint: `Tasks of this run: ${state.order.join(', ')}`,
       },
     );
   }
@@ -38,43 +56,23 @@ export async function reportTask(report: TaskReport, opts: RunOpts & { json?: bo
       hint: 'A finished task takes no more reports.',
     });
   }
-  const evidence = { source: 'status-command' as const, at: new Date().toISOString() };
-  let ev: RunEventInput;
-  switch (report.kind) {
-    case 'progress':
-      ev = { type: 'task.progress', task, message: requireText(report.message, 'message', MAX) };
-      break;
-    case 'done':
-      ev = {
-        type: 'task.reported',
-        task,
-        status: 'done',
-        summary: requireText(report.summary, 'summary', MAX),
-        evidence,
-      };
-      break;
-    case 'fail':
-      ev = {
-        type: 'task.reported',
-        task,
-        status: 'failed',
-        reason: requireText(report.reason, 'reason', MAX),
-        evidence,
-      };
-      break;
-    case 'block':
-      ev = {
-        type: 'task.reported',
-        task,
-        status: 'blocked',
-        needs: requireText(report.needs, 'needs', MAX),
-        reason: requireText(report.reason, 'reason', MAX),
-        evidence,
-      };
-      break;
+}
+
+export async function reportTask(report: TaskReport, opts: RunOpts & { json?: boolean }): Promise<number> {
+  const body = bodyOf(report);
+  const s = await submit(body, { ...opts, precheck });
+  const note = submittedNote(s);
+  if (opts.json) {
+    printJson({
+      run: s.run,
+      task: s.task ?? null,
+      event: s.verdict?.result ?? null,
+      ...(s.queued ? { queued: true } : {}),
+      ...(s.offline ? { offline: true } : {}),
+    });
+  } else {
+    const what = s.queued ? paint('yellow', 'sent') : paint('green', 'recorded');
+    println(`${what} ${report.kind} for task ${s.task ?? '?'} (run ${s.run})${note ? `; ${note}` : ''}`);
   }
-  const written: RunEvent = await appendEvent(loaded.dir, ev);
-  if (opts.json) printJson({ run: loaded.run, event: written });
-  else println(`${paint('green', 'recorded')} ${report.kind} for task ${task} (run ${loaded.run})`);
   return 0;
 }

@@ -92,7 +92,11 @@ export const UsagePatch = z.object({
 });
 export type UsagePatch = z.infer<typeof UsagePatch>;
 
-const base = { ts: z.string() };
+const base = {
+  ts: z.string(),
+  /** The task-channel item this event was made from: a repeat of the item is recognised and dropped. */
+  item: z.string().optional(),
+};
 
 /** A task as the journal knows it: its place in the graph and who works on it. */
 export const PlannedTask = z.object({
@@ -267,6 +271,19 @@ export const RunEvent = z.discriminatedUnion('type', [
     tasks: z.array(PlannedTask),
   }),
   z.object({ ...base, type: z.literal('repair'), what: z.string(), task: z.string().optional() }),
+  /**
+   * The supervisor refused an item from a task channel (or the user outbox): wrong token, another
+   * task, an event type workers may not send, a bad schema or size. `channel` is the directory's
+   * task (or `user`); `dropped` counts refusals not journaled since the last one (rate limit).
+   */
+  z.object({
+    ...base,
+    type: z.literal('worker.rejected'),
+    channel: z.string(),
+    reason: z.string(),
+    kind: z.string().optional(),
+    dropped: z.number().int().nonnegative().default(0),
+  }),
   z.object({
     ...base,
     type: z.literal('run.finished'),

@@ -78,6 +78,8 @@ export interface RunState {
   promotion?: { ok: boolean; branch: string; from?: string; to?: string; reason?: string; command?: string };
   reviewIterations: number;
   eventCount: number;
+  /** Items the supervisor refused from task channels (`worker.rejected`, dropped ones included). */
+  rejected?: { count: number; last: { channel: string; reason: string; ts: string } };
 }
 
 const PROGRESS_KEPT = 5;
@@ -138,6 +140,7 @@ export function applyEvent(state: RunState | undefined, ev: RunEvent): RunState 
       order: ev.tasks.map((t) => t.id),
       reviewIterations: state?.reviewIterations ?? 0,
       eventCount: (state?.eventCount ?? 0) + 1,
+      ...(state?.rejected ? { rejected: state.rejected } : {}),
     };
   }
   if (!state) return state;
@@ -201,6 +204,12 @@ export function applyEvent(state: RunState | undefined, ev: RunEvent): RunState 
       break;
     case 'review.finished':
       state.reviewIterations = Math.max(state.reviewIterations, ev.iteration);
+      break;
+    case 'worker.rejected':
+      state.rejected = {
+        count: (state.rejected?.count ?? 0) + 1 + ev.dropped,
+        last: { channel: ev.channel, reason: ev.reason, ts: ev.ts },
+      };
       break;
     case 'run.finished':
       state.outcome = ev.outcome;

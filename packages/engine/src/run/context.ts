@@ -33,6 +33,8 @@ export interface RunContext {
   privateDir: string;
   /** Worktrees of merged tasks, recycled for the next tasks. */
   pool: WorktreePool;
+  /** The attempt launched most recently per task (its `task.started` may not be journaled yet). */
+  launched: Map<string, number>;
 }
 
 export function stagingBranch(run: string): string {
@@ -95,6 +97,7 @@ export async function openRunContext(repoRoot: string, run: string, orchBin: str
     orchBin,
     privateDir: join(repoRoot, '.orchestrator'),
     pool: undefined as unknown as WorktreePool,
+    launched: new Map(),
   };
   ctx.pool = new WorktreePool(ctx, state.maxWorkers);
   return ctx;

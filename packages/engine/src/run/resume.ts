@@ -9,7 +9,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isFinished, isTerminalPhase, type RunState, type TaskState } from '@orch/core';
 import { archiveRef, pruneWorktrees, removeWorktree } from '@orch/git';
-import { repairJournal } from '@orch/store';
+import { repairJournal, taskChannelPaths } from '@orch/store';
 import { sessionName, supervisorSessionName } from '@orch/tmux';
 import { clearWorkerGitLocks, ensureTaskWorktree } from '../worker/launch.js';
 import { poolWorktrees } from '../worker/pool.js';
@@ -80,10 +80,12 @@ interface World {
 /** Attempts the supervisor launched, read from the exec specs it writes right before starting a session. */
 async function launchedAttempts(ctx: RunContext): Promise<Map<string, number>> {
   const out = new Map<string, number>();
-  const names = await readdir(ctx.paths.prompts).catch(() => [] as string[]);
-  for (const n of names) {
-    const m = /^(.+)-(\d+)\.exec\.json$/.exec(n);
-    if (m) out.set(m[1]!, Math.max(out.get(m[1]!) ?? 0, Number(m[2])));
+  for (const id of ctx.journal.state?.order ?? []) {
+    const names = await readdir(taskChannelPaths(ctx.paths.dir, id).dir).catch(() => [] as string[]);
+    for (const n of names) {
+      const m = /^exec-(\d+)\.json$/.exec(n);
+      if (m) out.set(id, Math.max(out.get(id) ?? 0, Number(m[1])));
+    }
   }
   return out;
 }
@@ -299,7 +301,7 @@ export async function repairForResume(ctx: RunContext, plan: ResumePlan): Promis
           attempt: r.attempt,
           session,
           agent: state().tasks[r.task]?.agent ?? ctx.config.agents.default,
-          promptPath: join(ctx.paths.prompts, `${r.task}-${r.attempt}.md`),
+          promptPath: taskChannelPaths(ctx.paths.dir, r.task).prompt(r.attempt),
           logPath: join(ctx.paths.logs, `${r.task}-${r.attempt}.log`),
         });
         // task.started clears the report; a report the worker gave meanwhile still counts.

@@ -31,6 +31,7 @@ import { finishTasks } from './finish.js';
 import { MergeQueue } from '../merge/queue.js';
 import { requireState, stagingBranch, taskBranch, type RunContext } from '../run/context.js';
 import { findTask, launchWorker } from '../worker/launch.js';
+import { Intake } from './intake.js';
 import { Waiter } from './waiter.js';
 import type { Restart } from '../run/resume.js';
 
@@ -73,6 +74,8 @@ export class Supervisor {
   private readonly exits = new Map<string, Extract<RunEvent, { type: 'task.exited' }>>();
   private maxWorkers: number;
   private readonly stop = new AbortController();
+  /** Workers' reports reach the journal only through here. */
+  private readonly intake: Intake;
 
   constructor(
     private readonly ctx: RunContext,
@@ -81,6 +84,12 @@ export class Supervisor {
     this.merges = new MergeQueue(ctx);
     this.maxWorkers = requireState(ctx).maxWorkers;
     opts.signal?.addEventListener('abort', () => this.stop.abort());
+    this.intake = new Intake({
+      runDir: ctx.paths.dir,
+      state: () => this.state,
+      append: (ev) => ctx.journal.append(ev),
+      launched: ctx.launched,
+    });
   }
 
   private get state(): RunState {
@@ -93,6 +102,8 @@ export class Supervisor {
 
   private onEvents(events: RunEvent[]): void {
     for (const ev of events) {
+      // Reports that arrived before their attempt's `task.started` was journaled wait for it.
+      if (ev.type === 'task.started') this.intake.poke();
       if (ev.type === 'task.exited')
         this.exits.set(`${ev.task}#${ev.attempt ?? this.state.tasks[ev.task]?.attempt}`, ev);
       this.opts.onEvent?.(ev, this.state);
@@ -108,10 +119,12 @@ export class Supervisor {
     journal.watch();
     try {
       await this.emit({ type: 'supervisor.started', pid: process.pid });
+      await this.intake.start();
       if (this.state.phase === 'starting') await this.emit({ type: 'run.phase', phase: 'running' });
       await this.loop();
       return this.state;
     } finally {
+      this.intake.close();
       unsubscribe();
       journal.close();
       await journal

@@ -1,8 +1,10 @@
 /**
- * The process a worker session runs (`orch _exec ... -- <agent argv>`): it starts the agent,
- * keeps its raw output in a log, shows a readable rendering in the pane, journals usage and
- * activity, and journals the exit with its evidence the moment the agent ends, so the supervisor
- * learns about it without polling.
+ * The process a worker session runs (`orch _exec <spec.json>`): it starts the agent with the
+ * attempt's token in its environment (ORCH_TASK_TOKEN, read from the spec file so it never appears
+ * on a command line), keeps its raw output in a log, shows a readable rendering in the pane, and
+ * reports usage, activity and the exit with its evidence through the task channel's outbox the
+ * moment the agent ends, so the supervisor learns about it without polling. The wrapper does not
+ * write the journal: only the supervisor does.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -10,7 +12,7 @@ import { spawn } from 'node:child_process';
 import type { AgentEvent } from '@orch/agents';
 import { getAdapter } from '@orch/agents';
 import type { Usage } from '@orch/core';
-import { appendEvent, runPaths } from '@orch/store';
+import { dropWorkerItem, runPaths, type WorkerIdentity } from '@orch/store';
 
 /** What `orch _exec <spec.json>` runs: written by the supervisor for each attempt. */
 export interface ExecSpec {
@@ -24,6 +26,8 @@ export interface ExecSpec {
   env: Record<string, string>;
   unset: string[];
   stdin?: string;
+  /** The attempt's secret (the spec file is 0600 and lives in the task's channel). */
+  token: string;
 }
 
 export async function readExecSpec(file: string): Promise<ExecSpec> {
@@ -39,8 +43,13 @@ export async function execWorker(repoRoot: string, o: ExecSpec): Promise<number>
   const raw = createWriteStream(o.rawLog, { flags: 'a' });
   // Only what the supervisor allowed (the spec), not this process's environment: tmux gave it the
   // server's, which may hold a calling session's identity. The pane's TERM is the one that fits.
-  const env: NodeJS.ProcessEnv = { ...o.env, ...(process.env.TERM ? { TERM: process.env.TERM } : {}) };
+  const env: NodeJS.ProcessEnv = {
+    ...o.env,
+    ...(process.env.TERM ? { TERM: process.env.TERM } : {}),
+    ORCH_TASK_TOKEN: o.token,
+  };
   for (const name of o.unset) delete env[name];
+  const who: WorkerIdentity = { task: o.task, attempt: o.attempt, token: o.token };
   const [cmd, ...args] = o.argv;
   if (!cmd) return 2;
 
@@ -56,9 +65,8 @@ export async function execWorker(repoRoot: string, o: ExecSpec): Promise<number>
     if (!dirty) return;
     dirty = false;
     lastFlush = Date.now();
-    await appendEvent(runDir, {
-      type: 'task.activity',
-      task: o.task,
+    await dropWorkerItem(runDir, who, {
+      kind: 'activity',
       usage,
       ...(activity ? { activity } : {}),
     }).catch(() => undefined);
@@ -131,18 +139,13 @@ export async function execWorker(repoRoot: string, o: ExecSpec): Promise<number>
   if (timer) clearTimeout(timer);
   await flush();
   await new Promise<void>((r) => raw.end(r));
-  await appendEvent(runDir, {
-    type: 'task.exited',
-    task: o.task,
-    attempt: o.attempt,
+  await dropWorkerItem(runDir, who, {
+    kind: 'exited',
     exitCode,
     ...(result ? { result } : {}),
-    ...(rateLimit ? { rateLimit } : {}),
-    evidence: {
-      source: result ? 'agent-result' : 'process-exit',
-      at: new Date().toISOString(),
-      detail: result ? `agent result ${result.ok ? 'ok' : 'error'}, exit ${exitCode}` : `exit ${exitCode}`,
-    },
+    ...(rateLimit ? { rateLimit: { ...rateLimit, message: rateLimit.message.slice(0, 2000) } } : {}),
+    source: result ? 'agent-result' : 'process-exit',
+    detail: result ? `agent result ${result.ok ? 'ok' : 'error'}, exit ${exitCode}` : `exit ${exitCode}`,
   });
   return exitCode ?? 1;
 }

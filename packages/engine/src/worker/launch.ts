@@ -8,7 +8,15 @@ import { join, resolve } from 'node:path';
 import { OrchError, agentEnv, type Task } from '@orch/core';
 import { getAdapter } from '@orch/agents';
 import { addWorktree, listWorktrees, removeWorktree } from '@orch/git';
-import { ContextStore, Mailbox, mailboxHookSettings, writeFileAtomic } from '@orch/store';
+import {
+  ContextStore,
+  Mailbox,
+  ensureRunKey,
+  mailboxHookSettings,
+  taskChannelPaths,
+  taskToken,
+  writeFileAtomic,
+} from '@orch/store';
 import { sessionName } from '@orch/tmux';
 import { assetsRoot } from '../assets.js';
 import { requireState, stagingBranch, taskBranch, worktreePath, type RunContext } from '../run/context.js';
@@ -38,8 +46,7 @@ export async function ensureShim(ctx: RunContext): Promise<string> {
 
 /** Claude Code settings whose hooks hand new mailbox messages to the agent at turn boundaries. */
 async function writeClaudeSettings(ctx: RunContext, task: string): Promise<string> {
-  const file = join(ctx.paths.dir, 'settings', `${task}.json`);
-  await mkdir(join(ctx.paths.dir, 'settings'), { recursive: true });
+  const file = join(taskChannelPaths(ctx.paths.dir, task).dir, 'claude-settings.json');
   await writeFileAtomic(
     file,
     `${JSON.stringify(mailboxHookSettings([process.execPath, ctx.orchBin]), null, 2)}\n`,
@@ -157,9 +164,12 @@ export async function launchWorker(ctx: RunContext, id: string, opts: LaunchOpti
     ...(opts.retry ? { retry: opts.retry } : {}),
     ...(opts.interrupted ? { interrupted: opts.interrupted } : {}),
   });
-  await mkdir(ctx.paths.prompts, { recursive: true });
+  // Everything the worker's processes read lives in its task channel (private to the user: 0700).
+  const channel = taskChannelPaths(ctx.paths.dir, id);
+  await mkdir(channel.dir, { recursive: true, mode: 0o700 });
+  await chmod(channel.dir, 0o700);
   await mkdir(ctx.paths.logs, { recursive: true });
-  const promptFile = join(ctx.paths.prompts, `${id}-${opts.attempt}.md`);
+  const promptFile = channel.prompt(opts.attempt);
   await writeFileAtomic(promptFile, prompt);
   const logPath = join(ctx.paths.logs, `${id}-${opts.attempt}.log`);
   const rawLog = join(ctx.paths.logs, `${id}-${opts.attempt}.raw.log`);
@@ -191,11 +201,15 @@ export async function launchWorker(ctx: RunContext, id: string, opts: LaunchOpti
     env: { ...agentEnv(process.env, ctx.config.workers.env_passthrough), ...env, ...cmd.env },
     unset: cmd.unsetEnv,
     ...(cmd.stdinFile ? { stdin: cmd.stdinFile } : {}),
+    // The attempt's secret: in this 0600 file only, never on a command line or in the prompt.
+    token: taskToken(await ensureRunKey(ctx.paths.dir), id, opts.attempt),
   };
-  const specFile = join(ctx.paths.prompts, `${id}-${opts.attempt}.exec.json`);
+  const specFile = channel.spec(opts.attempt);
   await writeFileAtomic(specFile, `${JSON.stringify(spec, null, 2)}\n`, { mode: 0o600 });
   const argv = [process.execPath, ctx.orchBin, '_exec', specFile];
   const session = sessionName(ctx.run, id);
+  // From here on the supervisor's intake accepts this attempt's token.
+  ctx.launched.set(id, opts.attempt);
   // A dead pane of an earlier attempt keeps the name; it is logged already, so it can go.
   await ctx.tmux.killSession(session);
   const cleared = await clearWorkerGitLocks(ctx, id, worktree);
