@@ -43,6 +43,8 @@ export async function runCommand(planPath: string, opts: RunOpts): Promise<void>
       opts.yes === true || (await askApproval(report.risk.score, report.risk.status)),
   });
   const { repoRoot, run } = prepared;
+  if (prepared.sandbox.notice && opts.json !== true)
+    println(paint('yellow', `note: ${prepared.sandbox.notice} (workers.sandbox: auto)`));
   if (opts.detach) {
     const tmux = await tmuxFor(repoRoot);
     const session = supervisorSessionName(run);

@@ -13,6 +13,7 @@ import { appendEvent, newRunId, runPaths, setCurrentRun, writeFileAtomic } from 
 import { assertTmux } from '@orch/tmux';
 import { envHashAt } from '../integrate/env.js';
 import { checkoutIntegration } from '../integrate/worktree.js';
+import { decideSandbox, type SandboxDecision } from '../worker/sandbox.js';
 import { stagingBranch, worktreePath } from './context.js';
 
 export interface StartOptions {
@@ -38,6 +39,8 @@ export interface PreparedRun {
   baseCommit: string;
   stagingCommit: string;
   committedFiles: string[];
+  /** Whether workers run in the OS sandbox; `notice` when `auto` found none. */
+  sandbox: SandboxDecision;
 }
 
 const MIN_FREE_BYTES = 512 * 1024 * 1024;
@@ -76,6 +79,7 @@ export async function prepareRun(o: StartOptions): Promise<PreparedRun> {
     plan.tasks.map((t) => t.agent ?? o.agent ?? plan.defaults.agent ?? config.agents.default),
   );
   await preflight(repo, agents);
+  const sandbox = await decideSandbox(config);
 
   const base = o.base ?? plan.base ?? (await repo.currentBranch());
   if (!base) {
@@ -161,6 +165,7 @@ export async function prepareRun(o: StartOptions): Promise<PreparedRun> {
     baseCommit,
     stagingCommit,
     committedFiles: files.map((f) => f.path),
+    sandbox,
   };
 }
 

@@ -13,6 +13,7 @@ import type { AgentEvent } from '@orch/agents';
 import { getAdapter } from '@orch/agents';
 import type { Usage } from '@orch/core';
 import { dropWorkerItem, runPaths, type WorkerIdentity } from '@orch/store';
+import { sandboxArgv, type SandboxLayout } from './sandbox-args.js';
 
 /** What `orch _exec <spec.json>` runs: written by the supervisor for each attempt. */
 export interface ExecSpec {
@@ -28,6 +29,8 @@ export interface ExecSpec {
   stdin?: string;
   /** The attempt's secret (the spec file is 0600 and lives in the task's channel). */
   token: string;
+  /** Set when the agent runs inside bubblewrap (`workers.sandbox`). */
+  sandbox?: SandboxLayout;
 }
 
 export async function readExecSpec(file: string): Promise<ExecSpec> {
@@ -48,9 +51,9 @@ export async function execWorker(repoRoot: string, o: ExecSpec): Promise<number>
     ...(process.env.TERM ? { TERM: process.env.TERM } : {}),
     ORCH_TASK_TOKEN: o.token,
   };
-  for (const name of o.unset) delete env[name];
+  for (const name of [...o.unset, 'TMUX', 'TMUX_PANE']) delete env[name];
   const who: WorkerIdentity = { task: o.task, attempt: o.attempt, token: o.token };
-  const [cmd, ...args] = o.argv;
+  const [cmd, ...args] = o.sandbox ? sandboxArgv(o.sandbox, o.argv) : o.argv;
   if (!cmd) return 2;
 
   let usage: Partial<Usage> = {};

@@ -23,6 +23,7 @@ import { requireState, stagingBranch, taskBranch, worktreePath, type RunContext 
 import { bootstrapWorktree, portBase } from './bootstrap.js';
 import type { ExecSpec } from './exec.js';
 import { buildWorkerPrompt, type PromptInput } from './prompt.js';
+import { decideSandbox, sandboxLayout } from './sandbox.js';
 
 export function findTask(ctx: RunContext, id: string): Task {
   const t = ctx.plan.tasks.find((x) => x.id === id);
@@ -190,6 +191,14 @@ export async function launchWorker(ctx: RunContext, id: string, opts: LaunchOpti
   });
   // The agent's command goes to the wrapper in a file: long prompts and system prompts would
   // overflow tmux's message size, and tmux replaces PATH with the client's.
+  const agentEnvironment = {
+    ...agentEnv(process.env, ctx.config.workers.env_passthrough),
+    ...env,
+    ...cmd.env,
+  };
+  const sandbox = (await decideSandbox(ctx.config)).on
+    ? await sandboxLayout(ctx, id, worktree, agentEnvironment)
+    : undefined;
   const spec: ExecSpec = {
     run: ctx.run,
     task: id,
@@ -198,8 +207,9 @@ export async function launchWorker(ctx: RunContext, id: string, opts: LaunchOpti
     rawLog,
     argv: cmd.argv,
     // Secrets travel in this file (0600), never on tmux's command line, where `ps` shows them.
-    env: { ...agentEnv(process.env, ctx.config.workers.env_passthrough), ...env, ...cmd.env },
+    env: agentEnvironment,
     unset: cmd.unsetEnv,
+    ...(sandbox ? { sandbox } : {}),
     ...(cmd.stdinFile ? { stdin: cmd.stdinFile } : {}),
     // The attempt's secret: in this 0600 file only, never on a command line or in the prompt.
     token: taskToken(await ensureRunKey(ctx.paths.dir), id, opts.attempt),

@@ -1,0 +1,123 @@
+/**
+ * A hostile `shell` worker inside the OS sandbox (bubblewrap, `workers.sandbox: on`): everything it
+ * tries against orch's state, the user's checkout and another task fails, while its own commit and
+ * its report still work and its task merges.
+ */
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { taskBranch } from '@orch/engine';
+import { sessionName, socketNameFor } from '@orch/tmux';
+import { currentRun, isolatedTmux, runEvents, spawnOrch, tempRepo, type TempRepo } from '@orch/test-utils';
+
+async function waitFor(file: string): Promise<void> {
+  for (let i = 0; i < 1200 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 100));
+  if (!existsSync(file)) throw new Error(`${file} never appeared`);
+}
+
+// Each attempt prints `<name> blocked` when it fails and `<name> WORKED` when it succeeds.
+const HOSTILE = `
+      try() { name=$1; shift; if "$@" >/dev/null 2>&1; then echo "$name WORKED"; else echo "$name blocked"; fi; }
+      while [ ! -e "$ORCH_ROOT/.worktrees/victim/ready" ]; do sleep 0.1; done
+      run_dir="$ORCH_ROOT/.orchestrator/runs/$ORCH_RUN"
+      mkdir -p out
+      {
+        try staging-ref git update-ref "refs/heads/orch/$ORCH_RUN/staging" HEAD
+        try journal sh -c "echo '{\\"type\\":\\"run.finished\\"}' >> '$run_dir/events.jsonl'"
+        try other-worktree sh -c "echo pwned > '$ORCH_ROOT/.worktrees/victim/pwned.txt'"
+        try user-checkout sh -c "echo pwned > '$ORCH_ROOT/pwned.txt'"
+        try other-channel sh -c "ls '$run_dir/tasks/victim' | grep -q ."
+        try run-key cat "$run_dir/journal.key"
+        try tmux tmux -L "$ORCH_TEST_SOCKET" send-keys -t "=orch-\${ORCH_RUN}__victim:" 'echo pwned' Enter
+        try other-environ sh -c "grep -qs ORCH_TASK=victim /proc/[0-9]*/environ"
+      } > out/report.txt
+      git add out && git commit -qm "bad: report" && orch task done --summary report`;
+
+describe('OS sandbox', () => {
+  let repo: TempRepo;
+  let tmux: Awaited<ReturnType<typeof isolatedTmux>>;
+  beforeEach(async () => {
+    tmux = await isolatedTmux();
+  });
+  afterEach(async () => {
+    await tmux.cleanup();
+    await repo.cleanup();
+  });
+
+  it('blocks a hostile worker from orch state, the checkout and other tasks; its own work merges', async () => {
+    repo = await tempRepo({
+      'tasks.yaml': `tasks:
+  - id: victim
+    agent: shell
+    files_write: [victim.txt]
+    verification: [{ command: "test -s victim.txt" }]
+    run: |
+      touch ready
+      while [ ! -e release ]; do sleep 0.1; done
+      rm -f ready release
+      echo victim > victim.txt
+      git add victim.txt && git commit -qm victim && orch task done --summary victim
+  - id: bad
+    agent: shell
+    files_write: [out/report.txt]
+    verification: [{ command: "test -s out/report.txt" }]
+    run: |${HOSTILE}
+`,
+      '.claude-agents.yaml':
+        'workers:\n  sandbox: "on"\n  env_passthrough: [ORCH_TEST_SOCKET, TMUX_TMPDIR]\n',
+      '.gitignore': 'ready\nrelease\n',
+    });
+    const child = spawnOrch(['run', '--no-tui', '--yes', '--no-promote'], {
+      cwd: repo.root,
+      env: { ...tmux.env, ORCH_TEST_SOCKET: socketNameFor(repo.root) },
+    });
+    const run = await (async () => {
+      await waitFor(join(repo.root, '.orchestrator', 'current'));
+      return currentRun(repo.root);
+    })();
+    // The hostile worker is done once its branch holds the report; then the victim may finish.
+    const badBranch = `refs/heads/${taskBranch(run, 'bad')}`;
+    for (let i = 0; i < 1200; i++) {
+      const log = await repo.git('log', '--format=%s', badBranch).catch(() => '');
+      if (log.includes('bad: report')) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // The session the worker aimed at is real: from outside the sandbox it is there.
+    const target = ['-L', socketNameFor(repo.root), 'has-session', '-t', `=${sessionName(run, 'victim')}`];
+    expect((await execa('tmux', target, { env: tmux.env, reject: false })).exitCode).toBe(0);
+    await writeFile(join(repo.root, '.worktrees', 'victim', 'release'), '');
+    const r = await child;
+    expect(r.exitCode, String(r.stdout)).toBe(0);
+
+    const report = await repo.git('show', `orch/${run}/staging:out/report.txt`);
+    expect(report.split('\n')).toEqual([
+      'staging-ref blocked',
+      'journal blocked',
+      'other-worktree blocked',
+      'user-checkout blocked',
+      'other-channel blocked',
+      'run-key blocked',
+      'tmux blocked',
+      'other-environ blocked',
+    ]);
+    // Nothing of it landed anywhere.
+    expect(existsSync(join(repo.root, 'pwned.txt'))).toBe(false);
+    expect(await repo.git('show', `orch/${run}/staging:victim.txt`)).toBe('victim');
+    expect(await repo.git('ls-tree', '-r', '--name-only', `orch/${run}/staging`)).not.toContain('pwned');
+    const events = await runEvents(repo.root, run);
+    expect(events.filter((e) => e.type === 'run.finished')).toHaveLength(1);
+    expect(
+      events
+        .filter((e) => e.type === 'task.merged')
+        .map((e) => e.task)
+        .sort(),
+    ).toEqual(['bad', 'victim']);
+    const victimLog = await readFile(
+      join(repo.root, '.orchestrator', 'runs', run, 'logs', 'victim-1.log'),
+      'utf8',
+    );
+    expect(victimLog).not.toContain('pwned');
+  });
+});
