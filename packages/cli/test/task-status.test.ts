@@ -14,6 +14,10 @@ describe('orch task', () => {
     expect(res.stderr).toBe('');
     expect(res.exitCode).toBe(0);
     expect(res.stdout).toContain('recorded progress for task api');
+    // No supervisor runs this run: the user's report goes into the journal, and the command says so.
+    expect(res.stdout).toMatch(
+      /no supervisor is running for run \S+: recorded, and acted on when the run is resumed/,
+    );
     expect((await loadRunState(r.runDir))?.tasks.api?.lastMessage).toBe('parser done');
   });
 

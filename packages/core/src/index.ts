@@ -3,6 +3,7 @@ export * from './plan/schema.js';
 export * from './config/schema.js';
 export * from './run/events.js';
 export * from './run/outbox.js';
+export * from './run/signing.js';
 export * from './run/state.js';
 export * from './run/schedule.js';
 export * from './mailbox/message.js';

@@ -7,7 +7,7 @@ import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addWorktree } from '@orch/git';
-import { appendEvent, runPaths } from '@orch/store';
+import { appendEvent, runPaths, taskChannelPaths } from '@orch/store';
 import { isolatedTmux, tempRepo, type TempRepo } from '@orch/test-utils';
 import { planResume, repairForResume } from '../src/run/resume.js';
 import { taskBranch } from '../src/run/context.js';
@@ -145,9 +145,9 @@ describe('planResume and repairForResume', () => {
 
   it('records a launch the journal missed, so the next attempt gets a new number', async () => {
     await startedA();
-    const prompts = runPaths(repo.root, run).prompts;
-    await mkdir(prompts, { recursive: true });
-    await writeFile(join(prompts, 'a-2.exec.json'), '{}');
+    const channel = taskChannelPaths(runPaths(repo.root, run).dir, 'a');
+    await mkdir(channel.dir, { recursive: true });
+    await writeFile(channel.spec(2), '{}');
     const { ctx, plan } = await planResume(repo.root, run, 'orch');
     expect(plan.repairs.find((r) => r.kind === 'record-start')).toMatchObject({
       task: 'a',

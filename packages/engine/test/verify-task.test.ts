@@ -109,20 +109,27 @@ describe('verifyTask: boundaries', () => {
     expect(r.boundaries.unauthorized.map((v) => v.path)).toEqual(['secret.txt']);
   });
 
-  it('commits an uncommitted stray file first, with a message that says so, and catches it', async () => {
+  it('commits the leftovers the task may write, refuses a stray file outside files_write and names it', async () => {
     const f = await fixture({ 'README.md': '# x\n', 'src/a.ts': 'export const a = 0;\n' }, simplePlan({}));
     await f.write('src/a.ts', 'export const a = 1;\n'); // uncommitted, allowed
-    await f.write('notes/stray.md', 'oops\n'); // untracked, not allowed
+    await f.write('notes/stray.md', 'oops\n'); // untracked, not allowed (another worker may have put it here)
     const r = await f.verify();
+    expect(r.ok).toBe(false);
     expect(r.committedLeftovers).toMatch(/^[0-9a-f]{40}$/);
     expect(r.headCommit).toBe(r.committedLeftovers);
     expect(await f.wt('log', '-1', '--format=%s')).toMatch(
       /^orch: commit changes left uncommitted by task a/,
     );
-    expect(await f.wt('status', '--porcelain')).toBe('');
+    // The stray file is not in the commit orch made: it stays untracked, and the report names it.
+    expect(await f.wt('show', '--name-only', '--format=', 'HEAD')).toBe('src/a.ts');
+    expect(await f.wt('status', '--porcelain')).toBe('?? notes/');
+    expect(r.categories).toContain('boundary_violation');
     expect(r.boundaries.changed).toEqual(['notes/stray.md', 'src/a.ts']);
     expect(r.boundaries.unauthorized).toEqual([
-      { path: 'notes/stray.md', rule: 'not in files_write or files_append' },
+      {
+        path: 'notes/stray.md',
+        rule: 'not in files_write or files_append (left uncommitted; orch did not commit it)',
+      },
     ]);
   });
 

@@ -3,11 +3,23 @@ import { retryRaces } from './lock.js';
 
 /**
  * Commits every uncommitted and untracked change in a worktree (ignored files stay out) and returns
- * the new commit, or null when there was nothing to commit. Hooks are skipped: orch verifies after.
+ * the new commit, or null when there was nothing to commit. With `paths`, only those paths (taken
+ * literally, never as globs) are committed. Hooks are skipped: orch verifies after.
  */
-export async function commitLeftovers(worktree: string, message: string): Promise<string | null> {
+export async function commitLeftovers(
+  worktree: string,
+  message: string,
+  opts: { paths?: readonly string[] } = {},
+): Promise<string | null> {
   return retryRaces(async () => {
-    await runGit(['add', '-A', '--', '.'], { cwd: worktree });
+    if (opts.paths === undefined) await runGit(['add', '-A', '--', '.'], { cwd: worktree });
+    else if (opts.paths.length === 0) return null;
+    else
+      await runGit(['add', '-A', '--pathspec-from-file=-', '--pathspec-file-nul'], {
+        cwd: worktree,
+        input: opts.paths.join('\0'),
+        env: { GIT_LITERAL_PATHSPECS: '1' },
+      });
     const staged = await runGit(['diff', '--cached', '--quiet', '--no-ext-diff'], {
       cwd: worktree,
       reject: false,

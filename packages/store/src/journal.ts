@@ -9,10 +9,20 @@
  * byte offset it covers.
  */
 import { mkdir, open, stat, truncate } from 'node:fs/promises';
-import { OrchError, RunEvent, applyEvent, type RunEventInput, type RunState } from '@orch/core';
+import {
+  OrchError,
+  RunEvent,
+  applyEvent,
+  macHex,
+  sameSecret,
+  signLine,
+  verifyLine,
+  type RunEventInput,
+  type RunState,
+} from '@orch/core';
 import { readJsonFile, writeJsonAtomic } from './atomic.js';
 import { runDirPaths } from './paths.js';
-import { ensureRunKey, macHex, readRunKey, sameSecret } from './secrets.js';
+import { ensureRunKey, readRunKey } from './secrets.js';
 
 const SNAPSHOT_VERSION = 4;
 
@@ -24,21 +34,6 @@ interface Snapshot {
   /** Lines up to `offset` that were skipped for a missing or wrong MAC. */
   unsigned: number;
   mac: string;
-}
-
-/** `{"a":1}` becomes `{"a":1,"mac":"<hmac of {"a":1}>"}`: still one JSON object per line. */
-const MAC_TAIL = /,"mac":"([0-9a-f]{64})"\}$/;
-
-export function signLine(key: Buffer, json: string): string {
-  return `${json.slice(0, -1)},"mac":"${macHex(key, json)}"}`;
-}
-
-/** The signed JSON of a line, or undefined when its MAC is missing or wrong. */
-export function verifyLine(key: Buffer | undefined, line: string): string | undefined {
-  const m = MAC_TAIL.exec(line);
-  if (!key || !m) return undefined;
-  const json = `${line.slice(0, m.index)}}`;
-  return sameSecret(macHex(key, json), m[1] as string) ? json : undefined;
 }
 
 export interface JournalChunk {

@@ -4,7 +4,8 @@
  * so the supervisor needs no other secret store and a resumed supervisor knows every token. The
  * key lives outside every task channel: an OS sandbox hides it from workers.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { macHex } from '@orch/core';
 import { mkdir, open, readFile } from 'node:fs/promises';
 import { runDirPaths } from './paths.js';
 
@@ -43,17 +44,6 @@ export async function ensureRunKey(runDir: string): Promise<Buffer> {
   const key = await readRunKey(runDir);
   if (!key) throw new Error(`the run key ${runDirPaths(runDir).key} is unreadable`);
   return key;
-}
-
-export function macHex(key: Buffer, data: string): string {
-  return createHmac('sha256', key).update(data, 'utf8').digest('hex');
-}
-
-/** Constant-time comparison of two hex strings. */
-export function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'utf8');
-  const y = Buffer.from(b, 'utf8');
-  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 /** The secret of one worker attempt, handed to its agent as ORCH_TASK_TOKEN. */

@@ -9,8 +9,8 @@ import {
   readEvents,
   repairJournal,
   saveSnapshot,
-  signLine,
 } from '../src/journal.js';
+import { signLine } from '@orch/core';
 import { ensureRunKey } from '../src/secrets.js';
 import { watchJournal } from '../src/watch.js';
 import { runFixture, startRun, tempDir } from './helpers.js';

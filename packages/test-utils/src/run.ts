@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { verifyLine } from '@orch/core';
 
 /** The id of the newest run of a repository (`.orchestrator/current`). */
 export async function currentRun(root: string): Promise<string> {
@@ -14,12 +15,29 @@ export interface JournalLine {
   [key: string]: unknown;
 }
 
-/** Every event of a run's journal (the newest run by default). */
+/**
+ * Every event of a run's journal (the newest run by default) that orch signed, as the reducer sees
+ * them; lines without a valid MAC (forgeries) are left out, and `unsignedLines` counts them.
+ */
 export async function runEvents(root: string, run?: string): Promise<JournalLine[]> {
-  const id = run ?? (await currentRun(root));
-  const text = await readFile(join(root, '.orchestrator', 'runs', id, 'events.jsonl'), 'utf8');
-  return text
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as JournalLine);
+  return (await readRunJournal(root, run)).events;
+}
+
+export async function readRunJournal(
+  root: string,
+  run?: string,
+): Promise<{ events: JournalLine[]; unsignedLines: number }> {
+  const dir = join(root, '.orchestrator', 'runs', run ?? (await currentRun(root)));
+  const text = await readFile(join(dir, 'events.jsonl'), 'utf8');
+  const keyText = await readFile(join(dir, 'journal.key'), 'utf8').catch(() => '');
+  const key = keyText ? Buffer.from(keyText.trim(), 'hex') : undefined;
+  const events: JournalLine[] = [];
+  let unsignedLines = 0;
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    const json = verifyLine(key, line);
+    if (json === undefined) unsignedLines++;
+    else events.push(JSON.parse(json) as JournalLine);
+  }
+  return { events, unsignedLines };
 }

@@ -1,5 +1,13 @@
 import { countByStatus, isTerminalPhase, totalUsage, type RunState } from '@orch/core';
-import { listRuns, loadRunState, resolveRepoRoot, resolveRun, runPaths, watchJournal } from '@orch/store';
+import {
+  listRuns,
+  loadRunState,
+  loadRunStateAt,
+  resolveRepoRoot,
+  resolveRun,
+  runPaths,
+  watchJournal,
+} from '@orch/store';
 import { OrchError } from '@orch/core';
 import { paint, printJson, println } from '../output.js';
 import { outcomeExitCode } from '../run-cmd/progress.js';
@@ -19,6 +27,9 @@ const short = (c: string | undefined): string => (c ? c.slice(0, 12) : '-');
 
 export async function statusCommand(opts: { run?: string; json?: boolean }): Promise<void> {
   const s = await loadState(opts.run);
+  // Lines of events.jsonl orch did not sign (written by someone else): ignored, but said.
+  const r = await resolveRun({ cwd: process.cwd(), env: process.env, run: s.run });
+  const { unsigned } = await loadRunStateAt(runPaths(r.repoRoot, r.run).dir);
   const counts = countByStatus(s);
   const usage = totalUsage(s);
   if (opts.json) {
@@ -39,6 +50,8 @@ export async function statusCommand(opts: { run?: string; json?: boolean }): Pro
       totals: { tokens: usage.inputTokens + usage.outputTokens, ...usage },
       integration: s.integration ?? null,
       promotion: s.promotion ?? null,
+      journal: { unsignedLines: unsigned },
+      rejected: s.rejected ?? null,
       tasks: s.order.map((id) => s.tasks[id]),
     });
     return;
@@ -64,6 +77,20 @@ export async function statusCommand(opts: { run?: string; json?: boolean }): Pro
   println(
     `${parts.join(', ')}; tokens ${usage.inputTokens + usage.outputTokens}, cost $${usage.costUsd.toFixed(2)}`,
   );
+  if (unsigned > 0)
+    println(
+      paint(
+        'yellow',
+        `${unsigned} journal line(s) not written by orch were ignored (no valid signature in events.jsonl)`,
+      ),
+    );
+  if (s.rejected)
+    println(
+      paint(
+        'yellow',
+        `${s.rejected.count} report(s) refused by the supervisor; last from ${s.rejected.last.channel}: `,
+      ) + s.rejected.last.reason,
+    );
 }
 
 export async function listCommand(opts: { json?: boolean }): Promise<void> {

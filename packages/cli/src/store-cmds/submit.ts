@@ -10,6 +10,7 @@ import {
   ERR_NOT_YOUR_TASK,
   ERR_REPORT_REFUSED,
   OrchError,
+  sameSecret,
   type OutboxBody,
   type OutboxItem,
 } from '@orch/core';
@@ -24,7 +25,6 @@ import {
   readRunKey,
   resolveRepoRoot,
   runPaths,
-  sameSecret,
   taskChannelPaths,
   userToken,
   waitForAck,

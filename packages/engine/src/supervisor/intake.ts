@@ -11,6 +11,7 @@ import { watch as fsWatch, mkdirSync, type FSWatcher } from 'node:fs';
 import {
   MAILBOX_SUPERVISOR,
   OrchError,
+  sameSecret,
   type MailboxMessage,
   type OutboxItem,
   type RunEvent,
@@ -26,7 +27,6 @@ import {
   readEvents,
   removeDropped,
   runDirPaths,
-  sameSecret,
   taskChannelPaths,
   taskToken,
   userToken,
@@ -70,7 +70,7 @@ export async function acceptItem(
   if (body.kind === 'mail') return deliverMail(runDir, state, fromUser, task, item, append);
   if (!task) return { ok: false, detail: 'the report names no task' };
   const t = state.tasks[task];
-  if (!t) return { ok: false, detail: `task ${task} is not part of run ${state.run}` };
+  if (!t) return { ok: false, detail: `task ${JSON.stringify(task)} is not part of run ${state.run}` };
   if (FINISHED.has(t.status)) return { ok: false, detail: `task ${task} is already ${t.status}` };
   if (fromUser && (body.kind === 'activity' || body.kind === 'exited'))
     return { ok: false, detail: `${body.kind} reports come only from a worker's wrapper` };
@@ -140,7 +140,7 @@ async function deliverMail(
   // A worker's messages are from its own task, whatever it claims; only the user may name a sender.
   const from = fromUser ? (body.from ?? USER_CHANNEL) : (task as string);
   if (!fromUser && body.from !== undefined && body.from !== from)
-    return { ok: false, detail: `a worker of ${from} cannot send as ${body.from}` };
+    return { ok: false, detail: `a worker of ${from} cannot send as ${JSON.stringify(body.from)}` };
   const input = body.message;
   if (input.type === 'blocked-on') {
     const why = cannotWait(state, from, input.task);
@@ -337,7 +337,8 @@ export class Intake {
     const key = this.key as Buffer;
     if (channel === USER_CHANNEL)
       return sameSecret(item.token, userToken(key)) ? undefined : 'the token is not the user token';
-    if (item.task !== channel) return `an item for task ${String(item.task)} in the channel of ${channel}`;
+    if (item.task !== channel)
+      return `an item for task ${JSON.stringify(item.task ?? null)} in the channel of ${channel}`;
     if (item.attempt === undefined) return 'the item names no attempt';
     if (!sameSecret(item.token, taskToken(key, channel, item.attempt)))
       return `the token does not belong to task ${channel} attempt ${item.attempt}`;

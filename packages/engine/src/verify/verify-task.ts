@@ -26,6 +26,8 @@ import {
   type Plan,
   type Task,
   type Verification,
+  type BoundaryCheck,
+  type PathViolation,
 } from '@orch/core';
 import { Repo, changedPaths, commitLeftovers } from '@orch/git';
 import { runShellCommand, tailLines } from './run-command.js';
@@ -66,10 +68,14 @@ export async function verifyTask(input: VerifyTaskInput): Promise<VerificationRe
   await mkdir(reportDir, { recursive: true });
   const repo = await Repo.open(worktree);
 
-  // Nothing may escape the check: uncommitted and untracked changes become a commit first.
+  // Nothing may escape the check: uncommitted and untracked changes become a commit first — but
+  // only those the task may write. Another process (another worker, without an OS sandbox) may have
+  // put files into this worktree: they are refused and named, never committed under this task.
+  const strays = await strayLeftovers(repo, worktree, task, config, input.depsApproved ?? false);
   const committedLeftovers = await commitLeftovers(
     worktree,
     `orch: commit changes left uncommitted by task ${task.id} (before verification, attempt ${attempt})`,
+    strays.refused.length > 0 ? { paths: strays.allowed } : {},
   );
   // HEAD of the task's worktree, not of the main checkout that `repo` addresses.
   const headCommit = (
@@ -79,12 +85,15 @@ export async function verifyTask(input: VerifyTaskInput): Promise<VerificationRe
 
   const changes = await changedPaths(repo, baseCommit, headCommit);
   const changed = changes.flatMap((c) => (c.oldPath !== undefined ? [c.oldPath, c.path] : [c.path]));
-  const boundaries = checkBoundaries({
-    changed,
-    task,
-    forbiddenPatterns: forbiddenPatterns(config),
-    depsApproved: input.depsApproved ?? false,
-  });
+  const boundaries = withStrays(
+    checkBoundaries({
+      changed,
+      task,
+      forbiddenPatterns: forbiddenPatterns(config),
+      depsApproved: input.depsApproved ?? false,
+    }),
+    strays,
+  );
 
   // Read everything from the head commit before any command runs: commands may write files.
   const tracked = (await repo.lsTree(headCommit)).filter((e) => e.type === 'blob').map((e) => e.path);
@@ -126,6 +135,51 @@ export async function verifyTask(input: VerifyTaskInput): Promise<VerificationRe
   });
   await writeFile(join(reportDir, VERIFY_REPORT_FILE), `${JSON.stringify(report, null, 2)}\n`);
   return report;
+}
+
+/** Uncommitted paths of the worktree: those the task may write, and those refused (outside its bounds). */
+async function strayLeftovers(
+  repo: Repo,
+  worktree: string,
+  task: Task,
+  config: Config,
+  depsApproved: boolean,
+): Promise<{
+  allowed: string[];
+  refused: string[];
+  unauthorized: PathViolation[];
+  forbidden: PathViolation[];
+}> {
+  const pending = (await repo.statusPorcelain(worktree)).map((entry) => entry.slice(3));
+  const check = checkBoundaries({
+    changed: pending,
+    task,
+    forbiddenPatterns: forbiddenPatterns(config),
+    depsApproved,
+  });
+  const note = (v: PathViolation): PathViolation => ({
+    path: v.path,
+    rule: `${v.rule} (left uncommitted; orch did not commit it)`,
+  });
+  const unauthorized = check.unauthorized.map(note);
+  const forbidden = check.forbidden.map(note);
+  const refused = new Set([...unauthorized, ...forbidden].map((v) => v.path));
+  return { allowed: pending.filter((p) => !refused.has(p)), refused: [...refused], unauthorized, forbidden };
+}
+
+/** The boundary check of the committed changes, with the refused leftovers added as violations. */
+function withStrays(
+  b: BoundaryCheck,
+  strays: { refused: string[]; unauthorized: PathViolation[]; forbidden: PathViolation[] },
+): BoundaryCheck {
+  if (strays.refused.length === 0) return b;
+  const known = new Set([...b.unauthorized, ...b.forbidden].map((v) => v.path));
+  return {
+    ok: false,
+    changed: [...new Set([...b.changed, ...strays.refused])].sort(),
+    unauthorized: [...b.unauthorized, ...strays.unauthorized.filter((v) => !known.has(v.path))],
+    forbidden: [...b.forbidden, ...strays.forbidden.filter((v) => !known.has(v.path))],
+  };
 }
 
 async function checkEnvironment(

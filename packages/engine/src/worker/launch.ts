@@ -169,6 +169,13 @@ export async function launchWorker(ctx: RunContext, id: string, opts: LaunchOpti
   const channel = taskChannelPaths(ctx.paths.dir, id);
   await mkdir(channel.dir, { recursive: true, mode: 0o700 });
   await chmod(channel.dir, 0o700);
+  for (const d of [
+    channel.outbox.tmp,
+    channel.outbox.new,
+    join(channel.inbox, 'new'),
+    join(channel.inbox, 'cur'),
+  ])
+    await mkdir(d, { recursive: true });
   await mkdir(ctx.paths.logs, { recursive: true });
   const promptFile = channel.prompt(opts.attempt);
   await writeFileAtomic(promptFile, prompt);
