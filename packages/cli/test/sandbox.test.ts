@@ -30,6 +30,8 @@ const HOSTILE = `
         try user-checkout sh -c "echo pwned > '$ORCH_ROOT/pwned.txt'"
         try other-channel sh -c "ls '$run_dir/tasks/victim' | grep -q ."
         try run-key cat "$run_dir/journal.key"
+        try head-to-main git symbolic-ref HEAD refs/heads/main
+        try new-branch git branch evil
         try tmux tmux -L "$ORCH_TEST_SOCKET" send-keys -t "=orch-\${ORCH_RUN}__victim:" 'echo pwned' Enter
         try other-environ sh -c "grep -qs ORCH_TASK=victim /proc/[0-9]*/environ"
       } > out/report.txt
@@ -99,6 +101,8 @@ describe('OS sandbox', () => {
       'user-checkout blocked',
       'other-channel blocked',
       'run-key blocked',
+      'head-to-main blocked',
+      'new-branch blocked',
       'tmux blocked',
       'other-environ blocked',
     ]);

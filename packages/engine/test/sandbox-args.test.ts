@@ -69,10 +69,12 @@ describe('sandboxArgv', () => {
     // The links git follows out of the worktree stay as orch made them.
     const link = at('--ro-bind', '/r/.worktrees/api/.git', '/r/.worktrees/api/.git');
     expect(link).toBeGreaterThan(at('--bind', layout.worktree, layout.worktree));
-    const back = '/r/.git/worktrees/api/commondir';
-    expect(at('--ro-bind-try', back, back)).toBeGreaterThan(
-      at('--bind', layout.worktreeGitDir, layout.worktreeGitDir),
-    );
+    for (const f of ['HEAD', 'commondir', 'gitdir']) {
+      const back = `/r/.git/worktrees/api/${f}`;
+      expect(at('--ro-bind-try', back, back), f).toBeGreaterThan(
+        at('--bind', layout.worktreeGitDir, layout.worktreeGitDir),
+      );
+    }
     // Nothing else of git is writable: not the ref folder of staging, not the config, not hooks.
     const writable = m.filter((x) => x[0] === '--bind' || x[0] === '--bind-try').map((x) => x[1]);
     expect(writable.sort()).toEqual(

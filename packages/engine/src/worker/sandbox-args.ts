@@ -45,12 +45,14 @@ export function sandboxArgv(l: SandboxLayout, argv: readonly string[], bwrap = '
   // The tmpfs itself read-only: a write to e.g. the journal's path fails instead of landing unseen.
   a.push('--remount-ro', l.orchDir);
   a.push('--bind', l.worktree, l.worktree);
-  // The worktree's `.git` link and the admin dir's back-links stay as orch made them: rewritten,
-  // they would point orch's own git commands in this worktree at a repository the worker forged.
+  // The worktree's `.git` link, the admin dir's back-links and its HEAD stay as orch made them:
+  // rewritten, they would point orch's own git commands in this worktree (leftovers commit,
+  // verification) at a repository the worker forged, or at the user's branch. The worker still
+  // commits, amends and resets on its branch; it cannot switch its worktree to another one.
   a.push('--ro-bind', `${l.worktree}/.git`, `${l.worktree}/.git`);
   a.push('--bind', `${l.commonDir}/objects`, `${l.commonDir}/objects`);
   a.push('--bind', l.worktreeGitDir, l.worktreeGitDir);
-  for (const f of ['commondir', 'gitdir', 'config.worktree'])
+  for (const f of ['HEAD', 'commondir', 'gitdir', 'config.worktree'])
     a.push('--ro-bind-try', `${l.worktreeGitDir}/${f}`, `${l.worktreeGitDir}/${f}`);
   a.push('--bind', l.refDir, l.refDir, '--bind', l.logDir, l.logDir);
   for (const p of l.writable) a.push('--bind-try', p, p);

@@ -99,6 +99,8 @@ export async function sandboxLayout(
 
   const orchDir = orchPaths(ctx.repoRoot).orchDir;
   const tmuxDir = join(ctx.tmux.socketPath(), '..');
+  // The user's session sockets (bus, ssh and gpg agents, rootless container engines).
+  const runtimeDir = `/run/user/${process.getuid?.() ?? 0}`;
   return {
     repoRoot: ctx.repoRoot,
     commonDir: common,
@@ -110,7 +112,7 @@ export async function sandboxLayout(
     channelDir,
     orchReadable: [join(ctx.privateDir, 'bin')],
     writable,
-    hidden: tmuxDir.startsWith('/tmp/') || !existsSync(tmuxDir) ? [] : [tmuxDir],
+    hidden: [tmuxDir, runtimeDir].filter((d) => !d.startsWith('/tmp/') && existsSync(d)),
     cwd: worktree,
   };
 }
