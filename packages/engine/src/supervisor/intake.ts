@@ -9,7 +9,6 @@
  */
 import { watch as fsWatch, mkdirSync, type FSWatcher } from 'node:fs';
 import {
-  MAILBOX_SUPERVISOR,
   OrchError,
   sameSecret,
   type MailboxMessage,
