@@ -3,7 +3,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { OrchError, type Config } from '@orch/core';
@@ -85,6 +85,10 @@ export async function sandboxLayout(
       hint: 'Its .git file was changed; `orch state resume` recreates the worktree from its branch.',
     });
   }
+  // With extensions.worktreeConfig git reads this file in orch's own commands in the worktree (a
+  // filter or pager there would run outside the sandbox): it must exist to be bound read-only.
+  const worktreeConfig = join(gitDir, 'config.worktree');
+  if (!existsSync(worktreeConfig)) await writeFile(worktreeConfig, '', { flag: 'wx' }).catch(() => undefined);
   const branch = taskBranch(ctx.run, task);
   const refDir = join(common, 'refs', 'heads', branch, '..');
   const logDir = join(common, 'logs', 'refs', 'heads', branch, '..');
