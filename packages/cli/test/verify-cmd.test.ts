@@ -67,8 +67,13 @@ describe('orch verify', () => {
     const out = r.stdout;
     expect(out).toContain('task api failed verification');
     expect(out).toContain('uncommitted changes were committed by orch');
-    expect(out).toMatch(/unauthorized \(1\):\n\s+stray\.txt\s+\(not in files_write or files_append\)/);
-    expect(out).toMatch(/forbidden \(1\):\n\s+dist\/api\.js\s+\(rule: dist\/\)/);
+    // Leftovers outside the task's bounds are named, and not committed under the task's name.
+    expect(out).toMatch(
+      /unauthorized \(1\):\n\s+stray\.txt\s+\(not in files_write or files_append \(left uncommitted; orch did not commit it\)\)/,
+    );
+    expect(out).toMatch(
+      /forbidden \(1\):\n\s+dist\/api\.js\s+\(rule: dist\/ \(left uncommitted; orch did not commit it\)\)/,
+    );
     expect(out).toContain('✓ [check]');
     expect(out).toMatch(/✗ \[build\] echo broken-build; exit 4\s+exit 4/);
     expect(out).toContain('│ broken-build');
@@ -94,7 +99,8 @@ describe('orch verify', () => {
     const json = JSON.parse(r.stdout) as Record<string, unknown>;
     const report = VerificationReport.parse(json);
     expect(report.categories).toEqual(['boundary_violation', 'test_failed']);
-    expect(report.commands[0]?.tail).toBe('arg=dist/api.js\narg=src/my api.ts\narg=stray.txt');
+    // {modified_files} lists only what orch committed: the refused leftovers are not among them.
+    expect(report.commands[0]?.tail).toBe('arg=src/my api.ts');
     expect(existsSync(json.reportPath as string)).toBe(true);
     // orch's files stay out of the user's status.
     expect(await repo.git('status', '--porcelain')).toBe('');

@@ -163,7 +163,7 @@ describe('worker lifecycle', () => {
     // The restarted worker was told it had been interrupted, with its last progress message.
     const run = await currentRun(repo.root);
     const prompt = await readFile(
-      join(repo.root, '.orchestrator', 'runs', run, 'prompts', 'long-2.md'),
+      join(repo.root, '.orchestrator', 'runs', run, 'tasks', 'long', 'prompt-2.md'),
       'utf8',
     );
     expect(prompt).toMatch(/You were interrupted/);
