@@ -4,13 +4,22 @@
  * its report still work and its task merges.
  */
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { taskBranch } from '@orch/engine';
 import { sessionName, socketNameFor } from '@orch/tmux';
-import { currentRun, isolatedTmux, runEvents, spawnOrch, tempRepo, type TempRepo } from '@orch/test-utils';
+import {
+  currentRun,
+  isolatedTmux,
+  runEvents,
+  runOrch,
+  spawnOrch,
+  tempRepo,
+  type TempRepo,
+} from '@orch/test-utils';
 
 async function waitFor(file: string): Promise<void> {
   for (let i = 0; i < 1200 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 100));
@@ -123,5 +132,47 @@ describe('OS sandbox', () => {
       'utf8',
     );
     expect(victimLog).not.toContain('pwned');
+  });
+
+  it('without a working bwrap: auto runs unconfined with one notice, on refuses before creating anything', async () => {
+    // A bwrap that fails the way it does where user namespaces are off.
+    const bin = await mkdtemp(join(tmpdir(), 'orch-nobwrap-'));
+    await writeFile(
+      join(bin, 'bwrap'),
+      '#!/bin/sh\necho "bwrap: No permissions to creating new namespace" >&2\nexit 1\n',
+    );
+    await chmod(join(bin, 'bwrap'), 0o755);
+    const env = { ...tmux.env, PATH: `${bin}:${process.env.PATH ?? ''}` };
+    const plan = `tasks:
+  - id: one
+    agent: shell
+    files_write: [one.txt]
+    verification: [{ command: "test -s one.txt" }]
+    run: |
+      echo one > one.txt && git add one.txt && git commit -qm one && orch task done --summary one
+`;
+    try {
+      repo = await tempRepo({ 'tasks.yaml': plan, '.claude-agents.yaml': 'workers:\n  sandbox: "on"\n' });
+      const on = await runOrch(['run', '--no-tui', '--yes'], { cwd: repo.root, env });
+      expect(on.exitCode).toBe(1);
+      expect(on.stderr).toContain('ERR_ORCH_SANDBOX_UNAVAILABLE');
+      expect(on.stderr).toContain('No permissions to creating new namespace');
+      expect(on.stderr).not.toMatch(/\n\s+at /);
+      expect(existsSync(join(repo.root, '.orchestrator', 'runs'))).toBe(false);
+      expect(await repo.git('branch', '--list', 'orch/*')).toBe('');
+      await repo.cleanup();
+
+      repo = await tempRepo({ 'tasks.yaml': plan });
+      const auto = await runOrch(['run', '--no-tui', '--yes', '--no-promote'], { cwd: repo.root, env });
+      expect(auto.exitCode, auto.stdout).toBe(0);
+      const notes = auto.stdout.split('\n').filter((l) => l.startsWith('note: '));
+      expect(notes).toEqual([
+        'note: workers run without an OS sandbox: bwrap does not work here: bwrap: No permissions to creating new namespace (workers.sandbox: auto)',
+      ]);
+      const run = await currentRun(repo.root);
+      expect(await repo.git('show', `orch/${run}/staging:one.txt`)).toBe('one');
+    } finally {
+      await rm(bin, { recursive: true, force: true });
+    }
   });
 });
