@@ -175,4 +175,33 @@ describe('OS sandbox', () => {
       await rm(bin, { recursive: true, force: true });
     }
   });
+
+  it("refuses a task whose worker planted links in its git folders, and orch's git never follows them", async () => {
+    repo = await tempRepo({
+      'README.md': '# user\n',
+      'tasks.yaml': `tasks:
+  - id: linker
+    agent: shell
+    files_write: [linker.txt]
+    verification: [{ command: "true" }]
+    run: |
+      echo left > linker.txt
+      common="$(git rev-parse --git-common-dir)"
+      ln -sf refs/heads/main "$common/refs/heads/orch/$ORCH_RUN/linker/work"
+      ln -sf "$ORCH_ROOT/README.md" "$common/logs/refs/heads/orch/$ORCH_RUN/linker/work"
+      orch task done --summary linked
+`,
+      '.claude-agents.yaml': 'workers:\n  sandbox: "on"\norchestration:\n  max_retries: 0\n',
+    });
+    const main = await repo.git('rev-parse', 'main');
+    const r = await runOrch(['run', '--no-tui', '--yes'], { cwd: repo.root, env: tmux.env });
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toMatch(
+      /linker failed \(boundary_violation\): the worker planted links in git's folders/,
+    );
+    // The user's branch and checkout are untouched: orch's leftovers commit never ran through the link.
+    expect(await repo.git('rev-parse', 'main')).toBe(main);
+    expect(await readFile(join(repo.root, 'README.md'), 'utf8')).toBe('# user\n');
+    expect(await repo.git('status', '--porcelain')).toBe('');
+  });
 });

@@ -31,6 +31,7 @@ import { finishTasks } from './finish.js';
 import { MergeQueue } from '../merge/queue.js';
 import { requireState, stagingBranch, taskBranch, type RunContext } from '../run/context.js';
 import { findTask, launchWorker } from '../worker/launch.js';
+import { removePlantedGitLinks } from '../worker/sandbox.js';
 import { Intake } from './intake.js';
 import { Waiter } from './waiter.js';
 import type { Restart } from '../run/resume.js';
@@ -324,6 +325,13 @@ export class Supervisor {
     const t = this.state.tasks[id] as TaskState;
     const task = findTask(this.ctx, id);
     await this.emit({ type: 'task.verifying', task: id });
+    const planted = await removePlantedGitLinks(this.ctx, id, t.worktree as string);
+    if (planted.length > 0)
+      return {
+        category: 'boundary_violation',
+        source: 'verification',
+        reason: `the worker planted links in git's folders (removed): ${planted.join(', ')}`,
+      };
     const reportDir = join(this.ctx.paths.verify, `${id}-${t.attempt}`);
     // The merge-base with staging is the task's base even after staging was merged into its branch
     // (a conflict or an approved dependency), so other tasks' changes never count against it.

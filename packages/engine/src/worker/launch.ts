@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { OrchError, agentEnv, type Task } from '@orch/core';
 import { getAdapter } from '@orch/agents';
 import { addWorktree, listWorktrees, removeWorktree } from '@orch/git';
@@ -23,7 +23,7 @@ import { requireState, stagingBranch, taskBranch, worktreePath, type RunContext 
 import { bootstrapWorktree, portBase } from './bootstrap.js';
 import type { ExecSpec } from './exec.js';
 import { buildWorkerPrompt, type PromptInput } from './prompt.js';
-import { decideSandbox, sandboxLayout } from './sandbox.js';
+import { decideSandbox, sandboxLayout, worktreeAdminDir } from './sandbox.js';
 
 export function findTask(ctx: RunContext, id: string): Task {
   const t = ctx.plan.tasks.find((x) => x.id === id);
@@ -129,13 +129,10 @@ export function taskEnv(
  * Only called when no worker of the task runs: every later git command in the worktree would fail.
  */
 export async function clearWorkerGitLocks(ctx: RunContext, id: string, worktree: string): Promise<string[]> {
-  const link = await readFile(join(worktree, '.git'), 'utf8').catch(() => '');
-  const m = /^gitdir: (.+)$/m.exec(link);
   const files = [join(ctx.repo.commonDir, 'refs', 'heads', `${taskBranch(ctx.run, id)}.lock`)];
-  const gitDir = m ? resolve(worktree, m[1]!.trim()) : '';
   // The link is written by git but lives in the agent's worktree: follow it only into git's own folder.
-  if (gitDir.startsWith(join(ctx.repo.commonDir, 'worktrees') + '/'))
-    files.push(join(gitDir, 'index.lock'), join(gitDir, 'HEAD.lock'));
+  const gitDir = await worktreeAdminDir(ctx.repo.commonDir, worktree);
+  if (gitDir) files.push(join(gitDir, 'index.lock'), join(gitDir, 'HEAD.lock'));
   const removed: string[] = [];
   for (const f of files) {
     if (!existsSync(f)) continue;

@@ -3,7 +3,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { OrchError, type Config } from '@orch/core';
@@ -64,6 +64,48 @@ export async function decideSandbox(config: Config): Promise<SandboxDecision> {
   return { on: false, notice: `workers run without an OS sandbox: ${probe.reason}` };
 }
 
+/**
+ * A worktree's admin dir (`<commonDir>/worktrees/<name>`) from its `.git` link, or undefined when the
+ * link (which lives in the agent's worktree) points anywhere else.
+ */
+export async function worktreeAdminDir(commonDir: string, worktree: string): Promise<string | undefined> {
+  const link = await readFile(join(worktree, '.git'), 'utf8').catch(() => '');
+  const m = /^gitdir: (.+)$/m.exec(link);
+  const dir = m ? resolve(worktree, m[1]!.trim()) : '';
+  return dir.startsWith(join(commonDir, 'worktrees') + '/') ? dir : undefined;
+}
+
+/** The folders of a task's branch ref and its reflog, which hold nothing else. */
+export function taskRefDirs(ctx: RunContext, task: string): { refDir: string; logDir: string } {
+  const branch = taskBranch(ctx.run, task);
+  return {
+    refDir: resolve(ctx.repo.commonDir, 'refs', 'heads', branch, '..'),
+    logDir: resolve(ctx.repo.commonDir, 'logs', 'refs', 'heads', branch, '..'),
+  };
+}
+
+/**
+ * Symlinks in the git folders a sandboxed worker may write (its ref and reflog folders, its admin
+ * dir). git follows them: a branch ref linked to `refs/heads/main` would make orch's own commit in
+ * the worktree move the user's branch, a linked reflog would make git append to any file. orch
+ * never makes such links, so finding one means the task is refused, and they are removed.
+ */
+export async function removePlantedGitLinks(
+  ctx: RunContext,
+  task: string,
+  worktree: string,
+): Promise<string[]> {
+  const { refDir, logDir } = taskRefDirs(ctx, task);
+  const admin = await worktreeAdminDir(ctx.repo.commonDir, worktree);
+  const found: string[] = [];
+  for (const dir of [refDir, logDir, ...(admin ? [admin] : [])]) {
+    const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+    for (const e of entries) if (e.isSymbolicLink()) found.push(join(e.parentPath, e.name));
+  }
+  for (const f of found) await rm(f, { force: true });
+  return found;
+}
+
 /** The agent CLIs' own state below HOME, writable inside the sandbox. */
 const AGENT_HOME_STATE = ['.claude', '.claude.json', '.codex', '.gemini', '.aider'];
 
@@ -78,9 +120,8 @@ export async function sandboxLayout(
   env: Record<string, string>,
 ): Promise<SandboxLayout> {
   const common = ctx.repo.commonDir;
-  const link = await readFile(join(worktree, '.git'), 'utf8');
-  const gitDir = resolve(worktree, /^gitdir: (.+)$/m.exec(link)?.[1]?.trim() ?? '');
-  if (!gitDir.startsWith(join(common, 'worktrees') + '/')) {
+  const gitDir = await worktreeAdminDir(common, worktree);
+  if (!gitDir) {
     throw new OrchError('ERR_ORCH_SANDBOX_LAYOUT', `The worktree ${worktree} does not link into ${common}.`, {
       hint: 'Its .git file was changed; `orch state resume` recreates the worktree from its branch.',
     });
@@ -89,9 +130,7 @@ export async function sandboxLayout(
   // filter or pager there would run outside the sandbox): it must exist to be bound read-only.
   const worktreeConfig = join(gitDir, 'config.worktree');
   if (!existsSync(worktreeConfig)) await writeFile(worktreeConfig, '', { flag: 'wx' }).catch(() => undefined);
-  const branch = taskBranch(ctx.run, task);
-  const refDir = join(common, 'refs', 'heads', branch, '..');
-  const logDir = join(common, 'logs', 'refs', 'heads', branch, '..');
+  const { refDir, logDir } = taskRefDirs(ctx, task);
   const channelDir = taskChannelPaths(ctx.paths.dir, task).dir;
   for (const d of [refDir, logDir, channelDir]) await mkdir(d, { recursive: true });
 
@@ -110,8 +149,8 @@ export async function sandboxLayout(
     commonDir: common,
     worktree,
     worktreeGitDir: gitDir,
-    refDir: resolve(refDir),
-    logDir: resolve(logDir),
+    refDir,
+    logDir,
     orchDir,
     channelDir,
     orchReadable: [join(ctx.privateDir, 'bin')],
