@@ -201,7 +201,7 @@ export async function launchWorker(ctx: RunContext, id: string, opts: LaunchOpti
     ...cmd.env,
   };
   const sandbox = (await decideSandbox(ctx.config)).on
-    ? await sandboxLayout(ctx, id, worktree, agentEnvironment)
+    ? await sandboxLayout(ctx, id, worktree, agentEnvironment, adapter.name)
     : undefined;
   const spec: ExecSpec = {
     run: ctx.run,

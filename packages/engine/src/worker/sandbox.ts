@@ -111,13 +111,15 @@ const AGENT_HOME_STATE = ['.claude', '.claude.json', '.codex', '.gemini', '.aide
 
 /**
  * The task's sandbox layout. Creates the folders that must exist to be bound (the branch's ref and
- * reflog folders, the task channel). `env` is the agent's environment (HOME, CLAUDE_CONFIG_DIR, …).
+ * reflog folders, the task channel). `env` is the agent's environment (HOME, CLAUDE_CONFIG_DIR, …),
+ * `agent` its adapter's name.
  */
 export async function sandboxLayout(
   ctx: RunContext,
   task: string,
   worktree: string,
   env: Record<string, string>,
+  agent: string,
 ): Promise<SandboxLayout> {
   const common = ctx.repo.commonDir;
   const gitDir = await worktreeAdminDir(common, worktree);
@@ -138,7 +140,8 @@ export async function sandboxLayout(
   const writable = AGENT_HOME_STATE.map((p) => join(home, p));
   for (const v of [env.CLAUDE_CONFIG_DIR, env.CODEX_HOME]) if (v) writable.push(resolve(v));
   // Claude Code creates ~/.claude on first use; in a read-only HOME it could not.
-  if (!env.CLAUDE_CONFIG_DIR) await mkdir(join(home, '.claude'), { recursive: true }).catch(() => undefined);
+  if (agent === 'claude' && !env.CLAUDE_CONFIG_DIR)
+    await mkdir(join(home, '.claude'), { recursive: true }).catch(() => undefined);
 
   const orchDir = orchPaths(ctx.repoRoot).orchDir;
   const tmuxDir = join(ctx.tmux.socketPath(), '..');
