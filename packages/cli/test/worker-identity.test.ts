@@ -171,7 +171,7 @@ describe('a worker speaks only for itself', () => {
     const status = await runOrch(['state', 'status'], { cwd: repo.root, env: tmux.env });
     expect(status.stdout).toMatch(/4 journal line\(s\) not written by orch were ignored/);
     expect(status.stdout).toMatch(/report\(s\) refused by the supervisor; last from victim/);
-  });
+  }, 180_000);
 
   it('keeps the token off every command line and out of the prompt, in a 0600 file', async () => {
     repo = await tempRepo({
@@ -210,9 +210,13 @@ describe('a worker speaks only for itself', () => {
     );
     const log = await readFile(join(repo.root, '.orchestrator', 'runs', run, 'logs', 'solo-1.log'), 'utf8');
     expect(log).not.toContain(token);
-    // Every item was taken from the outbox after it was journaled.
+    // Every item was taken from the outbox after it was journaled, and a normal run refuses none.
     expect(await readdir(join(channel, 'outbox', 'new'))).toEqual([]);
-  });
+    const { events, unsignedLines } = await readRunJournal(repo.root);
+    expect(unsignedLines).toBe(0);
+    expect(events.filter((e) => e.type === 'worker.rejected')).toEqual([]);
+    expect(events).toContainEqual(expect.objectContaining({ type: 'task.exited', task: 'solo', attempt: 1 }));
+  }, 180_000);
 
   it("never commits a file another worker put into a task's worktree", async () => {
     repo = await tempRepo({
@@ -257,7 +261,7 @@ describe('a worker speaks only for itself', () => {
     const all = await repo.git('log', '--all', '--format=%H', '--', 'planted.txt');
     expect(all).toBe('');
     expect(await repo.git('ls-tree', '-r', '--name-only', `orch/${run}/staging`)).not.toMatch(/planted/);
-  });
+  }, 180_000);
 
   it("takes the user's own reports and messages through a live supervisor, and none after the run", async () => {
     repo = await tempRepo({
@@ -309,5 +313,5 @@ describe('a worker speaks only for itself', () => {
     const late = await runOrch(['task', 'progress', '--task', 'waits', 'x'], { cwd: repo.root, env });
     expect(late.exitCode).toBe(1);
     expect(late.stderr).toMatch(/ERR_ORCH_RUN_FINISHED/);
-  });
+  }, 180_000);
 });

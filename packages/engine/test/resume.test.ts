@@ -3,11 +3,18 @@
  * world then changed by hand the way a crash leaves it, and `planResume` / `repairForResume` checked.
  */
 import { existsSync } from 'node:fs';
-import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addWorktree } from '@orch/git';
-import { appendEvent, runPaths, taskChannelPaths } from '@orch/store';
+import {
+  appendEvent,
+  dropWorkerItem,
+  ensureRunKey,
+  runPaths,
+  taskChannelPaths,
+  taskToken,
+} from '@orch/store';
 import { isolatedTmux, tempRepo, type TempRepo } from '@orch/test-utils';
 import { planResume, repairForResume } from '../src/run/resume.js';
 import { taskBranch } from '../src/run/context.js';
@@ -125,6 +132,23 @@ describe('planResume and repairForResume', () => {
     expect(restarts.get('a')).toEqual({ mode: 'verify' });
     expect(await repo.git('-C', path, 'rev-parse', 'HEAD')).toBe(tip);
     expect(await readFile(join(path, 'src', 'a.txt'), 'utf8')).toBe('a\n');
+  });
+
+  it("journals a worker's done report the stopped supervisor never took, and verifies the task", async () => {
+    await startedA();
+    // The worker reported through its outbox after the supervisor had died.
+    const token = taskToken(await ensureRunKey(dir), 'a', 1);
+    await dropWorkerItem(dir, { task: 'a', attempt: 1, token }, { kind: 'done', summary: 'finished alone' });
+    const dry = await planResume(repo.root, run, 'orch');
+    expect(dry.plan.items.find((i) => i.task === 'a')?.action).not.toBe('verify');
+    expect(await readdir(taskChannelPaths(dir, 'a').outbox.new)).toHaveLength(1);
+    const { ctx, plan } = await planResume(repo.root, run, 'orch', { takeReports: true });
+    expect(plan.items.find((i) => i.task === 'a')).toMatchObject({ action: 'verify' });
+    expect(ctx.journal.state?.tasks['a']?.report).toMatchObject({
+      status: 'done',
+      summary: 'finished alone',
+    });
+    expect(await readdir(taskChannelPaths(dir, 'a').outbox.new)).toEqual([]);
   });
 
   it('restarts a worker that died without a report, clearing the git locks it left', async () => {

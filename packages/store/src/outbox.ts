@@ -6,8 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants, watch as fsWatch } from 'node:fs';
-import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { OUTBOX_ITEM_MAX_BYTES, OutboxAck, OutboxItem, OrchError } from '@orch/core';
 import { taskChannelPaths, type DropPaths } from './paths.js';
 
@@ -21,7 +21,19 @@ export function newItemId(now = Date.now()): string {
 
 /** Writes `item` into `drop/new/` (through `tmp/`). */
 export async function dropItem(drop: DropPaths, item: OutboxItem): Promise<void> {
-  const data = JSON.stringify(OutboxItem.parse(item));
+  const parsed = OutboxItem.safeParse(item);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new OrchError(
+      'ERR_ORCH_INVALID_INPUT',
+      `invalid report: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`,
+      {
+        hint: 'Check the message and its options (`--help`).',
+        exitCode: 2,
+      },
+    );
+  }
+  const data = JSON.stringify(parsed.data);
   if (Buffer.byteLength(data, 'utf8') > OUTBOX_ITEM_MAX_BYTES) {
     throw new OrchError(
       'ERR_ORCH_MESSAGE_TOO_LARGE',
@@ -100,37 +112,41 @@ export async function removeDropped(drop: DropPaths, name: string): Promise<void
   await rm(join(drop.new, name), { force: true });
 }
 
-/** The supervisor's verdict for an item whose sender waits for one. */
+/**
+ * The supervisor's verdict for an item whose sender waits for one. Created exclusively (never
+ * through a symlink, never over an existing file) in a folder the worker can write to.
+ */
 export async function writeAck(drop: DropPaths, ack: OutboxAck): Promise<void> {
-  await mkdir(drop.ack, { recursive: true });
-  const tmp = join(drop.tmp, `${ack.id}.ack`);
-  await mkdir(drop.tmp, { recursive: true });
-  const fh = await open(tmp, 'w', 0o600);
+  const fh = await open(join(drop.ack, `${ack.id}.json`), 'wx', 0o600);
   try {
     await fh.writeFile(JSON.stringify(ack));
   } finally {
     await fh.close();
   }
-  await rename(tmp, join(drop.ack, `${ack.id}.json`));
 }
 
 async function takeAck(drop: DropPaths, id: string): Promise<OutboxAck | undefined> {
   const path = join(drop.ack, `${id}.json`);
-  let fh;
+  let text: string;
   try {
-    fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      text = await fh.readFile('utf8');
+    } finally {
+      await fh.close();
+    }
   } catch {
     return undefined;
   }
+  let parsed;
   try {
-    const parsed = OutboxAck.safeParse(JSON.parse(await fh.readFile('utf8')));
-    return parsed.success && parsed.data.id === id ? parsed.data : undefined;
+    parsed = OutboxAck.safeParse(JSON.parse(text));
   } catch {
-    return undefined;
-  } finally {
-    await fh.close();
-    await rm(path, { force: true });
+    return undefined; // still being written: the next wake reads it whole
   }
+  if (!parsed.success || parsed.data.id !== id) return undefined;
+  await rm(path, { force: true });
+  return parsed.data;
 }
 
 /** Waits (woken by fs.watch, re-checked every 250 ms) for the verdict on item `id`. */
@@ -188,4 +204,59 @@ export async function dropWorkerItem(
     body,
   });
   return id;
+}
+
+/** A drop directory opened for the supervisor: its paths address the opened folders themselves. */
+export interface PinnedDrop {
+  paths: DropPaths;
+  close(): Promise<void>;
+}
+
+const DIR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
+const PROC_FD = '/proc/self/fd';
+
+/**
+ * Opens a drop directory a worker can write to, so that the supervisor's reads, writes and deletes
+ * stay inside it: a folder of it replaced by a symlink (to the user's project, say) is refused, and
+ * one swapped afterwards changes nothing, because on Linux every later path goes through the opened
+ * directory (`/proc/self/fd/<fd>`). Elsewhere (no OS sandbox, so nothing to escape) the folders are
+ * checked to be plain directories. Undefined when the drop is not made of plain directories.
+ */
+export async function pinDrop(drop: DropPaths): Promise<PinnedDrop | undefined> {
+  const opened: Awaited<ReturnType<typeof open>>[] = [];
+  const close = async (): Promise<void> => {
+    for (const fh of opened.splice(0)) await fh.close().catch(() => undefined);
+  };
+  const procFd = await stat(PROC_FD).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+  try {
+    await mkdir(dirname(drop.dir), { recursive: true });
+    await mkdir(drop.dir).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EEXIST') throw e;
+    });
+    const root = await open(drop.dir, DIR_FLAGS);
+    opened.push(root);
+    const base = procFd ? `${PROC_FD}/${root.fd}` : drop.dir;
+    const sub = async (name: string): Promise<string> => {
+      // mkdir never follows a symlink in the last component (EEXIST), and the open refuses one.
+      await mkdir(join(base, name)).catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== 'EEXIST') throw e;
+      });
+      const fh = await open(join(base, name), DIR_FLAGS);
+      opened.push(fh);
+      return procFd ? `${PROC_FD}/${fh.fd}` : join(drop.dir, name);
+    };
+    const paths: DropPaths = {
+      dir: base,
+      tmp: await sub('tmp'),
+      new: await sub('new'),
+      ack: await sub('ack'),
+    };
+    return { paths, close };
+  } catch {
+    await close();
+    return undefined;
+  }
 }

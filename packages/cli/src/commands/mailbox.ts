@@ -17,7 +17,7 @@ interface SendFlags {
 
 function sendOptions(cmd: Command): Command {
   return cmd
-    .option('--from <id>', 'sender (default: ORCH_TASK, else "user")')
+    .option('--from <id>', 'sender (default: ORCH_TASK, else "user"; a worker may name only its own task)')
     .option('--type <type>', 'info | interface-changed | blocked-on | needs-decision', 'info')
     .option('--target <name>', 'interface-changed: the contract or file that changed')
     .option('--task <id>', 'blocked-on: the task the sender waits for')

@@ -9,7 +9,7 @@ interface Common {
 function common(cmd: Command): Command {
   return cmd
     .option('--run <id>', 'the run (default: ORCH_RUN, else the current run)')
-    .option('--task <id>', 'the task (default: ORCH_TASK)')
+    .option('--task <id>', 'the task (default: ORCH_TASK; a worker may name only its own)')
     .option('--json', 'print the recorded event as JSON', false);
 }
 

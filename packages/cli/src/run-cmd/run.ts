@@ -132,7 +132,7 @@ export async function superviseCommand(
   let resumed = {};
   if (opts.resume) {
     const { planResume, repairForResume } = await import('@orch/engine');
-    const { ctx, plan } = await planResume(repoRoot, run, orchBin);
+    const { ctx, plan } = await planResume(repoRoot, run, orchBin, { takeReports: true });
     resumed = { ctx, restarts: await repairForResume(ctx, plan) };
   }
   const state = await superviseRun(repoRoot, run, orchBin, {

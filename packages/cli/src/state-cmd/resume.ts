@@ -34,7 +34,8 @@ export async function resumeCommand(opts: ResumeOpts): Promise<void> {
     ...(opts.run ? { run: opts.run } : {}),
   });
   const orchBin = orchBinPath();
-  const { ctx, plan } = await planResume(r.repoRoot, r.run, orchBin);
+  // Reports workers left while no supervisor ran are journaled first, so the plan sees them.
+  const { ctx, plan } = await planResume(r.repoRoot, r.run, orchBin, { takeReports: !opts.dryRun });
   const state = ctx.journal.state as RunState;
   if (plan.finished) {
     // A run killed after it finished may still have leftovers (integration worktree, merged branches).

@@ -9,8 +9,9 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isFinished, isTerminalPhase, type RunState, type TaskState } from '@orch/core';
 import { archiveRef, pruneWorktrees, removeWorktree } from '@orch/git';
-import { repairJournal, taskChannelPaths } from '@orch/store';
+import { isProcessAlive, repairJournal, taskChannelPaths } from '@orch/store';
 import { sessionName, supervisorSessionName } from '@orch/tmux';
+import { Intake } from '../supervisor/intake.js';
 import { clearWorkerGitLocks, ensureTaskWorktree } from '../worker/launch.js';
 import { poolWorktrees } from '../worker/pool.js';
 import {
@@ -218,12 +219,23 @@ async function missingDependencies(ctx: RunContext, t: TaskState, branchTip: str
   return out;
 }
 
+export interface PlanResumeOptions {
+  /**
+   * Journal the reports workers left in their outboxes while no supervisor ran (a `done` the
+   * stopped supervisor never took), so the plan sees them. Off for a dry run: it changes nothing.
+   */
+  takeReports?: boolean;
+}
+
 export async function planResume(
   repoRoot: string,
   run: string,
   orchBin: string,
+  opts: PlanResumeOptions = {},
 ): Promise<{ ctx: RunContext; plan: ResumePlan }> {
   const ctx = await openRunContext(repoRoot, run, orchBin);
+  const launched = await launchedAttempts(ctx);
+  if (opts.takeReports) await takeWaitingReports(ctx, launched);
   const state = ctx.journal.state as RunState;
   const repairs: ResumeRepair[] = [];
   const torn = await tornTail(ctx);
@@ -241,7 +253,7 @@ export async function planResume(
   const reopen = state.outcome === 'failed' || state.outcome === 'needs_attention';
   const finished =
     state.outcome === 'succeeded' || state.outcome === 'aborted' || (isTerminalPhase(state.phase) && !reopen);
-  const world: World = { stagingTip, reopen, launched: await launchedAttempts(ctx) };
+  const world: World = { stagingTip, reopen, launched };
   const items: ResumeItem[] = [];
   for (const id of state.order) items.push(await decide(ctx, state.tasks[id] as TaskState, world, repairs));
   if (finished) {
@@ -264,6 +276,26 @@ export async function planResume(
     ctx,
     plan: { run, phase: state.phase, finished, reopen, detached: state.detached, repairs, items },
   };
+}
+
+/** One pass of the supervisor's intake over every outbox, unless a live supervisor owns them. */
+async function takeWaitingReports(ctx: RunContext, launched: Map<string, number>): Promise<void> {
+  const s = ctx.journal.state as RunState;
+  if (s.supervisorAlive && s.supervisorPid !== undefined && isProcessAlive(s.supervisorPid)) return;
+  if (isTerminalPhase(s.phase) && s.outcome !== 'failed' && s.outcome !== 'needs_attention') return;
+  // Reports of a launch the journal missed wait for its `task.started` (journaled by the repairs).
+  for (const [id, attempt] of launched) ctx.launched.set(id, attempt);
+  const intake = new Intake({
+    runDir: ctx.paths.dir,
+    state: () => ctx.journal.state as RunState,
+    append: (ev) => ctx.journal.append(ev),
+    launched: ctx.launched,
+  });
+  try {
+    await intake.start();
+  } finally {
+    intake.close();
+  }
 }
 
 async function tornTail(ctx: RunContext): Promise<boolean> {

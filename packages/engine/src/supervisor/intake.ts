@@ -22,6 +22,7 @@ import {
   dropPaths,
   ensureRunKey,
   listDropped,
+  pinDrop,
   readDropped,
   readEvents,
   removeDropped,
@@ -70,7 +71,12 @@ export async function acceptItem(
   if (!task) return { ok: false, detail: 'the report names no task' };
   const t = state.tasks[task];
   if (!t) return { ok: false, detail: `task ${JSON.stringify(task)} is not part of run ${state.run}` };
-  if (FINISHED.has(t.status)) return { ok: false, detail: `task ${task} is already ${t.status}` };
+  if (FINISHED.has(t.status)) {
+    // The wrapper's last usage and exit arrive after the supervisor ended the session: not news.
+    if (!fromUser && (body.kind === 'activity' || body.kind === 'exited'))
+      return { ok: true, detail: `task ${task} is already ${t.status}; nothing recorded` };
+    return { ok: false, detail: `task ${task} is already ${t.status}` };
+  }
   if (fromUser && (body.kind === 'activity' || body.kind === 'exited'))
     return { ok: false, detail: `${body.kind} reports come only from a worker's wrapper` };
   const at = new Date().toISOString();
@@ -262,9 +268,20 @@ export class Intake {
         if (this.closed) return;
         for (const [channel, drop] of this.channels()) {
           this.watch(channel, drop);
-          for (const name of await listDropped(drop)) {
-            if (this.closed) return;
-            await this.take(channel, drop, name);
+          // Every read, write and delete goes through the opened folders: a worker that swaps one
+          // for a symlink cannot make orch touch files elsewhere.
+          const pinned = await pinDrop(drop);
+          if (!pinned) {
+            await this.reject(channel, 'its outbox is not made of plain directories');
+            continue;
+          }
+          try {
+            for (const name of await listDropped(pinned.paths)) {
+              if (this.closed) return;
+              await this.take(channel, pinned.paths, name);
+            }
+          } finally {
+            await pinned.close();
           }
         }
       } while (this.again && !this.closed);
@@ -380,7 +397,8 @@ export class Intake {
     await this.host.append({
       type: 'worker.rejected',
       channel,
-      reason: reason.slice(0, 500),
+      // Reasons may quote what a worker wrote: no control characters reach a terminal.
+      reason: reason.replace(CONTROL, '?').slice(0, 500),
       ...(kind ? { kind } : {}),
       dropped,
     });
@@ -388,3 +406,5 @@ export class Intake {
 }
 
 const STALE = 'the report is from an earlier attempt';
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this replaces
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
