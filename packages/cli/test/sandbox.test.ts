@@ -44,6 +44,7 @@ const HOSTILE = `
         try tmux tmux -L "$ORCH_TEST_SOCKET" send-keys -t "=orch-\${ORCH_RUN}__victim:" 'echo pwned' Enter
         try other-environ sh -c "grep -qs ORCH_TASK=victim /proc/[0-9]*/environ"
       } > out/report.txt
+      orch mailbox send victim "hello from bad"
       git add out && git commit -qm "bad: report" && orch task done --summary report`;
 
 describe('OS sandbox', () => {
@@ -63,12 +64,14 @@ describe('OS sandbox', () => {
   - id: victim
     agent: shell
     files_write: [victim.txt]
-    verification: [{ command: "test -s victim.txt" }]
+    verification: [{ command: "grep -q 'hello from bad' victim.txt" }]
     run: |
       touch ready
       while [ ! -e release ]; do sleep 0.1; done
       rm -f ready release
-      echo victim > victim.txt
+      # Its own inbox works inside the sandbox: the hostile worker's greeting arrives.
+      for i in $(seq 300); do [ "$(orch mailbox peek)" -gt 0 ] && break; sleep 0.1; done
+      orch mailbox check "$ORCH_TASK" > victim.txt
       git add victim.txt && git commit -qm victim && orch task done --summary victim
   - id: bad
     agent: shell
@@ -117,7 +120,7 @@ describe('OS sandbox', () => {
     ]);
     // Nothing of it landed anywhere.
     expect(existsSync(join(repo.root, 'pwned.txt'))).toBe(false);
-    expect(await repo.git('show', `orch/${run}/staging:victim.txt`)).toBe('victim');
+    expect(await repo.git('show', `orch/${run}/staging:victim.txt`)).toContain('hello from bad');
     expect(await repo.git('ls-tree', '-r', '--name-only', `orch/${run}/staging`)).not.toContain('pwned');
     const events = await runEvents(repo.root, run);
     expect(events.filter((e) => e.type === 'run.finished')).toHaveLength(1);
