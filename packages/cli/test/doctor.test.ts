@@ -30,7 +30,7 @@ async function binDir(name: string, tools: string[]): Promise<string> {
 beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'orch-doctor-'));
   repo = await tempRepo();
-  withTmux = await binDir('with-tmux', ['git', 'sh', 'tmux']);
+  withTmux = await binDir('with-tmux', ['git', 'sh', 'tmux', 'bwrap']);
   withoutTmux = await binDir('without-tmux', ['git', 'sh']);
   // A stand-in agent CLI: doctor must find it on PATH and read its version.
   const claude = join(withTmux, 'claude');
@@ -69,6 +69,7 @@ describe('orch doctor', () => {
       'open files',
       'repository',
       'disk',
+      'sandbox',
     ]);
     for (const c of report.checks) {
       expect(['ok', 'warn', 'fail']).toContain(c.status);
@@ -86,6 +87,10 @@ describe('orch doctor', () => {
     expect(byName.codex).toMatchObject({ status: 'warn', required: false });
     expect(byName['claude auth']).toMatchObject({ status: 'ok', detail: 'ANTHROPIC_API_KEY is set' });
     expect(byName.repository).toMatchObject({ status: 'ok' });
+    expect(byName.sandbox).toMatchObject({
+      status: 'ok',
+      detail: 'bubblewrap works (workers.sandbox: auto)',
+    });
     expect(r.stdout).not.toContain(SECRET);
   });
 
@@ -105,6 +110,32 @@ describe('orch doctor', () => {
     expect(text.exitCode).toBe(1);
     expect(text.stdout).toMatch(/FAIL\s+tmux\s+not found on PATH/);
     expect(text.stdout).toContain('1 required check(s) failed');
+  });
+
+  it('warns without bubblewrap, and fails when workers.sandbox is on', async () => {
+    const auto = JSON.parse((await doctor(withoutTmux, ['--json'])).stdout) as DoctorReport;
+    expect(auto.checks.find((c) => c.name === 'sandbox')).toMatchObject({
+      status: 'warn',
+      required: false,
+      detail: expect.stringContaining('bwrap is not installed'),
+    });
+    const strict = await tempRepo({ '.claude-agents.yaml': 'workers:\n  sandbox: "on"\n' });
+    try {
+      const r = await execa(process.execPath, [bin, 'doctor', '--json'], {
+        cwd: strict.root,
+        env: { PATH: withoutTmux, HOME: scratch },
+        extendEnv: false,
+        reject: false,
+      });
+      const report = JSON.parse(r.stdout) as DoctorReport;
+      expect(report.checks.find((c) => c.name === 'sandbox')).toMatchObject({
+        status: 'fail',
+        required: true,
+        hint: expect.stringContaining('bubblewrap'),
+      });
+    } finally {
+      await strict.cleanup();
+    }
   });
 
   it('finds a Claude Code login in the config dir without printing it', async () => {

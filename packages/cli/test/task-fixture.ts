@@ -1,5 +1,6 @@
 import { mkdir, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
+import { taskBranch } from '@orch/engine';
 import { appendEvent, createRunDir, runPaths, setCurrentRun } from '@orch/store';
 import { runOrch, tempRepo, type CliResult, type TempRepo } from '@orch/test-utils';
 
@@ -45,7 +46,7 @@ export async function runRepo(tasks = ['api', 'ui', 'db']): Promise<RunRepo> {
   await setCurrentRun(root, run);
   const worktree = join(root, '.worktrees', 'api');
   await mkdir(join(root, '.worktrees'), { recursive: true });
-  await repo.git('worktree', 'add', '-q', '-b', `orch/${run}/api`, worktree);
+  await repo.git('worktree', 'add', '-q', '-b', taskBranch(run, 'api'), worktree);
   const orch: RunRepo['orch'] = (args, env = {}, cwd = root, input) =>
     runOrch(args, { cwd, env: { ...CLEAN_ENV, ...env }, ...(input !== undefined ? { input } : {}) });
   return { repo, root, run, runDir, worktree, orch };

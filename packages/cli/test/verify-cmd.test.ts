@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { VerificationReport } from '@orch/core';
+import { taskBranch } from '@orch/engine';
 import { appendEvent, createRunDir, runPaths, setCurrentRun } from '@orch/store';
 import { tempRepo, type TempRepo } from '@orch/test-utils';
 
@@ -35,7 +36,7 @@ async function setup(plan = PLAN): Promise<{ repo: TempRepo; worktree: string; b
   await repo.write('tasks.yaml', plan);
   const worktree = join(repo.root, '.worktrees', 'api');
   await repo.write('.git/info/exclude', '/.worktrees/\n/tasks.yaml\n');
-  await repo.git('worktree', 'add', '-q', '-b', 'orch/r/api', worktree, base);
+  await repo.git('worktree', 'add', '-q', '-b', taskBranch('r', 'api'), worktree, base);
   await mkdir(join(worktree, 'src'), { recursive: true });
   await mkdir(join(worktree, 'dist'), { recursive: true });
   await writeFile(join(worktree, 'src', 'my api.ts'), 'export {};\n');
@@ -148,7 +149,7 @@ describe('orch verify', () => {
       type: 'task.worktree',
       task: 'api',
       path: worktree,
-      branch: 'orch/r/api',
+      branch: taskBranch('r', 'api'),
       baseCommit: base,
     });
     await setCurrentRun(repo.root, run);

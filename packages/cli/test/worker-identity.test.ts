@@ -78,6 +78,9 @@ tasks:
 `;
 }
 
+/** These attacks are the ones orch must stop without an OS sandbox (macOS): run them unconfined. */
+const NO_SANDBOX = 'workers:\n  sandbox: "off"\n';
+
 describe('a worker speaks only for itself', () => {
   let repo: TempRepo;
   let out: string;
@@ -97,7 +100,7 @@ describe('a worker speaks only for itself', () => {
   const text = (name: string): Promise<string> => readFile(join(out, name), 'utf8');
 
   it('refuses reports and messages for other tasks, and ignores forged journal lines', async () => {
-    repo = await tempRepo({ 'tasks.yaml': attackPlan(out) });
+    repo = await tempRepo({ 'tasks.yaml': attackPlan(out), '.claude-agents.yaml': NO_SANDBOX });
     const r = await runOrch(['run', '--no-tui', '--yes'], {
       cwd: repo.root,
       env: tmux.env,
@@ -172,6 +175,7 @@ describe('a worker speaks only for itself', () => {
 
   it('keeps the token off every command line and out of the prompt, in a 0600 file', async () => {
     repo = await tempRepo({
+      '.claude-agents.yaml': NO_SANDBOX,
       'tasks.yaml': `tasks:
   - id: solo
     agent: shell
@@ -235,7 +239,7 @@ describe('a worker speaks only for itself', () => {
       mkdir -p src && echo x > src/intruder.txt && git add -A && git commit -qm intruder
       orch task done --summary intruder
 `,
-      '.claude-agents.yaml': 'orchestration:\n  max_retries: 0\n',
+      '.claude-agents.yaml': `${NO_SANDBOX}orchestration:\n  max_retries: 0\n`,
     });
     const r = await runOrch(['run', '--no-tui', '--yes'], {
       cwd: repo.root,
@@ -261,6 +265,7 @@ describe('a worker speaks only for itself', () => {
 
   it("takes the user's own reports and messages through a live supervisor, and none after the run", async () => {
     repo = await tempRepo({
+      '.claude-agents.yaml': NO_SANDBOX,
       'tasks.yaml': `tasks:
   - id: waits
     agent: shell

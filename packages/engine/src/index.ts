@@ -11,6 +11,8 @@ export * from './supervisor/finish.js';
 export * from './supervisor/intake.js';
 export * from './worker/exec.js';
 export * from './worker/prompt.js';
+export * from './worker/sandbox.js';
+export * from './worker/sandbox-args.js';
 export * from './integrate/detect.js';
 export * from './verify/index.js';
 export * from './deps.js';

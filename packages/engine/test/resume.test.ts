@@ -18,6 +18,7 @@ import {
 } from '@orch/store';
 import { isolatedTmux, tempRepo, type TempRepo } from '@orch/test-utils';
 import { planResume, repairForResume } from '../src/run/resume.js';
+import { taskBranch } from '../src/run/context.js';
 import { prepareRun } from '../src/run/start.js';
 
 const task = (id: string, deps: string[] = []): string => `
@@ -64,7 +65,7 @@ describe('planResume and repairForResume', () => {
     const path = join(repo.root, '.worktrees', 'a');
     await addWorktree(await (await import('@orch/git')).Repo.open(repo.root), {
       path,
-      branch: `orch/${run}/a`,
+      branch: taskBranch(run, 'a'),
       commit: base,
     });
     await mkdir(join(path, 'src'), { recursive: true });
@@ -73,7 +74,7 @@ describe('planResume and repairForResume', () => {
     await g('add', '-A');
     await g('commit', '-qm', 'a');
     await ev({ type: 'task.ready', task: 'a' });
-    await ev({ type: 'task.worktree', task: 'a', path, branch: `orch/${run}/a`, baseCommit: base });
+    await ev({ type: 'task.worktree', task: 'a', path, branch: taskBranch(run, 'a'), baseCommit: base });
     await ev({
       type: 'task.started',
       task: 'a',
@@ -134,7 +135,7 @@ describe('planResume and repairForResume', () => {
     await repairForResume(ctx, plan);
     expect(ctx.journal.state?.tasks['a']?.status).toBe('merged');
     expect(ctx.journal.state?.tasks['a']?.evidence?.source).toBe('reconcile');
-    expect(await repo.git('branch', '--list', `orch/${run}/a`)).toBe('');
+    expect(await repo.git('branch', '--list', taskBranch(run, 'a'))).toBe('');
     expect(existsSync(join(repo.root, '.worktrees', 'a'))).toBe(false);
   });
 
@@ -223,7 +224,7 @@ describe('planResume and repairForResume', () => {
     const { tip } = await startedA();
     // b's branch was cut before a was merged; a is then merged.
     const base = await repo.git('rev-parse', staging());
-    await repo.git('branch', `orch/${run}/b`, base);
+    await repo.git('branch', taskBranch(run, 'b'), base);
     await repo.git('update-ref', `refs/heads/${staging()}`, tip);
     await ev({
       type: 'task.merged',
@@ -238,8 +239,8 @@ describe('planResume and repairForResume', () => {
     expect(plan.repairs.find((r) => r.kind === 'tidy-merged')).toMatchObject({ task: 'a' });
     await repairForResume(ctx, plan);
     expect(await repo.git('rev-parse', `orch/${run}/archive/b-1`)).toBe(base);
-    expect(await repo.git('branch', '--list', `orch/${run}/b`)).toBe('');
-    expect(await repo.git('branch', '--list', `orch/${run}/a`)).toBe('');
+    expect(await repo.git('branch', '--list', taskBranch(run, 'b'))).toBe('');
+    expect(await repo.git('branch', '--list', taskBranch(run, 'a'))).toBe('');
   });
 
   it('changes nothing on a dry run', async () => {

@@ -3,6 +3,8 @@ import { statfs } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
+import { loadConfig } from '@orch/core';
+import { probeSandbox } from '@orch/engine';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
@@ -230,6 +232,29 @@ async function checkDisk(dir: string, min: number): Promise<DoctorCheck> {
   }
 }
 
+/** The OS sandbox of workers: what `workers.sandbox` asks for and whether bubblewrap works here. */
+async function checkSandbox(root: string | undefined): Promise<DoctorCheck> {
+  const mode = root ? ((await loadConfig(root).catch(() => undefined))?.workers.sandbox ?? 'auto') : 'auto';
+  const name = 'sandbox';
+  if (mode === 'off')
+    return {
+      name,
+      required: false,
+      status: 'warn',
+      detail: 'off (workers.sandbox: off): workers run unconfined',
+    };
+  const probe = await probeSandbox();
+  if (probe.ok)
+    return { name, required: false, status: 'ok', detail: `bubblewrap works (workers.sandbox: ${mode})` };
+  return {
+    name,
+    required: mode === 'on',
+    status: mode === 'on' ? 'fail' : 'warn',
+    detail: `${probe.reason}; workers.sandbox: ${mode}${mode === 'auto' ? ', so workers run unconfined' : ''}`,
+    hint: 'Install bubblewrap (Debian/Ubuntu: apt install bubblewrap; Linux only). docs/security.md says what holds without it.',
+  };
+}
+
 /** Every check of `orch doctor`, run in parallel; `ok` is false when a required one failed. */
 export async function runDoctor(opts: DoctorOptions = {}): Promise<DoctorReport> {
   const env = opts.env ?? process.env;
@@ -251,6 +276,7 @@ export async function runDoctor(opts: DoctorOptions = {}): Promise<DoctorReport>
         hint: 'Run orch from the repository you want to work on.',
       };
   const disk = await checkDisk(root ?? cwd, opts.minFreeBytes ?? GiB);
-  const checks = [git, tmux, checkNode(), ...agents, checkClaudeAuth(env), files, repo, disk];
+  const sandbox = await checkSandbox(root ?? undefined);
+  const checks = [git, tmux, checkNode(), ...agents, checkClaudeAuth(env), files, repo, disk, sandbox];
   return { ok: checks.every((c) => !c.required || c.status !== 'fail'), checks };
 }

@@ -6,6 +6,7 @@ import { getAdapter, type AgentAdapter, type AgentEvent } from '@orch/agents';
 import {
   OrchError,
   ExitCode,
+  agentEnv,
   checkPlan,
   isOrchError,
   loadConfig,
@@ -179,9 +180,8 @@ async function runAgent(
     config,
     env: { ORCH_ROOT: o.repoRoot },
   });
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(o.env ?? process.env))
-    if (v !== undefined && !cmd.unsetEnv.includes(k)) env[k] = v;
+  const env = agentEnv(o.env ?? process.env, config.workers.env_passthrough);
+  for (const k of cmd.unsetEnv) delete env[k];
   Object.assign(env, cmd.env);
   const [file, ...args] = cmd.argv;
   const parser = adapter.createParser();

@@ -50,6 +50,8 @@ export async function runCommand(planPath: string, opts: RunOpts): Promise<void>
     announceDirtyCheckout(prepared);
   for (const w of prepared.warnings) note(`warning: ${w}`);
   await noteOtherLiveRuns(repoRoot, run);
+  if (prepared.sandbox.notice && opts.json !== true)
+    println(paint('yellow', `note: ${prepared.sandbox.notice} (workers.sandbox: auto)`));
   if (opts.detach) {
     const tmux = await tmuxFor(repoRoot);
     const session = supervisorSessionName(run);

@@ -8,7 +8,7 @@ import {
   type MailboxMessageInput,
 } from '@orch/core';
 import { cannotWait } from '@orch/engine';
-import { Mailbox, formatMessages, mailboxHookOutput } from '@orch/store';
+import { Mailbox, formatMessages, mailboxHookOutput, resolveRun, runPaths } from '@orch/store';
 import { printJson, println, writeOut } from '../output.js';
 import { loadRun, readStdin, senderName, type LoadedRun, type RunOpts } from './common.js';
 import { submit, submittedNote, workerToken } from './submit.js';
@@ -61,6 +61,20 @@ async function open(opts: RunOpts): Promise<{ mb: Mailbox; run: string; task?: s
   };
 }
 
+/**
+ * A worker reading its own inbox needs only its task channel, which is all the OS sandbox lets it
+ * see (the journal, and with it the run's task list, is hidden): undefined for anyone else.
+ */
+async function openOwnInbox(
+  inbox: string | undefined,
+  opts: RunOpts,
+): Promise<{ mb: Mailbox; name: string } | undefined> {
+  const task = process.env.ORCH_TASK;
+  if (!task || !workerToken() || (inbox ?? opts.task ?? task) !== task) return undefined;
+  const r = await resolveRun({ ...(opts.run ? { run: opts.run } : {}) });
+  return { mb: new Mailbox(runPaths(r.repoRoot, r.run).dir, { tasks: [task] }), name: task };
+}
+
 function inboxOf(inbox: string | undefined, task: string | undefined): string {
   const name = inbox ?? task;
   if (!name) {
@@ -111,7 +125,10 @@ export async function checkCommand(
   inbox: string | undefined,
   o: RunOpts & { json?: boolean },
 ): Promise<number> {
-  const { mb, task } = await open({ ...(o.run ? { run: o.run } : {}) });
+  const own = await openOwnInbox(inbox, o);
+  const { mb, task } = own
+    ? { mb: own.mb, task: own.name }
+    : await open({ ...(o.run ? { run: o.run } : {}) });
   const name = inboxOf(inbox, o.task ?? task);
   // Messages are marked read only after they were written out: a checker killed midway loses
   // none (the rest stay unread; ids make a repeat harmless).
@@ -136,7 +153,10 @@ export async function peekCommand(
   inbox: string | undefined,
   o: RunOpts & { json?: boolean },
 ): Promise<number> {
-  const { mb, task } = await open({ ...(o.run ? { run: o.run } : {}) });
+  const own = await openOwnInbox(inbox, o);
+  const { mb, task } = own
+    ? { mb: own.mb, task: own.name }
+    : await open({ ...(o.run ? { run: o.run } : {}) });
   const name = inboxOf(inbox, o.task ?? task);
   const unread = await mb.peek(name);
   if (o.json) printJson({ inbox: name, unread });
@@ -190,7 +210,7 @@ export async function hookCommand(): Promise<number> {
     }
     const task = process.env.ORCH_TASK;
     if (!task) return 0;
-    const { mb } = await open({});
+    const { mb } = (await openOwnInbox(task, {})) ?? (await open({}));
     if ((await mb.peek(task)) === 0) return 0;
     // Marked read only once Claude Code has the output (at least once, as `check`).
     await mb.deliverUnread(task, async (msgs) => {

@@ -49,6 +49,17 @@ export const Config = z.looseObject({
       command: z.array(z.string()).optional(),
     })
     .prefault({}),
+  workers: z
+    .looseObject({
+      /**
+       * The OS sandbox (bubblewrap) around every worker's agent: `auto` uses it where it works,
+       * `on` refuses to run without it, `off` never uses it.
+       */
+      sandbox: z.enum(['auto', 'on', 'off']).default('auto'),
+      /** More environment variables agents may inherit, beyond orch's allow-list. */
+      env_passthrough: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).default([]),
+    })
+    .prefault({}),
   worktree: z
     .looseObject({
       copy: z.array(z.string()).default([]),

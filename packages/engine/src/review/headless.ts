@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
-import { Config, type Usage } from '@orch/core';
+import { Config, agentEnv, type Usage } from '@orch/core';
 import { getAdapter, type AgentEvent } from '@orch/agents';
 import { writeFileAtomic } from '@orch/store';
 import { assetsRoot } from '../assets.js';
@@ -91,9 +91,8 @@ export async function runHeadless(ctx: RunContext, req: HeadlessRequest): Promis
     config,
     env: { ORCH_ROOT: ctx.repoRoot, ORCH_RUN: ctx.run },
   });
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env))
-    if (v !== undefined && !cmd.unsetEnv.includes(k)) env[k] = v;
+  const env = agentEnv(process.env, config.workers.env_passthrough);
+  for (const k of cmd.unsetEnv) delete env[k];
   Object.assign(env, cmd.env);
   const [bin, ...args] = cmd.argv as [string, ...string[]];
   const r = await execa(bin, args, {

@@ -41,8 +41,13 @@ export function stagingBranch(run: string): string {
   return `orch/${run}/staging`;
 }
 
+/**
+ * A task's branch: `orch/<run>/<task>/work`, so that the ref directory `orch/<run>/<task>/` holds
+ * this one branch and nothing else, and a worker's sandbox can make exactly that directory writable.
+ * Build the name only here.
+ */
 export function taskBranch(run: string, task: string): string {
-  return `orch/${run}/${task}`;
+  return `orch/${run}/${task}/work`;
 }
 
 export function archiveBranch(run: string, task: string, n: number): string {

@@ -32,6 +32,7 @@ import {
 import { assertTmux } from '@orch/tmux';
 import { envHashAt } from '../integrate/env.js';
 import { checkoutIntegration } from '../integrate/worktree.js';
+import { decideSandbox, type SandboxDecision } from '../worker/sandbox.js';
 import { stagingBranch, worktreePath } from './context.js';
 
 export interface StartOptions {
@@ -61,6 +62,8 @@ export interface PreparedRun {
   dirtyCheckout?: { path: string; files: string[] };
   /** Problems that do not stop the run (unknown config keys), for the user to see. */
   warnings: string[];
+  /** Whether workers run in the OS sandbox; `notice` when `auto` found none. */
+  sandbox: SandboxDecision;
 }
 
 const MIN_FREE_BYTES = 512 * 1024 * 1024;
@@ -107,6 +110,7 @@ export async function prepareRun(o: StartOptions): Promise<PreparedRun> {
   }
   const agents = new Set(plan.tasks.map(agentOf));
   await preflight(repo, agents);
+  const sandbox = await decideSandbox(config);
 
   const base = o.base ?? plan.base ?? (await repo.currentBranch());
   if (!o.base && !plan.base && !(await repo.tryRevParse('HEAD'))) {
@@ -204,6 +208,7 @@ export async function prepareRun(o: StartOptions): Promise<PreparedRun> {
     committedFiles: files.map((f) => f.path),
     ...(dirtyCheckout ? { dirtyCheckout } : {}),
     warnings,
+    sandbox,
   };
 }
 

@@ -41,6 +41,7 @@ import { isTampered } from '../merge/guard.js';
 import { MergeQueue, findLanding } from '../merge/queue.js';
 import { archiveBranch, requireState, stagingBranch, taskBranch, type RunContext } from '../run/context.js';
 import { findTask, launchWorker } from '../worker/launch.js';
+import { removePlantedGitLinks } from '../worker/sandbox.js';
 import { Intake } from './intake.js';
 import { Waiter } from './waiter.js';
 import type { Restart } from '../run/resume.js';
@@ -362,6 +363,13 @@ export class Supervisor {
     const t = this.state.tasks[id] as TaskState;
     const task = findTask(this.ctx, id);
     await this.emit({ type: 'task.verifying', task: id });
+    const planted = await removePlantedGitLinks(this.ctx, id, t.worktree as string);
+    if (planted.length > 0)
+      return {
+        category: 'boundary_violation',
+        source: 'verification',
+        reason: `the worker planted links in git's folders (removed): ${planted.join(', ')}`,
+      };
     const reportDir = join(this.ctx.paths.verify, `${id}-${t.attempt}`);
     // One commit is pinned (the worktree's HEAD), verified on its own checkout, journaled with its
     // tree, and exactly it is merged. The diff starts at its merge-base with staging, the task's

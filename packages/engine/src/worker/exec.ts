@@ -13,6 +13,7 @@ import type { AgentEvent } from '@orch/agents';
 import { getAdapter } from '@orch/agents';
 import type { Usage } from '@orch/core';
 import { dropWorkerItem, runPaths, type WorkerIdentity } from '@orch/store';
+import { sandboxArgv, type SandboxLayout } from './sandbox-args.js';
 
 /** What `orch _exec <spec.json>` runs: written by the supervisor for each attempt. */
 export interface ExecSpec {
@@ -22,12 +23,14 @@ export interface ExecSpec {
   agent: string;
   rawLog: string;
   argv: string[];
-  /** The agent's full environment additions, PATH included. */
+  /** The agent's whole environment (orch's allow-list of the supervisor's, plus the task's). */
   env: Record<string, string>;
   unset: string[];
   stdin?: string;
   /** The attempt's secret (the spec file is 0600 and lives in the task's channel). */
   token: string;
+  /** Set when the agent runs inside bubblewrap (`workers.sandbox`). */
+  sandbox?: SandboxLayout;
 }
 
 export async function readExecSpec(file: string): Promise<ExecSpec> {
@@ -41,10 +44,16 @@ export async function execWorker(repoRoot: string, o: ExecSpec): Promise<number>
   const adapter = getAdapter(o.agent);
   const parser = adapter.createParser();
   const raw = createWriteStream(o.rawLog, { flags: 'a' });
-  const env: NodeJS.ProcessEnv = { ...process.env, ...o.env, ORCH_TASK_TOKEN: o.token };
-  for (const name of o.unset) delete env[name];
+  // Only what the supervisor allowed (the spec), not this process's environment: tmux gave it the
+  // server's, which may hold a calling session's identity. The pane's TERM is the one that fits.
+  const env: NodeJS.ProcessEnv = {
+    ...o.env,
+    ...(process.env.TERM ? { TERM: process.env.TERM } : {}),
+    ORCH_TASK_TOKEN: o.token,
+  };
+  for (const name of [...o.unset, 'TMUX', 'TMUX_PANE']) delete env[name];
   const who: WorkerIdentity = { task: o.task, attempt: o.attempt, token: o.token };
-  const [cmd, ...args] = o.argv;
+  const [cmd, ...args] = o.sandbox ? sandboxArgv(o.sandbox, o.argv) : o.argv;
   if (!cmd) return 2;
 
   let usage: Partial<Usage> = {};

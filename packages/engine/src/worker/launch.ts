@@ -4,8 +4,8 @@
  */
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { OrchError, type Task } from '@orch/core';
+import { join } from 'node:path';
+import { OrchError, agentEnv, type Task } from '@orch/core';
 import { getAdapter } from '@orch/agents';
 import { addWorktree, listWorktrees, removeWorktree } from '@orch/git';
 import {
@@ -23,20 +23,7 @@ import { requireState, taskBranch, worktreePath, type RunContext } from '../run/
 import { bootstrapWorktree, portBase, refreshWorktree } from './bootstrap.js';
 import type { ExecSpec } from './exec.js';
 import { buildWorkerPrompt, type PromptInput } from './prompt.js';
-
-/**
- * Variables agents need from the supervisor's own environment (credentials, endpoints, proxies).
- * They go to tmux with `-e`, never into a file: orch's tmux server may have been started earlier
- * by another process, with another environment.
- */
-const PASSTHROUGH =
-  /^(ANTHROPIC_|CLAUDE_|OPENAI_|CODEX_|GEMINI_|GOOGLE_|AWS_|AZURE_|OPENROUTER_|AIDER_|HOME$|USER$|LANG$|LC_|TMPDIR$|HTTPS?_PROXY$|NO_PROXY$|https?_proxy$|no_proxy$|NODE_OPTIONS$|IS_SANDBOX$)/;
-
-export function passthroughEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (v !== undefined && PASSTHROUGH.test(k)) out[k] = v;
-  return out;
-}
+import { decideSandbox, sandboxLayout, worktreeAdminDir } from './sandbox.js';
 
 export function findTask(ctx: RunContext, id: string): Task {
   const t = ctx.plan.tasks.find((x) => x.id === id);
@@ -153,13 +140,10 @@ export function taskEnv(
  * Only called when no worker of the task runs: every later git command in the worktree would fail.
  */
 export async function clearWorkerGitLocks(ctx: RunContext, id: string, worktree: string): Promise<string[]> {
-  const link = await readFile(join(worktree, '.git'), 'utf8').catch(() => '');
-  const m = /^gitdir: (.+)$/m.exec(link);
   const files = [join(ctx.repo.commonDir, 'refs', 'heads', `${taskBranch(ctx.run, id)}.lock`)];
-  const gitDir = m ? resolve(worktree, m[1]!.trim()) : '';
   // The link is written by git but lives in the agent's worktree: follow it only into git's own folder.
-  if (gitDir.startsWith(join(ctx.repo.commonDir, 'worktrees') + '/'))
-    files.push(join(gitDir, 'index.lock'), join(gitDir, 'HEAD.lock'));
+  const gitDir = await worktreeAdminDir(ctx.repo.commonDir, worktree);
+  if (gitDir) files.push(join(gitDir, 'index.lock'), join(gitDir, 'HEAD.lock'));
   const removed: string[] = [];
   for (const f of files) {
     if (!existsSync(f)) continue;
@@ -226,6 +210,14 @@ export async function launchWorker(ctx: RunContext, id: string, opts: LaunchOpti
   });
   // The agent's command goes to the wrapper in a file: long prompts and system prompts would
   // overflow tmux's message size, and tmux replaces PATH with the client's.
+  const agentEnvironment = {
+    ...agentEnv(process.env, ctx.config.workers.env_passthrough),
+    ...env,
+    ...cmd.env,
+  };
+  const sandbox = (await decideSandbox(ctx.config)).on
+    ? await sandboxLayout(ctx, id, worktree, agentEnvironment, adapter.name)
+    : undefined;
   const spec: ExecSpec = {
     run: ctx.run,
     task: id,
@@ -233,8 +225,10 @@ export async function launchWorker(ctx: RunContext, id: string, opts: LaunchOpti
     agent: adapter.name,
     rawLog,
     argv: cmd.argv,
-    env: { ...env, ...cmd.env },
+    // Secrets travel in this file (0600), never on tmux's command line, where `ps` shows them.
+    env: agentEnvironment,
     unset: cmd.unsetEnv,
+    ...(sandbox ? { sandbox } : {}),
     ...(cmd.stdinFile ? { stdin: cmd.stdinFile } : {}),
     // The attempt's secret: in this 0600 file only, never on a command line or in the prompt.
     token: taskToken(await ensureRunKey(ctx.paths.dir), id, opts.attempt),
@@ -258,7 +252,7 @@ export async function launchWorker(ctx: RunContext, id: string, opts: LaunchOpti
     name: session,
     cwd: worktree,
     argv,
-    env: { ...passthroughEnv(), ORCH_ROOT: ctx.repoRoot },
+    env: { ORCH_ROOT: ctx.repoRoot },
     logFile: logPath,
   });
   await ctx.journal.append({

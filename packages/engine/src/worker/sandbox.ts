@@ -1,0 +1,164 @@
+/**
+ * Whether workers run inside bubblewrap, and the layout of a task's sandbox (see `sandbox-args.ts`).
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { OrchError, type Config } from '@orch/core';
+import { orchPaths, taskChannelPaths } from '@orch/store';
+import type { RunContext } from '../run/context.js';
+import { taskBranch } from '../run/context.js';
+import type { SandboxLayout } from './sandbox-args.js';
+
+export interface SandboxProbe {
+  ok: boolean;
+  /** Why not, in one line. */
+  reason?: string;
+}
+
+let cached: Promise<SandboxProbe> | undefined;
+
+/** Whether bubblewrap works here (cached for the life of the process). */
+export function probeSandbox(): Promise<SandboxProbe> {
+  cached ??= new Promise((done) => {
+    if (process.platform !== 'linux') {
+      done({ ok: false, reason: `no OS sandbox on ${process.platform} (bubblewrap is Linux only)` });
+      return;
+    }
+    // The features a worker's sandbox uses, with node itself as the program (always there).
+    const args = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp'];
+    args.push('--unshare-pid', '--die-with-parent', '--new-session', process.execPath, '-e', '');
+    execFile('bwrap', args, { timeout: 10_000 }, (err, _out, stderr) => {
+      if (!err) done({ ok: true });
+      else if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+        done({ ok: false, reason: 'bwrap is not installed (Debian/Ubuntu: apt install bubblewrap)' });
+      else
+        done({
+          ok: false,
+          reason: `bwrap does not work here: ${String(stderr).trim().split('\n')[0] || err.message}`,
+        });
+    });
+  });
+  return cached;
+}
+
+export interface SandboxDecision {
+  on: boolean;
+  /** Set when `auto` falls back to no sandbox: one line for the user. */
+  notice?: string;
+}
+
+/** What `workers.sandbox` means on this machine; `on` without a working bwrap is an error. */
+export async function decideSandbox(config: Config): Promise<SandboxDecision> {
+  const mode = config.workers.sandbox;
+  if (mode === 'off') return { on: false };
+  const probe = await probeSandbox();
+  if (probe.ok) return { on: true };
+  if (mode === 'on') {
+    throw new OrchError('ERR_ORCH_SANDBOX_UNAVAILABLE', `workers.sandbox is on, but ${probe.reason}.`, {
+      hint: 'Install bubblewrap (it needs unprivileged user namespaces), or set workers.sandbox: auto (or off) in .claude-agents.yaml.',
+    });
+  }
+  return { on: false, notice: `workers run without an OS sandbox: ${probe.reason}` };
+}
+
+/**
+ * A worktree's admin dir (`<commonDir>/worktrees/<name>`) from its `.git` link, or undefined when the
+ * link (which lives in the agent's worktree) points anywhere else.
+ */
+export async function worktreeAdminDir(commonDir: string, worktree: string): Promise<string | undefined> {
+  const link = await readFile(join(worktree, '.git'), 'utf8').catch(() => '');
+  const m = /^gitdir: (.+)$/m.exec(link);
+  const dir = m ? resolve(worktree, m[1]!.trim()) : '';
+  return dir.startsWith(join(commonDir, 'worktrees') + '/') ? dir : undefined;
+}
+
+/** The folders of a task's branch ref and its reflog, which hold nothing else. */
+export function taskRefDirs(ctx: RunContext, task: string): { refDir: string; logDir: string } {
+  const branch = taskBranch(ctx.run, task);
+  return {
+    refDir: resolve(ctx.repo.commonDir, 'refs', 'heads', branch, '..'),
+    logDir: resolve(ctx.repo.commonDir, 'logs', 'refs', 'heads', branch, '..'),
+  };
+}
+
+/**
+ * Symlinks in the git folders a sandboxed worker may write (its ref and reflog folders, its admin
+ * dir). git follows them: a branch ref linked to `refs/heads/main` would make orch's own commit in
+ * the worktree move the user's branch, a linked reflog would make git append to any file. orch
+ * never makes such links, so finding one means the task is refused, and they are removed.
+ */
+export async function removePlantedGitLinks(
+  ctx: RunContext,
+  task: string,
+  worktree: string,
+): Promise<string[]> {
+  const { refDir, logDir } = taskRefDirs(ctx, task);
+  const admin = await worktreeAdminDir(ctx.repo.commonDir, worktree);
+  const found: string[] = [];
+  for (const dir of [refDir, logDir, ...(admin ? [admin] : [])]) {
+    const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+    for (const e of entries) if (e.isSymbolicLink()) found.push(join(e.parentPath, e.name));
+  }
+  for (const f of found) await rm(f, { force: true });
+  return found;
+}
+
+/** The agent CLIs' own state below HOME, writable inside the sandbox. */
+const AGENT_HOME_STATE = ['.claude', '.claude.json', '.codex', '.gemini', '.aider'];
+
+/**
+ * The task's sandbox layout. Creates the folders that must exist to be bound (the branch's ref and
+ * reflog folders, the task channel). `env` is the agent's environment (HOME, CLAUDE_CONFIG_DIR, …),
+ * `agent` its adapter's name.
+ */
+export async function sandboxLayout(
+  ctx: RunContext,
+  task: string,
+  worktree: string,
+  env: Record<string, string>,
+  agent: string,
+): Promise<SandboxLayout> {
+  const common = ctx.repo.commonDir;
+  const gitDir = await worktreeAdminDir(common, worktree);
+  if (!gitDir) {
+    throw new OrchError('ERR_ORCH_SANDBOX_LAYOUT', `The worktree ${worktree} does not link into ${common}.`, {
+      hint: 'Its .git file was changed; `orch state resume` recreates the worktree from its branch.',
+    });
+  }
+  // With extensions.worktreeConfig git reads this file in orch's own commands in the worktree (a
+  // filter or pager there would run outside the sandbox): it must exist to be bound read-only.
+  const worktreeConfig = join(gitDir, 'config.worktree');
+  if (!existsSync(worktreeConfig)) await writeFile(worktreeConfig, '', { flag: 'wx' }).catch(() => undefined);
+  const { refDir, logDir } = taskRefDirs(ctx, task);
+  const channelDir = taskChannelPaths(ctx.paths.dir, task).dir;
+  for (const d of [refDir, logDir, channelDir]) await mkdir(d, { recursive: true });
+
+  const home = env.HOME ?? homedir();
+  const writable = AGENT_HOME_STATE.map((p) => join(home, p));
+  for (const v of [env.CLAUDE_CONFIG_DIR, env.CODEX_HOME]) if (v) writable.push(resolve(v));
+  // Claude Code creates ~/.claude on first use; in a read-only HOME it could not.
+  if (agent === 'claude' && !env.CLAUDE_CONFIG_DIR)
+    await mkdir(join(home, '.claude'), { recursive: true }).catch(() => undefined);
+
+  const orchDir = orchPaths(ctx.repoRoot).orchDir;
+  const tmuxDir = join(ctx.tmux.socketPath(), '..');
+  // The user's session sockets (bus, ssh and gpg agents, rootless container engines).
+  const runtimeDir = `/run/user/${process.getuid?.() ?? 0}`;
+  return {
+    repoRoot: ctx.repoRoot,
+    commonDir: common,
+    worktree,
+    worktreeGitDir: gitDir,
+    refDir,
+    logDir,
+    orchDir,
+    channelDir,
+    orchReadable: [join(ctx.privateDir, 'bin')],
+    writable,
+    hidden: [tmuxDir, runtimeDir].filter((d) => !d.startsWith('/tmp/') && existsSync(d)),
+    cwd: worktree,
+  };
+}
