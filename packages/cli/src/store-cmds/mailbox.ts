@@ -4,7 +4,6 @@ import {
   MailboxMessageType,
   OrchError,
   terminalSafeLine,
-  type MailboxMessage,
   type MailboxMessageInput,
 } from '@orch/core';
 import { cannotWait } from '@orch/engine';
