@@ -104,9 +104,10 @@ describe('done signals: how a worker that just exits is judged', () => {
     const r = await run();
     expect(r.exitCode).toBe(0);
     expect(await repo.git('show', 'main:t.txt')).toBe('fixed');
-    expect(await repo.git('log', '--format=%s', 'main')).toMatch(/attempt 2\nattempt 1/);
+    // Squashed onto staging: one landing, of the second attempt (the script checked attempt 1's commit).
+    expect(await repo.git('log', '-1', '--format=%(trailers:key=Orch-Attempt,valueonly)', 'main')).toBe('2');
     const prompt = await readFile(
-      join(repo.root, '.orchestrator', 'runs', await currentRun(repo.root), 'prompts', 'twice-2.md'),
+      join(repo.root, '.orchestrator', 'runs', await currentRun(repo.root), 'tasks', 'twice', 'prompt-2.md'),
       'utf8',
     );
     expect(prompt).toMatch(/Command failed: grep -q fixed t.txt/);

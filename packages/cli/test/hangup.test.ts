@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -9,6 +8,7 @@ import { TmuxServer } from '@orch/tmux';
 import {
   currentRun,
   isolatedTmux,
+  landedTasks,
   orchBin,
   orchSessions,
   runEvents,
@@ -48,8 +48,12 @@ describe('a foreground orch run whose terminal closes', () => {
   let gateDir: string;
 
   beforeEach(async () => {
-    gateDir = await mkdtemp(join(tmpdir(), 'orch-gate-'));
-    repo = await tempRepo({ 'README.md': '# x\n', 'tasks.yaml': plan(join(gateDir, 'go')) });
+    repo = await tempRepo({ 'README.md': '# x\n' });
+    // Inside .git: the workers' sandbox has a private /tmp but sees the repository (read-only).
+    gateDir = join(repo.root, '.git', 'orch-test-gate');
+    await mkdir(gateDir);
+    // Left untracked, as `orch plan -o tasks.yaml` leaves it.
+    await writeFile(join(repo.root, 'tasks.yaml'), plan(join(gateDir, 'go')));
     tmux = await isolatedTmux();
     // The user's terminal: a tmux server of the test's own, beside orch's.
     term = new TmuxServer({ socket: `orch-term-${randomBytes(4).toString('hex')}`, env: tmux.env });
@@ -58,7 +62,6 @@ describe('a foreground orch run whose terminal closes', () => {
     await term.killServer().catch(() => undefined);
     await tmux.cleanup();
     await repo.cleanup();
-    await rm(gateDir, { recursive: true, force: true });
   });
 
   it('keeps the supervisor and the workers going; the run finishes and promotes', async () => {
@@ -101,9 +104,7 @@ describe('a foreground orch run whose terminal closes', () => {
       timeoutMs: 150_000,
     });
     expect(waited.exitCode).toBe(0);
-    const merges = await repo.git('log', '--format=%s', '--first-parent', `orch/${run}/staging`);
-    expect(merges).toMatch(/orch: merge one /);
-    expect(merges).toMatch(/orch: merge two /);
+    expect((await landedTasks(repo.root, `orch/${run}/staging`)).sort()).toEqual(['one', 'two']);
     expect(await repo.git('rev-parse', 'main')).toBe(await repo.git('rev-parse', `orch/${run}/staging`));
     // The supervisor, orphaned by its terminal, ends by itself after the run.
     const pid = (await runEvents(repo.root, run)).find((e) => e.type === 'supervisor.started')?.pid as number;

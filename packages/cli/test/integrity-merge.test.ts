@@ -35,6 +35,15 @@ ${indented}
 `;
 }
 
+/**
+ * These attacks are the ones orch must stop without an OS sandbox (macOS, `workers.sandbox: off`):
+ * run them unconfined. With the sandbox most of them cannot even be tried (sandbox.test.ts).
+ */
+function unconfinedRepo(files: Record<string, string>): Promise<TempRepo> {
+  const config = files['.claude-agents.yaml'] ?? '';
+  return tempRepo({ ...files, '.claude-agents.yaml': `workers:\n  sandbox: "off"\n${config}` });
+}
+
 /** Whether `path` exists in `ref`'s tree. */
 async function has(repo: TempRepo, ref: string, path: string): Promise<boolean> {
   return repo
@@ -58,7 +67,7 @@ describe('merging exactly what was verified', () => {
     runOrch(args, { cwd: repo.root, env: tmux.env, timeoutMs: 120_000 });
 
   it('merges the decoy HEAD that was verified, never the out-of-bounds commit left on the task branch', async () => {
-    repo = await tempRepo({
+    repo = await unconfinedRepo({
       'tasks.yaml': plan(`
 echo secret > secret.txt && git add -A && git commit -qm "out of bounds"
 git checkout -q -b decoy HEAD~1
@@ -78,7 +87,7 @@ orch task done --summary "write a.txt"`),
 
   it('ignores a commit a background process makes after `orch task done`, while verification runs', async () => {
     const verifyDir = '$ORCH_ROOT/.worktrees/_verify-$ORCH_RUN-$ORCH_TASK';
-    repo = await tempRepo({
+    repo = await unconfinedRepo({
       'tasks.yaml': plan(
         `
 echo a > a.txt && git add -A && git commit -qm a
@@ -99,7 +108,7 @@ orch task done --summary "write a.txt"`,
   });
 
   it('merges the work an agent committed on its own branch (`git checkout -b my-feature`)', async () => {
-    repo = await tempRepo({
+    repo = await unconfinedRepo({
       'tasks.yaml': plan(`
 git checkout -q -b my-feature
 echo a > a.txt && git add -A && git commit -qm a
@@ -112,7 +121,7 @@ orch task done --summary "write a.txt"`),
   });
 
   it('fails the task, naming the branch, when the HEAD it left does not descend from its base', async () => {
-    repo = await tempRepo({
+    repo = await unconfinedRepo({
       'tasks.yaml': plan(`
 git checkout -q --orphan my-feature
 echo a > a.txt && git add a.txt && git commit -qm "unrelated history"
@@ -130,7 +139,7 @@ orch task done --summary "write a.txt"`),
   });
 
   it('refuses a symlink to /etc/passwd and merges nothing of it', async () => {
-    repo = await tempRepo({
+    repo = await unconfinedRepo({
       'tasks.yaml': plan(`
 mkdir -p links && ln -s /etc/passwd links/passwd && echo a > a.txt
 git add -A && git commit -qm "a link"
@@ -188,7 +197,7 @@ describe('what orch owns, only orch moves', () => {
       test ! -e src/bad.txt || { echo "started from an unverified merge"; exit 5; }
       mkdir -p src && echo i > src/innocent.txt && git add -A && git commit -qm innocent && orch task done --summary innocent
 `;
-    repo = await tempRepo({
+    repo = await unconfinedRepo({
       'tasks.yaml': tasks,
       // The check of bad's first merge runs until innocent has started, then fails.
       '.claude-agents.yaml': `verification:
@@ -218,7 +227,7 @@ describe('what orch owns, only orch moves', () => {
   });
 
   it('stops the run with a security error when a worker moves staging, and resume does not accept it', async () => {
-    repo = await tempRepo({
+    repo = await unconfinedRepo({
       'tasks.yaml': plan(`
 echo a > a.txt && git add -A && git commit -qm "mine"
 git update-ref "refs/heads/orch/$ORCH_RUN/staging" "$(git rev-parse HEAD)"
@@ -250,7 +259,7 @@ orch task done --summary "write a.txt"`),
   });
 
   it('never runs a hook planted in .git/hooks, through leftovers, merges, checkouts and promotion', async () => {
-    repo = await tempRepo({
+    repo = await unconfinedRepo({
       // The worker leaves its work uncommitted: orch's leftovers commit makes the commit.
       'tasks.yaml': plan(`
 echo a > a.txt

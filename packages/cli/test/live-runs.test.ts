@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { currentRun, isolatedTmux, runEvents, runOrch, tempRepo, type TempRepo } from '@orch/test-utils';
@@ -34,16 +33,19 @@ describe('several live runs', () => {
   let gateDir: string;
 
   beforeEach(async () => {
-    gateDir = await mkdtemp(join(tmpdir(), 'orch-gate-'));
+    repo = await tempRepo({ 'README.md': '# x\n' });
+    // Inside .git: the workers' sandbox has a private /tmp but sees the repository (read-only).
+    gateDir = join(repo.root, '.git', 'orch-test-gate');
+    await mkdir(gateDir);
     const gate = join(gateDir, 'go');
-    repo = await tempRepo({ 'README.md': '# x\n', 'one.yaml': plan('a', gate), 'two.yaml': plan('b', gate) });
+    await writeFile(join(repo.root, 'one.yaml'), plan('a', gate));
+    await writeFile(join(repo.root, 'two.yaml'), plan('b', gate));
     tmux = await isolatedTmux();
   });
   afterEach(async () => {
     await writeFile(join(gateDir, 'go'), '').catch(() => undefined);
     await tmux.cleanup();
     await repo.cleanup();
-    await rm(gateDir, { recursive: true, force: true });
   });
 
   const orch = (args: string[]) => runOrch(args, { cwd: repo.root, env: tmux.env, timeoutMs: 150_000 });

@@ -42,7 +42,7 @@ describe('retries that can succeed, reports that say why', () => {
     run: |
       if [ "$ORCH_ATTEMPT" = 1 ]; then
         # Start from a base without good, and merge only after good is on staging.
-        until git log --format=%s "orch/$ORCH_RUN/staging" | grep -q "^orch: merge good "; do sleep 0.2; done
+        until git log --format=%b "orch/$ORCH_RUN/staging" | grep -qx "Orch-Task: good"; do sleep 0.2; done
         mkdir -p src && echo broken > src/bad.txt && git add -A && git commit -qm "bad 1"
       else
         test -e src/good.txt || { echo "staging was not merged into the retry's worktree"; exit 9; }
@@ -56,7 +56,7 @@ describe('retries that can succeed, reports that say why', () => {
     const r = await run();
     expect(r.exitCode, r.stdout).toBe(0);
     expect(await repo.git('ls-tree', '--name-only', '-r', 'main', 'src')).toBe('src/fixed.txt\nsrc/good.txt');
-    const prompt = await runFile('prompts', 'bad-2.md');
+    const prompt = await runFile('tasks', 'bad', 'prompt-2.md');
     expect(prompt).toContain(`$ ${check}`);
     expect(prompt).toContain('bad.txt clashes with good.txt');
     expect(prompt).toContain('Merged into staging since your base: good.');
@@ -100,7 +100,7 @@ describe('retries that can succeed, reports that say why', () => {
     });
     const r = await run();
     expect(r.exitCode).toBe(1);
-    const prompt = await runFile('prompts', 'stray-2.md');
+    const prompt = await runFile('tasks', 'stray', 'prompt-2.md');
     expect(prompt).toMatch(/outside files_write: README\.md, extra\.txt/);
     expect(prompt).toMatch(/Paths changed outside your files_write:\n- README\.md .*\n- extra\.txt/);
     expect(prompt).toMatch(/git restore --source=[0-9a-f]{40} --staged --worktree -- README\.md extra\.txt/);

@@ -249,14 +249,17 @@ describe('new worktrees', () => {
       'tasks.yaml': `tasks:
   - id: a
     agent: shell
+    run: echo a > a.txt
     files_write: [a.txt]
     verification: [{ command: "true" }]
   - id: b
     agent: shell
+    run: echo b > b.txt
     files_write: [b.txt]
     verification: [{ command: "true" }]
   - id: c
     agent: shell
+    run: echo c > c.txt
     files_write: [c.txt]
     verification: [{ command: "true" }]
 `,
