@@ -105,7 +105,9 @@ describe('done signals: how a worker that just exits is judged', () => {
     expect(r.exitCode).toBe(0);
     expect(await repo.git('show', 'main:t.txt')).toBe('fixed');
     // Squashed onto staging: one landing, of the second attempt (the script checked attempt 1's commit).
-    expect(await repo.git('log', '-1', '--format=%(trailers:key=Orch-Attempt,valueonly)', 'main')).toBe('2');
+    expect(
+      (await repo.git('log', '-1', '--format=%(trailers:key=Orch-Attempt,valueonly)', 'main')).trim(),
+    ).toBe('2');
     const prompt = await readFile(
       join(repo.root, '.orchestrator', 'runs', await currentRun(repo.root), 'tasks', 'twice', 'prompt-2.md'),
       'utf8',

@@ -174,7 +174,7 @@ describe('what orch owns, only orch moves', () => {
     verification: [{ command: "true" }]
     run: |
       mkdir -p src
-      if [ "$ORCH_ATTEMPT" = 1 ]; then echo broken > src/bad.txt; else git rm -q src/bad.txt && echo ok > src/fixed.txt; fi
+      if [ "$ORCH_ATTEMPT" = 1 ]; then echo broken > src/bad.txt; else git rm -q src/bad.txt && mkdir -p src && echo ok > src/fixed.txt; fi
       git add -A && git commit -qm "bad $ORCH_ATTEMPT" && orch task done --summary "attempt $ORCH_ATTEMPT"
   - id: blocker
     agent: shell

@@ -328,7 +328,7 @@ export class Supervisor {
       if (outcome.kind === 'failed') {
         failure = outcome;
       } else {
-        const verdict = (await this.changedNothing(id)) ?? (await this.verifyAndMerge(id));
+        const verdict = await this.verifyAndMerge(id);
         if (verdict === 'merged') return;
         failure = verdict;
       }
@@ -389,6 +389,11 @@ export class Supervisor {
       reportDir,
       attempt: t.attempt,
     }).finally(() => removeVerifyCheckout(this.ctx, id).catch(() => undefined));
+    // Judged on the pinned commit's net diff, never on refs a worker can move.
+    if (report.ok && report.boundaries.changed.length === 0) {
+      const empty = await this.changedNothing(id);
+      if (empty) return empty;
+    }
     const reportPath = join(reportDir, 'report.json');
     await this.emit({
       type: 'task.verified',
@@ -510,17 +515,18 @@ export class Supervisor {
           ).stdout.trim() || null
         : await this.ctx.repo.tryRevParse(`refs/heads/${taskBranch(this.ctx.run, id)}`);
     const base =
-      (head ? await this.ctx.repo.mergeBase(head, `refs/heads/${stagingBranch(this.ctx.run)}`) : null) ??
-      t.baseCommit;
+      (head && this.state.stagingCommit
+        ? await this.ctx.repo.mergeBase(head, this.state.stagingCommit)
+        : null) ?? t.baseCommit;
     if (!head || !base) return false;
     return (await changedPaths(this.ctx.repo, base, head, { perCommit: false })).length > 0;
   }
 
   /** A task whose work adds up to no change is a failure, not a silent no-op merge (unless allowed). */
   private async changedNothing(id: string): Promise<Failure | undefined> {
-    if (findTask(this.ctx, id).allow_empty || (await this.leftWork(id))) return undefined;
+    if (findTask(this.ctx, id).allow_empty) return undefined;
     // Landed by a supervisor that stopped before journaling it: the merge queue settles it.
-    const tip = await this.ctx.repo.tryRevParse(`refs/heads/${stagingBranch(this.ctx.run)}`);
+    const tip = this.state.stagingCommit;
     if (tip && (await findLanding(this.ctx, id, tip))) return undefined;
     return {
       category: 'agent_failed',
