@@ -4,7 +4,7 @@
 // and leaves docs/benchmarks.md alone; it exits non-zero only when a benchmark cannot start or
 // crashes, never because a figure misses its goal. Build first (`pnpm build`).
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { assertBuilt, machine, parseFlags, root } from './lib.mjs';
@@ -104,6 +104,9 @@ for (const s of suites) {
   }
 }
 
+/** Everything after this line of docs/benchmarks.md survives a rewrite. */
+const KEPT_MARKER = '<!-- kept by pnpm bench: sections below are measured separately -->';
+
 const m = machine();
 const load1 = loadavg()[0];
 const cell = (s) => String(s ?? '').replace(/\|/g, '\\|');
@@ -154,10 +157,15 @@ ${table}
   and checked out outside it (at most one checkout per core).
 - **Worker started → done** adds, to the task's own work, the tmux session, orch's exec wrapper and
   \`orch task done\`, each a Node.js process start.
-- **Done → merged** is verification (leftover commit, boundaries over every commit, the task's
-  commands), the merge into staging and the incremental check on the new staging tip.
+- **Done → merged** is verification (leftover commit, the pinned commit's net diff against its
+  boundaries, the task's commands on a checkout of exactly that commit), the squash landing on
+  staging and the incremental check on the new staging tip.
 `;
-  writeFileSync(join(root, 'docs', 'benchmarks.md'), doc);
+  // Sections measured by other scripts or by hand live below the marker and are kept as they are.
+  const file = join(root, 'docs', 'benchmarks.md');
+  const old = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const at = old.indexOf(KEPT_MARKER);
+  writeFileSync(file, at >= 0 ? `${doc}\n${old.slice(at)}` : doc);
   console.log('\nwrote docs/benchmarks.md');
 }
 
