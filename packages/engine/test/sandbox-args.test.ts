@@ -13,6 +13,7 @@ const layout: SandboxLayout = {
   orchReadable: ['/r/.orchestrator/bin'],
   writable: ['/home/u/.claude', '/home/u/.claude.json'],
   hidden: [],
+  programs: ['/tmp/prefix/lib/node_modules/orch', '/usr/bin'],
   cwd: '/r/.worktrees/api',
 };
 
@@ -42,6 +43,15 @@ describe('sandboxArgv', () => {
   const argv = sandboxArgv(layout, ['bash', '-c', 'echo hi']);
   const m = mounts(argv);
   const at = (...g: string[]): number => m.findIndex((x) => x.join(' ') === g.join(' '));
+
+  it('keeps orch and Node.js visible, read-only, when they are installed under the private /tmp', () => {
+    const tmp = at('--tmpfs', '/tmp');
+    const pkg = at('--ro-bind-try', layout.programs[0]!, layout.programs[0]!);
+    expect(tmp).toBeGreaterThan(0);
+    expect(pkg).toBeGreaterThan(tmp);
+    expect(at('--ro-bind-try', '/usr/bin', '/usr/bin')).toBeGreaterThan(tmp);
+    expect(m.some((x) => x[0] === '--bind' && x[1] === layout.programs[0])).toBe(false);
+  });
 
   it('runs the agent last, in its worktree, with pid isolation, no tty, and the network kept', () => {
     expect(argv[0]).toBe('bwrap');

@@ -30,12 +30,16 @@ export interface SandboxLayout {
   writable: string[];
   /** Folders to hide outside /tmp (e.g. a tmux socket folder under `$TMUX_TMPDIR`). */
   hidden: string[];
+  /** Programs the worker runs (orch's own package, Node.js): read-only, also when under /tmp. */
+  programs: string[];
   cwd: string;
 }
 
 export function sandboxArgv(l: SandboxLayout, argv: readonly string[], bwrap = 'bwrap'): string[] {
   const a: string[] = [bwrap, '--die-with-parent', '--new-session', '--unshare-pid'];
   a.push('--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp');
+  // An orch (or Node.js) installed under /tmp would vanish with it, and `orch task done` with it.
+  for (const p of l.programs) a.push('--ro-bind-try', p, p);
   for (const p of l.hidden) a.push('--tmpfs', p);
   a.push('--ro-bind', l.repoRoot, l.repoRoot);
   if (!within(l.commonDir, l.repoRoot)) a.push('--ro-bind', l.commonDir, l.commonDir);

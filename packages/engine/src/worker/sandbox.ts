@@ -5,9 +5,10 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { OrchError, type Config } from '@orch/core';
 import { orchPaths, taskChannelPaths } from '@orch/store';
+import { assetsRoot } from '../assets.js';
 import type { RunContext } from '../run/context.js';
 import { taskBranch } from '../run/context.js';
 import type { SandboxLayout } from './sandbox-args.js';
@@ -159,6 +160,7 @@ export async function sandboxLayout(
     orchReadable: [join(ctx.privateDir, 'bin')],
     writable,
     hidden: [tmuxDir, runtimeDir].filter((d) => !d.startsWith('/tmp/') && existsSync(d)),
+    programs: [assetsRoot(), dirname(process.execPath)],
     cwd: worktree,
   };
 }
