@@ -86,7 +86,8 @@ orch task done --summary "write a.txt"`),
   });
 
   it('ignores a commit a background process makes after `orch task done`, while verification runs', async () => {
-    const verifyDir = '$ORCH_ROOT/.worktrees/_verify-$ORCH_RUN-$ORCH_TASK';
+    // The run's first verification takes its first checkout slot.
+    const verifyDir = '$ORCH_ROOT/.worktrees/_verify-$ORCH_RUN-slot1';
     repo = await unconfinedRepo({
       'tasks.yaml': plan(
         `

@@ -1,6 +1,7 @@
 /**
  * orch's own detached worktrees, away from the user's files and the workers': where staging is
- * checked (one per run) and where a task's pinned commit is verified (one per task, while it lasts).
+ * checked (one per run) and where a task's pinned commit is verified (a few per run, one for each
+ * verification running at once, reused by incremental checkouts).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,8 +21,18 @@ export function checkoutIntegration(
   return checkoutDetached(repo, config, integrationWorktreePath(repo.root, config, run), commit);
 }
 
-/** A detached worktree at `path` holding exactly `commit` (created and bootstrapped once). */
-async function checkoutDetached(repo: Repo, config: Config, path: string, commit: string): Promise<string> {
+/**
+ * A detached worktree at `path` holding exactly `commit` (created and bootstrapped once). With
+ * `dropIgnored`, files git ignores are removed too, all but the dependency folders the bootstrap
+ * made: what an earlier verification built there cannot reach the next one.
+ */
+async function checkoutDetached(
+  repo: Repo,
+  config: Config,
+  path: string,
+  commit: string,
+  dropIgnored = false,
+): Promise<string> {
   if (!existsSync(join(path, '.git'))) {
     await withRepoLock(repo, async () => {
       await repo.git(['worktree', 'prune']);
@@ -30,7 +41,10 @@ async function checkoutDetached(repo: Repo, config: Config, path: string, commit
     await bootstrapWorktree(repo.root, path, config, process.env as Record<string, string>);
   }
   await repo.git(['checkout', '-q', '--detach', '--force', commit], { cwd: path });
-  await repo.git(['clean', '-fdq'], { cwd: path });
+  await repo.git(
+    dropIgnored ? ['clean', '-ffdxq', ...DEPENDENCY_DIRS.flatMap((d) => ['-e', d])] : ['clean', '-fdq'],
+    { cwd: path },
+  );
   // Ignored files survive the checkout: node_modules follows the lockfiles of the new commit.
   await refreshWorktreeDeps(repo.root, path, config, process.env as Record<string, string>);
   return path;
@@ -41,18 +55,51 @@ export function integrationWorktree(ctx: RunContext, commit: string): Promise<st
 }
 
 /** A checkout of exactly `commit` for verifying a task: nothing of the worker's worktree is in it. */
-export function checkoutForVerify(ctx: RunContext, task: string, commit: string): Promise<string> {
-  return checkoutDetached(
-    ctx.repo,
-    ctx.config,
-    verifyWorktreePath(ctx.repoRoot, ctx.config, ctx.run, task),
-    commit,
-  );
+/** Folders the bootstrap fills with dependencies: kept across verifications (they follow the lockfiles). */
+const DEPENDENCY_DIRS = ['node_modules', '.venv'];
+
+/** Verification checkouts per run: the free ones, and which task holds which. */
+const verifySlots = new Map<string, { free: string[]; count: number; held: Map<string, string> }>();
+
+function slotsOf(ctx: RunContext): { free: string[]; count: number; held: Map<string, string> } {
+  const key = `${ctx.repoRoot}\0${ctx.run}`;
+  let s = verifySlots.get(key);
+  if (!s) verifySlots.set(key, (s = { free: [], count: 0, held: new Map() }));
+  return s;
 }
 
-export async function removeVerifyCheckout(ctx: RunContext, task: string): Promise<void> {
-  const path = verifyWorktreePath(ctx.repoRoot, ctx.config, ctx.run, task);
-  if (existsSync(path)) await removeWorktree(ctx.repo, path, { force: true });
+/**
+ * Takes a verification checkout (a free one, or a new one) and checks `commit` out in it. A new
+ * worktree per verification cost a full checkout and bootstrap each time; a reused one costs the
+ * diff between two commits.
+ */
+export async function checkoutForVerify(ctx: RunContext, task: string, commit: string): Promise<string> {
+  const s = slotsOf(ctx);
+  let name = s.held.get(task);
+  if (!name) {
+    name = s.free.pop() ?? `slot${++s.count}`;
+    s.held.set(task, name);
+  }
+  const path = verifyWorktreePath(ctx.repoRoot, ctx.config, ctx.run, name);
+  try {
+    return await checkoutDetached(ctx.repo, ctx.config, path, commit, true);
+  } catch (e) {
+    // A checkout that failed midway is not handed out again.
+    s.held.delete(task);
+    await removeWorktree(ctx.repo, path, { force: true }).catch(() => undefined);
+    throw e;
+  }
+}
+
+/** Gives a task's verification checkout back for the next verification (removed at the run's end). */
+export function releaseVerifyCheckout(ctx: RunContext, task: string): Promise<void> {
+  const s = slotsOf(ctx);
+  const name = s.held.get(task);
+  if (name) {
+    s.held.delete(task);
+    s.free.push(name);
+  }
+  return Promise.resolve();
 }
 
 /** Removes orch's own worktrees (best effort: cleanup never fails a run). */

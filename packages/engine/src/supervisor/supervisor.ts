@@ -36,7 +36,7 @@ import {
   renderVerificationFailure,
   verificationDetail,
 } from './failures.js';
-import { checkoutForVerify, removeVerifyCheckout } from '../integrate/worktree.js';
+import { checkoutForVerify, releaseVerifyCheckout } from '../integrate/worktree.js';
 import { isTampered } from '../merge/guard.js';
 import { MergeQueue, findLanding } from '../merge/queue.js';
 import { archiveBranch, requireState, stagingBranch, taskBranch, type RunContext } from '../run/context.js';
@@ -388,7 +388,7 @@ export class Supervisor {
       depsApproved: false,
       reportDir,
       attempt: t.attempt,
-    }).finally(() => removeVerifyCheckout(this.ctx, id).catch(() => undefined));
+    }).finally(() => releaseVerifyCheckout(this.ctx, id).catch(() => undefined));
     // Judged on the pinned commit's net diff, never on refs a worker can move.
     if (report.ok && report.boundaries.changed.length === 0) {
       const empty = await this.changedNothing(id);
