@@ -65,6 +65,9 @@ export async function runGit(args: string[], opts: GitOptions = {}): Promise<Git
     timeout: opts.timeout ?? GIT_TIMEOUT_MS,
     stripFinalNewline: !opts.keepFinalNewline,
     encoding: 'utf8',
+    // A process group of its own: the SIGHUP of a closing terminal (or its Ctrl-C) reaches orch,
+    // which outlives it or stops cleanly, never a merge or checkout it has in flight.
+    detached: true,
   });
   const where = `git ${args.join(' ')} (in ${cwd})`;
   if (r.timedOut) {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempRepo, type TempRepo } from '@orch/test-utils';
 import { OrchError } from '@orch/core';
+import { runGit } from '../src/exec.js';
 import { Repo } from '../src/repo.js';
 import { addWorktree } from '../src/worktree.js';
 import { assertGitVersion, compareVersions, gitVersion, parseGitVersion } from '../src/version.js';
@@ -148,4 +149,27 @@ describe('git version', () => {
     expect(err).toMatchObject({ code: 'ERR_ORCH_GIT_VERSION' });
     expect((err as OrchError).hint).toMatch(/Upgrade git/);
   });
+});
+
+describe('runGit', () => {
+  let repo: TempRepo | undefined;
+  afterEach(async () => {
+    await repo?.cleanup();
+    repo = undefined;
+  });
+
+  it.runIf(process.platform === 'linux')(
+    'runs git in a process group of its own, out of reach of the terminal’s SIGHUP and Ctrl-C',
+    async () => {
+      repo = await tempRepo({ 'README.md': '# x\n' });
+      const pgrp = async (pid: string | number): Promise<string> =>
+        (await readFile(`/proc/${pid}/stat`, 'utf8')).replace(/^.*\) /s, '').split(' ')[2] as string;
+      // A shell alias runs as git's child, in git's process group.
+      const r = await runGit(['-c', 'alias.pgrp=!cut -d")" -f2 /proc/$$/stat | cut -d" " -f4', 'pgrp'], {
+        cwd: repo.root,
+      });
+      expect(r.stdout).toMatch(/^\d+$/);
+      expect(r.stdout).not.toBe(await pgrp(process.pid));
+    },
+  );
 });
