@@ -12,6 +12,7 @@ import {
   currentRun,
   isolatedTmux,
   landedTasks,
+  NO_SANDBOX_CONFIG,
   runEvents,
   runOrch,
   tempRepo,
@@ -41,7 +42,7 @@ ${indented}
  */
 function unconfinedRepo(files: Record<string, string>): Promise<TempRepo> {
   const config = files['.claude-agents.yaml'] ?? '';
-  return tempRepo({ ...files, '.claude-agents.yaml': `workers:\n  sandbox: "off"\n${config}` });
+  return tempRepo({ ...files, '.claude-agents.yaml': `${NO_SANDBOX_CONFIG}${config}` });
 }
 
 /** Whether `path` exists in `ref`'s tree. */

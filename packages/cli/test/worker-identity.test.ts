@@ -6,7 +6,14 @@ import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isolatedTmux, readRunJournal, runOrch, tempRepo, type TempRepo } from '@orch/test-utils';
+import {
+  NO_SANDBOX_CONFIG,
+  isolatedTmux,
+  readRunJournal,
+  runOrch,
+  tempRepo,
+  type TempRepo,
+} from '@orch/test-utils';
 
 const TS = '2026-01-01T00:00:00.000Z';
 const ev = (o: Record<string, unknown>): string => `'${JSON.stringify({ ts: TS, ...o })}'`;
@@ -79,7 +86,6 @@ tasks:
 }
 
 /** These attacks are the ones orch must stop without an OS sandbox (macOS): run them unconfined. */
-const NO_SANDBOX = 'workers:\n  sandbox: "off"\n';
 
 describe('a worker speaks only for itself', () => {
   let repo: TempRepo;
@@ -100,7 +106,7 @@ describe('a worker speaks only for itself', () => {
   const text = (name: string): Promise<string> => readFile(join(out, name), 'utf8');
 
   it('refuses reports and messages for other tasks, and ignores forged journal lines', async () => {
-    repo = await tempRepo({ 'tasks.yaml': attackPlan(out), '.claude-agents.yaml': NO_SANDBOX });
+    repo = await tempRepo({ 'tasks.yaml': attackPlan(out), '.claude-agents.yaml': NO_SANDBOX_CONFIG });
     const r = await runOrch(['run', '--no-tui', '--yes'], {
       cwd: repo.root,
       env: tmux.env,
@@ -175,7 +181,7 @@ describe('a worker speaks only for itself', () => {
 
   it('keeps the token off every command line and out of the prompt, in a 0600 file', async () => {
     repo = await tempRepo({
-      '.claude-agents.yaml': NO_SANDBOX,
+      '.claude-agents.yaml': NO_SANDBOX_CONFIG,
       'tasks.yaml': `tasks:
   - id: solo
     agent: shell
@@ -239,7 +245,7 @@ describe('a worker speaks only for itself', () => {
       mkdir -p src && echo x > src/intruder.txt && git add -A && git commit -qm intruder
       orch task done --summary intruder
 `,
-      '.claude-agents.yaml': `${NO_SANDBOX}orchestration:\n  max_retries: 0\n`,
+      '.claude-agents.yaml': `${NO_SANDBOX_CONFIG}orchestration:\n  max_retries: 0\n`,
     });
     const r = await runOrch(['run', '--no-tui', '--yes'], {
       cwd: repo.root,
@@ -265,7 +271,7 @@ describe('a worker speaks only for itself', () => {
 
   it("takes the user's own reports and messages through a live supervisor, and none after the run", async () => {
     repo = await tempRepo({
-      '.claude-agents.yaml': NO_SANDBOX,
+      '.claude-agents.yaml': NO_SANDBOX_CONFIG,
       'tasks.yaml': `tasks:
   - id: waits
     agent: shell

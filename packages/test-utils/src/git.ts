@@ -37,3 +37,9 @@ export async function tempRepo(
   await commitAll('initial');
   return { root, git, write, commitAll, cleanup: () => rm(root, { recursive: true, force: true }) };
 }
+
+/**
+ * orch config for a test whose workers must run without the OS sandbox: the attacks orch has to stop
+ * on macOS too, and scripts that share files under the test's /tmp.
+ */
+export const NO_SANDBOX_CONFIG = 'workers:\n  sandbox: "off"\n';

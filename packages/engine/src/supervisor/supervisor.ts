@@ -39,7 +39,7 @@ import {
 import { checkoutForVerify, releaseVerifyCheckout } from '../integrate/worktree.js';
 import { isTampered } from '../merge/guard.js';
 import { MergeQueue, findLanding } from '../merge/queue.js';
-import { archiveBranch, requireState, stagingBranch, taskBranch, type RunContext } from '../run/context.js';
+import { archiveBranch, requireState, taskBranch, type RunContext } from '../run/context.js';
 import { findTask, launchWorker } from '../worker/launch.js';
 import { removePlantedGitLinks } from '../worker/sandbox.js';
 import { Intake } from './intake.js';
@@ -468,7 +468,8 @@ export class Supervisor {
     merged: { reason: string; command: string; output: string; logPath: string },
   ): Promise<Failure> {
     const t = this.state.tasks[id] as TaskState;
-    const staging = `refs/heads/${stagingBranch(this.ctx.run)}`;
+    // The last verified tip orch journaled, as for a conflict: never the ref, which a worker can move.
+    const staging = this.state.stagingVerified;
     const base = (await this.taskBase(id)) ?? (t.baseCommit as string);
     const mergedSince: string[] = [];
     for (const other of this.state.order) {
@@ -493,11 +494,11 @@ export class Supervisor {
     };
   }
 
-  /** The task's base: its merge-base with staging (which moves when staging is merged into it). */
+  /** The task's base: its merge-base with verified staging (which moves when staging is merged into it). */
   private async taskBase(id: string): Promise<string | null> {
     const branch = `refs/heads/${taskBranch(this.ctx.run, id)}`;
     if (!(await this.ctx.repo.tryRevParse(branch))) return null;
-    return this.ctx.repo.mergeBase(branch, `refs/heads/${stagingBranch(this.ctx.run)}`);
+    return this.ctx.repo.mergeBase(branch, this.state.stagingVerified);
   }
 
   /** Whether the task left work behind: a net change since its base, or uncommitted changes. */
