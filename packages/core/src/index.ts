@@ -20,3 +20,4 @@ export * from './contracts/index.js';
 export * from './verify/index.js';
 export * from './text/terminal.js';
 export * from './merge/landing.js';
+export * from './debug/trace.js';

@@ -281,6 +281,21 @@ export const RunEvent = z.discriminatedUnion('type', [
   }),
   z.object({ ...base, type: z.literal('repair'), what: z.string(), task: z.string().optional() }),
   /**
+   * The supervisor's observations of a worker, journaled so that which one wins is decided by the
+   * lifecycle table (and survives a resume), not by the order of checks in the supervisor.
+   */
+  z.object({ ...task, type: z.literal('task.timed_out'), attempt: z.number().int(), timeoutSec: z.number() }),
+  z.object({ ...task, type: z.literal('task.idle'), attempt: z.number().int(), idleSec: z.number() }),
+  z.object({ ...task, type: z.literal('task.pane_gone'), attempt: z.number().int() }),
+  /** The supervisor changed how many workers run at once (rate limit: halve; recovery: +1). */
+  z.object({
+    ...base,
+    type: z.literal('workers.throttled'),
+    maxWorkers: z.number().int().positive(),
+    reason: z.string(),
+    until: z.string().optional(),
+  }),
+  /**
    * The supervisor refused an item from a task channel (or the user outbox): wrong token, another
    * task, an event type workers may not send, a bad schema or size. `channel` is the directory's
    * task (or `user`); `dropped` counts refusals not journaled since the last one (rate limit).
