@@ -16,13 +16,13 @@ const started = new Date();
 const load0 = loadavg()[0];
 
 /** Runs one script; returns its output, or the reason it failed. */
-function exec(script, args, env = {}) {
+function exec(script, args, env = {}, timeoutMs = TIMEOUT_MS) {
   const t0 = performance.now();
   const r = spawnSync(process.execPath, [join(root, 'bench', script), ...args], {
     cwd: root,
     encoding: 'utf8',
     env: { ...process.env, ...env },
-    timeout: TIMEOUT_MS,
+    timeout: timeoutMs,
     maxBuffer: 1 << 26,
   });
   const seconds = ((performance.now() - t0) / 1000).toFixed(0);
@@ -61,6 +61,8 @@ const suites = [
   { name: 'orchestration overhead', script: 'run.mjs', mine: true },
   { name: 'done-detection latency', script: 'latency.mjs', mine: true },
   { name: 'worktree provisioning', script: 'worktrees.mjs', mine: true },
+  // A real `node --test` suite per task: one round even in --smoke takes minutes on a loaded machine.
+  { name: 'real-suite replay', script: 'replay.mjs', mine: true, timeoutMs: smoke ? 600_000 : 60 * 60_000 },
   { name: 'orch demo', script: 'demo.mjs', mine: true, full: true },
   { name: 'plan analyzers', script: 'plan.mjs', full: true, parse: planRows },
   {
@@ -89,7 +91,7 @@ for (const s of suites) {
     continue;
   }
   process.stderr.write(`bench: ${s.name} (bench/${s.script}${smoke ? ' --smoke' : ''}) ...`);
-  const r = exec(s.script, s.mine ? ['--json', ...(smoke ? ['--smoke'] : [])] : [], s.env);
+  const r = exec(s.script, s.mine ? ['--json', ...(smoke ? ['--smoke'] : [])] : [], s.env, s.timeoutMs);
   process.stderr.write(r.ok ? ` ${r.seconds} s\n` : ` FAILED after ${r.seconds} s\n`);
   if (!r.ok) {
     failures.push(`${s.name}: ${r.error}`);
@@ -146,6 +148,10 @@ ${table}
 - **Worktree provisioning** (\`bench/worktrees.mjs\`): \`addWorktree\` from \`@orch/git\` (per-repository
   mutex and lock file, crash-safety checks) against a plain loop of \`git worktree add -b\`, each on a
   fresh clone of the same generated repository.
+- **Real-suite replay** (\`bench/replay.mjs\`, also \`pnpm bench:replay\`): a generated library with a
+  real \`node --test\` suite and a plan of 8 tasks in 3 waves, each adding a module and its tests;
+  \`orch run --max-workers 4\` with \`shell\` workers verified by the suite, against the same changes
+  applied one after another with one \`npm test\` and a commit each, alternating, medians of 3 rounds.
 - **\`orch demo\`** (\`bench/demo.mjs\`): the whole demo in a temporary folder with plain output.
 - **Plan analyzers** (\`bench/plan.mjs\`, details in [benchmarks-plan.md](benchmarks-plan.md)) and the
   **dashboard** (\`bench/dashboard.mjs\`): first frame and CPU of a live dashboard.

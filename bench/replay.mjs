@@ -1,0 +1,274 @@
+#!/usr/bin/env node
+// Real-suite throughput (`pnpm bench:replay`): a generated JavaScript library with a real
+// `node --test` suite, and a plan of 8 tasks in 3 waves that each add or change real source and
+// tests. Compares `orch run` (shell workers that write the change, verified by the suite) with the
+// same changes applied one after another, each followed by one test run and a commit, in a clone of
+// the same repository, on the same machine, alternating, several rounds. Reports medians, the ratio
+// and orch's overhead per task by phase (from the journal).
+// `--smoke`: one round. `--json`: one JSON line for run-all.mjs.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import {
+  assertBuilt,
+  generatedRepo,
+  git,
+  isolatedTmux,
+  max,
+  median,
+  ms,
+  parseFlags,
+  readJournal,
+  report,
+  runOrch,
+  sec,
+} from './lib.mjs';
+
+const flags = parseFlags();
+const ROUNDS = flags.smoke ? 1 : 3;
+const WORKERS = 4;
+
+/** Work a test does: a deterministic loop, so the suite costs real CPU, not sleeps. */
+const WORK = 2_500_000;
+
+const testFile = (mod, fn, cases) => `import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ${fn} } from '../src/${mod}.js';
+
+test('${fn}: cases', () => {
+${cases.map(([input, out]) => `  assert.deepEqual(${fn}(${input}), ${out});`).join('\n')}
+});
+
+test('${fn}: stays total over many inputs', () => {
+  let h = 0;
+  for (let i = 0; i < ${WORK}; i++) h = (h * 31 + i) | 0;
+  for (let i = 0; i < 200; i++) ${fn}(${JSON.stringify('x')}.repeat(i % 17) + String(h + i));
+});
+`;
+
+/** The library before any task: two modules with their tests. */
+const baseFiles = {
+  'package.json': `${JSON.stringify(
+    { name: 'textkit', version: '1.0.0', type: 'module', private: true, scripts: { test: 'node --test' } },
+    null,
+    2,
+  )}\n`,
+  'src/trim.js': `export function trim(s) {\n  return String(s).replace(/^\\s+|\\s+$/g, '');\n}\n`,
+  'src/lower.js': `export function lower(s) {\n  return String(s).toLowerCase();\n}\n`,
+  'test/trim.test.js': testFile('trim', 'trim', [
+    ["'  a '", "'a'"],
+    ["''", "''"],
+  ]),
+  'test/lower.test.js': testFile('lower', 'lower', [["'AbC'", "'abc'"]]),
+};
+
+/** 8 tasks in 3 waves. Each writes its own module and test (exclusive ownership). */
+const tasks = [
+  {
+    id: 'slug',
+    deps: [],
+    files: {
+      'src/slug.js': `import { lower } from './lower.js';\nimport { trim } from './trim.js';\nexport function slug(s) {\n  return lower(trim(s)).replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');\n}\n`,
+      'test/slug.test.js': testFile('slug', 'slug', [
+        ["' Hello World '", "'hello-world'"],
+        ["'a--b'", "'a-b'"],
+      ]),
+    },
+  },
+  {
+    id: 'pad',
+    deps: [],
+    files: {
+      'src/pad.js': `export function pad(s, n = 8) {\n  const t = String(s);\n  return t.length >= n ? t : t + ' '.repeat(n - t.length);\n}\n`,
+      'test/pad.test.js': testFile('pad', 'pad', [
+        ["'ab', 4", "'ab  '"],
+        ["'abcdef', 2", "'abcdef'"],
+      ]),
+    },
+  },
+  {
+    id: 'words',
+    deps: [],
+    files: {
+      'src/words.js': `import { trim } from './trim.js';\nexport function words(s) {\n  const t = trim(s);\n  return t ? t.split(/\\s+/) : [];\n}\n`,
+      'test/words.test.js': testFile('words', 'words', [
+        ["' a  b c '", "['a', 'b', 'c']"],
+        ["''", '[]'],
+      ]),
+    },
+  },
+  {
+    id: 'count',
+    deps: [],
+    files: {
+      'src/count.js': `export function count(s, ch = ' ') {\n  let n = 0;\n  for (const c of String(s)) if (c === ch) n++;\n  return n;\n}\n`,
+      'test/count.test.js': testFile('count', 'count', [
+        ["'a b c'", '2'],
+        ["'abc', 'b'", '1'],
+      ]),
+    },
+  },
+  {
+    id: 'title',
+    deps: ['words'],
+    files: {
+      'src/title.js': `import { words } from './words.js';\nexport function title(s) {\n  return words(s).map((w) => w[0].toUpperCase() + w.slice(1)).join(' ');\n}\n`,
+      'test/title.test.js': testFile('title', 'title', [["' hello  world'", "'Hello World'"]]),
+    },
+  },
+  {
+    id: 'table',
+    deps: ['pad', 'words'],
+    files: {
+      'src/table.js': `import { pad } from './pad.js';\nimport { words } from './words.js';\nexport function table(s, n = 6) {\n  return words(s).map((w) => pad(w, n)).join('|');\n}\n`,
+      'test/table.test.js': testFile('table', 'table', [["'a bb', 3", "'a  |bb '"]]),
+    },
+  },
+  {
+    id: 'stats',
+    deps: ['count', 'words'],
+    files: {
+      'src/stats.js': `import { count } from './count.js';\nimport { words } from './words.js';\nexport function stats(s) {\n  return { words: words(s).length, spaces: count(s) };\n}\n`,
+      'test/stats.test.js': testFile('stats', 'stats', [["'a b c'", '{ words: 3, spaces: 2 }']]),
+    },
+  },
+  {
+    id: 'index',
+    deps: ['slug', 'title', 'table', 'stats'],
+    files: {
+      'src/index.js': ['count', 'lower', 'pad', 'slug', 'stats', 'table', 'title', 'trim', 'words']
+        .map((m) => `export { ${m} } from './${m}.js';`)
+        .join('\n')
+        .concat('\n'),
+      'test/index.test.js': testFile('index', 'slug', [["'A B'", "'a-b'"]]),
+    },
+  },
+];
+
+/** The shell script a worker runs: write the task's files, commit, report. */
+function runScript(t) {
+  const parts = [];
+  for (const [path, content] of Object.entries(t.files)) {
+    parts.push(`mkdir -p ${dirname(path)}`, `cat > ${path} <<'ORCH_EOF'\n${content}ORCH_EOF`);
+  }
+  parts.push(`git add -A && git commit -qm ${t.id}`, 'orch task done --summary ok');
+  return `${parts.join('\n')}\n`;
+}
+
+function planYaml() {
+  const q = (s) => JSON.stringify(s);
+  const lines = ['request: real-suite replay benchmark', 'defaults: {agent: shell}', 'tasks:'];
+  for (const t of tasks) {
+    lines.push(
+      `  - id: ${t.id}`,
+      `    description: ${q(`add ${t.id}`)}`,
+      `    depends_on: [${t.deps.join(', ')}]`,
+      `    files_write: [${Object.keys(t.files).map(q).join(', ')}]`,
+      `    verification: [{command: "node --test", type: test}]`,
+      `    run: ${q(runScript(t))}`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** The same changes, one after another in dependency order, each followed by the suite and a commit. */
+function sequential(dir) {
+  const t0 = performance.now();
+  for (const t of tasks) {
+    for (const [path, content] of Object.entries(t.files)) {
+      mkdirSync(dirname(join(dir, path)), { recursive: true });
+      writeFileSync(join(dir, path), content);
+    }
+    execFileSync('npm', ['test', '--silent'], { cwd: dir, stdio: 'ignore' });
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-q', '-m', t.id);
+  }
+  return (performance.now() - t0) / 1000;
+}
+
+async function orchRound() {
+  const repo = await generatedRepo(0, { ...baseFiles, 'tasks.yaml': planYaml() });
+  const tmux = await isolatedTmux();
+  try {
+    const r = await runOrch(['run', 'tasks.yaml', '--no-tui', '--yes', '--max-workers', String(WORKERS)], {
+      cwd: repo.dir,
+      env: tmux.env,
+    });
+    if (r.code !== 0) throw new Error(`orch run exited ${r.code}:\n${r.stderr}\n${r.stdout.slice(-2000)}`);
+    const { events } = readJournal(repo.dir);
+    const merged = events.filter((e) => e.type === 'task.merged');
+    if (merged.length !== tasks.length)
+      throw new Error(`only ${merged.length} of ${tasks.length} tasks merged`);
+    const at = (type, task) => events.find((e) => e.type === type && e.task === task)?.t;
+    const phase = (from, to) => tasks.map((t) => at(to, t.id) - at(from, t.id)).filter(Number.isFinite);
+    return {
+      wall: r.wallMs / 1000,
+      readyToStarted: phase('task.ready', 'task.started'),
+      startedToDone: phase('task.started', 'task.reported'),
+      doneToVerified: phase('task.reported', 'task.verified'),
+      verifiedToMerged: phase('task.verified', 'task.merged'),
+      peakKb: r.peakKb,
+    };
+  } finally {
+    await tmux.cleanup();
+    await repo.cleanup();
+  }
+}
+
+async function sequentialRound() {
+  const repo = await generatedRepo(0, baseFiles);
+  try {
+    return sequential(repo.dir);
+  } finally {
+    await repo.cleanup();
+  }
+}
+
+assertBuilt();
+const orchWalls = [];
+const seqWalls = [];
+const phases = { readyToStarted: [], startedToDone: [], doneToVerified: [], verifiedToMerged: [] };
+for (let i = 0; i < ROUNDS; i++) {
+  seqWalls.push(await sequentialRound());
+  const o = await orchRound();
+  orchWalls.push(o.wall);
+  for (const k of Object.keys(phases)) phases[k].push(...o[k]);
+}
+const orchMed = median(orchWalls);
+const seqMed = median(seqWalls);
+const p = (xs) => `${ms(median(xs))} / ${ms(max(xs))}`;
+const rows = [
+  {
+    metric: `real suite, ${tasks.length} tasks in 3 waves, ${WORKERS} workers: whole \`orch run\`, median of ${ROUNDS}`,
+    measured: sec(orchMed),
+    goal: '',
+  },
+  {
+    metric: 'same changes applied one after another, one `npm test` each, median',
+    measured: sec(seqMed),
+    goal: '',
+  },
+  { metric: 'orch ÷ sequential', measured: `${(orchMed / seqMed).toFixed(2)}×`, goal: '≤ 1.0×' },
+  {
+    metric: 'orch overhead per task over sequential, (orch − sequential) ÷ tasks',
+    measured: sec((orchMed - seqMed) / tasks.length),
+    goal: '',
+  },
+  { metric: 'ready → worker started, median / worst', measured: p(phases.readyToStarted), goal: '' },
+  {
+    metric: 'worker started → done (writes files, commits), median / worst',
+    measured: p(phases.startedToDone),
+    goal: '',
+  },
+  {
+    metric: 'done → verified (the suite on the pinned commit), median / worst',
+    measured: p(phases.doneToVerified),
+    goal: '',
+  },
+  {
+    metric: 'verified → merged (landing, incremental suite), median / worst',
+    measured: p(phases.verifiedToMerged),
+    goal: '',
+  },
+];
+report('real-suite replay', rows, flags);
