@@ -44,6 +44,7 @@ import { findTask, launchWorker } from '../worker/launch.js';
 import { removePlantedGitLinks } from '../worker/sandbox.js';
 import { Intake } from './intake.js';
 import { Waiter } from './waiter.js';
+import { nextStep } from './watch-step.js';
 import { halved, recovered, workerLimit, type WorkerLimit } from './throttle.js';
 import { isoAt, sleepOn } from '../ports/clock.js';
 import type { WorkerRef } from '../ports/worker-runtime.js';
@@ -612,84 +613,90 @@ export class Supervisor {
     let lastSize = -1;
     let lastGrowth = clock.now();
     while (!this.stop.signal.aborted) {
-      const exit = this.exits.get(key);
-      const report = t().report;
-      if (report?.status === 'done') {
-        if (!exit) {
-          // A pane already gone counts as the exit: its event may predate this supervisor (resume).
-          await this.waiter.until(() => this.exits.has(key) || paneGone, {
-            timeoutMs: DONE_GRACE_MS,
-            signal: this.stop.signal,
-          });
-          await kill();
-        }
-        return { kind: 'done', evidence: 'status-command' };
-      }
-      if (report?.status === 'failed') {
-        await kill();
-        return {
-          kind: 'failed',
-          category: 'agent_failed',
-          reason: report.reason ?? 'the worker reported failure',
-          source: 'status-command',
-        };
-      }
-      if (t().status === 'blocked' && t().blockedOn) {
-        // A `blocked-on` message: stop the worker until the task it waits for is merged.
-        await kill();
-        return { kind: 'paused', on: t().blockedOn as string };
-      }
-      if (report?.status === 'blocked') {
-        await kill();
-        return {
-          kind: 'blocked',
-          reason: report.reason ?? 'blocked',
-          ...(report.needs ? { needs: report.needs } : {}),
-        };
-      }
-      if (exit) return this.classifyExit(id, exit);
-      if (paneGone) {
-        // The wrapper journals the exit itself; wait briefly for that line before asking the runtime.
-        const arrived = await this.waiter.until(() => this.exits.has(key) || t().report !== undefined, {
-          timeoutMs: EXIT_EVENT_GRACE_MS,
-        });
-        if (!arrived) {
-          const pane = await workers.state(session);
-          await this.emit({ type: 'task.pane_gone', task: id, attempt });
-          const ev = {
-            type: 'task.exited' as const,
-            task: id,
-            attempt,
-            exitCode: pane.exitStatus,
-            evidence: {
-              source: 'process-exit' as const,
-              at: this.now(),
-              detail: 'worker session ended without a report',
-            },
-          };
-          await this.emit(ev);
-          this.exits.set(key, { ...ev, ts: this.now() });
-        }
-        continue;
-      }
       const nowMs = clock.now();
-      if (nowMs >= deadline) {
-        await this.emit({ type: 'task.timed_out', task: id, attempt, timeoutSec });
-        return this.expire(id, session, `the task ran longer than its timeout of ${timeoutSec} s`, 'timeout');
-      }
       const size = await workers.outputSize(this.workerRef(id));
       if (size !== lastSize) {
         lastSize = size;
         lastGrowth = nowMs;
-      } else if (nowMs - lastGrowth >= idleSec * 1000) {
-        await this.emit({ type: 'task.idle', task: id, attempt, idleSec });
-        return this.expire(id, session, `no output for ${idleSec} s (idle timeout)`, 'idle-timeout');
       }
-      const snapshot = this.state.eventCount;
-      await this.waiter.until(() => this.state.eventCount !== snapshot || paneGone, {
-        timeoutMs: Math.min(deadline - nowMs, idleSec * 1000 - (nowMs - lastGrowth)) + 5,
-        signal: this.stop.signal,
+      const exit = this.exits.get(key);
+      const step = nextStep({
+        status: t().status,
+        ...(t().report ? { report: t().report } : {}),
+        ...(t().blockedOn ? { blockedOn: t().blockedOn } : {}),
+        exited: exit !== undefined,
+        paneGone,
+        now: nowMs,
+        deadline,
+        lastGrowth,
+        idleMs: idleSec * 1000,
       });
+      switch (step.kind) {
+        case 'done':
+          if (step.awaitExit) {
+            // A pane already gone counts as the exit: its event may predate this supervisor (resume).
+            await this.waiter.until(() => this.exits.has(key) || paneGone, {
+              timeoutMs: DONE_GRACE_MS,
+              signal: this.stop.signal,
+            });
+            await kill();
+          }
+          return { kind: 'done', evidence: 'status-command' };
+        case 'failed':
+          await kill();
+          return { kind: 'failed', category: 'agent_failed', reason: step.reason, source: 'status-command' };
+        case 'paused':
+          await kill();
+          return { kind: 'paused', on: step.on };
+        case 'blocked':
+          await kill();
+          return { kind: 'blocked', reason: step.reason, ...(step.needs ? { needs: step.needs } : {}) };
+        case 'exited':
+          return this.classifyExit(id, exit as Extract<RunEvent, { type: 'task.exited' }>);
+        case 'pane_gone': {
+          // The wrapper journals the exit itself; wait briefly for that line before asking the runtime.
+          const arrived = await this.waiter.until(() => this.exits.has(key) || t().report !== undefined, {
+            timeoutMs: EXIT_EVENT_GRACE_MS,
+          });
+          if (!arrived) {
+            const pane = await workers.state(session);
+            await this.emit({ type: 'task.pane_gone', task: id, attempt });
+            const ev = {
+              type: 'task.exited' as const,
+              task: id,
+              attempt,
+              exitCode: pane.exitStatus,
+              evidence: {
+                source: 'process-exit' as const,
+                at: this.now(),
+                detail: 'worker session ended without a report',
+              },
+            };
+            await this.emit(ev);
+            this.exits.set(key, { ...ev, ts: this.now() });
+          }
+          continue;
+        }
+        case 'timed_out':
+          await this.emit({ type: 'task.timed_out', task: id, attempt, timeoutSec });
+          return this.expire(
+            id,
+            session,
+            `the task ran longer than its timeout of ${timeoutSec} s`,
+            'timeout',
+          );
+        case 'idle':
+          await this.emit({ type: 'task.idle', task: id, attempt, idleSec });
+          return this.expire(id, session, `no output for ${idleSec} s (idle timeout)`, 'idle-timeout');
+        case 'wait': {
+          const snapshot = this.state.eventCount;
+          await this.waiter.until(() => this.state.eventCount !== snapshot || paneGone, {
+            timeoutMs: step.timeoutMs,
+            signal: this.stop.signal,
+          });
+          break;
+        }
+      }
     }
     return { kind: 'stopped' };
   }
