@@ -4,7 +4,7 @@
  * lifecycle path runs in about a second instead of a 10–110 s tmux run.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { RunEvent, RunState } from '@orch/core';
+import type { RunEvent, RunEventInput, RunState } from '@orch/core';
 import { runPaths } from '@orch/store';
 import {
   FakeClock,
@@ -56,7 +56,7 @@ let h: Harness | undefined;
 async function start(
   tasks: { id: string; timeout?: number; deps?: string[] }[],
   scripts: Record<string, WorkerScript>,
-  opts: { maxRetries?: number; maxWorkers?: number } = {},
+  opts: { maxRetries?: number; maxWorkers?: number; before?: RunEventInput[] } = {},
 ): Promise<Harness> {
   const config =
     `${NO_SANDBOX_CONFIG}orchestration:\n  max_retries: ${opts.maxRetries ?? 1}\n` +
@@ -72,6 +72,8 @@ async function start(
   const paths = runPaths(repo.root, prepared.run);
   const clock = new FakeClock();
   const log = new MemoryRunLog(await new RunJournal(paths.dir, paths.events).history(), () => clock.now());
+  // What a previous supervisor of this run journaled (a resume).
+  for (const ev of opts.before ?? []) await log.append(ev);
   const workers = new FakeWorkers(paths.dir);
   for (const [task, fn] of Object.entries(scripts)) workers.script(task, fn);
   const ctx = await openRunContext(repo.root, prepared.run, orchBin(), { journal: log, workers, clock });
@@ -271,5 +273,37 @@ describe('the supervisor on in-memory ports', () => {
     expect(final.tasks.a?.status).toBe('merged');
     expect(t.log.ofType('task.reported').map((e) => e.summary)).toEqual(['a finished']);
     expect(await t.repo.git('show', `${stagingBranch(t.ctx.run)}:a.txt`)).toBe('a attempt 2');
+  });
+
+  it('a limit a previous supervisor throttled to still holds after a resume', async () => {
+    let release: () => void = () => undefined;
+    const first = new Promise<void>((r) => (release = r));
+    const t = await start(
+      [{ id: 'a' }, { id: 'b' }],
+      {
+        a: async (w) => {
+          await first;
+          await finish(w);
+        },
+        b: async (w) => {
+          await first;
+          await finish(w);
+        },
+      },
+      {
+        maxWorkers: 2,
+        before: [{ type: 'workers.throttled', maxWorkers: 1, reason: 'rate limited earlier' }],
+      },
+    );
+    await until(() => t.workers.started.length === 1, 'one worker');
+    // Both tasks are ready, but only one worker may run.
+    expect(t.log.state?.tasks.a?.status === 'ready' || t.log.state?.tasks.b?.status === 'ready').toBe(true);
+    expect(t.workers.started).toHaveLength(1);
+    release();
+    const final = await t.running;
+    expect(final.tasks.a?.status).toBe('merged');
+    expect(final.tasks.b?.status).toBe('merged');
+    // The first merge gives the worker back: 1 -> 2.
+    expect(t.log.ofType('workers.throttled').map((e) => e.maxWorkers)).toEqual([1, 2]);
   });
 });

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { RunEvent } from '@orch/core';
+import { halved, recovered, workerLimit } from '../src/supervisor/throttle.js';
 import { nextStep, type AttemptFacts, type AttemptStep } from '../src/supervisor/watch-step.js';
 
 const base: AttemptFacts = {
@@ -57,5 +59,25 @@ const rows: [string, Partial<AttemptFacts>, AttemptStep][] = [
 describe('nextStep: what the supervisor does about a running attempt', () => {
   it.each(rows)('%s', (_name, facts, step) => {
     expect(nextStep({ ...base, ...facts })).toEqual(step);
+  });
+});
+
+describe('workerLimit: the throttled limit from the journal', () => {
+  const started = { type: 'run.started', maxWorkers: 4 } as unknown as RunEvent;
+  const throttled = (n: number): RunEvent =>
+    ({ type: 'workers.throttled', maxWorkers: n }) as unknown as RunEvent;
+
+  it('is the run limit when nothing throttled it', () => {
+    expect(workerLimit([started], 9)).toEqual({ ceiling: 4, current: 4 });
+  });
+  it('follows the last workers.throttled, never above the run limit', () => {
+    expect(workerLimit([started, throttled(2), throttled(1)], 9)).toEqual({ ceiling: 4, current: 1 });
+    expect(workerLimit([started, throttled(7)], 9)).toEqual({ ceiling: 4, current: 4 });
+  });
+  it('halves down to one and recovers one at a time up to the ceiling', () => {
+    expect(halved({ ceiling: 4, current: 4 })).toBe(2);
+    expect(halved({ ceiling: 4, current: 1 })).toBe(1);
+    expect(recovered({ ceiling: 4, current: 3 })).toBe(4);
+    expect(recovered({ ceiling: 4, current: 4 })).toBe(4);
   });
 });
