@@ -306,4 +306,22 @@ describe('the supervisor on in-memory ports', () => {
     // The first merge gives the worker back: 1 -> 2.
     expect(t.log.ofType('workers.throttled').map((e) => e.maxWorkers)).toEqual([1, 2]);
   });
+
+  it('a worker blocked on a decision waits for it, then is restarted with the answer', async () => {
+    const t = await start([{ id: 'a' }], {
+      a: async (w) => {
+        if (w.attempt === 1) return void (await w.block('lodash', 'needs lodash to parse dates'));
+        await finish(w);
+      },
+    });
+    await until(() => t.workers.of('a')[0]?.killed === true, 'the worker to be stopped');
+    expect(status(t, 'a')).toBe('blocked');
+    expect(t.log.ofType('task.blocked')).toMatchObject([{ task: 'a', needs: 'lodash' }]);
+    // `orch deps approve` journals the decision.
+    await t.log.append({ type: 'task.unblocked', task: 'a', reason: 'lodash approved' });
+    const final = await t.running;
+    expect(final.tasks.a?.status).toBe('merged');
+    expect(t.workers.of('a').map((w) => w.attempt)).toEqual([1, 2]);
+    expect(t.log.ofType('task.failed')).toEqual([]);
+  });
 });
