@@ -17,3 +17,5 @@ export * from './integrate/detect.js';
 export * from './verify/index.js';
 export * from './deps.js';
 export * from './review/index.js';
+export * from './ports/index.js';
+export * from './run/plan-store.js';

@@ -102,9 +102,10 @@ describe('the merge queue', () => {
   });
 
   it('with merge.strategy merge, lands a merge commit whose second parent is the verified commit', async () => {
-    ctx.config = { ...ctx.config, merge: { strategy: 'merge' } };
+    // The context is immutable: a merge queue over the same ports with another config.
+    const merging: RunContext = { ...ctx, config: { ...ctx.config, merge: { strategy: 'merge' } } };
     const pin = await verified();
-    const r = await new MergeQueue(ctx).merge('a', 1, pin);
+    const r = await new MergeQueue(merging).merge('a', 1, pin);
     expect(r.ok).toBe(true);
     expect(await repo.git('rev-parse', `${staging()}^2`)).toBe(pin.commit);
     expect(await landedTasks(repo.root, staging())).toEqual(['a']);
@@ -159,11 +160,11 @@ describe('the merge queue', () => {
     if (m.status !== 'merged') throw new Error('expected a merge');
     // Journaled, then the supervisor stopped while the incremental check ran.
     await ctx.journal.append({ type: 'staging.moved', from: before, to: m.commit, reason: 'merge a' });
-    ctx.config = {
-      ...ctx.config,
-      verification: { ...ctx.config.verification, integration_command: 'false' },
+    const failing: RunContext = {
+      ...ctx,
+      config: { ...ctx.config, verification: { ...ctx.config.verification, integration_command: 'false' } },
     };
-    const r = await new MergeQueue(ctx).merge('a', 1, pin);
+    const r = await new MergeQueue(failing).merge('a', 1, pin);
     expect(r).toMatchObject({ ok: false, category: 'integration_failed', stagingTip: before });
     expect(await repo.git('rev-parse', staging())).toBe(before);
     expect(ctx.journal.state!.stagingCommit).toBe(before);

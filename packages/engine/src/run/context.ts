@@ -1,71 +1,67 @@
 /**
  * Everything a supervisor needs about one run, opened from the run directory alone so that a
  * resumed supervisor sees exactly what the first one saw (the plan is the frozen copy in the run).
+ * An immutable record of ports: built once, never patched or replaced mid-run; the one thing
+ * that changes (the plan, when a review adds tasks) lives behind its own owner, `plans`.
  */
 import { join } from 'node:path';
-import {
-  OrchError,
-  loadConfig,
-  loadPlan,
-  remainingPathLengths,
-  type Config,
-  type Plan,
-  type RunState,
-} from '@orch/core';
+import { OrchError, loadConfig, loadPlan, type Config, type Plan, type RunState } from '@orch/core';
 import { Repo } from '@orch/git';
 import { runPaths } from '@orch/store';
 import { TmuxServer, socketNameFor } from '@orch/tmux';
-import { WorktreePool } from '../worker/pool.js';
+import { systemClock, type Clock } from '../ports/clock.js';
+import { gitRepository } from '../ports/git.js';
+import type { Repository } from '../ports/repository.js';
+import type { RunLog } from '../ports/run-log.js';
+import { tmuxWorkers } from '../ports/tmux.js';
+import type { WorkerRuntime } from '../ports/worker-runtime.js';
+import type { Workspaces } from '../ports/workspaces.js';
+import { GitWorkspaces } from '../worker/workspaces.js';
 import { RunJournal } from './journal.js';
+import { PlanStore } from './plan-store.js';
+
+export {
+  archiveBranch,
+  integrationWorktreePath,
+  stagingBranch,
+  taskBranch,
+  verifyWorktreePath,
+  worktreePath,
+} from './names.js';
 
 export interface RunContext {
-  repo: Repo;
-  repoRoot: string;
-  run: string;
-  paths: ReturnType<typeof runPaths>;
-  plan: Plan;
-  config: Config;
-  tmux: TmuxServer;
-  journal: RunJournal;
-  priorities: Map<string, number>;
-  orchBin: string;
+  /** The local checkout's git, for what is not behind `repository` yet (worktrees, verification). */
+  readonly repo: Repo;
+  readonly repository: Repository;
+  readonly repoRoot: string;
+  readonly run: string;
+  readonly paths: ReturnType<typeof runPaths>;
+  readonly plans: PlanStore;
+  /** The current plan (`plans.plan`). */
+  readonly plan: Plan;
+  /** Each task's longest remaining path (`plans.priorities`). */
+  readonly priorities: Map<string, number>;
+  readonly config: Config;
+  /** orch's tmux server, for what is tmux's own (the supervisor's pane, the sandbox's socket). */
+  readonly tmux: TmuxServer;
+  readonly workers: WorkerRuntime;
+  readonly journal: RunLog;
+  readonly workspaces: Workspaces;
+  readonly clock: Clock;
+  readonly orchBin: string;
   /** Where orch keeps its tmux config, shims and other private files for this repository. */
-  privateDir: string;
-  /** Worktrees of merged tasks, recycled for the next tasks. */
-  pool: WorktreePool;
+  readonly privateDir: string;
   /** The attempt launched most recently per task (its `task.started` may not be journaled yet). */
-  launched: Map<string, number>;
+  readonly launched: Map<string, number>;
 }
 
-export function stagingBranch(run: string): string {
-  return `orch/${run}/staging`;
-}
-
-/**
- * A task's branch: `orch/<run>/<task>/work`, so that the ref directory `orch/<run>/<task>/` holds
- * this one branch and nothing else, and a worker's sandbox can make exactly that directory writable.
- * Build the name only here.
- */
-export function taskBranch(run: string, task: string): string {
-  return `orch/${run}/${task}/work`;
-}
-
-export function archiveBranch(run: string, task: string, n: number): string {
-  return `orch/${run}/archive/${task}-${n}`;
-}
-
-export function worktreePath(repoRoot: string, config: Config, task: string): string {
-  return join(repoRoot, config.orchestration.worktree_dir, task);
-}
-
-export function integrationWorktreePath(repoRoot: string, config: Config, run: string): string {
-  // Task ids start with [a-z0-9], so a leading underscore can never clash with a task's worktree.
-  return join(repoRoot, config.orchestration.worktree_dir, `_integration-${run}`);
-}
-
-/** orch's own checkout of the commit being verified for a task (removed after each verification). */
-export function verifyWorktreePath(repoRoot: string, config: Config, run: string, task: string): string {
-  return join(repoRoot, config.orchestration.worktree_dir, `_verify-${run}-${task}`);
+/** Ports to use instead of the local ones (tests; a distributed run). */
+export interface RunPorts {
+  journal?: RunLog;
+  workers?: WorkerRuntime;
+  workspaces?: Workspaces;
+  repository?: Repository;
+  clock?: Clock;
 }
 
 /** orch's private tmux server for a repository, with its own config file written. */
@@ -75,9 +71,14 @@ export async function tmuxFor(repoRoot: string): Promise<TmuxServer> {
   return server;
 }
 
-export async function openRunContext(repoRoot: string, run: string, orchBin: string): Promise<RunContext> {
+export async function openRunContext(
+  repoRoot: string,
+  run: string,
+  orchBin: string,
+  ports: RunPorts = {},
+): Promise<RunContext> {
   const paths = runPaths(repoRoot, run);
-  const journal = new RunJournal(paths.dir, paths.events);
+  const journal = ports.journal ?? new RunJournal(paths.dir, paths.events);
   await journal.refresh();
   const state = journal.state;
   if (!state) {
@@ -89,26 +90,36 @@ export async function openRunContext(repoRoot: string, run: string, orchBin: str
   const config = await loadConfig(repoRoot);
   const repo = await Repo.open(repoRoot);
   const tmux = await tmuxFor(repoRoot);
-  const ctx: RunContext = {
+  const plans = new PlanStore(plan);
+  const workspaces =
+    ports.workspaces ??
+    new GitWorkspaces({ repo, repoRoot, config, run, journal, poolSize: state.maxWorkers });
+  return Object.freeze({
     repo,
+    repository: ports.repository ?? gitRepository(repo),
     repoRoot,
     run,
     paths,
-    plan,
+    plans,
+    get plan() {
+      return plans.plan;
+    },
+    get priorities() {
+      return plans.priorities;
+    },
     config,
     tmux,
+    workers: ports.workers ?? tmuxWorkers(tmux),
     journal,
-    priorities: remainingPathLengths(plan),
+    workspaces,
+    clock: ports.clock ?? systemClock,
     orchBin,
     privateDir: join(repoRoot, '.orchestrator'),
-    pool: undefined as unknown as WorktreePool,
-    launched: new Map(),
-  };
-  ctx.pool = new WorktreePool(ctx, state.maxWorkers);
-  return ctx;
+    launched: new Map<string, number>(),
+  });
 }
 
-export function requireState(ctx: RunContext): RunState {
+export function requireState(ctx: Pick<RunContext, 'journal'>): RunState {
   const s = ctx.journal.state;
   if (!s) throw new Error('run state missing');
   return s;

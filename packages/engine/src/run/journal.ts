@@ -3,11 +3,13 @@
  * appended since the last read (by this process or by workers' `orch task ...` commands).
  */
 import { watch, type FSWatcher } from 'node:fs';
-import { applyEvent, type RunEvent, type RunEventInput, type RunState } from '@orch/core';
+import { applyEvent, traced, type RunEvent, type RunEventInput, type RunState } from '@orch/core';
 import { appendEvent, readEventsFrom } from '@orch/store';
 import { basename, dirname } from 'node:path';
+import type { RunLog } from '../ports/run-log.js';
 
-export class RunJournal {
+/** The file-backed `RunLog`. */
+export class RunJournal implements RunLog {
   state: RunState | undefined;
   private offset = 0;
   private watcher: FSWatcher | undefined;
@@ -29,7 +31,7 @@ export class RunJournal {
   /** Applies every complete line appended since the last read; returns the new events. */
   async refresh(): Promise<RunEvent[]> {
     // Reads are serialized so two callers never apply the same bytes twice.
-    while (this.reading) await this.reading.catch(() => undefined);
+    while (this.reading) await this.reading.catch(traced('journal.read'));
     this.reading = this.readNew();
     try {
       return await this.reading;
@@ -46,6 +48,10 @@ export class RunJournal {
     return chunk.events;
   }
 
+  async history(): Promise<RunEvent[]> {
+    return (await readEventsFrom(this.runDir, 0)).events;
+  }
+
   /** Calls `onEvents` with every event newly applied, whoever appended it. */
   subscribe(onEvents: (events: RunEvent[]) => void): () => void {
     this.listeners.add(onEvents);
@@ -53,12 +59,12 @@ export class RunJournal {
   }
 
   /** Watches the journal file so appends by other processes are read at once; no polling. */
-  watch(): void {
+  follow(): void {
     if (this.watcher) return;
     const file = basename(this.eventsPath);
     this.watcher = watch(dirname(this.eventsPath), (_type, name) => {
       if (name !== null && name !== file) return;
-      void this.refresh();
+      this.refresh().catch(traced('journal.follow'));
     });
   }
 

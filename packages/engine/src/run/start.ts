@@ -15,6 +15,7 @@ import {
   findPlanFile,
   loadConfigSource,
   loadPlan,
+  traced,
   type Config,
   type Plan,
 } from '@orch/core';
@@ -220,7 +221,9 @@ async function assertWorktreesFree(repo: Repo, config: Config, plan: Plan): Prom
     const owner = taken.get(path) ?? (existsSync(path) ? 'a folder that is not a worktree' : undefined);
     if (!owner) continue;
     const run = /^(?:refs\/heads\/)?orch\/([^/]+)\//.exec(owner)?.[1];
-    const state = run ? await loadRunState(runPaths(repo.root, run).dir).catch(() => undefined) : undefined;
+    const state = run
+      ? await loadRunState(runPaths(repo.root, run).dir).catch(traced('start.other-run-state'))
+      : undefined;
     if (run && isRunLive(state)) {
       // Never suggest abort here: that would stop a run someone is watching.
       throw new OrchError(

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { isFinished, remainingPathLengths, terminalSafe, type RunState, type Task } from '@orch/core';
+import { isFinished, terminalSafe, type RunState, type Task } from '@orch/core';
 import { removeWorktree } from '@orch/git';
 import { supervisorSessionName } from '@orch/tmux';
 import { writeFileAtomic, writeJsonAtomic } from '@orch/store';
@@ -115,8 +115,7 @@ async function review(ctx: RunContext): Promise<'accepted' | EndOfTasks> {
 
 /** Appends tasks to the run's frozen plan (so a resumed supervisor sees them) and to the journal. */
 export async function addTasks(ctx: RunContext, tasks: Task[], reason: string): Promise<void> {
-  ctx.plan = { ...ctx.plan, tasks: [...ctx.plan.tasks, ...tasks] };
-  ctx.priorities = remainingPathLengths(ctx.plan);
+  ctx.plans.add(tasks);
   await writeFileAtomic(ctx.paths.plan, stringify(ctx.plan));
   const agent = ctx.plan.defaults.agent ?? ctx.config.agents.default;
   await ctx.journal.append({
@@ -144,13 +143,13 @@ async function end(
 /** Removes what the run no longer needs; staging stays, failed tasks' worktrees stay for inspection. */
 async function cleanup(ctx: RunContext): Promise<void> {
   const state = requireState(ctx);
-  await ctx.pool.drain();
+  await ctx.workspaces.drain();
   await removeWorktree(ctx.repo, integrationWorktreePath(ctx.repoRoot, ctx.config, ctx.run), {
     force: true,
   }).catch(() => undefined);
   await removeWorktreesOf(ctx.repo, await verifyWorktrees(ctx));
   for (const t of Object.values(state.tasks)) {
-    if (t.session && isFinished(t)) await ctx.tmux.killSession(t.session).catch(() => undefined);
+    if (t.session && isFinished(t)) await ctx.workers.kill(t.session).catch(() => undefined);
     // A merged task's worktree that its recycling could not take (it holds nothing unmerged).
     if (t.status === 'merged' && t.worktree && existsSync(t.worktree)) {
       await removeWorktree(ctx.repo, t.worktree, { force: true }).catch(() => undefined);

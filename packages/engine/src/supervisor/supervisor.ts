@@ -3,8 +3,7 @@
  * run. Deterministic code, event-driven: it wakes on journal appends (workers' status commands and
  * exits) and on its own deadlines, never on a fixed polling interval.
  */
-import { existsSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   allFinished,
@@ -14,6 +13,8 @@ import {
   newlyReady,
   onlyWaitingOnHumans,
   pickToStart,
+  trace,
+  traced,
   type EvidenceSource,
   type FailureCategory,
   type RunEvent,
@@ -26,7 +27,6 @@ import { archiveRef, changedPaths, mergeIntoWorktree } from '@orch/git';
 import { acquireLock } from '@orch/store';
 import { sessionName } from '@orch/tmux';
 import { diagnoseFailure } from '../review/diagnose.js';
-import { tailLines } from '../verify/run-command.js';
 import { verifyTask } from '../verify/index.js';
 import { finishTasks } from './finish.js';
 import {
@@ -44,6 +44,10 @@ import { findTask, launchWorker } from '../worker/launch.js';
 import { removePlantedGitLinks } from '../worker/sandbox.js';
 import { Intake } from './intake.js';
 import { Waiter } from './waiter.js';
+import { nextStep } from './watch-step.js';
+import { halved, recovered, workerLimit, type WorkerLimit } from './throttle.js';
+import { isoAt, sleepOn } from '../ports/clock.js';
+import type { WorkerRef } from '../ports/worker-runtime.js';
 import type { Restart } from '../run/resume.js';
 
 export interface SupervisorOptions {
@@ -88,12 +92,13 @@ const EXIT_EVENT_GRACE_MS = 1_500;
 const MAX_REPORT_CHARS = 8_000;
 
 export class Supervisor {
-  private readonly waiter = new Waiter();
+  private readonly waiter: Waiter;
   private readonly merges: MergeQueue;
   /** The task drivers in flight, by task id. */
   private readonly driving = new Map<string, Promise<void>>();
   private readonly exits = new Map<string, Extract<RunEvent, { type: 'task.exited' }>>();
-  private maxWorkers: number;
+  /** How many workers run at once (`workers.throttled` changes it; read from the journal on start). */
+  private limit: WorkerLimit;
   private readonly stop = new AbortController();
   /** A security stop (staging moved by someone else): the run ends with this error. */
   private fatal: Error | undefined;
@@ -104,8 +109,10 @@ export class Supervisor {
     private readonly ctx: RunContext,
     private readonly opts: SupervisorOptions = {},
   ) {
+    this.waiter = new Waiter(ctx.clock);
     this.merges = new MergeQueue(ctx);
-    this.maxWorkers = requireState(ctx).maxWorkers;
+    const max = requireState(ctx).maxWorkers;
+    this.limit = { ceiling: max, current: max };
     opts.signal?.addEventListener('abort', () => this.stop.abort());
     this.intake = new Intake({
       runDir: ctx.paths.dir,
@@ -127,6 +134,8 @@ export class Supervisor {
     for (const ev of events) {
       // Reports that arrived before their attempt's `task.started` was journaled wait for it.
       if (ev.type === 'task.started') this.intake.poke();
+      if (ev.type === 'workers.throttled')
+        this.limit = { ...this.limit, current: Math.min(ev.maxWorkers, this.limit.ceiling) };
       if (ev.type === 'task.exited')
         this.exits.set(`${ev.task}#${ev.attempt ?? this.state.tasks[ev.task]?.attempt}`, ev);
       this.opts.onEvent?.(ev, this.state);
@@ -138,8 +147,10 @@ export class Supervisor {
   async run(): Promise<RunState> {
     const lock = await acquireLock(this.ctx.paths.supervisorLock, {});
     const journal = this.ctx.journal;
+    // The limit a previous supervisor of this run throttled to still holds.
+    this.limit = workerLimit(await journal.history(), this.limit.ceiling);
     const unsubscribe = journal.subscribe((evs) => this.onEvents(evs));
-    journal.watch();
+    journal.follow();
     try {
       await this.emit({ type: 'supervisor.started', pid: process.pid });
       await this.intake.start();
@@ -162,8 +173,8 @@ export class Supervisor {
           pid: process.pid,
           reason: this.stop.signal.aborted && !isTerminalPhase(this.state.phase) ? 'interrupted' : 'finished',
         })
-        .catch(() => undefined);
-      lock.release();
+        .catch(traced('supervisor.stopped'));
+      await lock.release();
     }
   }
 
@@ -173,7 +184,7 @@ export class Supervisor {
     for (const [id, how] of restarts) this.drive(id, how);
     while (!this.stop.signal.aborted) {
       for (const id of newlyReady(this.state)) await this.emit({ type: 'task.ready', task: id });
-      for (const id of pickToStart(this.state, this.ctx.priorities, this.maxWorkers)) {
+      for (const id of pickToStart(this.state, this.ctx.priorities, this.limit.current)) {
         if (!this.driving.has(id)) this.drive(id, { mode: 'schedule' });
       }
       if (this.driving.size === 0 && allFinished(this.state)) {
@@ -208,7 +219,7 @@ export class Supervisor {
     if (this.stop.signal.aborted) {
       await this.stopWorkers();
       // Let drivers reach a clean point (a merge in progress finishes and is journaled).
-      await Promise.race([Promise.allSettled(this.driving.values()), sleep(STOP_GRACE_MS)]);
+      await Promise.race([Promise.allSettled(this.driving.values()), sleepOn(this.ctx.clock, STOP_GRACE_MS)]);
     }
   }
 
@@ -222,7 +233,7 @@ export class Supervisor {
   private async stopWorkers(): Promise<void> {
     for (const t of Object.values(this.state.tasks)) {
       if (t.session && (t.status === 'running' || t.status === 'verifying')) {
-        await this.ctx.tmux.killSession(t.session).catch(() => undefined);
+        await this.ctx.workers.kill(t.session).catch(traced('supervisor.stop-worker'));
       }
     }
   }
@@ -240,9 +251,9 @@ export class Supervisor {
           category: 'agent_failed',
           reason: `orch could not drive this task: ${reason}`,
           final: true,
-          evidence: { source: 'supervisor', at: new Date().toISOString(), detail: reason },
-        }).catch(() => undefined);
-        await this.cancelDependents(id).catch(() => undefined);
+          evidence: { source: 'supervisor', at: this.now(), detail: reason },
+        }).catch(traced('supervisor.drive-failed'));
+        await this.cancelDependents(id).catch(traced('supervisor.cancel-dependents'));
       })
       .finally(() => {
         this.driving.delete(id);
@@ -339,7 +350,7 @@ export class Supervisor {
         category: failure.category,
         reason: failure.reason,
         final,
-        evidence: { source: failure.source, at: now(), detail: failure.category },
+        evidence: { source: failure.source, at: this.now(), detail: failure.category },
         ...(failure.report ? { report: failure.report.slice(-MAX_REPORT_CHARS) } : {}),
         ...(failure.detail ? { detail: failure.detail.slice(-MAX_REPORT_CHARS) } : {}),
       });
@@ -388,7 +399,7 @@ export class Supervisor {
       depsApproved: false,
       reportDir,
       attempt: t.attempt,
-    }).finally(() => releaseVerifyCheckout(this.ctx, id).catch(() => undefined));
+    }).finally(() => releaseVerifyCheckout(this.ctx, id).catch(traced('verify.release-checkout')));
     // Judged on the pinned commit's net diff, never on refs a worker can move.
     if (report.ok && report.boundaries.changed.length === 0) {
       const empty = await this.changedNothing(id);
@@ -427,11 +438,16 @@ export class Supervisor {
         stagingBefore: merged.before,
         evidence: {
           source: 'merge',
-          at: now(),
+          at: this.now(),
           detail: merged.already ? 'already contained in staging' : `merged as ${merged.commit.slice(0, 12)}`,
         },
       });
-      this.maxWorkers = Math.min(this.maxWorkers + 1, this.state.maxWorkers);
+      if (this.limit.current < this.limit.ceiling)
+        await this.emit({
+          type: 'workers.throttled',
+          maxWorkers: recovered(this.limit),
+          reason: `${id} merged: one more worker at once`,
+        });
       await this.cleanupMerged(id);
       return 'merged';
     }
@@ -545,16 +561,15 @@ export class Supervisor {
       reason: failure.reason,
       report: failure.report,
     });
-    const diagnosis = await diagnoseFailure(this.ctx, id, report).catch(() => undefined);
+    const diagnosis = await diagnoseFailure(this.ctx, id, report).catch(traced('supervisor.diagnose'));
     if (!diagnosis) return failure;
     return { ...failure, report: `${failure.report ?? ''}\n\nDiagnosis:\n${diagnosis.trim()}` };
   }
 
   private async cleanupMerged(id: string): Promise<void> {
     const t = this.state.tasks[id];
-    if (t?.session) await this.ctx.tmux.killSession(t.session).catch(() => undefined);
-    if (t?.worktree)
-      await this.ctx.pool.release(t.worktree, `orch run ${this.ctx.run}`).catch(() => undefined);
+    if (t?.session) await this.ctx.workers.kill(t.session).catch(traced('merged.kill'));
+    if (t?.worktree) await this.ctx.workspaces.release(t.worktree).catch(traced('merged.release'));
     // The verified commit is on staging; anything the branch got after the pin (a late commit) is
     // kept on an archive ref first, so deleting the branch loses nothing.
     const branch = taskBranch(this.ctx.run, id);
@@ -562,7 +577,7 @@ export class Supervisor {
     const pinned = t?.verified?.commit;
     if (tip && pinned && !(await this.ctx.repo.isAncestor(tip, pinned)))
       await archiveRef(this.ctx.repo, branch, archiveBranch(this.ctx.run, id, t.attempt));
-    await this.ctx.repo.deleteBranch(branch, { force: true }).catch(() => undefined);
+    await this.ctx.repo.deleteBranch(branch, { force: true }).catch(traced('merged.delete-branch'));
   }
 
   private async cancelDependents(id: string): Promise<void> {
@@ -571,104 +586,128 @@ export class Supervisor {
     }
   }
 
-  /** Waits for the worker of one attempt to finish, fail, block, hit a limit or time out. */
+  /**
+   * Waits for the worker of one attempt to finish, fail, block, hit a limit or time out. What it
+   * observes on its own (the deadline, silence, the pane gone) is journaled before it acts on it.
+   */
   private async awaitWorker(id: string, attempt: number): Promise<WorkerOutcome> {
     const task = findTask(this.ctx, id);
     const timeoutSec =
       task.timeout ?? this.ctx.plan.defaults.timeout ?? this.ctx.config.orchestration.task_timeout;
     const idleSec = this.ctx.config.orchestration.idle_timeout;
-    const deadline = Date.now() + timeoutSec * 1000;
+    const clock = this.ctx.clock;
+    const deadline = clock.now() + timeoutSec * 1000;
     const session = sessionName(this.ctx.run, id);
     const key = `${id}#${attempt}`;
+    const workers = this.ctx.workers;
     let paneGone = false;
-    void this.ctx.tmux
+    workers
       .waitForExit(session, { timeoutMs: timeoutSec * 1000 + 60_000 })
       .then(() => {
         paneGone = true;
         this.waiter.notify();
       })
-      .catch(() => undefined);
+      .catch(traced('worker.wait-exit'));
     const t = (): TaskState => this.state.tasks[id] as TaskState;
+    const kill = (): Promise<void> => workers.kill(session).catch(traced('worker.kill'));
     let lastSize = -1;
-    let lastGrowth = Date.now();
+    let lastGrowth = clock.now();
     while (!this.stop.signal.aborted) {
-      const exit = this.exits.get(key);
-      const report = t().report;
-      if (report?.status === 'done') {
-        if (!exit) {
-          // A pane already gone counts as the exit: its event may predate this supervisor (resume).
-          await this.waiter.until(() => this.exits.has(key) || paneGone, {
-            timeoutMs: DONE_GRACE_MS,
-            signal: this.stop.signal,
-          });
-          await this.ctx.tmux.killSession(session).catch(() => undefined);
-        }
-        return { kind: 'done', evidence: 'status-command' };
-      }
-      if (report?.status === 'failed') {
-        await this.ctx.tmux.killSession(session).catch(() => undefined);
-        return {
-          kind: 'failed',
-          category: 'agent_failed',
-          reason: report.reason ?? 'the worker reported failure',
-          source: 'status-command',
-        };
-      }
-      if (t().status === 'blocked' && t().blockedOn) {
-        // A `blocked-on` message: stop the worker until the task it waits for is merged.
-        await this.ctx.tmux.killSession(session).catch(() => undefined);
-        return { kind: 'paused', on: t().blockedOn as string };
-      }
-      if (report?.status === 'blocked') {
-        await this.ctx.tmux.killSession(session).catch(() => undefined);
-        return {
-          kind: 'blocked',
-          reason: report.reason ?? 'blocked',
-          ...(report.needs ? { needs: report.needs } : {}),
-        };
-      }
-      if (exit) return this.classifyExit(id, exit);
-      if (paneGone) {
-        // The wrapper journals the exit itself; wait briefly for that line before reading tmux.
-        const arrived = await this.waiter.until(() => this.exits.has(key) || t().report !== undefined, {
-          timeoutMs: EXIT_EVENT_GRACE_MS,
-        });
-        if (!arrived) {
-          const pane = await this.ctx.tmux.paneState(session);
-          const ev = {
-            type: 'task.exited' as const,
-            task: id,
-            attempt,
-            exitCode: pane.exitStatus,
-            evidence: {
-              source: 'process-exit' as const,
-              at: now(),
-              detail: 'worker session ended without a report',
-            },
-          };
-          await this.emit(ev);
-          this.exits.set(key, { ...ev, ts: now() });
-        }
-        continue;
-      }
-      const nowMs = Date.now();
-      if (nowMs >= deadline) {
-        return this.expire(id, session, `the task ran longer than its timeout of ${timeoutSec} s`, 'timeout');
-      }
-      const size = logSize(t().logPath);
+      const nowMs = clock.now();
+      const size = await workers.outputSize(this.workerRef(id));
       if (size !== lastSize) {
         lastSize = size;
         lastGrowth = nowMs;
-      } else if (nowMs - lastGrowth >= idleSec * 1000) {
-        return this.expire(id, session, `no output for ${idleSec} s (idle timeout)`, 'idle-timeout');
       }
-      const snapshot = this.state.eventCount;
-      await this.waiter.until(() => this.state.eventCount !== snapshot || paneGone, {
-        timeoutMs: Math.min(deadline - nowMs, idleSec * 1000 - (nowMs - lastGrowth)) + 5,
-        signal: this.stop.signal,
+      const exit = this.exits.get(key);
+      const step = nextStep({
+        status: t().status,
+        ...(t().report ? { report: t().report } : {}),
+        ...(t().blockedOn ? { blockedOn: t().blockedOn } : {}),
+        exited: exit !== undefined,
+        paneGone,
+        now: nowMs,
+        deadline,
+        lastGrowth,
+        idleMs: idleSec * 1000,
       });
+      switch (step.kind) {
+        case 'done':
+          if (step.awaitExit) {
+            // A pane already gone counts as the exit: its event may predate this supervisor (resume).
+            await this.waiter.until(() => this.exits.has(key) || paneGone, {
+              timeoutMs: DONE_GRACE_MS,
+              signal: this.stop.signal,
+            });
+            await kill();
+          }
+          return { kind: 'done', evidence: 'status-command' };
+        case 'failed':
+          await kill();
+          return { kind: 'failed', category: 'agent_failed', reason: step.reason, source: 'status-command' };
+        case 'paused':
+          await kill();
+          return { kind: 'paused', on: step.on };
+        case 'blocked':
+          await kill();
+          return { kind: 'blocked', reason: step.reason, ...(step.needs ? { needs: step.needs } : {}) };
+        case 'exited':
+          return this.classifyExit(id, exit as Extract<RunEvent, { type: 'task.exited' }>);
+        case 'pane_gone': {
+          // The wrapper journals the exit itself; wait briefly for that line before asking the runtime.
+          const arrived = await this.waiter.until(() => this.exits.has(key) || t().report !== undefined, {
+            timeoutMs: EXIT_EVENT_GRACE_MS,
+          });
+          if (!arrived) {
+            const pane = await workers.state(session);
+            await this.emit({ type: 'task.pane_gone', task: id, attempt });
+            const ev = {
+              type: 'task.exited' as const,
+              task: id,
+              attempt,
+              exitCode: pane.exitStatus,
+              evidence: {
+                source: 'process-exit' as const,
+                at: this.now(),
+                detail: 'worker session ended without a report',
+              },
+            };
+            await this.emit(ev);
+            this.exits.set(key, { ...ev, ts: this.now() });
+          }
+          continue;
+        }
+        case 'timed_out':
+          await this.emit({ type: 'task.timed_out', task: id, attempt, timeoutSec });
+          return this.expire(
+            id,
+            session,
+            `the task ran longer than its timeout of ${timeoutSec} s`,
+            'timeout',
+          );
+        case 'idle':
+          await this.emit({ type: 'task.idle', task: id, attempt, idleSec });
+          return this.expire(id, session, `no output for ${idleSec} s (idle timeout)`, 'idle-timeout');
+        case 'wait': {
+          const snapshot = this.state.eventCount;
+          await this.waiter.until(() => this.state.eventCount !== snapshot || paneGone, {
+            timeoutMs: step.timeoutMs,
+            signal: this.stop.signal,
+          });
+          break;
+        }
+      }
     }
     return { kind: 'stopped' };
+  }
+
+  private workerRef(id: string): WorkerRef {
+    const logFile = this.state.tasks[id]?.logPath;
+    return { name: sessionName(this.ctx.run, id), ...(logFile ? { logFile } : {}) };
+  }
+
+  private now(): string {
+    return isoAt(this.ctx.clock);
   }
 
   private async expire(
@@ -677,7 +716,7 @@ export class Supervisor {
     reason: string,
     source: EvidenceSource,
   ): Promise<WorkerOutcome> {
-    await this.ctx.tmux.killSession(session).catch(() => undefined);
+    await this.ctx.workers.kill(session).catch(traced('worker.kill'));
     return {
       kind: 'failed',
       category: 'timeout',
@@ -702,7 +741,10 @@ export class Supervisor {
       exit.exitCode === 0 &&
       (signal === 'process-exit' ? exit.result?.ok !== false : exit.result?.ok === true);
     const source: EvidenceSource = signal === 'process-exit' ? 'process-exit' : 'agent-result';
-    const tail = await readTail(t.logPath);
+    const tail = await this.ctx.workers.outputTail(this.workerRef(id), 30).catch((e: unknown) => {
+      trace('worker.tail', e);
+      return '';
+    });
     const withTail = tail ? { report: `Last lines of its output:\n${tail}`, detail: logDetail(tail) } : {};
     if (finished) {
       if (await this.leftWork(id)) {
@@ -712,7 +754,7 @@ export class Supervisor {
           status: 'done',
           summary:
             exit.result?.summary ?? `exited 0 with work left behind (attempt ${exit.attempt ?? t.attempt})`,
-          evidence: { source, at: now(), detail: `exit ${exit.exitCode}, done signal ${signal}` },
+          evidence: { source, at: this.now(), detail: `exit ${exit.exitCode}, done signal ${signal}` },
         });
         return { kind: 'done', evidence: source };
       }
@@ -741,13 +783,19 @@ export class Supervisor {
 
   /** Rate or usage limit: fewer workers, and this task waits for the reset instead of failing. */
   private async pauseForLimit(id: string, limit: { message: string; resetAt?: string }): Promise<void> {
-    this.maxWorkers = Math.max(1, Math.floor(this.maxWorkers / 2));
-    const resetMs = limit.resetAt ? Date.parse(limit.resetAt) - Date.now() : NaN;
+    const clock = this.ctx.clock;
+    const resetMs = limit.resetAt ? Date.parse(limit.resetAt) - clock.now() : NaN;
     const waitMs =
       Number.isFinite(resetMs) && resetMs > 0
         ? Math.min(resetMs, 6 * 3600_000)
         : this.ctx.config.orchestration.rate_limit_wait * 1000;
-    const until = new Date(Date.now() + waitMs).toISOString();
+    const until = new Date(clock.now() + waitMs).toISOString();
+    await this.emit({
+      type: 'workers.throttled',
+      maxWorkers: halved(this.limit),
+      reason: `rate limited (${id}): ${limit.message}`,
+      until,
+    });
     await this.emit({ type: 'task.blocked', task: id, reason: `rate limited: ${limit.message}`, until });
     await this.waiter.until(() => false, { timeoutMs: waitMs, signal: this.stop.signal });
     if (this.stop.signal.aborted) return;
@@ -778,25 +826,4 @@ export class Supervisor {
     if (!t?.worktree || !existsSync(t.worktree)) return;
     await mergeIntoWorktree(t.worktree, this.state.stagingVerified, `orch: merge staging into ${id}`);
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
-function now(): string {
-  return new Date().toISOString();
-}
-
-function logSize(path: string | undefined): number {
-  if (!path) return 0;
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
-  }
-}
-
-async function readTail(path: string | undefined, lines = 30): Promise<string> {
-  return path ? tailLines(await readFile(path, 'utf8').catch(() => ''), lines) : '';
 }

@@ -1,9 +1,14 @@
 /**
  * A condition variable for the supervisor: code awaits a predicate over the run state, and every
- * journal change wakes the waiters to re-check. No polling loop; timers only for real deadlines.
+ * journal change wakes the waiters to re-check. No polling loop; timers only for real deadlines,
+ * on the run's clock.
  */
+import { systemClock, type Clock } from '../ports/clock.js';
+
 export class Waiter {
   private readonly waiters = new Set<() => void>();
+
+  constructor(private readonly clock: Clock = systemClock) {}
 
   /** Wakes every waiter so it re-checks its predicate. */
   notify(): void {
@@ -14,10 +19,10 @@ export class Waiter {
   until(pred: () => boolean, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<boolean> {
     if (pred()) return Promise.resolve(true);
     return new Promise((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
+      let cancel: (() => void) | undefined;
       const done = (v: boolean): void => {
         this.waiters.delete(check);
-        if (timer) clearTimeout(timer);
+        cancel?.();
         opts.signal?.removeEventListener('abort', onAbort);
         resolve(v);
       };
@@ -25,7 +30,7 @@ export class Waiter {
         if (pred()) done(true);
       };
       const onAbort = (): void => done(false);
-      if (opts.timeoutMs !== undefined) timer = setTimeout(() => done(pred()), Math.max(0, opts.timeoutMs));
+      if (opts.timeoutMs !== undefined) cancel = this.clock.setTimer(() => done(pred()), opts.timeoutMs);
       if (opts.signal?.aborted) return done(false);
       opts.signal?.addEventListener('abort', onAbort);
       this.waiters.add(check);

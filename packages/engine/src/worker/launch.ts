@@ -5,9 +5,8 @@
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { OrchError, agentEnv, type Task } from '@orch/core';
+import { OrchError, agentEnv, traced, type Task } from '@orch/core';
 import { getAdapter } from '@orch/agents';
-import { addWorktree, listWorktrees, removeWorktree } from '@orch/git';
 import {
   ContextStore,
   Mailbox,
@@ -20,7 +19,7 @@ import {
 import { sessionName } from '@orch/tmux';
 import { assetsRoot } from '../assets.js';
 import { requireState, taskBranch, worktreePath, type RunContext } from '../run/context.js';
-import { bootstrapWorktree, portBase, refreshWorktree } from './bootstrap.js';
+import { portBase } from './bootstrap.js';
 import type { ExecSpec } from './exec.js';
 import { buildWorkerPrompt, type PromptInput } from './prompt.js';
 import { decideSandbox, sandboxLayout, worktreeAdminDir } from './sandbox.js';
@@ -65,51 +64,13 @@ export interface LaunchOptions {
  * The task's worktree: the existing one, or one made (or remade after a crash) and bootstrapped.
  * `env` is what the bootstrap's setup commands see.
  */
-export async function ensureTaskWorktree(
+export function ensureTaskWorktree(
   ctx: RunContext,
   id: string,
   env: Record<string, string> = taskEnv(ctx, id),
   logFile?: string,
 ): Promise<string> {
-  const state = requireState(ctx);
-  const t = state.tasks[id];
-  const path = worktreePath(ctx.repoRoot, ctx.config, id);
-  if (t?.worktree && existsSync(join(t.worktree, '.git'))) {
-    // A retry: staging may have been merged in since, with other lockfiles.
-    const envAll = { ...(process.env as Record<string, string>), ...env };
-    await refreshWorktree(ctx.repoRoot, t.worktree, ctx.config, envAll, logFile ? { logFile } : {});
-    return t.worktree;
-  }
-  const branch = taskBranch(ctx.run, id);
-  const reason = `orch run ${ctx.run}`;
-  const existing = await ctx.repo.tryRevParse(`refs/heads/${branch}`);
-  // A pool worktree moved into place by a supervisor that stopped before checking the branch out
-  // is detached and holds nothing unmerged: it can go.
-  const stray = (await listWorktrees(ctx.repo)).find((w) => w.path === path && !w.branch);
-  if (stray) await removeWorktree(ctx.repo, path, { force: true });
-  let commit: string;
-  if (existing) {
-    // The branch already holds this task's work (a crash, or a recreated worktree): reuse it.
-    commit = existing;
-    await addWorktree(ctx.repo, { path, branch, commit, reuseBranch: true, lockReason: reason });
-  } else {
-    // The last staging tip whose incremental check passed, never a merge whose check still runs:
-    // if that check fails and staging goes back, this task must not carry the other task's files.
-    commit = await ctx.repo.revParse(`${state.stagingVerified}^{commit}`);
-    const recycled = await ctx.pool.take(path, branch, commit, reason);
-    if (!recycled)
-      await addWorktree(ctx.repo, { path, branch, commit, reuseBranch: true, lockReason: reason });
-  }
-  const baseCommit = t?.baseCommit ?? commit;
-  await ctx.journal.append({ type: 'task.worktree', task: id, path, branch, baseCommit });
-  await bootstrapWorktree(
-    ctx.repoRoot,
-    path,
-    ctx.config,
-    { ...(process.env as Record<string, string>), ...env },
-    logFile ? { logFile } : {},
-  );
-  return path;
+  return ctx.workspaces.ensure({ task: id, env, ...(logFile ? { logFile } : {}) });
 }
 
 /** What every process of a task's worker sees (the agent adds its own). */
@@ -240,7 +201,7 @@ export async function launchWorker(ctx: RunContext, id: string, opts: LaunchOpti
   // From here on the supervisor's intake accepts this attempt's token.
   ctx.launched.set(id, opts.attempt);
   // A dead pane of an earlier attempt keeps the name; it is logged already, so it can go.
-  await ctx.tmux.killSession(session);
+  await ctx.workers.kill(session);
   const cleared = await clearWorkerGitLocks(ctx, id, worktree);
   if (cleared.length > 0)
     await ctx.journal.append({
@@ -248,7 +209,7 @@ export async function launchWorker(ctx: RunContext, id: string, opts: LaunchOpti
       task: id,
       what: `removed stale git locks ${cleared.join(', ')}`,
     });
-  await ctx.tmux.newSession({
+  await ctx.workers.start({
     name: session,
     cwd: worktree,
     argv,
@@ -302,7 +263,7 @@ async function unreadMessages(
             id,
             msgs.map((m) => m.id),
           )
-          .catch(() => undefined),
+          .catch(traced('launch.mark-read')),
     };
   } catch {
     return { lines: [], markRead: async () => {} };

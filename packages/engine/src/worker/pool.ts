@@ -6,8 +6,16 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { listWorktrees, removeWorktree, withRepoLock } from '@orch/git';
-import type { RunContext } from '../run/context.js';
+import { traced, type Config } from '@orch/core';
+import { listWorktrees, removeWorktree, withRepoLock, type Repo } from '@orch/git';
+
+/** Where a run's pool lives. */
+export interface PoolScope {
+  repo: Repo;
+  repoRoot: string;
+  config: Config;
+  run: string;
+}
 
 export class WorktreePool {
   private readonly free: string[] = [];
@@ -15,7 +23,7 @@ export class WorktreePool {
   private discovered = false;
 
   constructor(
-    private readonly ctx: RunContext,
+    private readonly ctx: PoolScope,
     private readonly limit: number,
   ) {}
 
@@ -85,15 +93,13 @@ export class WorktreePool {
     await this.discover();
     while (this.free.length > 0) {
       const p = this.free.pop() as string;
-      await removeWorktree(this.ctx.repo, p, { force: true }).catch(() => undefined);
+      await removeWorktree(this.ctx.repo, p, { force: true }).catch(traced('pool.drain'));
     }
   }
 }
 
 /** Pool worktrees of a run, for abort and resume to clean up without a supervisor. */
-export async function poolWorktrees(
-  ctx: Pick<RunContext, 'repo' | 'repoRoot' | 'config' | 'run'>,
-): Promise<string[]> {
+export async function poolWorktrees(ctx: PoolScope): Promise<string[]> {
   const prefix = join(ctx.repoRoot, ctx.config.orchestration.worktree_dir, `_pool-${ctx.run}-`);
   return (await listWorktrees(ctx.repo)).map((w) => w.path).filter((p) => p.startsWith(prefix));
 }

@@ -1,0 +1,7 @@
+export type { RunLog } from './run-log.js';
+export type { WorkerRuntime, WorkerSpec, WorkerRef, WorkerStatus } from './worker-runtime.js';
+export type { Workspaces, WorkspaceRequest } from './workspaces.js';
+export type { Repository } from './repository.js';
+export { systemClock, sleepOn, isoAt, type Clock } from './clock.js';
+export { gitRepository } from './git.js';
+export { tmuxWorkers } from './tmux.js';

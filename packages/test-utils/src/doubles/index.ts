@@ -1,0 +1,3 @@
+export * from './clock.js';
+export * from './run-log.js';
+export * from './workers.js';
