@@ -21,3 +21,5 @@ export * from './verify/index.js';
 export * from './text/terminal.js';
 export * from './merge/landing.js';
 export * from './debug/trace.js';
+export * from './json-schema.js';
+export * from './config/starter.js';

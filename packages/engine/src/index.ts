@@ -17,3 +17,4 @@ export * from './integrate/detect.js';
 export * from './verify/index.js';
 export * from './deps.js';
 export * from './review/index.js';
+export * from './init.js';
