@@ -23,3 +23,4 @@ export * from './merge/landing.js';
 export * from './debug/trace.js';
 export * from './json-schema.js';
 export * from './config/starter.js';
+export * from './run/notice.js';

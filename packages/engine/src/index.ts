@@ -18,3 +18,4 @@ export * from './verify/index.js';
 export * from './deps.js';
 export * from './review/index.js';
 export * from './init.js';
+export * from './supervisor/notify.js';

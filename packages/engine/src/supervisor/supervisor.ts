@@ -43,6 +43,7 @@ import { archiveBranch, requireState, taskBranch, type RunContext } from '../run
 import { findTask, launchWorker } from '../worker/launch.js';
 import { removePlantedGitLinks } from '../worker/sandbox.js';
 import { Intake } from './intake.js';
+import { startNotifier } from './notify.js';
 import { Waiter } from './waiter.js';
 import type { Restart } from '../run/resume.js';
 
@@ -139,6 +140,7 @@ export class Supervisor {
     const lock = await acquireLock(this.ctx.paths.supervisorLock, {});
     const journal = this.ctx.journal;
     const unsubscribe = journal.subscribe((evs) => this.onEvents(evs));
+    const stopNotifier = startNotifier(this.ctx);
     journal.watch();
     try {
       await this.emit({ type: 'supervisor.started', pid: process.pid });
@@ -155,6 +157,7 @@ export class Supervisor {
       this.intake.close();
       await this.intake.idle();
       unsubscribe();
+      await stopNotifier();
       journal.close();
       await journal
         .append({
