@@ -31,6 +31,12 @@ export function schemaModeline(name: SchemaName, version: string): string {
   return `# yaml-language-server: $schema=${schemaUrl(name, version)}`;
 }
 
+/** `text` with the modeline as its first line, unless it already names a schema. */
+export function withModeline(text: string, name: SchemaName, version: string): string {
+  if (/^# yaml-language-server: \$schema=/m.test(text.split('\n', 1)[0] ?? '')) return text;
+  return `${schemaModeline(name, version)}\n${text}`;
+}
+
 /**
  * The schema of what a person writes (zod's input side: defaults make keys optional). Checks that
  * JSON Schema cannot say (patterns compiled as RE2, paths inside the repository) stay orch's.

@@ -2,6 +2,14 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import {
+  SCHEMA_FILES,
+  SCHEMA_NAMES,
+  jsonSchemaOf,
+  jsonSchemaText,
+  schemaModeline,
+  withModeline,
+} from '../src/index.js';
 
 /** A JSON Schema node, loosely: the test reads the parts it checks. */
 interface Node {
@@ -12,7 +20,6 @@ interface Node {
   enum?: string[];
   anyOf?: unknown[];
 }
-import { SCHEMA_FILES, SCHEMA_NAMES, jsonSchemaOf, jsonSchemaText, schemaModeline } from '../src/index.js';
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 
@@ -39,6 +46,14 @@ describe('JSON Schemas of tasks.yaml and the config', () => {
     expect(config.properties.notify!.properties.command!.anyOf).toHaveLength(2);
     // Defaults make keys optional for the writer.
     expect(config.properties.orchestration!.required).toBeUndefined();
+  });
+
+  it('withModeline puts the modeline first once, and keeps a schema line already there', () => {
+    const once = withModeline('tasks: []\n', 'plan', '1.2.3');
+    expect(once).toBe(`${schemaModeline('plan', '1.2.3')}\ntasks: []\n`);
+    expect(withModeline(once, 'plan', '1.2.3')).toBe(once);
+    const own = '# yaml-language-server: $schema=./mine.json\ntasks: []\n';
+    expect(withModeline(own, 'plan', '1.2.3')).toBe(own);
   });
 
   it('the modeline points editors at the package copy of this version', () => {
