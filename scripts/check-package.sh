@@ -33,7 +33,8 @@ tarball="$repo/dist-pack/orch-$version.tgz"
 [ -f "$tarball" ] || fail "pnpm pack:cli did not write $tarball"
 listing="$(tar -tzf "$tarball")"
 for f in package/LICENSE package/dist/bin.js package/agents/worker.md package/skills/orchestrate/SKILL.md \
-  package/contracts-templates/typescript.ts.tmpl package/.claude-plugin/plugin.json; do
+  package/contracts-templates/typescript.ts.tmpl package/.claude-plugin/plugin.json \
+  package/schemas/tasks.schema.json package/schemas/config.schema.json; do
   grep -qx "$f" <<<"$listing" || fail "$f is not in the tarball"
 done
 if grep -q '^package/node_modules/' <<<"$listing"; then fail "the tarball holds node_modules"; fi

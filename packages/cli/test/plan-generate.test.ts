@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { schemaModeline } from '@orch/core';
 import {
   claudeBin,
   startAnthropicStub,
@@ -22,6 +23,7 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { renderRepoSummary, summarizeRepo } from '../src/claude/repo-summary.js';
 import { reportErrors, resolveOutput } from '../src/claude/planner.js';
+import { VERSION } from '../src/version.js';
 
 const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 
@@ -123,7 +125,8 @@ describe('orch plan "<request>" with the real Claude Code CLI', () => {
     expect(out.rounds[1]!.errors).toEqual([]);
     expect(out.tasks.map((t) => t.id)).toEqual(['greeter', 'cli']);
     expect(out.waves).toEqual([['greeter'], ['cli']]);
-    expect(await readFile(plan, 'utf8')).toBe(VALID);
+    // The accepted plan, with the line that points editors at its JSON Schema.
+    expect(await readFile(plan, 'utf8')).toBe(`${schemaModeline('plan', VERSION)}\n${VALID}`);
 
     // What the planner was told: the request, the repository summary, its system prompt, and in
     // round 2 the checker's problems with the rejected plan.
@@ -176,7 +179,7 @@ describe('orch plan approval', () => {
     expect(asked.stdout).toContain('1 task in 1 wave');
     expect(asked.stdout).toContain('Needs approval');
     expect(asked.stdout).toMatch(/sensitive_path/);
-    expect(await readFile(plan, 'utf8')).toBe(RISKY);
+    expect(await readFile(plan, 'utf8')).toBe(`${schemaModeline('plan', VERSION)}\n${RISKY}`);
     await stub.close();
 
     await rm(plan);

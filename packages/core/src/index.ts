@@ -21,3 +21,6 @@ export * from './verify/index.js';
 export * from './text/terminal.js';
 export * from './merge/landing.js';
 export * from './debug/trace.js';
+export * from './json-schema.js';
+export * from './config/starter.js';
+export * from './run/notice.js';

@@ -19,3 +19,5 @@ export * from './deps.js';
 export * from './review/index.js';
 export * from './ports/index.js';
 export * from './run/plan-store.js';
+export * from './init.js';
+export * from './supervisor/notify.js';

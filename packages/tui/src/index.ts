@@ -8,3 +8,4 @@ export * from './state/selectors.js';
 export * from './state/ui.js';
 export * from './state/workers.js';
 export * from './live.js';
+export * from './bell.js';

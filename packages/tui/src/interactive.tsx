@@ -1,5 +1,6 @@
 import { render } from 'ink';
 import { DashboardApp, type DashboardAppProps } from './app.js';
+import { ringOnAttention } from './bell.js';
 
 export interface InteractiveOptions extends DashboardAppProps {
   stdin?: NodeJS.ReadStream;
@@ -8,6 +9,8 @@ export interface InteractiveOptions extends DashboardAppProps {
   altScreen?: boolean;
   /** Closes the view from outside (e.g. `orch run` when its run has finished). */
   signal?: AbortSignal;
+  /** Ring the terminal bell when the run starts to need a person or ends (config `notify.bell`; default on). */
+  bell?: boolean;
 }
 
 /** Runs the live dashboard until the user quits. */
@@ -16,6 +19,7 @@ export async function runInteractive({
   stdout,
   altScreen,
   signal,
+  bell,
   ...props
 }: InteractiveOptions): Promise<void> {
   const out = stdout ?? process.stdout;
@@ -27,6 +31,7 @@ export async function runInteractive({
     exitOnCtrlC: false,
     patchConsole: true,
   });
+  const stopBell = bell === false ? undefined : ringOnAttention(props.source, out);
   const close = (): void => instance.unmount();
   if (signal?.aborted) close();
   signal?.addEventListener('abort', close);
@@ -34,6 +39,7 @@ export async function runInteractive({
     await instance.waitUntilExit();
   } finally {
     signal?.removeEventListener('abort', close);
+    stopBell?.();
     instance.cleanup();
     if (alt) out.write('\u001b[?1049l');
   }

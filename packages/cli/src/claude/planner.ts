@@ -15,7 +15,9 @@ import {
   type Plan,
   type PlanCheckReport,
   type SourceIssue,
+  withModeline,
 } from '@orch/core';
+import { VERSION } from '../version.js';
 import { agentFile, findAssetsRoot } from './assets.js';
 import { renderRepoSummary, summarizeRepo, type RepoSummary } from './repo-summary.js';
 
@@ -269,8 +271,11 @@ export async function generatePlan(o: GeneratePlanOptions): Promise<GeneratePlan
       const v = await validate(output, o.repoRoot, config);
       rounds.push({ round, agentExitCode: agent.exitCode, errors: v.errors });
       o.onRoundEnd?.(rounds.at(-1)!);
-      if (v.errors.length === 0 && v.plan && v.report)
+      if (v.errors.length === 0 && v.plan && v.report) {
+        // A comment line: the plan stays what was checked, and editors find its schema.
+        await writeFile(output, withModeline(text, 'plan', VERSION));
         return { output, rounds, summary, plan: v.plan, report: v.report };
+      }
       previous = { text, errors: v.errors };
       // The next round writes the file from scratch (the Write tool refuses to replace a file it has not read).
       if (round < maxRounds) await rm(output, { force: true });

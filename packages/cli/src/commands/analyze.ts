@@ -40,7 +40,10 @@ export function register(program: Command): void {
     .description("Score a plan's risk and decide whether it may run without a human's approval")
     .argument('<plan>', 'the plan file (tasks.yaml or .json)')
     .option('--json', 'print {score, factors, auto_approve, auto_approve_threshold, status} as JSON', false)
-    .option('--config <file>', 'config file (default: .claude-agents.yaml at the repository root)')
+    .option(
+      '--config <file>',
+      'config file (default: orch.yaml, .orch/config.yaml or .claude-agents.yaml at the repository root)',
+    )
     .addHelpText(
       'after',
       `\nExits 0 when the score is at or below the threshold (auto-approve), 3 when it needs approval.${examples(

@@ -4,6 +4,10 @@ import { register as context } from './context.js';
 import { register as dashboard } from './dashboard.js';
 import { register as deps } from './deps.js';
 import { register as demo } from './demo.js';
+import { register as completion } from './completion/completion.js';
+import { register as config } from './config/config.js';
+import { register as init } from './init/init.js';
+import { register as schema } from './schema/schema.js';
 import { register as doctor } from './doctor.js';
 import { register as install } from './install.js';
 import { register as mailbox } from './mailbox.js';
@@ -19,6 +23,7 @@ import { register as verify } from './verify.js';
  * heavy (ink, react, git drivers).
  */
 const groups: ((program: Command) => void)[] = [
+  init,
   plan,
   analyze,
   run,
@@ -32,6 +37,9 @@ const groups: ((program: Command) => void)[] = [
   install,
   doctor,
   demo,
+  config,
+  schema,
+  completion,
 ];
 
 export function registerCommands(program: Command): void {

@@ -48,7 +48,10 @@ export function register(program: Command): void {
       DEFAULT_PLAN_FILE,
     )
     .option('--json', 'print the report as JSON', false)
-    .option('--config <file>', 'config file (default: .claude-agents.yaml at the repository root)')
+    .option(
+      '--config <file>',
+      'config file (default: orch.yaml, .orch/config.yaml or .claude-agents.yaml at the repository root)',
+    )
     .addHelpText(
       'after',
       [

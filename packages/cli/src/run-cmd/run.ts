@@ -202,7 +202,8 @@ async function superviseWithDashboard(
   opts: { noPromote: boolean },
 ): Promise<RunState> {
   const { DashboardStore, runInteractive } = await import('@orch/tui');
-  const { detailReaders, logPanes } = await import('../views/sources.js');
+  const { bellWanted, detailReaders, logPanes } = await import('../views/sources.js');
+  const bell = await bellWanted(repoRoot);
   const loc = { repoRoot, run, runDir: runPaths(repoRoot, run).dir };
   const store: InstanceType<typeof DashboardStore> = new DashboardStore({
     readers: detailReaders(loc, () => store.getState()),
@@ -218,6 +219,7 @@ async function superviseWithDashboard(
     panes: logPanes(loc),
     view: 'dashboard',
     signal: closeView.signal,
+    bell,
   }).finally(() => {
     viewOpen = false;
     if (!closeView.signal.aborted) println('Dashboard closed; the run goes on (Ctrl-C stops it).');

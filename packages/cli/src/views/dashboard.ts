@@ -12,7 +12,7 @@ import {
 } from '@orch/tui';
 import { printJson, useColor } from '../output.js';
 import { noteFollowedRun } from '../state-cmd/follow.js';
-import { detailReaders, logPanes, tmuxPanes, type RunLocation } from './sources.js';
+import { bellWanted, detailReaders, logPanes, tmuxPanes, type RunLocation } from './sources.js';
 
 export interface ViewOptions {
   run?: string;
@@ -60,7 +60,7 @@ async function live(loc: RunLocation, view: 'dashboard' | 'workers', panes: Pane
   });
   const watcher = watchJournal(loc.runDir, (_events, state) => store.replace(state));
   try {
-    await runInteractive({ source: store, panes, view });
+    await runInteractive({ source: store, panes, view, bell: await bellWanted(loc.repoRoot) });
   } finally {
     watcher.close();
   }

@@ -83,3 +83,12 @@ export async function tmuxPanes(loc: RunLocation): Promise<PaneSource> {
     },
   };
 }
+
+/** The config's `notify.bell` for the dashboard of a repository; a config that does not load means on. */
+export async function bellWanted(repoRoot: string): Promise<boolean> {
+  const { loadConfig } = await import('@orch/core');
+  return loadConfig(repoRoot).then(
+    (c) => c.notify.bell,
+    () => true,
+  );
+}

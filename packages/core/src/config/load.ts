@@ -1,4 +1,5 @@
-/** Reading `.claude-agents.yaml` with the same positioned errors as plans. */
+/** Reading the config file (`orch.yaml`, …) with the same positioned errors as plans. */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { OrchError } from '../errors.js';
@@ -120,18 +121,23 @@ export function parseConfigSource(text: string, source: string): { config: Confi
 }
 
 /**
- * The configuration of a repository: `explicitPath` when given (it must exist), else the first
- * of `.claude-agents.yaml` / `.yml` at `repoRoot`, else the defaults.
+ * The configuration of a repository: `explicitPath` when given (it must exist), else the first of
+ * `CONFIG_FILES` at `repoRoot` (`orch.yaml`, `.orch/config.yaml`, the seed's `.claude-agents.yaml`,
+ * `.claude-agents.yml`), else the defaults. Files are never merged: the first one found is the config.
  */
 export async function loadConfig(repoRoot: string, explicitPath?: string): Promise<Config> {
   return (await loadConfigSource(repoRoot, explicitPath)).config;
 }
 
-/** `loadConfig`, with the warnings about unknown keys (for commands that show them). */
-export async function loadConfigSource(
-  repoRoot: string,
-  explicitPath?: string,
-): Promise<{ config: Config; warnings: string[] }> {
+interface FoundConfig {
+  text: string;
+  /** As shown to people: the path given, or the file's name relative to the repository root. */
+  source: string;
+  /** Lower-precedence config files that exist too, and are therefore not read. */
+  shadowed: string[];
+}
+
+async function findConfig(repoRoot: string, explicitPath?: string): Promise<FoundConfig | undefined> {
   if (explicitPath !== undefined) {
     const full = isAbsolute(explicitPath) ? explicitPath : resolve(explicitPath);
     const text = await readText(full);
@@ -140,11 +146,94 @@ export async function loadConfigSource(
         hint: `Check the path given to --config, or leave it out to use ${CONFIG_FILES[0]} at the repository root.`,
       });
     }
-    return parseConfigSource(text, explicitPath);
+    return { text, source: explicitPath, shadowed: [] };
   }
+  let found: FoundConfig | undefined;
   for (const name of CONFIG_FILES) {
+    if (found) {
+      if (existsSync(join(repoRoot, name))) found.shadowed.push(name);
+      continue;
+    }
     const text = await readText(join(repoRoot, name));
-    if (text !== undefined) return parseConfigSource(text, name);
+    if (text !== undefined) found = { text, source: name, shadowed: [] };
   }
-  return { config: Config.parse({}), warnings: [] };
+  return found;
+}
+
+const shadowWarnings = (found: FoundConfig): string[] =>
+  found.shadowed.map((n) => `${n} is not read: ${found.source} comes first (merge them into one file)`);
+
+/** `loadConfig`, with the warnings about unknown keys and unread files (for commands that show them). */
+export async function loadConfigSource(
+  repoRoot: string,
+  explicitPath?: string,
+): Promise<{ config: Config; warnings: string[]; source?: string }> {
+  const found = await findConfig(repoRoot, explicitPath);
+  if (!found) return { config: Config.parse({}), warnings: [] };
+  const { config, warnings } = parseConfigSource(found.text, found.source);
+  return { config, warnings: [...warnings, ...shadowWarnings(found)], source: found.source };
+}
+
+/** One value of the effective config and where it came from. */
+export interface ConfigValue {
+  /** `section.key`, or a top-level key. */
+  key: string;
+  value: unknown;
+  /** `default`, or `file:line:column` of the key that set it. */
+  from: string;
+}
+
+/**
+ * The effective config, value by value, each with its origin: what `orch config` prints. There
+ * are no environment overrides of config values; `orch run --max-workers` and a plan's
+ * `defaults:` act per run and are not config.
+ */
+export async function explainConfig(
+  repoRoot: string,
+  explicitPath?: string,
+): Promise<{ config: Config; source?: string; values: ConfigValue[]; warnings: string[] }> {
+  const found = await findConfig(repoRoot, explicitPath);
+  if (!found)
+    return { config: Config.parse({}), values: describe(Config.parse({}), undefined), warnings: [] };
+  const { config, warnings } = parseConfigSource(found.text, found.source);
+  const { data, doc } = parseSource(found.text, found.source, 'ERR_ORCH_CONFIG_INVALID', 'config', HINT);
+  return {
+    config,
+    source: found.source,
+    values: describe(config, { data, doc, source: found.source }),
+    warnings: [...warnings, ...shadowWarnings(found)],
+  };
+}
+
+function describe(
+  config: Config,
+  file: { data: unknown; doc: SourceDoc; source: string } | undefined,
+): ConfigValue[] {
+  const isMap = (v: unknown): v is Record<string, unknown> =>
+    v !== null && typeof v === 'object' && !Array.isArray(v);
+  const raw = file && isMap(file.data) ? file.data : {};
+  const origin = (path: string[]): string => {
+    if (!file) return 'default';
+    let v: unknown = raw;
+    for (const k of path) v = isMap(v) ? v[k] : undefined;
+    if (v === undefined) return 'default';
+    const pos = file.doc.locate(path.slice(0, -1), path.at(-1));
+    return pos ? `${file.source}:${pos.line}:${pos.column}` : file.source;
+  };
+  const out: ConfigValue[] = [];
+  const known = Config.shape as Record<string, z.ZodType>;
+  for (const section of Object.keys(known)) {
+    const value = (config as Record<string, unknown>)[section];
+    if (value === undefined) continue;
+    const keys = keysOf(known[section]!);
+    if (!isMap(value) || keys.length === 0) {
+      out.push({ key: section, value, from: origin([section]) });
+      continue;
+    }
+    for (const key of keys) {
+      if (value[key] === undefined) continue;
+      out.push({ key: `${section}.${key}`, value: value[key], from: origin([section, key]) });
+    }
+  }
+  return out;
 }

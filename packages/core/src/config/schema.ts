@@ -1,7 +1,7 @@
 /**
- * orch's configuration, read from `.claude-agents.yaml` (or `.claude-agents.yml`) at the
- * repository root: the seed's file, with its `risk:` (or `approval:`) section, plus orch's own
- * sections. Every key has a default, so an absent file means the defaults.
+ * orch's configuration, read from `orch.yaml` (or `.orch/config.yaml`) at the repository root, or
+ * from the seed's `.claude-agents.yaml` with its `risk:` (or `approval:`) section. Every key has a
+ * default, so an absent file means the defaults.
  */
 import { z } from 'zod';
 
@@ -108,8 +108,28 @@ export const Config = z.looseObject({
       enabled: z.boolean().default(true),
     })
     .prefault({}),
+  /** Telling a person when a run needs them (a decision, a dependency request, an escalation) or finishes. */
+  notify: z
+    .looseObject({
+      /**
+       * Run for each such event, with the event as JSON on stdin: an argument array, or a string
+       * run by your shell as written (the event's data is never put on its command line).
+       */
+      command: z.union([z.string().trim().min(1), z.array(z.string()).min(1)]).optional(),
+      /** A desktop notification (notify-send, osascript) where one is available. */
+      desktop: z.boolean().default(true),
+      /** A terminal bell in the dashboard. */
+      bell: z.boolean().default(true),
+    })
+    .prefault({}),
 });
 export type Config = z.infer<typeof Config>;
 export type ConfigInput = z.input<typeof Config>;
 
-export const CONFIG_FILES = ['.claude-agents.yaml', '.claude-agents.yml'] as const;
+/** Looked for at the repository root in this order; the first that exists is the config. */
+export const CONFIG_FILES = [
+  'orch.yaml',
+  '.orch/config.yaml',
+  '.claude-agents.yaml',
+  '.claude-agents.yml',
+] as const;

@@ -43,6 +43,7 @@ import { archiveBranch, requireState, taskBranch, type RunContext } from '../run
 import { findTask, launchWorker } from '../worker/launch.js';
 import { removePlantedGitLinks } from '../worker/sandbox.js';
 import { Intake } from './intake.js';
+import { startNotifier } from './notify.js';
 import { Waiter } from './waiter.js';
 import { nextStep } from './watch-step.js';
 import { halved, recovered, workerLimit, type WorkerLimit } from './throttle.js';
@@ -150,6 +151,7 @@ export class Supervisor {
     // The limit a previous supervisor of this run throttled to still holds.
     this.limit = workerLimit(await journal.history(), this.limit.ceiling);
     const unsubscribe = journal.subscribe((evs) => this.onEvents(evs));
+    const stopNotifier = startNotifier(this.ctx);
     journal.follow();
     try {
       await this.emit({ type: 'supervisor.started', pid: process.pid });
@@ -166,6 +168,7 @@ export class Supervisor {
       this.intake.close();
       await this.intake.idle();
       unsubscribe();
+      await stopNotifier();
       journal.close();
       await journal
         .append({
