@@ -84,3 +84,8 @@ export const ERR_NOT_YOUR_TASK = 'ERR_ORCH_NOT_YOUR_TASK';
 export const ERR_REPORT_REFUSED = 'ERR_ORCH_REPORT_REFUSED';
 /** The run's key (journal.key) is missing or unreadable: only its user, outside a worker, has it. */
 export const ERR_RUN_KEY = 'ERR_ORCH_RUN_KEY';
+/**
+ * The supervisor tried to journal a task event the lifecycle table (`core/src/run/lifecycle.ts`)
+ * forbids in the task's status, e.g. `task.ready` on a merged task: a bug in orch, refused.
+ */
+export const ERR_ILLEGAL_TRANSITION = 'ERR_ORCH_ILLEGAL_TRANSITION';

@@ -6,6 +6,7 @@ export * from './run/events.js';
 export * from './run/outbox.js';
 export * from './run/signing.js';
 export * from './run/state.js';
+export * from './run/lifecycle.js';
 export * from './run/schedule.js';
 export * from './mailbox/message.js';
 export * from './plan/index.js';

@@ -52,6 +52,7 @@ export async function statusCommand(opts: { run?: string; json?: boolean }): Pro
       promotion: s.promotion ?? null,
       journal: { unsignedLines: unsigned },
       rejected: s.rejected ?? null,
+      skipped: s.skipped ?? null,
       tasks: s.order.map((id) => s.tasks[id]),
     });
     return;
@@ -96,6 +97,13 @@ export async function statusCommand(opts: { run?: string; json?: boolean }): Pro
         'yellow',
         `${s.rejected.count} report(s) refused by the supervisor; last from ${s.rejected.last.channel}: `,
       ) + s.rejected.last.reason,
+    );
+  // Journal events the lifecycle table refused (docs/lifecycle.md): they changed nothing.
+  const lastSkipped = s.skipped?.recent.at(-1);
+  if (s.skipped && s.skipped.count > 0 && lastSkipped)
+    println(
+      paint('yellow', `${s.skipped.count} journal event(s) skipped as illegal; last: `) +
+        safe(`${lastSkipped.type} for ${lastSkipped.task}: ${lastSkipped.reason}`),
     );
 }
 

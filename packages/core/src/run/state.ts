@@ -11,6 +11,7 @@ import type {
   TaskStatus,
   Usage,
 } from './events.js';
+import { checkTaskEvent, isTaskEvent, type TaskEvent } from './lifecycle.js';
 
 export interface TaskState {
   id: string;
@@ -58,6 +59,19 @@ export interface TaskState {
   blockedOn?: string;
   /** An open question for a person (a `needs-decision` message). */
   attention?: string;
+  /**
+   * How the current attempt ended, the first signal of an exit or a deadline (cleared by
+   * `task.started`): the lifecycle table decides by it which later signal still counts.
+   */
+  ended?: { attempt: number; by: 'exited' | 'timed_out' | 'idle' };
+}
+
+/** An event the lifecycle table refused (see `lifecycle.ts`): it changed nothing. */
+export interface SkippedEvent {
+  type: string;
+  task: string;
+  reason: string;
+  ts: string;
 }
 
 export interface RunState {
@@ -93,9 +107,14 @@ export interface RunState {
   eventCount: number;
   /** Items the supervisor refused from task channels (`worker.rejected`, dropped ones included). */
   rejected?: { count: number; last: { channel: string; reason: string; ts: string } };
+  /** Task events the lifecycle table refused: how many, and the latest few (newest last). */
+  skipped?: { count: number; recent: SkippedEvent[] };
+  /** The supervisor's current worker limit, when it lowered it (a rate limit); `maxWorkers` is the plan's. */
+  throttled?: { maxWorkers: number; reason: string; until?: string; at: string };
 }
 
 const PROGRESS_KEPT = 5;
+const SKIPPED_KEPT = 5;
 
 export function emptyUsage(): Usage {
   return {
@@ -155,15 +174,23 @@ export function applyEvent(state: RunState | undefined, ev: RunEvent): RunState 
       reviewIterations: state?.reviewIterations ?? 0,
       eventCount: (state?.eventCount ?? 0) + 1,
       ...(state?.rejected ? { rejected: state.rejected } : {}),
+      ...(state?.skipped ? { skipped: state.skipped } : {}),
+      ...(state?.throttled ? { throttled: state.throttled } : {}),
     };
   }
   if (!state) return state;
   state.updatedAt = ev.ts;
   state.eventCount += 1;
-  if ('task' in ev && typeof ev.task === 'string') {
+  if (isTaskEvent(ev)) {
     const t = state.tasks[ev.task];
     if (!t) return state;
+    const verdict = checkTaskEvent(t, ev);
+    if (!verdict.ok) {
+      skip(state, ev, verdict.reason);
+      return state;
+    }
     t.updatedAt = ev.ts;
+    t.status = verdict.next;
     applyTaskEvent(state, t, ev);
     return state;
   }
@@ -234,16 +261,45 @@ export function applyEvent(state: RunState | undefined, ev: RunEvent): RunState 
       state.finishedAt = ev.ts;
       if (ev.reason !== undefined) state.reason = ev.reason;
       break;
-    default:
+    case 'workers.throttled':
+      // Kept in the state, so a resumed supervisor starts at the lowered limit.
+      state.throttled = {
+        maxWorkers: ev.maxWorkers,
+        reason: ev.reason,
+        ...(ev.until !== undefined ? { until: ev.until } : {}),
+        at: ev.ts,
+      };
       break;
+    case 'repair':
+      // A note of what resume fixed; the events it journals beside it carry the changes.
+      break;
+    default:
+      return unhandled(ev);
   }
   return state;
 }
 
-function applyTaskEvent(state: RunState, t: TaskState, ev: RunEvent): void {
+/** How many workers may run at once now: the plan's limit, or the lower one a rate limit set. */
+export function workerLimit(state: RunState): number {
+  return Math.min(state.maxWorkers, state.throttled?.maxWorkers ?? state.maxWorkers);
+}
+
+function skip(state: RunState, ev: TaskEvent, reason: string): void {
+  const recent = [...(state.skipped?.recent ?? []), { type: ev.type, task: ev.task, reason, ts: ev.ts }];
+  state.skipped = {
+    count: (state.skipped?.count ?? 0) + 1,
+    recent: recent.slice(-SKIPPED_KEPT),
+  };
+}
+
+function unhandled(ev: never): never {
+  throw new Error(`unhandled run event ${JSON.stringify(ev)}`);
+}
+
+/** The data an event carries; its status change is the lifecycle table's (set by the caller). */
+function applyTaskEvent(state: RunState, t: TaskState, ev: TaskEvent): void {
   switch (ev.type) {
     case 'task.ready':
-      t.status = 'ready';
       break;
     case 'task.worktree':
       t.worktree = ev.path;
@@ -251,7 +307,6 @@ function applyTaskEvent(state: RunState, t: TaskState, ev: RunEvent): void {
       t.baseCommit = ev.baseCommit;
       break;
     case 'task.started':
-      t.status = 'running';
       t.attempt = ev.attempt;
       t.session = ev.session;
       t.agent = ev.agent;
@@ -262,6 +317,7 @@ function applyTaskEvent(state: RunState, t: TaskState, ev: RunEvent): void {
       delete t.report;
       delete t.pendingRetry;
       delete t.finishedAt;
+      delete t.ended;
       break;
     case 'task.progress':
       t.lastMessage = ev.message;
@@ -290,9 +346,10 @@ function applyTaskEvent(state: RunState, t: TaskState, ev: RunEvent): void {
       break;
     case 'task.exited':
       t.evidence = ev.evidence;
+      if ((ev.attempt ?? t.attempt) === t.attempt && t.ended?.attempt !== t.attempt)
+        t.ended = { attempt: t.attempt, by: 'exited' };
       break;
     case 'task.verifying':
-      t.status = 'verifying';
       break;
     case 'task.verified':
       if (ev.reportPath) t.verificationReport = ev.reportPath;
@@ -300,10 +357,8 @@ function applyTaskEvent(state: RunState, t: TaskState, ev: RunEvent): void {
       else delete t.verified;
       break;
     case 'task.merging':
-      t.status = 'merging';
       break;
     case 'task.merged':
-      t.status = 'merged';
       t.mergeCommit = ev.commit;
       t.evidence = ev.evidence;
       t.finishedAt = ev.ts;
@@ -323,13 +378,9 @@ function applyTaskEvent(state: RunState, t: TaskState, ev: RunEvent): void {
       };
       t.evidence = ev.evidence;
       t.lastMessage = `${ev.category}: ${ev.reason}`;
-      if (ev.final) {
-        t.status = 'failed';
-        t.finishedAt = ev.ts;
-      }
+      if (ev.final) t.finishedAt = ev.ts;
       break;
     case 'task.retry':
-      t.status = 'ready';
       t.pendingRetry = {
         category: ev.category ?? t.failure?.category ?? 'retry',
         reason: ev.reason,
@@ -337,26 +388,22 @@ function applyTaskEvent(state: RunState, t: TaskState, ev: RunEvent): void {
       };
       break;
     case 'task.cancelled':
-      t.status = 'cancelled';
       t.lastMessage = ev.reason;
       t.finishedAt = ev.ts;
       break;
     case 'task.blocked':
-      t.status = 'blocked';
       t.lastMessage = ev.reason;
       if (ev.needs) t.blockedNeeds = ev.needs;
       if (ev.on) t.blockedOn = ev.on;
       break;
     case 'task.unblocked':
       // The supervisor starts the worker again right after; until then the task waits for a slot.
-      t.status = 'ready';
       t.lastMessage = ev.reason;
       delete t.blockedNeeds;
       delete t.blockedOn;
       delete t.attention;
       break;
     case 'task.reset':
-      t.status = 'pending';
       t.failures = 0;
       delete t.failure;
       delete t.finishedAt;
@@ -366,8 +413,19 @@ function applyTaskEvent(state: RunState, t: TaskState, ev: RunEvent): void {
       // The worker keeps working; the question shows in the dashboard and `orch state status`.
       t.attention = ev.reason;
       break;
-    default:
+    case 'task.timed_out':
+    case 'task.idle':
+      // The deadline fired first: the attempt is over (the supervisor journals its failure next).
+      if (t.ended?.attempt !== t.attempt)
+        t.ended = { attempt: t.attempt, by: ev.type === 'task.idle' ? 'idle' : 'timed_out' };
+      t.lastMessage =
+        ev.type === 'task.idle' ? `no output for ${ev.idleSec} s` : `ran longer than ${ev.timeoutSec} s`;
       break;
+    case 'task.pane_gone':
+      // The worker's session ended; its exit (journaled by the wrapper or the supervisor) says how.
+      break;
+    default:
+      unhandled(ev);
   }
 }
 

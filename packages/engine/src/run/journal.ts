@@ -3,7 +3,14 @@
  * appended since the last read (by this process or by workers' `orch task ...` commands).
  */
 import { watch, type FSWatcher } from 'node:fs';
-import { applyEvent, traced, type RunEvent, type RunEventInput, type RunState } from '@orch/core';
+import {
+  applyEvent,
+  assertLegal,
+  traced,
+  type RunEvent,
+  type RunEventInput,
+  type RunState,
+} from '@orch/core';
 import { appendEvent, readEventsFrom } from '@orch/store';
 import { basename, dirname } from 'node:path';
 import type { RunLog } from '../ports/run-log.js';
@@ -23,6 +30,10 @@ export class RunJournal implements RunLog {
 
   /** Appends an event and returns once the state includes it. */
   async append(ev: RunEventInput): Promise<RunEvent> {
+    // The lifecycle table refuses an illegal task event (ERR_ORCH_ILLEGAL_TRANSITION), judged on
+    // the journal as it is now (others append too).
+    await this.refresh();
+    assertLegal(this.state, ev);
     const written = await appendEvent(this.runDir, ev);
     await this.refresh();
     return written;

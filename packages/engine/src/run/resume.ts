@@ -8,6 +8,15 @@ import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OrchError, isFinished, isTerminalPhase, type RunState, type TaskState } from '@orch/core';
+import {
+  classify,
+  runStance,
+  type ResumeAction,
+  type ResumeNames,
+  type ResumePlan,
+  type TaskFacts,
+  type WorldFacts,
+} from './resume-plan.js';
 import { archiveRef, pruneWorktrees, removeWorktree } from '@orch/git';
 import { isProcessAlive, repairJournal, taskChannelPaths } from '@orch/store';
 import { sessionName, supervisorSessionName } from '@orch/tmux';
@@ -28,59 +37,20 @@ import {
   type RunContext,
 } from './context.js';
 
-export type ResumeAction =
-  | 'merged' // its branch is in staging already: record it
-  | 'watch' // its worker is alive: keep it, watch it again
-  | 'verify' // the worker reported done: verify (and merge) it
-  | 'restart' // no worker, no report: start it again in the same worktree, told it was interrupted
-  | 'wait' // blocked: wait for a decision again
-  | 'schedule' // not started yet: the scheduler takes it
-  | 'none'; // finished
+export type {
+  ResumeAction,
+  ResumeItem,
+  ResumePlan,
+  ResumeRepair,
+  TaskFacts,
+  WorldFacts,
+} from './resume-plan.js';
+export { classify } from './resume-plan.js';
 
 /** How a resumed supervisor takes a task over. */
 export interface Restart {
   mode: ResumeAction;
   interrupted?: boolean;
-}
-
-/** One repair a resume makes before the supervisor takes over; each is journaled as a `repair` event. */
-export type ResumeRepair = { what: string; task?: string } & (
-  | { kind: 'journal' } // a half-written last journal line
-  | { kind: 'staging'; from: string; to: string } // staging moved without the journal knowing
-  | { kind: 'record-start'; task: string; attempt: number; alive: boolean } // a launch never journaled
-  | { kind: 'recreate-worktree'; task: string } // worktree gone, branch present
-  | { kind: 'git-locks'; task: string } // lock files a killed worker left in its worktree
-  | { kind: 'archive'; task: string; branch: string } // a branch that cannot be continued
-  | { kind: 'tidy-merged'; task: string } // worktree, branch or session of a merged task left behind
-  | { kind: 'run-worktree'; path: string } // integration or pool worktree left by a run that finished
-  | { kind: 'supervisor-session'; session: string } // a dead supervisor pane of a detached run
-  | { kind: 'leftover-command'; pgid: number } // a check the dead supervisor left running
-);
-
-export interface ResumeItem {
-  task: string;
-  status: TaskState['status'];
-  action: ResumeAction;
-  detail: string;
-}
-
-export interface ResumePlan {
-  run: string;
-  phase: RunState['phase'];
-  finished: boolean;
-  /** The run had ended (failed, or stopped for a person) and is taken up again. */
-  reopen: boolean;
-  /** The supervisor runs in the background (the run was started with --detach). */
-  detached: boolean;
-  repairs: ResumeRepair[];
-  items: ResumeItem[];
-}
-
-interface World {
-  stagingTip: string;
-  reopen: boolean;
-  /** Highest attempt whose exec spec was written per task (launched, maybe never journaled). */
-  launched: Map<string, number>;
 }
 
 /** Attempts the supervisor launched, read from the exec specs it writes right before starting a session. */
@@ -98,129 +68,77 @@ async function launchedAttempts(ctx: RunContext): Promise<Map<string, number>> {
 
 const hasWorktree = (p: string | undefined): p is string => p !== undefined && existsSync(join(p, '.git'));
 
-async function decide(ctx: RunContext, t: TaskState, w: World, repairs: ResumeRepair[]): Promise<ResumeItem> {
-  const base = { task: t.id, status: t.status };
-  const branch = taskBranch(ctx.run, t.id);
-  const branchTip = await ctx.repo.tryRevParse(`refs/heads/${branch}`);
-  const session = sessionName(ctx.run, t.id);
-  if (t.status === 'merged') {
-    const left = [
-      t.worktree && existsSync(t.worktree) ? 'worktree' : '',
-      branchTip && (await landedBranch(ctx, t.id, branchTip, w.stagingTip)) ? 'branch' : '',
-      (await ctx.tmux.hasSession(session)) ? 'session' : '',
-    ].filter(Boolean);
-    if (left.length > 0)
-      repairs.push({
-        kind: 'tidy-merged',
-        task: t.id,
-        what: `${t.id} is merged: remove its leftover ${left.join(', ')}`,
-      });
-    return { ...base, action: 'none', detail: 'merged' };
+/**
+ * Step one: everything resume needs to know of git, tmux and the run folder, per task, once.
+ * It looks only where `classify` will read (e.g. landings only for open tasks), as decide did.
+ */
+export async function scanWorld(ctx: RunContext, launched: ReadonlyMap<string, number>): Promise<WorldFacts> {
+  const state = ctx.journal.state as RunState;
+  const stagingTip = await ctx.repo.revParse(`refs/heads/${stagingBranch(ctx.run)}`);
+  // Explaining a move refuses one orch did not make (ERR_ORCH_REF_TAMPERED).
+  const stagingMove = await explainStagingMove(ctx, stagingTip);
+  const tasks: Record<string, TaskFacts> = {};
+  for (const id of state.order)
+    tasks[id] = await scanTask(ctx, state, state.tasks[id] as TaskState, stagingTip, launched);
+  const { finished } = runStance(state);
+  const runWorktrees: string[] = [];
+  if (finished) {
+    // Killed after the run ended, before its cleanup: the integration worktree and recycled ones.
+    const integration = integrationWorktreePath(ctx.repoRoot, ctx.config, ctx.run);
+    if (existsSync(integration)) runWorktrees.push(integration);
+    runWorktrees.push(...(await poolWorktrees(ctx)), ...(await verifyWorktrees(ctx)));
   }
-  if (w.reopen && t.status === 'failed') {
-    return branchTip
-      ? {
-          ...base,
-          action: 'verify',
-          detail: 'failed before: verify its branch again (with any fix made by hand), retries renewed',
-        }
-      : { ...base, action: 'schedule', detail: 'failed before and its branch is gone: start it afresh' };
-  }
-  if (w.reopen && t.status === 'cancelled')
-    return { ...base, action: 'schedule', detail: 'cancelled before: schedule it again' };
-  if (isFinished(t)) return { ...base, action: 'none', detail: t.status };
-  // Landed is what staging's trailers say (a squashed branch is never an ancestor of staging). A
-  // task caught mid-merge is verified and merged again (idempotent), so its incremental check runs.
-  const landed = await findLanding(ctx, t.id, w.stagingTip);
-  // Recorded as merged only once its incremental check passed (staging's verified tip holds it);
-  // otherwise it is verified and merged again below, which runs that check.
-  const verified = (ctx.journal.state as RunState).stagingVerified;
-  if (landed && t.status !== 'merging') {
-    if (await ctx.repo.isAncestor(landed.commit, verified))
-      return {
-        ...base,
-        action: 'merged',
-        detail: `its verified commit ${landed.verified.slice(0, 12)} is already on staging`,
-      };
-    if (hasWorktree(t.worktree))
-      return {
-        ...base,
-        action: 'verify',
-        detail: 'it landed on staging before its incremental check finished: verify it and run that check',
-      };
-  }
-  if (t.status === 'blocked' || t.status === 'needs_attention') {
-    return {
-      ...base,
-      action: 'wait',
-      detail: t.blockedNeeds ? `waits for ${t.blockedNeeds}` : 'waits for a decision',
-    };
-  }
-  const pane = await ctx.tmux.paneState(session);
-  const alive = pane.exists && !pane.dead;
-  let running = t.status === 'running';
-  let attempt = t.attempt;
-  // The supervisor writes an attempt's exec spec, starts its session, then journals `task.started`;
-  // a crash in between leaves a worker the journal does not know. Record it instead of starting a twin.
-  const launched = w.launched.get(t.id) ?? 0;
-  if (launched > t.attempt && (t.status === 'ready' || t.status === 'running')) {
-    repairs.push({
-      kind: 'record-start',
-      task: t.id,
-      attempt: launched,
-      alive,
-      what: `${t.id}: attempt ${launched} was started but never journaled (session ${alive ? 'alive' : 'gone'}): record it`,
-    });
-    running = true;
-    attempt = launched;
-  }
-  if (!running && (t.status === 'pending' || t.status === 'ready')) {
-    const missing = branchTip ? await missingDependencies(ctx, t, branchTip) : [];
-    if (
-      branchTip &&
-      missing.length > 0 &&
-      !(t.worktree && existsSync(t.worktree) && !(await ctx.repo.isClean(t.worktree)))
-    ) {
-      repairs.push({
-        kind: 'archive',
-        task: t.id,
-        branch,
-        what: `${t.id}: its branch lacks ${missing.join(', ')}; keep it as ${archiveBranch(ctx.run, t.id, 1)}(-n) and start afresh`,
-      });
-    }
-    return { ...base, action: 'schedule', detail: 'not started yet' };
-  }
-  const worktreeGone = !hasWorktree(t.worktree);
-  if (alive && !worktreeGone && running) {
-    return {
-      ...base,
-      action: 'watch',
-      detail: `worker session alive (pid ${pane.pid ?? '?'}, attempt ${attempt}), left running`,
-    };
-  }
-  // From here on no worker runs in the worktree: what a killed one left locked is debris.
-  if (!worktreeGone) {
-    if (!alive)
-      repairs.push({
-        kind: 'git-locks',
-        task: t.id,
-        what: `${t.id}: clear git lock files a stopped worker may have left`,
-      });
-  } else if (branchTip)
-    repairs.push({
-      kind: 'recreate-worktree',
-      task: t.id,
-      what: `${t.id}: its worktree is gone; recreate it from ${branch}`,
-    });
-  const reported = t.report?.status === 'done' || t.status === 'verifying' || t.status === 'merging';
-  if (reported && branchTip)
-    return { ...base, action: 'verify', detail: 'reported done; verify and merge it' };
+  const sup = supervisorSessionName(ctx.run);
+  const supPane = await ctx.tmux.paneState(sup);
   return {
-    ...base,
-    action: 'restart',
-    detail: branchTip
-      ? `no live worker and no report: start attempt ${attempt + 1} in the same worktree, told it was interrupted`
-      : `no live worker and its branch is gone: start attempt ${attempt + 1} afresh from staging`,
+    stagingTip,
+    ...(stagingMove !== undefined ? { stagingMove } : {}),
+    tornTail: await tornTail(ctx),
+    leftoverCommands: (await leftoverCommands(ctx.paths.dir)).map((c) => ({
+      pgid: c.pgid,
+      command: c.command,
+      startedAt: c.startedAt,
+    })),
+    runWorktrees,
+    supervisorSession: { name: sup, exists: supPane.exists, dead: supPane.dead },
+    tasks,
+  };
+}
+
+async function scanTask(
+  ctx: RunContext,
+  state: RunState,
+  t: TaskState,
+  stagingTip: string,
+  launched: ReadonlyMap<string, number>,
+): Promise<TaskFacts> {
+  const branchTip = await ctx.repo.tryRevParse(`refs/heads/${taskBranch(ctx.run, t.id)}`);
+  const pane = await ctx.tmux.paneState(sessionName(ctx.run, t.id));
+  const exists = t.worktree !== undefined && existsSync(t.worktree);
+  const open = !isFinished(t);
+  const found = open ? await findLanding(ctx, t.id, stagingTip) : undefined;
+  const landing = found
+    ? { verified: found.verified, checked: await ctx.repo.isAncestor(found.commit, state.stagingVerified) }
+    : undefined;
+  const notStarted = t.status === 'pending' || t.status === 'ready';
+  const missingDeps = branchTip && notStarted ? await missingDependencies(ctx, t, branchTip) : [];
+  return {
+    branchTip,
+    worktree: {
+      exists,
+      git: hasWorktree(t.worktree),
+      dirty: exists && missingDeps.length > 0 && !(await ctx.repo.isClean(t.worktree as string)),
+    },
+    session: {
+      exists: pane.exists,
+      alive: pane.exists && !pane.dead,
+      ...(pane.pid !== undefined && pane.pid !== null ? { pid: pane.pid } : {}),
+    },
+    ...(landing ? { landing } : {}),
+    branchLanded:
+      t.status === 'merged' && branchTip !== null && (await landedBranch(ctx, t.id, branchTip, stagingTip)),
+    missingDeps,
+    launched: launched.get(t.id) ?? 0,
   };
 }
 
@@ -255,7 +173,7 @@ export async function planResume(
   run: string,
   orchBin: string,
   opts: PlanResumeOptions = {},
-): Promise<{ ctx: RunContext; plan: ResumePlan }> {
+): Promise<{ ctx: RunContext; plan: ResumePlan; facts: WorldFacts }> {
   const ctx = await openRunContext(repoRoot, run, orchBin);
   const launched = await launchedAttempts(ctx);
   if (opts.takeReports) await takeWaitingReports(ctx, launched);
@@ -270,55 +188,14 @@ export async function planResume(
       },
     );
   }
-  const repairs: ResumeRepair[] = [];
-  const torn = await tornTail(ctx);
-  if (torn) repairs.push({ kind: 'journal', what: 'cut a half-written last journal line' });
-  // Verification and integration commands of a supervisor that died; their watchdogs end them at
-  // their deadline anyway, resume ends them now so nothing runs twice.
-  for (const c of await leftoverCommands(ctx.paths.dir)) {
-    repairs.push({
-      kind: 'leftover-command',
-      pgid: c.pgid,
-      what: `stop the leftover command \`${c.command}\` (process group ${c.pgid}, started ${c.startedAt})`,
-    });
-  }
-  const stagingTip = await ctx.repo.revParse(`refs/heads/${stagingBranch(run)}`);
-  // Only a move orch itself made and could not journal is a repair; any other is refused.
-  const explained = await explainStagingMove(ctx, stagingTip);
-  if (explained !== undefined) {
-    repairs.push({
-      kind: 'staging',
-      from: state.stagingCommit,
-      to: stagingTip,
-      what: `staging is at ${stagingTip.slice(0, 12)}, the journal said ${state.stagingCommit.slice(0, 12)}: ${explained}`,
-    });
-  }
-  // A run that failed or stopped for a person is taken up again; a succeeded or aborted one is over.
-  const reopen = state.outcome === 'failed' || state.outcome === 'needs_attention';
-  const finished = state.outcome === 'succeeded' || (isTerminalPhase(state.phase) && !reopen);
-  const world: World = { stagingTip, reopen, launched };
-  const items: ResumeItem[] = [];
-  for (const id of state.order) items.push(await decide(ctx, state.tasks[id] as TaskState, world, repairs));
-  if (finished) {
-    // Killed after the run ended, before its cleanup: the integration worktree and recycled ones.
-    const integration = integrationWorktreePath(ctx.repoRoot, ctx.config, run);
-    const leftovers = [...(await poolWorktrees(ctx)), ...(await verifyWorktrees(ctx))];
-    for (const path of [...(existsSync(integration) ? [integration] : []), ...leftovers]) {
-      repairs.push({ kind: 'run-worktree', path, what: `remove the finished run's worktree ${path}` });
-    }
-  }
-  const sup = supervisorSessionName(run);
-  const supPane = await ctx.tmux.paneState(sup);
-  if (supPane.exists && (supPane.dead || finished)) {
-    repairs.push({
-      kind: 'supervisor-session',
-      session: sup,
-      what: `remove the ended supervisor session ${sup}`,
-    });
-  }
+  const facts = await scanWorld(ctx, launched);
+  return { ctx, facts, plan: classify(state, facts, resumeNames(run)) };
+}
+
+function resumeNames(run: string): ResumeNames {
   return {
-    ctx,
-    plan: { run, phase: state.phase, finished, reopen, detached: state.detached, repairs, items },
+    taskBranch: (task) => taskBranch(run, task),
+    archiveBranch: (task, n) => archiveBranch(run, task, n),
   };
 }
 
@@ -347,8 +224,11 @@ async function tornTail(ctx: RunContext): Promise<boolean> {
   return text.length > 0 && !text.endsWith('\n');
 }
 
-/** Applies the repairs a resume needs before a supervisor takes over; journals each of them. */
-export async function repairForResume(ctx: RunContext, plan: ResumePlan): Promise<Map<string, Restart>> {
+/**
+ * Step three: applies the plan's repairs before a supervisor takes over (journaling each of them)
+ * and journals what its actions need; returns how the supervisor takes each task over.
+ */
+export async function applyRepairs(ctx: RunContext, plan: ResumePlan): Promise<Map<string, Restart>> {
   const journal = ctx.journal;
   const note = (what: string, task?: string): Promise<unknown> =>
     journal.append({ type: 'repair', what, ...(task ? { task } : {}) });
@@ -438,9 +318,10 @@ export async function repairForResume(ctx: RunContext, plan: ResumePlan): Promis
         await note(r.what);
         break;
       case 'leftover-command': // stopped above, before anything else runs
+      case 'journal': // repairJournal above
         break;
       default:
-        break;
+        unhandled(r);
     }
   }
   if (plan.finished) return new Map();
@@ -479,8 +360,10 @@ export async function repairForResume(ctx: RunContext, plan: ResumePlan): Promis
       case 'wait':
         restarts.set(item.task, { mode: item.action });
         break;
-      default:
+      case 'none':
         break;
+      default:
+        unhandled(item.action);
     }
   }
   return restarts;
@@ -498,4 +381,11 @@ async function tidyMerged(ctx: RunContext, task: string): Promise<void> {
   // Only a branch whose work is on staging is deleted: that loses nothing.
   if (tip && (await landedBranch(ctx, task, tip, staging)))
     await ctx.repo.deleteBranch(branch, { force: true }).catch(() => undefined);
+}
+
+/** The former name of `applyRepairs`. */
+export const repairForResume = applyRepairs;
+
+function unhandled(x: never): never {
+  throw new Error(`unhandled resume case ${JSON.stringify(x)}`);
 }

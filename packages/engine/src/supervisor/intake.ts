@@ -10,6 +10,7 @@
 import { watch as fsWatch, mkdirSync, type FSWatcher } from 'node:fs';
 import {
   OrchError,
+  checkTaskEvent,
   sameSecret,
   type MailboxMessage,
   type OutboxItem,
@@ -136,6 +137,9 @@ export async function acceptItem(
       };
       break;
   }
+  // The lifecycle table has the last word (e.g. a report after the attempt's deadline fired).
+  const legal = checkTaskEvent(t, ev);
+  if (!legal.ok) return { ok: false, detail: legal.reason };
   const written = await append(ev);
   return { ok: true, detail: `recorded ${body.kind} for task ${task}`, result: written };
 }
@@ -200,13 +204,16 @@ async function journalTyped(
   if (!sender || FINISHED.has(sender.status)) return undefined;
   if (msg.type === 'blocked-on') {
     if (state.tasks[msg.task]?.status === 'merged') return `${msg.task} is merged already; no pause`;
-    await append({
+    const ev = {
       item,
-      type: 'task.blocked',
+      type: 'task.blocked' as const,
       task: msg.from,
       reason: `waits for ${msg.task}: ${msg.body}`,
       on: msg.task,
-    });
+    };
+    const legal = checkTaskEvent(sender, ev);
+    if (!legal.ok) return `no pause: ${legal.reason}`;
+    await append(ev);
     return `${msg.from} is paused until ${msg.task} is merged`;
   }
   if (msg.type === 'needs-decision') {
