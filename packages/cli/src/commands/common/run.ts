@@ -5,6 +5,13 @@ import { loadRunState, resolveRun, runPaths, type ResolvedRun } from '@orch/stor
 export interface RunOpts {
   run?: string;
   task?: string;
+  where?: Where;
+}
+
+/** The folder and environment a command runs in (a command's injected `cwd` and `env`). */
+export interface Where {
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
 }
 
 export interface LoadedRun extends ResolvedRun {
@@ -15,6 +22,7 @@ export interface LoadedRun extends ResolvedRun {
 /** The run a command is about, with its state; fails clearly when it has not started. */
 export async function loadRun(opts: RunOpts): Promise<LoadedRun> {
   const r = await resolveRun({
+    ...(opts.where ? { cwd: opts.where.cwd, env: opts.where.env } : {}),
     ...(opts.run ? { run: opts.run } : {}),
     ...(opts.task ? { task: opts.task } : {}),
   });

@@ -31,7 +31,7 @@ import {
   userToken,
   waitForAck,
 } from '@orch/store';
-import { assertRunActive, loadRun, type LoadedRun } from './run.js';
+import { assertRunActive, loadRun, type LoadedRun, type Where } from './run.js';
 
 /** How long a command waits for the supervisor's verdict before saying it is still queued. */
 const ACK_TIMEOUT_MS = 15_000;
@@ -53,15 +53,17 @@ export interface SubmitOpts {
   from?: string;
   /** Refused before anything is written, with the run's state (the user's commands only). */
   precheck?: (loaded: LoadedRun) => void;
+  /** Where the command runs (default: this process's folder and environment). */
+  where?: Where;
 }
 
 /** The worker this process belongs to, when it runs inside one (its token is in the environment). */
-export function workerToken(env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function workerToken(env: Where['env'] = process.env): string | undefined {
   return env.ORCH_TASK_TOKEN || undefined;
 }
 
 export async function submit(body: OutboxBody, opts: SubmitOpts): Promise<Submitted> {
-  const token = workerToken();
+  const token = workerToken(opts.where?.env);
   return token ? submitAsWorker(token, body, opts) : submitAsUser(body, opts);
 }
 
@@ -73,7 +75,7 @@ function notYours(message: string): OrchError {
 }
 
 async function submitAsWorker(token: string, body: OutboxBody, opts: SubmitOpts): Promise<Submitted> {
-  const env = process.env;
+  const env = opts.where?.env ?? process.env;
   const task = env.ORCH_TASK;
   const run = env.ORCH_RUN;
   const attempt = Number(env.ORCH_ATTEMPT);
@@ -93,7 +95,7 @@ async function submitAsWorker(token: string, body: OutboxBody, opts: SubmitOpts)
     throw notYours(`this worker belongs to run ${run}, not ${opts.run}`);
   if (opts.from !== undefined && opts.from !== task)
     throw notYours(`this worker is task ${task}; it cannot send as ${opts.from}`);
-  const runDir = runPaths(await resolveRepoRoot(), run).dir;
+  const runDir = runPaths(await resolveRepoRoot(opts.where ?? {}), run).dir;
   const channel = taskChannelPaths(runDir, task);
   // The spec of the attempt holds its token: a mismatch is refused here, before anything is sent.
   const spec = await readFile(channel.spec(attempt), 'utf8')
@@ -117,6 +119,7 @@ async function submitAsUser(body: OutboxBody, opts: SubmitOpts): Promise<Submitt
   const loaded = await loadRun({
     ...(opts.run ? { run: opts.run } : {}),
     ...(opts.task ? { task: opts.task } : {}),
+    ...(opts.where ? { where: opts.where } : {}),
   });
   const { state, dir, run } = loaded;
   assertRunActive(state);

@@ -71,6 +71,7 @@ export async function reportTask(
     ...(opts.run !== undefined ? { run: opts.run } : {}),
     ...(opts.task !== undefined ? { task: opts.task } : {}),
     precheck,
+    where: { cwd: io.cwd, env: io.env },
   });
   const note = submittedNote(s);
   if (opts.json) {
