@@ -20,8 +20,7 @@ import {
   type TempRepo,
 } from '@orch/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { renderRepoSummary, summarizeRepo } from '../src/commands/plan/repo-summary.js';
-import { reportErrors, resolveOutput } from '../src/commands/plan/planner.js';
+import { renderRepoSummary, reportErrors, resolveOutput, summarizeRepo } from '@orch/engine';
 
 const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 

@@ -33,19 +33,3 @@ export async function gitTopLevel(cwd: string): Promise<string> {
   }
   return r.stdout.trim();
 }
-
-/** Every tracked file of the repository at `root`, repo-relative. */
-export async function trackedFiles(root: string): Promise<string[]> {
-  const { execa } = await import('execa');
-  const r = await execa('git', [...SAFE_GIT_CONFIG, 'ls-files', '-z'], {
-    cwd: root,
-    reject: false,
-    stripFinalNewline: false,
-  });
-  if (r.exitCode !== 0) {
-    throw new OrchError('ERR_ORCH_GIT_FAILED', `git ls-files failed in ${root}: ${r.stderr.trim()}`, {
-      hint: 'Check that git works in this repository (`git status`).',
-    });
-  }
-  return r.stdout.split('\0').filter((p) => p !== '');
-}

@@ -1,6 +1,6 @@
 import { ExitCode } from '@orch/core';
 import { paint, printJson, println } from '../../output.js';
-import { runDoctor, type CheckStatus } from './checks.js';
+import { runDoctor, type CheckStatus } from '@orch/engine';
 
 const marks: Record<CheckStatus, string> = {
   ok: paint('green', 'ok  '),

@@ -4,7 +4,7 @@ import { ExitCode } from '@orch/core';
 import type { CommandIO, CommandResult } from '../../define.js';
 import { gitTopLevel } from '../analyze/root.js';
 import { formatRisk } from '../analyze/format.js';
-import { generatePlan, MAX_PLAN_ROUNDS } from './planner.js';
+import { generatePlan, MAX_PLAN_ROUNDS } from '@orch/engine';
 import { paint } from '../../output.js';
 
 export interface PlanGenerateOptions {

@@ -3,15 +3,14 @@ import {
   orchBinPath,
   planResume,
   repairForResume,
+  startDetachedSupervisor,
   superviseRun,
-  tmuxFor,
   type ResumePlan,
 } from '@orch/engine';
 import { isProcessAlive, resolveRun } from '@orch/store';
-import { supervisorSessionName } from '@orch/tmux';
 import { paint, printJson, println } from '../../output.js';
 import { describeEvent } from '../run/progress.js';
-import { finish, outliveTerminal, supervisorLog } from '../run/runner.js';
+import { finish, outliveTerminal } from '../run/runner.js';
 
 interface ResumeOpts {
   run?: string | undefined;
@@ -65,15 +64,11 @@ export async function resumeCommand(opts: ResumeOpts): Promise<ExitCode> {
     return ExitCode.Ok;
   }
   if (opts.detach || state.detached) {
-    const tmux = await tmuxFor(r.repoRoot);
-    const session = supervisorSessionName(r.run);
-    await tmux.killSession(session);
-    await tmux.newSession({
-      name: session,
-      cwd: r.repoRoot,
-      argv: [process.execPath, orchBin, '_supervise', '--run', r.run, '--resume'],
-      env: { ORCH_ROOT: r.repoRoot },
-      logFile: supervisorLog(r.repoRoot, r.run),
+    const { session } = await startDetachedSupervisor({
+      repoRoot: r.repoRoot,
+      run: r.run,
+      orchBin,
+      resume: true,
     });
     if (opts.json) printJson({ ...plan, detached: true, session });
     else {

@@ -4,7 +4,9 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { loadConfig } from '@orch/core';
-import { probeSandbox } from '@orch/engine';
+import { MIN_GIT_VERSION } from '@orch/git';
+import { MIN_TMUX_VERSION } from '@orch/tmux';
+import { probeSandbox } from '../worker/sandbox.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
@@ -31,7 +33,12 @@ export interface DoctorOptions {
   minFreeBytes?: number;
 }
 
-export const MIN_GIT = [2, 38] as const;
+/**
+ * What `orch doctor` checks before a run starts one. The git and tmux minimums are the ones their
+ * drivers enforce (`MIN_GIT_VERSION`, `MIN_TMUX_VERSION`); node's is the engines field's major.
+ */
+export const MIN_GIT = [MIN_GIT_VERSION.major, MIN_GIT_VERSION.minor] as const;
+export const MIN_TMUX = [MIN_TMUX_VERSION.major, MIN_TMUX_VERSION.minor] as const;
 export const MIN_NODE = 20;
 const GiB = 1024 ** 3;
 
@@ -115,6 +122,18 @@ async function checkTmux(env: NodeJS.ProcessEnv, cwd: string): Promise<DoctorChe
       hint: 'Install tmux (apt install tmux, brew install tmux); orch runs every worker in it.',
     };
   const version = parseVersion(r.output);
+  // Development builds (`tmux master`) carry no number: they pass, as they do when a run starts.
+  if (version && !versionAtLeast(version, MIN_TMUX)) {
+    const min = MIN_TMUX.join('.');
+    return {
+      name: 'tmux',
+      required: true,
+      status: 'fail',
+      version,
+      detail: `version ${version} is older than ${min}`,
+      hint: `orch needs tmux ${min} or newer (new-session -e, window hooks).`,
+    };
+  }
   return {
     name: 'tmux',
     required: true,

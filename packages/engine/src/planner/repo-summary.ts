@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { trackedFiles } from '../analyze/root.js';
+import { trackedFiles } from '../repo-files.js';
 
 /** What the planner is told about the repository before it reads anything itself. */
 export interface RepoSummary {

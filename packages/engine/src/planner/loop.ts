@@ -1,3 +1,7 @@
+/**
+ * The planner loop of `orch plan "<request>"`: any agent adapter writes the plan headless, orch
+ * checks it as `orch plan check` does and sends the problems back, for at most `MAX_PLAN_ROUNDS`.
+ */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
@@ -16,7 +20,7 @@ import {
   type PlanCheckReport,
   type SourceIssue,
 } from '@orch/core';
-import { agentFile, findAssetsRoot } from '../install/assets.js';
+import { assetsRoot } from '../assets.js';
 import { renderRepoSummary, summarizeRepo, type RepoSummary } from './repo-summary.js';
 
 export const MAX_PLAN_ROUNDS = 3;
@@ -175,7 +179,7 @@ async function runAgent(
     worktree: o.repoRoot,
     promptFile,
     prompt,
-    systemPromptFile: agentFile('planner-architect', findAssetsRoot()),
+    systemPromptFile: join(assetsRoot(), 'agents', 'planner-architect.md'),
     ...(o.model ? { model: o.model } : {}),
     config,
     env: { ORCH_ROOT: o.repoRoot },
