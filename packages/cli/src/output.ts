@@ -1,5 +1,5 @@
 import { appendFileSync } from 'node:fs';
-import { terminalSafe, type OrchError } from '@orch/core';
+import { ExitCode, terminalSafe, type OrchError } from '@orch/core';
 import type { CommandIO, Output } from './define.js';
 
 /** Colours only on a terminal, and never when NO_COLOR is set. */
@@ -45,7 +45,7 @@ function onOutputError(e: NodeJS.ErrnoException): void {
   outputLost = true;
   // After the current step, so a command that just printed its result still sets its exit code.
   if (!keepGoing)
-    setImmediate(() => process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0));
+    setImmediate(() => process.exit(typeof process.exitCode === 'number' ? process.exitCode : ExitCode.Ok));
 }
 
 /** Installed once by the CLI entry: a closed pipe or terminal never becomes a stack trace. */
