@@ -1,9 +1,13 @@
 /**
- * Which exit codes each command can end with: the one place `--help` texts and `docs/cli.md` take
- * them from. The meanings themselves are `EXIT_CODE_MEANINGS` in core.
+ * The exit-code catalogue of the CLI: 0 ok, 1 failed, 2 usage, 3 needs you, 4 still running or
+ * stopped. Every command returns one of these (never a literal number); this module says which
+ * codes each command can end with, and `--help` prints them from here. The codes and their meanings
+ * are defined in core (`ExitCode`, `EXIT_CODE_MEANINGS`), where `OrchError` carries them too.
  */
 import type { Command } from 'commander';
 import { EXIT_CODE_MEANINGS, ExitCode } from '@orch/core/errors';
+
+export { EXIT_CODE_MEANINGS, ExitCode };
 
 const BASIC: readonly ExitCode[] = [ExitCode.Ok, ExitCode.Failed, ExitCode.Usage];
 const CHECK: readonly ExitCode[] = [...BASIC, ExitCode.NeedsApproval];

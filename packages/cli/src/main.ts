@@ -1,22 +1,31 @@
 import { CommanderError } from 'commander';
 // Only the error module: every command starts here, and the rest of core loads when a command needs it.
 import { ExitCode, OrchError, isOrchError } from '@orch/core/errors';
-import { buildProgram } from './program.js';
-import { guardOutput, printError } from './output.js';
+import type { CommandIO } from './define.js';
+import { guardOutput, printError, processIO } from './output.js';
+import { buildCli } from './program.js';
 
-/** Runs the CLI and returns the exit code; never throws. */
+/** Runs the CLI of this process (its streams, cwd and environment) and returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   guardOutput();
-  const program = buildProgram();
+  return runCli(argv.slice(2), processIO());
+}
+
+/**
+ * Runs one command line (without `node orch`) against the given streams, cwd and environment and
+ * returns its exit code; never throws. Tests call it in-process with captured streams.
+ */
+export async function runCli(args: readonly string[], io: CommandIO): Promise<number> {
+  const { program, outcome } = buildCli(io);
   try {
-    await program.parseAsync(argv);
-    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.Ok;
+    await program.parseAsync([...args], { from: 'user' });
+    return outcome.exitCode;
   } catch (e) {
-    return handleError(e, argv.includes('--json'));
+    return handleError(e, args.includes('--json'), io);
   }
 }
 
-export function handleError(e: unknown, json: boolean): number {
+export function handleError(e: unknown, json: boolean, io: CommandIO): ExitCode {
   if (e instanceof CommanderError) {
     // help and version are "errors" for commander; they exit 0.
     if (
@@ -34,10 +43,17 @@ export function handleError(e: unknown, json: boolean): number {
         cause: e,
         hint: 'This is a bug in orch. Run again with ORCH_DEBUG=1 to see the stack trace.',
       });
-  printError(err, json);
-  if (process.env.ORCH_DEBUG === '1') {
+  printError(err, json, io);
+  if (io.env.ORCH_DEBUG === '1') {
     const stack = (err.cause instanceof Error ? err.cause.stack : undefined) ?? err.stack;
-    if (stack) process.stderr.write(`${stack}\n`);
+    if (stack) io.stderr.write(`${stack}\n`);
   }
-  return err.exitCode;
+  return toExitCode(err.exitCode);
+}
+
+const CODES = new Set<number>(Object.values(ExitCode));
+
+/** An error's code, if it is one of the catalogue's (an unknown one is a plain failure). */
+function toExitCode(n: number): ExitCode {
+  return CODES.has(n) ? (n as ExitCode) : ExitCode.Failed;
 }

@@ -1,8 +1,9 @@
 import { appendFileSync } from 'node:fs';
-import { terminalSafe, type OrchError } from '@orch/core';
+import { ExitCode, terminalSafe, type OrchError } from '@orch/core';
+import type { CommandIO, Output } from './define.js';
 
 /** Colours only on a terminal, and never when NO_COLOR is set. */
-export function useColor(stream: NodeJS.WriteStream = process.stdout): boolean {
+export function useColor(stream: { readonly isTTY?: boolean } = process.stdout): boolean {
   if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') return false;
   if (process.env.FORCE_COLOR !== undefined && process.env.FORCE_COLOR !== '0') return true;
   return Boolean(stream.isTTY);
@@ -21,7 +22,7 @@ const codes = {
 } as const;
 export type Color = keyof typeof codes;
 
-export function paint(color: Color, text: string, stream?: NodeJS.WriteStream): string {
+export function paint(color: Color, text: string, stream?: { readonly isTTY?: boolean }): string {
   if (!useColor(stream)) return text;
   const close = color === 'bold' || color === 'dim' ? 22 : 39;
   return `\u001b[${codes[color]}m${text}\u001b[${close}m`;
@@ -44,7 +45,7 @@ function onOutputError(e: NodeJS.ErrnoException): void {
   outputLost = true;
   // After the current step, so a command that just printed its result still sets its exit code.
   if (!keepGoing)
-    setImmediate(() => process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0));
+    setImmediate(() => process.exit(typeof process.exitCode === 'number' ? process.exitCode : ExitCode.Ok));
 }
 
 /** Installed once by the CLI entry: a closed pipe or terminal never becomes a stack trace. */
@@ -90,6 +91,17 @@ function write(stream: NodeJS.WriteStream, text: string): void {
   }
 }
 
+/** This process's streams, cwd and environment, written to as `println` writes (lost output is quiet). */
+export function processIO(): CommandIO {
+  const out = (stream: NodeJS.WriteStream): Output => ({
+    write: (text: string) => write(stream, text),
+    get isTTY() {
+      return Boolean(stream.isTTY);
+    },
+  });
+  return { stdout: out(process.stdout), stderr: out(process.stderr), cwd: process.cwd(), env: process.env };
+}
+
 export function printJson(value: unknown): void {
   write(process.stdout, `${JSON.stringify(value, null, 2)}\n`);
 }
@@ -114,13 +126,13 @@ export function writeOut(text: string): Promise<void> {
   });
 }
 
-export function printError(err: OrchError, json: boolean): void {
+export function printError(err: OrchError, json: boolean, io: CommandIO = processIO()): void {
   if (json) {
-    write(process.stdout, `${JSON.stringify({ error: err.toJSON() }, null, 2)}\n`);
+    io.stdout.write(`${JSON.stringify({ error: err.toJSON() }, null, 2)}\n`);
     return;
   }
-  const s = process.stderr;
+  const s = io.stderr;
   // Messages quote names and paths that may come from a worker.
-  write(s, `${paint('red', 'error', s)} ${paint('dim', err.code, s)}: ${terminalSafe(err.message)}\n`);
-  if (err.hint) write(s, `${paint('yellow', 'hint', s)}: ${terminalSafe(err.hint)}\n`);
+  s.write(`${paint('red', 'error', s)} ${paint('dim', err.code, s)}: ${terminalSafe(err.message)}\n`);
+  if (err.hint) s.write(`${paint('yellow', 'hint', s)}: ${terminalSafe(err.hint)}\n`);
 }

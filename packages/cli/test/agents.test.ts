@@ -2,14 +2,14 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Task, parsePlan } from '@orch/core';
 import { describe, expect, it } from 'vitest';
-import { AGENT_NAMES, findAssetsRoot, listShippedFiles } from '../src/claude/assets.js';
+import { AGENT_NAMES, findAssetsRoot, listShippedFiles } from '../src/commands/install/assets.js';
 import {
   AgentFrontmatter,
   SkillFrontmatter,
   agentBody,
   parseFrontmatter,
   splitTools,
-} from '../src/claude/frontmatter.js';
+} from '../src/commands/install/frontmatter.js';
 
 const root = findAssetsRoot();
 const read = (rel: string): Promise<string> => readFile(join(root, rel), 'utf8');

@@ -3,13 +3,14 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempRepo, type TempRepo } from '@orch/test-utils';
+import { orchInProcess } from './in-process.js';
 
 const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 const EXAMPLE = fileURLToPath(new URL('../../../examples/tasks.yaml', import.meta.url));
 
 let repo: TempRepo;
-const orch = (...args: string[]) =>
-  execa('node', [BIN, ...args], { cwd: repo.root, reject: false, env: { NO_COLOR: '1' } });
+// In-process: the same program and printing as the binary, without starting node for each call.
+const orch = (...args: string[]) => orchInProcess(args, { cwd: repo.root });
 const json = (s: string): Record<string, unknown> => JSON.parse(s) as Record<string, unknown>;
 
 const task = (id: string, extra = ''): string =>
@@ -112,6 +113,7 @@ describe('orch risk', () => {
 });
 
 describe('orch plan', () => {
+  // End to end: the built binary, from outside any repository the plan belongs to.
   it('check passes the example plan with exit 0', async () => {
     const r = await execa('node', [BIN, 'plan', 'check', EXAMPLE], { reject: false, env: { NO_COLOR: '1' } });
     expect(r.stderr).toBe('');
@@ -215,7 +217,7 @@ describe('orch env', () => {
     expect(json(bad.stdout)).toMatchObject({ match: false, expected: '0000000000000000', actual: r.hash });
   });
   it('outside a repository it is a clear error', async () => {
-    const r = await execa('node', [BIN, 'env', 'hash'], { cwd: '/', reject: false });
+    const r = await orchInProcess(['env', 'hash'], { cwd: '/' });
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain('ERR_ORCH_NOT_A_REPO');
   });

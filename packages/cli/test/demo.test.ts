@@ -7,8 +7,8 @@ import { parse } from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ExitCode, Plan, applyEvent, checkPlan, type RunEvent, type RunState } from '@orch/core';
 import { isolatedTmux, orchBin, runOrch, tmuxFixture } from '@orch/test-utils';
-import { BASE_FILES, SAMPLE_TASKS, samplePlan } from '../src/demo/sample.js';
-import { renderSummary, summarizeDemo } from '../src/demo/summary.js';
+import { BASE_FILES, SAMPLE_TASKS, samplePlan } from '../src/commands/demo/sample.js';
+import { renderSummary, summarizeDemo } from '../src/commands/demo/summary.js';
 
 let scratch: string;
 beforeEach(async () => {

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { tempRepo, type TempRepo } from '@orch/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkClaudeAuth, parseVersion, versionAtLeast, type DoctorReport } from '../src/claude/doctor.js';
+import { checkClaudeAuth, parseVersion, versionAtLeast, type DoctorReport } from '@orch/engine';
 
 const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 const SECRET = 'sk-ant-doctor-test-secret-0123456789';

@@ -3,8 +3,13 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { findAssetsRoot } from '../src/claude/assets.js';
-import { checkInvocation, codeOf, extractOrchInvocations, type Invocation } from '../src/claude/drift.js';
+import { findAssetsRoot } from '../src/commands/install/assets.js';
+import {
+  checkInvocation,
+  codeOf,
+  extractOrchInvocations,
+  type Invocation,
+} from '../src/commands/install/drift.js';
 import { buildProgram } from '../src/program.js';
 
 const root = findAssetsRoot();

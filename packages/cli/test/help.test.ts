@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { EXIT_CODE_MEANINGS, ExitCode } from '@orch/core';
-import { findAssetsRoot } from '../src/claude/assets.js';
+import { findAssetsRoot } from '../src/commands/install/assets.js';
 import { exitCodesOf } from '../src/exit-codes.js';
 import { buildProgram } from '../src/program.js';
 

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { findAssetsRoot, listShippedFiles } from '../src/claude/assets.js';
-import { unifiedDiff } from '../src/claude/diff.js';
+import { findAssetsRoot, listShippedFiles } from '../src/commands/install/assets.js';
+import { unifiedDiff } from '../src/commands/install/diff.js';
 
 const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 const assets = findAssetsRoot();

@@ -21,8 +21,7 @@ import {
   type TempRepo,
 } from '@orch/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { renderRepoSummary, summarizeRepo } from '../src/claude/repo-summary.js';
-import { reportErrors, resolveOutput } from '../src/claude/planner.js';
+import { renderRepoSummary, reportErrors, resolveOutput, summarizeRepo } from '@orch/engine';
 import { VERSION } from '../src/version.js';
 
 const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { currentRun, isolatedTmux, runOrch, tempRepo, type TempRepo } from '@orch/test-utils';
+import { orchInProcess } from './in-process.js';
 
 const PLAN = `request: one file
 tasks:
@@ -29,22 +30,24 @@ describe('finding the plan', () => {
   });
 
   it('orch plan check without an argument checks tasks.yaml, also from a subdirectory', async () => {
-    const atRoot = await runOrch(['plan', 'check'], { cwd: repo.root });
+    const atRoot = await orchInProcess(['plan', 'check'], { cwd: repo.root });
     expect(atRoot.exitCode, atRoot.stderr).toBe(0);
     expect(atRoot.stdout).toMatch(/^Plan tasks\.yaml: 1 task/);
-    const below = await runOrch(['plan', 'check'], { cwd: join(repo.root, 'src', 'deep') });
+    const below = await orchInProcess(['plan', 'check'], { cwd: join(repo.root, 'src', 'deep') });
     expect(below.exitCode, below.stderr).toBe(0);
     expect(below.stdout).toMatch(/^Plan \.\.\/\.\.\/tasks\.yaml: 1 task/);
   });
 
   it('orch plan check warns about an unknown config key and names the one it resembles', async () => {
     await repo.write('.claude-agents.yaml', 'orchestration:\n  max_paralel_workers: 9\n');
-    const r = await runOrch(['plan', 'check'], { cwd: repo.root });
+    const r = await orchInProcess(['plan', 'check'], { cwd: repo.root });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stderr).toContain(
       'warning: .claude-agents.yaml:2:3: orchestration.max_paralel_workers: unknown key, ignored (did you mean "max_parallel_workers"?)',
     );
-    const json = JSON.parse((await runOrch(['plan', 'check', '--json'], { cwd: repo.root })).stdout) as {
+    const json = JSON.parse(
+      (await orchInProcess(['plan', 'check', '--json'], { cwd: repo.root })).stdout,
+    ) as {
       config_warnings: string[];
     };
     expect(json.config_warnings).toHaveLength(1);
@@ -71,7 +74,7 @@ describe('finding the plan', () => {
     verification: [{ command: "true" }]
 `,
     );
-    const scriptless = await runOrch(['plan', 'check', 'bad.yaml'], { cwd: repo.root });
+    const scriptless = await orchInProcess(['plan', 'check', 'bad.yaml'], { cwd: repo.root });
     expect(scriptless.exitCode).toBe(1);
     expect(scriptless.stderr).toMatch(
       /bad\.yaml:2:5: tasks\[0\]: task "a" uses the shell agent but has no run script/,
@@ -92,10 +95,10 @@ describe('finding the plan', () => {
     verification: [{ command: "true" }]
 `,
     );
-    const unknown = await runOrch(['plan', 'check', 'cycle.yaml'], { cwd: repo.root });
+    const unknown = await orchInProcess(['plan', 'check', 'cycle.yaml'], { cwd: repo.root });
     expect(unknown.exitCode).toBe(1);
     expect(unknown.stdout).toContain("cycle.yaml:10:18: Task 'b' depends on 'ghost' which does not exist");
-    const json = await runOrch(['plan', 'check', 'cycle.yaml', '--json'], { cwd: repo.root });
+    const json = await orchInProcess(['plan', 'check', 'cycle.yaml', '--json'], { cwd: repo.root });
     const report = JSON.parse(json.stdout) as { dag: { issues: { path: string; line: number }[] } };
     expect(report.dag.issues).toEqual([
       expect.objectContaining({ path: 'tasks[1].depends_on[0]', line: 10 }),

@@ -1,8 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendEvent, loadRunState, readEvents } from '@orch/store';
-import { runRepo, type RunRepo } from './task-fixture.js';
+import { orchInProcess } from './in-process.js';
+import { CLEAN_ENV, runRepo, type RunRepo } from './task-fixture.js';
 
 let r: RunRepo;
+// In-process, as the binary runs them: these reports need no terminal, tmux or supervisor.
+const orch = (args: string[], env: Record<string, string | undefined> = {}, cwd = r.root) =>
+  orchInProcess(args, { cwd, env: { ...CLEAN_ENV, ...env } });
 beforeAll(async () => {
   r = await runRepo();
 });
@@ -10,7 +14,7 @@ afterAll(() => r.repo.cleanup());
 
 describe('orch task', () => {
   it('records progress from inside a worktree, finding the run through git', async () => {
-    const res = await r.orch(['task', 'progress', 'parser done'], { ORCH_TASK: 'api' }, r.worktree);
+    const res = await orch(['task', 'progress', 'parser done'], { ORCH_TASK: 'api' }, r.worktree);
     expect(res.stderr).toBe('');
     expect(res.exitCode).toBe(0);
     expect(res.stdout).toContain('recorded progress for task api');
@@ -23,7 +27,7 @@ describe('orch task', () => {
 
   it('records done, fail and block with status-command evidence (--json)', async () => {
     const env = { ORCH_ROOT: r.root, ORCH_RUN: r.run };
-    const done = await r.orch(['task', 'done', '--summary', 'all green', '--task', 'ui', '--json'], env, '/');
+    const done = await orch(['task', 'done', '--summary', 'all green', '--task', 'ui', '--json'], env, '/');
     expect(done.exitCode).toBe(0);
     const out = JSON.parse(done.stdout) as { run: string; event: Record<string, unknown> };
     expect(out.run).toBe(r.run);
@@ -34,8 +38,8 @@ describe('orch task', () => {
       summary: 'all green',
       evidence: { source: 'status-command' },
     });
-    expect((await r.orch(['task', 'fail', '--reason', 'no schema', '--task', 'db'], env)).exitCode).toBe(0);
-    const block = await r.orch(['task', 'block', '--needs', 'zod@^4', '--reason', 'validation'], {
+    expect((await orch(['task', 'fail', '--reason', 'no schema', '--task', 'db'], env)).exitCode).toBe(0);
+    const block = await orch(['task', 'block', '--needs', 'zod@^4', '--reason', 'validation'], {
       ...env,
       ORCH_TASK: 'api',
     });
@@ -46,34 +50,34 @@ describe('orch task', () => {
   });
 
   it('refuses an unknown task, a missing task and an empty message clearly', async () => {
-    const unknown = await r.orch(['task', 'progress', 'x'], { ORCH_TASK: 'nope' });
+    const unknown = await orch(['task', 'progress', 'x'], { ORCH_TASK: 'nope' });
     expect(unknown.exitCode).toBe(1);
     expect(unknown.stderr).toContain('ERR_ORCH_UNKNOWN_TASK');
     expect(unknown.stderr).toContain('api, ui, db');
     expect(unknown.stderr).not.toMatch(/\n\s+at /); // no stack trace
 
-    const none = await r.orch(['task', 'progress', 'x']);
+    const none = await orch(['task', 'progress', 'x']);
     expect(none.exitCode).toBe(2);
     expect(none.stderr).toContain('ERR_ORCH_NO_TASK');
 
-    const empty = await r.orch(['task', 'progress', '  '], { ORCH_TASK: 'api' });
+    const empty = await orch(['task', 'progress', '  '], { ORCH_TASK: 'api' });
     expect(empty.exitCode).toBe(1);
     expect(empty.stderr).toContain('ERR_ORCH_INVALID_INPUT');
 
-    const blank = await r.orch(['task', 'done', '--summary', ' '], { ORCH_TASK: 'api' });
+    const blank = await orch(['task', 'done', '--summary', ' '], { ORCH_TASK: 'api' });
     expect(blank.exitCode).toBe(1);
     expect(blank.stderr).toContain('ERR_ORCH_INVALID_INPUT');
   });
 
   it('takes done with a positional summary, or with none at all', async () => {
-    const positional = await r.orch(['task', 'done', 'users API with pagination', '--json'], {
+    const positional = await orch(['task', 'done', 'users API with pagination', '--json'], {
       ORCH_TASK: 'ui',
     });
     expect(positional.exitCode, positional.stderr).toBe(0);
     expect(JSON.parse(positional.stdout)).toMatchObject({
       event: { type: 'task.reported', status: 'done', summary: 'users API with pagination' },
     });
-    const bare = await r.orch(['task', 'done', '--json'], { ORCH_TASK: 'ui' });
+    const bare = await orch(['task', 'done', '--json'], { ORCH_TASK: 'ui' });
     expect(bare.exitCode, bare.stderr).toBe(0);
     const ev = (JSON.parse(bare.stdout) as { event: Record<string, unknown> }).event;
     expect(ev).toMatchObject({ type: 'task.reported', status: 'done' });
@@ -81,13 +85,13 @@ describe('orch task', () => {
   });
 
   it('says when there is no run, and refuses reports to a finished run', async () => {
-    const outside = await r.orch(['task', 'progress', 'x'], { ORCH_TASK: 'api' }, '/');
+    const outside = await orch(['task', 'progress', 'x'], { ORCH_TASK: 'api' }, '/');
     expect(outside.exitCode).toBe(1);
     expect(outside.stderr).toContain('ERR_ORCH_NOT_A_REPO');
 
     const before = (await readEvents(r.runDir)).events.length;
     await appendEvent(r.runDir, { type: 'run.finished', outcome: 'aborted' });
-    const res = await r.orch(['task', 'done', '--summary', 'late', '--json'], { ORCH_TASK: 'api' });
+    const res = await orch(['task', 'done', '--summary', 'late', '--json'], { ORCH_TASK: 'api' });
     expect(res.exitCode).toBe(1);
     expect(JSON.parse(res.stdout)).toMatchObject({ error: { code: 'ERR_ORCH_RUN_FINISHED' } });
     expect((await readEvents(r.runDir)).events.length).toBe(before + 1);
@@ -95,7 +99,7 @@ describe('orch task', () => {
 
   it('has help with an example for every status command', async () => {
     for (const sub of ['progress', 'done', 'fail', 'block']) {
-      const h = await r.orch(['task', sub, '--help']);
+      const h = await orch(['task', sub, '--help']);
       expect(h.exitCode).toBe(0);
       expect(h.stdout).toContain(`$ orch task ${sub}`);
     }

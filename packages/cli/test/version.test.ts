@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findAssetsRoot } from '../src/claude/assets.js';
+import { findAssetsRoot } from '../src/commands/install/assets.js';
 import { VERSION } from '../src/version.js';
 
 const root = findAssetsRoot();

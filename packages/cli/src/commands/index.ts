@@ -1,35 +1,52 @@
 import type { Command } from 'commander';
-import { register as analyze } from './analyze.js';
-import { register as context } from './context.js';
-import { register as dashboard } from './dashboard.js';
-import { register as deps } from './deps.js';
-import { register as demo } from './demo.js';
-import { register as completion } from './completion/completion.js';
-import { register as config } from './config/config.js';
-import { register as init } from './init/init.js';
-import { register as schema } from './schema/schema.js';
-import { register as doctor } from './doctor.js';
-import { register as install } from './install.js';
-import { register as mailbox } from './mailbox.js';
-import { register as plan } from './plan.js';
-import { register as run } from './run.js';
-import { register as state } from './state.js';
-import { register as task } from './task.js';
-import { register as verify } from './verify.js';
+import type { CommandDefinition, Runner } from '../define.js';
+import { conflicts } from './analyze/conflicts.js';
+import { dag } from './analyze/dag.js';
+import { risk } from './analyze/risk.js';
+import { context } from './context/index.js';
+import { contracts } from './contracts/index.js';
+import { demo } from './demo/demo.js';
+import { deps } from './deps/index.js';
+import { doctor } from './doctor/doctor.js';
+import { env } from './env/index.js';
+import { install } from './install/install.js';
+import { mailbox } from './mailbox/index.js';
+import { plan } from './plan/plan.js';
+import { exec } from './run/exec.js';
+import { run } from './run/run.js';
+import { supervise } from './run/supervise.js';
+import { state } from './state/index.js';
+import { wait } from './state/wait.js';
+import { task } from './task/index.js';
+import { verify } from './verify/verify.js';
+import { dashboard } from './views/dashboard.js';
+import { workers } from './views/workers.js';
+import { completion } from './completion/completion.js';
+import { config } from './config/config.js';
+import { init } from './init/init.js';
+import { schema } from './schema/schema.js';
 
 /**
- * Each command group lives in its own module and registers itself here, in the order `--help`
- * lists them. Implementations are imported lazily inside actions so `orch --help` loads nothing
+ * Every command, in the order `--help` lists them. Command modules import only `define.ts` and
+ * light helpers at load; their handlers import what they need, so `orch --version` loads nothing
  * heavy (ink, react, git drivers).
  */
-const groups: ((program: Command) => void)[] = [
+const commands: readonly CommandDefinition[] = [
   init,
   plan,
-  analyze,
+  dag,
+  conflicts,
+  risk,
+  env,
+  contracts,
   run,
+  supervise,
+  exec,
   verify,
   state,
+  wait,
   dashboard,
+  workers,
   task,
   mailbox,
   context,
@@ -42,6 +59,6 @@ const groups: ((program: Command) => void)[] = [
   completion,
 ];
 
-export function registerCommands(program: Command): void {
-  for (const register of groups) register(program);
+export function registerCommands(program: Command, runner: Runner): void {
+  for (const c of commands) c.attach(program, runner);
 }

@@ -80,12 +80,15 @@ export function findPlanFile(path: string, cwd: string, repoRoot: string): strin
   return existsSync(atRoot) ? atRoot : here;
 }
 
-/** Reads and parses a plan file; a missing, oversized or binary file is an OrchError too. */
+/**
+ * Reads and parses a plan file; a missing, oversized or binary file is an OrchError too. A relative
+ * `path` is taken from `cwd` (default: the process's), and messages quote it as given.
+ */
 export async function loadPlan(
   path: string,
-  opts: ParsePlanOptions = {},
+  { cwd, ...opts }: ParsePlanOptions & { cwd?: string } = {},
 ): Promise<{ plan: Plan; path: string; doc: SourceDoc }> {
-  const full = resolve(path);
+  const full = resolve(cwd ?? process.cwd(), path);
   let size: number;
   try {
     const st = await stat(full);

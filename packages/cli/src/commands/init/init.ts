@@ -1,16 +1,13 @@
-import type { Command } from 'commander';
+import { common, defineCommand } from '../../define.js';
 
-export function register(program: Command): void {
-  program
-    .command('init')
-    .description('Write a commented orch.yaml and a sample tasks.yaml for this repository')
-    .option('--json', 'print the files written as JSON', false)
-    .addHelpText(
-      'after',
-      '\nDetects the package manager and the test command. Refuses when orch.yaml, .orch/config.yaml,\n.claude-agents.yaml or tasks.yaml exists: nothing is overwritten.\n\nExample:\n  $ orch init && orch plan check',
-    )
-    .action(async (opts: { json: boolean }) => {
-      const { runInitCommand } = await import('../../config-cmd/init.js');
-      process.exitCode = await runInitCommand(opts);
-    });
-}
+export const init = defineCommand({
+  name: 'init',
+  description: 'Write a commented orch.yaml and a sample tasks.yaml for this repository',
+  options: { json: common.json('print the files written as JSON') },
+  help: 'Detects the package manager and the test command. Refuses when orch.yaml, .orch/config.yaml,\n.claude-agents.yaml or tasks.yaml exists: nothing is overwritten.',
+  examples: ['orch init && orch plan check'],
+  async handler({ opts }) {
+    const { runInitCommand } = await import('./init-run.js');
+    return { exitCode: await runInitCommand(opts) };
+  },
+});

@@ -1,0 +1,20 @@
+import { arg, common, defineCommand, opt } from '../../define.js';
+import { ExitCode } from '../../exit-codes.js';
+
+export const approve = defineCommand({
+  name: 'approve',
+  description:
+    "Install the requested packages on staging with the project's package manager and restart the workers",
+  args: { task: arg.optional('task', 'the task whose request to approve') },
+  options: {
+    all: opt.flag('--all', 'approve every pending request'),
+    run: common.run(),
+    json: common.json(),
+  },
+  examples: ['orch deps approve api', 'orch deps approve --all'],
+  async handler({ args, opts }) {
+    const { depsApprove } = await import('./requests.js');
+    await depsApprove(args.task, opts);
+    return { exitCode: ExitCode.Ok };
+  },
+});

@@ -1,0 +1,224 @@
+/** `orch mailbox ...`: messages between workers, the supervisor and people, per run. */
+import {
+  ExitCode,
+  MAILBOX_ALL,
+  MailboxMessageType,
+  OrchError,
+  terminalSafeLine,
+  type MailboxMessageInput,
+} from '@orch/core';
+import { cannotWait } from '@orch/engine';
+import { Mailbox, formatMessages, mailboxHookOutput, resolveRun, runPaths } from '@orch/store';
+import { printJson, println, writeOut } from '../../output.js';
+import { loadRun, readStdin, senderName, type LoadedRun, type RunOpts } from '../common/run.js';
+import { submit, submittedNote, workerToken } from '../common/submit.js';
+
+export interface SendOpts extends RunOpts {
+  from?: string;
+  type?: string;
+  target?: string;
+  /** For `blocked-on`: the task the sender waits for. */
+  blockedOn?: string;
+  question?: string;
+  json?: boolean;
+}
+
+function buildInput(body: string, o: SendOpts): MailboxMessageInput {
+  const parsed = MailboxMessageType.safeParse(o.type ?? 'info');
+  if (!parsed.success) {
+    throw new OrchError('ERR_ORCH_INVALID_MESSAGE', `unknown message type ${JSON.stringify(o.type)}`, {
+      hint: `Types: ${MailboxMessageType.options.join(', ')}.`,
+      exitCode: ExitCode.Usage,
+    });
+  }
+  const need = (v: string | undefined, flag: string): string => {
+    if (!v) {
+      throw new OrchError('ERR_ORCH_INVALID_MESSAGE', `a ${parsed.data} message needs ${flag}`, {
+        hint: `Example: orch mailbox send supervisor "..." --type ${parsed.data} ${flag} <value>`,
+        exitCode: ExitCode.Usage,
+      });
+    }
+    return v;
+  };
+  switch (parsed.data) {
+    case 'info':
+      return { type: 'info', body };
+    case 'interface-changed':
+      return { type: 'interface-changed', body, target: need(o.target, '--target') };
+    case 'blocked-on':
+      return { type: 'blocked-on', body, task: need(o.blockedOn, '--task') };
+    case 'needs-decision':
+      return { type: 'needs-decision', body, question: o.question ?? body };
+  }
+}
+
+async function open(opts: RunOpts): Promise<{ mb: Mailbox; run: string; task?: string }> {
+  const loaded = await loadRun(opts);
+  return {
+    mb: new Mailbox(loaded.dir, { tasks: loaded.state.order }),
+    run: loaded.run,
+    ...(loaded.task ? { task: loaded.task } : {}),
+  };
+}
+
+/**
+ * A worker reading its own inbox needs only its task channel, which is all the OS sandbox lets it
+ * see (the journal, and with it the run's task list, is hidden): undefined for anyone else.
+ */
+async function openOwnInbox(
+  inbox: string | undefined,
+  opts: RunOpts,
+): Promise<{ mb: Mailbox; name: string } | undefined> {
+  const task = process.env.ORCH_TASK;
+  if (!task || !workerToken() || (inbox ?? opts.task ?? task) !== task) return undefined;
+  const r = await resolveRun({ ...(opts.run ? { run: opts.run } : {}) });
+  return { mb: new Mailbox(runPaths(r.repoRoot, r.run).dir, { tasks: [task] }), name: task };
+}
+
+function inboxOf(inbox: string | undefined, task: string | undefined): string {
+  const name = inbox ?? task;
+  if (!name) {
+    throw new OrchError('ERR_ORCH_NO_INBOX', 'which inbox? none was given', {
+      hint: 'Name it (a task id or `supervisor`), or run inside a worker where ORCH_TASK is set.',
+      exitCode: ExitCode.Usage,
+    });
+  }
+  return name;
+}
+
+export async function sendCommand(to: string, body: string, o: SendOpts): Promise<ExitCode> {
+  const input = buildInput(body, o);
+  const from = senderName(o.from);
+  // The user's messages are checked here; a worker's by the supervisor, which knows who sent it.
+  const precheck = ({ dir, state }: LoadedRun): void => {
+    if (to !== MAILBOX_ALL) new Mailbox(dir, { tasks: state.order }).assertInbox(to);
+    if (input.type === 'blocked-on') {
+      const why = cannotWait(state, from, input.task);
+      if (why)
+        throw new OrchError('ERR_ORCH_INVALID_MESSAGE', `${from} cannot wait for ${input.task}: ${why}`, {
+          exitCode: ExitCode.Usage,
+        });
+    }
+  };
+  const s = await submit(
+    { kind: 'mail', to, message: input },
+    {
+      ...(o.run ? { run: o.run } : {}),
+      ...(o.from !== undefined || !workerToken() ? { from } : {}),
+      precheck,
+    },
+  );
+  const note = submittedNote(s);
+  if (o.json) printJson(s.verdict?.result ?? { queued: true, run: s.run });
+  else println(terminalSafeLine(`${s.verdict?.detail ?? `sent to ${to}`}${note ? `; ${note}` : ''}`));
+  return ExitCode.Ok;
+}
+
+export async function broadcastCommand(body: string, o: SendOpts): Promise<ExitCode> {
+  return sendCommand('all', body, o);
+}
+
+/** Human output of `check` is written in batches: at most one batch repeats after a crash. */
+const CHECK_BATCH = 50;
+
+export async function checkCommand(
+  inbox: string | undefined,
+  o: RunOpts & { json?: boolean },
+): Promise<ExitCode> {
+  const own = await openOwnInbox(inbox, o);
+  const { mb, task } = own
+    ? { mb: own.mb, task: own.name }
+    : await open({ ...(o.run ? { run: o.run } : {}) });
+  const name = inboxOf(inbox, o.task ?? task);
+  // Messages are marked read only after they were written out: a checker killed midway loses
+  // none (the rest stay unread; ids make a repeat harmless).
+  let first = true;
+  const delivered = await mb.deliverUnread(
+    name,
+    async (batch) => {
+      if (o.json) await writeOut(`${JSON.stringify(batch, null, 2)}\n`);
+      else await writeOut(`${first ? '' : '\n'}${formatMessages(batch)}\n`);
+      first = false;
+    },
+    o.json ? {} : { batch: CHECK_BATCH },
+  );
+  if (delivered.length === 0) {
+    if (o.json) printJson([]);
+    else println(`no unread messages for ${terminalSafeLine(name)}`);
+  }
+  return ExitCode.Ok;
+}
+
+export async function peekCommand(
+  inbox: string | undefined,
+  o: RunOpts & { json?: boolean },
+): Promise<ExitCode> {
+  const own = await openOwnInbox(inbox, o);
+  const { mb, task } = own
+    ? { mb: own.mb, task: own.name }
+    : await open({ ...(o.run ? { run: o.run } : {}) });
+  const name = inboxOf(inbox, o.task ?? task);
+  const unread = await mb.peek(name);
+  if (o.json) printJson({ inbox: name, unread });
+  else println(String(unread));
+  return ExitCode.Ok;
+}
+
+export async function historyCommand(o: RunOpts & { json?: boolean }): Promise<ExitCode> {
+  const { mb } = await open({ ...(o.run ? { run: o.run } : {}) });
+  const msgs = await mb.history();
+  if (o.json) printJson(msgs);
+  else println(msgs.length ? formatMessages(msgs) : 'no messages yet');
+  return ExitCode.Ok;
+}
+
+export async function watchCommand(
+  inbox: string | undefined,
+  o: RunOpts & { json?: boolean; keepUnread?: boolean },
+): Promise<ExitCode> {
+  const { mb, task } = await open({ ...(o.run ? { run: o.run } : {}) });
+  const name = inboxOf(inbox, o.task ?? task);
+  const ac = new AbortController();
+  const stop = (): void => ac.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    for await (const m of mb.watch(name, { signal: ac.signal, consume: !o.keepUnread })) {
+      // One JSON object per line with --json, so the output can be piped message by message. The
+      // message counts as read when the loop asks for the next one, i.e. after it was written out.
+      await writeOut(o.json ? `${JSON.stringify(m)}\n` : `${formatMessages([m])}\n\n`);
+    }
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+  return ExitCode.Ok;
+}
+
+/**
+ * Claude Code hook (PostToolUse / UserPromptSubmit): when the worker has unread messages, prints the
+ * hook output that adds them to the agent's context and marks them read; prints nothing otherwise.
+ * It never fails the agent's turn: problems are reported on stderr with exit code 0.
+ */
+export async function hookCommand(): Promise<ExitCode> {
+  try {
+    const raw = await readStdin();
+    let event = 'PostToolUse';
+    if (raw.trim()) {
+      const input = JSON.parse(raw) as { hook_event_name?: unknown };
+      if (typeof input.hook_event_name === 'string') event = input.hook_event_name;
+    }
+    const task = process.env.ORCH_TASK;
+    if (!task) return ExitCode.Ok;
+    const { mb } = (await openOwnInbox(task, {})) ?? (await open({}));
+    if ((await mb.peek(task)) === 0) return ExitCode.Ok;
+    // Marked read only once Claude Code has the output (at least once, as `check`).
+    await mb.deliverUnread(task, async (msgs) => {
+      const out = mailboxHookOutput(event, msgs);
+      if (out) await writeOut(`${JSON.stringify(out)}\n`);
+    });
+  } catch (e) {
+    process.stderr.write(`orch mailbox hook: ${e instanceof Error ? e.message : String(e)}\n`);
+  }
+  return ExitCode.Ok;
+}

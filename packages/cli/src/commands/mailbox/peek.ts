@@ -1,0 +1,14 @@
+import { common, defineCommand } from '../../define.js';
+import { inbox } from './options.js';
+
+export const peek = defineCommand({
+  name: 'peek',
+  description: 'Print the number of unread messages; marks nothing read',
+  args: { inbox: inbox() },
+  options: { run: common.run(), json: common.json('print {inbox, unread} as JSON') },
+  examples: ['orch mailbox peek supervisor'],
+  async handler({ args, opts }) {
+    const { peekCommand } = await import('./messages.js');
+    return { exitCode: await peekCommand(args.inbox, opts) };
+  },
+});

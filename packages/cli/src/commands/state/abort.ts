@@ -1,0 +1,15 @@
+import { common, defineCommand } from '../../define.js';
+import { ExitCode } from '../../exit-codes.js';
+
+export const abort = defineCommand({
+  name: 'abort',
+  description:
+    'Stop an unfinished run, remove its sessions, worktrees and branches, and restore every ref it moved (uncommitted and unmerged work is kept on archive branches)',
+  options: { run: common.run(), yes: common.yes(), json: common.json() },
+  examples: ['orch state abort --yes'],
+  async handler({ opts }) {
+    const { abortCommand } = await import('./abort-run.js');
+    await abortCommand(opts);
+    return { exitCode: ExitCode.Ok };
+  },
+});

@@ -1,0 +1,12 @@
+import { common, defineCommand } from '../../define.js';
+
+export const status = defineCommand({
+  name: 'status',
+  description: 'Phase, commits and every task of a run, with evidence, timestamps, tokens and cost',
+  options: { run: common.run(), json: common.json() },
+  examples: ['orch state status --json'],
+  async handler({ opts }) {
+    const { statusCommand } = await import('./status-view.js');
+    return { exitCode: await statusCommand(opts) };
+  },
+});

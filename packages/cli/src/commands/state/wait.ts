@@ -1,0 +1,21 @@
+import { common, defineCommand, opt, parse } from '../../define.js';
+
+export const wait = defineCommand({
+  name: 'wait',
+  description: 'Wait until a run finishes or the timeout passes',
+  options: {
+    run: common.run(),
+    timeout: opt.parsedWithDefault(
+      '--timeout <seconds>',
+      'give up waiting after this many seconds (default 540)',
+      parse.seconds,
+      540,
+    ),
+    json: common.json('print the state as JSON'),
+  },
+  examples: ['orch wait --timeout 540 || echo "not finished yet"'],
+  async handler({ opts }) {
+    const { waitCommand } = await import('./status-view.js');
+    return { exitCode: await waitCommand(opts) };
+  },
+});

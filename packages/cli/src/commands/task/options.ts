@@ -1,0 +1,8 @@
+import { common } from '../../define.js';
+
+/** What every `orch task` report takes: which run and task, and --json. */
+export const reportOptions = () => ({
+  run: common.run(),
+  task: common.task(),
+  json: common.json('print the recorded event as JSON'),
+});
