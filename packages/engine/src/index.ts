@@ -17,3 +17,6 @@ export * from './integrate/detect.js';
 export * from './verify/index.js';
 export * from './deps.js';
 export * from './review/index.js';
+export * from './report/load-run.js';
+export * from './report/submit.js';
+export * from './run/detach.js';

@@ -1,9 +1,14 @@
-import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { terminalSafeLine, type RunEvent, type RunState } from '@orch/core';
-import { orchBinPath, prepareRun, stagingBranch, superviseRun, tmuxFor } from '@orch/engine';
+import {
+  orchBinPath,
+  prepareRun,
+  stagingBranch,
+  startDetachedSupervisor,
+  superviseRun,
+  supervisorLog,
+} from '@orch/engine';
 import { runPaths } from '@orch/store';
-import { supervisorSessionName } from '@orch/tmux';
 import { isOutputLost, markOutputLost, note, outliveOutput, paint, printJson, println } from '../output.js';
 import { noteOtherLiveRuns } from '../state-cmd/follow.js';
 import { describeEvent, outcomeExitCode } from './progress.js';
@@ -53,21 +58,8 @@ export async function runCommand(planPath: string, opts: RunOpts): Promise<void>
   if (prepared.sandbox.notice && opts.json !== true)
     println(paint('yellow', `note: ${prepared.sandbox.notice} (workers.sandbox: auto)`));
   if (opts.detach) {
-    const tmux = await tmuxFor(repoRoot);
-    const session = supervisorSessionName(run);
-    await tmux.newSession({
-      name: session,
-      cwd: repoRoot,
-      argv: [
-        process.execPath,
-        orchBin,
-        '_supervise',
-        '--run',
-        run,
-        ...(opts.promote === false ? ['--no-promote'] : []),
-      ],
-      env: { ORCH_ROOT: repoRoot },
-      logFile: supervisorLog(repoRoot, run),
+    const session = await startDetachedSupervisor(repoRoot, run, orchBin, {
+      noPromote: opts.promote === false,
     });
     if (opts.json) {
       printJson({ run, detached: true, session, base: prepared.base, staging: stagingBranch(run) });
@@ -122,11 +114,6 @@ function announceDirtyCheckout(p: Awaited<ReturnType<typeof prepareRun>>): void 
       ` It fast-forwards ${p.base} there at the end only if no tracked file has uncommitted changes then;` +
       ` otherwise the run stops at promotion (exit 3) and prints the command to run.`,
   );
-}
-
-/** Where a supervisor's lines go when no terminal shows them (detached, or after a hangup). */
-export function supervisorLog(repoRoot: string, run: string): string {
-  return join(runPaths(repoRoot, run).dir, 'supervisor.log');
 }
 
 /**

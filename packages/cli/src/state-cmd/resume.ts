@@ -4,6 +4,7 @@ import {
   planResume,
   repairForResume,
   superviseRun,
+  supervisorLog,
   tmuxFor,
   type ResumePlan,
 } from '@orch/engine';
@@ -11,7 +12,7 @@ import { isProcessAlive, resolveRun } from '@orch/store';
 import { supervisorSessionName } from '@orch/tmux';
 import { paint, printJson, println } from '../output.js';
 import { describeEvent } from '../run-cmd/progress.js';
-import { finish, outliveTerminal, supervisorLog } from '../run-cmd/run.js';
+import { finish, outliveTerminal } from '../run-cmd/run.js';
 
 interface ResumeOpts {
   run?: string;

@@ -4,8 +4,8 @@
  */
 import { OrchError, terminalSafeLine, type OutboxBody } from '@orch/core';
 import { paint, printJson, println } from '../output.js';
-import { requireText, type LoadedRun, type RunOpts } from './common.js';
-import { submit, submittedNote } from './submit.js';
+import { submit, submittedNote, type LoadedRun, type RunOpts } from '@orch/engine';
+import { requireText } from './common.js';
 
 export type TaskReport =
   | { kind: 'progress'; message: string }

@@ -1,5 +1,5 @@
 /**
- * How `orch task …` and `orch mailbox send` reach the supervisor. Inside a worker (ORCH_TASK_TOKEN
+ * How `orch task …`, `orch mailbox send` and the MCP server's tools reach the supervisor. Inside a worker (ORCH_TASK_TOKEN
  * set) they speak only for the worker's own task: the item goes into its task channel's outbox and
  * the supervisor checks the token before journaling it. From the user's shell they go through the
  * run's user outbox to a live supervisor, or, when none runs, straight into the journal (the user
@@ -15,7 +15,6 @@ import {
   type OutboxBody,
   type OutboxItem,
 } from '@orch/core';
-import { USER_CHANNEL, acceptItem, type Verdict } from '@orch/engine';
 import {
   appendEvent,
   dropItem,
@@ -30,7 +29,8 @@ import {
   userToken,
   waitForAck,
 } from '@orch/store';
-import { assertRunActive, loadRun, type LoadedRun } from './common.js';
+import { USER_CHANNEL, acceptItem, type Verdict } from '../supervisor/intake.js';
+import { assertRunActive, loadRun, type LoadedRun } from './load-run.js';
 
 /** How long a command waits for the supervisor's verdict before saying it is still queued. */
 const ACK_TIMEOUT_MS = 15_000;
