@@ -7,6 +7,7 @@ import { register as demo } from './demo.js';
 import { register as doctor } from './doctor.js';
 import { register as install } from './install.js';
 import { register as mailbox } from './mailbox.js';
+import { register as mcp } from './mcp/serve.js';
 import { register as plan } from './plan.js';
 import { register as run } from './run.js';
 import { register as state } from './state.js';
@@ -29,6 +30,7 @@ const groups: ((program: Command) => void)[] = [
   mailbox,
   context,
   deps,
+  mcp,
   install,
   doctor,
   demo,

@@ -21,7 +21,14 @@ export async function startDetachedSupervisor(
   await tmux.newSession({
     name: session,
     cwd: repoRoot,
-    argv: [process.execPath, orchBin, '_supervise', '--run', run, ...(opts.noPromote ? ['--no-promote'] : [])],
+    argv: [
+      process.execPath,
+      orchBin,
+      '_supervise',
+      '--run',
+      run,
+      ...(opts.noPromote ? ['--no-promote'] : []),
+    ],
     env: { ORCH_ROOT: repoRoot },
     logFile: supervisorLog(repoRoot, run),
   });
