@@ -14,7 +14,15 @@ const repo = join(here, '..', '..');
 const entry = join(repo, 'packages', 'cli', 'dist', 'bin.js');
 
 /** Copied from the repository root into the package; git-ignored here. */
-const SHIPPED = ['agents', 'skills', 'contracts-templates', '.claude-plugin', 'LICENSE', 'README.md'];
+const SHIPPED = [
+  'agents',
+  'skills',
+  'contracts-templates',
+  '.claude-plugin',
+  '.mcp.json',
+  'LICENSE',
+  'README.md',
+];
 
 const readJson = async (file) => JSON.parse(await readFile(file, 'utf8'));
 
