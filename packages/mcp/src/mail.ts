@@ -1,7 +1,7 @@
 /** Mailbox tools shared by both sides: the input shape, and reading an inbox. */
 import { z } from 'zod';
 import { MailboxMessageInput, MailboxMessageType, OrchError, type MailboxMessage } from '@orch/core';
-import { Mailbox } from '@orch/store';
+import type { Mailbox } from '@orch/store';
 
 /** Flat (MCP wants an object), checked against the message schema by `messageOf`. */
 export const mailInput = {
@@ -12,9 +12,9 @@ export const mailInput = {
   task: z.string().min(1).optional().describe('blocked-on: the task the sender waits for'),
   question: z.string().min(1).optional().describe('needs-decision: the question (default: the body)'),
 };
-const MailInput = z.object(mailInput);
+type MailInput = z.infer<z.ZodObject<typeof mailInput>>;
 
-export function messageOf(input: z.infer<typeof MailInput>): MailboxMessageInput {
+export function messageOf(input: MailInput): MailboxMessageInput {
   const parsed = MailboxMessageInput.safeParse({
     type: input.type,
     body: input.body,
