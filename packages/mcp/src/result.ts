@@ -18,11 +18,17 @@ export function fail(e: unknown): CallToolResult {
   return { isError: true, content: [{ type: 'text', text }], structuredContent: { error } };
 }
 
+const running = new Set<Promise<CallToolResult>>();
+
 /** Runs a tool body; anything it throws becomes a tool error rather than a protocol error. */
-export async function guarded(body: () => Promise<Record<string, unknown>>): Promise<CallToolResult> {
-  try {
-    return ok(await body());
-  } catch (e) {
-    return fail(e);
-  }
+export function guarded(body: () => Promise<Record<string, unknown>>): Promise<CallToolResult> {
+  const call = body().then(ok, fail);
+  running.add(call);
+  void call.finally(() => running.delete(call));
+  return call;
+}
+
+/** Resolves once no tool call is running (their results are then handed to the transport). */
+export async function settled(): Promise<void> {
+  while (running.size > 0) await Promise.allSettled([...running]);
 }

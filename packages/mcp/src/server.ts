@@ -5,6 +5,7 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { registerOrchestratorTools } from './orchestrator-tools.js';
+import { settled } from './result.js';
 import { registerWorkerTools, workerBinding } from './worker-tools.js';
 
 export interface OrchServerOptions {
@@ -40,5 +41,10 @@ export async function serveStdio(o: OrchServerOptions): Promise<void> {
   });
   await server.connect(transport);
   await closed;
+  // A client may close its end right after its last request: answer what is in flight first.
+  const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+  await tick();
+  await settled();
+  await tick();
   await server.close();
 }
