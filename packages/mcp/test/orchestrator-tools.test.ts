@@ -114,6 +114,16 @@ describe('the orchestrating session tools', () => {
     expect(structured(noReason)).toMatchObject({ error: { code: 'ERR_ORCH_USAGE' } });
   });
 
+  it('run_wait wakes when the run finishes', async () => {
+    const waiting = c.call('run_wait', { timeoutSec: 120 });
+    await fx.append({ type: 'run.finished', outcome: 'failed', reason: 'api failed' });
+    expect(structured(await waiting)).toMatchObject({
+      woke: 'needs_user',
+      outcome: 'failed',
+      needsUser: [{ kind: 'run-finished', detail: 'failed' }],
+    });
+  });
+
   it("mailbox_send from the user reaches the task's inbox (recorded at once: no supervisor runs)", async () => {
     await started('api');
     const r = await c.call('mailbox_send', { to: 'api', body: 'keep /users paginated' });

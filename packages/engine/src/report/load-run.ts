@@ -5,6 +5,8 @@ import { loadRunState, resolveRun, runPaths, type ResolvedRun } from '@orch/stor
 export interface RunOpts {
   run?: string;
   task?: string;
+  /** Where to look for the repository (default: this process's folder). */
+  cwd?: string;
 }
 
 export interface LoadedRun extends ResolvedRun {
@@ -15,6 +17,7 @@ export interface LoadedRun extends ResolvedRun {
 /** The run a command is about, with its state; fails clearly when it has not started. */
 export async function loadRun(opts: RunOpts): Promise<LoadedRun> {
   const r = await resolveRun({
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
     ...(opts.run ? { run: opts.run } : {}),
     ...(opts.task ? { task: opts.task } : {}),
   });
