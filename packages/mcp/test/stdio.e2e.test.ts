@@ -46,7 +46,7 @@ const hello = [
 
 describe('orch mcp over stdio', () => {
   it('answers the last call before it exits at the end of its input', async () => {
-    const env = { ...process.env, ORCH_ROOT: fx.root };
+    const env: NodeJS.ProcessEnv = { ...process.env, ORCH_ROOT: fx.root };
     for (const k of ['ORCH_RUN', 'ORCH_TASK', 'ORCH_ATTEMPT', 'ORCH_TASK_TOKEN']) delete env[k];
     const replies = await exchange(
       [
