@@ -33,7 +33,7 @@ tarball="$repo/dist-pack/orch-$version.tgz"
 [ -f "$tarball" ] || fail "pnpm pack:cli did not write $tarball"
 listing="$(tar -tzf "$tarball")"
 for f in package/LICENSE package/dist/bin.js package/agents/worker.md package/skills/orchestrate/SKILL.md \
-  package/contracts-templates/typescript.ts.tmpl package/.claude-plugin/plugin.json \
+  package/contracts-templates/typescript.ts.tmpl package/.claude-plugin/plugin.json package/.mcp.json \
   package/schemas/tasks.schema.json package/schemas/config.schema.json; do
   grep -qx "$f" <<<"$listing" || fail "$f is not in the tarball"
 done
@@ -122,6 +122,14 @@ grep -q 'interface Calculator' <<<"$stub" || fail "orch contracts gen printed no
 orch install --scope project
 [ -f .claude/agents/worker.md ] && [ -f .claude/skills/orchestrate/SKILL.md ] ||
   fail "orch install did not write the agents and the skill"
+
+log "orch mcp (the bundled MCP server answers on stdio)"
+reply="$(printf '%s\n' \
+  '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"check","version":"1"}}}' \
+  '{"jsonrpc":"2.0","method":"notifications/initialized"}' \
+  '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"run_status","arguments":{}}}' |
+  orch mcp)"
+grep -q '"outcome":"succeeded"' <<<"$reply" || fail "orch mcp run_status did not return the finished run: $reply"
 
 log "pnpm link:global puts the working copy's orch on PATH"
 linked="$scratch/linked"

@@ -20,6 +20,7 @@ const SHIPPED = [
   'contracts-templates',
   '.claude-plugin',
   'schemas',
+  '.mcp.json',
   'LICENSE',
   'README.md',
 ];

@@ -25,10 +25,21 @@ function readSystemPrompt(file: string): string {
   }
 }
 
+/** Every tool of the MCP server named `orch` (Claude Code's permission rule for a whole server). */
+export const ORCH_MCP_TOOLS = 'mcp__orch';
+
+/** The `--mcp-config` document that starts `orch mcp` with the given command (the worker's own orch). */
+export function orchMcpConfig(command: string[]): { mcpServers: Record<string, unknown> } {
+  const [cmd, ...args] = command;
+  return { mcpServers: { orch: { type: 'stdio', command: cmd, args } } };
+}
+
 export function buildClaudeCommand(ctx: AgentLaunchContext): AgentCommand {
   const agents = ctx.config.agents;
-  const tools =
+  const allowed =
     ctx.role === 'reviewer' ? agents.allowed_tools.filter((t) => !WRITE_TOOLS.has(t)) : agents.allowed_tools;
+  // The worker's own orch tools (report, mail) are allowed with the server that offers them.
+  const tools = ctx.mcpConfigFile && allowed.length > 0 ? [...allowed, ORCH_MCP_TOOLS] : allowed;
   const model = ctx.model ?? agents.model;
   const argv = ['claude', '-p', '--output-format', 'stream-json', '--verbose'];
   argv.push('--permission-mode', agents.permission_mode);
@@ -37,6 +48,7 @@ export function buildClaudeCommand(ctx: AgentLaunchContext): AgentCommand {
   if (model) argv.push('--model', model);
   if (ctx.systemPromptFile) argv.push('--append-system-prompt', readSystemPrompt(ctx.systemPromptFile));
   if (ctx.settingsFile) argv.push('--settings', ctx.settingsFile);
+  if (ctx.mcpConfigFile) argv.push('--mcp-config', ctx.mcpConfigFile);
   argv.push(...(agents.extra_args['claude'] ?? []));
   // CLAUDECODE marks a process as running inside Claude Code; a child that inherits it misbehaves.
   return { argv, env: { ...ctx.env }, unsetEnv: ['CLAUDECODE'], stdinFile: ctx.promptFile };

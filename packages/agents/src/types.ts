@@ -16,6 +16,8 @@ export interface AgentLaunchContext {
   systemPromptFile?: string;
   /** claude --settings (hooks). */
   settingsFile?: string;
+  /** claude --mcp-config: orch's MCP server for the worker (no secret in it: the token stays in the environment). */
+  mcpConfigFile?: string;
   model?: string;
   config: Config;
   /** shell agent: the task's `run` script. */

@@ -9,6 +9,7 @@ import {
   contextWindowFor,
   getAdapter,
   listAdapters,
+  orchMcpConfig,
   type AgentCommand,
   type AgentEvent,
   type AgentLaunchContext,
@@ -140,6 +141,19 @@ describe('claude command', () => {
     expect(cmd.argv).toContain('bypassPermissions');
     expect(cmd.argv[cmd.argv.indexOf('--model') + 1]).toBe('sonnet');
     expect(cmd.argv[cmd.argv.indexOf('--allowedTools') + 1]).toBe('Read,Glob,Grep,LS,Bash');
+  });
+
+  it("gives a worker orch's MCP server by --mcp-config and allows the server's tools", () => {
+    const cmd = getAdapter('claude').buildCommand(ctx({ mcpConfigFile: join(dir, 'mcp.json') }));
+    expect(cmd.argv[cmd.argv.indexOf('--mcp-config') + 1]).toBe(join(dir, 'mcp.json'));
+    expect(cmd.argv[cmd.argv.indexOf('--allowedTools') + 1]).toBe(
+      'Read,Write,Edit,MultiEdit,Glob,Grep,LS,Bash,mcp__orch',
+    );
+    // The config names the command only: the worker's token reaches the server in its environment.
+    const config = orchMcpConfig(['/usr/bin/node', '/opt/orch/bin.js', 'mcp']);
+    expect(config).toEqual({
+      mcpServers: { orch: { type: 'stdio', command: '/usr/bin/node', args: ['/opt/orch/bin.js', 'mcp'] } },
+    });
   });
 
   it('says which system prompt file it cannot read', () => {

@@ -27,3 +27,5 @@ export * from './task-report/rules.js';
 export * from './planner/loop.js';
 export * from './planner/repo-summary.js';
 export * from './repo-files.js';
+export * from './report/load-run.js';
+export * from './report/submit.js';

@@ -24,6 +24,7 @@ import { workers } from './views/workers.js';
 import { completion } from './completion/completion.js';
 import { config } from './config/config.js';
 import { init } from './init/init.js';
+import { mcp } from './mcp/serve.js';
 import { schema } from './schema/schema.js';
 
 /**
@@ -51,6 +52,7 @@ const commands: readonly CommandDefinition[] = [
   mailbox,
   context,
   deps,
+  mcp,
   install,
   doctor,
   demo,

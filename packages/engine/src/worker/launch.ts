@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OrchError, agentEnv, traced, type Task } from '@orch/core';
-import { getAdapter } from '@orch/agents';
+import { getAdapter, orchMcpConfig } from '@orch/agents';
 import {
   ContextStore,
   Mailbox,
@@ -51,6 +51,17 @@ async function writeClaudeSettings(ctx: RunContext, task: string): Promise<strin
     file,
     `${JSON.stringify(mailboxHookSettings([process.execPath, ctx.orchBin]), null, 2)}\n`,
   );
+  return file;
+}
+
+/**
+ * The `--mcp-config` file that gives a claude worker orch's MCP server. The server inherits the
+ * agent's environment, whose ORCH_TASK_TOKEN binds it to the task: the file holds no secret.
+ */
+async function writeMcpConfig(ctx: RunContext, task: string): Promise<string> {
+  const file = join(taskChannelPaths(ctx.paths.dir, task).dir, 'mcp.json');
+  const config = orchMcpConfig([process.execPath, ctx.orchBin, 'mcp']);
+  await writeFileAtomic(file, `${JSON.stringify(config, null, 2)}\n`);
   return file;
 }
 
@@ -163,7 +174,9 @@ export async function launchWorker(ctx: RunContext, id: string, opts: LaunchOpti
     promptFile,
     prompt,
     systemPromptFile: join(assetsRoot(), 'agents', 'worker.md'),
-    ...(adapter.name === 'claude' ? { settingsFile: await writeClaudeSettings(ctx, id) } : {}),
+    ...(adapter.name === 'claude'
+      ? { settingsFile: await writeClaudeSettings(ctx, id), mcpConfigFile: await writeMcpConfig(ctx, id) }
+      : {}),
     ...(model ? { model } : {}),
     config: ctx.config,
     ...(task.run !== undefined ? { script: task.run } : {}),

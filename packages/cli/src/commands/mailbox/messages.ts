@@ -7,11 +7,18 @@ import {
   terminalSafeLine,
   type MailboxMessageInput,
 } from '@orch/core';
-import { cannotWait } from '@orch/engine';
+import {
+  cannotWait,
+  loadRun,
+  submit,
+  submittedNote,
+  workerToken,
+  type LoadedRun,
+  type RunOpts,
+} from '@orch/engine';
 import { Mailbox, formatMessages, mailboxHookOutput, resolveRun, runPaths } from '@orch/store';
 import { printJson, println, writeOut } from '../../output.js';
-import { loadRun, readStdin, senderName, type LoadedRun, type RunOpts } from '../common/run.js';
-import { submit, submittedNote, workerToken } from '../common/submit.js';
+import { readStdin, senderName } from '../common/run.js';
 
 export interface SendOpts extends RunOpts {
   from?: string;

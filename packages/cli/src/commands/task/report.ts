@@ -7,7 +7,7 @@ import { checkUserReport, reportBody, type TaskReport } from '@orch/engine';
 import type { CommandIO, CommandResult } from '../../define.js';
 import { paint } from '../../output.js';
 import type { LoadedRun } from '../common/run.js';
-import { submit, submittedNote } from '../common/submit.js';
+import { submit, submittedNote } from '@orch/engine';
 
 /** The user's own reports are checked against the run's state before they are written. */
 const precheck = ({ state, task }: LoadedRun): void => checkUserReport(state, task);

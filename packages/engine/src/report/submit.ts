@@ -16,7 +16,6 @@ import {
   type OutboxBody,
   type OutboxItem,
 } from '@orch/core';
-import { USER_CHANNEL, acceptItem, type Verdict } from '@orch/engine';
 import {
   appendEvent,
   dropItem,
@@ -31,7 +30,8 @@ import {
   userToken,
   waitForAck,
 } from '@orch/store';
-import { assertRunActive, loadRun, type LoadedRun, type Where } from './run.js';
+import { USER_CHANNEL, acceptItem, type Verdict } from '../supervisor/intake.js';
+import { assertRunActive, loadRun, type LoadedRun, type Where } from './load-run.js';
 
 /** How long a command waits for the supervisor's verdict before saying it is still queued. */
 const ACK_TIMEOUT_MS = 15_000;

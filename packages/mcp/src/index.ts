@@ -1,0 +1,3 @@
+export * from './server.js';
+export * from './attention.js';
+export { WAIT_MAX_SEC } from './orchestrator-tools.js';
