@@ -32,7 +32,7 @@ version="$(node -p "require('$repo/packages/orch/package.json').version")"
 tarball="$repo/dist-pack/orch-$version.tgz"
 [ -f "$tarball" ] || fail "pnpm pack:cli did not write $tarball"
 listing="$(tar -tzf "$tarball")"
-for f in package/LICENSE package/dist/bin.js package/agents/worker.md package/skills/orchestrate/SKILL.md \
+for f in package/LICENSE package/dist/bin.js package/roles/worker.md package/agents/supervisor.md package/bin/orch package/skills/orchestrate/SKILL.md \
   package/contracts-templates/typescript.ts.tmpl package/.claude-plugin/plugin.json; do
   grep -qx "$f" <<<"$listing" || fail "$f is not in the tarball"
 done
@@ -119,7 +119,7 @@ log "the shipped files are found in the package: contract templates, agents and 
 stub="$(orch contracts gen Calculator add --lang ts)"
 grep -q 'interface Calculator' <<<"$stub" || fail "orch contracts gen printed no interface: $stub"
 orch install --scope project
-[ -f .claude/agents/worker.md ] && [ -f .claude/skills/orchestrate/SKILL.md ] ||
+[ -f .claude/agents/supervisor.md ] && [ -f .claude/skills/orchestrate/SKILL.md ] ||
   fail "orch install did not write the agents and the skill"
 
 log "pnpm link:global puts the working copy's orch on PATH"

@@ -2,7 +2,8 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Task, parsePlan } from '@orch/core';
 import { describe, expect, it } from 'vitest';
-import { AGENT_NAMES, findAssetsRoot, listShippedFiles } from '../src/claude/assets.js';
+import { ENGINE_ROLES } from '@orch/core';
+import { AGENT_NAMES, DEFINITION_FILES, findAssetsRoot, listShippedFiles } from '../src/claude/assets.js';
 import {
   AgentFrontmatter,
   SkillFrontmatter,
@@ -15,13 +16,17 @@ const root = findAssetsRoot();
 const read = (rel: string): Promise<string> => readFile(join(root, rel), 'utf8');
 
 describe('agent definitions', () => {
-  it('ships exactly the six documented agents', async () => {
-    const files = (await readdir(join(root, 'agents'))).filter((f) => f.endsWith('.md')).sort();
-    expect(files).toEqual([...AGENT_NAMES].map((n) => `${n}.md`).sort());
+  it('offers the user only the planner and the supervisor; the engine-only agents are in roles/', async () => {
+    const md = async (dir: string): Promise<string[]> =>
+      (await readdir(join(root, dir))).filter((f) => f.endsWith('.md')).sort();
+    expect(await md('agents')).toEqual(['planner-architect.md', 'supervisor.md']);
+    expect(await md('roles')).toEqual([...ENGINE_ROLES].map((n) => `${n}.md`).sort());
+    expect(AGENT_NAMES).toEqual(['planner-architect', 'supervisor']);
   });
 
-  it.each(AGENT_NAMES)('%s has valid frontmatter whose name matches the file', async (name) => {
-    const { data, body } = parseFrontmatter(await read(`agents/${name}.md`), name);
+  it.each(DEFINITION_FILES)('%s has valid frontmatter whose name matches the file', async (rel) => {
+    const name = rel.replace(/^.*\/|\.md$/g, '');
+    const { data, body } = parseFrontmatter(await read(rel), name);
     const fm = AgentFrontmatter.parse(data);
     expect(fm.name).toBe(name);
     expect(body.trim().length).toBeGreaterThan(500);
@@ -35,7 +40,7 @@ describe('agent definitions', () => {
   });
 
   it('the worker prompt is self-contained: boundaries, tests first, verify, commit, report, mailbox', async () => {
-    const body = agentBody(await read('agents/worker.md'));
+    const body = agentBody(await read('roles/worker.md'));
     expect(body).not.toMatch(/^---/);
     for (const needle of [
       'files_write',
@@ -59,7 +64,7 @@ describe('agent definitions', () => {
   });
 
   it('the reviewer answers with the documented JSON verdicts', async () => {
-    const body = await read('agents/reviewer.md');
+    const body = await read('roles/reviewer.md');
     const blocks = [...body.matchAll(/```json\n([\s\S]*?)```/g)].map(
       (m) => JSON.parse(m[1]!) as { verdict: string },
     );
@@ -72,7 +77,7 @@ describe('agent definitions', () => {
     expect(yaml).toBeDefined();
     const plan = parsePlan(yaml!, 'planner-architect.md');
     expect(plan.tasks.map((t) => t.id)).toEqual(['user-store', 'auth-routes']);
-    const reviewer = await read('agents/reviewer.md');
+    const reviewer = await read('roles/reviewer.md');
     const iterate = [...reviewer.matchAll(/```json\n([\s\S]*?)```/g)].map(
       (m) => JSON.parse(m[1]!) as { tasks?: unknown[] },
     )[1];
@@ -88,7 +93,7 @@ describe('agent definitions', () => {
     expect(body).toContain('--detach');
   });
 
-  it('install ships every agent and the skill', async () => {
+  it('install ships the user-facing agents and the skill, never the engine-only ones', async () => {
     expect(await listShippedFiles(root)).toEqual([
       ...[...AGENT_NAMES].sort().map((n) => `agents/${n}.md`),
       'skills/orchestrate/SKILL.md',

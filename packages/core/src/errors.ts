@@ -84,3 +84,5 @@ export const ERR_NOT_YOUR_TASK = 'ERR_ORCH_NOT_YOUR_TASK';
 export const ERR_REPORT_REFUSED = 'ERR_ORCH_REPORT_REFUSED';
 /** The run's key (journal.key) is missing or unreadable: only its user, outside a worker, has it. */
 export const ERR_RUN_KEY = 'ERR_ORCH_RUN_KEY';
+/** A Claude Code settings file orch was to add permission rules to is not a valid settings object. */
+export const ERR_SETTINGS_INVALID = 'ERR_ORCH_SETTINGS_INVALID';

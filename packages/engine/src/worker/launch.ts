@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { OrchError, agentEnv, type Task } from '@orch/core';
+import { OrchError, agentEnv, roleFile, type Task } from '@orch/core';
 import { getAdapter } from '@orch/agents';
 import { addWorktree, listWorktrees, removeWorktree } from '@orch/git';
 import {
@@ -201,7 +201,7 @@ export async function launchWorker(ctx: RunContext, id: string, opts: LaunchOpti
     worktree,
     promptFile,
     prompt,
-    systemPromptFile: join(assetsRoot(), 'agents', 'worker.md'),
+    systemPromptFile: roleFile('worker', assetsRoot()),
     ...(adapter.name === 'claude' ? { settingsFile: await writeClaudeSettings(ctx, id) } : {}),
     ...(model ? { model } : {}),
     config: ctx.config,
