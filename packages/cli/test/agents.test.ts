@@ -85,12 +85,29 @@ describe('agent definitions', () => {
     expect(iterate?.tasks?.length).toBe(1);
   });
 
-  it('the supervisor waits in steps under the 10-minute Bash limit', async () => {
-    const body = await read('agents/supervisor.md');
-    const timeouts = [...body.matchAll(/orch wait [^\n`]*--timeout (\d+)/g)].map((m) => Number(m[1]));
-    expect(timeouts.length).toBeGreaterThan(0);
-    for (const t of timeouts) expect(t).toBeLessThan(600);
-    expect(body).toContain('--detach');
+  it.each(['agents/supervisor.md', 'skills/orchestrate/SKILL.md'])(
+    '%s waits in steps under the 5-minute prompt cache, each Bash call with a timeout above its wait',
+    async (rel) => {
+      const body = await read(rel);
+      const timeouts = [...body.matchAll(/orch wait [^\n`]*--timeout (\d+)/g)].map((m) => Number(m[1]));
+      expect(timeouts.length).toBeGreaterThan(0);
+      const bashTimeoutMs = Number(/`timeout` parameter set to `(\d+)`/.exec(body)?.[1]);
+      for (const t of timeouts) {
+        expect(t).toBeLessThan(300);
+        expect(bashTimeoutMs).toBeGreaterThan(t * 1000);
+        expect(bashTimeoutMs).toBeLessThanOrEqual(600_000);
+      }
+      expect(body).toContain('run_wait');
+      expect(body).toContain('--json');
+      // The full status is the report, not a poll.
+      expect(body).not.toMatch(/update from `orch state status/);
+    },
+  );
+
+  it('the skill may run its orch commands and the orch MCP tools without asking', async () => {
+    const { data } = parseFrontmatter(await read('skills/orchestrate/SKILL.md'), 'SKILL.md');
+    const allowed = splitTools(String(SkillFrontmatter.parse(data)['allowed-tools']));
+    expect(allowed).toEqual(expect.arrayContaining(['Bash(orch:*)', 'mcp__plugin_orch_orch', 'mcp__orch']));
   });
 
   it('install ships the user-facing agents and the skill, never the engine-only ones', async () => {
@@ -131,15 +148,29 @@ describe('frontmatter schema', () => {
 });
 
 describe('plugin manifest', () => {
-  it('plugin.json and marketplace.json name the orch plugin at the repository root', async () => {
+  it('the marketplace lists the orch plugin as the orch npm package, which carries its bundle', async () => {
     const plugin = JSON.parse(await read('.claude-plugin/plugin.json')) as Record<string, unknown>;
-    expect(plugin).toMatchObject({ name: 'orch', version: expect.stringMatching(/^\d+\.\d+\.\d+$/) });
+    const pkg = JSON.parse(await read('packages/orch/package.json')) as { version: string; files: string[] };
+    expect(plugin).toMatchObject({ name: 'orch', version: pkg.version, license: 'MIT' });
     const market = JSON.parse(await read('.claude-plugin/marketplace.json')) as {
       name: string;
       owner: { name: string };
-      plugins: { name: string; source: string }[];
+      plugins: { name: string; source: unknown }[];
     };
+    expect(market.name).toBe('orch');
     expect(market.owner.name).toBeTruthy();
-    expect(market.plugins).toEqual([expect.objectContaining({ name: 'orch', source: './' })]);
+    expect(market.plugins).toEqual([
+      expect.objectContaining({ name: 'orch', source: { source: 'npm', package: 'orch' } }),
+    ]);
+    // Everything the plugin is made of is in the package.
+    expect(pkg.files).toEqual(
+      expect.arrayContaining(['dist/', 'bin/', 'agents/', 'skills/', '.claude-plugin/', 'LICENSE']),
+    );
+  });
+
+  it('the icon is a square PNG of 512 px (the plugin directory takes no SVG)', async () => {
+    const png = await readFile(join(root, '.claude-plugin', 'icon.png'));
+    expect(png.subarray(1, 4).toString('ascii')).toBe('PNG');
+    expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([512, 512]);
   });
 });
