@@ -37,6 +37,8 @@ for f in package/LICENSE package/dist/bin.js package/roles/worker.md package/age
   grep -qx "$f" <<<"$listing" || fail "$f is not in the tarball"
 done
 if grep -q '^package/node_modules/' <<<"$listing"; then fail "the tarball holds node_modules"; fi
+# Claude Code runs the plugin's bin/orch from PATH: it must stay executable in the tarball.
+tar -tvzf "$tarball" package/bin/orch | grep -q '^-rwx' || fail "bin/orch is not executable in the tarball"
 # Everything is bundled: nothing to fetch at install time.
 deps="$(tar -xzOf "$tarball" package/package.json | node -e 'let s="";process.stdin.on("data",(d)=>(s+=d)).on("end",()=>{const p=JSON.parse(s);console.log(Object.keys({...p.dependencies,...p.optionalDependencies,...p.peerDependencies}).join(" "))})')"
 [ -z "$deps" ] || fail "the package declares dependencies: $deps"

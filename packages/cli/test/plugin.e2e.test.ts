@@ -6,7 +6,7 @@
  * own `orch` on PATH, and nothing it does not allow.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readFile, realpath, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -81,6 +81,27 @@ describe('the orch plugin passes the real Claude Code validation', () => {
     expect(report.provides.agents.sort()).toEqual(['orch:planner-architect', 'orch:supervisor']);
     expect(report.provides.skills).toEqual(['orch:orchestrate']);
     expect(report.provides.bin).toEqual(['orch']);
+  });
+
+  it('bin/orch in a working copy runs its build, and says what to do where there is none', async () => {
+    const version = (JSON.parse(await readFile(join(pkg, 'package.json'), 'utf8')) as { version: string })
+      .version;
+    const r = await execa(join(repoRoot, 'bin', 'orch'), ['--version'], { cwd: tmpdir(), reject: false });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe(version);
+
+    const bare = await mkdtemp(join(tmpdir(), 'orch-plugin-'));
+    try {
+      await mkdir(join(bare, 'bin'));
+      await copyFile(join(repoRoot, 'bin', 'orch'), join(bare, 'bin', 'orch'));
+      await chmod(join(bare, 'bin', 'orch'), 0o755);
+      const missing = await execa(join(bare, 'bin', 'orch'), ['--version'], { reject: false });
+      expect(missing.exitCode).toBe(127);
+      expect(missing.stderr).toContain(`the orch CLI is not built in ${await realpath(bare)}`);
+      expect(missing.stderr).toContain('/plugin install orch@orch');
+    } finally {
+      await rm(bare, { recursive: true, force: true });
+    }
   });
 
   it("the package's bin/orch runs the bundled CLI", async () => {
