@@ -249,6 +249,15 @@ describe('orch install: permission rules', () => {
     expect(user.stderr).toContain('ERR_ORCH_USAGE');
   });
 
+  it('--no-files writes only the permission rules (the plugin brings the agents and the skill)', async () => {
+    const r = await orch(['install', '--scope', 'project', '--no-files', '--json'], {}, project);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout) as Result;
+    expect(result.files).toEqual([]);
+    expect(result.permissions).toMatchObject({ status: 'created', added: ['Bash(orch:*)'] });
+    expect(await readdir(join(project, '.claude'))).toEqual(['settings.json']);
+  });
+
   it('refuses a settings file that is not a JSON object and writes nothing at all', async () => {
     await writeFile(settingsFile(), '{ "permissions": { "allow": "Bash(orch:*)" } }');
     const r = await orch(['install', '--scope', 'project'], {}, project);

@@ -23,18 +23,20 @@ export async function runInstall(opts: {
   force: boolean;
   json: boolean;
   permissions: PermissionsTarget;
+  files: boolean;
 }): Promise<number> {
   const result = await installClaudeFiles({
     scope: opts.scope,
     force: opts.force,
     permissions: opts.permissions,
+    files: opts.files,
   });
   const err = skippedError(result);
   if (opts.json) {
     printJson({ ...result, ok: err === null });
     return err ? err.exitCode : ExitCode.Ok;
   }
-  println(`orch agents and skill → ${result.target}`);
+  if (opts.files) println(`orch agents and skill → ${result.target}`);
   for (const f of result.files) {
     println(`  ${paint(colors[f.status], f.status.padEnd(11))} ${f.path}`);
     if (f.diff) println(f.diff.replace(/^/gm, '      ').trimEnd());

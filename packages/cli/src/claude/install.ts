@@ -31,6 +31,11 @@ export interface InstallOptions {
   assetsRoot?: string;
   /** Default `settings`. */
   permissions?: PermissionsTarget;
+  /**
+   * Default true. False: only the permission rules, for the plugin's users, whose agents and skill
+   * come with the plugin.
+   */
+  files?: boolean;
 }
 
 /**
@@ -109,6 +114,14 @@ async function writeAtomic(path: string, content: string): Promise<void> {
 export async function installClaudeFiles(opts: InstallOptions): Promise<InstallResult> {
   const target = claudeDir(opts.scope, opts.env, opts.cwd);
   const settings = await planPermissions(opts, target);
+  const files = opts.files === false ? [] : await copyShipped(opts, target);
+  if (settings === null) return { scope: opts.scope, target, files };
+  if (settings.write !== null) await writeAtomic(settings.permissions.path, settings.write);
+  return { scope: opts.scope, target, files, permissions: settings.permissions };
+}
+
+/** Copies the shipped files that changed, keeping local edits unless forced; returns what happened to each. */
+async function copyShipped(opts: InstallOptions, target: string): Promise<InstalledFile[]> {
   const root = opts.assetsRoot ?? findAssetsRoot();
   const shipped = await listShippedFiles(root);
   const recordPath = join(target, RECORD);
@@ -142,9 +155,7 @@ export async function installClaudeFiles(opts: InstallOptions): Promise<InstallR
   files.push(...(await removeRetired(target, record)));
   const nextRecord = `${JSON.stringify({ files: record }, null, 2)}\n`;
   if (nextRecord !== recordText) await writeAtomic(recordPath, nextRecord);
-  if (settings === null) return { scope: opts.scope, target, files };
-  if (settings.write !== null) await writeAtomic(settings.permissions.path, settings.write);
-  return { scope: opts.scope, target, files, permissions: settings.permissions };
+  return files;
 }
 
 /**

@@ -17,6 +17,7 @@ export function register(program: Command): void {
         .choices(['settings', 'local', 'none'])
         .default('settings'),
     )
+    .option('--no-files', 'only the permission rules (for the plugin, which brings the agents and the skill)')
     .option('--force', 'overwrite files you edited locally', false)
     .option('--json', 'print the result as JSON', false)
     .addHelpText(
@@ -29,6 +30,7 @@ export function register(program: Command): void {
         force: boolean;
         json: boolean;
         permissions: 'settings' | 'local' | 'none';
+        files: boolean;
       }) => {
         const { runInstall } = await import('../claude/install-command.js');
         process.exitCode = await runInstall(opts);
