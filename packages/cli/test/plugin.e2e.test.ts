@@ -59,29 +59,33 @@ describe('the orch plugin passes the real Claude Code validation', () => {
   it.each([
     ['the package (the plugin users install)', pkg],
     ['the repository (its marketplace and the working copy as a plugin)', repoRoot],
-  ])('%s: --strict, and the directory-submission profile', async (_label, dir) => {
-    const env = { CLAUDE_CONFIG_DIR: configDir };
-    const strict = await claude(['plugin', 'validate', '--strict', dir], { env });
-    expect(strict.exitCode, strict.stdout + strict.stderr).toBe(0);
-    const profile = await claude(
-      ['plugin', 'validate', '--strict', '--profile', 'directory', '--json', dir],
-      {
-        env,
-      },
-    );
-    expect(profile.exitCode, profile.stdout + profile.stderr).toBe(0);
-    const report = JSON.parse(profile.stdout) as {
-      success: boolean;
-      provides: { agents: string[]; skills: string[]; bin: string[] };
-      directory: { findings: unknown[] };
-    };
-    expect(report.success).toBe(true);
-    expect(report.directory.findings).toEqual([]);
-    // Only the user-facing agents are offered; the engine's own are not subagents.
-    expect(report.provides.agents.sort()).toEqual(['orch:planner-architect', 'orch:supervisor']);
-    expect(report.provides.skills).toEqual(['orch:orchestrate']);
-    expect(report.provides.bin).toEqual(['orch']);
-  });
+  ])(
+    '%s: --strict, and the directory-submission profile',
+    async (_label, dir) => {
+      const env = { CLAUDE_CONFIG_DIR: configDir };
+      const strict = await claude(['plugin', 'validate', '--strict', dir], { env });
+      expect(strict.exitCode, strict.stdout + strict.stderr).toBe(0);
+      const profile = await claude(
+        ['plugin', 'validate', '--strict', '--profile', 'directory', '--json', dir],
+        {
+          env,
+        },
+      );
+      expect(profile.exitCode, profile.stdout + profile.stderr).toBe(0);
+      const report = JSON.parse(profile.stdout) as {
+        success: boolean;
+        provides: { agents: string[]; skills: string[]; bin: string[] };
+        directory: { findings: unknown[] };
+      };
+      expect(report.success).toBe(true);
+      expect(report.directory.findings).toEqual([]);
+      // Only the user-facing agents are offered; the engine's own are not subagents.
+      expect(report.provides.agents.sort()).toEqual(['orch:planner-architect', 'orch:supervisor']);
+      expect(report.provides.skills).toEqual(['orch:orchestrate']);
+      expect(report.provides.bin).toEqual(['orch']);
+    },
+    180_000,
+  );
 
   it('bin/orch in a working copy runs its build, and says what to do where there is none', async () => {
     const version = (JSON.parse(await readFile(join(pkg, 'package.json'), 'utf8')) as { version: string })
@@ -102,7 +106,7 @@ describe('the orch plugin passes the real Claude Code validation', () => {
     } finally {
       await rm(bare, { recursive: true, force: true });
     }
-  });
+  }, 120_000);
 
   it("the package's bin/orch runs the bundled CLI", async () => {
     const version = (JSON.parse(await readFile(join(pkg, 'package.json'), 'utf8')) as { version: string })
@@ -110,7 +114,7 @@ describe('the orch plugin passes the real Claude Code validation', () => {
     const r = await execa(join(pkg, 'bin', 'orch'), ['--version'], { cwd: tmpdir(), reject: false });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe(version);
-  });
+  }, 120_000);
 });
 
 /** A `shell` task that writes its file and reports done. */
