@@ -32,12 +32,14 @@ version="$(node -p "require('$repo/packages/orch/package.json').version")"
 tarball="$repo/dist-pack/orch-$version.tgz"
 [ -f "$tarball" ] || fail "pnpm pack:cli did not write $tarball"
 listing="$(tar -tzf "$tarball")"
-for f in package/LICENSE package/dist/bin.js package/agents/worker.md package/skills/orchestrate/SKILL.md \
+for f in package/LICENSE package/dist/bin.js package/roles/worker.md package/agents/supervisor.md package/bin/orch package/skills/orchestrate/SKILL.md \
   package/contracts-templates/typescript.ts.tmpl package/.claude-plugin/plugin.json package/.mcp.json \
   package/schemas/tasks.schema.json package/schemas/config.schema.json; do
   grep -qx "$f" <<<"$listing" || fail "$f is not in the tarball"
 done
 if grep -q '^package/node_modules/' <<<"$listing"; then fail "the tarball holds node_modules"; fi
+# Claude Code runs the plugin's bin/orch from PATH: it must stay executable in the tarball.
+tar -tvzf "$tarball" package/bin/orch | grep -q '^-rwx' || fail "bin/orch is not executable in the tarball"
 # Everything is bundled: nothing to fetch at install time.
 deps="$(tar -xzOf "$tarball" package/package.json | node -e 'let s="";process.stdin.on("data",(d)=>(s+=d)).on("end",()=>{const p=JSON.parse(s);console.log(Object.keys({...p.dependencies,...p.optionalDependencies,...p.peerDependencies}).join(" "))})')"
 [ -z "$deps" ] || fail "the package declares dependencies: $deps"
@@ -120,7 +122,7 @@ log "the shipped files are found in the package: contract templates, agents and 
 stub="$(orch contracts gen Calculator add --lang ts)"
 grep -q 'interface Calculator' <<<"$stub" || fail "orch contracts gen printed no interface: $stub"
 orch install --scope project
-[ -f .claude/agents/worker.md ] && [ -f .claude/skills/orchestrate/SKILL.md ] ||
+[ -f .claude/agents/supervisor.md ] && [ -f .claude/skills/orchestrate/SKILL.md ] ||
   fail "orch install did not write the agents and the skill"
 
 log "orch mcp (the bundled MCP server answers on stdio)"

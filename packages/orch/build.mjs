@@ -2,7 +2,8 @@
 // Builds the `orch` npm package in this folder from the workspace's compiled packages (run
 // `pnpm build` first): one ESM bundle of the cli and every internal package and dependency, split
 // at the cli's lazy imports so `orch --version` loads only the entry, plus copies of the files orch
-// ships (agents, skill, contract templates, plugin manifest, LICENSE, README).
+// ships (agents, engine roles, skill, contract templates, the plugin's manifest and bin/, LICENSE,
+// README). The package folder is then the Claude Code plugin too.
 import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
@@ -16,9 +17,11 @@ const entry = join(repo, 'packages', 'cli', 'dist', 'bin.js');
 /** Copied from the repository root into the package; git-ignored here. */
 const SHIPPED = [
   'agents',
+  'roles',
   'skills',
   'contracts-templates',
   '.claude-plugin',
+  'bin',
   'schemas',
   '.mcp.json',
   'LICENSE',

@@ -19,7 +19,7 @@ function readSystemPrompt(file: string): string {
     return readFileSync(file, 'utf8').replace(/^---\r?\n[\s\S]*?\r?\n---\r?\n/, '');
   } catch (e) {
     throw new OrchError('ERR_ORCH_AGENT_PROMPT_UNREADABLE', `cannot read the system prompt file ${file}`, {
-      hint: 'check that the agent definition exists (agents/worker.md) and is readable',
+      hint: 'check that the agent definition exists (roles/worker.md) and is readable',
       cause: e,
     });
   }

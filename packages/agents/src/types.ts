@@ -12,7 +12,7 @@ export interface AgentLaunchContext {
   worktree: string;
   promptFile: string;
   prompt: string;
-  /** Appended system prompt (agents/worker.md for workers). */
+  /** Appended system prompt (roles/worker.md for workers). */
   systemPromptFile?: string;
   /** claude --settings (hooks). */
   settingsFile?: string;

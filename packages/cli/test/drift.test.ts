@@ -28,6 +28,7 @@ async function markdownUnder(dir: string): Promise<string[]> {
 async function allInvocations(): Promise<Invocation[]> {
   const files = [
     ...(await markdownUnder(join(root, 'agents'))),
+    ...(await markdownUnder(join(root, 'roles'))),
     ...(await markdownUnder(join(root, 'skills'))),
     ...(await markdownUnder(join(root, 'docs'))),
     ...(existsSync(join(root, 'README.md')) ? [join(root, 'README.md')] : []),

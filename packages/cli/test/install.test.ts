@@ -15,6 +15,7 @@ interface Result {
   target: string;
   ok: boolean;
   files: { path: string; status: string; diff?: string }[];
+  permissions?: { path: string; status: string; added: string[]; diff?: string };
 }
 
 let home: string;
@@ -40,7 +41,7 @@ const statuses = (r: Result): Record<string, string> =>
   Object.fromEntries(r.files.map((f) => [f.path, f.status]));
 
 describe('orch install', () => {
-  it('copies every agent and the skill into ~/.claude, and a second run changes nothing', async () => {
+  it('copies the user-facing agents and the skill into ~/.claude, and a second run changes nothing', async () => {
     const first = await orch(['install', '--json']);
     expect(first.exitCode, first.stderr).toBe(0);
     const r1 = JSON.parse(first.stdout) as Result;
@@ -53,14 +54,22 @@ describe('orch install', () => {
         await readFile(join(assets, rel), 'utf8'),
       );
     }
-    expect((await readdir(join(home, '.claude', 'agents'))).length).toBe(6);
+    expect((await readdir(join(home, '.claude', 'agents'))).sort()).toEqual([
+      'planner-architect.md',
+      'supervisor.md',
+    ]);
+    expect(r1.permissions).toMatchObject({
+      path: join(home, '.claude', 'settings.json'),
+      status: 'created',
+      added: ['Bash(orch:*)'],
+    });
 
     const snapshot = await Promise.all(shipped.map((rel) => readFile(join(home, '.claude', rel), 'utf8')));
     const second = await orch(['install', '--json']);
     expect(second.exitCode).toBe(0);
-    expect(new Set(Object.values(statuses(JSON.parse(second.stdout) as Result)))).toEqual(
-      new Set(['unchanged']),
-    );
+    const r2 = JSON.parse(second.stdout) as Result;
+    expect(new Set(Object.values(statuses(r2)))).toEqual(new Set(['unchanged']));
+    expect(r2.permissions).toMatchObject({ status: 'unchanged', added: [] });
     expect(await Promise.all(shipped.map((rel) => readFile(join(home, '.claude', rel), 'utf8')))).toEqual(
       snapshot,
     );
@@ -68,38 +77,40 @@ describe('orch install', () => {
 
   it('keeps a locally edited file, shows the difference and exits 1; --force replaces it', async () => {
     await orch(['install']);
-    const worker = join(home, '.claude', 'agents', 'worker.md');
+    const worker = join(home, '.claude', 'agents', 'supervisor.md');
     const original = await readFile(worker, 'utf8');
-    const edited = original.replace('# orch worker: one task, one worktree', '# my own worker rules');
+    const heading = '# orch supervisor: run a plan, follow it, report';
+    expect(original).toContain(heading);
+    const edited = original.replace(heading, '# my own supervisor rules');
     await writeFile(worker, edited);
 
     const text = await orch(['install']);
     expect(text.exitCode).toBe(1);
-    expect(text.stdout).toMatch(/skipped\s+agents\/worker\.md/);
-    expect(text.stdout).toContain('-# my own worker rules');
-    expect(text.stdout).toContain('+# orch worker: one task, one worktree');
+    expect(text.stdout).toMatch(/skipped\s+agents\/supervisor\.md/);
+    expect(text.stdout).toContain('-# my own supervisor rules');
+    expect(text.stdout).toContain(`+${heading}`);
     expect(text.stderr).toContain('ERR_ORCH_INSTALL_EDITED');
     expect(text.stderr).toContain('--force');
     expect(await readFile(worker, 'utf8')).toBe(edited);
 
     const json = JSON.parse((await orch(['install', '--json'])).stdout) as Result;
     expect(json.ok).toBe(false);
-    expect(json.files.find((f) => f.path === 'agents/worker.md')).toMatchObject({
+    expect(json.files.find((f) => f.path === 'agents/supervisor.md')).toMatchObject({
       status: 'skipped',
       diff: expect.stringContaining('@@'),
     });
 
     const forced = await orch(['install', '--force', '--json']);
     expect(forced.exitCode).toBe(0);
-    expect(statuses(JSON.parse(forced.stdout) as Result)['agents/worker.md']).toBe('overwritten');
+    expect(statuses(JSON.parse(forced.stdout) as Result)['agents/supervisor.md']).toBe('overwritten');
     expect(await readFile(worker, 'utf8')).toBe(original);
   });
 
   it('updates a file orch installed earlier and nobody edited', async () => {
     await orch(['install']);
     // Simulate an older orch: a different file content, recorded as installed by orch.
-    const rel = 'agents/verifier.md';
-    const old = '---\nname: verifier\n---\nolder text\n';
+    const rel = 'agents/planner-architect.md';
+    const old = '---\nname: planner-architect\n---\nolder text\n';
     await writeFile(join(home, '.claude', rel), old);
     const recordPath = join(home, '.claude', '.orch-install.json');
     const record = JSON.parse(await readFile(recordPath, 'utf8')) as { files: Record<string, string> };
@@ -135,10 +146,126 @@ describe('orch install', () => {
     );
   });
 
+  it('removes the engine-only agents an earlier orch installed, unless they were edited', async () => {
+    const agents = join(home, '.claude', 'agents');
+    await execa('mkdir', ['-p', agents]);
+    const old = '---\nname: worker\n---\nolder worker\n';
+    const mine = '---\nname: verifier\n---\nmy verifier\n';
+    await writeFile(join(agents, 'worker.md'), old);
+    await writeFile(join(agents, 'verifier.md'), mine);
+    const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
+    // An older orch recorded both; the verifier was edited since.
+    await writeFile(
+      join(home, '.claude', '.orch-install.json'),
+      JSON.stringify({ files: { 'agents/worker.md': sha(old), 'agents/verifier.md': sha('older') } }),
+    );
+
+    const r = JSON.parse((await orch(['install', '--json'])).stdout) as Result;
+    expect(statuses(r)['agents/worker.md']).toBe('removed');
+    expect(statuses(r)['agents/verifier.md']).toBeUndefined();
+    expect((await readdir(agents)).sort()).toEqual(['planner-architect.md', 'supervisor.md', 'verifier.md']);
+    expect(await readFile(join(agents, 'verifier.md'), 'utf8')).toBe(mine);
+    const record = JSON.parse(await readFile(join(home, '.claude', '.orch-install.json'), 'utf8')) as {
+      files: Record<string, string>;
+    };
+    expect(Object.keys(record.files).filter((f) => /worker|verifier/.test(f))).toEqual([]);
+  });
+
   it('rejects an unknown scope as a usage error', async () => {
     const r = await orch(['install', '--scope', 'global']);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain('global');
+  });
+});
+
+describe('orch install: permission rules', () => {
+  let project: string;
+  beforeEach(async () => {
+    project = join(home, 'project');
+    await execa('mkdir', ['-p', join(project, '.claude')]);
+  });
+  const settingsFile = (name = 'settings.json'): string => join(project, '.claude', name);
+  const readSettings = async (name?: string): Promise<Record<string, unknown>> =>
+    JSON.parse(await readFile(settingsFile(name), 'utf8')) as Record<string, unknown>;
+
+  it('merges Bash(orch:*) and the MCP tools into the project settings, keeping every user rule, and shows the diff', async () => {
+    const user = {
+      model: 'opus',
+      permissions: { allow: ['Bash(npm test:*)'], deny: ['Read(./.env)'], defaultMode: 'acceptEdits' },
+      hooks: { Stop: [] },
+    };
+    await writeFile(settingsFile(), JSON.stringify(user, null, 2));
+    await writeFile(
+      join(project, '.mcp.json'),
+      JSON.stringify({ mcpServers: { orch: { command: 'orch', args: ['mcp'] } } }),
+    );
+
+    const text = await orch(['install', '--scope', 'project'], {}, project);
+    expect(text.exitCode, text.stderr).toBe(0);
+    expect(text.stdout).toContain(`permissions → ${settingsFile()}: updated (allow Bash(orch:*), mcp__orch)`);
+    expect(text.stdout).toContain('+      "Bash(orch:*)",');
+    expect(text.stdout).toContain('+      "mcp__orch"');
+    expect(await readSettings()).toEqual({
+      ...user,
+      permissions: { ...user.permissions, allow: ['Bash(npm test:*)', 'Bash(orch:*)', 'mcp__orch'] },
+    });
+
+    const again = JSON.parse(
+      (await orch(['install', '--scope', 'project', '--json'], {}, project)).stdout,
+    ) as Result;
+    expect(again.permissions).toMatchObject({ status: 'unchanged', added: [] });
+  });
+
+  it('never overrides a rule the user set: a denied orch stays denied and is not allowed too', async () => {
+    await writeFile(settingsFile(), JSON.stringify({ permissions: { deny: ['Bash(orch:*)'] } }));
+    const r = JSON.parse(
+      (await orch(['install', '--scope', 'project', '--json'], {}, project)).stdout,
+    ) as Result;
+    expect(r.permissions).toMatchObject({ status: 'unchanged', added: [] });
+    expect(await readSettings()).toEqual({ permissions: { deny: ['Bash(orch:*)'] } });
+  });
+
+  it('--permissions local writes settings.local.json; none writes no settings; local is refused for user scope', async () => {
+    const local = await orch(
+      ['install', '--scope', 'project', '--permissions', 'local', '--json'],
+      {},
+      project,
+    );
+    expect(local.exitCode, local.stderr).toBe(0);
+    expect((JSON.parse(local.stdout) as Result).permissions?.path).toBe(settingsFile('settings.local.json'));
+    expect(await readSettings('settings.local.json')).toEqual({ permissions: { allow: ['Bash(orch:*)'] } });
+    await expect(readFile(settingsFile(), 'utf8')).rejects.toThrow();
+
+    const none = await orch(
+      ['install', '--scope', 'project', '--permissions', 'none', '--json'],
+      {},
+      project,
+    );
+    expect((JSON.parse(none.stdout) as Result).permissions).toBeUndefined();
+    await expect(readFile(settingsFile(), 'utf8')).rejects.toThrow();
+
+    const user = await orch(['install', '--permissions', 'local']);
+    expect(user.exitCode).toBe(2);
+    expect(user.stderr).toContain('ERR_ORCH_USAGE');
+  });
+
+  it('--no-files writes only the permission rules (the plugin brings the agents and the skill)', async () => {
+    const r = await orch(['install', '--scope', 'project', '--no-files', '--json'], {}, project);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout) as Result;
+    expect(result.files).toEqual([]);
+    expect(result.permissions).toMatchObject({ status: 'created', added: ['Bash(orch:*)'] });
+    expect(await readdir(join(project, '.claude'))).toEqual(['settings.json']);
+  });
+
+  it('refuses a settings file that is not a JSON object and writes nothing at all', async () => {
+    await writeFile(settingsFile(), '{ "permissions": { "allow": "Bash(orch:*)" } }');
+    const r = await orch(['install', '--scope', 'project'], {}, project);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('ERR_ORCH_SETTINGS_INVALID');
+    expect(r.stderr).toContain('permissions.allow');
+    expect(await readFile(settingsFile(), 'utf8')).toBe('{ "permissions": { "allow": "Bash(orch:*)" } }');
+    expect(await readdir(join(project, '.claude'))).toEqual(['settings.json']);
   });
 });
 

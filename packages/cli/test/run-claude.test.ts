@@ -202,7 +202,7 @@ describe('orch run with Claude Code workers', () => {
     const main = stub.requests.filter((q) => q.kind === 'main');
     expect(main).toHaveLength(6);
     const firstGreet = JSON.stringify(main[0]?.body);
-    expect(firstGreet).toContain('orch worker: one task, one worktree'); // agents/worker.md
+    expect(firstGreet).toContain('orch worker: one task, one worktree'); // roles/worker.md
     expect(firstGreet).toContain('orch task done');
     expect(firstGreet).toContain('src/greet.txt');
     expect(await repo.git('status', '--porcelain')).toBe('');

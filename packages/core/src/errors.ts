@@ -89,3 +89,5 @@ export const ERR_RUN_KEY = 'ERR_ORCH_RUN_KEY';
  * forbids in the task's status, e.g. `task.ready` on a merged task: a bug in orch, refused.
  */
 export const ERR_ILLEGAL_TRANSITION = 'ERR_ORCH_ILLEGAL_TRANSITION';
+/** A Claude Code settings file orch was to add permission rules to is not a valid settings object. */
+export const ERR_SETTINGS_INVALID = 'ERR_ORCH_SETTINGS_INVALID';

@@ -1,5 +1,6 @@
 export * from './errors.js';
 export * from './shipped.js';
+export * from './claude/permissions.js';
 export * from './plan/schema.js';
 export * from './config/schema.js';
 export * from './run/events.js';

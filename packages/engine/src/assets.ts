@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { OrchError, shippedRoot } from '@orch/core';
 
 /**
- * Files orch ships beside its code (`agents/`, `skills/`, `contracts-templates/`), found from this
+ * Files orch ships beside its code (`agents/`, `roles/`, `skills/`, `contracts-templates/`), found from this
  * module's own location so nothing depends on where orch was installed.
  */
 export function assetsRoot(from: string = dirname(fileURLToPath(import.meta.url))): string {

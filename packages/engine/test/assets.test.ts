@@ -9,7 +9,7 @@ import { assetsRoot, orchBinPath } from '../src/assets.js';
 /** A folder laid out like the installed `orch` package. */
 async function fakePackage(root: string, manifest: unknown, withBin = true): Promise<void> {
   const files: Record<string, string> = {
-    'agents/worker.md': '# worker\n',
+    'roles/worker.md': '# worker\n',
     'skills/orchestrate/SKILL.md': '# skill\n',
     'package.json': JSON.stringify(manifest),
     ...(withBin ? { 'dist/bin.js': '#!/usr/bin/env node\n' } : {}),

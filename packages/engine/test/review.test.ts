@@ -124,7 +124,7 @@ describe('reviewRun', () => {
     expect(sent).toContain('greet the user in src/greet.txt'); // the request
     expect(sent).toContain('files_write: [src/greet.txt]'); // the plan
     expect(sent).toContain('+hello, REVIEW-MARKER'); // the diff base..staging
-    expect(sent).toContain('orch reviewer'); // agents/reviewer.md as system prompt
+    expect(sent).toContain('orch reviewer'); // roles/reviewer.md as system prompt
     expect(sent).not.toContain('name: reviewer'); // without its front matter
     // It runs in orch's integration worktree, checked out at the staging tip, and cannot edit.
     const cwd = cwdOf(main[0]!);
@@ -272,7 +272,7 @@ describe('diagnoseFailure', () => {
     expect(main).toHaveLength(1);
     const sent = body(main[0]!);
     expect(sent).toContain('VERIFY-TAIL-MARKER');
-    expect(sent).toContain('orch verifier'); // agents/verifier.md
+    expect(sent).toContain('orch verifier'); // roles/verifier.md
     expect(cwdOf(main[0]!)).toBe(worktree);
     expect(toolNames(main[0]!)).not.toContain('Bash');
   });

@@ -1,5 +1,5 @@
 /**
- * The verifier agent's diagnosis of a failed verification (agents/verifier.md): a short,
+ * The verifier agent's diagnosis of a failed verification (roles/verifier.md): a short,
  * categorized, actionable text for the retry prompt. Best effort by design: any problem (no claude
  * workers in the run, claude missing, an error, a slow answer) yields undefined and the retry goes on
  * with the plain report.

@@ -7,14 +7,14 @@ import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
-import { Config, agentEnv, type Usage } from '@orch/core';
+import { Config, agentEnv, roleFile, type Usage } from '@orch/core';
 import { getAdapter, type AgentEvent } from '@orch/agents';
 import { writeFileAtomic } from '@orch/store';
 import { assetsRoot } from '../assets.js';
 import type { RunContext } from '../run/context.js';
 
 /**
- * Per read-only role, as in the agents' definitions (`tools:` in agents/<role>.md): the built-in
+ * Per read-only role, as in the agents' definitions (`tools:` in roles/<role>.md): the built-in
  * tools the CLI offers at all (`--tools`), and what may run without asking (`--allowedTools`).
  */
 const READ_ONLY: Record<'reviewer' | 'verifier', { tools: string; allowed: string[] }> = {
@@ -50,7 +50,7 @@ export function definitionModel(file: string): string | undefined {
 }
 
 export function definitionFile(role: HeadlessRequest['role']): string {
-  return join(assetsRoot(), 'agents', `${role}.md`);
+  return roleFile(role, assetsRoot());
 }
 
 export async function runHeadless(ctx: RunContext, req: HeadlessRequest): Promise<HeadlessResult> {

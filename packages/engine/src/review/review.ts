@@ -1,5 +1,5 @@
 /**
- * The review step after final integration: the reviewer agent (agents/reviewer.md) reads the
+ * The review step after final integration: the reviewer agent (roles/reviewer.md) reads the
  * request, the plan and the cumulative diff at the staging tip, and answers accept or iterate with
  * new tasks. orch validates the answer; one malformed answer is fed back once, a second one skips the
  * review (a review never fails a run that passed its checks). The caller journals the verdict

@@ -1,5 +1,5 @@
 /**
- * The reviewer's answer: one JSON object (agents/reviewer.md). Models wrap JSON in prose or code
+ * The reviewer's answer: one JSON object (roles/reviewer.md). Models wrap JSON in prose or code
  * fences now and then, so every plausible JSON span of the text is tried before giving up.
  */
 import { z } from 'zod';

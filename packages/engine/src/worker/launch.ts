@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { OrchError, agentEnv, traced, type Task } from '@orch/core';
+import { OrchError, agentEnv, roleFile, traced, type Task } from '@orch/core';
 import { getAdapter, orchMcpConfig } from '@orch/agents';
 import {
   ContextStore,
@@ -173,7 +173,7 @@ export async function launchWorker(ctx: RunContext, id: string, opts: LaunchOpti
     worktree,
     promptFile,
     prompt,
-    systemPromptFile: join(assetsRoot(), 'agents', 'worker.md'),
+    systemPromptFile: roleFile('worker', assetsRoot()),
     ...(adapter.name === 'claude'
       ? { settingsFile: await writeClaudeSettings(ctx, id), mcpConfigFile: await writeMcpConfig(ctx, id) }
       : {}),

@@ -1,18 +1,21 @@
 import { readdir } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ENGINE_ROLES } from '@orch/core';
 import { assetsRoot } from '@orch/engine';
 
-/** The agent definitions orch ships, in the order they are documented. */
-export const AGENT_NAMES = [
-  'planner-architect',
-  'worker',
-  'reviewer',
-  'verifier',
-  'integration-checker',
-  'supervisor',
-] as const;
+/**
+ * The agent definitions offered to the user's Claude Code session (`agents/`, the plugin's agents
+ * directory, and what `orch install` copies). The engine's own agents are in `roles/`.
+ */
+export const AGENT_NAMES = ['planner-architect', 'supervisor'] as const;
 export type AgentName = (typeof AGENT_NAMES)[number];
+
+/** Every agent definition orch ships, user-facing and engine-only, relative to the assets root. */
+export const DEFINITION_FILES: readonly string[] = [
+  ...AGENT_NAMES.map((n) => `agents/${n}.md`),
+  ...ENGINE_ROLES.map((n) => `roles/${n}.md`),
+];
 
 /**
  * The directory holding `agents/` and `skills/`: the nearest ancestor of this module that has them.
@@ -25,7 +28,10 @@ export function agentFile(name: AgentName, root: string = findAssetsRoot()): str
   return join(root, 'agents', `${name}.md`);
 }
 
-/** Every shipped file as a `/`-separated path relative to the assets root (agents first, then the skill). */
+/**
+ * What `orch install` copies, as `/`-separated paths relative to the assets root: the user-facing
+ * agents, then the skill.
+ */
 export async function listShippedFiles(root: string = findAssetsRoot()): Promise<string[]> {
   const agents = (await readdir(join(root, 'agents')))
     .filter((f) => f.endsWith('.md'))

@@ -3,8 +3,11 @@ import { z } from 'zod';
 import { OrchError } from '@orch/core';
 
 const name = z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, 'lowercase letters, digits and hyphens');
-/** A Claude Code tool name, optionally with a permission pattern: `Read`, `Bash(git log:*)`. */
-const TOOL_RE = /^[A-Z][A-Za-z]*(\([^()]+\))?$/;
+/**
+ * A Claude Code tool name, optionally with a permission pattern (`Read`, `Bash(git log:*)`), or an
+ * MCP server's tools (`mcp__orch`) or one of them (`mcp__orch__run_wait`).
+ */
+const TOOL_RE = /^(?:[A-Z][A-Za-z]*(\([^()]+\))?|mcp__[A-Za-z0-9_-]+)$/;
 const toolList = z
   .string()
   .min(1)
