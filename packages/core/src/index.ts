@@ -21,3 +21,4 @@ export * from './verify/index.js';
 export * from './text/terminal.js';
 export * from './merge/landing.js';
 export * from './debug/trace.js';
+export * from './lock/file-lock.js';

@@ -1,7 +1,6 @@
 export * from './names.js';
 export * from './paths.js';
 export * from './atomic.js';
-export * from './lock.js';
 export * from './runs.js';
 export * from './secrets.js';
 export * from './journal.js';

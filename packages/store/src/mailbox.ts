@@ -21,10 +21,10 @@ import {
   OrchError,
   terminalSafe,
   terminalSafeLine,
+  withFileLock,
 } from '@orch/core';
 import { readJsonFile, writeJsonAtomic } from './atomic.js';
 import { loadRunState } from './journal.js';
-import { withFileLock } from './lock.js';
 import { assertSafeName } from './names.js';
 import { runDirPaths, taskChannelPaths } from './paths.js';
 

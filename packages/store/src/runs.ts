@@ -2,10 +2,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import { OrchError, isTerminalPhase, type RunPhase, type RunState } from '@orch/core';
+import { OrchError, isTerminalPhase, type RunPhase, type RunState, isProcessAlive } from '@orch/core';
 import { writeFileAtomic } from './atomic.js';
 import { loadRunState } from './journal.js';
-import { isProcessAlive } from './lock.js';
 import { assertSafeName } from './names.js';
 import { findRepoRoot, orchPaths, runPaths } from './paths.js';
 

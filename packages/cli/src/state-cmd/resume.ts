@@ -1,4 +1,4 @@
-import { OrchError, terminalSafeLine, type RunEvent, type RunState } from '@orch/core';
+import { OrchError, terminalSafeLine, type RunEvent, type RunState, isProcessAlive } from '@orch/core';
 import {
   orchBinPath,
   planResume,
@@ -7,7 +7,7 @@ import {
   tmuxFor,
   type ResumePlan,
 } from '@orch/engine';
-import { isProcessAlive, resolveRun } from '@orch/store';
+import { resolveRun } from '@orch/store';
 import { supervisorSessionName } from '@orch/tmux';
 import { paint, printJson, println } from '../output.js';
 import { describeEvent } from '../run-cmd/progress.js';

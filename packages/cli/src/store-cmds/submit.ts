@@ -14,6 +14,7 @@ import {
   sameSecret,
   type OutboxBody,
   type OutboxItem,
+  isProcessAlive,
 } from '@orch/core';
 import { USER_CHANNEL, acceptItem, type Verdict } from '@orch/engine';
 import {
@@ -21,7 +22,6 @@ import {
   dropItem,
   dropPaths,
   dropWorkerItem,
-  isProcessAlive,
   newItemId,
   readRunKey,
   resolveRepoRoot,

@@ -7,9 +7,9 @@
 import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { relative } from 'node:path';
-import { OrchError, loadConfig } from '@orch/core';
+import { OrchError, loadConfig, isProcessAlive } from '@orch/core';
 import { Repo, pruneWorktrees, removeWorktree } from '@orch/git';
-import { isProcessAlive, listRuns, loadRunState, orchPaths, runPaths } from '@orch/store';
+import { listRuns, loadRunState, orchPaths, runPaths } from '@orch/store';
 import { sessionName, supervisorSessionName } from '@orch/tmux';
 import { poolWorktrees } from '../worker/pool.js';
 import { FINISHED_PHASES } from './abort.js';

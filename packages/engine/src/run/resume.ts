@@ -7,9 +7,16 @@
 import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { OrchError, isFinished, isTerminalPhase, type RunState, type TaskState } from '@orch/core';
+import {
+  OrchError,
+  isFinished,
+  isTerminalPhase,
+  type RunState,
+  type TaskState,
+  isProcessAlive,
+} from '@orch/core';
 import { archiveRef, pruneWorktrees, removeWorktree } from '@orch/git';
-import { isProcessAlive, repairJournal, taskChannelPaths } from '@orch/store';
+import { repairJournal, taskChannelPaths } from '@orch/store';
 import { sessionName, supervisorSessionName } from '@orch/tmux';
 import { verifyWorktrees } from '../integrate/worktree.js';
 import { explainStagingMove } from '../merge/guard.js';
