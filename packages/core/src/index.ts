@@ -19,6 +19,7 @@ export * from './env/agent-env.js';
 export * from './contracts/index.js';
 export * from './verify/index.js';
 export * from './text/terminal.js';
+export * from './text/shell-quote.js';
 export * from './merge/landing.js';
 export * from './debug/trace.js';
 export * from './lock/file-lock.js';

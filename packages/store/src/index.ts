@@ -1,5 +1,6 @@
 export * from './names.js';
 export * from './paths.js';
+export * from './repo-root.js';
 export * from './atomic.js';
 export * from './runs.js';
 export * from './secrets.js';

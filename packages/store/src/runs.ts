@@ -6,7 +6,8 @@ import { OrchError, isTerminalPhase, type RunPhase, type RunState, isProcessAliv
 import { writeFileAtomic } from './atomic.js';
 import { loadRunState } from './journal.js';
 import { assertSafeName } from './names.js';
-import { findRepoRoot, orchPaths, runPaths } from './paths.js';
+import { orchPaths, runPaths } from './paths.js';
+import { resolveRepoRoot } from './repo-root.js';
 
 const RUN_ID_RE = /^\d{8}-\d{6}-[0-9a-f]{4,}$/;
 
@@ -117,23 +118,6 @@ export interface ResolvedRun {
   repoRoot: string;
   run: string;
   task?: string;
-}
-
-/** The repository root from ORCH_ROOT or git (the main worktree, also from a linked worktree). */
-export async function resolveRepoRoot(opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
-  const env = opts.env ?? process.env;
-  const cwd = opts.cwd ?? process.cwd();
-  if (env.ORCH_ROOT) {
-    const root = isAbsolute(env.ORCH_ROOT) ? env.ORCH_ROOT : resolve(cwd, env.ORCH_ROOT);
-    const st = await stat(root).catch(() => undefined);
-    if (!st?.isDirectory()) {
-      throw new OrchError('ERR_ORCH_NOT_A_REPO', `ORCH_ROOT=${env.ORCH_ROOT} is not a directory`, {
-        hint: 'Unset ORCH_ROOT, or point it at the repository root.',
-      });
-    }
-    return root;
-  }
-  return findRepoRoot(cwd);
 }
 
 /** Finds the run (and task) a command is about: `--run`, ORCH_* variables, else the current run. */

@@ -1,8 +1,8 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
-import { OrchError } from '@orch/core';
-import { chain, escapeFormat, shellQuote } from './args.js';
+import { OrchError, shellQuote } from '@orch/core';
+import { chain, escapeFormat } from './args.js';
 import { writeConfig } from './config.js';
 import {
   DEFAULT_TMUX_TIMEOUT_MS,

@@ -18,9 +18,10 @@ import {
   type ContractLang,
   type SourceIssue,
 } from '@orch/core';
+import { checkoutRoot, nearestCheckoutRoot } from '@orch/store';
 import { note, printJson, println } from '../output.js';
 import { formatConflicts, formatContracts, formatDag, formatPlanCheck, formatRisk } from './format.js';
-import { findRepoRoot, gitTopLevel, trackedFiles } from './root.js';
+import { trackedFiles } from './root.js';
 
 export interface JsonOpt {
   json?: boolean;
@@ -50,7 +51,7 @@ export async function runConflicts(planPath: string, opts: JsonOpt): Promise<num
 
 export async function runRisk(planPath: string, opts: ConfigOpt): Promise<number> {
   const { plan, path } = await loadPlan(planPath);
-  const config = await loadConfig(findRepoRoot(dirname(path)), opts.config);
+  const config = await loadConfig(nearestCheckoutRoot(dirname(path)), opts.config);
   const r = scoreRisk(plan, config);
   print(opts.json, r, () => formatRisk(r));
   return r.auto_approve ? ExitCode.Ok : ExitCode.NeedsApproval;
@@ -59,11 +60,11 @@ export async function runRisk(planPath: string, opts: ConfigOpt): Promise<number
 export async function runPlanCheck(given: string, opts: ConfigOpt): Promise<number> {
   const cwd = process.cwd();
   // Like `orch run`: a relative plan path not found here is looked for at the repository root.
-  const file = findPlanFile(given, cwd, findRepoRoot(cwd));
+  const file = findPlanFile(given, cwd, nearestCheckoutRoot(cwd));
   const planPath = isAbsolute(given) ? given : relative(cwd, file) || given;
   let loaded: Awaited<ReturnType<typeof loadPlan>>;
   // The config comes first: the plan's paths are checked against its worktree folder.
-  const repoRoot = findRepoRoot(dirname(resolve(planPath)));
+  const repoRoot = nearestCheckoutRoot(dirname(resolve(planPath)));
   const { config, warnings } = await loadConfigSource(repoRoot, opts.config);
   try {
     loaded = await loadPlan(planPath, {
@@ -98,7 +99,7 @@ export async function runPlanCheck(given: string, opts: ConfigOpt): Promise<numb
 }
 
 async function currentEnvHash(): Promise<{ hash: string; lockfiles: string[] }> {
-  const root = await gitTopLevel(process.cwd());
+  const root = await checkoutRoot(process.cwd());
   return envHashFromFiles(root, await trackedFiles(root));
 }
 
@@ -165,7 +166,7 @@ export async function runContractsGen(
 
 export async function runContractsCheck(planPath: string, opts: JsonOpt): Promise<number> {
   const { plan, path } = await loadPlan(planPath);
-  const r = await checkContracts(plan, findRepoRoot(dirname(path)));
+  const r = await checkContracts(plan, nearestCheckoutRoot(dirname(path)));
   print(opts.json, r, () => formatContracts(r));
   return r.ok ? ExitCode.Ok : ExitCode.Failed;
 }

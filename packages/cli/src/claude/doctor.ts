@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { loadConfig } from '@orch/core';
 import { probeSandbox } from '@orch/engine';
+import { checkoutRoot } from '@orch/store';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
@@ -202,12 +203,6 @@ async function checkOpenFiles(env: NodeJS.ProcessEnv, cwd: string, min: number):
   return { name: 'open files', required: false, status: 'ok', detail: `ulimit -n: ${n}` };
 }
 
-async function repoRoot(env: NodeJS.ProcessEnv, cwd: string): Promise<string | null> {
-  const r = await probe('git', ['rev-parse', '--show-toplevel'], env, cwd);
-  const line = r.output.split('\n')[0] ?? '';
-  return r.found && line.startsWith('/') ? line : null;
-}
-
 async function checkDisk(dir: string, min: number): Promise<DoctorCheck> {
   try {
     const s = await statfs(dir);
@@ -264,7 +259,7 @@ export async function runDoctor(opts: DoctorOptions = {}): Promise<DoctorReport>
     checkTmux(env, cwd),
     Promise.all(AGENT_CLIS.map((a) => checkAgent(a, env, cwd))),
     checkOpenFiles(env, cwd, opts.minOpenFiles ?? 4096),
-    repoRoot(env, cwd),
+    checkoutRoot(cwd).catch(() => null),
   ]);
   const repo: DoctorCheck = root
     ? { name: 'repository', required: false, status: 'ok', detail: root }

@@ -1,6 +1,6 @@
 import { relative } from 'node:path';
 import { ExitCode } from '@orch/core';
-import { gitTopLevel } from '../analyze/root.js';
+import { checkoutRoot } from '@orch/store';
 import { formatRisk } from '../analyze/format.js';
 import { generatePlan, MAX_PLAN_ROUNDS } from '../claude/planner.js';
 import { paint, printJson, println } from '../output.js';
@@ -23,7 +23,7 @@ const err = (line: string): void => {
  * needs approval and --yes was not given; the plan is written either way.
  */
 export async function planGenerate(request: string, opts: PlanGenerateOptions): Promise<number> {
-  const repoRoot = await gitTopLevel(process.cwd());
+  const repoRoot = await checkoutRoot(process.cwd());
   const quiet = opts.json === true;
   const result = await generatePlan({
     request,
