@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { OrchError, loadConfig, type RunState } from '@orch/core';
+import { OrchError, loadConfig, type RunState, isOrchError } from '@orch/core';
 import { Repo, commitLeftovers, mergeIntoRef, removeWorktree, withRepoLock } from '@orch/git';
 import { Mailbox, appendEvent, loadRunState, runPaths } from '@orch/store';
 import { stagingTampered } from './merge/guard.js';
@@ -184,7 +184,7 @@ export async function approveDeps(
         });
         break;
       } catch (e) {
-        if (!(e instanceof OrchError && e.code === 'ERR_ORCH_REF_MOVED') || i >= 5) throw e;
+        if (!isOrchError(e, 'ERR_ORCH_REF_MOVED') || i >= 5) throw e;
         onto = await journaledTip(repo, repoRoot, run); // the supervisor merged meanwhile
       }
     }

@@ -68,7 +68,7 @@ export class Mailbox {
   static async open(runDir: string): Promise<Mailbox> {
     const state = await loadRunState(runDir);
     if (!state) {
-      throw new OrchError('ERR_ORCH_RUN_NOT_STARTED', `the run in ${runDir} has no tasks yet`, {
+      throw new OrchError('ERR_ORCH_RUN_NOT_FOUND', `the run in ${runDir} has no tasks yet`, {
         hint: 'Wait until `orch run` has started the run, then try again.',
       });
     }

@@ -17,6 +17,7 @@ import {
   scoreRisk,
   type ContractLang,
   type SourceIssue,
+  isOrchError,
 } from '@orch/core';
 import { checkoutRoot, nearestCheckoutRoot } from '@orch/store';
 import { note, printJson, println } from '../output.js';
@@ -73,7 +74,7 @@ export async function runPlanCheck(given: string, opts: ConfigOpt): Promise<numb
     });
   } catch (e) {
     // With --json a schema failure is still one report, so callers parse one shape.
-    if (opts.json && e instanceof OrchError && e.code === 'ERR_ORCH_PLAN_INVALID') {
+    if (opts.json && isOrchError(e, 'ERR_ORCH_PLAN_INVALID')) {
       const issues = (e.details?.issues ?? []) as SourceIssue[];
       printJson({
         ok: false,

@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { OrchError } from '../errors.js';
+import { type ErrorCode, OrchError } from '../errors.js';
 
 export interface LockOwner {
   pid: number;
@@ -30,7 +30,7 @@ export interface LockOptions {
   /** Called when a dead or stale owner's lock was broken. */
   onBroken?: (owner: LockOwner | undefined, lockPath: string) => void;
   /** Error code when the lock is held (default ERR_ORCH_LOCK_TIMEOUT). */
-  heldCode?: string;
+  heldCode?: ErrorCode;
   /** The hint of that error (default: wait for the holder, or stop it). */
   heldHint?: string;
 }
