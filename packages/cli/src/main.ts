@@ -7,6 +7,11 @@ import { guardOutput, printError } from './output.js';
 /** Runs the CLI and returns the exit code; never throws. */
 export async function main(argv: string[]): Promise<number> {
   guardOutput();
+  if (process.env.ORCH_DEBUG) {
+    // Loaded only when debugging: a supervisor replaces this sink with its run's debug.log.
+    const { debugEnabled, setTraceSink } = await import('@orch/core');
+    if (debugEnabled()) setTraceSink((line) => process.stderr.write(`${line}\n`));
+  }
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type OrchError, takeLock } from '@orch/core';
+import { type OrchError, takeLock, traced } from '@orch/core';
 
 /** Structural type so this module does not import Repo (which imports it). */
 export interface HasCommonDir {
@@ -46,7 +46,7 @@ export class RepoMutex {
         await lock.release();
       }
     });
-    this.tail = next.catch(() => undefined);
+    this.tail = next.catch(traced('git.lock.chain'));
     return next;
   }
 }

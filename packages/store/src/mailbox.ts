@@ -22,6 +22,7 @@ import {
   terminalSafe,
   terminalSafeLine,
   withFileLock,
+  traced,
 } from '@orch/core';
 import { readJsonFile, writeJsonAtomic } from './atomic.js';
 import { loadRunState } from './journal.js';
@@ -145,7 +146,9 @@ export class Mailbox {
     return withFileLock(join(seqDir, `${from}.lock`), async () => {
       const seqFile = join(seqDir, `${from}.json`);
       // The counter is not fsync'd: after a crash it may restart, and ids stay unique by their random part.
-      const last = (await readJsonFile<{ seq: number; ts: string }>(seqFile).catch(() => undefined)) ?? {
+      const last = (await readJsonFile<{ seq: number; ts: string }>(seqFile).catch(
+        traced('store.mailbox.readSeq'),
+      )) ?? {
         seq: 0,
         ts: '',
       };

@@ -9,7 +9,7 @@ import { statSync } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { OrchError } from '@orch/core';
+import { OrchError, traced } from '@orch/core';
 
 const run = promisify(execFile);
 
@@ -63,7 +63,7 @@ export async function resolveRepoRoot(opts: { cwd?: string; env?: NodeJS.Process
   const cwd = opts.cwd ?? process.cwd();
   if (env.ORCH_ROOT) {
     const root = isAbsolute(env.ORCH_ROOT) ? env.ORCH_ROOT : resolve(cwd, env.ORCH_ROOT);
-    const st = await stat(root).catch(() => undefined);
+    const st = await stat(root).catch(traced('store.repo-root.stat'));
     if (!st?.isDirectory()) {
       throw new OrchError('ERR_ORCH_NOT_A_REPO', `ORCH_ROOT=${env.ORCH_ROOT} is not a directory`, {
         hint: 'Unset ORCH_ROOT, or point it at the repository root.',

@@ -1,8 +1,7 @@
 /** Run ids, the `current` pointer, the list of runs, and finding the run a command is about. */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
-import { isAbsolute, resolve } from 'node:path';
-import { OrchError, isTerminalPhase, type RunPhase, type RunState, isProcessAlive } from '@orch/core';
+import { OrchError, isTerminalPhase, type RunPhase, type RunState, isProcessAlive, traced } from '@orch/core';
 import { writeFileAtomic } from './atomic.js';
 import { loadRunState } from './journal.js';
 import { assertSafeName } from './names.js';
@@ -89,9 +88,9 @@ export async function listRuns(repoRoot: string): Promise<RunSummary[]> {
   for (const run of names) {
     if (run.startsWith('.')) continue;
     const dir = runPaths(repoRoot, run).dir;
-    const st = await stat(dir).catch(() => undefined);
+    const st = await stat(dir).catch(traced('store.runs.stat'));
     if (!st?.isDirectory()) continue;
-    const state = await loadRunState(dir).catch(() => undefined);
+    const state = await loadRunState(dir).catch(traced('store.runs.loadRunState'));
     out.push({
       run,
       startedAt: state?.startedAt ?? st.mtime.toISOString(),
@@ -131,7 +130,7 @@ export async function resolveRun(opts: ResolveRunOptions = {}): Promise<Resolved
     });
   }
   assertSafeName(run, 'run id');
-  const st = await stat(runPaths(repoRoot, run).dir).catch(() => undefined);
+  const st = await stat(runPaths(repoRoot, run).dir).catch(traced('store.runs.stat'));
   if (!st?.isDirectory()) {
     throw new OrchError('ERR_ORCH_RUN_NOT_FOUND', `run ${run} does not exist in ${repoRoot}`, {
       hint: 'Runs live in .orchestrator/runs/; check the id, or unset ORCH_RUN.',

@@ -8,7 +8,7 @@
  * `staging.verified`, the tip new worktrees start from.
  */
 import { join } from 'node:path';
-import { OrchError, landingMessage, type Landing, isOrchError } from '@orch/core';
+import { OrchError, landingMessage, type Landing, isOrchError, traced } from '@orch/core';
 import { casUpdateRef, landingsOn, mergeIntoRef } from '@orch/git';
 import { runCheck } from '../integrate/check.js';
 import { detectCommands } from '../integrate/detect.js';
@@ -56,7 +56,7 @@ export class MergeQueue {
   /** Queues a merge; merges run one at a time in arrival order. */
   merge(task: string, attempt: number, pinned: PinnedCommit): Promise<MergeOutcome> {
     const next = this.tail.then(() => this.mergeNow(task, attempt, pinned));
-    this.tail = next.catch(() => undefined);
+    this.tail = next.catch(traced('queue.chain'));
     return next;
   }
 

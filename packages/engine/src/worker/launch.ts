@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { OrchError, agentEnv, type Task } from '@orch/core';
+import { OrchError, type Task, traced } from '@orch/core';
 import { getAdapter } from '@orch/agents';
 import { addWorktree, listWorktrees, removeWorktree } from '@orch/git';
 import {
@@ -24,6 +24,7 @@ import { bootstrapWorktree, portBase, refreshWorktree } from './bootstrap.js';
 import type { ExecSpec } from './exec.js';
 import { buildWorkerPrompt, type PromptInput } from './prompt.js';
 import { decideSandbox, sandboxLayout, worktreeAdminDir } from './sandbox.js';
+import { agentProcessEnv } from './spawn-agent.js';
 
 export function findTask(ctx: RunContext, id: string): Task {
   const t = ctx.plan.tasks.find((x) => x.id === id);
@@ -210,11 +211,7 @@ export async function launchWorker(ctx: RunContext, id: string, opts: LaunchOpti
   });
   // The agent's command goes to the wrapper in a file: long prompts and system prompts would
   // overflow tmux's message size, and tmux replaces PATH with the client's.
-  const agentEnvironment = {
-    ...agentEnv(process.env, ctx.config.workers.env_passthrough),
-    ...env,
-    ...cmd.env,
-  };
+  const agentEnvironment = agentProcessEnv(cmd, ctx.config, process.env, env);
   const sandbox = (await decideSandbox(ctx.config)).on
     ? await sandboxLayout(ctx, id, worktree, agentEnvironment, adapter.name)
     : undefined;
@@ -302,7 +299,7 @@ async function unreadMessages(
             id,
             msgs.map((m) => m.id),
           )
-          .catch(() => undefined),
+          .catch(traced('launch.markRead')),
     };
   } catch {
     return { lines: [], markRead: async () => {} };
