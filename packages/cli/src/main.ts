@@ -8,6 +8,11 @@ import { buildCli } from './program.js';
 /** Runs the CLI of this process (its streams, cwd and environment) and returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   guardOutput();
+  if (process.env.ORCH_DEBUG) {
+    // Loaded only when debugging: a supervisor replaces this sink with its run's debug.log.
+    const { debugEnabled, setTraceSink } = await import('@orch/core');
+    if (debugEnabled()) setTraceSink((line) => process.stderr.write(`${line}\n`));
+  }
   return runCli(argv.slice(2), processIO());
 }
 

@@ -184,7 +184,7 @@ describe('orch verify', () => {
       'tasks.yaml',
     );
     expect(unknown.exitCode).toBe(1);
-    expect(unknown.stderr).toContain('ERR_ORCH_TASK_NOT_FOUND');
+    expect(unknown.stderr).toContain('ERR_ORCH_UNKNOWN_TASK');
     expect(unknown.stderr).toContain('Tasks in this plan: api');
     expect(unknown.stderr).not.toMatch(/\n\s+at /);
 

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { OrchError, loadConfig, type RunState } from '@orch/core';
+import { OrchError, loadConfig, type RunState, isOrchError, traced } from '@orch/core';
 import { Repo, commitLeftovers, mergeIntoRef, removeWorktree, withRepoLock } from '@orch/git';
 import { Mailbox, appendEvent, loadRunState, runPaths } from '@orch/store';
 import { stagingTampered } from './merge/guard.js';
@@ -145,7 +145,7 @@ export async function approveDeps(
   const tip = await journaledTip(repo, repoRoot, run);
   const work = `${integrationWorktreePath(repoRoot, config, run)}-deps`;
   // A killed earlier approval may have left its worktree behind; it held nothing merged anywhere.
-  await removeWorktree(repo, work, { force: true }).catch(() => undefined);
+  await removeWorktree(repo, work, { force: true }).catch(traced('deps.removeWorktree'));
   await withRepoLock(repo, () => repo.git(['worktree', 'add', '--detach', '--force', work, tip]));
   try {
     await bootstrapWorktree(repoRoot, work, config, process.env as Record<string, string>);
@@ -184,7 +184,7 @@ export async function approveDeps(
         });
         break;
       } catch (e) {
-        if (!(e instanceof OrchError && e.code === 'ERR_ORCH_REF_MOVED') || i >= 5) throw e;
+        if (!isOrchError(e, 'ERR_ORCH_REF_MOVED') || i >= 5) throw e;
         onto = await journaledTip(repo, repoRoot, run); // the supervisor merged meanwhile
       }
     }
@@ -219,7 +219,7 @@ export async function approveDeps(
         },
         { from: 'supervisor' },
       )
-      .catch(() => undefined);
+      .catch(traced('deps.send'));
     for (const t of new Set(chosen.map((c) => c.task))) {
       await appendEvent(dir, {
         type: 'task.unblocked',
@@ -229,7 +229,7 @@ export async function approveDeps(
     }
     return { installed: chosen, command, commit: newTip, envHash: env };
   } finally {
-    await removeWorktree(repo, work, { force: true }).catch(() => undefined);
+    await removeWorktree(repo, work, { force: true }).catch(traced('deps.removeWorktree'));
   }
 }
 
@@ -255,7 +255,7 @@ export async function denyDeps(
       { type: 'info', body: `Your request for ${what} was denied: ${reason}` },
       { from: 'supervisor' },
     )
-    .catch(() => undefined);
+    .catch(traced('deps.send'));
   await appendEvent(dir, {
     type: 'task.unblocked',
     task,

@@ -1,4 +1,5 @@
 export * from './assets.js';
+export * from './debug-log.js';
 export * from './run/context.js';
 export * from './run/journal.js';
 export * from './run/start.js';
@@ -10,6 +11,7 @@ export * from './supervisor/supervisor.js';
 export * from './supervisor/finish.js';
 export * from './supervisor/intake.js';
 export * from './worker/exec.js';
+export * from './worker/spawn-agent.js';
 export * from './worker/prompt.js';
 export * from './worker/sandbox.js';
 export * from './worker/sandbox-args.js';

@@ -14,7 +14,7 @@ import {
   forbiddenRule,
   matchesForbidden,
   modifiedTests,
-  shellQuote,
+  shellQuotePath,
   shellQuoteAll,
 } from '@orch/core';
 
@@ -91,10 +91,10 @@ describe('shell quoting', () => {
   });
 
   it('keeps plain names readable and defuses a leading dash', () => {
-    expect(shellQuote('src/a-b_c.ts')).toBe('src/a-b_c.ts');
-    expect(shellQuote('a b')).toBe(`'a b'`);
-    expect(shellQuote(`it's`)).toBe(`'it'\\''s'`);
-    expect(shellQuote('--exec=rm')).toBe('./--exec=rm');
+    expect(shellQuotePath('src/a-b_c.ts')).toBe('src/a-b_c.ts');
+    expect(shellQuotePath('a b')).toBe(`'a b'`);
+    expect(shellQuotePath(`it's`)).toBe(`'it'\\''s'`);
+    expect(shellQuotePath('--exec=rm')).toBe('./--exec=rm');
     expect(
       expandPlaceholders('x {modified_files} {modified_tests} {other}', {
         modifiedFiles: ['$a'],

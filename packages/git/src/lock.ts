@@ -1,8 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { OrchError } from '@orch/core';
+import { type OrchError, takeLock, traced } from '@orch/core';
 
 /** Structural type so this module does not import Repo (which imports it). */
 export interface HasCommonDir {
@@ -11,96 +10,14 @@ export interface HasCommonDir {
 
 export const LOCK_FILE = 'orch.lock';
 const LOCK_TIMEOUT_MS = 120_000;
-/** A lock file with no readable pid younger than this is being written right now; older, it is debris. */
-const EMPTY_LOCK_GRACE_MS = 5_000;
 
 /** The commonDirs whose lock the current async context holds, so nested calls do not deadlock. */
 const held = new AsyncLocalStorage<ReadonlySet<string>>();
-/** Lock files this process holds right now (a file naming our pid but not in here is from a crash). */
-const ownFiles = new Set<string>();
-
-function pidAlive(pid: number, file?: string): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  if (pid === process.pid) return file !== undefined && ownFiles.has(file);
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-async function readPid(file: string): Promise<number | null> {
-  const text = await readFile(file, 'utf8').catch(() => null);
-  if (text === null) return null;
-  const pid = Number.parseInt(text.trim(), 10);
-  return Number.isNaN(pid) ? null : pid;
-}
-
-/**
- * Removes a lock file left by a dead process. It is renamed away first and checked: if another process
- * replaced the stale file in between, the live lock is linked back (link fails when a newer one exists).
- */
-async function breakStale(file: string, stalePid: number | null): Promise<void> {
-  const aside = `${file}.stale-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  try {
-    await rename(file, aside);
-  } catch {
-    return; // someone else broke or released it
-  }
-  const pid = await readPid(aside);
-  if (pid !== stalePid && pid !== null && pidAlive(pid, file)) await link(aside, file).catch(() => undefined);
-  await unlink(aside).catch(() => undefined);
-}
-
-async function acquireFile(file: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let delay = 10;
-  for (;;) {
-    try {
-      const fh = await open(file, 'wx');
-      try {
-        await fh.writeFile(`${process.pid}\n`);
-      } finally {
-        await fh.close();
-      }
-      ownFiles.add(file);
-      return;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-    const pid = await readPid(file);
-    if (pid !== null && !pidAlive(pid, file)) {
-      await breakStale(file, pid);
-      continue;
-    }
-    if (pid === null) {
-      const age = await stat(file).then(
-        (s) => Date.now() - s.mtimeMs,
-        () => 0,
-      );
-      if (age > EMPTY_LOCK_GRACE_MS) {
-        await breakStale(file, null);
-        continue;
-      }
-    }
-    if (Date.now() > deadline) {
-      throw new OrchError(
-        'ERR_ORCH_LOCK_TIMEOUT',
-        `timed out waiting for ${file} (held by pid ${pid ?? '?'})`,
-        {
-          hint: `Another orch process is changing worktrees of this repository. If none is running, delete ${file}.`,
-        },
-      );
-    }
-    await sleep(delay + Math.random() * delay);
-    delay = Math.min(delay * 2, 200);
-  }
-}
 
 /**
  * Serializes worktree add/remove/prune and branch create/delete of one repository: a promise chain for
- * this process plus `<commonDir>/orch.lock` (O_EXCL, holding our pid) for other processes.
+ * this process plus the file lock `<commonDir>/orch.lock` (@orch/core's, the one file lock) for other
+ * processes.
  * Re-entrant within one async call chain.
  */
 export class RepoMutex {
@@ -118,15 +35,18 @@ export class RepoMutex {
     const outer = held.getStore();
     if (outer?.has(this.commonDir)) return fn();
     const next = this.tail.then(async () => {
-      await acquireFile(this.lockFile, this.timeoutMs);
+      const lock = await takeLock(this.lockFile, {
+        timeoutMs: this.timeoutMs,
+        purpose: 'changing worktrees or branches of this repository',
+        heldHint: `Another orch process is changing worktrees of this repository. If none is running, delete ${this.lockFile}.`,
+      });
       try {
         return await held.run(new Set([...(outer ?? []), this.commonDir]), fn);
       } finally {
-        ownFiles.delete(this.lockFile);
-        await unlink(this.lockFile).catch(() => undefined);
+        await lock.release();
       }
     });
-    this.tail = next.catch(() => undefined);
+    this.tail = next.catch(traced('git.lock.chain'));
     return next;
   }
 }

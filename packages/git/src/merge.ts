@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LANDING_LOG_FORMAT, OrchError, parseLandings, type Landing } from '@orch/core';
+import { LANDING_LOG_FORMAT, OrchError, parseLandings, type Landing, isOrchError } from '@orch/core';
 import { exactExcludePattern } from './checkout-ff.js';
 import type { Repo } from './repo.js';
 import { identityEnv, runGit, splitNul } from './exec.js';
@@ -76,7 +76,7 @@ export async function mergeIntoRef(repo: Repo, opts: MergeIntoRefOptions): Promi
       await casUpdateRef(repo, opts.target, commit, old, `orch: ${opts.message.split('\n')[0]}`);
       return { status: 'merged', commit, previous: old };
     } catch (e) {
-      const moved = e instanceof OrchError && e.code === 'ERR_ORCH_REF_MOVED';
+      const moved = isOrchError(e, 'ERR_ORCH_REF_MOVED');
       if (!moved || opts.expectedOld !== undefined || i >= attempts) throw e;
       await sleep(10 * i);
     }

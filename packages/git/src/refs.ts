@@ -1,4 +1,4 @@
-import { OrchError } from '@orch/core';
+import { OrchError, isOrchError } from '@orch/core';
 import type { Repo } from './repo.js';
 import { retryRaces } from './lock.js';
 
@@ -109,7 +109,7 @@ export async function archiveCommit(
       await casUpdateRef(repo, ref, commit, null, reason);
       return { ref, commit };
     } catch (e) {
-      if (e instanceof OrchError && e.code === 'ERR_ORCH_REF_MOVED') continue; // taken meanwhile
+      if (isOrchError(e, 'ERR_ORCH_REF_MOVED')) continue; // taken meanwhile
       throw e;
     }
   }

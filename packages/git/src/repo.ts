@@ -1,6 +1,6 @@
 import { readFile, realpath, writeFile, mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { OrchError } from '@orch/core';
+import { OrchError, isOrchError } from '@orch/core';
 import { assertNotOption, runGit, splitNul, type GitOptions, type GitResult } from './exec.js';
 import { withRepoLock } from './lock.js';
 import { parseWorktreeList } from './worktree-list.js';
@@ -35,7 +35,7 @@ export class Repo {
       cwd,
       reject: false,
     }).catch((e: unknown) => {
-      if (e instanceof OrchError && e.code === 'ERR_ORCH_GIT_NOT_FOUND') throw e;
+      if (isOrchError(e, 'ERR_ORCH_GIT_NOT_FOUND')) throw e;
       return { exitCode: 128, stdout: '', stderr: String(e) } satisfies GitResult;
     });
     if (r.exitCode !== 0) {

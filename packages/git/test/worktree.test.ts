@@ -242,13 +242,13 @@ describe('withRepoLock', () => {
     let entered = false;
     const waiting = withRepoLock(repo, async () => {
       entered = true;
-      return (await readFile(file, 'utf8')).trim();
+      return (JSON.parse(await readFile(file, 'utf8')) as { pid: number }).pid;
     });
     await new Promise((r) => setTimeout(r, 300));
     expect(entered).toBe(false);
     holder.stdin!.write('go\n');
     await holder;
-    expect(await waiting).toBe(String(process.pid));
+    expect(await waiting).toBe(process.pid);
 
     // A lock left by a process that died is broken.
     const dead = await execa('node', ['-e', 'console.log(process.pid)']);

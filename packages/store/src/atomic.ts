@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { OrchError } from '@orch/core';
+import { OrchError, traced } from '@orch/core';
 
 export interface AtomicWriteOptions {
   /** fsync before the rename (default true); off only for data that is cheap to lose. */
@@ -24,7 +24,7 @@ export async function writeFileAtomic(
     await fh.writeFile(data);
     if (opts.fsync !== false) await fh.sync();
   } catch (e) {
-    await fh.close().catch(() => undefined);
+    await fh.close().catch(traced('store.atomic.close'));
     await rm(tmp, { force: true });
     throw e;
   }

@@ -4,9 +4,8 @@
  * Every write is a read-modify-write under a file lock, written atomically.
  */
 import { join } from 'node:path';
-import { OrchError } from '@orch/core';
+import { OrchError, withFileLock } from '@orch/core';
 import { readJsonFile, writeJsonAtomic } from './atomic.js';
-import { withFileLock } from './lock.js';
 import { orchPaths } from './paths.js';
 
 export interface ContextEntry {

@@ -3,15 +3,11 @@
  * boundaries: after each tool call (PostToolUse) and when a prompt is submitted (UserPromptSubmit).
  * The hook command prints `hookSpecificOutput.additionalContext` only when there is something new.
  */
-import type { MailboxMessage } from '@orch/core';
+import { type MailboxMessage, shellQuote } from '@orch/core';
 import { formatMessages } from './mailbox.js';
 
 export const MAILBOX_HOOK_EVENTS = ['PostToolUse', 'UserPromptSubmit'] as const;
 export type MailboxHookEvent = (typeof MAILBOX_HOOK_EVENTS)[number];
-
-function shellQuote(arg: string): string {
-  return /^[A-Za-z0-9_./:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
-}
 
 /**
  * Settings for `claude --settings <file>`: both hook events run `<orchBin> mailbox hook`.

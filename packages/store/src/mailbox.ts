@@ -21,10 +21,11 @@ import {
   OrchError,
   terminalSafe,
   terminalSafeLine,
+  withFileLock,
+  traced,
 } from '@orch/core';
 import { readJsonFile, writeJsonAtomic } from './atomic.js';
 import { loadRunState } from './journal.js';
-import { withFileLock } from './lock.js';
 import { assertSafeName } from './names.js';
 import { runDirPaths, taskChannelPaths } from './paths.js';
 
@@ -68,7 +69,7 @@ export class Mailbox {
   static async open(runDir: string): Promise<Mailbox> {
     const state = await loadRunState(runDir);
     if (!state) {
-      throw new OrchError('ERR_ORCH_RUN_NOT_STARTED', `the run in ${runDir} has no tasks yet`, {
+      throw new OrchError('ERR_ORCH_RUN_NOT_FOUND', `the run in ${runDir} has no tasks yet`, {
         hint: 'Wait until `orch run` has started the run, then try again.',
       });
     }
@@ -145,7 +146,9 @@ export class Mailbox {
     return withFileLock(join(seqDir, `${from}.lock`), async () => {
       const seqFile = join(seqDir, `${from}.json`);
       // The counter is not fsync'd: after a crash it may restart, and ids stay unique by their random part.
-      const last = (await readJsonFile<{ seq: number; ts: string }>(seqFile).catch(() => undefined)) ?? {
+      const last = (await readJsonFile<{ seq: number; ts: string }>(seqFile).catch(
+        traced('store.mailbox.readSeq'),
+      )) ?? {
         seq: 0,
         ts: '',
       };

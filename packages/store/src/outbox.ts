@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { constants, watch as fsWatch } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { OUTBOX_ITEM_MAX_BYTES, OutboxAck, OutboxItem, OrchError } from '@orch/core';
+import { OUTBOX_ITEM_MAX_BYTES, OutboxAck, OutboxItem, OrchError, traced } from '@orch/core';
 import { taskChannelPaths, type DropPaths } from './paths.js';
 
 let seq = 0;
@@ -225,7 +225,7 @@ const PROC_FD = '/proc/self/fd';
 export async function pinDrop(drop: DropPaths): Promise<PinnedDrop | undefined> {
   const opened: Awaited<ReturnType<typeof open>>[] = [];
   const close = async (): Promise<void> => {
-    for (const fh of opened.splice(0)) await fh.close().catch(() => undefined);
+    for (const fh of opened.splice(0)) await fh.close().catch(traced('store.outbox.close'));
   };
   const procFd = await stat(PROC_FD).then(
     (s) => s.isDirectory(),

@@ -1,59 +1,9 @@
 /**
  * Where orch keeps its files. Everything lives under `<repo root>/.orchestrator/`, and the root is
  * the main worktree's, found through git's common dir: a worker inside `.worktrees/<task>` reads and
- * writes the same journal, mailbox and context as the supervisor.
+ * writes the same journal, mailbox and context as the supervisor (see `repo-root.ts`).
  */
-import { execFile } from 'node:child_process';
-import { realpath } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { promisify } from 'node:util';
-import { OrchError } from '@orch/core';
-
-const run = promisify(execFile);
-
-/** git's environment without variables that would point it at another repository (a git hook's). */
-function gitEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, LC_ALL: 'C' };
-  for (const k of ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_COMMON_DIR', 'GIT_OBJECT_DIRECTORY'])
-    delete env[k];
-  return env;
-}
-
-async function git(cwd: string, args: string[]): Promise<string> {
-  // No hooks or fsmonitor command, like every git command orch runs (the git package's SAFE_GIT_CONFIG).
-  const safe = ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false'];
-  const { stdout } = await run('git', [...safe, ...args], { cwd, timeout: 15_000, env: gitEnv() });
-  return stdout.trim();
-}
-
-/** The main worktree's root, also when called from inside a linked worktree. */
-export async function findRepoRoot(cwd: string = process.cwd()): Promise<string> {
-  let common: string;
-  try {
-    common = await git(cwd, ['rev-parse', '--git-common-dir']);
-  } catch (e) {
-    throw new OrchError('ERR_ORCH_NOT_A_REPO', `${cwd} is not inside a git repository`, {
-      hint: 'Run orch from your repository (or a worktree of it), or set ORCH_ROOT to the repository root.',
-      cause: e,
-    });
-  }
-  const commonDir = isAbsolute(common) ? common : resolve(cwd, common);
-  let root: string;
-  if (basename(commonDir) === '.git') {
-    root = dirname(commonDir);
-  } else {
-    // Submodules and separate git dirs: the first entry of the worktree list is the main worktree.
-    const list = await git(cwd, ['worktree', 'list', '--porcelain']);
-    const first = /^worktree (.+)$/m.exec(list)?.[1];
-    if (!first) {
-      throw new OrchError('ERR_ORCH_NOT_A_REPO', `cannot find the main worktree of ${commonDir}`, {
-        hint: 'orch needs a repository with a working tree (not a bare repository).',
-      });
-    }
-    root = first;
-  }
-  return realpath(root).catch(() => root);
-}
+import { join } from 'node:path';
 
 export interface OrchPaths {
   orchDir: string;

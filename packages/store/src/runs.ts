@@ -1,13 +1,12 @@
 /** Run ids, the `current` pointer, the list of runs, and finding the run a command is about. */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
-import { isAbsolute, resolve } from 'node:path';
-import { OrchError, isTerminalPhase, type RunPhase, type RunState } from '@orch/core';
+import { OrchError, isTerminalPhase, type RunPhase, type RunState, isProcessAlive, traced } from '@orch/core';
 import { writeFileAtomic } from './atomic.js';
 import { loadRunState } from './journal.js';
-import { isProcessAlive } from './lock.js';
 import { assertSafeName } from './names.js';
-import { findRepoRoot, orchPaths, runPaths } from './paths.js';
+import { orchPaths, runPaths } from './paths.js';
+import { resolveRepoRoot } from './repo-root.js';
 
 const RUN_ID_RE = /^\d{8}-\d{6}-[0-9a-f]{4,}$/;
 
@@ -89,9 +88,9 @@ export async function listRuns(repoRoot: string): Promise<RunSummary[]> {
   for (const run of names) {
     if (run.startsWith('.')) continue;
     const dir = runPaths(repoRoot, run).dir;
-    const st = await stat(dir).catch(() => undefined);
+    const st = await stat(dir).catch(traced('store.runs.stat'));
     if (!st?.isDirectory()) continue;
-    const state = await loadRunState(dir).catch(() => undefined);
+    const state = await loadRunState(dir).catch(traced('store.runs.loadRunState'));
     out.push({
       run,
       startedAt: state?.startedAt ?? st.mtime.toISOString(),
@@ -120,23 +119,6 @@ export interface ResolvedRun {
   task?: string;
 }
 
-/** The repository root from ORCH_ROOT or git (the main worktree, also from a linked worktree). */
-export async function resolveRepoRoot(opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
-  const env = opts.env ?? process.env;
-  const cwd = opts.cwd ?? process.cwd();
-  if (env.ORCH_ROOT) {
-    const root = isAbsolute(env.ORCH_ROOT) ? env.ORCH_ROOT : resolve(cwd, env.ORCH_ROOT);
-    const st = await stat(root).catch(() => undefined);
-    if (!st?.isDirectory()) {
-      throw new OrchError('ERR_ORCH_NOT_A_REPO', `ORCH_ROOT=${env.ORCH_ROOT} is not a directory`, {
-        hint: 'Unset ORCH_ROOT, or point it at the repository root.',
-      });
-    }
-    return root;
-  }
-  return findRepoRoot(cwd);
-}
-
 /** Finds the run (and task) a command is about: `--run`, ORCH_* variables, else the current run. */
 export async function resolveRun(opts: ResolveRunOptions = {}): Promise<ResolvedRun> {
   const env = opts.env ?? process.env;
@@ -148,7 +130,7 @@ export async function resolveRun(opts: ResolveRunOptions = {}): Promise<Resolved
     });
   }
   assertSafeName(run, 'run id');
-  const st = await stat(runPaths(repoRoot, run).dir).catch(() => undefined);
+  const st = await stat(runPaths(repoRoot, run).dir).catch(traced('store.runs.stat'));
   if (!st?.isDirectory()) {
     throw new OrchError('ERR_ORCH_RUN_NOT_FOUND', `run ${run} does not exist in ${repoRoot}`, {
       hint: 'Runs live in .orchestrator/runs/; check the id, or unset ORCH_RUN.',

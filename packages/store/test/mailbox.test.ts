@@ -34,7 +34,7 @@ describe('Mailbox', () => {
     const mb = await Mailbox.open(dir);
     expect(mb.inboxes()).toEqual([...TASKS, 'supervisor']);
     await expect(Mailbox.open(join(dir, 'nothing'))).rejects.toMatchObject({
-      code: 'ERR_ORCH_RUN_NOT_STARTED',
+      code: 'ERR_ORCH_RUN_NOT_FOUND',
     });
   });
 

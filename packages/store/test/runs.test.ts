@@ -2,7 +2,8 @@ import { mkdir, realpath, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempRepo, type TempRepo } from '@orch/test-utils';
-import { findRepoRoot, orchPaths, runPaths } from '../src/paths.js';
+import { orchPaths, runPaths } from '../src/paths.js';
+import { findRepoRoot } from '../src/repo-root.js';
 import {
   createRunDir,
   getCurrentRun,

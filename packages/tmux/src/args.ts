@@ -19,11 +19,6 @@ export function chain(commands: readonly (readonly string[])[]): string[] {
   return out;
 }
 
-/** Quotes a value as one word for POSIX `sh`. */
-export function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
-
 /** tmux expands `#{...}` formats in some arguments (pipe-pane commands, `-c` dirs); `##` is a literal `#`. */
 export function escapeFormat(value: string): string {
   return value.replace(/#/g, '##');

@@ -1,6 +1,7 @@
 import { mkdir, rename, writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { traced } from '@orch/core';
 
 export const CONFIG_FILE_NAME = 'tmux.conf';
 
@@ -38,7 +39,7 @@ export async function writeConfig(dir: string, historyLimit?: number): Promise<s
   await mkdir(dir, { recursive: true });
   const path = join(dir, CONFIG_FILE_NAME);
   const text = renderConfig({ terminal: await defaultTerminal(), ...(historyLimit ? { historyLimit } : {}) });
-  const current = await readFile(path, 'utf8').catch(() => undefined);
+  const current = await readFile(path, 'utf8').catch(traced('tmux.config.readFile'));
   if (current !== text) {
     const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
     await writeFile(tmp, text);

@@ -1,8 +1,8 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
-import { OrchError } from '@orch/core';
-import { chain, escapeFormat, shellQuote } from './args.js';
+import { OrchError, shellQuote, traced } from '@orch/core';
+import { chain, escapeFormat } from './args.js';
 import { writeConfig } from './config.js';
 import {
   DEFAULT_TMUX_TIMEOUT_MS,
@@ -212,7 +212,7 @@ export class TmuxServer {
       throw new OrchError('ERR_ORCH_TMUX_BAD_ARGV', `no program given for tmux session ${name}`);
     }
     const cwd = resolve(opts.cwd);
-    const st = await stat(cwd).catch(() => undefined);
+    const st = await stat(cwd).catch(traced('tmux.server.stat'));
     // tmux silently falls back to another directory when -c does not exist.
     if (!st?.isDirectory()) {
       throw new OrchError(
@@ -440,7 +440,7 @@ export class TmuxServer {
     const release = (): void => {
       if (released) return;
       released = true;
-      void this.exec([['wait-for', '-S', channel]]).catch(() => undefined);
+      void this.exec([['wait-for', '-S', channel]]).catch(traced('tmux.server.exec'));
     };
     const timer = setTimeout(release, ms);
     signal?.addEventListener('abort', release, { once: true });

@@ -7,7 +7,8 @@ import {
   socketNameFor,
   supervisorSessionName,
 } from '../src/names.js';
-import { chain, escapeArg, escapeFormat, shellQuote } from '../src/args.js';
+import { shellQuote } from '@orch/core';
+import { chain, escapeArg, escapeFormat } from '../src/args.js';
 import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

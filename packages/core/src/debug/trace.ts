@@ -8,6 +8,12 @@ export type TraceSink = (line: string) => void;
 
 let sink: TraceSink | undefined;
 
+/** Whether ORCH_DEBUG asks for debug output (any value but empty or `0`). */
+export function debugEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  const v = env.ORCH_DEBUG;
+  return v !== undefined && v !== '' && v !== '0';
+}
+
 /** Install (or, with `undefined`, remove) the process-wide sink. Returns the previous one. */
 export function setTraceSink(next: TraceSink | undefined): TraceSink | undefined {
   const previous = sink;

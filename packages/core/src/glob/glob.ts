@@ -15,15 +15,20 @@ export function isGlob(p: string): boolean {
 
 const matchers = new Map<string, (path: string) => boolean>();
 
-/** Whether `path` is matched by `pattern` (a glob or an exact path). */
-export function globMatch(pattern: string, path: string): boolean {
-  if (!isGlob(pattern)) return pattern === path;
+/** The compiled picomatch matcher of a glob (`dot: true`), compiled once per pattern. */
+export function globMatcher(pattern: string): (path: string) => boolean {
   let m = matchers.get(pattern);
   if (!m) {
     m = picomatch(pattern, { dot: true });
     matchers.set(pattern, m);
   }
-  return m(path);
+  return m;
+}
+
+/** Whether `path` is matched by `pattern` (a glob or an exact path). */
+export function globMatch(pattern: string, path: string): boolean {
+  if (!isGlob(pattern)) return pattern === path;
+  return globMatcher(pattern)(path);
 }
 
 /** The leading segments of a pattern that contain no glob syntax: `src/api/**` → `['src', 'api']`. */
@@ -118,8 +123,17 @@ function tokenize(seg: string): Tok[] {
   return out;
 }
 
-/** Can some string be matched by both token lists? Memoized DP over positions. */
-function tokensOverlap(a: Tok[], b: Tok[]): boolean {
+/**
+ * Can one sequence be matched by both `a` and `b`? Each item is a star (any run of items, possibly
+ * none) or a single item that `compatible` compares. A memoized DP over positions, used at both
+ * levels: characters within a segment (`*`) and segments within a path (`**`).
+ */
+function sequencesOverlap<T>(
+  a: readonly T[],
+  b: readonly T[],
+  isStar: (t: T) => boolean,
+  compatible: (x: T, y: T) => boolean,
+): boolean {
   const seen = new Set<number>();
   const w = b.length + 1;
   const f = (i: number, j: number): boolean => {
@@ -127,45 +141,31 @@ function tokensOverlap(a: Tok[], b: Tok[]): boolean {
     const key = i * w + j;
     if (seen.has(key)) return false;
     seen.add(key);
-    const ta = a[i];
-    const tb = b[j];
-    if (ta?.star) {
-      if (f(i + 1, j)) return true;
-      if (tb && !tb.star && f(i, j + 1)) return true;
-    }
-    if (tb?.star) {
-      if (f(i, j + 1)) return true;
-      if (ta && !ta.star && f(i + 1, j)) return true;
-    }
-    if (ta && tb && !ta.star && !tb.star) {
-      const compatible = ta.ch === undefined || tb.ch === undefined || ta.ch === tb.ch;
-      if (compatible && f(i + 1, j + 1)) return true;
-    }
+    const inA = i < a.length;
+    const inB = j < b.length;
+    const starA = inA && isStar(a[i] as T);
+    const starB = inB && isStar(b[j] as T);
+    if (starA && (f(i + 1, j) || (inB && !starB && f(i, j + 1)))) return true;
+    if (starB && (f(i, j + 1) || (inA && !starA && f(i + 1, j)))) return true;
+    if (inA && inB && !starA && !starB && compatible(a[i] as T, b[j] as T) && f(i + 1, j + 1)) return true;
     return false;
   };
   return f(0, 0);
 }
 
+const tokenIsStar = (t: Tok): boolean => t.star;
+const tokensCompatible = (x: Tok, y: Tok): boolean =>
+  !x.star && !y.star && (x.ch === undefined || y.ch === undefined || x.ch === y.ch);
+
+/** A path segment for the overlap DP: `**` (undefined) or the segment's tokens. */
+type Seg = Tok[] | undefined;
+const segIsStar = (s: Seg): boolean => s === undefined;
+const segsCompatible = (x: Seg, y: Seg): boolean =>
+  sequencesOverlap(x as Tok[], y as Tok[], tokenIsStar, tokensCompatible);
+
 function segmentsOverlap(a: string[], b: string[]): boolean {
-  const ta = a.map((s) => (s === '**' ? undefined : tokenize(s)));
-  const tb = b.map((s) => (s === '**' ? undefined : tokenize(s)));
-  const seen = new Set<number>();
-  const w = b.length + 1;
-  const f = (i: number, j: number): boolean => {
-    if (i === a.length && j === b.length) return true;
-    const key = i * w + j;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    const starA = i < a.length && ta[i] === undefined;
-    const starB = j < b.length && tb[j] === undefined;
-    if (starA && (f(i + 1, j) || (j < b.length && f(i, j + 1)))) return true;
-    if (starB && (f(i, j + 1) || (i < a.length && f(i + 1, j)))) return true;
-    if (i < a.length && j < b.length && !starA && !starB) {
-      if (tokensOverlap(ta[i] as Tok[], tb[j] as Tok[]) && f(i + 1, j + 1)) return true;
-    }
-    return false;
-  };
-  return f(0, 0);
+  const tok = (s: string): Seg => (s === '**' ? undefined : tokenize(s));
+  return sequencesOverlap<Seg>(a.map(tok), b.map(tok), segIsStar, segsCompatible);
 }
 
 /** Whether one path could be matched by both patterns (either may be an exact path). */

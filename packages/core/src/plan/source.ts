@@ -9,7 +9,7 @@
 import { createRequire } from 'node:module';
 import { FAILSAFE_SCHEMA, Type, load as loadFast } from 'js-yaml';
 import type * as Yaml from 'yaml';
-import { OrchError } from '../errors.js';
+import { type ErrorCode, OrchError } from '../errors.js';
 
 let yamlLib: typeof Yaml | undefined;
 /** The `yaml` library, loaded on first use (about 40 ms that a valid plan does not need). */
@@ -110,7 +110,7 @@ export function formatIssues(source: string, issues: readonly SourceIssue[]): st
 }
 
 export function issuesError(
-  code: string,
+  code: ErrorCode,
   source: string,
   what: string,
   issues: SourceIssue[],
@@ -141,7 +141,7 @@ export function issuesError(
 export function parseSource(
   text: string,
   source: string,
-  code: string,
+  code: ErrorCode,
   what: string,
   hint: string,
 ): {

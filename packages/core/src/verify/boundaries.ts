@@ -7,7 +7,7 @@
 import type { Task } from '../plan/schema.js';
 import type { BoundaryCheck, PathViolation } from './report.js';
 import { forbiddenRule } from './forbidden.js';
-import { firstMatch, cleanPath } from './paths.js';
+import { firstMatch, cleanPath } from '../glob/path-patterns.js';
 
 export const UNAUTHORIZED_RULE = 'not in files_write or files_append';
 

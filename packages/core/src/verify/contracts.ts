@@ -6,7 +6,7 @@
 import type { Contract, Plan, Task } from '../plan/schema.js';
 import type { ContractCheck } from './report.js';
 import { readContractHeader } from '../contracts/render.js';
-import { firstMatch, cleanPath } from './paths.js';
+import { firstMatch, cleanPath } from '../glob/path-patterns.js';
 
 /** The `Version:` header of a contract file: the same reading as `orch contracts check`. */
 export function contractVersionHeader(content: string): string | undefined {

@@ -1,12 +1,12 @@
 /**
  * Paths no task may change, even when its plan lists them: repository internals, orch's own
  * directories, dependencies, build outputs, secrets, minified bundles, and lockfiles (unless the
- * task's dependency request was approved).
+ * task's dependency request was approved). Patterns have gitignore semantics (see
+ * `glob/path-patterns.ts`).
  */
-import picomatch from 'picomatch';
 import type { Config } from '../config/schema.js';
 import { isLockfile } from '../env/lockfiles.js';
-import { cleanPath } from './paths.js';
+import { cleanPath, matchesForbidden } from '../glob/path-patterns.js';
 
 export const DEFAULT_FORBIDDEN_PATTERNS: readonly string[] = [
   '.git/',
@@ -29,29 +29,6 @@ export const LOCKFILE_RULE = 'lockfile (no approved dependency request)';
 export function forbiddenPatterns(config: Pick<Config, 'verification'>): string[] {
   const v = config.verification;
   return [...(v.forbidden_patterns ?? DEFAULT_FORBIDDEN_PATTERNS), ...v.extra_forbidden_patterns];
-}
-
-const cache = new Map<string, (p: string) => boolean>();
-
-/**
- * Whether one forbidden pattern catches `path`:
- * - `dir/` (trailing slash): a directory of that name anywhere (`node_modules/` catches
- *   `web/node_modules/x.js`); a pattern with more slashes (`.orchestrator/runs/`) is a path prefix
- *   at any depth too;
- * - a pattern without a slash (`.env*`, `*.min.js`): the file name at any depth;
- * - anything else: a glob over the whole repository-relative path.
- */
-export function matchesForbidden(pattern: string, path: string): boolean {
-  const p = cleanPath(path);
-  const pat = cleanPath(pattern);
-  if (pat.endsWith('/')) return p.startsWith(pat) || p.includes(`/${pat}`);
-  const target = pat.includes('/') ? p : (p.split('/').pop() ?? p);
-  let m = cache.get(pat);
-  if (!m) {
-    m = picomatch(pat, { dot: true });
-    cache.set(pat, m);
-  }
-  return m(target);
 }
 
 /** The rule that forbids `path`, or undefined when it may be changed. */

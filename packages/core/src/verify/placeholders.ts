@@ -3,20 +3,7 @@
  * plan author's shell text; the file names come from the task's changes (untrusted), so each one is
  * quoted into exactly one literal shell word.
  */
-
-const SAFE_WORD = /^[A-Za-z0-9_./@%+=:,-]+$/;
-
-/** POSIX shell quoting: a word that `sh` reads back as exactly `s`, with no expansion. */
-export function shellQuote(s: string): string {
-  // A leading dash would read as an option to the runner; `./-x` names the same file.
-  const word = s.startsWith('-') ? `./${s}` : s;
-  if (word !== '' && SAFE_WORD.test(word)) return word;
-  return `'${word.replace(/'/g, `'\\''`)}'`;
-}
-
-export function shellQuoteAll(words: readonly string[]): string {
-  return words.map(shellQuote).join(' ');
-}
+import { shellQuoteAll } from '../text/shell-quote.js';
 
 /** Replaces the placeholders with the shell-quoted lists (empty when there are none). */
 export function expandPlaceholders(

@@ -6,6 +6,7 @@ import { execa } from 'execa';
 import { loadConfig } from '@orch/core';
 import { MIN_GIT_VERSION } from '@orch/git';
 import { MIN_TMUX_VERSION } from '@orch/tmux';
+import { checkoutRoot } from '@orch/store';
 import { probeSandbox } from '../worker/sandbox.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
@@ -221,12 +222,6 @@ async function checkOpenFiles(env: NodeJS.ProcessEnv, cwd: string, min: number):
   return { name: 'open files', required: false, status: 'ok', detail: `ulimit -n: ${n}` };
 }
 
-async function repoRoot(env: NodeJS.ProcessEnv, cwd: string): Promise<string | null> {
-  const r = await probe('git', ['rev-parse', '--show-toplevel'], env, cwd);
-  const line = r.output.split('\n')[0] ?? '';
-  return r.found && line.startsWith('/') ? line : null;
-}
-
 async function checkDisk(dir: string, min: number): Promise<DoctorCheck> {
   try {
     const s = await statfs(dir);
@@ -283,7 +278,7 @@ export async function runDoctor(opts: DoctorOptions = {}): Promise<DoctorReport>
     checkTmux(env, cwd),
     Promise.all(AGENT_CLIS.map((a) => checkAgent(a, env, cwd))),
     checkOpenFiles(env, cwd, opts.minOpenFiles ?? 4096),
-    repoRoot(env, cwd),
+    checkoutRoot(cwd).catch(() => null),
   ]);
   const repo: DoctorCheck = root
     ? { name: 'repository', required: false, status: 'ok', detail: root }

@@ -10,6 +10,7 @@ import { listWorktrees, removeWorktree, withRepoLock, type Repo } from '@orch/gi
 import { integrationWorktreePath, verifyWorktreePath, type RunContext } from '../run/context.js';
 import { bootstrapWorktree } from '../worker/bootstrap.js';
 import { refreshWorktreeDeps } from '../worker/install.js';
+import { traced } from '@orch/core';
 
 /** Creates (once) and checks out the integration worktree of a run at `commit`. */
 export function checkoutIntegration(
@@ -86,7 +87,7 @@ export async function checkoutForVerify(ctx: RunContext, task: string, commit: s
   } catch (e) {
     // A checkout that failed midway is not handed out again.
     s.held.delete(task);
-    await removeWorktree(ctx.repo, path, { force: true }).catch(() => undefined);
+    await removeWorktree(ctx.repo, path, { force: true }).catch(traced('worktree.removeWorktree'));
     throw e;
   }
 }
@@ -104,7 +105,8 @@ export function releaseVerifyCheckout(ctx: RunContext, task: string): Promise<vo
 
 /** Removes orch's own worktrees (best effort: cleanup never fails a run). */
 export async function removeWorktreesOf(repo: Repo, paths: readonly string[]): Promise<void> {
-  for (const p of paths) await removeWorktree(repo, p, { force: true }).catch(() => undefined);
+  for (const p of paths)
+    await removeWorktree(repo, p, { force: true }).catch(traced('worktree.removeWorktree'));
 }
 
 /** Verification checkouts of a run a stopped supervisor left behind, for cleanup and abort. */

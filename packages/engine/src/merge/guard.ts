@@ -5,7 +5,7 @@
  * never merges onto, integrates or promotes a commit it did not write.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ERR_ORCH_REF_TAMPERED, OrchError } from '@orch/core';
+import { ERR_ORCH_REF_TAMPERED, OrchError, isOrchError } from '@orch/core';
 import { landingsOn, mergedTree } from '@orch/git';
 import { requireState, stagingBranch, type RunContext } from '../run/context.js';
 
@@ -42,7 +42,7 @@ export async function guardedStagingTip(ctx: RunContext): Promise<string> {
 }
 
 export function isTampered(e: unknown): e is OrchError {
-  return e instanceof OrchError && e.code === ERR_ORCH_REF_TAMPERED;
+  return isOrchError(e, ERR_ORCH_REF_TAMPERED);
 }
 
 /**

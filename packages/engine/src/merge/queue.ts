@@ -8,7 +8,7 @@
  * `staging.verified`, the tip new worktrees start from.
  */
 import { join } from 'node:path';
-import { OrchError, landingMessage, type Landing } from '@orch/core';
+import { OrchError, landingMessage, type Landing, isOrchError, traced } from '@orch/core';
 import { casUpdateRef, landingsOn, mergeIntoRef } from '@orch/git';
 import { runCheck } from '../integrate/check.js';
 import { detectCommands } from '../integrate/detect.js';
@@ -56,7 +56,7 @@ export class MergeQueue {
   /** Queues a merge; merges run one at a time in arrival order. */
   merge(task: string, attempt: number, pinned: PinnedCommit): Promise<MergeOutcome> {
     const next = this.tail.then(() => this.mergeNow(task, attempt, pinned));
-    this.tail = next.catch(() => undefined);
+    this.tail = next.catch(traced('queue.chain'));
     return next;
   }
 
@@ -98,7 +98,7 @@ export class MergeQueue {
         });
       } catch (e) {
         // Moved between the guard and the update: a journaled move is raced again, any other stops.
-        if (e instanceof OrchError && e.code === 'ERR_ORCH_REF_MOVED') {
+        if (isOrchError(e, 'ERR_ORCH_REF_MOVED')) {
           if (i < RACES) continue;
           await guardedStagingTip(ctx);
         }
@@ -161,7 +161,7 @@ export class MergeQueue {
     try {
       await casUpdateRef(ctx.repo, ref, previous, commit);
     } catch (e) {
-      if (e instanceof OrchError && e.code === 'ERR_ORCH_REF_MOVED')
+      if (isOrchError(e, 'ERR_ORCH_REF_MOVED'))
         throw stagingTampered(ctx.run, commit, await ctx.repo.tryRevParse(ref));
       throw e;
     }

@@ -5,12 +5,11 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { execa } from 'execa';
 import { getAdapter, type AgentAdapter, type AgentEvent } from '@orch/agents';
+import { spawnAgent } from '@orch/engine';
 import {
   OrchError,
   ExitCode,
-  agentEnv,
   checkPlan,
   isOrchError,
   loadConfig,
@@ -187,10 +186,7 @@ async function runAgent(
     config,
     env: { ORCH_ROOT: o.repoRoot },
   });
-  const env = agentEnv(o.env ?? process.env, config.workers.env_passthrough);
-  for (const k of cmd.unsetEnv) delete env[k];
-  Object.assign(env, cmd.env);
-  const [file, ...args] = cmd.argv;
+  const file = cmd.argv[0];
   const parser = adapter.createParser();
   let result: Extract<AgentEvent, { type: 'result' }> | undefined;
   let lastError: string | undefined;
@@ -202,13 +198,11 @@ async function runAgent(
       if (line !== undefined) o.onEvent?.(round, line);
     }
   };
-  const child = execa(file!, args, {
+  const child = spawnAgent(cmd, {
     cwd: o.repoRoot,
-    env,
-    extendEnv: false,
-    reject: false,
-    timeout: config.orchestration.task_timeout * 1000,
-    ...(cmd.stdinFile ? { inputFile: cmd.stdinFile } : { stdin: 'ignore' as const }),
+    config,
+    ...(o.env ? { baseEnv: o.env } : {}),
+    timeoutMs: config.orchestration.task_timeout * 1000,
   });
   child.stdout?.setEncoding('utf8');
   child.stdout?.on('data', (chunk: string) => onEvents(parser.push(chunk)));

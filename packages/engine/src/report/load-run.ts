@@ -29,13 +29,9 @@ export async function loadRun(opts: RunOpts): Promise<LoadedRun> {
   const dir = runPaths(r.repoRoot, r.run).dir;
   const state = await loadRunState(dir);
   if (!state) {
-    throw new OrchError(
-      'ERR_ORCH_RUN_NOT_STARTED',
-      `run ${r.run} has not started yet (its journal is empty)`,
-      {
-        hint: 'Wait for `orch run` to start it, or pass another run with --run <id>.',
-      },
-    );
+    throw new OrchError('ERR_ORCH_RUN_NOT_FOUND', `run ${r.run} has not started yet (its journal is empty)`, {
+      hint: 'Wait for `orch run` to start it, or pass another run with --run <id>.',
+    });
   }
   return { ...r, dir, state };
 }

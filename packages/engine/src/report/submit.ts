@@ -15,13 +15,13 @@ import {
   sameSecret,
   type OutboxBody,
   type OutboxItem,
+  isProcessAlive,
 } from '@orch/core';
 import {
   appendEvent,
   dropItem,
   dropPaths,
   dropWorkerItem,
-  isProcessAlive,
   newItemId,
   readRunKey,
   resolveRepoRoot,

@@ -6,12 +6,12 @@
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { execa } from 'execa';
-import { Config, agentEnv, roleFile, type Usage } from '@orch/core';
+import { Config, roleFile, type Usage } from '@orch/core';
 import { getAdapter, type AgentEvent } from '@orch/agents';
 import { writeFileAtomic } from '@orch/store';
 import { assetsRoot } from '../assets.js';
 import type { RunContext } from '../run/context.js';
+import { spawnAgent } from '../worker/spawn-agent.js';
 
 /**
  * Per read-only role, as in the agents' definitions (`tools:` in roles/<role>.md): the built-in
@@ -91,20 +91,8 @@ export async function runHeadless(ctx: RunContext, req: HeadlessRequest): Promis
     config,
     env: { ORCH_ROOT: ctx.repoRoot, ORCH_RUN: ctx.run },
   });
-  const env = agentEnv(process.env, config.workers.env_passthrough);
-  for (const k of cmd.unsetEnv) delete env[k];
-  Object.assign(env, cmd.env);
-  const [bin, ...args] = cmd.argv as [string, ...string[]];
-  const r = await execa(bin, args, {
-    cwd: req.cwd,
-    env,
-    extendEnv: false,
-    ...(cmd.stdinFile ? { inputFile: cmd.stdinFile } : { stdin: 'ignore' as const }),
-    reject: false,
-    timeout: req.timeoutMs,
-    killSignal: 'SIGKILL',
-    encoding: 'utf8',
-  });
+  const bin = cmd.argv[0];
+  const r = await spawnAgent(cmd, { cwd: req.cwd, config, timeoutMs: req.timeoutMs, killSignal: 'SIGKILL' });
   const stdout = String(r.stdout ?? '');
   const stderr = String(r.stderr ?? '');
   await writeFileAtomic(logPath, `${stdout}${stderr ? `\n[stderr]\n${stderr}` : ''}`);

@@ -8,7 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { OrchError, loadConfig, type RunState } from '@orch/core';
+import { OrchError, loadConfig, type RunState, isProcessAlive } from '@orch/core';
 import {
   Repo,
   archiveCommit,
@@ -17,7 +17,7 @@ import {
   removeWorktree,
   snapshotWorktree,
 } from '@orch/git';
-import { appendEvent, isProcessAlive, loadRunState, runPaths } from '@orch/store';
+import { appendEvent, loadRunState, runPaths } from '@orch/store';
 import { sessionName, supervisorSessionName } from '@orch/tmux';
 import { stopLeftoverCommands } from '../verify/watchdog.js';
 import { verifyWorktrees } from '../integrate/worktree.js';

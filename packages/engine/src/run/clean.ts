@@ -7,9 +7,9 @@
 import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { relative } from 'node:path';
-import { OrchError, loadConfig } from '@orch/core';
+import { OrchError, loadConfig, isProcessAlive, traced } from '@orch/core';
 import { Repo, pruneWorktrees, removeWorktree } from '@orch/git';
-import { isProcessAlive, listRuns, loadRunState, orchPaths, runPaths } from '@orch/store';
+import { listRuns, loadRunState, orchPaths, runPaths } from '@orch/store';
 import { sessionName, supervisorSessionName } from '@orch/tmux';
 import { poolWorktrees } from '../worker/pool.js';
 import { FINISHED_PHASES } from './abort.js';
@@ -45,7 +45,7 @@ export async function cleanRuns(
 
   for (const run of ids) {
     const paths = runPaths(repoRoot, run);
-    const state = await loadRunState(paths.dir).catch(() => undefined);
+    const state = await loadRunState(paths.dir).catch(traced('clean.loadRunState'));
     const live = !state
       ? 'it has no journal yet (it may be starting; `orch state abort` removes a run stopped before it began)'
       : !FINISHED_PHASES.includes(state.phase)

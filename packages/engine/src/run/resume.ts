@@ -7,7 +7,15 @@
 import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { OrchError, isFinished, isTerminalPhase, type RunState, type TaskState } from '@orch/core';
+import {
+  OrchError,
+  isFinished,
+  isProcessAlive,
+  isTerminalPhase,
+  traced,
+  type RunState,
+  type TaskState,
+} from '@orch/core';
 import {
   classify,
   runStance,
@@ -18,7 +26,7 @@ import {
   type WorldFacts,
 } from './resume-plan.js';
 import { archiveRef, pruneWorktrees, removeWorktree } from '@orch/git';
-import { isProcessAlive, repairJournal, taskChannelPaths } from '@orch/store';
+import { repairJournal, taskChannelPaths } from '@orch/store';
 import { sessionName, supervisorSessionName } from '@orch/tmux';
 import { verifyWorktrees } from '../integrate/worktree.js';
 import { explainStagingMove } from '../merge/guard.js';
@@ -307,11 +315,11 @@ export async function applyRepairs(ctx: RunContext, plan: ResumePlan): Promise<M
         await note(r.what, r.task);
         break;
       case 'run-worktree':
-        await removeWorktree(ctx.repo, r.path, { force: true }).catch(() => undefined);
+        await removeWorktree(ctx.repo, r.path, { force: true }).catch(traced('resume.removeWorktree'));
         await note(r.what);
         break;
       case 'supervisor-session':
-        await ctx.tmux.killSession(r.session).catch(() => undefined);
+        await ctx.tmux.killSession(r.session).catch(traced('resume.killSession'));
         await note(r.what);
         break;
       case 'staging':
@@ -346,14 +354,14 @@ export async function applyRepairs(ctx: RunContext, plan: ResumePlan): Promise<M
         break;
       case 'restart':
         // A dead pane of the interrupted attempt is logged already; the new attempt replaces it.
-        await ctx.tmux.killSession(sessionName(ctx.run, item.task)).catch(() => undefined);
+        await ctx.tmux.killSession(sessionName(ctx.run, item.task)).catch(traced('resume.killSession'));
         restarts.set(item.task, { interrupted: true, mode: 'restart' });
         break;
       case 'verify':
         if (t.status === 'failed')
           await journal.append({ type: 'task.reset', task: item.task, reason: 'resumed: verify again' });
         // A worker still alive here reported done already (or lost its worktree): it is not needed.
-        await ctx.tmux.killSession(sessionName(ctx.run, item.task)).catch(() => undefined);
+        await ctx.tmux.killSession(sessionName(ctx.run, item.task)).catch(traced('resume.killSession'));
         restarts.set(item.task, { mode: 'verify' });
         break;
       case 'watch':
@@ -372,15 +380,15 @@ export async function applyRepairs(ctx: RunContext, plan: ResumePlan): Promise<M
 /** A merged task needs nothing more: its session, worktree and (contained) branch go. */
 async function tidyMerged(ctx: RunContext, task: string): Promise<void> {
   const t = (ctx.journal.state as RunState).tasks[task];
-  await ctx.tmux.killSession(sessionName(ctx.run, task)).catch(() => undefined);
+  await ctx.tmux.killSession(sessionName(ctx.run, task)).catch(traced('resume.killSession'));
   if (t?.worktree && existsSync(t.worktree))
-    await removeWorktree(ctx.repo, t.worktree, { force: true }).catch(() => undefined);
+    await removeWorktree(ctx.repo, t.worktree, { force: true }).catch(traced('resume.removeWorktree'));
   const branch = taskBranch(ctx.run, task);
   const tip = await ctx.repo.tryRevParse(`refs/heads/${branch}`);
   const staging = await ctx.repo.revParse(`refs/heads/${stagingBranch(ctx.run)}`);
   // Only a branch whose work is on staging is deleted: that loses nothing.
   if (tip && (await landedBranch(ctx, task, tip, staging)))
-    await ctx.repo.deleteBranch(branch, { force: true }).catch(() => undefined);
+    await ctx.repo.deleteBranch(branch, { force: true }).catch(traced('resume.deleteBranch'));
 }
 
 /** The former name of `applyRepairs`. */

@@ -7,6 +7,7 @@
 import type { RunEvent, RunState } from '@orch/core';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { recordCommandsIn } from '../verify/watchdog.js';
+import { installDebugLog } from '../debug-log.js';
 import { openRunContext, type RunContext } from './context.js';
 import type { Restart } from './resume.js';
 
@@ -31,6 +32,7 @@ export async function superviseRun(
   const ctx = opts.ctx ?? (await openRunContext(repoRoot, run, orchBin));
   // Its checks are recorded in the run folder, so that a resume after this process died ends them.
   recordCommandsIn(ctx.paths.dir);
+  installDebugLog(ctx.paths.dir);
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];

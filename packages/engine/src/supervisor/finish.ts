@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { isFinished, terminalSafe, type RunState, type Task } from '@orch/core';
+import { isFinished, remainingPathLengths, terminalSafe, traced, type RunState, type Task } from '@orch/core';
 import { removeWorktree } from '@orch/git';
 import { supervisorSessionName } from '@orch/tmux';
 import { writeFileAtomic, writeJsonAtomic } from '@orch/store';
@@ -146,17 +146,18 @@ async function cleanup(ctx: RunContext): Promise<void> {
   await ctx.workspaces.drain();
   await removeWorktree(ctx.repo, integrationWorktreePath(ctx.repoRoot, ctx.config, ctx.run), {
     force: true,
-  }).catch(() => undefined);
+  }).catch(traced('finish.removeWorktree'));
   await removeWorktreesOf(ctx.repo, await verifyWorktrees(ctx));
   for (const t of Object.values(state.tasks)) {
-    if (t.session && isFinished(t)) await ctx.workers.kill(t.session).catch(() => undefined);
+    if (t.session && isFinished(t)) await ctx.workers.kill(t.session).catch(traced('finish.killSession'));
     // A merged task's worktree that its recycling could not take (it holds nothing unmerged).
     if (t.status === 'merged' && t.worktree && existsSync(t.worktree)) {
-      await removeWorktree(ctx.repo, t.worktree, { force: true }).catch(() => undefined);
+      await removeWorktree(ctx.repo, t.worktree, { force: true }).catch(traced('finish.removeWorktree'));
     }
   }
   // A background supervisor's pane would outlive it (remain-on-exit) and keep orch's tmux server up.
-  if (state.detached) await ctx.tmux.closeOnExit(supervisorSessionName(ctx.run)).catch(() => undefined);
+  if (state.detached)
+    await ctx.tmux.closeOnExit(supervisorSessionName(ctx.run)).catch(traced('finish.closeOnExit'));
 }
 
 export async function writeRunReport(ctx: RunContext): Promise<string> {

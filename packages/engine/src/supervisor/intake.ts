@@ -17,6 +17,7 @@ import {
   type RunEvent,
   type RunEventInput,
   type RunState,
+  traced,
 } from '@orch/core';
 import {
   Mailbox,
@@ -268,7 +269,7 @@ export class Intake {
 
   /** Resolves when no pass is running (after `close`, none starts again). */
   async idle(): Promise<void> {
-    while (this.running) await this.running.catch(() => undefined);
+    while (this.running) await this.running.catch(traced('intake.idle'));
   }
 
   /** Reads every waiting item now (and once more if woken meanwhile). */
@@ -363,7 +364,7 @@ export class Intake {
     this.seen.add(item.id);
     if (!result.ok && !(item.body.kind === 'activity' && verdict === STALE))
       await this.reject(channel, result.detail, item.body.kind);
-    if (item.ack) await writeAck(drop, { id: item.id, ...result }).catch(() => undefined);
+    if (item.ack) await writeAck(drop, { id: item.id, ...result }).catch(traced('intake.writeAck'));
     await removeDropped(drop, name);
   }
 

@@ -14,7 +14,7 @@ import {
   mergeIntoRef,
   type CheckoutObstacles,
 } from '@orch/git';
-import { OrchError, shellQuote, shellQuoteAll } from '@orch/core';
+import { shellQuote, shellQuoteAll, isOrchError } from '@orch/core';
 import { runFinalIntegration } from '../integrate/final.js';
 import { guardedStagingTip, stagingTampered } from '../merge/guard.js';
 import { requireState, stagingBranch, type RunContext } from '../run/context.js';
@@ -46,7 +46,7 @@ export async function promote(ctx: RunContext): Promise<PromotionResult> {
         message: `orch: merge ${s.base} into staging (run ${ctx.run})`,
         expectedOld: staging,
       }).catch(async (e: unknown) => {
-        if (e instanceof OrchError && e.code === 'ERR_ORCH_REF_MOVED')
+        if (isOrchError(e, 'ERR_ORCH_REF_MOVED'))
           throw stagingTampered(ctx.run, staging, await ctx.repo.tryRevParse(stagingRef));
         throw e;
       });
@@ -95,7 +95,7 @@ export async function promote(ctx: RunContext): Promise<PromotionResult> {
       await casUpdateRef(ctx.repo, baseRef, staging, baseTip);
       return { ok: true, from: baseTip, to: staging };
     } catch (e) {
-      if (e instanceof OrchError && e.code === 'ERR_ORCH_REF_MOVED') continue;
+      if (isOrchError(e, 'ERR_ORCH_REF_MOVED')) continue;
       throw e;
     }
   }

@@ -24,7 +24,7 @@ import {
 } from '@orch/core';
 import { getAdapter } from '@orch/agents';
 import { archiveRef, changedPaths, mergeIntoWorktree } from '@orch/git';
-import { acquireLock } from '@orch/store';
+import { acquireLock } from '@orch/core';
 import { sessionName } from '@orch/tmux';
 import { diagnoseFailure } from '../review/diagnose.js';
 import { verifyTask } from '../verify/index.js';

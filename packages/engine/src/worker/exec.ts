@@ -14,6 +14,7 @@ import { getAdapter } from '@orch/agents';
 import type { Usage } from '@orch/core';
 import { dropWorkerItem, runPaths, type WorkerIdentity } from '@orch/store';
 import { sandboxArgv, type SandboxLayout } from './sandbox-args.js';
+import { traced } from '@orch/core';
 
 /** What `orch _exec <spec.json>` runs: written by the supervisor for each attempt. */
 export interface ExecSpec {
@@ -72,7 +73,7 @@ export async function execWorker(repoRoot: string, o: ExecSpec): Promise<number>
       kind: 'activity',
       usage,
       ...(activity ? { activity } : {}),
-    }).catch(() => undefined);
+    }).catch(traced('exec.dropWorkerItem'));
   };
   const scheduleFlush = (): void => {
     dirty = true;

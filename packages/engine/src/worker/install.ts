@@ -32,6 +32,7 @@ import {
   type Config,
   type InstallFacts,
   type PathState,
+  traced,
 } from '@orch/core';
 import { runGit } from '@orch/git';
 
@@ -102,7 +103,7 @@ async function readMarker(dir: string): Promise<Marker | undefined> {
 }
 
 async function pathState(path: string, key?: string): Promise<PathState> {
-  const s = await lstat(path).catch(() => undefined);
+  const s = await lstat(path).catch(traced('install.lstat'));
   if (!s) return 'absent';
   if (s.isSymbolicLink()) return 'symlink';
   if (key === undefined || !s.isDirectory()) return 'other';

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { OrchError, agentEnv, roleFile, traced, type Task } from '@orch/core';
+import { OrchError, roleFile, traced, type Task } from '@orch/core';
 import { getAdapter, orchMcpConfig } from '@orch/agents';
 import {
   ContextStore,
@@ -23,6 +23,7 @@ import { portBase } from './bootstrap.js';
 import type { ExecSpec } from './exec.js';
 import { buildWorkerPrompt, type PromptInput } from './prompt.js';
 import { decideSandbox, sandboxLayout, worktreeAdminDir } from './sandbox.js';
+import { agentProcessEnv } from './spawn-agent.js';
 
 export function findTask(ctx: RunContext, id: string): Task {
   const t = ctx.plan.tasks.find((x) => x.id === id);
@@ -184,11 +185,7 @@ export async function launchWorker(ctx: RunContext, id: string, opts: LaunchOpti
   });
   // The agent's command goes to the wrapper in a file: long prompts and system prompts would
   // overflow tmux's message size, and tmux replaces PATH with the client's.
-  const agentEnvironment = {
-    ...agentEnv(process.env, ctx.config.workers.env_passthrough),
-    ...env,
-    ...cmd.env,
-  };
+  const agentEnvironment = agentProcessEnv(cmd, ctx.config, process.env, env);
   const sandbox = (await decideSandbox(ctx.config)).on
     ? await sandboxLayout(ctx, id, worktree, agentEnvironment, adapter.name)
     : undefined;
@@ -276,7 +273,7 @@ async function unreadMessages(
             id,
             msgs.map((m) => m.id),
           )
-          .catch(traced('launch.mark-read')),
+          .catch(traced('launch.markRead')),
     };
   } catch {
     return { lines: [], markRead: async () => {} };

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { OrchError, type Config } from '@orch/core';
+import { OrchError, type Config, traced } from '@orch/core';
 import { orchPaths, taskChannelPaths } from '@orch/store';
 import { assetsRoot } from '../assets.js';
 import type { RunContext } from '../run/context.js';
@@ -132,7 +132,8 @@ export async function sandboxLayout(
   // With extensions.worktreeConfig git reads this file in orch's own commands in the worktree (a
   // filter or pager there would run outside the sandbox): it must exist to be bound read-only.
   const worktreeConfig = join(gitDir, 'config.worktree');
-  if (!existsSync(worktreeConfig)) await writeFile(worktreeConfig, '', { flag: 'wx' }).catch(() => undefined);
+  if (!existsSync(worktreeConfig))
+    await writeFile(worktreeConfig, '', { flag: 'wx' }).catch(traced('sandbox.writeFile'));
   const { refDir, logDir } = taskRefDirs(ctx, task);
   const channelDir = taskChannelPaths(ctx.paths.dir, task).dir;
   for (const d of [refDir, logDir, channelDir]) await mkdir(d, { recursive: true });
@@ -142,7 +143,7 @@ export async function sandboxLayout(
   for (const v of [env.CLAUDE_CONFIG_DIR, env.CODEX_HOME]) if (v) writable.push(resolve(v));
   // Claude Code creates ~/.claude on first use; in a read-only HOME it could not.
   if (agent === 'claude' && !env.CLAUDE_CONFIG_DIR)
-    await mkdir(join(home, '.claude'), { recursive: true }).catch(() => undefined);
+    await mkdir(join(home, '.claude'), { recursive: true }).catch(traced('sandbox.mkdir'));
 
   const orchDir = orchPaths(ctx.repoRoot).orchDir;
   const tmuxDir = join(ctx.tmux.socketPath(), '..');

@@ -16,9 +16,9 @@ export const risk = defineCommand({
   async handler({ args, opts }, { cwd }) {
     const { loadConfig, loadPlan, scoreRisk } = await import('@orch/core');
     const { formatRisk } = await import('./format.js');
-    const { findRepoRoot } = await import('./root.js');
+    const { nearestCheckoutRoot } = await import('@orch/store');
     const { plan, path } = await loadPlan(args.plan, { cwd });
-    const config = await loadConfig(findRepoRoot(dirname(path)), configPath(cwd, opts.config));
+    const config = await loadConfig(nearestCheckoutRoot(dirname(path)), configPath(cwd, opts.config));
     const r = scoreRisk(plan, config);
     const exitCode = r.auto_approve ? ExitCode.Ok : ExitCode.NeedsApproval;
     return opts.json ? { exitCode, json: r } : { exitCode, lines: formatRisk(r) };

@@ -1,10 +1,10 @@
 /** `orch config`: the effective configuration, value by value, with where each came from. */
 import { CONFIG_FILES, ExitCode, explainConfig, terminalSafeLine } from '@orch/core';
-import { findRepoRoot } from '../analyze/root.js';
+import { nearestCheckoutRoot } from '@orch/store';
 import { note, paint, printJson, println } from '../../output.js';
 
 export async function runConfigCommand(opts: { config?: string; json: boolean }): Promise<ExitCode> {
-  const repoRoot = findRepoRoot(process.cwd());
+  const repoRoot = nearestCheckoutRoot(process.cwd());
   const r = await explainConfig(repoRoot, opts.config);
   if (opts.json) {
     printJson({ source: r.source ?? null, searched: CONFIG_FILES, values: r.values, warnings: r.warnings });

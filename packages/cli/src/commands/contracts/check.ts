@@ -12,9 +12,9 @@ export const check = defineCommand({
   async handler({ args, opts }, { cwd }) {
     const { checkContracts, loadPlan } = await import('@orch/core');
     const { formatContracts } = await import('../analyze/format.js');
-    const { findRepoRoot } = await import('../analyze/root.js');
+    const { nearestCheckoutRoot } = await import('@orch/store');
     const { plan, path } = await loadPlan(args.plan, { cwd });
-    const r = await checkContracts(plan, findRepoRoot(dirname(path)));
+    const r = await checkContracts(plan, nearestCheckoutRoot(dirname(path)));
     const exitCode = r.ok ? ExitCode.Ok : ExitCode.Failed;
     return opts.json ? { exitCode, json: r } : { exitCode, lines: formatContracts(r) };
   },

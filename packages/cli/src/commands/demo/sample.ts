@@ -3,6 +3,7 @@
  * tests run with Node's own `node --test`, so it needs no install. The base commit holds one module;
  * the plan's seven tasks add the rest in three dependency waves.
  */
+import { shellQuote } from '@orch/core';
 
 /** Files of the base commit. */
 export const BASE_FILES: Record<string, string> = {
@@ -354,10 +355,6 @@ export function taskScript(t: SampleTask): string {
     `orch task done --summary ${shellQuote(t.summary)}`,
   );
   return `${lines.join('\n')}\n`;
-}
-
-function shellQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /** The plan, as the object written to `tasks.yaml`. */

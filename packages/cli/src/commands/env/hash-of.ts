@@ -1,8 +1,8 @@
 /** The environment hash of the repository around `cwd`: every tracked lockfile. */
 export async function currentEnvHash(cwd: string): Promise<{ hash: string; lockfiles: string[] }> {
   const { envHashFromFiles } = await import('@orch/core');
-  const { gitTopLevel } = await import('../analyze/root.js');
+  const { checkoutRoot } = await import('@orch/store');
   const { trackedFiles } = await import('@orch/engine');
-  const root = await gitTopLevel(cwd);
+  const root = await checkoutRoot(cwd);
   return envHashFromFiles(root, await trackedFiles(root));
 }

@@ -2,12 +2,12 @@
 import { join } from 'node:path';
 import { ExitCode } from '@orch/core';
 import { initRepository } from '@orch/engine';
-import { findRepoRoot } from '../analyze/root.js';
+import { nearestCheckoutRoot } from '@orch/store';
 import { paint, printJson, println } from '../../output.js';
 import { VERSION } from '../../version.js';
 
 export async function runInitCommand(opts: { json: boolean }): Promise<ExitCode> {
-  const repoRoot = findRepoRoot(process.cwd());
+  const repoRoot = nearestCheckoutRoot(process.cwd());
   const r = await initRepository(repoRoot, { version: VERSION });
   if (opts.json) {
     printJson({ ok: true, repoRoot, files: r.files.map((f) => join(repoRoot, f)), detected: r.detected });

@@ -17,15 +17,15 @@ export const check = defineCommand({
   options: { json: common.json('print the report as JSON'), config: common.config() },
   examples: ['orch plan check tasks.yaml', 'orch plan check tasks.yaml --json --config .claude-agents.yaml'],
   async handler({ args, opts }, { cwd }): Promise<CommandResult> {
-    const { OrchError, checkPlan, findPlanFile, loadConfigSource, loadPlan } = await import('@orch/core');
+    const { checkPlan, findPlanFile, isOrchError, loadConfigSource, loadPlan } = await import('@orch/core');
     const { formatPlanCheck } = await import('../analyze/format.js');
-    const { findRepoRoot } = await import('../analyze/root.js');
+    const { nearestCheckoutRoot } = await import('@orch/store');
     const given = args.plan;
     // Like `orch run`: a relative plan path not found here is looked for at the repository root.
-    const file = findPlanFile(given, cwd, findRepoRoot(cwd));
+    const file = findPlanFile(given, cwd, nearestCheckoutRoot(cwd));
     const planPath = isAbsolute(given) ? given : relative(cwd, file) || given;
     // The config comes first: the plan's paths are checked against its worktree folder.
-    const repoRoot = findRepoRoot(dirname(resolve(cwd, planPath)));
+    const repoRoot = nearestCheckoutRoot(dirname(resolve(cwd, planPath)));
     const { config, warnings } = await loadConfigSource(repoRoot, configPath(cwd, opts.config));
     let loaded: Awaited<ReturnType<typeof loadPlan>>;
     try {
@@ -36,7 +36,7 @@ export const check = defineCommand({
       });
     } catch (e) {
       // With --json a schema failure is still one report, so callers parse one shape.
-      if (opts.json && e instanceof OrchError && e.code === 'ERR_ORCH_PLAN_INVALID') {
+      if (opts.json && isOrchError(e, 'ERR_ORCH_PLAN_INVALID')) {
         return {
           exitCode: ExitCode.Failed,
           json: {

@@ -2,7 +2,7 @@
 import { relative } from 'node:path';
 import { ExitCode } from '@orch/core';
 import type { CommandIO, CommandResult } from '../../define.js';
-import { gitTopLevel } from '../analyze/root.js';
+import { checkoutRoot } from '@orch/store';
 import { formatRisk } from '../analyze/format.js';
 import { generatePlan, MAX_PLAN_ROUNDS } from '@orch/engine';
 import { paint } from '../../output.js';
@@ -27,7 +27,7 @@ export async function planGenerate(
   io: CommandIO,
 ): Promise<CommandResult> {
   const err = (line: string): void => void io.stderr.write(`${line}\n`);
-  const repoRoot = await gitTopLevel(io.cwd);
+  const repoRoot = await checkoutRoot(io.cwd);
   const quiet = opts.json;
   const result = await generatePlan({
     request,

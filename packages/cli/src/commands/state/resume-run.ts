@@ -1,4 +1,4 @@
-import { ExitCode, OrchError, terminalSafeLine, type RunEvent, type RunState } from '@orch/core';
+import { ExitCode, OrchError, isProcessAlive, terminalSafeLine, type RunEvent, type RunState } from '@orch/core';
 import {
   orchBinPath,
   planResume,
@@ -7,7 +7,7 @@ import {
   superviseRun,
   type ResumePlan,
 } from '@orch/engine';
-import { isProcessAlive, resolveRun } from '@orch/store';
+import { resolveRun } from '@orch/store';
 import { paint, printJson, println } from '../../output.js';
 import { describeEvent } from '../run/progress.js';
 import { finish, outliveTerminal } from '../run/runner.js';

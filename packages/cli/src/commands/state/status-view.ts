@@ -16,7 +16,7 @@ export async function loadState(run?: string | undefined): Promise<RunState> {
   const r = await resolveRun({ cwd: process.cwd(), env: process.env, ...(run ? { run } : {}) });
   const state = await loadRunState(runPaths(r.repoRoot, r.run).dir);
   if (!state) {
-    throw new OrchError('ERR_ORCH_RUN_NOT_STARTED', `Run ${r.run} has no events yet.`, {
+    throw new OrchError('ERR_ORCH_RUN_NOT_FOUND', `Run ${r.run} has no events yet.`, {
       hint: 'Wait until `orch run` has started it, or list the runs with `orch state list`.',
     });
   }

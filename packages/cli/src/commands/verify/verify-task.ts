@@ -38,7 +38,7 @@ function findTask(plan: Plan, id: string, where: string): Task {
   const task = plan.tasks.find((t) => t.id === id);
   if (!task) {
     const known = plan.tasks.map((t) => t.id).join(', ');
-    throw new OrchError('ERR_ORCH_TASK_NOT_FOUND', `task ${JSON.stringify(id)} is not in ${where}`, {
+    throw new OrchError('ERR_ORCH_UNKNOWN_TASK', `task ${JSON.stringify(id)} is not in ${where}`, {
       hint: `Tasks in this plan: ${known}.`,
     });
   }
@@ -50,7 +50,7 @@ async function fromRun(taskId: string, opts: VerifyOptions): Promise<VerifyTaskI
   const paths = runPaths(repoRoot, run);
   const state = await loadRunState(paths.dir);
   if (!state) {
-    throw new OrchError('ERR_ORCH_RUN_EMPTY', `run ${run} has no recorded state yet`, {
+    throw new OrchError('ERR_ORCH_RUN_NOT_FOUND', `run ${run} has no recorded state yet`, {
       hint: 'Wait until the run has started its tasks, or use --worktree/--base/--plan.',
     });
   }

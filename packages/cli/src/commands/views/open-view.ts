@@ -32,7 +32,7 @@ async function locate(run: string | undefined): Promise<RunLocation & { run: str
 async function loadStarted(loc: RunLocation & { run: string }): Promise<RunState> {
   const state = await loadRunState(loc.runDir);
   if (!state) {
-    throw new OrchError('ERR_ORCH_RUN_NOT_STARTED', `run ${loc.run} has no events yet`, {
+    throw new OrchError('ERR_ORCH_RUN_NOT_FOUND', `run ${loc.run} has no events yet`, {
       hint: 'Wait until `orch run` has started it, or run `orch dashboard` without --once to wait live.',
     });
   }

@@ -1,5 +1,6 @@
 /**
- * Cross-process locks on plain files. The lock file is created with O_EXCL and holds its owner
+ * Cross-process locks on plain files, the one lock of orch (run supervisor, context, mailbox, and the
+ * repository mutex of @orch/git all take it). The lock file is created with O_EXCL and holds its owner
  * (pid, host, a random token). A waiter breaks a lock whose owner process is gone, or a short lock
  * older than `staleMs`, through a second "breaker" lock so that two waiters never remove each
  * other's fresh lock.
@@ -9,7 +10,7 @@ import { hostname } from 'node:os';
 import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { OrchError } from '@orch/core';
+import { type ErrorCode, OrchError } from '../errors.js';
 
 export interface LockOwner {
   pid: number;
@@ -29,7 +30,9 @@ export interface LockOptions {
   /** Called when a dead or stale owner's lock was broken. */
   onBroken?: (owner: LockOwner | undefined, lockPath: string) => void;
   /** Error code when the lock is held (default ERR_ORCH_LOCK_TIMEOUT). */
-  heldCode?: string;
+  heldCode?: ErrorCode;
+  /** The hint of that error (default: wait for the holder, or stop it). */
+  heldHint?: string;
 }
 
 export interface HeldLock {
@@ -61,6 +64,9 @@ async function readOwner(path: string): Promise<{ owner?: LockOwner; text: strin
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
   }
+  // A bare pid is how older orch versions wrote the repository lock: an owner on this host.
+  if (/^\d+\s*$/.test(text))
+    return { owner: { pid: Number(text.trim()), host: HOST, token: '', at: '?' }, text };
   try {
     const owner = JSON.parse(text) as LockOwner;
     if (typeof owner.pid === 'number') return { owner, text };
@@ -130,7 +136,8 @@ export function acquireLock(lockPath: string, opts: LockOptions = {}): Promise<H
   return takeLock(lockPath, { timeoutMs: 0, heldCode: 'ERR_ORCH_RUN_LOCKED', ...opts });
 }
 
-async function takeLock(lockPath: string, opts: LockOptions): Promise<HeldLock> {
+/** Takes a lock, waiting up to `timeoutMs` (default 10 s); the caller must `release()` it. */
+export async function takeLock(lockPath: string, opts: LockOptions): Promise<HeldLock> {
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const deadline = Date.now() + timeoutMs;
   await mkdir(dirname(lockPath), { recursive: true });
@@ -159,9 +166,11 @@ async function takeLock(lockPath: string, opts: LockOptions): Promise<HeldLock> 
         ? `process ${cur.owner.pid} on ${cur.owner.host} since ${cur.owner.at}`
         : 'another process';
       throw new OrchError(opts.heldCode ?? 'ERR_ORCH_LOCK_TIMEOUT', `${lockPath} is held by ${who}`, {
-        hint: cur.owner?.purpose
-          ? `It is held for: ${cur.owner.purpose}. Wait for it to finish, or stop that process.`
-          : 'Wait for the other orch process to finish, or stop it.',
+        hint:
+          opts.heldHint ??
+          (cur.owner?.purpose
+            ? `It is held for: ${cur.owner.purpose}. Wait for it to finish, or stop that process.`
+            : 'Wait for the other orch process to finish, or stop it.'),
         details: { lockPath, ...(cur.owner ? { owner: cur.owner } : {}) },
       });
     }

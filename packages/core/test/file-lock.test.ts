@@ -3,8 +3,21 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acquireLock, withFileLock, type LockOwner } from '../src/lock.js';
-import { fixtures, runFixture, tempDir } from './helpers.js';
+import { acquireLock, withFileLock, type LockOwner } from '../src/lock/file-lock.js';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
+/** Runs a fixture script (which imports the built core) in its own Node process. */
+const runFixture = (name: string, args: string[]) =>
+  promisify(execFile)(process.execPath, [join(fixtures, name), ...args], { timeout: 120_000 });
+async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'orch-lock-'));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
 
 let dir: string;
 let cleanup: () => Promise<void>;
