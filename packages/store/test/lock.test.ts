@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { acquireLock, withFileLock, type LockOwner } from '../src/lock.js';
-import { fixtures, runFixture, tempDir } from './helpers.js';
+import { fixtureScript, runFixture, tempDir } from './helpers.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -74,7 +74,7 @@ describe('withFileLock', () => {
 describe('acquireLock', () => {
   it('fails with ERR_ORCH_RUN_LOCKED while another live process holds it, and succeeds after it dies', async () => {
     const lock = join(dir, 'supervisor.lock');
-    const child = spawn(process.execPath, [join(fixtures, 'hold-lock.mjs'), lock], {
+    const child = spawn(process.execPath, [await fixtureScript('hold-lock.mjs'), lock], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     try {

@@ -6,12 +6,16 @@ import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import { socketNameFor } from '@orch/tmux';
 
-/** The built `orch` entry point of this checkout. */
-export function orchBin(): string {
+/**
+ * The built `orch` entry point of this checkout. With `mustExist: false`, only where it would be: for
+ * tests that record the path (a run context, a worker's shim) but never run it, so they need no build.
+ */
+export function orchBin(opts: { mustExist?: boolean } = {}): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i += 1) {
     const bin = join(dir, 'packages', 'cli', 'dist', 'bin.js');
     if (existsSync(bin)) return bin;
+    if (opts.mustExist === false && existsSync(join(dir, 'packages', 'cli', 'package.json'))) return bin;
     dir = resolve(dir, '..');
   }
   throw new Error('packages/cli/dist/bin.js not found: run `pnpm build` first');
