@@ -45,6 +45,8 @@ export default defineConfig({
           include: ['packages/*/test/**/*.test.{ts,tsx}'],
           exclude: ['**/node_modules/**', 'packages/*/test/**/*.e2e.test.{ts,tsx}'],
           maxWorkers: cores,
+          // Projects with different worker counts run as groups, one after the other: fast first.
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -54,6 +56,7 @@ export default defineConfig({
           name: 'e2e',
           include: ['packages/*/test/**/*.e2e.test.{ts,tsx}'],
           maxWorkers: Math.max(2, cores * 2),
+          sequence: { groupOrder: 1 },
         },
       },
     ],

