@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { build, type Plugin } from 'esbuild';
+import { runStarted } from '@orch/test-utils';
 import { appendEvent } from '../src/journal.js';
 
 const exec = promisify(execFile);
@@ -80,19 +81,5 @@ export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<v
 
 /** Starts a run in `runDir` with the given task ids (a `run.started` event). */
 export async function startRun(runDir: string, tasks: string[], run = 'r1'): Promise<void> {
-  await appendEvent(runDir, {
-    type: 'run.started',
-    run,
-    request: 'test request',
-    repoRoot: '/repo',
-    planPath: 'tasks.yaml',
-    base: 'main',
-    baseCommit: 'a'.repeat(40),
-    staging: `orch/${run}/staging`,
-    stagingCommit: 'a'.repeat(40),
-    envHash: 'h',
-    maxWorkers: 4,
-    detached: false,
-    tasks: tasks.map((id) => ({ id, dependsOn: [], agent: 'shell', description: '' })),
-  });
+  await appendEvent(runDir, runStarted(tasks, { run, maxWorkers: 4 }));
 }

@@ -3,3 +3,4 @@ export * from './anthropic-stub.js';
 export * from './tmux.js';
 export * from './cli.js';
 export * from './run.js';
+export * from './fixtures.js';
