@@ -4,6 +4,9 @@ import { defineConfig } from 'vitest/config';
 
 const packages = fileURLToPath(new URL('./packages/', import.meta.url));
 const cores = availableParallelism();
+/** Worker counts per set; ORCH_TEST_WORKERS / ORCH_E2E_WORKERS override them (a loaded or shared machine). */
+const fastWorkers = Number(process.env.ORCH_TEST_WORKERS) || cores;
+const e2eWorkers = Number(process.env.ORCH_E2E_WORKERS) || Math.max(2, cores * 2);
 
 /**
  * Two projects. `fast`: every test that needs neither tmux, nor the built binary, nor a real agent
@@ -35,7 +38,7 @@ export default defineConfig({
     ],
   },
   test: {
-    maxWorkers: Math.max(2, cores * 2),
+    maxWorkers: Math.max(fastWorkers, e2eWorkers),
     projects: [
       {
         extends: true,
@@ -44,7 +47,7 @@ export default defineConfig({
           name: 'fast',
           include: ['packages/*/test/**/*.test.{ts,tsx}'],
           exclude: ['**/node_modules/**', 'packages/*/test/**/*.e2e.test.{ts,tsx}'],
-          maxWorkers: cores,
+          maxWorkers: fastWorkers,
           // Projects with different worker counts run as groups, one after the other: fast first.
           sequence: { groupOrder: 0 },
         },
@@ -55,7 +58,7 @@ export default defineConfig({
           ...shared,
           name: 'e2e',
           include: ['packages/*/test/**/*.e2e.test.{ts,tsx}'],
-          maxWorkers: Math.max(2, cores * 2),
+          maxWorkers: e2eWorkers,
           sequence: { groupOrder: 1 },
         },
       },
