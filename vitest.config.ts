@@ -1,13 +1,67 @@
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+const packages = fileURLToPath(new URL('./packages/', import.meta.url));
+const cores = availableParallelism();
+/** Worker counts per set; ORCH_TEST_WORKERS / ORCH_E2E_WORKERS override them (a loaded or shared machine). */
+const fastWorkers = Number(process.env.ORCH_TEST_WORKERS) || cores;
+const e2eWorkers = Number(process.env.ORCH_E2E_WORKERS) || Math.max(2, cores * 2);
+
+/**
+ * Two projects. `fast`: every test that needs neither tmux, nor the built binary, nor a real agent
+ * CLI (`pnpm test:fast`, no build needed). `e2e`: the `*.e2e.test.ts` files, which do (`pnpm test`
+ * builds first and runs both).
+ *
+ * Vitest's default is one worker fewer than the cores, i.e. ONE on a 2-core machine: the files ran one
+ * after another. The e2e files spend most of their time waiting on real processes (tmux panes, shell
+ * workers, git), so they get two workers per core; the fast files are CPU-bound and get one per core.
+ * Every test isolates what it shares (a temp repository, its own TMUX_TMPDIR, its own ports and
+ * config dirs), so files may run side by side.
+ */
+const shared = {
+  setupFiles: ['./vitest.setup.ts'],
+  pool: 'forks' as const,
+  testTimeout: 60_000,
+  hookTimeout: 60_000,
+  clearMocks: true,
+  restoreMocks: true,
+};
+
 export default defineConfig({
+  resolve: {
+    // Tests run the sources: `@orch/x` is `packages/x/src/index.ts`, never a possibly stale `dist/`.
+    // Only the binary the e2e tests spawn is the build.
+    alias: [
+      { find: /^@orch\/([a-z-]+)$/, replacement: `${packages}$1/src/index.ts` },
+      { find: /^@orch\/([a-z-]+)\/(.+)$/, replacement: `${packages}$1/src/$2.ts` },
+    ],
+  },
   test: {
-    include: ['packages/*/test/**/*.test.{ts,tsx}'],
-    setupFiles: ['./vitest.setup.ts'],
-    pool: 'forks',
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
-    clearMocks: true,
-    restoreMocks: true,
+    maxWorkers: Math.max(fastWorkers, e2eWorkers),
+    projects: [
+      {
+        extends: true,
+        test: {
+          ...shared,
+          name: 'fast',
+          include: ['packages/*/test/**/*.test.{ts,tsx}'],
+          exclude: ['**/node_modules/**', 'packages/*/test/**/*.e2e.test.{ts,tsx}'],
+          maxWorkers: fastWorkers,
+          // Projects with different worker counts run as groups, one after the other: fast first.
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          ...shared,
+          name: 'e2e',
+          include: ['packages/*/test/**/*.e2e.test.{ts,tsx}'],
+          maxWorkers: e2eWorkers,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });

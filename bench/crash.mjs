@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The long crash test: the suite's crash test (packages/cli/test/crash.test.ts) with many more kill
+ * The long crash test: the suite's crash test (packages/cli/test/crash.e2e.test.ts) with many more kill
  * points. Not run in CI.
  *
  *   node bench/crash.mjs --kills 200 --seed 42
@@ -27,7 +27,7 @@ console.log(`crash test: ${kills} kills, seed ${seed}`);
 const started = Date.now();
 const child = spawn(
   'pnpm',
-  ['exec', 'vitest', 'run', 'packages/cli/test/crash.test.ts', '--testTimeout', String(kills * 60_000)],
+  ['exec', 'vitest', 'run', 'packages/cli/test/crash.e2e.test.ts', '--testTimeout', String(kills * 60_000)],
   {
     cwd: root,
     stdio: 'inherit',

@@ -2,7 +2,7 @@ import { mkdir, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { taskBranch } from '@orch/engine';
 import { appendEvent, createRunDir, runPaths, setCurrentRun } from '@orch/store';
-import { runOrch, tempRepo, type CliResult, type TempRepo } from '@orch/test-utils';
+import { runOrch, runStarted, tempRepo, type CliResult, type TempRepo } from '@orch/test-utils';
 
 /** Variables a test must not inherit from whoever runs the tests. */
 export const CLEAN_ENV = { ORCH_ROOT: undefined, ORCH_RUN: undefined, ORCH_TASK: undefined };
@@ -28,21 +28,7 @@ export async function runRepo(tasks = ['api', 'ui', 'db']): Promise<RunRepo> {
   const root = await realpath(repo.root);
   const run = await createRunDir(root);
   const runDir = runPaths(root, run).dir;
-  await appendEvent(runDir, {
-    type: 'run.started',
-    run,
-    request: 'cli test',
-    repoRoot: root,
-    planPath: 'tasks.yaml',
-    base: 'main',
-    baseCommit: 'a'.repeat(40),
-    staging: `orch/${run}/staging`,
-    stagingCommit: 'a'.repeat(40),
-    envHash: 'h',
-    maxWorkers: 2,
-    detached: false,
-    tasks: tasks.map((id) => ({ id, dependsOn: [], agent: 'shell', description: '' })),
-  });
+  await appendEvent(runDir, runStarted(tasks, { run, request: 'cli test', repoRoot: root }));
   await setCurrentRun(root, run);
   const worktree = join(root, '.worktrees', 'api');
   await mkdir(join(root, '.worktrees'), { recursive: true });

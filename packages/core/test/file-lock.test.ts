@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 /** Runs a fixture script (which imports the built core) in its own Node process. */
+const fixtureScript = (name: string): Promise<string> => Promise.resolve(join(fixtures, name));
 const runFixture = (name: string, args: string[]) =>
   promisify(execFile)(process.execPath, [join(fixtures, name), ...args], { timeout: 120_000 });
 async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
@@ -87,7 +88,7 @@ describe('withFileLock', () => {
 describe('acquireLock', () => {
   it('fails with ERR_ORCH_RUN_LOCKED while another live process holds it, and succeeds after it dies', async () => {
     const lock = join(dir, 'supervisor.lock');
-    const child = spawn(process.execPath, [join(fixtures, 'hold-lock.mjs'), lock], {
+    const child = spawn(process.execPath, [await fixtureScript('hold-lock.mjs'), lock], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     try {

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '@orch/core';
 import { Repo } from '@orch/git';
 import { appendEvent, runPaths } from '@orch/store';
-import { tempRepo, type TempRepo } from '@orch/test-utils';
+import { runStarted, tempRepo, type TempRepo } from '@orch/test-utils';
 import { checkoutIntegration } from '../src/integrate/worktree.js';
 import { abortRun } from '../src/run/abort.js';
 
@@ -41,21 +41,10 @@ describe('abort', () => {
   async function startedRun(run: string, head: string): Promise<string> {
     const dir = runPaths(repo.root, run).dir;
     await mkdir(dir, { recursive: true });
-    await appendEvent(dir, {
-      type: 'run.started',
-      run,
-      request: 'abort test',
-      repoRoot: repo.root,
-      planPath: 'tasks.yaml',
-      base: 'main',
-      baseCommit: head,
-      staging: `orch/${run}/staging`,
-      stagingCommit: head,
-      envHash: 'h',
-      maxWorkers: 2,
-      detached: false,
-      tasks: ['a', 'b'].map((id) => ({ id, dependsOn: [], agent: 'shell', description: '' })),
-    });
+    await appendEvent(
+      dir,
+      runStarted(['a', 'b'], { run, request: 'abort test', repoRoot: repo.root, baseCommit: head }),
+    );
     return dir;
   }
   const commitOn = async (parent: string, message: string): Promise<string> =>

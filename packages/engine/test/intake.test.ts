@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { OutboxItem, RunEvent, RunState } from '@orch/core';
+import { runStarted } from '@orch/test-utils';
 import {
   appendEvent,
   dropItem,
@@ -40,21 +41,7 @@ async function started(task: string, attempt: number): Promise<void> {
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'orch-intake-'));
-  await appendEvent(dir, {
-    type: 'run.started',
-    run: 'r1',
-    request: 'intake',
-    repoRoot: '/repo',
-    planPath: 'tasks.yaml',
-    base: 'main',
-    baseCommit: 'a'.repeat(40),
-    staging: 'orch/r1/staging',
-    stagingCommit: 'a'.repeat(40),
-    envHash: 'h',
-    maxWorkers: 2,
-    detached: false,
-    tasks: ['a', 'b'].map((id) => ({ id, dependsOn: [], agent: 'shell', description: '' })),
-  });
+  await appendEvent(dir, runStarted(['a', 'b'], { request: 'intake' }));
   state = (await loadRunState(dir)) as RunState;
   await started('a', 1);
   await started('b', 1);

@@ -30,7 +30,7 @@ describe('the merge queue', () => {
   beforeEach(async () => {
     repo = await tempRepo({ 'tasks.yaml': PLAN });
     const prepared = await prepareRun({ cwd: repo.root, planPath: 'tasks.yaml', approve: async () => true });
-    ctx = await openRunContext(repo.root, prepared.run, orchBin());
+    ctx = await openRunContext(repo.root, prepared.run, orchBin({ mustExist: false }));
     wt = await ensureTaskWorktree(ctx, 'a');
     await writeFile(join(wt, 'a.txt'), 'a\n');
     await execa('git', ['add', '-A'], { cwd: wt });
@@ -266,7 +266,7 @@ describe('new worktrees', () => {
 `,
     });
     const prepared = await prepareRun({ cwd: repo.root, planPath: 'tasks.yaml', approve: async () => true });
-    const ctx = await openRunContext(repo.root, prepared.run, orchBin());
+    const ctx = await openRunContext(repo.root, prepared.run, orchBin({ mustExist: false }));
     const verifiedTip = ctx.journal.state!.stagingVerified;
     const wt = await ensureTaskWorktree(ctx, 'a');
     await writeFile(join(wt, 'a.txt'), 'a\n');
@@ -303,7 +303,7 @@ describe('promotion', () => {
   it('refuses a staging ref moved by someone else and leaves the base branch alone', async () => {
     repo = await tempRepo({ 'tasks.yaml': PLAN });
     const prepared = await prepareRun({ cwd: repo.root, planPath: 'tasks.yaml', approve: async () => true });
-    const ctx = await openRunContext(repo.root, prepared.run, orchBin());
+    const ctx = await openRunContext(repo.root, prepared.run, orchBin({ mustExist: false }));
     const main = await repo.git('rev-parse', 'main');
     const tip = ctx.journal.state!.stagingCommit;
     const evil = (

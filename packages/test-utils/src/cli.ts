@@ -5,13 +5,18 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import { socketNameFor } from '@orch/tmux';
+import { tempRepo, type TempRepo } from './git.js';
 
-/** The built `orch` entry point of this checkout. */
-export function orchBin(): string {
+/**
+ * The built `orch` entry point of this checkout. With `mustExist: false`, only where it would be: for
+ * tests that record the path (a run context, a worker's shim) but never run it, so they need no build.
+ */
+export function orchBin(opts: { mustExist?: boolean } = {}): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i += 1) {
     const bin = join(dir, 'packages', 'cli', 'dist', 'bin.js');
     if (existsSync(bin)) return bin;
+    if (opts.mustExist === false && existsSync(join(dir, 'packages', 'cli', 'package.json'))) return bin;
     dir = resolve(dir, '..');
   }
   throw new Error('packages/cli/dist/bin.js not found: run `pnpm build` first');
@@ -80,4 +85,36 @@ export async function orchSessions(root: string, env: Record<string, string>): P
     timeout: 10_000,
   });
   return String(r.stdout).split('\n').filter(Boolean);
+}
+
+/** A repository, a private tmux directory and the built CLI run in them: the setup of a CLI e2e test. */
+export interface CliWorld {
+  repo: TempRepo;
+  /** The environment every `orch` of the world gets (its `TMUX_TMPDIR`). */
+  env: Record<string, string>;
+  /** Runs `orch ...args` at the repository root (or `opts.cwd`), with the world's environment. */
+  orch: (args: string[], opts?: Partial<Parameters<typeof runOrch>[1]>) => Promise<CliResult>;
+  /** Starts `orch ...args` without waiting, with the world's environment. */
+  spawn: (args: string[], opts?: Partial<Parameters<typeof spawnOrch>[1]>) => ResultPromise;
+  /** Kills the world's tmux servers and removes the repository. */
+  cleanup: () => Promise<void>;
+}
+
+export async function cliWorld(files?: Record<string, string>): Promise<CliWorld> {
+  const tmux = await isolatedTmux();
+  const repo = await tempRepo(files).catch(async (e: unknown) => {
+    await tmux.cleanup();
+    throw e;
+  });
+  return {
+    repo,
+    env: tmux.env,
+    orch: (args, opts = {}) => runOrch(args, { cwd: repo.root, ...opts, env: { ...tmux.env, ...opts.env } }),
+    spawn: (args, opts = {}) =>
+      spawnOrch(args, { cwd: repo.root, ...opts, env: { ...tmux.env, ...opts.env } }),
+    cleanup: async () => {
+      await tmux.cleanup();
+      await repo.cleanup();
+    },
+  };
 }

@@ -4,3 +4,4 @@ export * from './tmux.js';
 export * from './cli.js';
 export * from './run.js';
 export * from './doubles/index.js';
+export * from './fixtures.js';

@@ -38,7 +38,7 @@ ${indented}
 
 /**
  * These attacks are the ones orch must stop without an OS sandbox (macOS, `workers.sandbox: off`):
- * run them unconfined. With the sandbox most of them cannot even be tried (sandbox.test.ts).
+ * run them unconfined. With the sandbox most of them cannot even be tried (sandbox.e2e.test.ts).
  */
 function unconfinedRepo(files: Record<string, string>): Promise<TempRepo> {
   const config = files['.claude-agents.yaml'] ?? '';

@@ -7,6 +7,7 @@ import {
   landedTasks,
   runEvents,
   runOrch,
+  shellPlan,
   tempRepo,
   type TempRepo,
 } from '@orch/test-utils';
@@ -127,13 +128,14 @@ describe('gates: conflicts, incremental checks, promotion, abort', () => {
   });
 
   it('leaves a dirty checkout byte-identical at promotion and prints the command to run', async () => {
-    const plan = `tasks:
-  - id: a
-    agent: shell
-    files_write: [a.txt]
-    verification: [{ command: "test -s a.txt" }]
-    run: echo a > a.txt && git add -A && git commit -qm a && orch task done --summary a
-`;
+    const plan = shellPlan([
+      {
+        id: 'a',
+        files_write: ['a.txt'],
+        verify: ['test -s a.txt'],
+        run: 'echo a > a.txt && git add -A && git commit -qm a && orch task done --summary a',
+      },
+    ]);
     repo = await tempRepo({ 'tasks.yaml': plan, 'README.md': '# project\n' });
     const before = await repo.git('rev-parse', 'main');
     await writeFile(join(repo.root, 'README.md'), '# project\nlocal edit, not committed\n');
@@ -158,13 +160,14 @@ describe('gates: conflicts, incremental checks, promotion, abort', () => {
   });
 
   it('abort of a succeeded run is refused and leaves main alone; clean removes the run on request', async () => {
-    const plan = `tasks:
-  - id: a
-    agent: shell
-    files_write: [a.txt]
-    verification: [{ command: "test -s a.txt" }]
-    run: echo a > a.txt && git add -A && git commit -qm a && orch task done --summary a
-`;
+    const plan = shellPlan([
+      {
+        id: 'a',
+        files_write: ['a.txt'],
+        verify: ['test -s a.txt'],
+        run: 'echo a > a.txt && git add -A && git commit -qm a && orch task done --summary a',
+      },
+    ]);
     repo = await tempRepo({ 'tasks.yaml': plan });
     const before = await repo.git('rev-parse', 'main');
     const r = await runOrch(['run', '--no-tui', '--yes'], {

@@ -1,26 +1,22 @@
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { currentRun, isolatedTmux, runEvents, runOrch, tempRepo, type TempRepo } from '@orch/test-utils';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cliWorld, type CliWorld, currentRun, runEvents, runOrch, type TempRepo } from '@orch/test-utils';
 
 const NO_RETRIES = 'orchestration:\n  max_retries: 0\n';
 
 describe('done signals: how a worker that just exits is judged', () => {
+  let world: CliWorld;
   let repo: TempRepo;
-  let tmux: Awaited<ReturnType<typeof isolatedTmux>>;
-  beforeEach(async () => {
-    tmux = await isolatedTmux();
-  });
   afterEach(async () => {
-    await tmux.cleanup();
-    await repo.cleanup();
+    await world.cleanup();
   });
 
   const run = (): ReturnType<typeof runOrch> =>
-    runOrch(['run', '--no-tui', '--yes'], { cwd: repo.root, env: tmux.env, timeoutMs: 120_000 });
+    runOrch(['run', '--no-tui', '--yes'], { cwd: repo.root, env: world.env, timeoutMs: 120_000 });
 
   it('merges a shell worker that commits and exits 0 without `orch task done`, with process-exit evidence', async () => {
-    repo = await tempRepo({
+    world = await cliWorld({
       'tasks.yaml': `tasks:
   - id: quiet
     agent: shell
@@ -35,6 +31,7 @@ describe('done signals: how a worker that just exits is judged', () => {
 `,
       '.claude-agents.yaml': NO_RETRIES,
     });
+    repo = world.repo;
     const r = await run();
     expect(r.exitCode).toBe(0);
     expect(await repo.git('show', 'main:q.txt')).toBe('q');
@@ -48,7 +45,7 @@ describe('done signals: how a worker that just exits is judged', () => {
   });
 
   it('fails a worker that exits 0 having changed nothing, unless the task allows it', async () => {
-    repo = await tempRepo({
+    world = await cliWorld({
       'tasks.yaml': `tasks:
   - id: idle
     agent: shell
@@ -69,13 +66,14 @@ describe('done signals: how a worker that just exits is judged', () => {
 `,
       '.claude-agents.yaml': NO_RETRIES,
     });
+    repo = world.repo;
     const r = await run();
     expect(r.exitCode).toBe(1);
     expect(r.stdout).toMatch(/idle failed \(agent_failed\): the worker exited 0 but changed nothing/);
     // `orch task done` (no summary needed) with nothing changed is no silent no-op merge either.
     expect(r.stdout).toMatch(/reported failed \(agent_failed\): the task changed nothing/);
     const s = JSON.parse(
-      (await runOrch(['state', 'status', '--json'], { cwd: repo.root, env: tmux.env })).stdout,
+      (await runOrch(['state', 'status', '--json'], { cwd: repo.root, env: world.env })).stdout,
     ) as { tasks: { id: string; status: string }[] };
     expect(Object.fromEntries(s.tasks.map((t) => [t.id, t.status]))).toEqual({
       idle: 'failed',
@@ -85,7 +83,7 @@ describe('done signals: how a worker that just exits is judged', () => {
   });
 
   it('gives a retried script its earlier attempt’s commits', async () => {
-    repo = await tempRepo({
+    world = await cliWorld({
       'tasks.yaml': `tasks:
   - id: twice
     agent: shell
@@ -101,6 +99,7 @@ describe('done signals: how a worker that just exits is judged', () => {
       fi
 `,
     });
+    repo = world.repo;
     const r = await run();
     expect(r.exitCode).toBe(0);
     expect(await repo.git('show', 'main:t.txt')).toBe('fixed');
@@ -116,7 +115,7 @@ describe('done signals: how a worker that just exits is judged', () => {
   });
 
   it('takes codex and gemini by their result event and aider by its exit, with orch committing their edits', async () => {
-    repo = await tempRepo({
+    world = await cliWorld({
       'tasks.yaml': `tasks:
 ${['codex', 'gemini', 'aider']
   .map(
@@ -129,6 +128,7 @@ ${['codex', 'gemini', 'aider']
   .join('')}`,
       '.claude-agents.yaml': NO_RETRIES,
     });
+    repo = world.repo;
     // Stand-ins for the real CLIs: each edits one file (no commit, no `orch task`) and ends the way
     // the real one does: codex's turn.completed stream, gemini's result event, aider's plain exit.
     const bin = join(repo.root, '.git', 'fake-bin');
@@ -155,7 +155,7 @@ echo '{"type":"result","status":"success","stats":{"input_tokens":10,"output_tok
     await fake('aider', 'echo edited > aider.txt\necho "Applied edit to aider.txt"');
     const r = await runOrch(['run', '--no-tui', '--yes', '--max-workers', '3'], {
       cwd: repo.root,
-      env: { ...tmux.env, PATH: `${bin}:${process.env.PATH ?? ''}` },
+      env: { ...world.env, PATH: `${bin}:${process.env.PATH ?? ''}` },
       timeoutMs: 120_000,
     });
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);

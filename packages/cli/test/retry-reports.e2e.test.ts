@@ -1,34 +1,30 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { currentRun, isolatedTmux, runOrch, tempRepo, type TempRepo } from '@orch/test-utils';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cliWorld, type CliWorld, currentRun, runOrch, type TempRepo } from '@orch/test-utils';
 
 describe('retries that can succeed, reports that say why', () => {
+  let world: CliWorld;
   let repo: TempRepo;
-  let tmux: Awaited<ReturnType<typeof isolatedTmux>>;
-  beforeEach(async () => {
-    tmux = await isolatedTmux();
-  });
   afterEach(async () => {
-    await tmux.cleanup();
-    await repo.cleanup();
+    await world.cleanup();
   });
 
   const run = (): ReturnType<typeof runOrch> =>
     runOrch(['run', '--no-tui', '--yes', '--max-workers', '2'], {
       cwd: repo.root,
-      env: tmux.env,
+      env: world.env,
       timeoutMs: 120_000,
     });
   const runFile = async (...parts: string[]): Promise<string> =>
     readFile(join(repo.root, '.orchestrator', 'runs', await currentRun(repo.root), ...parts), 'utf8');
   const status = async (): Promise<string> =>
-    (await runOrch(['state', 'status'], { cwd: repo.root, env: tmux.env })).stdout;
+    (await runOrch(['state', 'status'], { cwd: repo.root, env: world.env })).stdout;
 
   it('retries an integration failure with staging merged in, the failing command, its output and the merges since its base', async () => {
     const check =
       'if test -e src/good.txt && test -e src/bad.txt; then echo "bad.txt clashes with good.txt"; exit 1; fi';
-    repo = await tempRepo({
+    world = await cliWorld({
       'tasks.yaml': `tasks:
   - id: good
     agent: shell
@@ -53,6 +49,7 @@ describe('retries that can succeed, reports that say why', () => {
 `,
       '.claude-agents.yaml': `verification:\n  integration_command: '${check}'\n`,
     });
+    repo = world.repo;
     const r = await run();
     expect(r.exitCode, r.stdout).toBe(0);
     expect(await repo.git('ls-tree', '--name-only', '-r', 'main', 'src')).toBe('src/fixed.txt\nsrc/good.txt');
@@ -64,7 +61,7 @@ describe('retries that can succeed, reports that say why', () => {
   });
 
   it('reports a failed check by its output, not by the worker’s last log line', async () => {
-    repo = await tempRepo({
+    world = await cliWorld({
       'tasks.yaml': `tasks:
   - id: sums
     agent: shell
@@ -74,6 +71,7 @@ describe('retries that can succeed, reports that say why', () => {
 `,
       '.claude-agents.yaml': 'orchestration:\n  max_retries: 0\n',
     });
+    repo = world.repo;
     const r = await run();
     expect(r.exitCode).toBe(1);
     const report = await runFile('escalation-report.md');
@@ -83,7 +81,7 @@ describe('retries that can succeed, reports that say why', () => {
   });
 
   it('names the out-of-bounds paths and how to put them back, in the retry prompt and the report', async () => {
-    repo = await tempRepo({
+    world = await cliWorld({
       'tasks.yaml': `tasks:
   - id: stray
     agent: shell
@@ -98,6 +96,7 @@ describe('retries that can succeed, reports that say why', () => {
 `,
       '.claude-agents.yaml': 'orchestration:\n  max_retries: 1\n',
     });
+    repo = world.repo;
     const r = await run();
     expect(r.exitCode).toBe(1);
     const prompt = await runFile('tasks', 'stray', 'prompt-2.md');
@@ -108,7 +107,7 @@ describe('retries that can succeed, reports that say why', () => {
   });
 
   it('shows the offending paths of a final boundary violation in the report and in `orch state status`', async () => {
-    repo = await tempRepo({
+    world = await cliWorld({
       'tasks.yaml': `tasks:
   - id: stray
     agent: shell
@@ -118,6 +117,7 @@ describe('retries that can succeed, reports that say why', () => {
 `,
       '.claude-agents.yaml': 'orchestration:\n  max_retries: 0\n',
     });
+    repo = world.repo;
     const r = await run();
     expect(r.exitCode).toBe(1);
     const report = await runFile('escalation-report.md');

@@ -1,26 +1,22 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
+  cliWorld,
+  type CliWorld,
   currentRun,
-  isolatedTmux,
   orchSessions,
   runOrch,
   spawnOrch,
-  tempRepo,
   type TempRepo,
 } from '@orch/test-utils';
 
 describe('worker lifecycle', () => {
+  let world: CliWorld;
   let repo: TempRepo;
-  let tmux: Awaited<ReturnType<typeof isolatedTmux>>;
-  beforeEach(async () => {
-    tmux = await isolatedTmux();
-  });
   afterEach(async () => {
-    await tmux.cleanup();
-    await repo.cleanup();
+    await world.cleanup();
   });
 
   it('bootstraps each worktree: copied and symlinked files, setup commands, distinct port blocks', async () => {
@@ -33,7 +29,7 @@ describe('worker lifecycle', () => {
       mkdir -p out
       { echo "port=$ORCH_PORT_BASE"; cat .env; cat local.cfg; test -L node_modules && echo linked; cat setup.txt; } > out/${id}.txt
       git add out && git commit -qm ${id} && orch task done --summary ${id}`;
-    repo = await tempRepo({
+    world = await cliWorld({
       'tasks.yaml': `tasks:${task('one')}${task('two')}\n`,
       '.gitignore': '.env\nlocal.cfg\nnode_modules\nsetup.txt\n',
       '.worktreeinclude': '# files copied into every worktree\nlocal.cfg\n',
@@ -48,12 +44,13 @@ describe('worker lifecycle', () => {
         '',
       ].join('\n'),
     });
+    repo = world.repo;
     await writeFile(join(repo.root, '.env'), 'SECRET=from-user\n');
     await writeFile(join(repo.root, 'local.cfg'), 'cfg=1\n');
     await mkdir(join(repo.root, 'node_modules'));
     const r = await runOrch(['run', '--no-tui', '--yes', '--no-promote'], {
       cwd: repo.root,
-      env: tmux.env,
+      env: world.env,
       timeoutMs: 120_000,
     });
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
@@ -67,7 +64,7 @@ describe('worker lifecycle', () => {
   });
 
   it('stops a worker that runs past its timeout, keeps its log, and fails it with that reason', async () => {
-    repo = await tempRepo({
+    world = await cliWorld({
       'tasks.yaml': `tasks:
   - id: slow
     agent: shell
@@ -80,9 +77,10 @@ describe('worker lifecycle', () => {
 `,
       '.claude-agents.yaml': 'orchestration:\n  max_retries: 0\n',
     });
+    repo = world.repo;
     const r = await runOrch(['run', '--no-tui', '--yes'], {
       cwd: repo.root,
-      env: tmux.env,
+      env: world.env,
       timeoutMs: 120_000,
     });
     expect(r.exitCode).toBe(1);
@@ -97,12 +95,12 @@ describe('worker lifecycle', () => {
     expect(report).toMatch(/### slow: failed/);
     expect(report).toMatch(/orch state resume --run/);
     // The worker's session is gone; its worktree is kept for inspection.
-    expect(await orchSessions(repo.root, tmux.env)).toEqual([]);
+    expect(await orchSessions(repo.root, world.env)).toEqual([]);
     expect(existsSync(join(repo.root, '.worktrees', 'slow'))).toBe(true);
   });
 
   it('detects a worker that exits non-zero without reporting, and fails it with its log tail', async () => {
-    repo = await tempRepo({
+    world = await cliWorld({
       'tasks.yaml': `tasks:
   - id: quiet
     agent: shell
@@ -114,9 +112,10 @@ describe('worker lifecycle', () => {
 `,
       '.claude-agents.yaml': 'orchestration:\n  max_retries: 0\n',
     });
+    repo = world.repo;
     const r = await runOrch(['run', '--no-tui', '--yes'], {
       cwd: repo.root,
-      env: tmux.env,
+      env: world.env,
       timeoutMs: 120_000,
     });
     expect(r.exitCode).toBe(1);
@@ -129,7 +128,7 @@ describe('worker lifecycle', () => {
     );
     expect(report).toMatch(/Last lines of its output:\n[^]*something went wrong/);
     const status = JSON.parse(
-      (await runOrch(['state', 'status', '--json'], { cwd: repo.root, env: tmux.env })).stdout,
+      (await runOrch(['state', 'status', '--json'], { cwd: repo.root, env: world.env })).stdout,
     ) as {
       tasks: { id: string; evidence: { source: string } }[];
     };
@@ -137,7 +136,7 @@ describe('worker lifecycle', () => {
   });
 
   it('Ctrl-C stops scheduling and workers, keeps worktrees and journal, and resume finishes the run', async () => {
-    repo = await tempRepo({
+    world = await cliWorld({
       'tasks.yaml': `tasks:
   - id: long
     agent: shell
@@ -148,10 +147,11 @@ describe('worker lifecycle', () => {
       echo done > long.txt && git add -A && git commit -qm long && orch task done --summary long
 `,
     });
-    const child = spawnOrch(['run', '--no-tui', '--yes'], { cwd: repo.root, env: tmux.env });
+    repo = world.repo;
+    const child = spawnOrch(['run', '--no-tui', '--yes'], { cwd: repo.root, env: world.env });
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
-      const s = await runOrch(['state', 'status', '--json'], { cwd: repo.root, env: tmux.env });
+      const s = await runOrch(['state', 'status', '--json'], { cwd: repo.root, env: world.env });
       if (s.exitCode === 0 && /halfway/.test(s.stdout)) break;
       await new Promise((res) => setTimeout(res, 200));
     }
@@ -159,9 +159,13 @@ describe('worker lifecycle', () => {
     const stopped = await child;
     expect(stopped.exitCode).toBe(4);
     expect(String(stopped.stdout)).toMatch(/orch state resume --run/);
-    expect(await orchSessions(repo.root, tmux.env)).toEqual([]);
+    expect(await orchSessions(repo.root, world.env)).toEqual([]);
     expect(existsSync(join(repo.root, '.worktrees', 'long'))).toBe(true);
-    const resumed = await runOrch(['state', 'resume'], { cwd: repo.root, env: tmux.env, timeoutMs: 120_000 });
+    const resumed = await runOrch(['state', 'resume'], {
+      cwd: repo.root,
+      env: world.env,
+      timeoutMs: 120_000,
+    });
     expect(resumed.stdout).toMatch(/long\s+running\s+restart/);
     expect(resumed.exitCode).toBe(0);
     expect(await repo.git('show', 'main:long.txt')).toBe('done');

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { VerificationReport } from '@orch/core';
 import { taskBranch } from '@orch/engine';
 import { appendEvent, createRunDir, runPaths, setCurrentRun } from '@orch/store';
-import { tempRepo, type TempRepo } from '@orch/test-utils';
+import { runStarted, tempRepo, type TempRepo } from '@orch/test-utils';
 
 const BIN = resolve(import.meta.dirname, '../dist/bin.js');
 const repos: TempRepo[] = [];
@@ -130,21 +130,17 @@ describe('orch verify', () => {
     const run = await createRunDir(repo.root);
     const dir = runPaths(repo.root, run).dir;
     await writeFile(runPaths(repo.root, run).plan, PLAN);
-    await appendEvent(dir, {
-      type: 'run.started',
-      run,
-      request: 'test',
-      repoRoot: repo.root,
-      planPath: 'tasks.yaml',
-      base: 'main',
-      baseCommit: base,
-      staging: `orch/${run}/staging`,
-      stagingCommit: base,
-      envHash: 'no-lock',
-      maxWorkers: 1,
-      detached: false,
-      tasks: [{ id: 'api', dependsOn: [], agent: 'shell', description: '' }],
-    });
+    await appendEvent(
+      dir,
+      runStarted(['api'], {
+        run,
+        request: 'test',
+        repoRoot: repo.root,
+        baseCommit: base,
+        envHash: 'no-lock',
+        maxWorkers: 1,
+      }),
+    );
     await appendEvent(dir, {
       type: 'task.worktree',
       task: 'api',

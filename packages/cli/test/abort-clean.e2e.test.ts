@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { currentRun, isolatedTmux, runOrch, tempRepo, type TempRepo } from '@orch/test-utils';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cliWorld, currentRun, type CliWorld, type TempRepo } from '@orch/test-utils';
 
 interface Status {
   phase: string;
@@ -12,16 +12,12 @@ interface Status {
 }
 
 describe('abort keeps the user’s work; clean removes finished runs on request', () => {
+  let world: CliWorld;
   let repo: TempRepo;
-  let tmux: Awaited<ReturnType<typeof isolatedTmux>>;
-  beforeEach(async () => {
-    tmux = await isolatedTmux();
-  });
   afterEach(async () => {
-    await tmux.cleanup();
-    await repo.cleanup();
+    await world.cleanup();
   });
-  const orch = (...args: string[]) => runOrch(args, { cwd: repo.root, env: tmux.env });
+  const orch = (...args: string[]) => world.orch(args);
   const status = async (): Promise<Status> =>
     JSON.parse((await orch('state', 'status', '--json')).stdout) as Status;
 
@@ -35,7 +31,8 @@ describe('abort keeps the user’s work; clean removes finished runs on request'
       echo a > a.txt && git add -A && git commit -qm "a: first" && orch task progress committed
       sleep 600
 `;
-    repo = await tempRepo({ 'tasks.yaml': plan, '.gitignore': '*.log\n' });
+    world = await cliWorld({ 'tasks.yaml': plan, '.gitignore': '*.log\n' });
+    repo = world.repo;
     const main = await repo.git('rev-parse', 'main');
     const started = await orch('run', '--detach', '--yes');
     expect(started.exitCode).toBe(0);

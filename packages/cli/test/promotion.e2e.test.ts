@@ -1,8 +1,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { currentRun, isolatedTmux, runOrch, tempRepo, type TempRepo } from '@orch/test-utils';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cliWorld, type CliWorld, currentRun, runOrch, type TempRepo } from '@orch/test-utils';
 
 const CONTRACT = '// Contract: Api\n// Version: 1.0.0\nexport interface Api { hello(): string }\n';
 
@@ -25,21 +25,18 @@ function printedCommand(stdout: string): string {
 }
 
 describe('promotion into the user’s checkout', () => {
+  let world: CliWorld;
   let repo: TempRepo;
-  let tmux: Awaited<ReturnType<typeof isolatedTmux>>;
-  beforeEach(async () => {
-    tmux = await isolatedTmux();
-  });
   afterEach(async () => {
-    await tmux.cleanup();
-    await repo.cleanup();
+    await world.cleanup();
   });
 
   const run = (): ReturnType<typeof runOrch> =>
-    runOrch(['run', '--no-tui', '--yes'], { cwd: repo.root, env: tmux.env, timeoutMs: 120_000 });
+    runOrch(['run', '--no-tui', '--yes'], { cwd: repo.root, env: world.env, timeoutMs: 120_000 });
 
   it('promotes a run whose plan and contracts are untracked, leaving both byte-identical', async () => {
-    repo = await tempRepo({ 'README.md': '# project\n' });
+    world = await cliWorld({ 'README.md': '# project\n' });
+    repo = world.repo;
     // As `/orchestrate` or `orch plan -o tasks.yaml` leave them: untracked at the root.
     const planText = plan();
     await writeFile(join(repo.root, 'tasks.yaml'), planText);
@@ -60,7 +57,8 @@ describe('promotion into the user’s checkout', () => {
   });
 
   it('never overwrites a tracked plan edited and not committed: says so at the start, and the printed command works', async () => {
-    repo = await tempRepo({ 'tasks.yaml': plan(), 'contracts/api.ts': CONTRACT });
+    world = await cliWorld({ 'tasks.yaml': plan(), 'contracts/api.ts': CONTRACT });
+    repo = world.repo;
     const before = await repo.git('rev-parse', 'main');
     const edited = `${plan()}# an edit of mine, not committed\n`;
     await writeFile(join(repo.root, 'tasks.yaml'), edited);
@@ -85,7 +83,8 @@ describe('promotion into the user’s checkout', () => {
   });
 
   it('stops when a file of the user’s is in the run’s way, and the printed command keeps it in a stash', async () => {
-    repo = await tempRepo({ 'README.md': '# project\n' });
+    world = await cliWorld({ 'README.md': '# project\n' });
+    repo = world.repo;
     await writeFile(join(repo.root, 'tasks.yaml'), plan());
     await repo.write('contracts/api.ts', CONTRACT);
     await writeFile(join(repo.root, 'a.txt'), 'mine\n'); // untracked; the task creates a.txt too
