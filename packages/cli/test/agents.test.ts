@@ -3,7 +3,12 @@ import { join } from 'node:path';
 import { Task, parsePlan } from '@orch/core';
 import { describe, expect, it } from 'vitest';
 import { ENGINE_ROLES } from '@orch/core';
-import { AGENT_NAMES, DEFINITION_FILES, findAssetsRoot, listShippedFiles } from '../src/commands/install/assets.js';
+import {
+  AGENT_NAMES,
+  DEFINITION_FILES,
+  findAssetsRoot,
+  listShippedFiles,
+} from '../src/commands/install/assets.js';
 import {
   AgentFrontmatter,
   SkillFrontmatter,

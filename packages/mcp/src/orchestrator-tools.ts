@@ -51,7 +51,8 @@ export interface OrchestratorOptions {
 export function registerOrchestratorTools(server: McpServer, o: OrchestratorOptions): void {
   const abs = (p: string): string => (isAbsolute(p) ? p : resolve(o.cwd, p));
   const repoRoot = (): Promise<string> => resolveRepoRoot({ cwd: o.cwd });
-  const load = (run: string | undefined) => loadRun({ where: { cwd: o.cwd, env: process.env }, ...(run ? { run } : {}) });
+  const load = (run: string | undefined) =>
+    loadRun({ where: { cwd: o.cwd, env: process.env }, ...(run ? { run } : {}) });
 
   server.registerTool(
     'plan_check',

@@ -8,7 +8,10 @@ export const mcp = defineCommand({
   examples: ['claude mcp add orch -- orch mcp'],
   async handler() {
     // Loaded only here: the MCP SDK stays out of every other command.
-    const [{ serveStdio }, { VERSION }] = await Promise.all([import('@orch/mcp'), import('../../version.js')]);
+    const [{ serveStdio }, { VERSION }] = await Promise.all([
+      import('@orch/mcp'),
+      import('../../version.js'),
+    ]);
     await serveStdio({ version: VERSION });
     return { exitCode: ExitCode.Ok };
   },

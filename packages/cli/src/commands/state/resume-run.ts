@@ -1,4 +1,11 @@
-import { ExitCode, OrchError, isProcessAlive, terminalSafeLine, type RunEvent, type RunState } from '@orch/core';
+import {
+  ExitCode,
+  OrchError,
+  isProcessAlive,
+  terminalSafeLine,
+  type RunEvent,
+  type RunState,
+} from '@orch/core';
 import {
   orchBinPath,
   planResume,
