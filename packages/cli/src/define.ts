@@ -65,6 +65,8 @@ export interface ArgSpec<T, P extends boolean> {
   readonly syntax: string;
   readonly description: string;
   readonly defaultValue?: T;
+  /** The only words accepted (commander refuses others; shell completion offers them). */
+  readonly choices?: readonly string[];
   readonly present?: P;
 }
 
@@ -150,6 +152,10 @@ export const arg = {
   required(name: string, description: string): ArgSpec<string, true> {
     return { kind: 'arg', syntax: `<${name}>`, description };
   },
+  /** One of a fixed set of words. */
+  choice<const C extends string>(name: string, description: string, choices: readonly C[]): ArgSpec<C, true> {
+    return { kind: 'arg', syntax: `<${name}>`, description, choices };
+  },
   optional(name: string, description: string): ArgSpec<string, false> {
     return { kind: 'arg', syntax: `[${name}]`, description };
   },
@@ -225,6 +231,7 @@ export function defineCommand<
       for (const [, a] of argSpecs) {
         const argument = new Argument(a.syntax, a.description);
         if (a.defaultValue !== undefined) argument.default(a.defaultValue);
+        if (a.choices) argument.choices(a.choices);
         cmd.addArgument(argument);
       }
       const optionSpecs = Object.entries(spec.options ?? {});
