@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { isFinished, remainingPathLengths, terminalSafe, traced, type RunState, type Task } from '@orch/core';
+import { isFinished, terminalSafe, traced, type RunState, type Task } from '@orch/core';
 import { removeWorktree } from '@orch/git';
 import { supervisorSessionName } from '@orch/tmux';
 import { writeFileAtomic, writeJsonAtomic } from '@orch/store';
