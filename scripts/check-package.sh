@@ -94,6 +94,25 @@ log "orch --version"
 got="$(orch --version)"
 [ "$got" = "$version" ] || fail "orch --version printed '$got', expected '$version'"
 echo "$got"
+# What every command loads before it runs: the entry and the chunks it imports statically. A heavy
+# import there (all of core, the MCP SDK, ink) slows every `orch` call, `orch task done` included.
+startup_kb="$(node --input-type=module -e '
+  import { readFileSync, statSync } from "node:fs";
+  import { dirname, join } from "node:path";
+  const seen = new Set();
+  const visit = (f) => {
+    if (seen.has(f)) return;
+    seen.add(f);
+    for (const m of readFileSync(f, "utf8").matchAll(/(?:^|[;}\s])import\s*(?:[^"()]*?from\s*)?"(\.\/[^"]+)"/g))
+      visit(join(dirname(f), m[1]));
+  };
+  visit(process.argv[1]);
+  let bytes = 0;
+  for (const f of seen) bytes += statSync(f).size;
+  console.log(Math.round(bytes / 1024));
+' "$repo/packages/orch/dist/bin.js")"
+echo "the entry and its static imports: $startup_kb KiB"
+[ "$startup_kb" -lt 200 ] || fail "orch loads $startup_kb KiB before any command runs (expected < 200 KiB)"
 
 log "orch doctor"
 orch doctor

@@ -1,5 +1,7 @@
 import { appendFileSync } from 'node:fs';
-import { ExitCode, terminalSafe, type OrchError } from '@orch/core';
+// The light parts of core only: every command loads this module, `orch --version` included.
+import { ExitCode, type OrchError } from '@orch/core/errors';
+import { terminalSafe } from '@orch/core/text/terminal';
 import type { CommandIO, Output } from './define.js';
 
 /** Colours only on a terminal, and never when NO_COLOR is set. */

@@ -5,11 +5,11 @@
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   apiError,
-  claudeBin,
+  claudeEnv,
   isolatedTmux,
   landedTasks,
   runEvents,
@@ -132,15 +132,7 @@ describe('orch run with Claude Code workers', () => {
   });
 
   it('runs two dependent claude tasks: files, commits, merges and token figures from the stream', async () => {
-    const env = {
-      ...tmux.env,
-      // The adapter runs a bare `claude`: the copy installed for the tests comes first on PATH.
-      PATH: `${dirname(claudeBin())}:${process.env['PATH'] ?? ''}`,
-      ANTHROPIC_BASE_URL: stub.url,
-      ANTHROPIC_API_KEY: 'test',
-      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-      CLAUDE_CONFIG_DIR: configDir,
-    };
+    const env = { ...tmux.env, ...claudeEnv(stub.url, configDir) };
     const r = await runOrch(['run', 'tasks.yaml', '--no-tui', '--yes'], {
       cwd: repo.root,
       env,
@@ -213,13 +205,9 @@ describe('orch run with Claude Code workers', () => {
     limitFirstRequest = true;
     const env = {
       ...tmux.env,
-      PATH: `${dirname(claudeBin())}:${process.env['PATH'] ?? ''}`,
-      ANTHROPIC_BASE_URL: stub.url,
-      ANTHROPIC_API_KEY: 'test',
-      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+      ...claudeEnv(stub.url, configDir),
       // The CLI's own retries would hide the limit from orch for minutes.
       CLAUDE_CODE_MAX_RETRIES: '0',
-      CLAUDE_CONFIG_DIR: configDir,
     };
     const r = await runOrch(['run', 'tasks.yaml', '--no-tui', '--yes'], {
       cwd: repo.root,

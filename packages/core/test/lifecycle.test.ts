@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { runStarted as startedEvent } from '@orch/test-utils';
 import { describe, expect, it } from 'vitest';
 import {
   RunEvent,
@@ -217,20 +218,7 @@ let clock = 0;
 const ev = (e: RunEventInput): RunEvent =>
   RunEvent.parse({ ts: new Date(Date.UTC(2026, 0, 1, 0, 0, clock++)).toISOString(), ...e });
 const runStarted = (): RunEvent =>
-  ev({
-    type: 'run.started',
-    run: 'r1',
-    request: 'req',
-    repoRoot: '/repo',
-    planPath: 'tasks.yaml',
-    base: 'main',
-    baseCommit: 'b0',
-    staging: 'orch/r1/staging',
-    stagingCommit: 's0',
-    envHash: 'no-lock',
-    maxWorkers: 4,
-    tasks: [{ id: 'a', dependsOn: [], agent: 'shell' }],
-  });
+  ev(startedEvent(['a'], { baseCommit: 'b0', stagingCommit: 's0', maxWorkers: 4 }));
 const started = (attempt: number): RunEvent => ev({ ...sample['task.started'], attempt });
 
 describe('the reducer with the table', () => {

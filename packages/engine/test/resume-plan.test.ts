@@ -1,3 +1,4 @@
+import { runStarted } from '@orch/test-utils';
 import { describe, expect, it } from 'vitest';
 import { RunEvent, reduceRun, type RunEventInput, type RunState } from '@orch/core';
 import { classify, type TaskFacts, type WorldFacts } from '../src/run/resume-plan.js';
@@ -23,20 +24,7 @@ function state(
   tasks = [{ id: 'a', dependsOn: [] as string[], agent: 'shell' }],
 ): RunState {
   return reduceRun([
-    ev({
-      type: 'run.started',
-      run: 'r1',
-      request: 'req',
-      repoRoot: '/repo',
-      planPath: 'tasks.yaml',
-      base: 'main',
-      baseCommit: 'b0',
-      staging: 'orch/r1/staging',
-      stagingCommit: 's0',
-      envHash: 'no-lock',
-      maxWorkers: 2,
-      tasks,
-    }),
+    ev(runStarted(tasks, { baseCommit: 'b0', stagingCommit: 's0' })),
     ...events.map(ev),
   ]) as RunState;
 }

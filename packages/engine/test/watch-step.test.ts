@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { RunEvent } from '@orch/core';
-import { halved, recovered, workerLimit } from '../src/supervisor/throttle.js';
+import { RunEvent, reduceRun, workerLimit, type RunState } from '@orch/core';
+import { runStarted } from '@orch/test-utils';
+import { halved, recovered } from '../src/supervisor/throttle.js';
 import { nextStep, type AttemptFacts, type AttemptStep } from '../src/supervisor/watch-step.js';
 
 const base: AttemptFacts = {
@@ -63,21 +64,31 @@ describe('nextStep: what the supervisor does about a running attempt', () => {
 });
 
 describe('workerLimit: the throttled limit from the journal', () => {
-  const started = { type: 'run.started', maxWorkers: 4 } as unknown as RunEvent;
+  const TS = '2026-01-01T00:00:00.000Z';
+  const startedWith = (maxWorkers: number): RunEvent =>
+    RunEvent.parse({ ts: TS, ...runStarted(['a'], { maxWorkers }) });
+  const started = startedWith(4);
   const throttled = (n: number): RunEvent =>
-    ({ type: 'workers.throttled', maxWorkers: n }) as unknown as RunEvent;
+    RunEvent.parse({ type: 'workers.throttled', ts: TS, maxWorkers: n, reason: 'test' });
+  const limitOf = (events: RunEvent[]): { ceiling: number; current: number } => {
+    const state = reduceRun(events)!;
+    return { ceiling: state.maxWorkers, current: workerLimit(state) };
+  };
+  /** A state whose run limit is `ceiling`, throttled to `current`. */
+  const at = (ceiling: number, current: number): RunState =>
+    reduceRun([startedWith(ceiling), throttled(current)])!;
 
   it('is the run limit when nothing throttled it', () => {
-    expect(workerLimit([started], 9)).toEqual({ ceiling: 4, current: 4 });
+    expect(limitOf([started])).toEqual({ ceiling: 4, current: 4 });
   });
   it('follows the last workers.throttled, never above the run limit', () => {
-    expect(workerLimit([started, throttled(2), throttled(1)], 9)).toEqual({ ceiling: 4, current: 1 });
-    expect(workerLimit([started, throttled(7)], 9)).toEqual({ ceiling: 4, current: 4 });
+    expect(limitOf([started, throttled(2), throttled(1)])).toEqual({ ceiling: 4, current: 1 });
+    expect(limitOf([started, throttled(7)])).toEqual({ ceiling: 4, current: 4 });
   });
   it('halves down to one and recovers one at a time up to the ceiling', () => {
-    expect(halved({ ceiling: 4, current: 4 })).toBe(2);
-    expect(halved({ ceiling: 4, current: 1 })).toBe(1);
-    expect(recovered({ ceiling: 4, current: 3 })).toBe(4);
-    expect(recovered({ ceiling: 4, current: 4 })).toBe(4);
+    expect(halved(at(4, 4))).toBe(2);
+    expect(halved(at(4, 1))).toBe(1);
+    expect(recovered(at(4, 3))).toBe(4);
+    expect(recovered(at(4, 4))).toBe(4);
   });
 });

@@ -7,10 +7,11 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   claudeBin,
+  claudeEnv,
   currentRun,
   isolatedTmux,
   orchBin,
@@ -121,14 +122,7 @@ describe('orch mcp with Claude Code', () => {
   });
 
   it('a worker reports done with mcp__orch__task_done; the session reads the run with mcp__orch__run_status', async () => {
-    const env = {
-      ...tmux.env,
-      PATH: `${dirname(claudeBin())}:${process.env['PATH'] ?? ''}`,
-      ANTHROPIC_BASE_URL: stub.url,
-      ANTHROPIC_API_KEY: 'test',
-      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-      CLAUDE_CONFIG_DIR: configDir,
-    };
+    const env = { ...tmux.env, ...claudeEnv(stub.url, configDir) };
     const r = await runOrch(['run', 'tasks.yaml', '--no-tui', '--yes'], {
       cwd: repo.root,
       env,

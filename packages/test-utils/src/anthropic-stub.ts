@@ -116,6 +116,25 @@ export function claudeBin(): string {
   return join(dirname(manifest), typeof bin === 'string' ? bin : (bin['claude'] ?? 'cli.js'));
 }
 
+/**
+ * The environment that points the real Claude Code CLI at a stub: the test copy first on `PATH`
+ * (so a bare `claude`, as the adapter runs it, is that copy), the stub's URL, any key, no other
+ * traffic, and a config folder of the test's own.
+ */
+export function claudeEnv(
+  stubUrl: string,
+  configDir: string,
+  path: string = process.env['PATH'] ?? '',
+): Record<string, string> {
+  return {
+    PATH: `${dirname(claudeBin())}:${path}`,
+    ANTHROPIC_BASE_URL: stubUrl,
+    ANTHROPIC_API_KEY: 'test',
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+    CLAUDE_CONFIG_DIR: configDir,
+  };
+}
+
 const isError = (a: StubAnswer): a is StubError => 'error' in a;
 
 function defaultUsage(u: Partial<StubUsage> | undefined): StubUsage {

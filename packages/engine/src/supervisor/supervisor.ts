@@ -12,6 +12,7 @@ import {
   isTerminalPhase,
   newlyReady,
   onlyWaitingOnHumans,
+  acquireLock,
   pickToStart,
   trace,
   traced,
@@ -21,10 +22,10 @@ import {
   type RunEventInput,
   type RunState,
   type TaskState,
+  workerLimit,
 } from '@orch/core';
 import { getAdapter } from '@orch/agents';
 import { archiveRef, changedPaths, mergeIntoWorktree } from '@orch/git';
-import { acquireLock } from '@orch/core';
 import { sessionName } from '@orch/tmux';
 import { diagnoseFailure } from '../review/diagnose.js';
 import { verifyTask } from '../verify/index.js';
@@ -46,7 +47,7 @@ import { Intake } from './intake.js';
 import { startNotifier } from './notify.js';
 import { Waiter } from './waiter.js';
 import { nextStep } from './watch-step.js';
-import { halved, recovered, workerLimit, type WorkerLimit } from './throttle.js';
+import { halved, recovered } from './throttle.js';
 import { isoAt, sleepOn } from '../ports/clock.js';
 import type { WorkerRef } from '../ports/worker-runtime.js';
 import type { Restart } from '../run/resume.js';
@@ -98,8 +99,6 @@ export class Supervisor {
   /** The task drivers in flight, by task id. */
   private readonly driving = new Map<string, Promise<void>>();
   private readonly exits = new Map<string, Extract<RunEvent, { type: 'task.exited' }>>();
-  /** How many workers run at once (`workers.throttled` changes it; read from the journal on start). */
-  private limit: WorkerLimit;
   private readonly stop = new AbortController();
   /** A security stop (staging moved by someone else): the run ends with this error. */
   private fatal: Error | undefined;
@@ -112,8 +111,6 @@ export class Supervisor {
   ) {
     this.waiter = new Waiter(ctx.clock);
     this.merges = new MergeQueue(ctx);
-    const max = requireState(ctx).maxWorkers;
-    this.limit = { ceiling: max, current: max };
     opts.signal?.addEventListener('abort', () => this.stop.abort());
     this.intake = new Intake({
       runDir: ctx.paths.dir,
@@ -135,8 +132,6 @@ export class Supervisor {
     for (const ev of events) {
       // Reports that arrived before their attempt's `task.started` was journaled wait for it.
       if (ev.type === 'task.started') this.intake.poke();
-      if (ev.type === 'workers.throttled')
-        this.limit = { ...this.limit, current: Math.min(ev.maxWorkers, this.limit.ceiling) };
       if (ev.type === 'task.exited')
         this.exits.set(`${ev.task}#${ev.attempt ?? this.state.tasks[ev.task]?.attempt}`, ev);
       this.opts.onEvent?.(ev, this.state);
@@ -148,8 +143,6 @@ export class Supervisor {
   async run(): Promise<RunState> {
     const lock = await acquireLock(this.ctx.paths.supervisorLock, {});
     const journal = this.ctx.journal;
-    // The limit a previous supervisor of this run throttled to still holds.
-    this.limit = workerLimit(await journal.history(), this.limit.ceiling);
     const unsubscribe = journal.subscribe((evs) => this.onEvents(evs));
     const stopNotifier = startNotifier(this.ctx);
     journal.follow();
@@ -187,7 +180,7 @@ export class Supervisor {
     for (const [id, how] of restarts) this.drive(id, how);
     while (!this.stop.signal.aborted) {
       for (const id of newlyReady(this.state)) await this.emit({ type: 'task.ready', task: id });
-      for (const id of pickToStart(this.state, this.ctx.priorities, this.limit.current)) {
+      for (const id of pickToStart(this.state, this.ctx.priorities, workerLimit(this.state))) {
         if (!this.driving.has(id)) this.drive(id, { mode: 'schedule' });
       }
       if (this.driving.size === 0 && allFinished(this.state)) {
@@ -445,10 +438,10 @@ export class Supervisor {
           detail: merged.already ? 'already contained in staging' : `merged as ${merged.commit.slice(0, 12)}`,
         },
       });
-      if (this.limit.current < this.limit.ceiling)
+      if (workerLimit(this.state) < this.state.maxWorkers)
         await this.emit({
           type: 'workers.throttled',
-          maxWorkers: recovered(this.limit),
+          maxWorkers: recovered(this.state),
           reason: `${id} merged: one more worker at once`,
         });
       await this.cleanupMerged(id);
@@ -795,7 +788,7 @@ export class Supervisor {
     const until = new Date(clock.now() + waitMs).toISOString();
     await this.emit({
       type: 'workers.throttled',
-      maxWorkers: halved(this.limit),
+      maxWorkers: halved(this.state),
       reason: `rate limited (${id}): ${limit.message}`,
       until,
     });
