@@ -6,7 +6,7 @@ const packages = fileURLToPath(new URL('./packages/', import.meta.url));
 const cores = availableParallelism();
 /** Worker counts per set; ORCH_TEST_WORKERS / ORCH_E2E_WORKERS override them (a loaded or shared machine). */
 const fastWorkers = Number(process.env.ORCH_TEST_WORKERS) || cores;
-const e2eWorkers = Number(process.env.ORCH_E2E_WORKERS) || Math.max(2, cores * 2);
+const e2eWorkers = Number(process.env.ORCH_E2E_WORKERS) || cores;
 
 /**
  * Two projects. `fast`: every test that needs neither tmux, nor the built binary, nor a real agent
@@ -15,7 +15,8 @@ const e2eWorkers = Number(process.env.ORCH_E2E_WORKERS) || Math.max(2, cores * 2
  *
  * Vitest's default is one worker fewer than the cores, i.e. ONE on a 2-core machine: the files ran one
  * after another. The e2e files spend most of their time waiting on real processes (tmux panes, shell
- * workers, git), so they get two workers per core; the fast files are CPU-bound and get one per core.
+ * workers, git), but their time limits and a worker's exit race (an agent's exit seen before its last output line) make more than
+ * one per core flaky on a loaded machine, so both sets get one worker per core.
  * Every test isolates what it shares (a temp repository, its own TMUX_TMPDIR, its own ports and
  * config dirs), so files may run side by side.
  */

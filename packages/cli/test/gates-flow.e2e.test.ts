@@ -41,7 +41,8 @@ describe('gates: conflicts, incremental checks, promotion, abort', () => {
   });
 
   it('sends a merge conflict back to its worker, who resolves it on the retry', async () => {
-    // Both tasks may append to notes.txt; b starts before a is merged, so its append conflicts.
+    // Both tasks may append to notes.txt; b works from the base and reports only once a has landed on
+    // staging (squash subject `a: ...`), so b's append conflicts however the workers are scheduled.
     const plan = `tasks:
   - id: a
     agent: shell
@@ -57,7 +58,13 @@ describe('gates: conflicts, incremental checks, promotion, abort', () => {
     verification: [{ command: "true" }]
     run: |
       if [ "$ORCH_ATTEMPT" = 1 ]; then
-        sleep 1; echo b >> notes.txt && echo b > b.txt && git add -A && git commit -qm b && orch task done --summary b
+        echo b >> notes.txt && echo b > b.txt && git add -A && git commit -qm b
+        for i in $(seq 600); do
+          staging=$(git for-each-ref --format='%(refname)' 'refs/heads/orch/*/staging')
+          [ -n "$staging" ] && git log -1 --format=%s "$staging" | grep -q '^a:' && break
+          sleep 0.1
+        done
+        orch task done --summary b
       else
         grep -q '<<<<<<<' notes.txt || { echo "no conflict markers"; exit 4; }
         printf 'notes\\na\\nb\\n' > notes.txt && git add -A && git commit -qm "b: resolve" && orch task done --summary resolved
