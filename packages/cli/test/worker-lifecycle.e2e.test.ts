@@ -64,11 +64,13 @@ describe('worker lifecycle', () => {
   });
 
   it('stops a worker that runs past its timeout, keeps its log, and fails it with that reason', async () => {
+    // The deadline runs from the launch: 8 s leave a loaded machine time to start the wrapper and
+    // its shell (the log line below) and still stop the 60-s sleep long before it ends.
     world = await cliWorld({
       'tasks.yaml': `tasks:
   - id: slow
     agent: shell
-    timeout: 2
+    timeout: 8
     files_write: [slow.txt]
     verification: [{ command: "true" }]
     run: |
@@ -84,7 +86,7 @@ describe('worker lifecycle', () => {
       timeoutMs: 120_000,
     });
     expect(r.exitCode).toBe(1);
-    expect(r.stdout).toMatch(/slow failed \(timeout\): the task ran longer than its timeout of 2 s/);
+    expect(r.stdout).toMatch(/slow failed \(timeout\): the task ran longer than its timeout of 8 s/);
     const run = await currentRun(repo.root);
     const log = await readFile(join(repo.root, '.orchestrator', 'runs', run, 'logs', 'slow-1.log'), 'utf8');
     expect(log).toMatch(/starting slowly/);

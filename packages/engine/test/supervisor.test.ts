@@ -181,8 +181,7 @@ describe('the supervisor on in-memory ports', () => {
   it('journals task.pane_gone when the worker vanishes without a report, and fails the attempt', async () => {
     const t = await start([{ id: 'a' }], { a: (w) => w.vanish(137) }, { maxRetries: 0 });
     await until(() => t.workers.of('a')[0]?.dead === true, 'the pane to end');
-    // The supervisor gives the wrapper's exit line a moment before asking the runtime.
-    await advanceWhenWaiting(t, 2_000);
+    // Nothing in the outbox: the supervisor judges by the runtime's view at once, no grace timer.
     const final = await t.running;
     expect(t.log.ofType('task.pane_gone')).toMatchObject([{ task: 'a', attempt: 1 }]);
     expect(t.log.ofType('task.exited')).toMatchObject([{ task: 'a', attempt: 1, exitCode: 137 }]);
@@ -190,6 +189,29 @@ describe('the supervisor on in-memory ports', () => {
       { task: 'a', final: true, reason: 'the worker exited with code 137' },
     ]);
     expect(final.tasks.a?.status).toBe('failed');
+  });
+
+  it('a worker whose exit the intake has not read yet when its pane ends is judged by that exit', async () => {
+    const t = await start([{ id: 'a' }], {
+      a: async (w) => {
+        await w.commit({ 'a.txt': 'a\n' });
+        await w.exit(0);
+      },
+    });
+    // A loaded machine: any short grace timer is over before the intake gets to the outbox.
+    const setTimer = t.clock.setTimer.bind(t.clock);
+    t.clock.setTimer = (fn, ms) => {
+      if (ms > 5_000) return setTimer(fn, ms);
+      queueMicrotask(fn);
+      return () => undefined;
+    };
+    const final = await t.running;
+    expect(final.tasks.a?.status).toBe('merged');
+    expect(t.log.ofType('task.pane_gone')).toEqual([]);
+    // The wrapper's own exit event, not one the supervisor made up.
+    expect(t.log.ofType('task.exited')).toMatchObject([
+      { task: 'a', attempt: 1, exitCode: 0, evidence: { source: 'process-exit', detail: 'exit 0' } },
+    ]);
   });
 
   it('a rate limit halves the workers (workers.throttled), waits for the reset, and a merge gives one back', async () => {

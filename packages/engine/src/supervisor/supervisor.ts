@@ -89,7 +89,6 @@ type Failure = RetryInfo & { category: FailureCategory; source: EvidenceSource; 
 
 const DONE_GRACE_MS = 30_000;
 const STOP_GRACE_MS = 10_000;
-const EXIT_EVENT_GRACE_MS = 1_500;
 /** A failure's report in the journal: enough for the escalation report and `orch state status`. */
 const MAX_REPORT_CHARS = 8_000;
 
@@ -650,11 +649,11 @@ export class Supervisor {
         case 'exited':
           return this.classifyExit(id, exit as Extract<RunEvent, { type: 'task.exited' }>);
         case 'pane_gone': {
-          // The wrapper journals the exit itself; wait briefly for that line before asking the runtime.
-          const arrived = await this.waiter.until(() => this.exits.has(key) || t().report !== undefined, {
-            timeoutMs: EXIT_EVENT_GRACE_MS,
-          });
-          if (!arrived) {
+          // The wrapper drops its `exited` item (with the agent's result) before it ends, so once the
+          // pane is gone that item is in the outbox: read it now, however busy the intake is, and
+          // judge by the supervisor's own view only when there is none (the wrapper itself died).
+          await this.intake.drain().catch(traced('supervisor.drain-exit'));
+          if (!this.exits.has(key) && t().report === undefined) {
             const pane = await workers.state(session);
             await this.emit({ type: 'task.pane_gone', task: id, attempt });
             const ev = {
