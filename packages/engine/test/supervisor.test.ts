@@ -3,6 +3,9 @@
  * queue), the run log in memory, scripted workers instead of tmux, and a clock the test moves. Every
  * lifecycle path runs in about a second instead of a 10–110 s tmux run.
  */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { RunEvent, RunEventInput, RunState } from '@orch/core';
 import { runPaths } from '@orch/store';
@@ -25,14 +28,22 @@ import { Supervisor } from '../src/supervisor/supervisor.js';
 const IDLE_SEC = 60;
 const RATE_LIMIT_WAIT_SEC = 30;
 
-function planOf(tasks: { id: string; timeout?: number; deps?: string[] }[]): string {
+interface PlanTask {
+  id: string;
+  timeout?: number;
+  deps?: string[];
+  /** The agent CLI (default: shell); the fake runtime runs none of them. */
+  agent?: string;
+}
+
+function planOf(tasks: PlanTask[], verify: (id: string) => string = (id) => `test -s ${id}.txt`): string {
   return (
     'tasks:\n' +
     tasks
       .map(
         (t) =>
-          `  - id: ${t.id}\n    agent: shell\n    files_write: [${t.id}.txt]\n` +
-          `    verification: [{ command: "test -s ${t.id}.txt" }]\n    run: "true"\n` +
+          `  - id: ${t.id}\n    agent: ${t.agent ?? 'shell'}\n    files_write: [${t.id}.txt]\n` +
+          `    verification: [{ command: ${JSON.stringify(verify(t.id))} }]\n    run: "true"\n` +
           (t.timeout ? `    timeout: ${t.timeout}\n` : '') +
           (t.deps ? `    depends_on: [${t.deps.join(', ')}]\n` : ''),
       )
@@ -54,14 +65,24 @@ interface Harness {
 let h: Harness | undefined;
 
 async function start(
-  tasks: { id: string; timeout?: number; deps?: string[] }[],
+  tasks: PlanTask[],
   scripts: Record<string, WorkerScript>,
-  opts: { maxRetries?: number; maxWorkers?: number; before?: RunEventInput[] } = {},
+  opts: {
+    maxRetries?: number;
+    maxWorkers?: number;
+    before?: RunEventInput[];
+    verifyLanes?: number;
+    verify?: (id: string) => string;
+  } = {},
 ): Promise<Harness> {
   const config =
     `${NO_SANDBOX_CONFIG}orchestration:\n  max_retries: ${opts.maxRetries ?? 1}\n` +
-    `  idle_timeout: ${IDLE_SEC}\n  rate_limit_wait: ${RATE_LIMIT_WAIT_SEC}\n`;
-  const repo = await tempRepo({ 'tasks.yaml': planOf(tasks), '.claude-agents.yaml': config });
+    `  idle_timeout: ${IDLE_SEC}\n  rate_limit_wait: ${RATE_LIMIT_WAIT_SEC}\n` +
+    (opts.verifyLanes ? `  verify_lanes: ${opts.verifyLanes}\n` : '');
+  const repo = await tempRepo({
+    'tasks.yaml': planOf(tasks, opts.verify),
+    '.claude-agents.yaml': config,
+  });
   const prepared = await prepareRun({
     cwd: repo.root,
     planPath: 'tasks.yaml',
@@ -345,5 +366,116 @@ describe('the supervisor on in-memory ports', () => {
     expect(final.tasks.a?.status).toBe('merged');
     expect(t.workers.of('a').map((w) => w.attempt)).toEqual([1, 2]);
     expect(t.log.ofType('task.failed')).toEqual([]);
+  });
+
+  it('a verifying task frees its worker slot: the third worker starts while two are checked, one lane at a time', async () => {
+    const flags = await mkdtemp(join(tmpdir(), 'orch-lanes-'));
+    // Each check notes its start and end, and holds until the test says go.
+    const verify = (id: string): string =>
+      `echo start ${id} >> ${flags}/log; while [ ! -f ${flags}/go ]; do sleep 0.02; done; ` +
+      `echo end ${id} >> ${flags}/log; test -s ${id}.txt`;
+    const t = await start(
+      [{ id: 'a' }, { id: 'b' }, { id: 'c' }],
+      { a: finish, b: finish, c: finish },
+      { maxWorkers: 2, verifyLanes: 1, verify },
+    );
+    try {
+      await until(() => t.workers.started.length === 3, 'the third worker');
+      // Two workers at once, and a and b's work is not merged yet: c started beside their checks.
+      const merged = t.log.ofType('task.merged').map((e) => e.task);
+      expect(merged).toEqual([]);
+      expect(t.log.ofType('task.verifying').length).toBeGreaterThanOrEqual(2);
+      await writeFile(join(flags, 'go'), '');
+      const final = await t.running;
+      expect(Object.values(final.tasks).map((x) => x.status)).toEqual(['merged', 'merged', 'merged']);
+      // One lane: every check ended before the next one started.
+      const lines = (await readFile(join(flags, 'log'), 'utf8')).trim().split('\n');
+      expect(lines).toHaveLength(6);
+      lines.forEach((line, i) => expect(line.split(' ')[0]).toBe(i % 2 === 0 ? 'start' : 'end'));
+      expect(t.workers.errors).toEqual([]);
+    } finally {
+      await rm(flags, { recursive: true, force: true });
+    }
+  });
+
+  it('a result-event agent is done by its successful result at exit, without `orch task done`', async () => {
+    // `orch run` checks the agent's CLI is installed; the fake runtime never runs it.
+    const bin = await mkdtemp(join(tmpdir(), 'orch-codex-'));
+    await writeFile(join(bin, 'codex'), '#!/bin/sh\nexit 1\n', { mode: 0o755 });
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path ?? ''}`;
+    let t: Harness;
+    try {
+      t = await start(
+        [
+          { id: 'a', agent: 'codex' },
+          { id: 'b', agent: 'codex' },
+        ],
+        {
+          a: async (w) => {
+            await w.commit({ 'a.txt': 'a\n' });
+            await w.exit(0, { result: { ok: true, summary: 'a by its result' } });
+          },
+          // Exit 0 without the result event is not done for such an agent.
+          b: async (w) => {
+            await w.commit({ 'b.txt': 'b\n' });
+            await w.exit(0);
+          },
+        },
+        { maxRetries: 0 },
+      );
+    } finally {
+      process.env.PATH = path;
+      await rm(bin, { recursive: true, force: true });
+    }
+    const final = await t.running;
+    expect(final.tasks.a?.status).toBe('merged');
+    expect(t.log.ofType('task.reported')).toMatchObject([
+      { task: 'a', status: 'done', summary: 'a by its result', evidence: { source: 'agent-result' } },
+    ]);
+    expect(final.tasks.b?.status).toBe('failed');
+    expect(t.log.ofType('task.failed')).toMatchObject([
+      {
+        task: 'b',
+        final: true,
+        reason: 'the agent exited 0 without its final result event and without `orch task done`',
+      },
+    ]);
+  });
+
+  it('a final failure cancels the dependents, transitively, and the run ends', async () => {
+    const t = await start(
+      [{ id: 'a' }, { id: 'b', deps: ['a'] }, { id: 'c', deps: ['b'] }],
+      {
+        a: async (w) => {
+          await w.fail(`attempt ${w.attempt} failed`);
+          await w.exit(1);
+        },
+      },
+      { maxRetries: 1 },
+    );
+    const final = await t.running;
+    expect(t.workers.of('a').map((w) => w.attempt)).toEqual([1, 2]);
+    expect(t.log.ofType('task.failed').map((e) => [e.reason, e.final])).toEqual([
+      ['attempt 1 failed', false],
+      ['attempt 2 failed', true],
+    ]);
+    expect(t.log.ofType('task.cancelled')).toMatchObject([
+      { task: 'b', reason: 'dependency a failed' },
+      { task: 'c', reason: 'dependency a failed' },
+    ]);
+    expect(t.workers.of('b')).toEqual([]);
+    expect(final.phase).not.toBe('running');
+  });
+
+  it('the stop signal stops the workers and the supervisor without failing any task', async () => {
+    const t = await start([{ id: 'a' }, { id: 'b' }], { a: () => undefined, b: () => undefined });
+    await until(() => t.workers.started.length === 2, 'both workers');
+    t.stop.abort();
+    const final = await t.running;
+    expect(t.workers.started.every((w) => w.killed)).toBe(true);
+    expect(t.log.ofType('task.failed')).toEqual([]);
+    expect(final.tasks.a?.status).toBe('running');
+    expect(t.log.ofType('supervisor.stopped')).toMatchObject([{ reason: 'interrupted' }]);
   });
 });

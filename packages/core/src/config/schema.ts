@@ -22,6 +22,11 @@ export const Config = z.looseObject({
   orchestration: z
     .looseObject({
       max_parallel_workers: z.number().int().positive().default(5),
+      /**
+       * Verifications at once, beside the workers (a verifying task holds no worker slot). Unset:
+       * the cores of the machine the supervisor runs on, so no default is written here.
+       */
+      verify_lanes: z.number().int().positive().optional(),
       max_retries: z.number().int().nonnegative().default(2),
       max_iterations: z.number().int().positive().default(3),
       worktree_dir: z.string().default('.worktrees'),

@@ -34,6 +34,7 @@ export function starterConfig(f: StarterFacts): string {
     '',
     'orchestration:',
     '  max_parallel_workers: 5 # workers at once (orch run --max-workers overrides)',
+    '  # verify_lanes: 2 # checks at once, beside the workers (default: the cores of this machine)',
     '  max_retries: 2 # failed attempts retried per task',
     '  task_timeout: 1800 # seconds a worker may run',
     '',

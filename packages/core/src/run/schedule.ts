@@ -4,12 +4,20 @@
  */
 import type { RunState, TaskState } from './state.js';
 
-/** Statuses that hold a worker slot. */
-const ACTIVE = new Set(['running', 'verifying', 'merging']);
+/**
+ * Statuses that hold a worker slot: only a live worker does. A task that is verifying or merging
+ * has no worker any more (its checks run in their own lane), so its slot goes to the next task.
+ */
+const LIVE = new Set(['running']);
 
-export function activeCount(state: RunState): number {
+/**
+ * Worker slots in use: live workers, plus `launching` (tasks whose start is under way but not
+ * journaled yet, still `ready`).
+ */
+export function activeCount(state: RunState, launching: ReadonlySet<string> = new Set()): number {
   let n = 0;
-  for (const t of Object.values(state.tasks)) if (ACTIVE.has(t.status)) n += 1;
+  for (const t of Object.values(state.tasks))
+    if (LIVE.has(t.status) || (launching.has(t.id) && t.status === 'ready')) n += 1;
   return n;
 }
 
@@ -29,12 +37,13 @@ export function pickToStart(
   state: RunState,
   priority: ReadonlyMap<string, number>,
   maxWorkers: number,
+  launching: ReadonlySet<string> = new Set(),
 ): string[] {
-  const free = maxWorkers - activeCount(state);
+  const free = maxWorkers - activeCount(state, launching);
   if (free <= 0) return [];
   const index = new Map(state.order.map((id, i) => [id, i]));
   return state.order
-    .filter((id) => state.tasks[id]?.status === 'ready')
+    .filter((id) => state.tasks[id]?.status === 'ready' && !launching.has(id))
     .sort(
       (a, b) => (priority.get(b) ?? 0) - (priority.get(a) ?? 0) || (index.get(a) ?? 0) - (index.get(b) ?? 0),
     )

@@ -6,23 +6,16 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  allFinished,
-  dependentsToCancel,
   isFinished,
   isTerminalPhase,
-  newlyReady,
-  onlyWaitingOnHumans,
   acquireLock,
-  pickToStart,
   trace,
   traced,
   type EvidenceSource,
-  type FailureCategory,
   type RunEvent,
   type RunEventInput,
   type RunState,
   type TaskState,
-  workerLimit,
 } from '@orch/core';
 import { getAdapter } from '@orch/agents';
 import { archiveRef, changedPaths, mergeIntoWorktree } from '@orch/git';
@@ -47,7 +40,21 @@ import { Intake } from './intake.js';
 import { startNotifier } from './notify.js';
 import { Waiter } from './waiter.js';
 import { nextStep } from './watch-step.js';
-import { halved, recovered } from './throttle.js';
+import {
+  cancelDependents,
+  decideRun,
+  decideTask,
+  type Begin,
+  type DecideConfig,
+  type Failure,
+  type LaunchHint,
+  type RetryInfo,
+  type TaskCommand,
+  type TaskFact,
+  type WaitFor,
+  type WorkerOutcome,
+} from './decide.js';
+import { Lane, verifyLanes } from './lanes.js';
 import { isoAt, sleepOn } from '../ports/clock.js';
 import type { WorkerRef } from '../ports/worker-runtime.js';
 import type { Restart } from '../run/resume.js';
@@ -63,34 +70,8 @@ export interface SupervisorOptions {
   restarts?: Map<string, Restart>;
 }
 
-type WorkerOutcome =
-  | { kind: 'done'; evidence: string }
-  | {
-      kind: 'failed';
-      category: FailureCategory;
-      reason: string;
-      report?: string;
-      detail?: string;
-      source: EvidenceSource;
-    }
-  | { kind: 'blocked'; needs?: string; reason: string }
-  | { kind: 'paused'; on: string }
-  | { kind: 'rate_limit'; message: string; resetAt?: string }
-  | { kind: 'stopped' };
-
-interface RetryInfo {
-  category: string;
-  reason: string;
-  report?: string;
-}
-
-/** `report` is what the retry prompt and the escalation report say; `detail` its few-line form. */
-type Failure = RetryInfo & { category: FailureCategory; source: EvidenceSource; detail?: string };
-
 const DONE_GRACE_MS = 30_000;
 const STOP_GRACE_MS = 10_000;
-/** A failure's report in the journal: enough for the escalation report and `orch state status`. */
-const MAX_REPORT_CHARS = 8_000;
 
 export class Supervisor {
   private readonly waiter: Waiter;
@@ -103,6 +84,11 @@ export class Supervisor {
   private fatal: Error | undefined;
   /** Workers' reports reach the journal only through here. */
   private readonly intake: Intake;
+  /** How requeued tasks start their next attempt (a retry's prompt, an interrupted attempt). */
+  private readonly hints = new Map<string, LaunchHint>();
+  private driversEnded = 0;
+  /** Verifications at once, beside the workers. */
+  private readonly verifyLane: Lane;
 
   constructor(
     private readonly ctx: RunContext,
@@ -110,6 +96,7 @@ export class Supervisor {
   ) {
     this.waiter = new Waiter(ctx.clock);
     this.merges = new MergeQueue(ctx);
+    this.verifyLane = new Lane(verifyLanes(ctx.config));
     opts.signal?.addEventListener('abort', () => this.stop.abort());
     this.intake = new Intake({
       runDir: ctx.paths.dir,
@@ -173,49 +160,51 @@ export class Supervisor {
     }
   }
 
+  /** The run's loop: decides (`decideRun`), carries the commands out, and waits for a change. */
   private async loop(): Promise<void> {
-    const restarts = this.opts.restarts ?? new Map();
     // Tasks a previous supervisor left mid-way (resume) are driven again first.
-    for (const [id, how] of restarts) this.drive(id, how);
+    for (const [id, how] of this.opts.restarts ?? new Map<string, Restart>()) this.drive(id, beginOf(how));
     while (!this.stop.signal.aborted) {
-      for (const id of newlyReady(this.state)) await this.emit({ type: 'task.ready', task: id });
-      for (const id of pickToStart(this.state, this.ctx.priorities, workerLimit(this.state))) {
-        if (!this.driving.has(id)) this.drive(id, { mode: 'schedule' });
-      }
-      if (this.driving.size === 0 && allFinished(this.state)) {
-        if (this.state.phase === 'needs_attention') await this.emit({ type: 'run.phase', phase: 'running' });
-        // Integration, review and promotion; a review may add tasks, which the loop then runs.
-        if (
-          (await finishTasks(this.ctx, {
-            noPromote: this.opts.noPromote === true || this.state.noPromote,
-          })) === 'done'
-        )
-          break;
-        continue;
-      }
-      // Every open task waits for a person (a dependency request, a question): say so, so that
-      // `orch wait` and the dashboard show it; back to running once someone answered.
-      const waiting = onlyWaitingOnHumans(this.state);
-      if (waiting && this.state.phase === 'running') {
-        await this.emit({
-          type: 'run.phase',
-          phase: 'needs_attention',
-          reason: 'every remaining task waits for a decision (see `orch deps list` and `orch state status`)',
-        });
-      } else if (!waiting && this.state.phase === 'needs_attention') {
-        await this.emit({ type: 'run.phase', phase: 'running' });
-      }
-      const snapshot = this.state.eventCount;
-      const driving = this.driving.size;
-      await this.waiter.until(() => this.state.eventCount !== snapshot || this.driving.size !== driving, {
-        signal: this.stop.signal,
+      const seen = this.version();
+      const commands = decideRun(this.state, {
+        driving: new Set(this.driving.keys()),
+        priorities: this.ctx.priorities,
+        hints: this.hints,
       });
+      let finished = false;
+      for (const cmd of commands) {
+        switch (cmd.kind) {
+          case 'journal':
+            await this.emit(cmd.event);
+            break;
+          case 'drive':
+            this.hints.delete(cmd.task);
+            this.drive(cmd.task, cmd.how);
+            break;
+          case 'finish_run':
+            // Integration, review and promotion; a review may add tasks, which the loop then runs.
+            finished =
+              (await finishTasks(this.ctx, {
+                noPromote: this.opts.noPromote === true || this.state.noPromote,
+              })) === 'done';
+            break;
+          case 'wait':
+            await this.waiter.until(() => this.version() !== seen, { signal: this.stop.signal });
+            break;
+        }
+      }
+      if (finished) break;
     }
     if (this.stop.signal.aborted) {
       await this.stopWorkers();
       // Let drivers reach a clean point (a merge in progress finishes and is journaled).
       await Promise.race([Promise.allSettled(this.driving.values()), sleepOn(this.ctx.clock, STOP_GRACE_MS)]);
     }
+  }
+
+  /** Changes when the run state does or a driver ends: what the run's loop waits for. */
+  private version(): string {
+    return `${this.state.eventCount}:${this.driversEnded}`;
   }
 
   /** Tampering stops the whole run (no task is to blame); anything else is rethrown. */
@@ -233,7 +222,7 @@ export class Supervisor {
     }
   }
 
-  private drive(id: string, how: Restart): void {
+  private drive(id: string, how: Begin): void {
     const driver = this.driveTask(id, how)
       .catch(async (e: unknown) => {
         if (isTampered(e)) return this.stopFor(e);
@@ -248,120 +237,116 @@ export class Supervisor {
           final: true,
           evidence: { source: 'supervisor', at: this.now(), detail: reason },
         }).catch(traced('supervisor.drive-failed'));
-        await this.cancelDependents(id).catch(traced('supervisor.cancel-dependents'));
+        for (const cmd of cancelDependents(this.state, id))
+          if (cmd.kind === 'journal')
+            await this.emit(cmd.event).catch(traced('supervisor.cancel-dependents'));
       })
       .finally(() => {
         this.driving.delete(id);
+        this.driversEnded += 1;
         this.waiter.notify();
       });
     this.driving.set(id, driver);
   }
 
-  private maxRetries(): number {
-    return this.ctx.config.orchestration.max_retries;
+  private decideConfig(): DecideConfig {
+    const o = this.ctx.config.orchestration;
+    return { maxRetries: o.max_retries, rateLimitWaitSec: o.rate_limit_wait, now: this.ctx.clock.now() };
   }
 
-  /** One task from ready to merged or failed for good, retries included. */
-  private async driveTask(id: string, how: Restart): Promise<void> {
-    let task = this.state.tasks[id] as TaskState;
-    // A retry journaled by a supervisor that stopped before starting it keeps its report.
-    let retry: RetryInfo | undefined = task.pendingRetry;
-    let resumeInterrupted = how.interrupted === true;
-    let first: Restart['mode'] | undefined = how.mode;
-    while (!this.stop.signal.aborted) {
-      task = this.state.tasks[id] as TaskState;
-      let outcome: WorkerOutcome;
-      const mode = first;
-      first = undefined;
-      if (mode === 'verify') {
-        outcome = { kind: 'done', evidence: 'resumed after the worker reported done' };
-      } else if (mode === 'watch') {
-        outcome = await this.awaitWorker(id, task.attempt);
-      } else if (mode === 'wait') {
-        outcome = task.blockedOn
-          ? { kind: 'paused', on: task.blockedOn }
-          : {
-              kind: 'blocked',
-              reason: task.lastMessage ?? 'blocked',
-              ...(task.blockedNeeds ? { needs: task.blockedNeeds } : {}),
-            };
-      } else {
-        const attempt = task.attempt + 1;
+  /**
+   * One task's driver: decides (`decideTask`) from the run state and what its last effect found,
+   * carries the commands out, until the task is merged, failed for good, or back in the
+   * scheduler's queue for its next attempt.
+   */
+  private async driveTask(id: string, how: Begin): Promise<void> {
+    let fact: TaskFact = { kind: 'begin', how };
+    for (;;) {
+      let next: TaskFact | undefined;
+      for (const cmd of decideTask(this.state, id, fact, this.decideConfig())) {
+        if (cmd.kind === 'end') return;
+        if (cmd.kind === 'requeue') {
+          this.hints.set(id, cmd.hint);
+          return;
+        }
+        next = await this.effect(id, cmd);
+      }
+      if (!next) return;
+      fact = next;
+    }
+  }
+
+  /** Carries out one command of a task's driver; returns what it found, if the command looks. */
+  private async effect(id: string, cmd: TaskCommand): Promise<TaskFact | undefined> {
+    const stopped = this.stop.signal.aborted;
+    switch (cmd.kind) {
+      case 'journal':
+        await this.emit(cmd.event);
+        return undefined;
+      case 'launch': {
+        if (stopped) return undefined;
+        const launched: LaunchHint = {
+          ...(cmd.retry ? { retry: cmd.retry } : {}),
+          ...(cmd.interrupted ? { interrupted: true } : {}),
+        };
         await launchWorker(this.ctx, id, {
-          attempt,
-          ...(retry ? { retry } : {}),
-          ...(resumeInterrupted ? { interrupted: { progress: task.progress } } : {}),
+          attempt: cmd.attempt,
+          ...(cmd.retry ? { retry: cmd.retry } : {}),
+          ...(cmd.interrupted ? { interrupted: { progress: this.state.tasks[id]?.progress ?? [] } } : {}),
         });
-        resumeInterrupted = false;
-        outcome = await this.awaitWorker(id, attempt);
+        return { kind: 'worker', outcome: await this.awaitWorker(id, cmd.attempt), launched };
       }
-      if (outcome.kind === 'stopped') return;
-      if (outcome.kind === 'rate_limit') {
-        await this.pauseForLimit(id, outcome);
-        continue;
+      case 'watch': {
+        if (stopped) return undefined;
+        const pending = this.state.tasks[id]?.pendingRetry;
+        const outcome = await this.awaitWorker(id, cmd.attempt);
+        return { kind: 'worker', outcome, launched: pending ? { retry: pending } : {} };
       }
-      if (outcome.kind === 'paused') {
-        const on = outcome.on;
+      case 'verify':
+        if (stopped) return undefined;
+        return { kind: 'checked', result: await this.verifyAndMerge(id) };
+      case 'diagnose': {
+        const retry = await this.withDiagnosis(id, cmd.failure);
+        return { kind: 'diagnosed', retry, reason: cmd.failure.reason, category: cmd.failure.category };
+      }
+      case 'wait':
+        return this.wait(id, cmd.until);
+      case 'sync_staging':
+        await this.syncWithStaging(id);
+        return undefined;
+      case 'cleanup_merged':
+        await this.cleanupMerged(id);
+        return undefined;
+      case 'requeue':
+      case 'end':
+        return undefined;
+    }
+  }
+
+  /** Waits for what a driver's `wait` names; nothing when the supervisor stops first. */
+  private async wait(id: string, until: WaitFor): Promise<TaskFact | undefined> {
+    const signal = this.stop.signal;
+    switch (until.kind) {
+      case 'time':
+        await this.waiter.until(() => false, { timeoutMs: until.ms, signal });
+        return signal.aborted ? undefined : { kind: 'limit_over', launched: until.then };
+      case 'task_finished': {
+        const on = until.task;
         const settled = await this.waiter.until(() => isFinished(this.state.tasks[on] as TaskState), {
-          signal: this.stop.signal,
+          signal,
         });
-        if (!settled) return;
-        const st = this.state.tasks[on]?.status;
-        await this.emit({
-          type: 'task.unblocked',
-          task: id,
-          reason: st === 'merged' ? `${on} is merged into staging` : `${on} ended ${st}; go on without it`,
-        });
-        await this.syncWithStaging(id);
-        resumeInterrupted = true;
-        continue;
+        if (!settled) return undefined;
+        return {
+          kind: 'settled',
+          on,
+          status: (this.state.tasks[on] as TaskState).status,
+          launched: until.then,
+        };
       }
-      if (outcome.kind === 'blocked') {
-        if (this.state.tasks[id]?.status !== 'blocked')
-          await this.emit({
-            type: 'task.blocked',
-            task: id,
-            reason: outcome.reason,
-            ...(outcome.needs ? { needs: outcome.needs } : {}),
-          });
-        const unblocked = await this.waitUnblocked(id);
-        if (!unblocked) return;
-        retry = { category: 'dependency', reason: unblocked };
-        await this.syncWithStaging(id);
-        continue;
+      case 'unblocked': {
+        const reason = await this.waitUnblocked(id);
+        return reason === undefined ? undefined : { kind: 'decided', reason };
       }
-      let failure: Failure;
-      if (outcome.kind === 'failed') {
-        failure = outcome;
-      } else {
-        const verdict = await this.verifyAndMerge(id);
-        if (verdict === 'merged') return;
-        failure = verdict;
-      }
-      const final = (this.state.tasks[id]?.failures ?? 0) + 1 > this.maxRetries();
-      await this.emit({
-        type: 'task.failed',
-        task: id,
-        category: failure.category,
-        reason: failure.reason,
-        final,
-        evidence: { source: failure.source, at: this.now(), detail: failure.category },
-        ...(failure.report ? { report: failure.report.slice(-MAX_REPORT_CHARS) } : {}),
-        ...(failure.detail ? { detail: failure.detail.slice(-MAX_REPORT_CHARS) } : {}),
-      });
-      if (final) {
-        await this.cancelDependents(id);
-        return;
-      }
-      retry = await this.withDiagnosis(id, failure);
-      await this.emit({
-        type: 'task.retry',
-        task: id,
-        attempt: this.state.tasks[id]!.attempt + 1,
-        reason: failure.reason,
-        category: failure.category,
-        ...(retry.report ? { report: retry.report } : {}),
-      });
     }
   }
 
@@ -380,21 +365,26 @@ export class Supervisor {
     // One commit is pinned (the worktree's HEAD), verified on its own checkout, journaled with its
     // tree, and exactly it is merged. The diff starts at its merge-base with staging, the task's
     // base even after staging was merged into its branch, so other tasks' changes never count.
-    const report = await verifyTask({
-      repoRoot: this.ctx.repoRoot,
-      worktree: t.worktree as string,
-      task,
-      plan: this.ctx.plan,
-      config: this.ctx.config,
-      baseCommit: t.baseCommit as string,
-      stagingRef: this.state.stagingCommit,
-      taskBranch: { name: taskBranch(this.ctx.run, id), archive: archiveBranch(this.ctx.run, id, t.attempt) },
-      checkout: (commit) => checkoutForVerify(this.ctx, id, commit),
-      runEnvHash: this.state.envHash,
-      depsApproved: false,
-      reportDir,
-      attempt: t.attempt,
-    }).finally(() => releaseVerifyCheckout(this.ctx, id).catch(traced('verify.release-checkout')));
+    const report = await this.verifyLane.run(() =>
+      verifyTask({
+        repoRoot: this.ctx.repoRoot,
+        worktree: t.worktree as string,
+        task,
+        plan: this.ctx.plan,
+        config: this.ctx.config,
+        baseCommit: t.baseCommit as string,
+        stagingRef: this.state.stagingCommit,
+        taskBranch: {
+          name: taskBranch(this.ctx.run, id),
+          archive: archiveBranch(this.ctx.run, id, t.attempt),
+        },
+        checkout: (commit) => checkoutForVerify(this.ctx, id, commit),
+        runEnvHash: this.state.envHash,
+        depsApproved: false,
+        reportDir,
+        attempt: t.attempt,
+      }).finally(() => releaseVerifyCheckout(this.ctx, id).catch(traced('verify.release-checkout'))),
+    );
     // Judged on the pinned commit's net diff, never on refs a worker can move.
     if (report.ok && report.boundaries.changed.length === 0) {
       const empty = await this.changedNothing(id);
@@ -437,13 +427,6 @@ export class Supervisor {
           detail: merged.already ? 'already contained in staging' : `merged as ${merged.commit.slice(0, 12)}`,
         },
       });
-      if (workerLimit(this.state) < this.state.maxWorkers)
-        await this.emit({
-          type: 'workers.throttled',
-          maxWorkers: recovered(this.state),
-          reason: `${id} merged: one more worker at once`,
-        });
-      await this.cleanupMerged(id);
       return 'merged';
     }
     if (merged.category === 'merge_conflict') {
@@ -573,12 +556,6 @@ export class Supervisor {
     if (tip && pinned && !(await this.ctx.repo.isAncestor(tip, pinned)))
       await archiveRef(this.ctx.repo, branch, archiveBranch(this.ctx.run, id, t.attempt));
     await this.ctx.repo.deleteBranch(branch, { force: true }).catch(traced('merged.delete-branch'));
-  }
-
-  private async cancelDependents(id: string): Promise<void> {
-    for (const dep of dependentsToCancel(this.state, id)) {
-      await this.emit({ type: 'task.cancelled', task: dep, reason: `dependency ${id} failed` });
-    }
   }
 
   /**
@@ -776,27 +753,6 @@ export class Supervisor {
     };
   }
 
-  /** Rate or usage limit: fewer workers, and this task waits for the reset instead of failing. */
-  private async pauseForLimit(id: string, limit: { message: string; resetAt?: string }): Promise<void> {
-    const clock = this.ctx.clock;
-    const resetMs = limit.resetAt ? Date.parse(limit.resetAt) - clock.now() : NaN;
-    const waitMs =
-      Number.isFinite(resetMs) && resetMs > 0
-        ? Math.min(resetMs, 6 * 3600_000)
-        : this.ctx.config.orchestration.rate_limit_wait * 1000;
-    const until = new Date(clock.now() + waitMs).toISOString();
-    await this.emit({
-      type: 'workers.throttled',
-      maxWorkers: halved(this.state),
-      reason: `rate limited (${id}): ${limit.message}`,
-      until,
-    });
-    await this.emit({ type: 'task.blocked', task: id, reason: `rate limited: ${limit.message}`, until });
-    await this.waiter.until(() => false, { timeoutMs: waitMs, signal: this.stop.signal });
-    if (this.stop.signal.aborted) return;
-    await this.emit({ type: 'task.unblocked', task: id, reason: 'limit reset' });
-  }
-
   /** Waits for `orch deps approve|deny` (a task.unblocked event); returns its reason. */
   private async waitUnblocked(id: string): Promise<string | undefined> {
     let reason: string | undefined;
@@ -820,5 +776,19 @@ export class Supervisor {
     const t = this.state.tasks[id];
     if (!t?.worktree || !existsSync(t.worktree)) return;
     await mergeIntoWorktree(t.worktree, this.state.stagingVerified, `orch: merge staging into ${id}`);
+  }
+}
+
+/** How a resume hands a task over, as a driver's beginning. */
+function beginOf(how: Restart): Begin {
+  switch (how.mode) {
+    case 'watch':
+    case 'verify':
+    case 'wait':
+      return { mode: how.mode };
+    case 'restart':
+      return { mode: 'restart', hint: how.interrupted ? { interrupted: true } : {} };
+    default:
+      return { mode: 'schedule', ...(how.interrupted ? { hint: { interrupted: true } } : {}) };
   }
 }

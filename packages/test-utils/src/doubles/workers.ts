@@ -80,13 +80,23 @@ export class FakeWorker {
   }
 
   /** The wrapper saw its agent exit with `code` (and reports it, as `_exec` does), then the pane ends. */
-  async exit(code: number, extra: { rateLimit?: { message: string; resetAt?: string } } = {}): Promise<void> {
+  async exit(
+    code: number,
+    extra: {
+      rateLimit?: { message: string; resetAt?: string };
+      /** The agent's own final result event (result-event adapters: codex, gemini, claude). */
+      result?: { ok: boolean; summary?: string };
+    } = {},
+  ): Promise<void> {
     await this.send({
       kind: 'exited',
       exitCode: code,
       ...(extra.rateLimit ? { rateLimit: extra.rateLimit } : {}),
-      source: 'process-exit',
-      detail: `exit ${code}`,
+      ...(extra.result ? { result: extra.result } : {}),
+      source: extra.result ? 'agent-result' : 'process-exit',
+      detail: extra.result
+        ? `agent result ${extra.result.ok ? 'ok' : 'error'}, exit ${code}`
+        : `exit ${code}`,
     });
     this.end(code);
   }
