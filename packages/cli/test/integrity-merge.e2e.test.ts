@@ -206,7 +206,9 @@ describe('what orch owns, only orch moves', () => {
   integration_command: 'if [ -e src/bad.txt ]; then touch ${common}/checking; for i in $(seq 300); do [ -e ${common}/innocent-started ] && break; sleep 0.1; done; exit 1; fi'
 `,
     });
-    const r = await runOrch(['run', '--no-tui', '--yes', '--max-workers', '2'], {
+    // One worker slot, and a task that is verifying or merging holds none: bad, then blocker while
+    // bad is checked, then innocent once blocker pauses.
+    const r = await runOrch(['run', '--no-tui', '--yes', '--max-workers', '1'], {
       cwd: repo.root,
       env: tmux.env,
       timeoutMs: 150_000,
@@ -226,7 +228,7 @@ describe('what orch owns, only orch moves', () => {
     expect(evs.some((e) => e.type === 'task.failed' && e.task === 'innocent')).toBe(false);
     expect(await has(repo, 'main', 'src/innocent.txt')).toBe(true);
     expect(await has(repo, 'main', 'src/bad.txt')).toBe(false);
-  });
+  }, 150_000);
 
   it('stops the run with a security error when a worker moves staging, and resume does not accept it', async () => {
     repo = await unconfinedRepo({

@@ -292,7 +292,7 @@ const taskRows: [string, RunEventInput[], TaskFact, TaskCommand[], number?][] = 
     'resumed after its done report: verify',
     running,
     { kind: 'begin', how: { mode: 'verify' } },
-    [{ kind: 'verify' }],
+    [journal(verifying('a')), { kind: 'verify' }],
   ],
   [
     'resumed while blocked on another task: wait for it',
@@ -310,7 +310,7 @@ const taskRows: [string, RunEventInput[], TaskFact, TaskCommand[], number?][] = 
     'done by its report or its exit: verify',
     running,
     { kind: 'worker', outcome: { kind: 'done', evidence: 'x' }, launched: {} },
-    [{ kind: 'verify' }],
+    [journal(verifying('a')), { kind: 'verify' }],
   ],
   [
     'stopped: nothing more',
@@ -343,6 +343,15 @@ const taskRows: [string, RunEventInput[], TaskFact, TaskCommand[], number?][] = 
       journal(failedEv(true, failure('status-command'))),
       journal({ type: 'task.cancelled', task: 'b', reason: 'dependency a failed' }),
       { kind: 'end' },
+    ],
+  ],
+  [
+    'verified: land exactly the pinned commit',
+    [...running, verifying('a')],
+    { kind: 'verified', pin: { commit: 'c'.repeat(40), tree: 'd'.repeat(40) } },
+    [
+      journal({ type: 'task.merging', task: 'a' }),
+      { kind: 'merge', pin: { commit: 'c'.repeat(40), tree: 'd'.repeat(40) } },
     ],
   ],
   [

@@ -380,11 +380,13 @@ describe('the supervisor on in-memory ports', () => {
       { maxWorkers: 2, verifyLanes: 1, verify },
     );
     try {
-      await until(() => t.workers.started.length === 3, 'the third worker');
-      // Two workers at once, and a and b's work is not merged yet: c started beside their checks.
-      const merged = t.log.ofType('task.merged').map((e) => e.task);
-      expect(merged).toEqual([]);
-      expect(t.log.ofType('task.verifying').length).toBeGreaterThanOrEqual(2);
+      // Two workers at once, and neither a's nor b's work is merged: c started beside their checks.
+      await until(
+        () => t.workers.started.length === 3 && t.log.ofType('task.verifying').length >= 2,
+        'the third worker while two tasks verify',
+      );
+      expect(t.log.ofType('task.merged')).toEqual([]);
+      expect(t.log.ofType('task.verified')).toEqual([]);
       await writeFile(join(flags, 'go'), '');
       const final = await t.running;
       expect(Object.values(final.tasks).map((x) => x.status)).toEqual(['merged', 'merged', 'merged']);
@@ -394,6 +396,9 @@ describe('the supervisor on in-memory ports', () => {
       lines.forEach((line, i) => expect(line.split(' ')[0]).toBe(i % 2 === 0 ? 'start' : 'end'));
       expect(t.workers.errors).toEqual([]);
     } finally {
+      // A failed assertion must not leave a check waiting for ever.
+      await writeFile(join(flags, 'go'), '');
+      await t.running.catch(() => undefined);
       await rm(flags, { recursive: true, force: true });
     }
   });

@@ -37,6 +37,12 @@ export interface RetryInfo {
 /** `report` is what the retry prompt and the escalation report say; `detail` its few-line form. */
 export type Failure = RetryInfo & { category: FailureCategory; source: EvidenceSource; detail?: string };
 
+/** The one commit verification pinned, and its tree: exactly what is merged. */
+export interface Pin {
+  commit: string;
+  tree: string;
+}
+
 /** How one attempt's worker ended, as the watch effect found it. */
 export type WorkerOutcome =
   | { kind: 'done'; evidence: string }
@@ -65,7 +71,9 @@ export type Begin =
 export type TaskFact =
   | { kind: 'begin'; how: Begin }
   | { kind: 'worker'; outcome: WorkerOutcome; launched: LaunchHint }
-  /** Verification and merge: merged, or why not. */
+  /** Verification passed on this commit. */
+  | { kind: 'verified'; pin: Pin }
+  /** Verification failed, or the merge: merged, or why not. */
   | { kind: 'checked'; result: 'merged' | Failure }
   /** A failure with the verifier's diagnosis added (or as it was). */
   | { kind: 'diagnosed'; retry: RetryInfo; reason: string; category: FailureCategory }
@@ -87,8 +95,10 @@ export type TaskCommand =
   | { kind: 'launch'; attempt: number; retry?: RetryInfo; interrupted?: boolean }
   /** Watch the live attempt again (fact: `worker`). */
   | { kind: 'watch'; attempt: number }
-  /** Verify the worker's commit and merge it (fact: `checked`). */
+  /** Verify the worker's commit, in a verify lane (fact: `verified`, or `checked` with the failure). */
   | { kind: 'verify' }
+  /** Land the pinned commit through the merge queue (fact: `checked`). */
+  | { kind: 'merge'; pin: Pin }
   | { kind: 'journal'; event: RunEventInput }
   /** Ask the verifier agent about a failed check (fact: `diagnosed`). */
   | { kind: 'diagnose'; failure: Failure }
@@ -126,6 +136,11 @@ function launch(t: TaskState, hint: LaunchHint = {}): TaskCommand {
   };
 }
 
+const verify = (id: string): TaskCommand[] => [
+  { kind: 'journal', event: { type: 'task.verifying', task: id } },
+  { kind: 'verify' },
+];
+
 /** The next commands of one task's driver. */
 export function decideTask(state: RunState, id: string, fact: TaskFact, cfg: DecideConfig): TaskCommand[] {
   const t = state.tasks[id] as TaskState;
@@ -134,6 +149,11 @@ export function decideTask(state: RunState, id: string, fact: TaskFact, cfg: Dec
       return begin(state, t, fact.how, cfg);
     case 'worker':
       return afterWorker(state, t, fact.outcome, fact.launched, cfg);
+    case 'verified':
+      return [
+        { kind: 'journal', event: { type: 'task.merging', task: id } },
+        { kind: 'merge', pin: fact.pin },
+      ];
     case 'checked':
       return fact.result === 'merged' ? afterMerge(state, id) : afterFailure(state, t, fact.result, cfg);
     case 'diagnosed':
@@ -188,7 +208,7 @@ function begin(state: RunState, t: TaskState, how: Begin, cfg: DecideConfig): Ta
     case 'watch':
       return [{ kind: 'watch', attempt: t.attempt }];
     case 'verify':
-      return [{ kind: 'verify' }];
+      return verify(t.id);
     case 'wait':
       // Blocked when the last supervisor stopped: on another task, or on a person's decision.
       return t.blockedOn
@@ -218,7 +238,7 @@ function afterWorker(
     case 'stopped':
       return [{ kind: 'end' }];
     case 'done':
-      return [{ kind: 'verify' }];
+      return verify(t.id);
     case 'failed': {
       const { kind: _kind, ...failure } = outcome;
       return afterFailure(state, t, failure, cfg);

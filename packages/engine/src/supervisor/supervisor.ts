@@ -48,6 +48,7 @@ import {
   type DecideConfig,
   type Failure,
   type LaunchHint,
+  type Pin,
   type RetryInfo,
   type TaskCommand,
   type TaskFact,
@@ -302,9 +303,13 @@ export class Supervisor {
         const outcome = await this.awaitWorker(id, cmd.attempt);
         return { kind: 'worker', outcome, launched: pending ? { retry: pending } : {} };
       }
-      case 'verify':
+      case 'verify': {
         if (stopped) return undefined;
-        return { kind: 'checked', result: await this.verifyAndMerge(id) };
+        const result = await this.verify(id);
+        return 'commit' in result ? { kind: 'verified', pin: result } : { kind: 'checked', result };
+      }
+      case 'merge':
+        return { kind: 'checked', result: await this.merge(id, cmd.pin) };
       case 'diagnose': {
         const retry = await this.withDiagnosis(id, cmd.failure);
         return { kind: 'diagnosed', retry, reason: cmd.failure.reason, category: cmd.failure.category };
@@ -350,10 +355,10 @@ export class Supervisor {
     }
   }
 
-  private async verifyAndMerge(id: string): Promise<'merged' | Failure> {
+  /** Verifies the worker's commit in a verify lane; journals `task.verified`; returns the pin. */
+  private async verify(id: string): Promise<Pin | Failure> {
     const t = this.state.tasks[id] as TaskState;
     const task = findTask(this.ctx, id);
-    await this.emit({ type: 'task.verifying', task: id });
     const planted = await removePlantedGitLinks(this.ctx, id, t.worktree as string);
     if (planted.length > 0)
       return {
@@ -409,11 +414,15 @@ export class Supervisor {
         source: 'verification',
       };
     }
-    await this.emit({ type: 'task.merging', task: id });
+    return { commit: report.headCommit, tree: report.verifiedTree };
+  }
+
+  /** Lands exactly the verified commit through the merge queue; journals `task.merged`. */
+  private async merge(id: string, pin: Pin): Promise<'merged' | Failure> {
+    const t = this.state.tasks[id] as TaskState;
     const merged = await this.merges.merge(id, t.attempt, {
-      commit: report.headCommit,
-      tree: report.verifiedTree,
-      summary: this.state.tasks[id]?.report?.summary ?? task.description,
+      ...pin,
+      summary: t.report?.summary ?? findTask(this.ctx, id).description,
     });
     if (merged.ok) {
       await this.emit({
