@@ -6,7 +6,7 @@
 // measured too. Also:
 // - the growth of the conflict check on the two shapes that used to cost every pair (k ordered
 //   tasks writing one file; many different prefix-less globs), 250 to 2,000 tasks, in-process;
-// - start-up: `orch --version` and `orch plan check` (2,000 tasks) as whole processes, 20 runs,
+// - start-up: orch --version and `orch plan check` (2,000 tasks) as whole processes, 20 runs,
 //   for the workspace build and, when built (`pnpm bundle`), the npm package's bundle;
 // - with `--seed DIR` (a folder holding the seed's dag.py, conflict.py and risk.py), the three
 //   seed scripts one after another on the same 2,000-task plan, for the ratio.
@@ -187,7 +187,7 @@ try {
   });
   for (const [what, file] of builds) {
     startup.push({
-      what: `${what}: \`orch --version\``,
+      what: `${what}: orch --version`,
       ...timeProcess(process.execPath, [file, '--version'], STARTUP_RUNS),
     });
     startup.push({
