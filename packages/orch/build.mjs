@@ -45,18 +45,37 @@ async function checkVersions() {
 }
 
 /**
- * `createRequire(import.meta.url)('x')` is how the workspace loads a library synchronously on first
- * use; in the bundle it becomes a plain `require('x')`, which esbuild bundles as a module that is
- * evaluated on the first call, so the library ships inside and stays lazy.
+ * Libraries the workspace loads synchronously on first use (`createRequire(import.meta.url)('x')`):
+ * each becomes its own CommonJS file beside the chunks, required from there on that first use, so
+ * the chunk of a command that may need one does not carry it (re2js alone is 150 KB).
  */
-const lazyRequires = {
-  name: 'lazy-requires',
+const LAZY = ['yaml', 're2js'];
+const lazyFile = (name) => `./lazy-${name}.cjs`;
+
+/**
+ * Two rewrites of the workspace's compiled files on their way into the bundle:
+ * - `createRequire(import.meta.url)('x')` of a LAZY library becomes `require('./lazy-x.cjs')`
+ *   (left to Node at run time; the banner's `require` resolves it beside the chunk);
+ * - `import { z } from 'zod'` takes zod's namespace object, which esbuild must keep whole (every
+ *   locale, the JSON Schema converters: about half of the chunk every command that validates
+ *   loads); as `import * as z` only the members used are bundled.
+ */
+const rewrites = {
+  name: 'rewrites',
   setup(b) {
+    b.onResolve({ filter: /^\.\/lazy-[\w-]+\.cjs$/ }, (args) => ({ path: args.path, external: true }));
     b.onLoad({ filter: /[\\/]packages[\\/][^\\/]+[\\/]dist[\\/].*\.js$/ }, async (args) => {
       const text = await readFile(args.path, 'utf8');
-      if (!text.includes('createRequire(import.meta.url)(')) return undefined;
+      const lazy = text.includes('createRequire(import.meta.url)(');
+      const zod = /^import \{ z \} from 'zod';$/m.test(text);
+      if (!lazy && !zod) return undefined;
       return {
-        contents: text.replace(/createRequire\(import\.meta\.url\)\(/g, 'require('),
+        contents: text
+          .replace(/createRequire\(import\.meta\.url\)\('([^']+)'\)/g, (call, name) => {
+            if (!LAZY.includes(name)) throw new Error(`${args.path}: add ${name} to LAZY in build.mjs`);
+            return `require(${JSON.stringify(lazyFile(name))})`;
+          })
+          .replace(/^import \{ z \} from 'zod';$/gm, "import * as z from 'zod';"),
         loader: 'js',
       };
     });
@@ -110,8 +129,28 @@ async function main() {
     banner: {
       js: "import { createRequire as __orchCreateRequire } from 'node:module'; const require = __orchCreateRequire(import.meta.url);",
     },
-    plugins: [lazyRequires],
+    plugins: [rewrites],
   });
+  for (const name of LAZY) {
+    const lazy = await build({
+      stdin: {
+        contents: `module.exports = require(${JSON.stringify(name)});`,
+        resolveDir: join(repo, 'packages', 'core'),
+      },
+      outfile: join(dist, lazyFile(name)),
+      bundle: true,
+      format: 'cjs',
+      platform: 'node',
+      target: 'node20.19',
+      minify: true,
+      keepNames: true,
+      legalComments: 'none',
+      metafile: true,
+      logLevel: 'warning',
+    });
+    for (const [k, v] of Object.entries(lazy.metafile.inputs)) result.metafile.inputs[k] ??= v;
+    for (const [k, v] of Object.entries(lazy.metafile.outputs)) result.metafile.outputs[k] = v;
+  }
   await writeFile(join(dist, 'THIRD-PARTY-NOTICES.md'), await thirdPartyNotices(result.metafile));
   for (const name of SHIPPED) {
     await rm(join(here, name), { recursive: true, force: true });

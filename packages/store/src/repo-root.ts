@@ -9,7 +9,8 @@ import { statSync } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { OrchError, traced } from '@orch/core';
+import { OrchError } from '@orch/core/errors';
+import { traced } from '@orch/core/debug/trace';
 
 const run = promisify(execFile);
 

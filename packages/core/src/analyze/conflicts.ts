@@ -4,14 +4,16 @@
  * intents as in the seed). Glob-aware, judged pair by pair (only a dependency path between the
  * two tasks orders them), never between a task and itself.
  *
- * Speed: entries are grouped by pattern and mode (a path that every task reads costs nothing),
- * and patterns are indexed by their literal head, so a glob is only compared with exact paths that
- * start with its head (a range in a sorted list) and with globs whose heads nest with its own;
- * nothing compares every path with every other.
+ * Speed: entries are grouped by pattern and mode (a path that every task reads costs nothing);
+ * only patterns that can meet are compared (`pattern-index.ts`: by literal head and tail), and
+ * within two patterns that meet only the unordered pairs of tasks are visited (`unordered.ts`:
+ * ordered writers of one file are one chain). Nothing compares every entry with every other.
  */
 import type { Plan, Task } from '../plan/schema.js';
-import { globsOverlap, isGlob, literalHead } from '../glob/glob.js';
-import { findCycle } from './dag.js';
+import { globsOverlap, isGlob } from '../glob/glob.js';
+import { taskOrder, type TaskOrder } from './order.js';
+import { forEachCandidatePair } from './pattern-index.js';
+import { unorderedAcross, unorderedWithin, type Chains } from './unordered.js';
 
 export type ConflictType = 'file_write_write' | 'file_read_write' | 'resource' | 'resource_read_write';
 
@@ -29,7 +31,7 @@ export interface ConflictReport {
 }
 
 type Mode = 'write' | 'append' | 'read';
-interface Entry {
+export interface ConflictEntry {
   task: number;
   pattern: string;
   mode: Mode;
@@ -68,47 +70,65 @@ export function impliedResources(task: Task): string[] {
 /** The entries of one distinct pattern, split by mode so that pairs that never conflict are skipped. */
 interface Group {
   pattern: string;
-  /** The literal text every path the pattern matches starts with (the pattern itself when exact). */
-  head: string;
-  write: Entry[];
-  append: Entry[];
-  read: Entry[];
+  write: ConflictEntry[];
+  append: ConflictEntry[];
+  read: ConflictEntry[];
+  /** The entries of a mode split into chains of ordered tasks, once needed. */
+  chains?: Partial<Record<Mode, Chains<ConflictEntry>>>;
 }
 
 /** Shared by every group that has no entry of a mode (most groups have one entry in all). */
-const NONE: Entry[] = [];
+const NONE: ConflictEntry[] = [];
 
-/**
- * Visits the entry pairs of two groups (or of one group with itself) that could conflict: a
- * write with anything, an append with a read. Read/read and append/append pairs are never
- * formed, so a path that a thousand tasks read costs nothing.
- */
-function crossGroups(p: Group, q: Group, visit: (a: Entry, b: Entry) => void): void {
-  const cross = (xs: Entry[], ys: Entry[]): void => {
-    for (const x of xs) for (const y of ys) if (x.task !== y.task) visit(x, y);
-  };
-  if (p === q) {
-    const w = p.write;
-    if (w.length + p.append.length + p.read.length < 2) return;
-    for (let i = 0; i < w.length; i++) {
-      for (let j = i + 1; j < w.length; j++) {
-        const a = w[i] as Entry;
-        const b = w[j] as Entry;
-        if (a.task !== b.task) visit(a, b);
-      }
-    }
-    cross(w, p.append);
-    cross(w, p.read);
-    cross(p.append, p.read);
+type Visit = (a: ConflictEntry, b: ConflictEntry) => void;
+
+function chainsOf(g: Group, mode: Mode, order: TaskOrder): Chains<ConflictEntry> {
+  const list = g[mode];
+  if (list.length === 1) return [list];
+  g.chains ??= {};
+  return (g.chains[mode] ??= unorderedWithin(list, order));
+}
+
+/** The unordered pairs of an entry of `g` in mode `gm` and one of `o` in mode `om`. */
+function across(g: Group, gm: Mode, o: Group, om: Mode, order: TaskOrder, visit: Visit): void {
+  const xs = g[gm];
+  const ys = o[om];
+  if (xs.length === 0 || ys.length === 0) return;
+  if (xs.length === 1 && ys.length === 1) {
+    // Most patterns have one entry: answer directly.
+    const x = xs[0] as ConflictEntry;
+    const y = ys[0] as ConflictEntry;
+    if (!order.before(x.task, y.task) && !order.before(y.task, x.task)) visit(x, y);
     return;
   }
-  cross(p.write, q.write);
-  cross(p.write, q.append);
-  cross(p.write, q.read);
-  cross(p.append, q.write);
-  cross(p.append, q.read);
-  cross(p.read, q.write);
-  cross(p.read, q.append);
+  const cx = chainsOf(g, gm, order);
+  const cy = chainsOf(o, om, order);
+  // Binary searches along the side with fewer chains.
+  if (ys.length * cx.length <= xs.length * cy.length) unorderedAcross(cx, ys, order, visit);
+  else unorderedAcross(cy, xs, order, visit);
+}
+
+/**
+ * Visits the unordered entry pairs of one group that could conflict: a write with anything, an
+ * append with a read. Read/read and append/append pairs are never formed, so a path that a
+ * thousand tasks read costs nothing.
+ */
+function withinGroup(g: Group, order: TaskOrder, visit: Visit): void {
+  if (g.write.length > 1) (g.chains ??= {}).write = unorderedWithin(g.write, order, visit);
+  across(g, 'write', g, 'append', order, visit);
+  across(g, 'write', g, 'read', order, visit);
+  across(g, 'append', g, 'read', order, visit);
+}
+
+/** The same for two groups whose patterns meet. */
+function betweenGroups(p: Group, q: Group, order: TaskOrder, visit: Visit): void {
+  across(p, 'write', q, 'write', order, visit);
+  across(p, 'write', q, 'append', order, visit);
+  across(p, 'write', q, 'read', order, visit);
+  across(p, 'append', q, 'write', order, visit);
+  across(p, 'append', q, 'read', order, visit);
+  across(p, 'read', q, 'write', order, visit);
+  across(p, 'read', q, 'append', order, visit);
 }
 
 /** Whether the two groups can form any pair worth a glob comparison. */
@@ -121,193 +141,25 @@ function canConflict(p: Group, q: Group): boolean {
   );
 }
 
-/**
- * Calls `visit` for every pair of entries of different tasks whose patterns can meet and whose
- * modes can conflict. Entries are grouped by distinct pattern first, so a pattern shared by many
- * tasks is compared once. A glob is compared only with exact paths that start with its literal
- * head (a range of a sorted list) and with globs whose heads start its own or extend it.
- */
-function forEachOverlap(entries: Entry[], visit: (a: Entry, b: Entry) => void): void {
+/** Calls `visit` for every pair of entries of unordered tasks whose patterns meet and whose modes conflict. */
+function forEachUnorderedOverlap(entries: ConflictEntry[], order: TaskOrder, visit: Visit): void {
   const groups = new Map<string, Group>();
   for (const e of entries) {
     let g = groups.get(e.pattern);
-    if (!g) {
-      const head = isGlob(e.pattern) ? literalHead(e.pattern) : e.pattern;
-      groups.set(e.pattern, (g = { pattern: e.pattern, head, write: NONE, append: NONE, read: NONE }));
-    }
+    if (!g) groups.set(e.pattern, (g = { pattern: e.pattern, write: NONE, append: NONE, read: NONE }));
     if (g[e.mode] === NONE) g[e.mode] = [e];
     else g[e.mode].push(e);
   }
-  const exact = new Map<string, Group>();
-  const globs: Group[] = [];
-  for (const g of groups.values()) {
-    // Same pattern: they meet.
-    crossGroups(g, g, visit);
-    if (g.head !== g.pattern) globs.push(g);
-    else exact.set(g.pattern, g);
-  }
-  if (globs.length === 0) return;
-  const meet = (g: Group, o: Group): void => {
-    if (canConflict(g, o) && globsOverlap(g.pattern, o.pattern)) crossGroups(g, o, visit);
-  };
-  // glob vs exact: the exact paths that start with the glob's head, found by binary search.
-  const sorted = [...exact.keys()].sort();
-  for (const g of globs) {
-    let lo = 0;
-    let hi = sorted.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if ((sorted[mid] as string) < g.head) lo = mid + 1;
-      else hi = mid;
-    }
-    for (let i = lo; i < sorted.length && (sorted[i] as string).startsWith(g.head); i++)
-      meet(g, exact.get(sorted[i] as string) as Group);
-  }
-  // glob vs glob: only when one head starts the other. In sorted order the heads that start a
-  // head are exactly those on a stack kept while sweeping (everything between a string and its
-  // extension extends it too).
-  const byHead = new Map<string, Group[]>();
-  for (const g of globs) {
-    const list = byHead.get(g.head);
-    if (list) list.push(g);
-    else byHead.set(g.head, [g]);
-  }
-  const stack: Group[][] = [];
-  for (const head of [...byHead.keys()].sort()) {
-    const same = byHead.get(head) as Group[];
-    while (stack.length > 0 && !head.startsWith((stack[stack.length - 1] as Group[])[0]?.head as string))
-      stack.pop();
-    for (let i = 0; i < same.length; i++) {
-      const g = same[i] as Group;
-      for (let j = i + 1; j < same.length; j++) meet(g, same[j] as Group);
-      for (const outer of stack) for (const o of outer) meet(g, o);
-    }
-    stack.push(same);
-  }
+  for (const g of groups.values()) withinGroup(g, order, visit);
+  forEachCandidatePair(groups.values(), (g, o) => {
+    if (canConflict(g, o) && globsOverlap(g.pattern, o.pattern)) betweenGroups(g, o, order, visit);
+  });
 }
 
-/** Whether two tasks are ordered (a dependency path either way). Bitsets of ancestors, built lazily. */
-function orderOracle(plan: Plan): (a: number, b: number) => boolean {
-  const n = plan.tasks.length;
-  const index = new Map(plan.tasks.map((t, i) => [t.id, i]));
-  const deps = plan.tasks.map((t) =>
-    [...new Set(t.depends_on)].flatMap((d) => (index.has(d) ? [index.get(d) as number] : [])),
-  );
-  let anc: Uint32Array[] | undefined;
-  const words = (n + 31) >>> 5;
-  const build = (): Uint32Array[] => {
-    const out: Uint32Array[] = new Array<Uint32Array>(n);
-    const done = new Uint8Array(n);
-    for (let root = 0; root < n; root++) {
-      if (done[root]) continue;
-      const stack: number[] = [root];
-      while (stack.length > 0) {
-        const v = stack[stack.length - 1] as number;
-        const pending = (deps[v] as number[]).filter((d) => !done[d]);
-        if (pending.length > 0) {
-          stack.push(...pending);
-          continue;
-        }
-        stack.pop();
-        if (done[v]) continue;
-        const bits = new Uint32Array(words);
-        for (const d of deps[v] as number[]) {
-          const db = out[d] as Uint32Array;
-          for (let w = 0; w < words; w++) bits[w] = (bits[w] as number) | (db[w] as number);
-          bits[d >>> 5] = (bits[d >>> 5] as number) | (1 << (d & 31));
-        }
-        out[v] = bits;
-        done[v] = 1;
-      }
-    }
-    return out;
-  };
-  const has = (bits: Uint32Array, i: number): boolean => (((bits[i >>> 5] as number) >>> (i & 31)) & 1) === 1;
-  // Most overlapping pairs are a task and its direct dependency: answer those without the
-  // graph-wide work below.
-  const direct = (a: number, b: number): boolean =>
-    (deps[a] as number[]).includes(b) || (deps[b] as number[]).includes(a);
-  let transitive: ((a: number, b: number) => boolean) | undefined;
-  return (a, b) => direct(a, b) || (transitive ??= transitiveOracle())(a, b);
-
-  function transitiveOracle(): (a: number, b: number) => boolean {
-    if (findCycle(plan)) {
-      // Cyclic plans are reported by the DAG check; here a plain search per question is enough.
-      const reach = (from: number, to: number): boolean => {
-        const seen = new Uint8Array(n);
-        const stack = [from];
-        while (stack.length > 0) {
-          const v = stack.pop() as number;
-          for (const d of deps[v] as number[]) {
-            if (d === to) return true;
-            if (!seen[d]) {
-              seen[d] = 1;
-              stack.push(d);
-            }
-          }
-        }
-        return false;
-      };
-      return (a, b) => reach(a, b) || reach(b, a);
-    }
-    return (a, b) => {
-      anc ??= build();
-      return has(anc[a] as Uint32Array, b) || has(anc[b] as Uint32Array, a);
-    };
-  }
-}
-
-/** Finds every conflict between tasks that are not ordered by their dependencies. */
-export function detectConflicts(plan: Plan): ConflictReport {
-  const ordered = orderOracle(plan);
-  const found = new Map<string, Conflict>();
-  const ids = plan.tasks.map((t) => t.id);
-
-  const run = (entries: Entry[], kind: 'file' | 'resource'): void => {
-    forEachOverlap(entries, (x, y) => {
-      if (x.mode === 'read' && y.mode === 'read') return;
-      if (x.mode === 'append' && y.mode === 'append') return; // appends by several tasks are allowed
-      if (ordered(x.task, y.task)) return;
-      const rw = x.mode === 'read' || y.mode === 'read';
-      const [first, second] = rw ? (x.mode === 'read' ? [x, y] : [y, x]) : x.task < y.task ? [x, y] : [y, x];
-      const target =
-        x.pattern === y.pattern
-          ? x.pattern
-          : !isGlob(x.pattern)
-            ? x.pattern
-            : !isGlob(y.pattern)
-              ? y.pattern
-              : `${first.pattern} & ${second.pattern}`;
-      const a = ids[first.task] as string;
-      const b = ids[second.task] as string;
-      const verb = (e: Entry): string =>
-        e.mode === 'read' ? 'reads' : e.mode === 'append' ? 'appends to' : 'writes';
-      const type: ConflictType =
-        kind === 'file'
-          ? rw
-            ? 'file_read_write'
-            : 'file_write_write'
-          : rw
-            ? 'resource_read_write'
-            : 'resource';
-      // read/write: the reader waits for the writer; write/write: the later task in the plan waits.
-      const [waiter, waitee] = rw ? [a, b] : [b, a];
-      const conflict: Conflict = {
-        type,
-        target,
-        tasks: [a, b],
-        detail: `${a} ${verb(first)} ${first.pattern} while ${b} ${verb(second)} ${second.pattern}, and neither depends on the other`,
-        suggestion: `Add dependency: ${waiter} depends_on [${waitee}]`,
-      };
-      const pairKey = `${kind}|${[a, b].sort().join('|')}|${target}`;
-      const prev = found.get(pairKey);
-      // One conflict per pair and target; write/write says more than read/write.
-      if (!prev || (prev.type.includes('read') && !type.includes('read'))) found.set(pairKey, conflict);
-    });
-  };
-
-  const files: Entry[] = [];
-  const resources: Entry[] = [];
+/** The entries of a plan's tasks: files and resources, each path once per task in its strongest mode. */
+export function conflictEntries(plan: Plan): { files: ConflictEntry[]; resources: ConflictEntry[] } {
+  const files: ConflictEntry[] = [];
+  const resources: ConflictEntry[] = [];
   plan.tasks.forEach((t, task) => {
     const writes = new Set(t.files_write);
     for (const p of writes) files.push({ task, pattern: p, mode: 'write' });
@@ -318,12 +170,82 @@ export function detectConflicts(plan: Plan): ConflictReport {
     for (const r of rw) resources.push({ task, pattern: r, mode: 'write' });
     for (const r of t.resources_read) if (!rw.has(r)) resources.push({ task, pattern: r, mode: 'read' });
   });
-  run(files, 'file');
-  run(resources, 'resource');
+  return { files, resources };
+}
 
-  const cmp = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
-  const conflicts = [...found.values()].sort(
-    (p, q) => cmp(p.type, q.type) || cmp(p.target, q.target) || cmp(p.tasks.join(), q.tasks.join()),
-  );
-  return { conflicts, count: conflicts.length };
+const cmp = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
+
+/**
+ * Turns conflicting entry pairs (of unordered tasks, patterns that meet) into the report: one
+ * conflict per pair of tasks and target; write/write says more than read/write, and between two
+ * of the same kind the first detail in sort order is kept, so the report does not depend on the
+ * order the pairs come in.
+ */
+export class ConflictCollector {
+  private readonly found = new Map<string, Conflict>();
+  private readonly ids: string[];
+
+  constructor(plan: Plan) {
+    this.ids = plan.tasks.map((t) => t.id);
+  }
+
+  add(x: ConflictEntry, y: ConflictEntry, kind: 'file' | 'resource'): void {
+    if (x.mode === 'read' && y.mode === 'read') return;
+    if (x.mode === 'append' && y.mode === 'append') return; // appends by several tasks are allowed
+    const rw = x.mode === 'read' || y.mode === 'read';
+    const [first, second] = rw ? (x.mode === 'read' ? [x, y] : [y, x]) : x.task < y.task ? [x, y] : [y, x];
+    const target =
+      x.pattern === y.pattern
+        ? x.pattern
+        : !isGlob(x.pattern)
+          ? x.pattern
+          : !isGlob(y.pattern)
+            ? y.pattern
+            : `${first.pattern} & ${second.pattern}`;
+    const a = this.ids[first.task] as string;
+    const b = this.ids[second.task] as string;
+    const verb = (e: ConflictEntry): string =>
+      e.mode === 'read' ? 'reads' : e.mode === 'append' ? 'appends to' : 'writes';
+    const type: ConflictType =
+      kind === 'file'
+        ? rw
+          ? 'file_read_write'
+          : 'file_write_write'
+        : rw
+          ? 'resource_read_write'
+          : 'resource';
+    // read/write: the reader waits for the writer; write/write: the later task in the plan waits.
+    const [waiter, waitee] = rw ? [a, b] : [b, a];
+    const detail = `${a} ${verb(first)} ${first.pattern} while ${b} ${verb(second)} ${second.pattern}, and neither depends on the other`;
+    const pairKey = `${kind}|${[a, b].sort().join('|')}|${target}`;
+    const prev = this.found.get(pairKey);
+    if (prev) {
+      const prevRw = prev.type.includes('read');
+      if (prevRw === rw ? detail >= prev.detail : rw) return;
+    }
+    this.found.set(pairKey, {
+      type,
+      target,
+      tasks: [a, b],
+      detail,
+      suggestion: `Add dependency: ${waiter} depends_on [${waitee}]`,
+    });
+  }
+
+  report(): ConflictReport {
+    const conflicts = [...this.found.values()].sort(
+      (p, q) => cmp(p.type, q.type) || cmp(p.target, q.target) || cmp(p.tasks.join(), q.tasks.join()),
+    );
+    return { conflicts, count: conflicts.length };
+  }
+}
+
+/** Finds every conflict between tasks that are not ordered by their dependencies. */
+export function detectConflicts(plan: Plan): ConflictReport {
+  const order = taskOrder(plan);
+  const collector = new ConflictCollector(plan);
+  const { files, resources } = conflictEntries(plan);
+  forEachUnorderedOverlap(files, order, (x, y) => collector.add(x, y, 'file'));
+  forEachUnorderedOverlap(resources, order, (x, y) => collector.add(x, y, 'resource'));
+  return collector.report();
 }

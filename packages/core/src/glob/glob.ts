@@ -54,6 +54,33 @@ export function literalHead(pattern: string): string {
   return pattern.slice(0, pattern[m.index - 1] === '/' ? m.index - 1 : m.index);
 }
 
+/** Characters after which a pattern's text is no longer literal, seen from its end (extglob parentheses too). */
+const TAIL_SPECIAL = /[*?[\]{}()|\\]/;
+
+/**
+ * The literal text a glob ends with: everything after its last glob character, without the slash
+ * that starts it (for `src/*.test.ts` that is `.test.ts`; for `**` then `/x/a.ts` it is `x/a.ts`,
+ * since `**` may match nothing); empty when the glob ends in a glob character. An exact path is its
+ * own tail. Every path the pattern matches ends with it, so two patterns can only meet when one
+ * tail ends the other.
+ */
+export function literalTail(pattern: string): string {
+  if (!isGlob(pattern)) return pattern;
+  let i = pattern.length;
+  while (i > 0 && !TAIL_SPECIAL.test(pattern[i - 1] as string)) i--;
+  return pattern.slice(pattern[i] === '/' ? i + 1 : i);
+}
+
+/** Whether one of two literal heads starts the other (every path both patterns match starts with both). */
+function headsMeet(a: string, b: string): boolean {
+  return a.length <= b.length ? b.startsWith(a) : a.startsWith(b);
+}
+
+/** Whether one of two literal tails ends the other. */
+function tailsMeet(a: string, b: string): boolean {
+  return a.length <= b.length ? b.endsWith(a) : a.endsWith(b);
+}
+
 const MAX_BRACE_EXPANSIONS = 64;
 
 /** Expands `{a,b}` groups; undefined when there would be too many variants. */
@@ -176,6 +203,9 @@ export function globsOverlap(a: string, b: string): boolean {
   if (!ga && !gb) return false;
   if (!ga) return globMatch(b, a);
   if (!gb) return globMatch(a, b);
+  // Every path both match starts with both heads and ends with both tails; the conflict index
+  // relies on this, and it decides most pairs before the DP (and when braces are too many to expand).
+  if (!headsMeet(literalHead(a), literalHead(b)) || !tailsMeet(literalTail(a), literalTail(b))) return false;
   const ea = expandBraces(a) ?? ['**'];
   const eb = expandBraces(b) ?? ['**'];
   for (const x of ea) {

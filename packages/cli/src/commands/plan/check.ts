@@ -17,9 +17,10 @@ export const check = defineCommand({
   options: { json: common.json('print the report as JSON'), config: common.config() },
   examples: ['orch plan check tasks.yaml', 'orch plan check tasks.yaml --json --config .claude-agents.yaml'],
   async handler({ args, opts }, { cwd }): Promise<CommandResult> {
-    const { checkPlan, findPlanFile, isOrchError, loadConfigSource, loadPlan } = await import('@orch/core');
+    const { checkPlan, findPlanFile, isOrchError, loadConfigSource, loadPlan } =
+      await import('@orch/core/plan-check');
     const { formatPlanCheck } = await import('../analyze/format.js');
-    const { nearestCheckoutRoot } = await import('@orch/store');
+    const { nearestCheckoutRoot } = await import('@orch/store/repo-root');
     const given = args.plan;
     // Like `orch run`: a relative plan path not found here is looked for at the repository root.
     const file = findPlanFile(given, cwd, nearestCheckoutRoot(cwd));

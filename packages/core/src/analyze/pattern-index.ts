@@ -1,0 +1,173 @@
+/**
+ * Which distinct ownership patterns may match a common path, found without comparing every
+ * pattern with every other. Every path a pattern matches starts with its literal head and ends
+ * with its literal tail (`literalHead`, `literalTail`), so two patterns can only meet when one
+ * head starts the other and one tail ends the other; `globsOverlap` checks both first, so the
+ * pairs left out here are pairs it would refuse. Exact paths are two sorted lists (by text and by
+ * reversed text); globs are swept in order of their heads, each head's globs indexed by tail, so
+ * a glob is only compared with the globs and paths it can meet: sibling globs under one folder
+ * and prefix-less globs that differ in their ending (`**` then `/*.a.ts`, `/*.b.ts`) cost nothing.
+ */
+import { isGlob, literalHead, literalTail } from '../glob/glob.js';
+
+export interface Keyed {
+  readonly pattern: string;
+}
+
+interface Node<G> {
+  readonly group: G;
+  readonly head: string;
+  readonly tail: string;
+  /** Its place among the globs of its head. */
+  rank: number;
+}
+
+/** Up to this many globs of one head are scanned; more are indexed by tail. */
+const SCAN = 8;
+
+const reverse = (s: string): string => [...s].reverse().join('');
+
+/** Whether one of two literal tails ends the other. */
+const tailsMeet = (a: string, b: string): boolean => (a.length <= b.length ? b.endsWith(a) : a.endsWith(b));
+
+/** The index of the first string in sorted `xs` that is not below `key`. */
+function lowerBound(xs: readonly string[], key: string): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((xs[mid] as string) < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** How many strings of sorted `xs` from index `from` start with `prefix` (they are contiguous). */
+function runLength(xs: readonly string[], from: number, prefix: string): number {
+  let lo = from;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((xs[mid] as string).startsWith(prefix)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo - from;
+}
+
+/** The globs of one head, found by tail: those whose tail ends a given one, and those it ends. */
+class TailIndex<G> {
+  private byTail: Map<string, Node<G>[]> | undefined;
+  /** Distinct tails, reversed and sorted. */
+  private reversed: string[] = [];
+
+  constructor(readonly nodes: readonly Node<G>[]) {}
+
+  /** Calls `visit` for each glob of this head whose tail meets `tail`. */
+  meeting(tail: string, visit: (n: Node<G>) => void): void {
+    if (this.nodes.length <= SCAN) {
+      for (const n of this.nodes) if (tailsMeet(n.tail, tail)) visit(n);
+      return;
+    }
+    const byTail = this.build();
+    // Tails that end `tail` (itself included): its suffixes.
+    for (let k = 0; k <= tail.length; k++) {
+      const list = byTail.get(k === 0 ? tail : tail.slice(k));
+      if (list) for (const n of list) visit(n);
+    }
+    // Tails that `tail` ends, longer than it: reversed, they start with its reverse.
+    const rev = reverse(tail);
+    const from = lowerBound(this.reversed, rev);
+    const count = runLength(this.reversed, from, rev);
+    for (let i = from; i < from + count; i++) {
+      const r = this.reversed[i] as string;
+      if (r.length === rev.length) continue;
+      for (const n of byTail.get(reverse(r)) as Node<G>[]) visit(n);
+    }
+  }
+
+  private build(): Map<string, Node<G>[]> {
+    if (this.byTail) return this.byTail;
+    const byTail = new Map<string, Node<G>[]>();
+    for (const n of this.nodes) {
+      const list = byTail.get(n.tail);
+      if (list) list.push(n);
+      else byTail.set(n.tail, [n]);
+    }
+    this.reversed = [...byTail.keys()].map(reverse).sort();
+    return (this.byTail = byTail);
+  }
+}
+
+/**
+ * Calls `meet` once for every pair of distinct patterns (one a glob) whose heads and tails meet.
+ * Pairs of exact paths never meet: equal paths are one group.
+ */
+export function forEachCandidatePair<G extends Keyed>(groups: Iterable<G>, meet: (a: G, b: G) => void): void {
+  const exact: G[] = [];
+  const globs: Node<G>[] = [];
+  for (const g of groups) {
+    if (isGlob(g.pattern))
+      globs.push({ group: g, head: literalHead(g.pattern), tail: literalTail(g.pattern), rank: 0 });
+    else exact.push(g);
+  }
+  if (globs.length === 0) return;
+
+  // Glob against exact path: the paths that start with the head, or (when those are many and the
+  // tail says more) the paths that end with the tail, checked for the other end.
+  exact.sort((a, b) => (a.pattern < b.pattern ? -1 : a.pattern > b.pattern ? 1 : 0));
+  const byText = exact.map((g) => g.pattern);
+  let byReversed: { text: string; group: G }[] | undefined;
+  let reversedText: string[] = [];
+  for (const { group, head, tail } of globs) {
+    const hFrom = lowerBound(byText, head);
+    const hCount = runLength(byText, hFrom, head);
+    if (hCount > SCAN && tail !== '') {
+      if (!byReversed) {
+        byReversed = exact
+          .map((g) => ({ text: reverse(g.pattern), group: g }))
+          .sort((a, b) => (a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
+        reversedText = byReversed.map((r) => r.text);
+      }
+      const rTail = reverse(tail);
+      const tFrom = lowerBound(reversedText, rTail);
+      const tCount = runLength(reversedText, tFrom, rTail);
+      if (tCount < hCount) {
+        for (let i = tFrom; i < tFrom + tCount; i++) {
+          const o = (byReversed[i] as { group: G }).group;
+          if (o.pattern.startsWith(head)) meet(group, o);
+        }
+        continue;
+      }
+    }
+    for (let i = hFrom; i < hFrom + hCount; i++) {
+      const o = exact[i] as G;
+      if (o.pattern.endsWith(tail)) meet(group, o);
+    }
+  }
+
+  // Glob against glob: sweeping the heads in sorted order, the heads that start the current one
+  // are exactly those on a stack (everything between a string and its extension extends it too).
+  const byHead = new Map<string, Node<G>[]>();
+  for (const n of globs) {
+    const list = byHead.get(n.head);
+    if (list) list.push(n);
+    else byHead.set(n.head, [n]);
+  }
+  const stack: { head: string; index: TailIndex<G> }[] = [];
+  for (const head of [...byHead.keys()].sort()) {
+    while (stack.length > 0 && !head.startsWith((stack[stack.length - 1] as { head: string }).head))
+      stack.pop();
+    const nodes = byHead.get(head) as Node<G>[];
+    nodes.forEach((n, i) => (n.rank = i));
+    const same = new TailIndex(nodes);
+    nodes.forEach((n, i) => {
+      // Within one head each pair once: with the globs listed before this one.
+      if (i > 0)
+        same.meeting(n.tail, (o) => {
+          if (o.rank < i) meet(n.group, o.group);
+        });
+      for (const outer of stack) outer.index.meeting(n.tail, (o) => meet(n.group, o.group));
+    });
+    stack.push({ head, index: same });
+  }
+}
