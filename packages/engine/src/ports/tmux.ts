@@ -1,5 +1,6 @@
 /** orch's private tmux server as the engine's `WorkerRuntime` port: one session per worker. */
 import { readFile, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { TmuxServer } from '@orch/tmux';
 import { tailLines } from '../verify/run-command.js';
 import type { WorkerRuntime } from './worker-runtime.js';
@@ -18,7 +19,12 @@ export function tmuxWorkers(server: TmuxServer): WorkerRuntime {
     kill: (name) => server.killSession(name),
     async state(name) {
       const p = await server.paneState(name);
-      return { exists: p.exists, dead: p.dead, exitStatus: p.exitStatus };
+      return {
+        exists: p.exists,
+        dead: p.dead,
+        exitStatus: p.exitStatus,
+        ...(p.pid !== null ? { pid: p.pid } : {}),
+      };
     },
     async waitForExit(name, opts) {
       await server.waitForExit(name, opts);
@@ -32,5 +38,6 @@ export function tmuxWorkers(server: TmuxServer): WorkerRuntime {
       if (!ref.logFile) return '';
       return tailLines(await readFile(ref.logFile, 'utf8').catch(() => ''), lines);
     },
+    hiddenPaths: () => [dirname(server.socketPath())],
   };
 }

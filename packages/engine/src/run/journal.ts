@@ -11,7 +11,7 @@ import {
   type RunEventInput,
   type RunState,
 } from '@orch/core';
-import { appendEvent, readEventsFrom } from '@orch/store';
+import { appendEvent, readEventsFrom, repairJournal } from '@orch/store';
 import { basename, dirname } from 'node:path';
 import type { RunLog } from '../ports/run-log.js';
 
@@ -82,5 +82,16 @@ export class RunJournal implements RunLog {
   close(): void {
     this.watcher?.close();
     this.watcher = undefined;
+  }
+
+  async tornTail(): Promise<boolean> {
+    return (await readEventsFrom(this.runDir, 0)).tornTail;
+  }
+
+  /** `repairJournal` journals its own repair; the state then includes it. */
+  async repairTail(): Promise<boolean> {
+    const { repaired } = await repairJournal(this.runDir);
+    await this.refresh();
+    return repaired;
   }
 }
