@@ -1,7 +1,7 @@
-import { appendFile, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { reduceRun, type RunEvent, type RunState } from '@orch/core';
+import { type RunEvent, type RunState } from '@orch/core';
 import { appendEvent, loadRunState, loadRunStateAt, readEvents, repairJournal } from '../src/journal.js';
 import { signLine } from '@orch/core';
 import { ensureRunKey } from '../src/secrets.js';
