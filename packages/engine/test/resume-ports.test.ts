@@ -125,18 +125,23 @@ async function resume(w: World): Promise<{
   return { plan, restarts: await applyRepairs(w.ctx, plan) };
 }
 
+/** Task `a`, started in its workspace `/ws/a` (which holds `locks`); its branch one commit past staging. */
+function runningTask(locks: string[]): Promise<World> {
+  const repo = new MemoryRepository();
+  repo.commit(BASE);
+  repo.branch(stagingBranch(RUN), BASE).branch(taskBranch(RUN, 'a'), repo.commit('a1', [BASE]));
+  return world(
+    [{ id: 'a' }],
+    [{ type: 'task.ready', task: 'a' }, worktree('a', '/ws/a'), started('a')],
+    repo,
+    new FakeWorkspaces().add('/ws/a', { locks }),
+  );
+}
+
 describe('resume on the ports', () => {
   it('restarts a worker that is gone without a report, after clearing the locks it left in its workspace', async () => {
-    const repo = new MemoryRepository();
-    repo.commit(BASE);
-    repo.branch(stagingBranch(RUN), BASE).branch(taskBranch(RUN, 'a'), repo.commit('a1', [BASE]));
-    const workspaces = new FakeWorkspaces().add('/ws/a', { locks: ['/ws/.git/worktrees/a/index.lock'] });
-    const w = await world(
-      [{ id: 'a' }],
-      [{ type: 'task.ready', task: 'a' }, worktree('a', '/ws/a'), started('a')],
-      repo,
-      workspaces,
-    );
+    const w = await runningTask(['/ws/.git/worktrees/a/index.lock']);
+    const { workspaces } = w;
 
     const { plan, restarts } = await resume(w);
 
@@ -216,16 +221,8 @@ describe('resume on the ports', () => {
   });
 
   it('watches a live worker again and leaves its workspace alone', async () => {
-    const repo = new MemoryRepository();
-    repo.commit(BASE);
-    repo.branch(stagingBranch(RUN), BASE).branch(taskBranch(RUN, 'a'), repo.commit('a1', [BASE]));
-    const workspaces = new FakeWorkspaces().add('/ws/a', { locks: ['/ws/a.lock'] });
-    const w = await world(
-      [{ id: 'a' }],
-      [{ type: 'task.ready', task: 'a' }, worktree('a', '/ws/a'), started('a')],
-      repo,
-      workspaces,
-    );
+    const w = await runningTask(['/ws/a.lock']);
+    const { workspaces } = w;
     // The worker of attempt 1 is still running (its exec spec names the attempt and its token).
     await w.workers.start({
       name: session('a'),
