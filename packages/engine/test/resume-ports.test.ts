@@ -3,96 +3,33 @@
  * commits, scripted workers and workspace records. No git, no tmux: `scanWorld` must learn
  * everything through the ports, and `applyRepairs` must act through them.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseConfig, parsePlan, type RunEventInput } from '@orch/core';
-import { runPaths } from '@orch/store';
-import { sessionName, type TmuxServer } from '@orch/tmux';
-import {
-  FakeClock,
-  FakeWorkers,
-  FakeWorkspaces,
-  MemoryRepository,
-  MemoryRunLog,
-  runStarted,
-  shellPlan,
-} from '@orch/test-utils';
-import { systemClock } from '../src/ports/clock.js';
-import { archiveBranch, stagingBranch, taskBranch, type RunContext } from '../src/run/context.js';
-import { PlanStore } from '../src/run/plan-store.js';
+import type { RunEventInput } from '@orch/core';
+import { sessionName } from '@orch/tmux';
+import { FakeWorkspaces, MemoryRepository } from '@orch/test-utils';
+import { archiveBranch, stagingBranch, taskBranch } from '../src/run/context.js';
 import { applyRepairs, classify, scanWorld } from '../src/run/resume.js';
+import { BASE, RUN, portsContext, type PortsWorld } from './ports-context.js';
 
-const RUN = 'r1';
-const BASE = 'base0';
+type World = PortsWorld;
 const session = (task: string): string => sessionName(RUN, task);
 
-interface World {
-  ctx: RunContext;
-  log: MemoryRunLog;
-  repo: MemoryRepository;
-  workers: FakeWorkers;
-  workspaces: FakeWorkspaces;
-}
-
-const dirs: string[] = [];
+const worlds: World[] = [];
 afterEach(async () => {
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+  for (const w of worlds.splice(0)) await w.cleanup();
 });
 
-/** A run context of fakes; the supervisor's own tmux pane is reported gone (none runs in a test). */
 async function world(
   tasks: { id: string; deps?: string[] }[],
   events: RunEventInput[],
   repo: MemoryRepository,
   workspaces = new FakeWorkspaces(),
 ): Promise<World> {
-  const root = await mkdtemp(join(tmpdir(), 'orch-resume-ports-'));
-  dirs.push(root);
-  const clock = new FakeClock();
-  const log = new MemoryRunLog([], () => clock.now());
-  const planned = tasks.map((t) => ({ id: t.id, dependsOn: t.deps ?? [], agent: 'shell', description: '' }));
-  await log.append(runStarted(planned, { run: RUN, baseCommit: BASE, repoRoot: root }));
-  for (const ev of events) await log.append(ev);
-  const plan = parsePlan(
-    shellPlan(
-      tasks.map((t) => ({
-        id: t.id,
-        run: 'true',
-        files_write: [`${t.id}.txt`],
-        ...(t.deps ? { depends_on: t.deps } : {}),
-      })),
-    ),
-    'tasks.yaml',
-  );
-  const plans = new PlanStore(plan);
-  const paths = runPaths(root, RUN);
-  const workers = new FakeWorkers(paths.dir);
-  const noPane = { exists: false, dead: false, exitStatus: null, exitSignal: null, pid: null };
-  const tmux = { paneState: async () => noPane, killSession: async () => undefined } as unknown as TmuxServer;
-  const ctx: RunContext = Object.freeze({
-    // No local repository here: a path that still needs one fails the test.
-    repo: undefined as never,
-    repository: repo,
-    userCheckout: undefined as never,
-    repoRoot: root,
-    run: RUN,
-    paths,
-    plans,
-    plan: plans.plan,
-    priorities: plans.priorities,
-    config: parseConfig('', 'test'),
-    tmux,
-    workers,
-    journal: log,
-    workspaces,
-    clock: systemClock,
-    orchBin: '/orch',
-    privateDir: join(root, '.orchestrator'),
-    launched: new Map<string, number>(),
-  });
-  return { ctx, log, repo, workers, workspaces };
+  const w = await portsContext({ tasks, events, repo, workspaces });
+  worlds.push(w);
+  return w;
 }
 
 const started = (task: string, attempt = 1): RunEventInput => ({
@@ -244,7 +181,6 @@ describe('resume on the ports', () => {
 
 /** The attempt's exec spec as the fake runtime reads it from the wrapper's argv. */
 async function execSpec(w: World, task: string, attempt: number): Promise<string> {
-  const { writeFile, mkdir } = await import('node:fs/promises');
   await mkdir(w.ctx.paths.dir, { recursive: true });
   const file = join(w.ctx.paths.dir, `exec-${task}-${attempt}.json`);
   await writeFile(file, JSON.stringify({ task, attempt, token: 't' }));

@@ -3,3 +3,4 @@ export * from './run-log.js';
 export * from './workers.js';
 export * from './repository.js';
 export * from './workspaces.js';
+export * from './user-checkout.js';

@@ -3,7 +3,7 @@
  * commits are names the test makes up, each with its parents; landings (staging's trailers) are
  * scripted. Operations a test did not set up throw, so a path that reaches them shows.
  */
-import type { Landing } from '@orch/core';
+import { OrchError, type Landing } from '@orch/core';
 
 export class MemoryRepository {
   readonly refs = new Map<string, string>();
@@ -59,7 +59,9 @@ export class MemoryRepository {
   }
 
   async updateRef(ref: string, next: string, expectedOld: string | null): Promise<void> {
-    if ((this.refs.get(ref) ?? null) !== expectedOld) throw new Error(`${ref} moved`);
+    // As git's compare-and-swap does: the caller retries or stops on this code.
+    if ((this.refs.get(ref) ?? null) !== expectedOld)
+      throw new OrchError('ERR_ORCH_REF_MOVED', `${ref} is not at ${expectedOld ?? '(none)'}`);
     this.refs.set(ref, next);
     this.log.push(`update ${ref} ${next}`);
   }
