@@ -2,14 +2,14 @@
  * A `RunContext` of in-memory ports for engine tests that need no git and no tmux: the run log in
  * memory, a repository of made-up commits, scripted workers, workspace records, the user's
  * checkouts as records. The local repository is absent (a path that still needs it fails), and
- * the supervisor's own tmux pane is reported gone.
+ * there is no supervisor session (a foreground run).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig, parsePlan, type RunEventInput } from '@orch/core';
 import { runPaths } from '@orch/store';
-import type { TmuxServer } from '@orch/tmux';
+import { supervisorSessionName } from '@orch/tmux';
 import type { MemoryRepository } from '@orch/test-utils';
 import {
   FakeClock,
@@ -72,8 +72,12 @@ export async function portsContext(opts: {
   const workers = new FakeWorkers(paths.dir);
   const workspaces = opts.workspaces ?? new FakeWorkspaces();
   const checkout = opts.checkout ?? new FakeUserCheckout();
-  const noPane = { exists: false, dead: false, exitStatus: null, exitSignal: null, pid: null };
-  const tmux = { paneState: async () => noPane, killSession: async () => undefined } as unknown as TmuxServer;
+  const supervisorSession = {
+    name: supervisorSessionName(RUN),
+    state: async () => ({ exists: false, dead: false }),
+    remove: async () => undefined,
+    closeOnExit: async () => undefined,
+  };
   const ctx: RunContext = Object.freeze({
     repo: undefined as never,
     repository: opts.repo,
@@ -85,7 +89,7 @@ export async function portsContext(opts: {
     plan: plans.plan,
     priorities: plans.priorities,
     config: parseConfig('', 'test'),
-    tmux,
+    supervisorSession,
     workers,
     journal: log,
     workspaces,

@@ -5,4 +5,5 @@ export type { UserCheckout } from './user-checkout.js';
 export type { Repository } from './repository.js';
 export { systemClock, sleepOn, isoAt, type Clock } from './clock.js';
 export { gitRepository, gitUserCheckout } from './git.js';
-export { tmuxWorkers } from './tmux.js';
+export type { SupervisorSession } from './supervisor-session.js';
+export { tmuxSupervisorSession, tmuxWorkers } from './tmux.js';

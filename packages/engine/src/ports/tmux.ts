@@ -1,8 +1,9 @@
 /** orch's private tmux server as the engine's `WorkerRuntime` port: one session per worker. */
 import { readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { TmuxServer } from '@orch/tmux';
+import { supervisorSessionName, type TmuxServer } from '@orch/tmux';
 import { tailLines } from '../verify/run-command.js';
+import type { SupervisorSession } from './supervisor-session.js';
 import type { WorkerRuntime } from './worker-runtime.js';
 
 export function tmuxWorkers(server: TmuxServer): WorkerRuntime {
@@ -39,5 +40,19 @@ export function tmuxWorkers(server: TmuxServer): WorkerRuntime {
       return tailLines(await readFile(ref.logFile, 'utf8').catch(() => ''), lines);
     },
     hiddenPaths: () => [dirname(server.socketPath())],
+  };
+}
+
+/** A run's supervisor session on orch's private tmux server. */
+export function tmuxSupervisorSession(server: TmuxServer, run: string): SupervisorSession {
+  const name = supervisorSessionName(run);
+  return {
+    name,
+    async state() {
+      const p = await server.paneState(name);
+      return { exists: p.exists, dead: p.dead };
+    },
+    remove: () => server.killSession(name),
+    closeOnExit: () => server.closeOnExit(name),
   };
 }

@@ -13,7 +13,8 @@ import { systemClock, type Clock } from '../ports/clock.js';
 import { gitRepository, gitUserCheckout } from '../ports/git.js';
 import type { Repository } from '../ports/repository.js';
 import type { RunLog } from '../ports/run-log.js';
-import { tmuxWorkers } from '../ports/tmux.js';
+import type { SupervisorSession } from '../ports/supervisor-session.js';
+import { tmuxSupervisorSession, tmuxWorkers } from '../ports/tmux.js';
 import type { WorkerRuntime } from '../ports/worker-runtime.js';
 import type { UserCheckout } from '../ports/user-checkout.js';
 import type { Workspaces } from '../ports/workspaces.js';
@@ -48,8 +49,8 @@ export interface RunContext {
   /** Each task's longest remaining path (`plans.priorities`). */
   readonly priorities: Map<string, number>;
   readonly config: Config;
-  /** orch's tmux server on this machine, for the supervisor's own pane (never a worker's). */
-  readonly tmux: TmuxServer;
+  /** The detached supervisor's own session on this machine's tmux (never a worker's). */
+  readonly supervisorSession: SupervisorSession;
   readonly workers: WorkerRuntime;
   readonly journal: RunLog;
   readonly workspaces: Workspaces;
@@ -68,6 +69,7 @@ export interface RunPorts {
   workspaces?: Workspaces;
   repository?: Repository;
   userCheckout?: UserCheckout;
+  supervisorSession?: SupervisorSession;
   clock?: Clock;
 }
 
@@ -116,7 +118,7 @@ export async function openRunContext(
       return plans.priorities;
     },
     config,
-    tmux,
+    supervisorSession: ports.supervisorSession ?? tmuxSupervisorSession(tmux, run),
     workers: ports.workers ?? tmuxWorkers(tmux),
     journal,
     workspaces,

@@ -27,7 +27,7 @@ import {
   type WorldFacts,
 } from './resume-plan.js';
 import { taskChannelPaths } from '@orch/store';
-import { sessionName, supervisorSessionName } from '@orch/tmux';
+import { sessionName } from '@orch/tmux';
 import { removeWorktreesOf, verifyWorktrees } from '../integrate/worktree.js';
 import { explainStagingMove } from '../merge/guard.js';
 import { findLanding } from '../merge/queue.js';
@@ -88,8 +88,8 @@ export async function scanWorld(ctx: RunContext, launched: ReadonlyMap<string, n
   for (const id of state.order)
     tasks[id] = await scanTask(ctx, state, state.tasks[id] as TaskState, stagingTip, launched);
   const { finished } = runStance(state);
-  const sup = supervisorSessionName(ctx.run);
-  const supPane = await ctx.tmux.paneState(sup);
+  const sup = ctx.supervisorSession;
+  const supPane = await sup.state();
   return {
     stagingTip,
     ...(stagingMove !== undefined ? { stagingMove } : {}),
@@ -101,7 +101,7 @@ export async function scanWorld(ctx: RunContext, launched: ReadonlyMap<string, n
     })),
     // Killed after the run ended, before its cleanup: the integration worktree and recycled ones.
     runWorktrees: finished ? await leftRunCheckouts(ctx) : [],
-    supervisorSession: { name: sup, exists: supPane.exists, dead: supPane.dead },
+    supervisorSession: { name: sup.name, exists: supPane.exists, dead: supPane.dead },
     tasks,
   };
 }
@@ -109,7 +109,7 @@ export async function scanWorld(ctx: RunContext, launched: ReadonlyMap<string, n
 /**
  * The checkouts a finished run's supervisor made on this machine (integration, verification and
  * recycled task worktrees), listed from the local repository: they are the supervisor's own, like
- * its tmux pane (`ctx.tmux`), and go once the run is over.
+ * its session, and go once the run is over.
  */
 async function leftRunCheckouts(ctx: RunContext): Promise<string[]> {
   const integration = integrationWorktreePath(ctx.repoRoot, ctx.config, ctx.run);
@@ -325,8 +325,7 @@ export async function applyRepairs(ctx: RunContext, plan: ResumePlan): Promise<M
         await note(r.what);
         break;
       case 'supervisor-session':
-        // The supervisor's own pane is on this machine's tmux, wherever the workers run.
-        await ctx.tmux.killSession(r.session).catch(traced('resume.killSession'));
+        await ctx.supervisorSession.remove().catch(traced('resume.killSession'));
         await note(r.what);
         break;
       case 'staging':

@@ -6,7 +6,6 @@
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { isFinished, terminalSafe, traced, type RunState, type Task } from '@orch/core';
-import { supervisorSessionName } from '@orch/tmux';
 import { writeFileAtomic, writeJsonAtomic } from '@orch/store';
 import { runFinalIntegration } from '../integrate/final.js';
 import { removeWorktreesOf, verifyWorktrees } from '../integrate/worktree.js';
@@ -153,9 +152,7 @@ async function cleanup(ctx: RunContext): Promise<void> {
       await ctx.workspaces.remove(t.worktree).catch(traced('finish.removeWorktree'));
   }
   // A background supervisor's pane would outlive it (remain-on-exit) and keep orch's tmux server up.
-  // It is this machine's own tmux pane, not a worker: it stays on `ctx.tmux`.
-  if (state.detached)
-    await ctx.tmux.closeOnExit(supervisorSessionName(ctx.run)).catch(traced('finish.closeOnExit'));
+  if (state.detached) await ctx.supervisorSession.closeOnExit().catch(traced('finish.closeOnExit'));
 }
 
 export async function writeRunReport(ctx: RunContext): Promise<string> {
