@@ -6,6 +6,7 @@ export * from './runs.js';
 export * from './secrets.js';
 export * from './journal.js';
 export * from './outbox.js';
+export * from './follow.js';
 export * from './watch.js';
 export * from './mailbox.js';
 export * from './context.js';

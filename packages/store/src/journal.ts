@@ -5,36 +5,20 @@
  * count lines whose MAC is missing or wrong, so a line a worker appended never reaches the state.
  * Workers never write here; they report through their task channel (see the supervisor's intake).
  * A crash can leave a half-written last line; readers ignore it and `repairJournal` cuts it off.
- * The state is derived from the events; `state.json` is only a cache holding the state and the
- * byte offset it covers.
+ * The state is always derived from the events (there is no cached copy: see docs/architecture.md).
  */
 import { mkdir, open, stat, truncate } from 'node:fs/promises';
 import {
   OrchError,
   RunEvent,
-  applyEvent,
-  macHex,
-  sameSecret,
+  reduceRun,
   signLine,
   verifyLine,
   type RunEventInput,
   type RunState,
 } from '@orch/core';
-import { readJsonFile, writeJsonAtomic } from './atomic.js';
 import { runDirPaths } from './paths.js';
 import { ensureRunKey, readRunKey } from './secrets.js';
-
-const SNAPSHOT_VERSION = 4;
-
-interface Snapshot {
-  version: number;
-  /** Byte offset in events.jsonl up to which `state` is derived. */
-  offset: number;
-  state: RunState;
-  /** Lines up to `offset` that were skipped for a missing or wrong MAC. */
-  unsigned: number;
-  mac: string;
-}
 
 export interface JournalChunk {
   events: RunEvent[];
@@ -169,68 +153,18 @@ export async function repairJournal(runDir: string): Promise<RepairResult> {
   return { truncatedBytes, skipped: chunk.skipped, repaired: true };
 }
 
-/** The snapshot's MAC: a forged `state.json` must not stand in for the journal either. */
-function snapshotMac(key: Buffer, s: Omit<Snapshot, 'mac'>): string {
-  return macHex(key, JSON.stringify({ v: s.version, o: s.offset, u: s.unsigned, s: s.state }));
-}
-
-async function readSnapshot(runDir: string): Promise<Snapshot | undefined> {
-  try {
-    const s = await readJsonFile<Snapshot>(runDirPaths(runDir).snapshot);
-    const key = await readRunKey(runDir);
-    if (
-      key &&
-      s &&
-      s.version === SNAPSHOT_VERSION &&
-      typeof s.offset === 'number' &&
-      typeof s.unsigned === 'number' &&
-      typeof s.mac === 'string' &&
-      s.state &&
-      sameSecret(snapshotMac(key, s), s.mac)
-    )
-      return s;
-  } catch {
-    // A corrupt snapshot is only a cache: rebuild from the journal.
-  }
-  return undefined;
-}
-
-async function journalSize(runDir: string): Promise<number> {
-  try {
-    return (await stat(runDirPaths(runDir).events)).size;
-  } catch {
-    return 0;
-  }
-}
-
 /**
- * The state and the journal offset it covers: the snapshot plus the events after it. `unsigned`
- * counts the lines skipped for a missing or wrong MAC (shown by `orch state status`).
+ * The state and the journal offset it covers. `unsigned` counts the lines skipped for a missing or
+ * wrong MAC (shown by `orch state status`).
  */
 export async function loadRunStateAt(
   runDir: string,
 ): Promise<{ state: RunState | undefined; offset: number; unsigned: number }> {
-  const snap = await readSnapshot(runDir);
-  // A snapshot past the end of the journal belongs to another (truncated) journal: ignore it.
-  const usable = snap && snap.offset <= (await journalSize(runDir)) ? snap : undefined;
-  let state: RunState | undefined = usable ? usable.state : undefined;
-  const chunk = await readEventsFrom(runDir, usable?.offset ?? 0);
-  for (const ev of chunk.events) state = applyEvent(state, ev);
-  return { state, offset: chunk.end, unsigned: (usable?.unsigned ?? 0) + chunk.unsigned };
+  const chunk = await readEventsFrom(runDir, 0);
+  return { state: reduceRun(chunk.events), offset: chunk.end, unsigned: chunk.unsigned };
 }
 
 /** The run's current state, or undefined when the journal has no `run.started` yet. */
 export async function loadRunState(runDir: string): Promise<RunState | undefined> {
   return (await loadRunStateAt(runDir)).state;
-}
-
-/** Writes `state.json` so later reads only replay the events after it. Returns the state. */
-export async function saveSnapshot(runDir: string): Promise<RunState | undefined> {
-  const { state, offset, unsigned } = await loadRunStateAt(runDir);
-  if (state) {
-    const body = { version: SNAPSHOT_VERSION, offset, state, unsigned };
-    const snap: Snapshot = { ...body, mac: snapshotMac(await ensureRunKey(runDir), body) };
-    await writeJsonAtomic(runDirPaths(runDir).snapshot, snap);
-  }
-  return state;
 }

@@ -27,7 +27,6 @@ export function orchPaths(repoRoot: string): OrchPaths {
 export interface RunPaths {
   dir: string;
   events: string;
-  snapshot: string;
   plan: string;
   prompts: string;
   logs: string;
@@ -52,7 +51,6 @@ export function runDirPaths(dir: string): RunPaths {
   return {
     dir,
     events: join(dir, 'events.jsonl'),
-    snapshot: join(dir, 'state.json'),
     plan: join(dir, 'plan.yaml'),
     prompts: join(dir, 'prompts'),
     logs: join(dir, 'logs'),

@@ -1,17 +1,11 @@
-import { appendFile, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { reduceRun, type RunEvent, type RunState } from '@orch/core';
-import {
-  appendEvent,
-  loadRunState,
-  loadRunStateAt,
-  readEvents,
-  repairJournal,
-  saveSnapshot,
-} from '../src/journal.js';
+import { type RunEvent, type RunState } from '@orch/core';
+import { appendEvent, loadRunState, loadRunStateAt, readEvents, repairJournal } from '../src/journal.js';
 import { signLine } from '@orch/core';
 import { ensureRunKey } from '../src/secrets.js';
+import { JournalFollower } from '../src/follow.js';
 import { watchJournal } from '../src/watch.js';
 import { runFixture, startRun, tempDir } from './helpers.js';
 
@@ -120,9 +114,6 @@ describe('journal', () => {
     expect(loaded.unsigned).toBe(4);
     expect(loaded.state?.tasks.a?.status).toBe('ready');
     expect(loaded.state?.outcome).toBeUndefined();
-    // The count survives a snapshot.
-    await saveSnapshot(dir);
-    expect((await loadRunStateAt(dir)).unsigned).toBe(4);
   });
 
   it('reads nothing as signed without the run key', async () => {
@@ -132,42 +123,8 @@ describe('journal', () => {
     expect(read).toMatchObject({ events: [], unsigned: 1 });
   });
 
-  it('loads the same state from a snapshot plus the tail as from the whole journal', async () => {
-    await startRun(dir, ['a', 'b']);
-    await appendEvent(dir, { type: 'task.ready', task: 'a' });
-    await saveSnapshot(dir);
-    const snap = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8')) as { offset: number };
-    expect(snap.offset).toBe((await stat(join(dir, 'events.jsonl'))).size);
-    await appendEvent(dir, { type: 'task.progress', task: 'a', message: 'after the snapshot' });
-    await appendEvent(dir, { type: 'task.ready', task: 'b' });
-    const fromSnapshot = await loadRunState(dir);
-    const full = reduceRun((await readEvents(dir)).events);
-    expect(fromSnapshot).toEqual(full);
-    expect(fromSnapshot?.tasks.a?.lastMessage).toBe('after the snapshot');
-  });
-
-  it('uses the snapshot instead of replaying what it covers, unless it was forged', async () => {
-    await startRun(dir, ['a']);
-    await saveSnapshot(dir);
-    // Blank out the lines the snapshot covers: the state still comes from the snapshot.
-    const journal = join(dir, 'events.jsonl');
-    const size = (await stat(journal)).size;
-    await writeFile(journal, `${' '.repeat(size - 1)}\n`);
-    expect((await loadRunState(dir))?.request).toBe('test request');
-    // A snapshot edited by anyone but orch (its MAC no longer matches) is not used.
-    const snap = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8')) as { state: RunState };
-    snap.state.request = 'forged';
-    await writeFile(join(dir, 'state.json'), JSON.stringify(snap));
-    expect(await loadRunState(dir)).toBeUndefined();
-    // ...and neither is one that is past the end of the journal.
-    await saveSnapshot(dir);
-    await writeFile(journal, '');
-    expect(await loadRunState(dir)).toBeUndefined();
-  });
-
   it('has no state before run.started', async () => {
     expect(await loadRunState(dir)).toBeUndefined();
-    expect(await saveSnapshot(dir)).toBeUndefined();
   });
 });
 
@@ -223,5 +180,34 @@ describe('watchJournal', () => {
     } finally {
       w.close();
     }
+  });
+});
+
+describe('JournalFollower', () => {
+  it('applies only the lines appended since its last read, and starts over when the journal shrinks', async () => {
+    await startRun(dir, ['a']);
+    const f = new JournalFollower(dir);
+    const seen: { types: string[]; reset: boolean }[] = [];
+    f.subscribe((events, _state, { reset }) => seen.push({ types: events.map((e) => e.type), reset }));
+    expect((await f.refresh()).map((e) => e.type)).toEqual(['run.started']);
+    await appendEvent(dir, { type: 'task.ready', task: 'a' });
+    await appendEvent(dir, { type: 'task.progress', task: 'a', message: 'one' });
+    expect((await f.refresh()).map((e) => e.type)).toEqual(['task.ready', 'task.progress']);
+    expect(await f.refresh()).toEqual([]);
+    expect(f.state?.tasks.a?.lastMessage).toBe('one');
+
+    // Cut back to its first line and appended to: shorter than what was read, so read again.
+    const journal = join(dir, 'events.jsonl');
+    const first = (await readFile(journal, 'utf8')).split('\n')[0] as string;
+    await writeFile(journal, `${first}\n`);
+    await appendEvent(dir, { type: 'task.progress', task: 'a', message: 'two' });
+    expect((await f.refresh()).map((e) => e.type)).toEqual(['run.started', 'task.progress']);
+    expect(f.state?.tasks.a?.status).toBe('pending');
+    expect(f.state?.tasks.a?.lastMessage).toBe('two');
+    expect(seen).toEqual([
+      { types: ['run.started'], reset: true },
+      { types: ['task.ready', 'task.progress'], reset: false },
+      { types: ['run.started', 'task.progress'], reset: true },
+    ]);
   });
 });

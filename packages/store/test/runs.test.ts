@@ -60,7 +60,6 @@ describe('paths and run ids', () => {
     expect(runPaths('/r', 'x')).toMatchObject({
       dir: '/r/.orchestrator/runs/x',
       events: '/r/.orchestrator/runs/x/events.jsonl',
-      snapshot: '/r/.orchestrator/runs/x/state.json',
       mailbox: '/r/.orchestrator/runs/x/mailbox',
       supervisorLock: '/r/.orchestrator/runs/x/supervisor.lock',
     });

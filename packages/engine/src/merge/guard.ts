@@ -33,7 +33,7 @@ export async function guardedStagingTip(ctx: RunContext): Promise<string> {
   const deadline = Date.now() + JOURNAL_LAG_MS;
   for (;;) {
     const expected = requireState(ctx).stagingCommit;
-    const actual = await ctx.repo.tryRevParse(ref);
+    const actual = await ctx.repository.tryRevParse(ref);
     if (actual === expected) return expected;
     if (Date.now() >= deadline) throw stagingTampered(ctx.run, expected, actual);
     await sleep(100);

@@ -43,7 +43,7 @@ const RACES = 3;
 
 /** This run's landing of `task` on staging's first-parent history up to `tip`, if any. */
 export async function findLanding(ctx: RunContext, task: string, tip: string): Promise<Landing | undefined> {
-  const landings = await landingsOn(ctx.repo, tip, requireState(ctx).baseCommit);
+  const landings = await ctx.repository.landings(tip, requireState(ctx).baseCommit);
   return landings.find((l) => l.run === ctx.run && l.task === task);
 }
 

@@ -1,14 +1,19 @@
-/** The local repository as the engine's `Repository` port. */
+/** The local repository as the engine's `Repository` port, and the user's checkouts for promotion. */
 import {
   archiveRef,
   casUpdateRef,
   changedPaths,
+  fastForwardCheckout,
+  fastForwardObstacles,
   landingsOn,
   mergeIntoRef,
   mergedTree,
   type Repo,
 } from '@orch/git';
 import type { Repository } from './repository.js';
+import type { UserCheckout } from './user-checkout.js';
+
+const DIFF_FLAGS = ['--no-color', '--no-ext-diff', '--no-textconv', '-M'];
 
 export function gitRepository(repo: Repo): Repository {
   return {
@@ -25,10 +30,24 @@ export function gitRepository(repo: Repo): Repository {
     changedPaths: (base, head, opts) => changedPaths(repo, base, head, opts),
     archiveBranch: async (branch, name) => {
       const r = await archiveRef(repo, branch, name);
-      return r ? { commit: r.commit } : null;
+      return r ? { commit: r.commit, ref: r.ref } : null;
     },
     deleteBranch: async (name) => {
       await repo.deleteBranch(name, { force: true });
+    },
+    diff: async (base, head) => ({
+      stat: (await repo.git(['diff', '--stat=120', ...DIFF_FLAGS, base, head])).stdout,
+      patch: (await repo.git(['diff', ...DIFF_FLAGS, base, head], { keepFinalNewline: true })).stdout,
+    }),
+  };
+}
+
+export function gitUserCheckout(repo: Repo): UserCheckout {
+  return {
+    checkedOutAt: async (branch) => (await repo.checkedOutBranches()).get(branch),
+    obstacles: (path, from, to) => fastForwardObstacles(repo, path, from, to),
+    fastForward: async (path, to, opts) => {
+      await fastForwardCheckout(path, to, opts);
     },
   };
 }

@@ -27,8 +27,11 @@ export interface Repository {
   readFile(commit: string, path: string): Promise<string | null>;
   lsTree(commit: string): Promise<TreeEntry[]>;
   changedPaths(base: string, head: string, opts?: ChangedPathsOptions): Promise<ChangedPath[]>;
-  /** Keeps a branch's tip under an archive name; null when the branch does not exist. */
-  archiveBranch(branch: string, archiveName: string): Promise<{ commit: string } | null>;
+  /**
+   * Keeps a branch's tip under an archive name (`-2`, `-3`, ... appended when it is taken); null
+   * when the branch does not exist. `ref` is the archive's full ref name.
+   */
+  archiveBranch(branch: string, archiveName: string): Promise<{ commit: string; ref: string } | null>;
   deleteBranch(name: string): Promise<void>;
   /**
    * A repository shared through a remote: fetch the refs hosts pushed, publish a ref with a lease
@@ -38,4 +41,6 @@ export interface Repository {
     fetch(refs: readonly string[]): Promise<void>;
     push(ref: string, expectedOld: string | null): Promise<void>;
   };
+  /** `git diff --stat` and the whole patch of base..head (renames detected, no external tools). */
+  diff(base: string, head: string): Promise<{ stat: string; patch: string }>;
 }

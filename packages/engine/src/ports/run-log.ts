@@ -18,4 +18,8 @@ export interface RunLog {
   /** Reads others' appends as they happen (a file watch, a stream read) until `close`. */
   follow(): void;
   close(): void;
+  /** The log ends in a record cut short by a crash (a file's half-written last line). */
+  tornTail(): Promise<boolean>;
+  /** Cuts such a record off and journals the repair; false when there was none. */
+  repairTail(): Promise<boolean>;
 }

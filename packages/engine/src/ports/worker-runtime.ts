@@ -30,6 +30,8 @@ export interface WorkerStatus {
   dead: boolean;
   /** Its exit code once dead; null while alive or when a signal ended it. */
   exitStatus: number | null;
+  /** Its process id on its host, for people to read (never signalled through the supervisor). */
+  pid?: number;
 }
 
 export interface WorkerRuntime {
@@ -44,4 +46,6 @@ export interface WorkerRuntime {
   outputSize(ref: WorkerRef): Promise<number>;
   /** The last `lines` lines of its output ('' when there is none). */
   outputTail(ref: WorkerRef, lines: number): Promise<string>;
+  /** The runtime's own files a sandboxed worker must not reach (the tmux server's socket folder). */
+  hiddenPaths(): readonly string[];
 }

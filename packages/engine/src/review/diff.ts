@@ -3,7 +3,7 @@
  * generated one, a fixture) cannot push every other change out of the prompt; whatever is cut is
  * named, so the reviewer knows to read it from the checkout.
  */
-import type { Repo } from '@orch/git';
+import type { Repository } from '../ports/repository.js';
 
 export interface DiffLimits {
   /** Characters kept of one file's patch. */
@@ -65,13 +65,11 @@ export function boundDiff(patch: string, limits: DiffLimits = DEFAULT_DIFF_LIMIT
 
 /** `git diff --stat` and the bounded patch of base..head. */
 export async function cumulativeDiff(
-  repo: Repo,
+  repository: Pick<Repository, 'diff'>,
   base: string,
   head: string,
   limits: DiffLimits = DEFAULT_DIFF_LIMITS,
 ): Promise<{ stat: string; diff: BoundedDiff }> {
-  const common = ['--no-color', '--no-ext-diff', '--no-textconv', '-M'];
-  const stat = (await repo.git(['diff', '--stat=120', ...common, base, head])).stdout;
-  const patch = (await repo.git(['diff', ...common, base, head], { keepFinalNewline: true })).stdout;
+  const { stat, patch } = await repository.diff(base, head);
   return { stat, diff: boundDiff(patch, limits) };
 }

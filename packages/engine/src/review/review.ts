@@ -39,7 +39,7 @@ export async function reviewRun(ctx: RunContext, iteration: number): Promise<Rev
   // The journaled tip, checked against the ref (a staging moved by someone else is not reviewed).
   const staging = await guardedStagingTip(ctx);
   const checkout = await integrationWorktree(ctx, staging);
-  const { stat, diff } = await cumulativeDiff(ctx.repo, state.baseCommit, staging);
+  const { stat, diff } = await cumulativeDiff(ctx.repository, state.baseCommit, staging);
   const planText = await readFile(ctx.paths.plan, 'utf8').catch(() => JSON.stringify(ctx.plan, null, 2));
   const base = reviewPrompt({
     run: ctx.run,

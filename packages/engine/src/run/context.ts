@@ -10,11 +10,13 @@ import { Repo } from '@orch/git';
 import { runPaths } from '@orch/store';
 import { TmuxServer, socketNameFor } from '@orch/tmux';
 import { systemClock, type Clock } from '../ports/clock.js';
-import { gitRepository } from '../ports/git.js';
+import { gitRepository, gitUserCheckout } from '../ports/git.js';
 import type { Repository } from '../ports/repository.js';
 import type { RunLog } from '../ports/run-log.js';
-import { tmuxWorkers } from '../ports/tmux.js';
+import type { SupervisorSession } from '../ports/supervisor-session.js';
+import { tmuxSupervisorSession, tmuxWorkers } from '../ports/tmux.js';
 import type { WorkerRuntime } from '../ports/worker-runtime.js';
+import type { UserCheckout } from '../ports/user-checkout.js';
 import type { Workspaces } from '../ports/workspaces.js';
 import { GitWorkspaces } from '../worker/workspaces.js';
 import { RunJournal } from './journal.js';
@@ -30,9 +32,14 @@ export {
 } from './names.js';
 
 export interface RunContext {
-  /** The local checkout's git, for what is not behind `repository` yet (worktrees, verification). */
+  /**
+   * The local checkout's git, for what is not behind a port yet: the supervisor's own verification
+   * and integration checkouts (merge/, integrate/, verify/) and the staging guard.
+   */
   readonly repo: Repo;
   readonly repository: Repository;
+  /** The user's checkouts, which promotion fast-forwards in place. */
+  readonly userCheckout: UserCheckout;
   readonly repoRoot: string;
   readonly run: string;
   readonly paths: ReturnType<typeof runPaths>;
@@ -42,8 +49,8 @@ export interface RunContext {
   /** Each task's longest remaining path (`plans.priorities`). */
   readonly priorities: Map<string, number>;
   readonly config: Config;
-  /** orch's tmux server, for what is tmux's own (the supervisor's pane, the sandbox's socket). */
-  readonly tmux: TmuxServer;
+  /** The detached supervisor's own session on this machine's tmux (never a worker's). */
+  readonly supervisorSession: SupervisorSession;
   readonly workers: WorkerRuntime;
   readonly journal: RunLog;
   readonly workspaces: Workspaces;
@@ -61,6 +68,8 @@ export interface RunPorts {
   workers?: WorkerRuntime;
   workspaces?: Workspaces;
   repository?: Repository;
+  userCheckout?: UserCheckout;
+  supervisorSession?: SupervisorSession;
   clock?: Clock;
 }
 
@@ -97,6 +106,7 @@ export async function openRunContext(
   return Object.freeze({
     repo,
     repository: ports.repository ?? gitRepository(repo),
+    userCheckout: ports.userCheckout ?? gitUserCheckout(repo),
     repoRoot,
     run,
     paths,
@@ -108,7 +118,7 @@ export async function openRunContext(
       return plans.priorities;
     },
     config,
-    tmux,
+    supervisorSession: ports.supervisorSession ?? tmuxSupervisorSession(tmux, run),
     workers: ports.workers ?? tmuxWorkers(tmux),
     journal,
     workspaces,

@@ -1,11 +1,12 @@
 /**
- * Resume reconciles what orch believed (the journal) with what is true (git and tmux), task by task,
+ * Resume reconciles what orch believed (the journal) with what is true (the repository, the workers
+ * and their workspaces, all through the run's ports), task by task,
  * then hands the run to a new supervisor. `planResume` only looks; `repairForResume` applies the
  * repairs and journals each of them. Nothing that is not merged is ever deleted: a branch that must
  * be replaced is first kept under `orch/<run>/archive/<task>-<n>`.
  */
 import { existsSync } from 'node:fs';
-import { readFile, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   OrchError,
@@ -25,14 +26,13 @@ import {
   type TaskFacts,
   type WorldFacts,
 } from './resume-plan.js';
-import { archiveRef, pruneWorktrees, removeWorktree } from '@orch/git';
-import { repairJournal, taskChannelPaths } from '@orch/store';
-import { sessionName, supervisorSessionName } from '@orch/tmux';
-import { verifyWorktrees } from '../integrate/worktree.js';
+import { taskChannelPaths } from '@orch/store';
+import { sessionName } from '@orch/tmux';
+import { removeWorktreesOf, verifyWorktrees } from '../integrate/worktree.js';
 import { explainStagingMove } from '../merge/guard.js';
 import { findLanding } from '../merge/queue.js';
 import { Intake } from '../supervisor/intake.js';
-import { clearWorkerGitLocks, ensureTaskWorktree } from '../worker/launch.js';
+import { ensureTaskWorktree } from '../worker/launch.js';
 import { poolWorktrees } from '../worker/pool.js';
 import { leftoverCommands, stopLeftoverCommands } from '../verify/watchdog.js';
 import {
@@ -74,43 +74,50 @@ async function launchedAttempts(ctx: RunContext): Promise<Map<string, number>> {
   return out;
 }
 
-const hasWorktree = (p: string | undefined): p is string => p !== undefined && existsSync(join(p, '.git'));
-
 /**
- * Step one: everything resume needs to know of git, tmux and the run folder, per task, once.
- * It looks only where `classify` will read (e.g. landings only for open tasks), as decide did.
+ * Step one: everything resume needs to know of git, the workers, the workspaces and the run folder,
+ * per task, once, through the ports. It looks only where `classify` will read (e.g. landings only
+ * for open tasks).
  */
 export async function scanWorld(ctx: RunContext, launched: ReadonlyMap<string, number>): Promise<WorldFacts> {
   const state = ctx.journal.state as RunState;
-  const stagingTip = await ctx.repo.revParse(`refs/heads/${stagingBranch(ctx.run)}`);
+  const stagingTip = await ctx.repository.revParse(`refs/heads/${stagingBranch(ctx.run)}`);
   // Explaining a move refuses one orch did not make (ERR_ORCH_REF_TAMPERED).
   const stagingMove = await explainStagingMove(ctx, stagingTip);
   const tasks: Record<string, TaskFacts> = {};
   for (const id of state.order)
     tasks[id] = await scanTask(ctx, state, state.tasks[id] as TaskState, stagingTip, launched);
   const { finished } = runStance(state);
-  const runWorktrees: string[] = [];
-  if (finished) {
-    // Killed after the run ended, before its cleanup: the integration worktree and recycled ones.
-    const integration = integrationWorktreePath(ctx.repoRoot, ctx.config, ctx.run);
-    if (existsSync(integration)) runWorktrees.push(integration);
-    runWorktrees.push(...(await poolWorktrees(ctx)), ...(await verifyWorktrees(ctx)));
-  }
-  const sup = supervisorSessionName(ctx.run);
-  const supPane = await ctx.tmux.paneState(sup);
+  const sup = ctx.supervisorSession;
+  const supPane = await sup.state();
   return {
     stagingTip,
     ...(stagingMove !== undefined ? { stagingMove } : {}),
-    tornTail: await tornTail(ctx),
+    tornTail: await ctx.journal.tornTail(),
     leftoverCommands: (await leftoverCommands(ctx.paths.dir)).map((c) => ({
       pgid: c.pgid,
       command: c.command,
       startedAt: c.startedAt,
     })),
-    runWorktrees,
-    supervisorSession: { name: sup, exists: supPane.exists, dead: supPane.dead },
+    // Killed after the run ended, before its cleanup: the integration worktree and recycled ones.
+    runWorktrees: finished ? await leftRunCheckouts(ctx) : [],
+    supervisorSession: { name: sup.name, exists: supPane.exists, dead: supPane.dead },
     tasks,
   };
+}
+
+/**
+ * The checkouts a finished run's supervisor made on this machine (integration, verification and
+ * recycled task worktrees), listed from the local repository: they are the supervisor's own, like
+ * its session, and go once the run is over.
+ */
+async function leftRunCheckouts(ctx: RunContext): Promise<string[]> {
+  const integration = integrationWorktreePath(ctx.repoRoot, ctx.config, ctx.run);
+  return [
+    ...(existsSync(integration) ? [integration] : []),
+    ...(await poolWorktrees(ctx)),
+    ...(await verifyWorktrees(ctx)),
+  ];
 }
 
 async function scanTask(
@@ -120,27 +127,31 @@ async function scanTask(
   stagingTip: string,
   launched: ReadonlyMap<string, number>,
 ): Promise<TaskFacts> {
-  const branchTip = await ctx.repo.tryRevParse(`refs/heads/${taskBranch(ctx.run, t.id)}`);
-  const pane = await ctx.tmux.paneState(sessionName(ctx.run, t.id));
-  const exists = t.worktree !== undefined && existsSync(t.worktree);
+  const branchTip = await ctx.repository.tryRevParse(`refs/heads/${taskBranch(ctx.run, t.id)}`);
+  const pane = await ctx.workers.state(sessionName(ctx.run, t.id));
+  const worktree = t.worktree ? await ctx.workspaces.inspect(t.worktree) : { exists: false, checkout: false };
   const open = !isFinished(t);
   const found = open ? await findLanding(ctx, t.id, stagingTip) : undefined;
   const landing = found
-    ? { verified: found.verified, checked: await ctx.repo.isAncestor(found.commit, state.stagingVerified) }
+    ? {
+        verified: found.verified,
+        checked: await ctx.repository.isAncestor(found.commit, state.stagingVerified),
+      }
     : undefined;
   const notStarted = t.status === 'pending' || t.status === 'ready';
   const missingDeps = branchTip && notStarted ? await missingDependencies(ctx, t, branchTip) : [];
   return {
     branchTip,
     worktree: {
-      exists,
-      git: hasWorktree(t.worktree),
-      dirty: exists && missingDeps.length > 0 && !(await ctx.repo.isClean(t.worktree as string)),
+      exists: worktree.exists,
+      git: worktree.checkout,
+      dirty:
+        worktree.exists && missingDeps.length > 0 && !(await ctx.workspaces.isClean(t.worktree as string)),
     },
     session: {
       exists: pane.exists,
       alive: pane.exists && !pane.dead,
-      ...(pane.pid !== undefined && pane.pid !== null ? { pid: pane.pid } : {}),
+      ...(pane.pid !== undefined ? { pid: pane.pid } : {}),
     },
     ...(landing ? { landing } : {}),
     branchLanded:
@@ -152,9 +163,9 @@ async function scanTask(
 
 /** A task branch that holds nothing staging lacks: its landed verified commit, or contained outright. */
 async function landedBranch(ctx: RunContext, task: string, tip: string, staging: string): Promise<boolean> {
-  if (await ctx.repo.isAncestor(tip, staging)) return true;
+  if (await ctx.repository.isAncestor(tip, staging)) return true;
   const landed = await findLanding(ctx, task, staging);
-  return landed !== undefined && (await ctx.repo.isAncestor(tip, landed.verified));
+  return landed !== undefined && (await ctx.repository.isAncestor(tip, landed.verified));
 }
 
 /** Dependencies whose merge into staging the task's branch does not contain. */
@@ -163,7 +174,7 @@ async function missingDependencies(ctx: RunContext, t: TaskState, branchTip: str
   const out: string[] = [];
   for (const d of t.dependsOn) {
     const merge = state.tasks[d]?.mergeCommit;
-    if (merge && !(await ctx.repo.isAncestor(merge, branchTip))) out.push(d);
+    if (merge && !(await ctx.repository.isAncestor(merge, branchTip))) out.push(d);
   }
   return out;
 }
@@ -227,11 +238,6 @@ async function takeWaitingReports(ctx: RunContext, launched: Map<string, number>
   }
 }
 
-async function tornTail(ctx: RunContext): Promise<boolean> {
-  const text = await readFile(ctx.paths.events, 'utf8').catch(() => '');
-  return text.length > 0 && !text.endsWith('\n');
-}
-
 /**
  * Step three: applies the plan's repairs before a supervisor takes over (journaling each of them)
  * and journals what its actions need; returns how the supervisor takes each task over.
@@ -240,10 +246,9 @@ export async function applyRepairs(ctx: RunContext, plan: ResumePlan): Promise<M
   const journal = ctx.journal;
   const note = (what: string, task?: string): Promise<unknown> =>
     journal.append({ type: 'repair', what, ...(task ? { task } : {}) });
-  // repairJournal journals its own repair.
-  await repairJournal(ctx.paths.dir);
-  await journal.refresh();
-  const stagingTip = await ctx.repo.revParse(`refs/heads/${stagingBranch(ctx.run)}`);
+  // The log journals its own repair.
+  await journal.repairTail();
+  const stagingTip = await ctx.repository.revParse(`refs/heads/${stagingBranch(ctx.run)}`);
   const state = (): RunState => journal.state as RunState;
   const explained = await explainStagingMove(ctx, stagingTip);
   if (explained !== undefined) {
@@ -256,7 +261,7 @@ export async function applyRepairs(ctx: RunContext, plan: ResumePlan): Promise<M
   }
   for (const c of await stopLeftoverCommands(ctx.paths.dir))
     await note(`stopped the leftover command \`${c.command}\` (process group ${c.pgid})`);
-  await pruneWorktrees(ctx.repo);
+  await ctx.workspaces.prune();
   for (const r of plan.repairs) {
     switch (r.kind) {
       case 'record-start': {
@@ -297,16 +302,17 @@ export async function applyRepairs(ctx: RunContext, plan: ResumePlan): Promise<M
       }
       case 'git-locks': {
         const wt = state().tasks[r.task]?.worktree;
-        const removed = wt ? await clearWorkerGitLocks(ctx, r.task, wt) : [];
+        const removed = wt ? await ctx.workspaces.clearGitLocks(r.task, wt) : [];
         if (removed.length > 0)
           await note(`${r.task}: removed stale git locks ${removed.join(', ')}`, r.task);
         break;
       }
       case 'archive': {
-        const kept = await archiveRef(ctx.repo, r.branch, archiveBranch(ctx.run, r.task, 1));
-        const wt = state().tasks[r.task]?.worktree ?? worktreePath(ctx.repoRoot, ctx.config, r.task);
-        if (existsSync(wt)) await removeWorktree(ctx.repo, wt, { force: true });
-        if (kept) await ctx.repo.deleteBranch(r.branch, { force: true });
+        const kept = await ctx.repository.archiveBranch(r.branch, archiveBranch(ctx.run, r.task, 1));
+        await ctx.workspaces.remove(
+          state().tasks[r.task]?.worktree ?? worktreePath(ctx.repoRoot, ctx.config, r.task),
+        );
+        if (kept) await ctx.repository.deleteBranch(r.branch);
         await note(`${r.what}: kept as ${kept?.ref ?? '(branch was gone)'}`, r.task);
         break;
       }
@@ -315,11 +321,11 @@ export async function applyRepairs(ctx: RunContext, plan: ResumePlan): Promise<M
         await note(r.what, r.task);
         break;
       case 'run-worktree':
-        await removeWorktree(ctx.repo, r.path, { force: true }).catch(traced('resume.removeWorktree'));
+        await removeWorktreesOf(ctx.repo, [r.path]);
         await note(r.what);
         break;
       case 'supervisor-session':
-        await ctx.tmux.killSession(r.session).catch(traced('resume.killSession'));
+        await ctx.supervisorSession.remove().catch(traced('resume.killSession'));
         await note(r.what);
         break;
       case 'staging':
@@ -354,14 +360,14 @@ export async function applyRepairs(ctx: RunContext, plan: ResumePlan): Promise<M
         break;
       case 'restart':
         // A dead pane of the interrupted attempt is logged already; the new attempt replaces it.
-        await ctx.tmux.killSession(sessionName(ctx.run, item.task)).catch(traced('resume.killSession'));
+        await ctx.workers.kill(sessionName(ctx.run, item.task)).catch(traced('resume.killSession'));
         restarts.set(item.task, { interrupted: true, mode: 'restart' });
         break;
       case 'verify':
         if (t.status === 'failed')
           await journal.append({ type: 'task.reset', task: item.task, reason: 'resumed: verify again' });
         // A worker still alive here reported done already (or lost its worktree): it is not needed.
-        await ctx.tmux.killSession(sessionName(ctx.run, item.task)).catch(traced('resume.killSession'));
+        await ctx.workers.kill(sessionName(ctx.run, item.task)).catch(traced('resume.killSession'));
         restarts.set(item.task, { mode: 'verify' });
         break;
       case 'watch':
@@ -380,15 +386,14 @@ export async function applyRepairs(ctx: RunContext, plan: ResumePlan): Promise<M
 /** A merged task needs nothing more: its session, worktree and (contained) branch go. */
 async function tidyMerged(ctx: RunContext, task: string): Promise<void> {
   const t = (ctx.journal.state as RunState).tasks[task];
-  await ctx.tmux.killSession(sessionName(ctx.run, task)).catch(traced('resume.killSession'));
-  if (t?.worktree && existsSync(t.worktree))
-    await removeWorktree(ctx.repo, t.worktree, { force: true }).catch(traced('resume.removeWorktree'));
+  await ctx.workers.kill(sessionName(ctx.run, task)).catch(traced('resume.killSession'));
+  if (t?.worktree) await ctx.workspaces.remove(t.worktree).catch(traced('resume.removeWorktree'));
   const branch = taskBranch(ctx.run, task);
-  const tip = await ctx.repo.tryRevParse(`refs/heads/${branch}`);
-  const staging = await ctx.repo.revParse(`refs/heads/${stagingBranch(ctx.run)}`);
+  const tip = await ctx.repository.tryRevParse(`refs/heads/${branch}`);
+  const staging = await ctx.repository.revParse(`refs/heads/${stagingBranch(ctx.run)}`);
   // Only a branch whose work is on staging is deleted: that loses nothing.
   if (tip && (await landedBranch(ctx, task, tip, staging)))
-    await ctx.repo.deleteBranch(branch, { force: true }).catch(traced('resume.deleteBranch'));
+    await ctx.repository.deleteBranch(branch).catch(traced('resume.deleteBranch'));
 }
 
 /** The former name of `applyRepairs`. */

@@ -3,12 +3,9 @@
  * promotion to the base branch, the run report, and an escalation report when the run cannot
  * finish on its own.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { isFinished, terminalSafe, traced, type RunState, type Task } from '@orch/core';
-import { removeWorktree } from '@orch/git';
-import { supervisorSessionName } from '@orch/tmux';
 import { writeFileAtomic, writeJsonAtomic } from '@orch/store';
 import { runFinalIntegration } from '../integrate/final.js';
 import { removeWorktreesOf, verifyWorktrees } from '../integrate/worktree.js';
@@ -144,20 +141,18 @@ async function end(
 async function cleanup(ctx: RunContext): Promise<void> {
   const state = requireState(ctx);
   await ctx.workspaces.drain();
-  await removeWorktree(ctx.repo, integrationWorktreePath(ctx.repoRoot, ctx.config, ctx.run), {
-    force: true,
-  }).catch(traced('finish.removeWorktree'));
-  await removeWorktreesOf(ctx.repo, await verifyWorktrees(ctx));
+  // The integration and verification checkouts are the supervisor's own, on this machine (made by
+  // integrate/worktree.ts on the local repository), not task workspaces.
+  const own = [integrationWorktreePath(ctx.repoRoot, ctx.config, ctx.run), ...(await verifyWorktrees(ctx))];
+  await removeWorktreesOf(ctx.repo, own);
   for (const t of Object.values(state.tasks)) {
     if (t.session && isFinished(t)) await ctx.workers.kill(t.session).catch(traced('finish.killSession'));
     // A merged task's worktree that its recycling could not take (it holds nothing unmerged).
-    if (t.status === 'merged' && t.worktree && existsSync(t.worktree)) {
-      await removeWorktree(ctx.repo, t.worktree, { force: true }).catch(traced('finish.removeWorktree'));
-    }
+    if (t.status === 'merged' && t.worktree)
+      await ctx.workspaces.remove(t.worktree).catch(traced('finish.removeWorktree'));
   }
   // A background supervisor's pane would outlive it (remain-on-exit) and keep orch's tmux server up.
-  if (state.detached)
-    await ctx.tmux.closeOnExit(supervisorSessionName(ctx.run)).catch(traced('finish.closeOnExit'));
+  if (state.detached) await ctx.supervisorSession.closeOnExit().catch(traced('finish.closeOnExit'));
 }
 
 export async function writeRunReport(ctx: RunContext): Promise<string> {

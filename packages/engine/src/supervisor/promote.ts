@@ -7,13 +7,7 @@
  * committed from this checkout, are not in the way); otherwise orch stops and prints a command that
  * works as printed.
  */
-import {
-  casUpdateRef,
-  fastForwardCheckout,
-  fastForwardObstacles,
-  mergeIntoRef,
-  type CheckoutObstacles,
-} from '@orch/git';
+import type { CheckoutObstacles } from '@orch/git';
 import { shellQuote, shellQuoteAll, isOrchError } from '@orch/core';
 import { runFinalIntegration } from '../integrate/final.js';
 import { guardedStagingTip, stagingTampered } from '../merge/guard.js';
@@ -37,19 +31,21 @@ export async function promote(ctx: RunContext): Promise<PromotionResult> {
     `git -C ${shellQuote(dir)} merge --ff-only ${stagingBranch(ctx.run)}`;
   for (let i = 0; i < ATTEMPTS; i += 1) {
     let staging = await guardedStagingTip(ctx);
-    const baseTip = await ctx.repo.revParse(baseRef);
-    if (!(await ctx.repo.isAncestor(baseTip, staging))) {
+    const baseTip = await ctx.repository.revParse(baseRef);
+    if (!(await ctx.repository.isAncestor(baseTip, staging))) {
       // The base moved during the run: bring it into staging and check again before promoting.
-      const m = await mergeIntoRef(ctx.repo, {
-        target: stagingRef,
-        source: baseTip,
-        message: `orch: merge ${s.base} into staging (run ${ctx.run})`,
-        expectedOld: staging,
-      }).catch(async (e: unknown) => {
-        if (isOrchError(e, 'ERR_ORCH_REF_MOVED'))
-          throw stagingTampered(ctx.run, staging, await ctx.repo.tryRevParse(stagingRef));
-        throw e;
-      });
+      const m = await ctx.repository
+        .mergeInto({
+          target: stagingRef,
+          source: baseTip,
+          message: `orch: merge ${s.base} into staging (run ${ctx.run})`,
+          expectedOld: staging,
+        })
+        .catch(async (e: unknown) => {
+          if (isOrchError(e, 'ERR_ORCH_REF_MOVED'))
+            throw stagingTampered(ctx.run, staging, await ctx.repository.tryRevParse(stagingRef));
+          throw e;
+        });
       if (m.status === 'conflict') {
         return {
           ok: false,
@@ -73,15 +69,16 @@ export async function promote(ctx: RunContext): Promise<PromotionResult> {
           };
       }
     }
-    const where = (await ctx.repo.checkedOutBranches()).get(s.base);
+    // Checked out somewhere: the user's checkout moves in place, or not at all.
+    const where = await ctx.userCheckout.checkedOutAt(s.base);
     if (where) {
-      const o = await fastForwardObstacles(ctx.repo, where, baseTip, staging);
+      const o = await ctx.userCheckout.obstacles(where, baseTip, staging);
       const stop = checkoutStop(o, { where, base: s.base, staging: stagingBranch(ctx.run) });
       if (stop) return { ok: false, ...stop };
       try {
         // Untracked files that already hold exactly the new bytes (e.g. the plan's contracts orch
         // took from this checkout) are no obstacle: writing them again changes nothing.
-        await fastForwardCheckout(where, staging, { overwriteIdentical: o.identical });
+        await ctx.userCheckout.fastForward(where, staging, { overwriteIdentical: o.identical });
       } catch (e) {
         return {
           ok: false,
@@ -92,7 +89,7 @@ export async function promote(ctx: RunContext): Promise<PromotionResult> {
       return { ok: true, from: baseTip, to: staging };
     }
     try {
-      await casUpdateRef(ctx.repo, baseRef, staging, baseTip);
+      await ctx.repository.updateRef(baseRef, staging, baseTip);
       return { ok: true, from: baseTip, to: staging };
     } catch (e) {
       if (isOrchError(e, 'ERR_ORCH_REF_MOVED')) continue;

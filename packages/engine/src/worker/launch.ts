@@ -3,7 +3,7 @@
  * afterwards so commits are kept), prompt, and the agent in its own session on orch's tmux server.
  */
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OrchError, roleFile, traced, type Task } from '@orch/core';
 import { getAdapter, orchMcpConfig } from '@orch/agents';
@@ -18,11 +18,11 @@ import {
 } from '@orch/store';
 import { sessionName } from '@orch/tmux';
 import { assetsRoot } from '../assets.js';
-import { requireState, taskBranch, worktreePath, type RunContext } from '../run/context.js';
+import { requireState, worktreePath, type RunContext } from '../run/context.js';
 import { portBase } from './bootstrap.js';
 import type { ExecSpec } from './exec.js';
 import { buildWorkerPrompt, type PromptInput } from './prompt.js';
-import { decideSandbox, sandboxLayout, worktreeAdminDir } from './sandbox.js';
+import { decideSandbox, sandboxLayout } from './sandbox.js';
 import { agentProcessEnv } from './spawn-agent.js';
 
 export function findTask(ctx: RunContext, id: string): Task {
@@ -106,24 +106,6 @@ export function taskEnv(
     ),
     PATH: `${shimDir}:${process.env.PATH ?? '/usr/bin:/bin'}`,
   };
-}
-
-/**
- * Lock files a worker killed mid-commit leaves behind (its worktree's index and HEAD, its branch ref).
- * Only called when no worker of the task runs: every later git command in the worktree would fail.
- */
-export async function clearWorkerGitLocks(ctx: RunContext, id: string, worktree: string): Promise<string[]> {
-  const files = [join(ctx.repo.commonDir, 'refs', 'heads', `${taskBranch(ctx.run, id)}.lock`)];
-  // The link is written by git but lives in the agent's worktree: follow it only into git's own folder.
-  const gitDir = await worktreeAdminDir(ctx.repo.commonDir, worktree);
-  if (gitDir) files.push(join(gitDir, 'index.lock'), join(gitDir, 'HEAD.lock'));
-  const removed: string[] = [];
-  for (const f of files) {
-    if (!existsSync(f)) continue;
-    await rm(f, { force: true });
-    removed.push(f);
-  }
-  return removed;
 }
 
 export async function launchWorker(ctx: RunContext, id: string, opts: LaunchOptions): Promise<void> {
@@ -212,7 +194,7 @@ export async function launchWorker(ctx: RunContext, id: string, opts: LaunchOpti
   ctx.launched.set(id, opts.attempt);
   // A dead pane of an earlier attempt keeps the name; it is logged already, so it can go.
   await ctx.workers.kill(session);
-  const cleared = await clearWorkerGitLocks(ctx, id, worktree);
+  const cleared = await ctx.workspaces.clearGitLocks(id, worktree);
   if (cleared.length > 0)
     await ctx.journal.append({
       type: 'repair',

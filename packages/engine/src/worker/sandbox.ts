@@ -3,14 +3,13 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { OrchError, type Config, traced } from '@orch/core';
 import { orchPaths, taskChannelPaths } from '@orch/store';
 import { assetsRoot } from '../assets.js';
 import type { RunContext } from '../run/context.js';
-import { taskBranch } from '../run/context.js';
 import type { SandboxLayout } from './sandbox-args.js';
 
 export interface SandboxProbe {
@@ -66,45 +65,11 @@ export async function decideSandbox(config: Config): Promise<SandboxDecision> {
 }
 
 /**
- * A worktree's admin dir (`<commonDir>/worktrees/<name>`) from its `.git` link, or undefined when the
- * link (which lives in the agent's worktree) points anywhere else.
+ * Symlinks in the git folders a sandboxed worker may write, removed (see the workspaces'
+ * `removePlantedLinks`); finding one means the task is refused.
  */
-export async function worktreeAdminDir(commonDir: string, worktree: string): Promise<string | undefined> {
-  const link = await readFile(join(worktree, '.git'), 'utf8').catch(() => '');
-  const m = /^gitdir: (.+)$/m.exec(link);
-  const dir = m ? resolve(worktree, m[1]!.trim()) : '';
-  return dir.startsWith(join(commonDir, 'worktrees') + '/') ? dir : undefined;
-}
-
-/** The folders of a task's branch ref and its reflog, which hold nothing else. */
-export function taskRefDirs(ctx: RunContext, task: string): { refDir: string; logDir: string } {
-  const branch = taskBranch(ctx.run, task);
-  return {
-    refDir: resolve(ctx.repo.commonDir, 'refs', 'heads', branch, '..'),
-    logDir: resolve(ctx.repo.commonDir, 'logs', 'refs', 'heads', branch, '..'),
-  };
-}
-
-/**
- * Symlinks in the git folders a sandboxed worker may write (its ref and reflog folders, its admin
- * dir). git follows them: a branch ref linked to `refs/heads/main` would make orch's own commit in
- * the worktree move the user's branch, a linked reflog would make git append to any file. orch
- * never makes such links, so finding one means the task is refused, and they are removed.
- */
-export async function removePlantedGitLinks(
-  ctx: RunContext,
-  task: string,
-  worktree: string,
-): Promise<string[]> {
-  const { refDir, logDir } = taskRefDirs(ctx, task);
-  const admin = await worktreeAdminDir(ctx.repo.commonDir, worktree);
-  const found: string[] = [];
-  for (const dir of [refDir, logDir, ...(admin ? [admin] : [])]) {
-    const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
-    for (const e of entries) if (e.isSymbolicLink()) found.push(join(e.parentPath, e.name));
-  }
-  for (const f of found) await rm(f, { force: true });
-  return found;
+export function removePlantedGitLinks(ctx: RunContext, task: string, worktree: string): Promise<string[]> {
+  return ctx.workspaces.removePlantedLinks(task, worktree);
 }
 
 /** The agent CLIs' own state below HOME, writable inside the sandbox. */
@@ -122,8 +87,12 @@ export async function sandboxLayout(
   env: Record<string, string>,
   agent: string,
 ): Promise<SandboxLayout> {
-  const common = ctx.repo.commonDir;
-  const gitDir = await worktreeAdminDir(common, worktree);
+  const {
+    commonDir: common,
+    adminDir: gitDir,
+    refDir,
+    logDir,
+  } = await ctx.workspaces.gitDirs(task, worktree);
   if (!gitDir) {
     throw new OrchError('ERR_ORCH_SANDBOX_LAYOUT', `The worktree ${worktree} does not link into ${common}.`, {
       hint: 'Its .git file was changed; `orch state resume` recreates the worktree from its branch.',
@@ -134,7 +103,6 @@ export async function sandboxLayout(
   const worktreeConfig = join(gitDir, 'config.worktree');
   if (!existsSync(worktreeConfig))
     await writeFile(worktreeConfig, '', { flag: 'wx' }).catch(traced('sandbox.writeFile'));
-  const { refDir, logDir } = taskRefDirs(ctx, task);
   const channelDir = taskChannelPaths(ctx.paths.dir, task).dir;
   for (const d of [refDir, logDir, channelDir]) await mkdir(d, { recursive: true });
 
@@ -146,7 +114,6 @@ export async function sandboxLayout(
     await mkdir(join(home, '.claude'), { recursive: true }).catch(traced('sandbox.mkdir'));
 
   const orchDir = orchPaths(ctx.repoRoot).orchDir;
-  const tmuxDir = join(ctx.tmux.socketPath(), '..');
   // The user's session sockets (bus, ssh and gpg agents, rootless container engines).
   const runtimeDir = `/run/user/${process.getuid?.() ?? 0}`;
   return {
@@ -160,7 +127,7 @@ export async function sandboxLayout(
     channelDir,
     orchReadable: [join(ctx.privateDir, 'bin')],
     writable,
-    hidden: [tmuxDir, runtimeDir].filter((d) => !d.startsWith('/tmp/') && existsSync(d)),
+    hidden: [...ctx.workers.hiddenPaths(), runtimeDir].filter((d) => !d.startsWith('/tmp/') && existsSync(d)),
     programs: [assetsRoot(), dirname(process.execPath)],
     cwd: worktree,
   };

@@ -5,9 +5,15 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '@orch/core';
-import { addWorktree, listWorktrees, removeWorktree, type Repo } from '@orch/git';
+import { addWorktree, listWorktrees, pruneWorktrees, removeWorktree, type Repo } from '@orch/git';
 import type { RunLog } from '../ports/run-log.js';
-import type { WorkspaceRequest, Workspaces } from '../ports/workspaces.js';
+import type { WorkspaceGitDirs, WorkspaceRequest, Workspaces } from '../ports/workspaces.js';
+import {
+  clearWorktreeLocks,
+  inspectWorktree,
+  removeWorktreeLinks,
+  worktreeGitDirs,
+} from '../ports/worktree-files.js';
 import { taskBranch, worktreePath } from '../run/names.js';
 import { bootstrapWorktree, refreshWorktree } from './bootstrap.js';
 import { WorktreePool } from './pool.js';
@@ -78,5 +84,33 @@ export class GitWorkspaces implements Workspaces {
 
   drain(): Promise<void> {
     return this.pool.drain();
+  }
+
+  async inspect(path: string): Promise<{ exists: boolean; checkout: boolean }> {
+    return inspectWorktree(path);
+  }
+
+  isClean(path: string): Promise<boolean> {
+    return this.s.repo.isClean(path);
+  }
+
+  async remove(path: string): Promise<void> {
+    await removeWorktree(this.s.repo, path, { force: true });
+  }
+
+  prune(): Promise<void> {
+    return pruneWorktrees(this.s.repo);
+  }
+
+  clearGitLocks(task: string, path: string): Promise<string[]> {
+    return clearWorktreeLocks(this.s.repo, this.s.run, task, path);
+  }
+
+  removePlantedLinks(task: string, path: string): Promise<string[]> {
+    return removeWorktreeLinks(this.s.repo, this.s.run, task, path);
+  }
+
+  gitDirs(task: string, path: string): Promise<WorkspaceGitDirs> {
+    return worktreeGitDirs(this.s.repo, this.s.run, task, path);
   }
 }

@@ -46,6 +46,15 @@ export class MemoryRunLog {
 
   close(): void {}
 
+  /** Memory holds whole events only: nothing is ever cut short. */
+  async tornTail(): Promise<boolean> {
+    return false;
+  }
+
+  async repairTail(): Promise<boolean> {
+    return false;
+  }
+
   /** The events of one type, for assertions. */
   ofType<T extends RunEvent['type']>(type: T): Extract<RunEvent, { type: T }>[] {
     return this.events.filter((e): e is Extract<RunEvent, { type: T }> => e.type === type);

@@ -214,4 +214,8 @@ export class FakeWorkers {
     const w = this.current.get(ref.name);
     return w ? `${w.output} bytes of output` : '';
   }
+
+  hiddenPaths(): readonly string[] {
+    return [];
+  }
 }
