@@ -10,8 +10,8 @@ import {
   workerLines,
   type PaneSource,
 } from '@orch/tui';
-import { printJson, useColor } from '../../output.js';
-import { noteFollowedRun } from '../state/follow.js';
+import { note, printJson, useColor } from '../../output.js';
+import { followedRunNote } from '../state/follow.js';
 import { bellWanted, detailReaders, logPanes, tmuxPanes, type RunLocation } from './sources.js';
 
 export interface ViewOptions {
@@ -68,7 +68,13 @@ async function live(loc: RunLocation, view: 'dashboard' | 'workers', panes: Pane
 
 export async function dashboardCommand(opts: ViewOptions): Promise<void> {
   const loc = await locate(opts.run);
-  await noteFollowedRun(loc.repoRoot, loc.run, opts.run !== undefined, 'orch dashboard');
+  const followed = await followedRunNote(
+    loc.repoRoot,
+    loc.run,
+    opts.run !== undefined || Boolean(process.env.ORCH_RUN),
+    'orch dashboard',
+  );
+  if (followed) note(followed);
   if (opts.json) {
     printJson(await loadStarted(loc));
     return;
@@ -85,7 +91,13 @@ export async function dashboardCommand(opts: ViewOptions): Promise<void> {
 
 export async function workersCommand(opts: ViewOptions): Promise<void> {
   const loc = await locate(opts.run);
-  await noteFollowedRun(loc.repoRoot, loc.run, opts.run !== undefined, 'orch workers');
+  const followed = await followedRunNote(
+    loc.repoRoot,
+    loc.run,
+    opts.run !== undefined || Boolean(process.env.ORCH_RUN),
+    'orch workers',
+  );
+  if (followed) note(followed);
   const panes = await paneSource(loc, opts.panes);
   if (opts.json || wantsPlain(opts)) {
     const state = await loadStarted(loc);
