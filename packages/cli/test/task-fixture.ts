@@ -2,6 +2,7 @@ import { mkdir, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { taskBranch } from '@orch/engine';
 import { appendEvent, createRunDir, runPaths, setCurrentRun } from '@orch/store';
+import { orchInProcess } from './in-process.js';
 import { runOrch, runStarted, tempRepo, type CliResult, type TempRepo } from '@orch/test-utils';
 
 /** Variables a test must not inherit from whoever runs the tests. */
@@ -22,8 +23,14 @@ export interface RunRepo {
   ) => Promise<CliResult>;
 }
 
-/** A repository with a started run of tasks api, ui, db (current run) and a worktree for api. */
-export async function runRepo(tasks = ['api', 'ui', 'db']): Promise<RunRepo> {
+/**
+ * A repository with a started run of tasks api, ui, db (current run) and a worktree for api.
+ * `orch` spawns the built binary, or with `inProcess` runs the same program in this process.
+ */
+export async function runRepo(
+  tasks = ['api', 'ui', 'db'],
+  { inProcess = false }: { inProcess?: boolean } = {},
+): Promise<RunRepo> {
   const repo = await tempRepo();
   const root = await realpath(repo.root);
   const run = await createRunDir(root);
@@ -33,7 +40,8 @@ export async function runRepo(tasks = ['api', 'ui', 'db']): Promise<RunRepo> {
   const worktree = join(root, '.worktrees', 'api');
   await mkdir(join(root, '.worktrees'), { recursive: true });
   await repo.git('worktree', 'add', '-q', '-b', taskBranch(run, 'api'), worktree);
+  const run1 = inProcess ? orchInProcess : runOrch;
   const orch: RunRepo['orch'] = (args, env = {}, cwd = root, input) =>
-    runOrch(args, { cwd, env: { ...CLEAN_ENV, ...env }, ...(input !== undefined ? { input } : {}) });
+    run1(args, { cwd, env: { ...CLEAN_ENV, ...env }, ...(input !== undefined ? { input } : {}) });
   return { repo, root, run, runDir, worktree, orch };
 }
