@@ -4,6 +4,9 @@
  * in-process; this file is what keeps them honest about the binary.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Command } from 'commander';
+import { exitCodesOf } from '../src/exit-codes.js';
+import { buildProgram } from '../src/program.js';
 import { orchInProcess } from './in-process.js';
 import { CLEAN_ENV, runRepo, type RunRepo } from './task-fixture.js';
 
@@ -32,12 +35,27 @@ const CASES: { args: string[]; exitCode: number }[] = [
   { args: ['plan', 'check', 'missing.yaml', '--json'], exitCode: 1 },
 ];
 
+/** The full name of the command an argument list runs (`state status`, `wait`). */
+function commandName(args: string[]): string {
+  const names: string[] = [];
+  let cmd: Command | undefined = buildProgram();
+  for (const a of args) {
+    cmd = cmd.commands.find((c) => c.name() === a);
+    if (!cmd) break;
+    names.push(a);
+  }
+  return names.join(' ');
+}
+
 describe('the binary and the in-process program', () => {
   it('end every command with the same code, stderr and stdout', async () => {
     for (const c of CASES) {
       const bin = await r.orch(c.args);
       const inProcess = await orchInProcess(c.args, { cwd: r.root, env: CLEAN_ENV });
       expect({ args: c.args, exitCode: bin.exitCode }).toEqual({ args: c.args, exitCode: c.exitCode });
+      // ... and one its --help lists (the catalogue in exit-codes.ts).
+      const name = commandName(c.args);
+      expect(exitCodesOf(name), name).toContain(bin.exitCode);
       // The spawn helper drops the final newline of each stream.
       expect({
         args: c.args,
