@@ -15,6 +15,8 @@ import { ExitCode } from './exit-codes.js';
 export interface Output {
   write(text: string): unknown;
   readonly isTTY?: boolean;
+  /** A terminal's width. */
+  readonly columns?: number;
   /**
    * Writes and resolves once the text was handed on (to the operating system, for a process
    * stream); rejects when it cannot be written. Without it, `write` is taken as done at once.

@@ -104,6 +104,9 @@ export function processIO(): CommandIO {
     get isTTY() {
       return Boolean(stream.isTTY);
     },
+    get columns() {
+      return stream.columns;
+    },
   });
   return {
     stdout: out(process.stdout),

@@ -4,11 +4,15 @@
  * in-process; this file is what keeps them honest about the binary.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { exitCodesOf } from '../src/exit-codes.js';
 import { buildProgram } from '../src/program.js';
 import { orchInProcess } from './in-process.js';
+import { runOrch } from '@orch/test-utils';
 import { CLEAN_ENV, runRepo, type RunRepo } from './task-fixture.js';
+
+const EXAMPLE = fileURLToPath(new URL('../../../examples/tasks.yaml', import.meta.url));
 
 let r: RunRepo;
 beforeAll(async () => {
@@ -64,5 +68,12 @@ describe('the binary and the in-process program', () => {
         stderr: inProcess.stderr.trimEnd(),
       }).toEqual({ args: c.args, exitCode: bin.exitCode, stdout: bin.stdout, stderr: bin.stderr });
     }
+  });
+
+  it('orch plan check passes the example plan with exit 0, from outside any repository it belongs to', async () => {
+    const res = await runOrch(['plan', 'check', EXAMPLE], { cwd: r.root });
+    expect(res.stderr).toBe('');
+    expect(res.exitCode).toBe(0);
+    expect(res.stdout).toContain('Result: OK (exit 0)');
   });
 });
