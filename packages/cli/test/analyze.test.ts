@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempRepo, type TempRepo } from '@orch/test-utils';
 import { orchInProcess } from './in-process.js';
 
-
 let repo: TempRepo;
 // In-process: the same program and printing as the binary, without starting node for each call.
 const orch = (...args: string[]) => orchInProcess(args, { cwd: repo.root });

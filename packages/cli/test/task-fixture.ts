@@ -1,9 +1,8 @@
-import { mkdir, realpath } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { taskBranch } from '@orch/engine';
-import { appendEvent, createRunDir, runPaths, setCurrentRun } from '@orch/store';
+import { runOrch, startedRunRepo, type CliResult, type TempRepo } from '@orch/test-utils';
 import { orchInProcess } from './in-process.js';
-import { runOrch, runStarted, tempRepo, type CliResult, type TempRepo } from '@orch/test-utils';
 
 /** Variables a test must not inherit from whoever runs the tests. */
 export const CLEAN_ENV = { ORCH_ROOT: undefined, ORCH_RUN: undefined, ORCH_TASK: undefined };
@@ -31,12 +30,7 @@ export async function runRepo(
   tasks = ['api', 'ui', 'db'],
   { inProcess = false }: { inProcess?: boolean } = {},
 ): Promise<RunRepo> {
-  const repo = await tempRepo();
-  const root = await realpath(repo.root);
-  const run = await createRunDir(root);
-  const runDir = runPaths(root, run).dir;
-  await appendEvent(runDir, runStarted(tasks, { run, request: 'cli test', repoRoot: root }));
-  await setCurrentRun(root, run);
+  const { repo, root, run, runDir } = await startedRunRepo(tasks, { event: { request: 'cli test' } });
   const worktree = join(root, '.worktrees', 'api');
   await mkdir(join(root, '.worktrees'), { recursive: true });
   await repo.git('worktree', 'add', '-q', '-b', taskBranch(run, 'api'), worktree);
