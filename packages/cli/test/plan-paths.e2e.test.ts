@@ -5,16 +5,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { currentRun, isolatedTmux, runOrch, tempRepo, type TempRepo } from '@orch/test-utils';
-
-const PLAN = `request: one file
-tasks:
-  - id: a
-    agent: shell
-    files_write: [a.txt]
-    verification: [{ command: "test -s a.txt" }]
-    run: |
-      echo a > a.txt && git add -A && git commit -qm a && orch task done --summary "a written"
-`;
+import { ONE_FILE_PLAN as PLAN } from './plan-fixture.js';
 
 describe('finding the plan', () => {
   let repo: TempRepo;

@@ -3,16 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempRepo, type TempRepo } from '@orch/test-utils';
 import { orchInProcess } from './in-process.js';
-
-const PLAN = `request: one file
-tasks:
-  - id: a
-    agent: shell
-    files_write: [a.txt]
-    verification: [{ command: "test -s a.txt" }]
-    run: |
-      echo a > a.txt && git add -A && git commit -qm a && orch task done --summary "a written"
-`;
+import { ONE_FILE_PLAN as PLAN } from './plan-fixture.js';
 
 describe('finding the plan', () => {
   let repo: TempRepo;
