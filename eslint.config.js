@@ -47,4 +47,15 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The CLI and the views: a default does not count as naming the rest, so a new event type,
+    // phase, column or key is a decision in each switch over them (the other packages follow).
+    files: ['packages/cli/src/**/*.{ts,tsx}', 'packages/tui/src/**/*.{ts,tsx}'],
+    rules: {
+      '@typescript-eslint/switch-exhaustiveness-check': [
+        'error',
+        { considerDefaultExhaustiveForUnions: false, requireDefaultForNonUnion: true },
+      ],
+    },
+  },
 );

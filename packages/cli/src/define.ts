@@ -15,11 +15,25 @@ import { ExitCode } from './exit-codes.js';
 export interface Output {
   write(text: string): unknown;
   readonly isTTY?: boolean;
+  /** A terminal's width. */
+  readonly columns?: number;
+  /**
+   * Writes and resolves once the text was handed on (to the operating system, for a process
+   * stream); rejects when it cannot be written. Without it, `write` is taken as done at once.
+   */
+  writeDone?(text: string): Promise<void>;
+}
+
+/** What a command reads on stdin (the Claude Code hook's JSON, a confirmation). */
+export interface Input extends AsyncIterable<Buffer | string> {
+  readonly isTTY?: boolean;
 }
 
 export interface CommandIO {
   readonly stdout: Output;
   readonly stderr: Output;
+  /** Absent: nothing to read (as a closed stdin). */
+  readonly stdin?: Input;
   readonly cwd: string;
   readonly env: Readonly<Record<string, string | undefined>>;
 }

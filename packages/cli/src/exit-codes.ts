@@ -19,6 +19,8 @@ const CODES: Readonly<Record<string, readonly ExitCode[]>> = {
   'plan check': CHECK,
   risk: CHECK,
   run: RUN,
+  // The demo runs a sample plan to its end: it ends as a run does.
+  demo: RUN,
   wait: RUN,
   'state status': RUN,
   'state resume': RUN,

@@ -97,11 +97,24 @@ function write(stream: NodeJS.WriteStream, text: string): void {
 export function processIO(): CommandIO {
   const out = (stream: NodeJS.WriteStream): Output => ({
     write: (text: string) => write(stream, text),
+    writeDone: (text: string) =>
+      new Promise<void>((resolve, reject) => {
+        stream.write(text, (err) => (err ? reject(err) : resolve()));
+      }),
     get isTTY() {
       return Boolean(stream.isTTY);
     },
+    get columns() {
+      return stream.columns;
+    },
   });
-  return { stdout: out(process.stdout), stderr: out(process.stderr), cwd: process.cwd(), env: process.env };
+  return {
+    stdout: out(process.stdout),
+    stderr: out(process.stderr),
+    stdin: process.stdin,
+    cwd: process.cwd(),
+    env: process.env,
+  };
 }
 
 export function printJson(value: unknown): void {
@@ -118,14 +131,38 @@ export function note(text: string): void {
 }
 
 /**
- * Writes to stdout and resolves once the text was handed to the operating system (the reader of
- * a pipe may still be slow); rejects when it cannot be written (the reader is gone). Whatever is
- * marked done after it, like a mailbox message marked read, was really written out.
+ * Writes and resolves once the text was handed on (for the process's stdout: to the operating
+ * system; the reader of a pipe may still be slow); rejects when it cannot be written (the reader is
+ * gone). Whatever is marked done after it, like a mailbox message marked read, was really written out.
  */
-export function writeOut(text: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    process.stdout.write(text, (err) => (err ? reject(err) : resolve()));
-  });
+export async function writeOut(out: Output, text: string): Promise<void> {
+  if (out.writeDone) return out.writeDone(text);
+  out.write(text);
+}
+
+/** All of stdin as text; nothing when there is none or it is a terminal. */
+export async function readAll(input: CommandIO['stdin']): Promise<string> {
+  if (!input || input.isTTY) return '';
+  const chunks: Buffer[] = [];
+  for await (const c of input) chunks.push(typeof c === 'string' ? Buffer.from(c) : c);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * Asks a yes/no question on the terminal (the default is no). Only called when stdin is a terminal.
+ */
+export async function confirm(io: CommandIO, question: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises');
+  // A terminal's own stream keeps readline's line editing; anything else only gets the question.
+  const output = io.stdout.isTTY
+    ? process.stdout
+    : ({ write: (s: string) => io.stdout.write(s) } as unknown as NodeJS.WritableStream);
+  const rl = createInterface({ input: io.stdin as NodeJS.ReadableStream, output });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
 }
 
 export function printError(err: OrchError, json: boolean, io: CommandIO = processIO()): void {
@@ -133,8 +170,13 @@ export function printError(err: OrchError, json: boolean, io: CommandIO = proces
     io.stdout.write(`${JSON.stringify({ error: err.toJSON() }, null, 2)}\n`);
     return;
   }
-  const s = io.stderr;
+  for (const line of errorLines(err, io.stderr)) io.stderr.write(`${line}\n`);
+}
+
+/** An error as the terminal shows it: `error CODE: message` and its hint. */
+export function errorLines(err: OrchError, s: Output): string[] {
   // Messages quote names and paths that may come from a worker.
-  s.write(`${paint('red', 'error', s)} ${paint('dim', err.code, s)}: ${terminalSafe(err.message)}\n`);
-  if (err.hint) s.write(`${paint('yellow', 'hint', s)}: ${terminalSafe(err.hint)}\n`);
+  const lines = [`${paint('red', 'error', s)} ${paint('dim', err.code, s)}: ${terminalSafe(err.message)}`];
+  if (err.hint) lines.push(`${paint('yellow', 'hint', s)}: ${terminalSafe(err.hint)}`);
+  return lines;
 }

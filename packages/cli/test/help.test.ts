@@ -100,7 +100,7 @@ describe('orch --help', () => {
   });
 
   it('lists stopped and still-running runs as exit code 4 where a run can end that way', () => {
-    for (const name of ['run', 'wait', 'state resume', 'state status']) {
+    for (const name of ['run', 'demo', 'wait', 'state resume', 'state status']) {
       expect(exitCodesOf(name), name).toContain(ExitCode.NotFinished);
     }
     expect(helpOf(all.find((c) => c.name === 'run')!.cmd)).toMatch(/second\s+stops the run \(exit 4\)/);

@@ -1,12 +1,11 @@
 /** A real run directory in a temp repository, orch's server on the SDK's in-memory transport. */
-import { realpath } from 'node:fs/promises';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { RunEventInput, RunState } from '@orch/core';
 import { Intake } from '@orch/engine';
-import { appendEvent, createRunDir, loadRunState, runPaths, setCurrentRun } from '@orch/store';
-import { tempRepo, type TempRepo } from '@orch/test-utils';
+import { appendEvent, loadRunState } from '@orch/store';
+import { startedRunRepo, type TempRepo } from '@orch/test-utils';
 import { createOrchServer } from '../src/index.js';
 
 export interface RunFixture {
@@ -22,26 +21,9 @@ export interface RunFixture {
 }
 
 export async function runFixture(tasks = ['api', 'ui']): Promise<RunFixture> {
-  const repo = await tempRepo();
-  const root = await realpath(repo.root);
-  const run = await createRunDir(root);
-  const runDir = runPaths(root, run).dir;
-  await appendEvent(runDir, {
-    type: 'run.started',
-    run,
-    request: 'mcp test',
-    repoRoot: root,
-    planPath: 'tasks.yaml',
-    base: 'main',
-    baseCommit: 'a'.repeat(40),
-    staging: `orch/${run}/staging`,
-    stagingCommit: 'a'.repeat(40),
-    envHash: 'h',
-    maxWorkers: 2,
-    detached: true,
-    tasks: tasks.map((id) => ({ id, dependsOn: [], agent: 'shell', description: '' })),
+  const { repo, root, run, runDir } = await startedRunRepo(tasks, {
+    event: { request: 'mcp test', detached: true },
   });
-  await setCurrentRun(root, run);
   const intakes: Intake[] = [];
   const state = async (): Promise<RunState> => (await loadRunState(runDir)) as RunState;
   let current = await state();

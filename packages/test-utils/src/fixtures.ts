@@ -1,4 +1,7 @@
+import { realpath } from 'node:fs/promises';
 import type { RunEventInput } from '@orch/core';
+import { appendEvent, createRunDir, runPaths, setCurrentRun } from '@orch/store';
+import { tempRepo, type TempRepo } from './git.js';
 
 type RunStarted = Extract<RunEventInput, { type: 'run.started' }>;
 type PlannedTask = RunStarted['tasks'][number];
@@ -62,4 +65,30 @@ export function shellPlan(tasks: readonly ShellTask[], head = ''): string {
     );
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** A repository with a run started in it by hand (no supervisor): what a command reading a run needs. */
+export interface StartedRunRepo {
+  repo: TempRepo;
+  /** The repository root with symlinks resolved (as orch records it). */
+  root: string;
+  run: string;
+  runDir: string;
+}
+
+/**
+ * A temp repository (with `files`), a run folder with a signed `run.started` of `shell` tasks, and
+ * the run marked current. Overrides go into the event.
+ */
+export async function startedRunRepo(
+  tasks: readonly (string | PlannedTask)[],
+  opts: { files?: Record<string, string>; event?: Partial<Omit<RunStarted, 'type' | 'tasks' | 'run'>> } = {},
+): Promise<StartedRunRepo> {
+  const repo = await tempRepo(opts.files);
+  const root = await realpath(repo.root);
+  const run = await createRunDir(root);
+  const runDir = runPaths(root, run).dir;
+  await appendEvent(runDir, runStarted(tasks, { run, repoRoot: root, ...opts.event }));
+  await setCurrentRun(root, run);
+  return { repo, root, run, runDir };
 }

@@ -127,7 +127,10 @@ export function rowLine(row: TaskRow, cols: Column[], selected: boolean): Line {
             };
       case 'id':
         return { text: cell(row.id, c), bold: selected };
-      default:
+      case 'agent':
+      case 'context':
+      case 'cost':
+      case 'elapsed':
         return { text: cell(row[c.key], c) };
     }
   });

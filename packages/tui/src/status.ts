@@ -48,7 +48,11 @@ export function phaseColor(phase: RunPhase): Tone {
       return 'red';
     case 'needs_attention':
       return 'yellow';
-    default:
+    case 'starting':
+    case 'running':
+    case 'reviewing':
+    case 'integrating':
+    case 'promoting':
       return 'cyan';
   }
 }

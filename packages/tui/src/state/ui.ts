@@ -45,7 +45,8 @@ export function uiReducer(s: UiState, a: UiAction, count: number): UiState {
       if (s.view === 'workers') return { ...s, view: s.back === 'workers' ? 'dashboard' : s.back };
       if (s.view === 'detail') return { ...s, view: 'dashboard' };
       return s;
-    default:
+    case 'quit':
+      // Handled by the view (it exits); nothing changes here.
       return s;
   }
 }

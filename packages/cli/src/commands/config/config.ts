@@ -6,8 +6,8 @@ export const config = defineCommand({
   options: { config: common.config(), json: common.json('print the values as JSON') },
   help: 'Each value is either a default or set at file:line:column of the config file.',
   examples: ['orch config --json'],
-  async handler({ opts }) {
+  async handler({ opts }, io) {
     const { runConfigCommand } = await import('./show.js');
-    return { exitCode: await runConfigCommand(opts) };
+    return runConfigCommand(opts, io);
   },
 });

@@ -6,8 +6,8 @@ export const remove = defineCommand({
   args: { key: arg.required('key', 'the key') },
   options: { json: common.json('print {key, deleted} as JSON') },
   examples: ['orch context delete api.dates'],
-  async handler({ args, opts }) {
+  async handler({ args, opts }, io) {
     const { deleteCommand } = await import('./entries.js');
-    return { exitCode: await deleteCommand(args.key, opts) };
+    return deleteCommand(args.key, opts, io);
   },
 });

@@ -11,8 +11,8 @@ export const getForTask = defineCommand({
     json: common.json('print {task, markdown} as JSON'),
   },
   examples: ['orch context get-for-task api --plan tasks.yaml'],
-  async handler({ args, opts }) {
+  async handler({ args, opts }, io) {
     const { getForTaskCommand } = await import('./entries.js');
-    return { exitCode: await getForTaskCommand(args.task, opts) };
+    return getForTaskCommand(args.task, opts, io);
   },
 });

@@ -6,8 +6,8 @@ export const get = defineCommand({
   args: { key: arg.required('key', 'the key') },
   options: { json: common.json('print the entry as JSON') },
   examples: ['orch context get api.dates'],
-  async handler({ args, opts }) {
+  async handler({ args, opts }, io) {
     const { getCommand } = await import('./entries.js');
-    return { exitCode: await getCommand(args.key, opts) };
+    return getCommand(args.key, opts, io);
   },
 });

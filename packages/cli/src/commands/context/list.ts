@@ -5,8 +5,8 @@ export const list = defineCommand({
   description: 'List every entry',
   options: { json: common.json('print the entries as JSON') },
   examples: ['orch context list --json'],
-  async handler({ opts }) {
+  async handler({ opts }, io) {
     const { listCommand } = await import('./entries.js');
-    return { exitCode: await listCommand(opts) };
+    return listCommand(opts, io);
   },
 });

@@ -6,8 +6,8 @@ export const search = defineCommand({
   args: { text: arg.required('text', 'what to look for') },
   options: { json: common.json('print the entries as JSON') },
   examples: ['orch context search auth'],
-  async handler({ args, opts }) {
+  async handler({ args, opts }, io) {
     const { searchCommand } = await import('./entries.js');
-    return { exitCode: await searchCommand(args.text, opts) };
+    return searchCommand(args.text, opts, io);
   },
 });

@@ -9,8 +9,8 @@ export const set = defineCommand({
     json: common.json('print the entry as JSON'),
   },
   examples: ['orch context set api.dates "ISO 8601 strings in UTC" --from api'],
-  async handler({ args, opts }) {
+  async handler({ args, opts }, io) {
     const { setCommand } = await import('./entries.js');
-    return { exitCode: await setCommand(args.key, args.value, opts) };
+    return setCommand(args.key, args.value, opts, io);
   },
 });

@@ -1,5 +1,4 @@
 import { arg, common, defineCommand, opt } from '../../define.js';
-import { ExitCode } from '../../exit-codes.js';
 
 export const approve = defineCommand({
   name: 'approve',
@@ -12,9 +11,8 @@ export const approve = defineCommand({
     json: common.json(),
   },
   examples: ['orch deps approve api', 'orch deps approve --all'],
-  async handler({ args, opts }) {
+  async handler({ args, opts }, io) {
     const { depsApprove } = await import('./requests.js');
-    await depsApprove(args.task, opts);
-    return { exitCode: ExitCode.Ok };
+    return depsApprove(args.task, opts, io);
   },
 });

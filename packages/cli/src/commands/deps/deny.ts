@@ -1,5 +1,4 @@
 import { arg, common, defineCommand, opt } from '../../define.js';
-import { ExitCode } from '../../exit-codes.js';
 
 export const deny = defineCommand({
   name: 'deny',
@@ -11,9 +10,8 @@ export const deny = defineCommand({
     json: common.json(),
   },
   examples: ['orch deps deny ui --reason "use the built-in fetch"'],
-  async handler({ args, opts }) {
+  async handler({ args, opts }, io) {
     const { depsDeny } = await import('./requests.js');
-    await depsDeny(args.task, opts);
-    return { exitCode: ExitCode.Ok };
+    return depsDeny(args.task, opts, io);
   },
 });

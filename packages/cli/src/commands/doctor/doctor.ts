@@ -6,8 +6,8 @@ export const doctor = defineCommand({
   options: { json: common.json('print the checks as JSON') },
   help: 'Exits 1 when a required check (git >= 2.38, tmux >= 3.2, node >= 20) fails; the rest are warnings.',
   examples: ['orch doctor --json'],
-  async handler({ opts }) {
+  async handler({ opts }, io) {
     const { runDoctorCommand } = await import('./doctor-run.js');
-    return { exitCode: await runDoctorCommand(opts) };
+    return runDoctorCommand(opts, io);
   },
 });

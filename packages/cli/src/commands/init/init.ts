@@ -6,8 +6,8 @@ export const init = defineCommand({
   options: { json: common.json('print the files written as JSON') },
   help: 'Detects the package manager and the test command. Refuses when orch.yaml, .orch/config.yaml,\n.claude-agents.yaml or tasks.yaml exists: nothing is overwritten.',
   examples: ['orch init && orch plan check'],
-  async handler({ opts }) {
+  async handler({ opts }, io) {
     const { runInitCommand } = await import('./init-run.js');
-    return { exitCode: await runInitCommand(opts) };
+    return runInitCommand(opts, io);
   },
 });

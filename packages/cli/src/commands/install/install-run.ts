@@ -1,5 +1,6 @@
 import { ExitCode } from '@orch/core';
-import { paint, printError, printJson, println } from '../../output.js';
+import type { CommandIO, CommandResult } from '../../define.js';
+import { errorLines, paint } from '../../output.js';
 import {
   installClaudeFiles,
   skippedError,
@@ -17,39 +18,40 @@ const colors: Record<InstallStatus, 'green' | 'gray' | 'cyan' | 'yellow' | 'mage
   removed: 'magenta',
 };
 
-/** `orch install`: returns the exit code. */
-export async function runInstall(opts: {
-  scope: InstallScope;
-  force: boolean;
-  json: boolean;
-  permissions: PermissionsTarget;
-  files: boolean;
-}): Promise<ExitCode> {
+/** `orch install`: what was written (or left alone) where. */
+export async function runInstall(
+  opts: {
+    scope: InstallScope;
+    force: boolean;
+    json: boolean;
+    permissions: PermissionsTarget;
+    files: boolean;
+  },
+  io: CommandIO,
+): Promise<CommandResult> {
   const result = await installClaudeFiles({
     scope: opts.scope,
     force: opts.force,
     permissions: opts.permissions,
     files: opts.files,
+    cwd: io.cwd,
+    env: { ...io.env },
   });
   const err = skippedError(result);
-  if (opts.json) {
-    printJson({ ...result, ok: err === null });
-    return err ? ExitCode.Failed : ExitCode.Ok;
-  }
-  if (opts.files) println(`orch agents and skill → ${result.target}`);
+  const exitCode = err ? ExitCode.Failed : ExitCode.Ok;
+  if (opts.json) return { exitCode, json: { ...result, ok: err === null } };
+  const out = io.stdout;
+  const lines: string[] = [];
+  if (opts.files) lines.push(`orch agents and skill → ${result.target}`);
   for (const f of result.files) {
-    println(`  ${paint(colors[f.status], f.status.padEnd(11))} ${f.path}`);
-    if (f.diff) println(f.diff.replace(/^/gm, '      ').trimEnd());
+    lines.push(`  ${paint(colors[f.status], f.status.padEnd(11), out)} ${f.path}`);
+    if (f.diff) lines.push(f.diff.replace(/^/gm, '      ').trimEnd());
   }
   const p = result.permissions;
   if (p) {
     const what = p.added.length > 0 ? `allow ${p.added.join(', ')}` : 'the rules orch needs are there';
-    println(`permissions → ${p.path}: ${p.status} (${what})`);
-    if (p.diff) println(p.diff.replace(/^/gm, '      ').trimEnd());
+    lines.push(`permissions → ${p.path}: ${p.status} (${what})`);
+    if (p.diff) lines.push(p.diff.replace(/^/gm, '      ').trimEnd());
   }
-  if (err) {
-    printError(err, false);
-    return ExitCode.Failed;
-  }
-  return ExitCode.Ok;
+  return { exitCode, lines, ...(err ? { notes: errorLines(err, io.stderr) } : {}) };
 }

@@ -25,8 +25,8 @@ export const install = defineCommand({
   },
   help: 'Files you edited are left alone and their difference is shown; --force replaces them. The permission\nrules are added to what the settings file holds, never replacing a rule, and shown as a diff.',
   examples: ['orch install --scope project --permissions local'],
-  async handler({ opts }) {
+  async handler({ opts }, io) {
     const { runInstall } = await import('./install-run.js');
-    return { exitCode: await runInstall(opts) };
+    return runInstall(opts, io);
   },
 });

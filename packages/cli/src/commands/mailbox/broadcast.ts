@@ -7,8 +7,8 @@ export const broadcast = defineCommand({
   args: { message: arg.required('message', 'the message text') },
   options: sendOptions(),
   examples: ['orch mailbox broadcast "use the Result type from src/result.ts for errors"'],
-  async handler({ args, opts }) {
+  async handler({ args, opts }, io) {
     const { broadcastCommand } = await import('./messages.js');
-    return { exitCode: await broadcastCommand(args.message, toSendOpts(opts)) };
+    return broadcastCommand(args.message, toSendOpts(opts), io);
   },
 });

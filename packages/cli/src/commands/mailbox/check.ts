@@ -7,8 +7,8 @@ export const check = defineCommand({
   args: { inbox: inbox() },
   options: { run: common.run(), json: common.json('print the messages as JSON') },
   examples: ['orch mailbox check api --json'],
-  async handler({ args, opts }) {
+  async handler({ args, opts }, io) {
     const { checkCommand } = await import('./messages.js');
-    return { exitCode: await checkCommand(args.inbox, opts) };
+    return checkCommand(args.inbox, opts, io);
   },
 });

@@ -5,8 +5,8 @@ export const history = defineCommand({
   description: 'Print every message of the run, oldest first',
   options: { run: common.run(), json: common.json('print the messages as JSON') },
   examples: ['orch mailbox history --json'],
-  async handler({ opts }) {
+  async handler({ opts }, io) {
     const { historyCommand } = await import('./messages.js');
-    return { exitCode: await historyCommand(opts) };
+    return historyCommand(opts, io);
   },
 });

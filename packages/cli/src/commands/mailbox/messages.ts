@@ -17,8 +17,9 @@ import {
   type RunOpts,
 } from '@orch/engine';
 import { Mailbox, formatMessages, mailboxHookOutput, resolveRun, runPaths } from '@orch/store';
-import { printJson, println, writeOut } from '../../output.js';
-import { readStdin, senderName } from '../common/run.js';
+import type { CommandIO, CommandResult } from '../../define.js';
+import { readAll, writeOut } from '../../output.js';
+import { senderName, whereOf } from '../common/run.js';
 
 export interface SendOpts extends RunOpts {
   from?: string;
@@ -59,8 +60,8 @@ function buildInput(body: string, o: SendOpts): MailboxMessageInput {
   }
 }
 
-async function open(opts: RunOpts): Promise<{ mb: Mailbox; run: string; task?: string }> {
-  const loaded = await loadRun(opts);
+async function open(opts: RunOpts, io: CommandIO): Promise<{ mb: Mailbox; run: string; task?: string }> {
+  const loaded = await loadRun({ ...opts, where: whereOf(io) });
   return {
     mb: new Mailbox(loaded.dir, { tasks: loaded.state.order }),
     run: loaded.run,
@@ -75,10 +76,11 @@ async function open(opts: RunOpts): Promise<{ mb: Mailbox; run: string; task?: s
 async function openOwnInbox(
   inbox: string | undefined,
   opts: RunOpts,
+  io: CommandIO,
 ): Promise<{ mb: Mailbox; name: string } | undefined> {
-  const task = process.env.ORCH_TASK;
-  if (!task || !workerToken() || (inbox ?? opts.task ?? task) !== task) return undefined;
-  const r = await resolveRun({ ...(opts.run ? { run: opts.run } : {}) });
+  const task = io.env.ORCH_TASK;
+  if (!task || !workerToken(io.env) || (inbox ?? opts.task ?? task) !== task) return undefined;
+  const r = await resolveRun({ ...whereOf(io), ...(opts.run ? { run: opts.run } : {}) });
   return { mb: new Mailbox(runPaths(r.repoRoot, r.run).dir, { tasks: [task] }), name: task };
 }
 
@@ -93,9 +95,14 @@ function inboxOf(inbox: string | undefined, task: string | undefined): string {
   return name;
 }
 
-export async function sendCommand(to: string, body: string, o: SendOpts): Promise<ExitCode> {
+export async function sendCommand(
+  to: string,
+  body: string,
+  o: SendOpts,
+  io: CommandIO,
+): Promise<CommandResult> {
   const input = buildInput(body, o);
-  const from = senderName(o.from);
+  const from = senderName(o.from, io.env);
   // The user's messages are checked here; a worker's by the supervisor, which knows who sent it.
   const precheck = ({ dir, state }: LoadedRun): void => {
     if (to !== MAILBOX_ALL) new Mailbox(dir, { tasks: state.order }).assertInbox(to);
@@ -111,18 +118,21 @@ export async function sendCommand(to: string, body: string, o: SendOpts): Promis
     { kind: 'mail', to, message: input },
     {
       ...(o.run ? { run: o.run } : {}),
-      ...(o.from !== undefined || !workerToken() ? { from } : {}),
+      ...(o.from !== undefined || !workerToken(io.env) ? { from } : {}),
       precheck,
+      where: whereOf(io),
     },
   );
   const note = submittedNote(s);
-  if (o.json) printJson(s.verdict?.result ?? { queued: true, run: s.run });
-  else println(terminalSafeLine(`${s.verdict?.detail ?? `sent to ${to}`}${note ? `; ${note}` : ''}`));
-  return ExitCode.Ok;
+  if (o.json) return { exitCode: ExitCode.Ok, json: s.verdict?.result ?? { queued: true, run: s.run } };
+  return {
+    exitCode: ExitCode.Ok,
+    lines: [terminalSafeLine(`${s.verdict?.detail ?? `sent to ${to}`}${note ? `; ${note}` : ''}`)],
+  };
 }
 
-export async function broadcastCommand(body: string, o: SendOpts): Promise<ExitCode> {
-  return sendCommand('all', body, o);
+export async function broadcastCommand(body: string, o: SendOpts, io: CommandIO): Promise<CommandResult> {
+  return sendCommand('all', body, o, io);
 }
 
 /** Human output of `check` is written in batches: at most one batch repeats after a crash. */
@@ -131,11 +141,12 @@ const CHECK_BATCH = 50;
 export async function checkCommand(
   inbox: string | undefined,
   o: RunOpts & { json?: boolean },
-): Promise<ExitCode> {
-  const own = await openOwnInbox(inbox, o);
+  io: CommandIO,
+): Promise<CommandResult> {
+  const own = await openOwnInbox(inbox, o, io);
   const { mb, task } = own
     ? { mb: own.mb, task: own.name }
-    : await open({ ...(o.run ? { run: o.run } : {}) });
+    : await open({ ...(o.run ? { run: o.run } : {}) }, io);
   const name = inboxOf(inbox, o.task ?? task);
   // Messages are marked read only after they were written out: a checker killed midway loses
   // none (the rest stay unread; ids make a repeat harmless).
@@ -143,47 +154,46 @@ export async function checkCommand(
   const delivered = await mb.deliverUnread(
     name,
     async (batch) => {
-      if (o.json) await writeOut(`${JSON.stringify(batch, null, 2)}\n`);
-      else await writeOut(`${first ? '' : '\n'}${formatMessages(batch)}\n`);
+      if (o.json) await writeOut(io.stdout, `${JSON.stringify(batch, null, 2)}\n`);
+      else await writeOut(io.stdout, `${first ? '' : '\n'}${formatMessages(batch)}\n`);
       first = false;
     },
     o.json ? {} : { batch: CHECK_BATCH },
   );
-  if (delivered.length === 0) {
-    if (o.json) printJson([]);
-    else println(`no unread messages for ${terminalSafeLine(name)}`);
-  }
-  return ExitCode.Ok;
+  if (delivered.length > 0) return { exitCode: ExitCode.Ok };
+  if (o.json) return { exitCode: ExitCode.Ok, json: [] };
+  return { exitCode: ExitCode.Ok, lines: [`no unread messages for ${terminalSafeLine(name)}`] };
 }
 
 export async function peekCommand(
   inbox: string | undefined,
   o: RunOpts & { json?: boolean },
-): Promise<ExitCode> {
-  const own = await openOwnInbox(inbox, o);
+  io: CommandIO,
+): Promise<CommandResult> {
+  const own = await openOwnInbox(inbox, o, io);
   const { mb, task } = own
     ? { mb: own.mb, task: own.name }
-    : await open({ ...(o.run ? { run: o.run } : {}) });
+    : await open({ ...(o.run ? { run: o.run } : {}) }, io);
   const name = inboxOf(inbox, o.task ?? task);
   const unread = await mb.peek(name);
-  if (o.json) printJson({ inbox: name, unread });
-  else println(String(unread));
-  return ExitCode.Ok;
+  if (o.json) return { exitCode: ExitCode.Ok, json: { inbox: name, unread } };
+  return { exitCode: ExitCode.Ok, lines: [String(unread)] };
 }
 
-export async function historyCommand(o: RunOpts & { json?: boolean }): Promise<ExitCode> {
-  const { mb } = await open({ ...(o.run ? { run: o.run } : {}) });
+export async function historyCommand(o: RunOpts & { json?: boolean }, io: CommandIO): Promise<CommandResult> {
+  const { mb } = await open({ ...(o.run ? { run: o.run } : {}) }, io);
   const msgs = await mb.history();
-  if (o.json) printJson(msgs);
-  else println(msgs.length ? formatMessages(msgs) : 'no messages yet');
-  return ExitCode.Ok;
+  if (o.json) return { exitCode: ExitCode.Ok, json: msgs };
+  return { exitCode: ExitCode.Ok, lines: [msgs.length ? formatMessages(msgs) : 'no messages yet'] };
 }
 
+/** Streams: each message is written to the injected stdout as it arrives, until Ctrl-C. */
 export async function watchCommand(
   inbox: string | undefined,
   o: RunOpts & { json?: boolean; keepUnread?: boolean },
-): Promise<ExitCode> {
-  const { mb, task } = await open({ ...(o.run ? { run: o.run } : {}) });
+  io: CommandIO,
+): Promise<CommandResult> {
+  const { mb, task } = await open({ ...(o.run ? { run: o.run } : {}) }, io);
   const name = inboxOf(inbox, o.task ?? task);
   const ac = new AbortController();
   const stop = (): void => ac.abort();
@@ -193,13 +203,13 @@ export async function watchCommand(
     for await (const m of mb.watch(name, { signal: ac.signal, consume: !o.keepUnread })) {
       // One JSON object per line with --json, so the output can be piped message by message. The
       // message counts as read when the loop asks for the next one, i.e. after it was written out.
-      await writeOut(o.json ? `${JSON.stringify(m)}\n` : `${formatMessages([m])}\n\n`);
+      await writeOut(io.stdout, o.json ? `${JSON.stringify(m)}\n` : `${formatMessages([m])}\n\n`);
     }
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
   }
-  return ExitCode.Ok;
+  return { exitCode: ExitCode.Ok };
 }
 
 /**
@@ -207,25 +217,26 @@ export async function watchCommand(
  * hook output that adds them to the agent's context and marks them read; prints nothing otherwise.
  * It never fails the agent's turn: problems are reported on stderr with exit code 0.
  */
-export async function hookCommand(): Promise<ExitCode> {
+export async function hookCommand(io: CommandIO): Promise<CommandResult> {
+  const done = { exitCode: ExitCode.Ok };
   try {
-    const raw = await readStdin();
+    const raw = await readAll(io.stdin);
     let event = 'PostToolUse';
     if (raw.trim()) {
       const input = JSON.parse(raw) as { hook_event_name?: unknown };
       if (typeof input.hook_event_name === 'string') event = input.hook_event_name;
     }
-    const task = process.env.ORCH_TASK;
-    if (!task) return ExitCode.Ok;
-    const { mb } = (await openOwnInbox(task, {})) ?? (await open({}));
-    if ((await mb.peek(task)) === 0) return ExitCode.Ok;
+    const task = io.env.ORCH_TASK;
+    if (!task) return done;
+    const { mb } = (await openOwnInbox(task, {}, io)) ?? (await open({}, io));
+    if ((await mb.peek(task)) === 0) return done;
     // Marked read only once Claude Code has the output (at least once, as `check`).
     await mb.deliverUnread(task, async (msgs) => {
       const out = mailboxHookOutput(event, msgs);
-      if (out) await writeOut(`${JSON.stringify(out)}\n`);
+      if (out) await writeOut(io.stdout, `${JSON.stringify(out)}\n`);
     });
   } catch (e) {
-    process.stderr.write(`orch mailbox hook: ${e instanceof Error ? e.message : String(e)}\n`);
+    io.stderr.write(`orch mailbox hook: ${e instanceof Error ? e.message : String(e)}\n`);
   }
-  return ExitCode.Ok;
+  return done;
 }

@@ -7,8 +7,8 @@ export const peek = defineCommand({
   args: { inbox: inbox() },
   options: { run: common.run(), json: common.json('print {inbox, unread} as JSON') },
   examples: ['orch mailbox peek supervisor'],
-  async handler({ args, opts }) {
+  async handler({ args, opts }, io) {
     const { peekCommand } = await import('./messages.js');
-    return { exitCode: await peekCommand(args.inbox, opts) };
+    return peekCommand(args.inbox, opts, io);
   },
 });

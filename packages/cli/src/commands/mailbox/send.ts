@@ -12,8 +12,8 @@ export const send = defineCommand({
   examples: [
     'orch mailbox send ui "GET /users now returns {items, next}" --type interface-changed --target contracts/users.yaml',
   ],
-  async handler({ args, opts }) {
+  async handler({ args, opts }, io) {
     const { sendCommand } = await import('./messages.js');
-    return { exitCode: await sendCommand(args.to, args.message, toSendOpts(opts)) };
+    return sendCommand(args.to, args.message, toSendOpts(opts), io);
   },
 });

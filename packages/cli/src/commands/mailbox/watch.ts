@@ -11,8 +11,8 @@ export const watch = defineCommand({
     json: common.json('print one JSON message per line'),
   },
   examples: ['orch mailbox watch supervisor --keep-unread'],
-  async handler({ args, opts }) {
+  async handler({ args, opts }, io) {
     const { watchCommand } = await import('./messages.js');
-    return { exitCode: await watchCommand(args.inbox, opts) };
+    return watchCommand(args.inbox, opts, io);
   },
 });

@@ -18,7 +18,8 @@ import {
   printJson,
   println,
 } from '../../output.js';
-import { noteOtherLiveRuns } from '../state/follow.js';
+import type { CommandResult, Output } from '../../define.js';
+import { otherLiveRunNotes } from '../state/follow.js';
 import { describeEvent, outcomeExitCode } from './progress.js';
 
 export interface RunOpts {
@@ -62,7 +63,7 @@ export async function runCommand(planPath: string, opts: RunOpts): Promise<ExitC
   if (opts.json !== true && opts.promote !== false && prepared.config.promotion.enabled)
     announceDirtyCheckout(prepared);
   for (const w of prepared.warnings) note(`warning: ${w}`);
-  await noteOtherLiveRuns(repoRoot, run);
+  for (const n of await otherLiveRunNotes(repoRoot, run)) note(n);
   if (prepared.sandbox.notice && opts.json !== true)
     println(paint('yellow', `note: ${prepared.sandbox.notice} (workers.sandbox: auto)`));
   if (opts.detach) {
@@ -139,26 +140,28 @@ export function outliveTerminal(repoRoot: string, run: string, closeView?: () =>
   };
 }
 
-/** Prints how a run ended and returns the exit code it means. */
-export function finish(state: RunState, json: boolean): ExitCode {
-  const code = outcomeExitCode(state);
-  if (json) {
-    printJson(state);
-    return code;
-  }
+/** How a run ended: its exit code and the state (--json) or a line saying so. */
+export function finishResult(state: RunState, json: boolean, out?: Output): CommandResult {
+  const exitCode = outcomeExitCode(state);
+  if (json) return { exitCode, json: state };
   if (!state.outcome) {
-    println(`Run ${state.run} stopped; continue it with: orch state resume --run ${state.run}`);
-    return code;
+    return {
+      exitCode,
+      lines: [`Run ${state.run} stopped; continue it with: orch state resume --run ${state.run}`],
+    };
   }
   const color =
     state.outcome === 'succeeded' ? 'green' : state.outcome === 'needs_attention' ? 'yellow' : 'red';
-  println(
-    paint(
-      color,
-      `Run ${state.run} ${state.outcome.replace('_', ' ')}${state.reason ? `: ${terminalSafeLine(state.reason)}` : ''}`,
-    ),
-  );
-  return code;
+  const line = `Run ${state.run} ${state.outcome.replace('_', ' ')}${state.reason ? `: ${terminalSafeLine(state.reason)}` : ''}`;
+  return { exitCode, lines: [paint(color, line, out)] };
+}
+
+/** Prints how a run ended and returns the exit code it means. */
+export function finish(state: RunState, json: boolean): ExitCode {
+  const r = finishResult(state, json);
+  if (r.json !== undefined) printJson(r.json);
+  for (const l of r.lines ?? []) println(l);
+  return r.exitCode;
 }
 
 /** The detached supervisor (`orch _supervise`), run in a session of orch's tmux server. */

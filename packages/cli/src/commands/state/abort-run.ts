@@ -1,17 +1,17 @@
-import { createInterface } from 'node:readline/promises';
 import { ExitCode, OrchError, terminalSafeLine } from '@orch/core';
 import { abortRun } from '@orch/engine';
 import { resolveRun } from '@orch/store';
-import { printJson, println } from '../../output.js';
+import type { CommandIO, CommandResult } from '../../define.js';
+import { confirm } from '../../output.js';
+import { whereOf } from '../common/run.js';
 
-export async function abortCommand(opts: { run?: string; yes?: boolean; json?: boolean }): Promise<void> {
-  const r = await resolveRun({
-    cwd: process.cwd(),
-    env: process.env,
-    ...(opts.run ? { run: opts.run } : {}),
-  });
+export async function abortCommand(
+  opts: { run?: string | undefined; yes?: boolean; json?: boolean },
+  io: CommandIO,
+): Promise<CommandResult> {
+  const r = await resolveRun({ ...whereOf(io), ...(opts.run ? { run: opts.run } : {}) });
   if (!opts.yes) {
-    if (!process.stdin.isTTY) {
+    if (!io.stdin?.isTTY) {
       throw new OrchError(
         'ERR_ORCH_CONFIRM',
         `Aborting run ${r.run} stops it and removes its worktrees and branches (uncommitted and unmerged work is kept on archive branches).`,
@@ -21,31 +21,24 @@ export async function abortCommand(opts: { run?: string; yes?: boolean; json?: b
         },
       );
     }
-    const rl = createInterface({ input: process.stdin, output: process.stdout });
-    const answer = await rl.question(`Abort run ${r.run} and remove its worktrees and branches? [y/N] `);
-    rl.close();
-    if (!/^y(es)?$/i.test(answer.trim())) {
-      println('Nothing changed.');
-      return;
-    }
+    if (!(await confirm(io, `Abort run ${r.run} and remove its worktrees and branches? [y/N] `)))
+      return { exitCode: ExitCode.Ok, lines: ['Nothing changed.'] };
   }
   const res = await abortRun(r.repoRoot, r.run);
-  if (opts.json) {
-    printJson(res);
-    return;
-  }
-  println(`Run ${res.run} aborted.`);
-  println(
+  if (opts.json) return { exitCode: ExitCode.Ok, json: res };
+  const lines = [
+    `Run ${res.run} aborted.`,
     `  sessions stopped: ${res.sessionsKilled.length}, worktrees removed: ${res.worktreesRemoved.length}, branches deleted: ${res.branchesDeleted.length}`,
-  );
-  for (const x of res.refsRestored) println(`  restored ${x.ref} to ${x.to.slice(0, 12)}`);
+    ...res.refsRestored.map((x) => `  restored ${x.ref} to ${x.to.slice(0, 12)}`),
+  ];
   if (res.kept.length > 0) {
-    println('Kept (nothing of yours is lost):');
+    lines.push('Kept (nothing of yours is lost):');
     for (const k of res.kept) {
-      println(`  ${terminalSafeLine(k.what)}: ${k.branch} (${k.commit.slice(0, 12)})`);
-      println(`    get it back: ${terminalSafeLine(k.restore)}`);
+      lines.push(`  ${terminalSafeLine(k.what)}: ${k.branch} (${k.commit.slice(0, 12)})`);
+      lines.push(`    get it back: ${terminalSafeLine(k.restore)}`);
     }
-    println('  `orch state clean` removes these archives when you no longer need them.');
+    lines.push('  `orch state clean` removes these archives when you no longer need them.');
   }
-  for (const m of res.manual) println(`  do by hand: ${terminalSafeLine(m)}`);
+  for (const m of res.manual) lines.push(`  do by hand: ${terminalSafeLine(m)}`);
+  return { exitCode: ExitCode.Ok, lines };
 }

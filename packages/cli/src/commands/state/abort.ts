@@ -1,5 +1,4 @@
 import { common, defineCommand } from '../../define.js';
-import { ExitCode } from '../../exit-codes.js';
 
 export const abort = defineCommand({
   name: 'abort',
@@ -7,9 +6,8 @@ export const abort = defineCommand({
     'Stop an unfinished run, remove its sessions, worktrees and branches, and restore every ref it moved (uncommitted and unmerged work is kept on archive branches)',
   options: { run: common.run(), yes: common.yes(), json: common.json() },
   examples: ['orch state abort --yes'],
-  async handler({ opts }) {
+  async handler({ opts }, io) {
     const { abortCommand } = await import('./abort-run.js');
-    await abortCommand(opts);
-    return { exitCode: ExitCode.Ok };
+    return abortCommand(opts, io);
   },
 });

@@ -1,34 +1,37 @@
-import { createInterface } from 'node:readline/promises';
 import { ExitCode, OrchError, terminalSafeLine as safe } from '@orch/core';
 import { cleanRuns, type CleanResult } from '@orch/engine';
 import { resolveRepoRoot } from '@orch/store';
-import { printJson, println } from '../../output.js';
+import type { CommandIO, CommandResult } from '../../define.js';
+import { confirm } from '../../output.js';
+import { whereOf } from '../common/run.js';
 
 export interface CleanOpts {
-  run?: string;
+  run?: string | undefined;
   dryRun?: boolean;
   yes?: boolean;
   json?: boolean;
 }
 
-function describe(res: CleanResult): void {
+function describe(res: CleanResult): string[] {
+  const lines: string[] = [];
   for (const r of res.removed) {
-    println(`${res.dryRun ? 'Would remove' : 'Removed'} run ${r.run} (${r.phase}):`);
-    for (const b of r.branches) println(`  branch ${safe(b.name)} (${b.commit.slice(0, 12)})`);
-    for (const w of r.worktrees) println(`  worktree ${safe(w)}`);
-    for (const s of r.sessions) println(`  tmux session ${safe(s)}`);
-    println(`  folder ${safe(r.folder)}`);
+    lines.push(`${res.dryRun ? 'Would remove' : 'Removed'} run ${r.run} (${r.phase}):`);
+    for (const b of r.branches) lines.push(`  branch ${safe(b.name)} (${b.commit.slice(0, 12)})`);
+    for (const w of r.worktrees) lines.push(`  worktree ${safe(w)}`);
+    for (const s of r.sessions) lines.push(`  tmux session ${safe(s)}`);
+    lines.push(`  folder ${safe(r.folder)}`);
   }
-  for (const k of res.kept) println(`Kept run ${k.run}: ${safe(k.reason)}`);
-  if (res.removed.length === 0) println('No finished run to clean.');
-  else if (res.dryRun) println('Dry run: nothing was changed. Run again with --yes to remove the above.');
+  for (const k of res.kept) lines.push(`Kept run ${k.run}: ${safe(k.reason)}`);
+  if (res.removed.length === 0) lines.push('No finished run to clean.');
+  else if (res.dryRun) lines.push('Dry run: nothing was changed. Run again with --yes to remove the above.');
+  return lines;
 }
 
-export async function cleanCommand(opts: CleanOpts): Promise<void> {
-  const root = await resolveRepoRoot({ cwd: process.cwd(), env: process.env });
+export async function cleanCommand(opts: CleanOpts, io: CommandIO): Promise<CommandResult> {
+  const root = await resolveRepoRoot(whereOf(io));
   const scope = { ...(opts.run ? { run: opts.run } : {}) };
   if (!opts.dryRun && !opts.yes) {
-    if (!process.stdin.isTTY) {
+    if (!io.stdin?.isTTY) {
       throw new OrchError(
         'ERR_ORCH_CONFIRM',
         "`orch state clean` deletes finished runs' staging and archive branches and run folders.",
@@ -39,17 +42,13 @@ export async function cleanCommand(opts: CleanOpts): Promise<void> {
       );
     }
     const preview = await cleanRuns(root, { ...scope, dryRun: true });
-    describe(preview);
-    if (preview.removed.length === 0) return;
-    const rl = createInterface({ input: process.stdin, output: process.stdout });
-    const answer = await rl.question('Remove these? [y/N] ');
-    rl.close();
-    if (!/^y(es)?$/i.test(answer.trim())) {
-      println('Nothing changed.');
-      return;
-    }
+    // The preview is shown before the question, on the terminal that answers it.
+    for (const line of describe(preview)) io.stdout.write(`${line}\n`);
+    if (preview.removed.length === 0) return { exitCode: ExitCode.Ok };
+    if (!(await confirm(io, 'Remove these? [y/N] ')))
+      return { exitCode: ExitCode.Ok, lines: ['Nothing changed.'] };
   }
   const res = await cleanRuns(root, { ...scope, dryRun: opts.dryRun === true });
-  if (opts.json) printJson(res);
-  else describe(res);
+  if (opts.json) return { exitCode: ExitCode.Ok, json: res };
+  return { exitCode: ExitCode.Ok, lines: describe(res) };
 }

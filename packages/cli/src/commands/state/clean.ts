@@ -1,5 +1,4 @@
 import { common, defineCommand, opt } from '../../define.js';
-import { ExitCode } from '../../exit-codes.js';
 
 export const clean = defineCommand({
   name: 'clean',
@@ -13,9 +12,8 @@ export const clean = defineCommand({
     json: common.json(),
   },
   examples: ['orch state clean --dry-run', 'orch state clean --run 20261121-053000-a1b2 --yes'],
-  async handler({ opts }) {
+  async handler({ opts }, io) {
     const { cleanCommand } = await import('./clean-runs.js');
-    await cleanCommand(opts);
-    return { exitCode: ExitCode.Ok };
+    return cleanCommand(opts, io);
   },
 });

@@ -5,8 +5,8 @@ export const list = defineCommand({
   description: 'The runs of this repository, newest first',
   options: { json: common.json() },
   examples: ['orch state list'],
-  async handler({ opts }) {
+  async handler({ opts }, io) {
     const { listCommand } = await import('./status-view.js');
-    return { exitCode: await listCommand(opts) };
+    return listCommand(opts, io);
   },
 });

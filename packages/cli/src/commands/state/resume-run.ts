@@ -15,9 +15,11 @@ import {
   type ResumePlan,
 } from '@orch/engine';
 import { resolveRun } from '@orch/store';
-import { paint, printJson, println } from '../../output.js';
+import type { CommandIO, CommandResult } from '../../define.js';
+import { paint } from '../../output.js';
+import { whereOf } from '../common/run.js';
 import { describeEvent } from '../run/progress.js';
-import { finish, outliveTerminal } from '../run/runner.js';
+import { finishResult, outliveTerminal } from '../run/runner.js';
 
 interface ResumeOpts {
   run?: string | undefined;
@@ -26,21 +28,24 @@ interface ResumeOpts {
   json: boolean;
 }
 
-function printPlan(plan: ResumePlan, dry: boolean): void {
-  println(`${dry ? 'Resume would' : 'Resuming'} run ${paint('bold', plan.run)} (phase ${plan.phase}):`);
-  for (const r of plan.repairs) println(`  repair: ${terminalSafeLine(r.what)}`);
-  for (const i of plan.items)
-    println(
-      `  ${i.task.padEnd(24)} ${i.status.padEnd(15)} ${paint('bold', i.action.padEnd(8))} ${terminalSafeLine(i.detail)}`,
-    );
+function planLines(plan: ResumePlan, dry: boolean, io: CommandIO): string[] {
+  const bold = (t: string): string => paint('bold', t, io.stdout);
+  return [
+    `${dry ? 'Resume would' : 'Resuming'} run ${bold(plan.run)} (phase ${plan.phase}):`,
+    ...plan.repairs.map((r) => `  repair: ${terminalSafeLine(r.what)}`),
+    ...plan.items.map(
+      (i) =>
+        `  ${i.task.padEnd(24)} ${i.status.padEnd(15)} ${bold(i.action.padEnd(8))} ${terminalSafeLine(i.detail)}`,
+    ),
+  ];
 }
 
-export async function resumeCommand(opts: ResumeOpts): Promise<ExitCode> {
-  const r = await resolveRun({
-    cwd: process.cwd(),
-    env: process.env,
-    ...(opts.run ? { run: opts.run } : {}),
-  });
+/**
+ * `orch state resume`: the plan (--dry-run) or a detached supervisor are returned; a supervisor
+ * continuing in this terminal writes its progress to the injected stdout as it goes.
+ */
+export async function resumeCommand(opts: ResumeOpts, io: CommandIO): Promise<CommandResult> {
+  const r = await resolveRun({ ...whereOf(io), ...(opts.run ? { run: opts.run } : {}) });
   const orchBin = orchBinPath();
   // Reports workers left while no supervisor ran are journaled first, so the plan sees them.
   const { ctx, plan } = await planResume(r.repoRoot, r.run, orchBin, { takeReports: !opts.dryRun });
@@ -48,13 +53,18 @@ export async function resumeCommand(opts: ResumeOpts): Promise<ExitCode> {
   if (plan.finished) {
     // A run killed after it finished may still have leftovers (integration worktree, merged branches).
     if (!opts.dryRun && plan.repairs.length > 0) await repairForResume(ctx, plan);
-    if (opts.json) printJson({ ...plan, action: 'none', ...(opts.dryRun ? { dryRun: true } : {}) });
-    else {
-      println(`Run ${r.run} has finished (${state.outcome ?? state.phase}); there is nothing to resume.`);
-      for (const x of plan.repairs)
-        println(`  ${opts.dryRun ? 'would tidy' : 'tidied'}: ${terminalSafeLine(x.what)}`);
-    }
-    return ExitCode.Ok;
+    if (opts.json)
+      return {
+        exitCode: ExitCode.Ok,
+        json: { ...plan, action: 'none', ...(opts.dryRun ? { dryRun: true } : {}) },
+      };
+    return {
+      exitCode: ExitCode.Ok,
+      lines: [
+        `Run ${r.run} has finished (${state.outcome ?? state.phase}); there is nothing to resume.`,
+        ...plan.repairs.map((x) => `  ${opts.dryRun ? 'would tidy' : 'tidied'}: ${terminalSafeLine(x.what)}`),
+      ],
+    };
   }
   if (state.supervisorAlive && state.supervisorPid && isProcessAlive(state.supervisorPid)) {
     throw new OrchError(
@@ -66,9 +76,8 @@ export async function resumeCommand(opts: ResumeOpts): Promise<ExitCode> {
     );
   }
   if (opts.dryRun) {
-    if (opts.json) printJson({ ...plan, dryRun: true });
-    else printPlan(plan, true);
-    return ExitCode.Ok;
+    if (opts.json) return { exitCode: ExitCode.Ok, json: { ...plan, dryRun: true } };
+    return { exitCode: ExitCode.Ok, lines: planLines(plan, true, io) };
   }
   if (opts.detach || state.detached) {
     const { session } = await startDetachedSupervisor({
@@ -77,15 +86,18 @@ export async function resumeCommand(opts: ResumeOpts): Promise<ExitCode> {
       orchBin,
       resume: true,
     });
-    if (opts.json) printJson({ ...plan, detached: true, session });
-    else {
-      printPlan(plan, false);
-      println(`The supervisor continues in the background; watch it with \`orch dashboard\`.`);
-    }
-    return ExitCode.Ok;
+    if (opts.json) return { exitCode: ExitCode.Ok, json: { ...plan, detached: true, session } };
+    return {
+      exitCode: ExitCode.Ok,
+      lines: [
+        ...planLines(plan, false, io),
+        `The supervisor continues in the background; watch it with \`orch dashboard\`.`,
+      ],
+    };
   }
   const restarts = await repairForResume(ctx, plan);
-  if (!opts.json) printPlan(plan, false);
+  const println = (line: string): void => void io.stdout.write(`${line}\n`);
+  if (!opts.json) planLines(plan, false, io).forEach(println);
   const final = await superviseRun(r.repoRoot, r.run, orchBin, {
     ctx,
     restarts,
@@ -99,5 +111,5 @@ export async function resumeCommand(opts: ResumeOpts): Promise<ExitCode> {
           },
         }),
   });
-  return finish(final, opts.json === true);
+  return finishResult(final, opts.json === true, io.stdout);
 }

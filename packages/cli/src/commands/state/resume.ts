@@ -13,8 +13,8 @@ export const resume = defineCommand({
     json: common.json(),
   },
   examples: ['orch state resume --dry-run', 'orch state resume --run 20261121-053000-a1b2'],
-  async handler({ opts }) {
+  async handler({ opts }, io) {
     const { resumeCommand } = await import('./resume-run.js');
-    return { exitCode: await resumeCommand(opts) };
+    return resumeCommand(opts, io);
   },
 });

@@ -5,8 +5,8 @@ export const status = defineCommand({
   description: 'Phase, commits and every task of a run, with evidence, timestamps, tokens and cost',
   options: { run: common.run(), json: common.json() },
   examples: ['orch state status --json'],
-  async handler({ opts }) {
+  async handler({ opts }, io) {
     const { statusCommand } = await import('./status-view.js');
-    return { exitCode: await statusCommand(opts) };
+    return statusCommand(opts, io);
   },
 });

@@ -14,8 +14,8 @@ export const wait = defineCommand({
     json: common.json('print the state as JSON'),
   },
   examples: ['orch wait --timeout 540 || echo "not finished yet"'],
-  async handler({ opts }) {
+  async handler({ opts }, io) {
     const { waitCommand } = await import('./status-view.js');
-    return { exitCode: await waitCommand(opts) };
+    return waitCommand(opts, io);
   },
 });

@@ -21,17 +21,22 @@ import { VERIFY_REPORT_FILE, verifyTask, type VerifyTaskInput } from '@orch/engi
 import { Repo, SAFE_GIT_CONFIG } from '@orch/git';
 import { loadRunState, orchPaths, resolveRepoRoot, resolveRun, runPaths } from '@orch/store';
 import type { VerifyOptions } from './verify.js';
-import { printJson, println } from '../../output.js';
+import type { CommandIO, CommandResult } from '../../define.js';
+import { whereOf } from '../common/run.js';
 import { renderReport } from './render.js';
 
-export async function runVerifyCommand(taskId: string, opts: VerifyOptions): Promise<ExitCode> {
+export async function runVerifyCommand(
+  taskId: string,
+  opts: VerifyOptions,
+  io: CommandIO,
+): Promise<CommandResult> {
   const withoutRun = opts.worktree !== undefined || opts.base !== undefined || opts.plan !== undefined;
-  const input = withoutRun ? await standalone(taskId, opts) : await fromRun(taskId, opts);
+  const input = withoutRun ? await standalone(taskId, opts, io) : await fromRun(taskId, opts, io);
   const report = await verifyTask(input);
   const reportPath = join(input.reportDir, VERIFY_REPORT_FILE);
-  if (opts.json) printJson({ ...report, reportPath });
-  else println(renderReport(report, reportPath));
-  return report.ok ? ExitCode.Ok : ExitCode.Failed;
+  const exitCode = report.ok ? ExitCode.Ok : ExitCode.Failed;
+  if (opts.json) return { exitCode, json: { ...report, reportPath } };
+  return { exitCode, lines: [renderReport(report, reportPath)] };
 }
 
 function findTask(plan: Plan, id: string, where: string): Task {
@@ -45,8 +50,11 @@ function findTask(plan: Plan, id: string, where: string): Task {
   return task;
 }
 
-async function fromRun(taskId: string, opts: VerifyOptions): Promise<VerifyTaskInput> {
-  const { repoRoot, run } = await resolveRun({ ...(opts.run !== undefined ? { run: opts.run } : {}) });
+async function fromRun(taskId: string, opts: VerifyOptions, io: CommandIO): Promise<VerifyTaskInput> {
+  const { repoRoot, run } = await resolveRun({
+    ...whereOf(io),
+    ...(opts.run !== undefined ? { run: opts.run } : {}),
+  });
   const paths = runPaths(repoRoot, run);
   const state = await loadRunState(paths.dir);
   if (!state) {
@@ -77,7 +85,7 @@ async function fromRun(taskId: string, opts: VerifyOptions): Promise<VerifyTaskI
   };
 }
 
-async function standalone(taskId: string, opts: VerifyOptions): Promise<VerifyTaskInput> {
+async function standalone(taskId: string, opts: VerifyOptions, io: CommandIO): Promise<VerifyTaskInput> {
   if (opts.worktree === undefined || opts.base === undefined || opts.plan === undefined) {
     throw new OrchError(
       'ERR_ORCH_USAGE',
@@ -88,9 +96,9 @@ async function standalone(taskId: string, opts: VerifyOptions): Promise<VerifyTa
       },
     );
   }
-  const worktree = resolve(opts.worktree);
-  const repoRoot = await resolveRepoRoot({ cwd: worktree });
-  const { plan, path } = await loadPlan(opts.plan);
+  const worktree = resolve(io.cwd, opts.worktree);
+  const repoRoot = await resolveRepoRoot({ cwd: worktree, env: io.env });
+  const { plan, path } = await loadPlan(opts.plan, { cwd: io.cwd });
   const task = findTask(plan, taskId, path);
   const repo = await Repo.open(worktree);
   // The report goes under .orchestrator/, which must never show up as a change in the user's checkout.

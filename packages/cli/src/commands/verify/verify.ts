@@ -32,8 +32,8 @@ export const verify = defineCommand({
     'orch verify api-auth --run 20250101-120000-ab12 --json',
     'orch verify api-auth --worktree .worktrees/api-auth --base main --plan tasks.yaml',
   ],
-  async handler({ args, opts }) {
+  async handler({ args, opts }, io) {
     const { runVerifyCommand } = await import('./verify-task.js');
-    return { exitCode: await runVerifyCommand(args.task, opts) };
+    return runVerifyCommand(args.task, opts, io);
   },
 });

@@ -1,5 +1,4 @@
 import { defineCommand } from '../../define.js';
-import { ExitCode } from '../../exit-codes.js';
 import { viewOptions } from './options.js';
 
 export const dashboard = defineCommand({
@@ -9,9 +8,8 @@ export const dashboard = defineCommand({
   help: `Keys: ↑/↓ select a task, enter opens its log, verification report and mailbox,
 w switches to the workers view, esc goes back, q quits.`,
   examples: ['orch dashboard', 'orch dashboard --once --run 20261121-053000-a1b2'],
-  async handler({ opts }) {
+  async handler({ opts }, io) {
     const { dashboardCommand } = await import('./open-view.js');
-    await dashboardCommand(opts);
-    return { exitCode: ExitCode.Ok };
+    return dashboardCommand(opts, io);
   },
 });

@@ -10,8 +10,11 @@ import {
   workerLines,
   type PaneSource,
 } from '@orch/tui';
-import { printJson, useColor } from '../../output.js';
-import { noteFollowedRun } from '../state/follow.js';
+import type { CommandIO, CommandResult } from '../../define.js';
+import { ExitCode } from '../../exit-codes.js';
+import { useColor } from '../../output.js';
+import { whereOf } from '../common/run.js';
+import { followedRunNote } from '../state/follow.js';
 import { bellWanted, detailReaders, logPanes, tmuxPanes, type RunLocation } from './sources.js';
 
 export interface ViewOptions {
@@ -24,8 +27,8 @@ export interface ViewOptions {
 
 const PANE_LINES = 12;
 
-async function locate(run: string | undefined): Promise<RunLocation & { run: string }> {
-  const r = await resolveRun({ cwd: process.cwd(), env: process.env, ...(run ? { run } : {}) });
+async function locate(run: string | undefined, io: CommandIO): Promise<RunLocation & { run: string }> {
+  const r = await resolveRun({ ...whereOf(io), ...(run ? { run } : {}) });
   return { repoRoot: r.repoRoot, run: r.run, runDir: runPaths(r.repoRoot, r.run).dir };
 }
 
@@ -40,12 +43,24 @@ async function loadStarted(loc: RunLocation & { run: string }): Promise<RunState
 }
 
 /** A plain frame is printed with --once, and whenever there is no terminal to draw on. */
-function wantsPlain(opts: ViewOptions): boolean {
-  return Boolean(opts.once) || !process.stdout.isTTY || !process.stdin.isTTY;
+function wantsPlain(opts: ViewOptions, io: CommandIO): boolean {
+  return Boolean(opts.once) || !io.stdout.isTTY || !io.stdin?.isTTY;
 }
 
-function plainWidth(): number {
-  return process.stdout.isTTY && process.stdout.columns ? process.stdout.columns : 120;
+function plainWidth(io: CommandIO): number {
+  return io.stdout.isTTY && io.stdout.columns ? io.stdout.columns : 120;
+}
+
+/** The remark naming the run followed when others are live too, on stderr. */
+async function noteFollowed(
+  loc: { repoRoot: string; run: string },
+  opts: ViewOptions,
+  io: CommandIO,
+  command: string,
+): Promise<string[]> {
+  const named = opts.run !== undefined || Boolean(io.env.ORCH_RUN);
+  const followed = await followedRunNote(loc.repoRoot, loc.run, named, command);
+  return followed ? [followed] : [];
 }
 
 async function paneSource(loc: RunLocation, kind: ViewOptions['panes']): Promise<PaneSource> {
@@ -66,59 +81,64 @@ async function live(loc: RunLocation, view: 'dashboard' | 'workers', panes: Pane
   }
 }
 
-export async function dashboardCommand(opts: ViewOptions): Promise<void> {
-  const loc = await locate(opts.run);
-  await noteFollowedRun(loc.repoRoot, loc.run, opts.run !== undefined, 'orch dashboard');
-  if (opts.json) {
-    printJson(await loadStarted(loc));
-    return;
-  }
-  if (wantsPlain(opts)) {
+/**
+ * `orch dashboard`: the state (--json) or one plain frame is returned; the live view draws on this
+ * process's terminal until q.
+ */
+export async function dashboardCommand(opts: ViewOptions, io: CommandIO): Promise<CommandResult> {
+  const loc = await locate(opts.run, io);
+  const notes = await noteFollowed(loc, opts, io, 'orch dashboard');
+  if (opts.json) return { exitCode: ExitCode.Ok, notes, json: await loadStarted(loc) };
+  if (wantsPlain(opts, io)) {
     const state = await loadStarted(loc);
-    process.stdout.write(
-      renderPlainDashboard(state, { width: plainWidth(), color: useColor(process.stdout) }),
-    );
-    return;
+    const frame = renderPlainDashboard(state, { width: plainWidth(io), color: useColor(io.stdout) });
+    return { exitCode: ExitCode.Ok, notes, lines: [frame.replace(/\n$/, '')] };
   }
+  for (const n of notes) io.stderr.write(`${n}\n`);
   await live(loc, 'dashboard', await paneSource(loc, opts.panes));
+  return { exitCode: ExitCode.Ok };
 }
 
-export async function workersCommand(opts: ViewOptions): Promise<void> {
-  const loc = await locate(opts.run);
-  await noteFollowedRun(loc.repoRoot, loc.run, opts.run !== undefined, 'orch workers');
+/** `orch workers`: as the dashboard, with each live worker's latest output lines. */
+export async function workersCommand(opts: ViewOptions, io: CommandIO): Promise<CommandResult> {
+  const loc = await locate(opts.run, io);
+  const notes = await noteFollowed(loc, opts, io, 'orch workers');
   const panes = await paneSource(loc, opts.panes);
-  if (opts.json || wantsPlain(opts)) {
+  if (opts.json || wantsPlain(opts, io)) {
     const state = await loadStarted(loc);
     const model = selectWorkers(state, Date.now());
     const captured = new Map<string, string[]>();
     for (const w of model.live)
       captured.set(w.task.id, await panes.capture(w.task, PANE_LINES).catch(() => []));
     if (opts.json) {
-      printJson({
-        run: state.run,
-        live: model.live.map((w) => ({
-          task: w.task.id,
-          status: w.task.status,
-          lines: workerLines(w.task, captured.get(w.task.id) ?? [], PANE_LINES),
-        })),
-        finished: model.finished.map((w) => ({
-          task: w.task.id,
-          status: w.task.status,
-          message: w.row.message,
-        })),
-        waiting: model.waiting,
-        afterDependencies: model.afterDependencies,
-      });
-      return;
+      return {
+        exitCode: ExitCode.Ok,
+        notes,
+        json: {
+          run: state.run,
+          live: model.live.map((w) => ({
+            task: w.task.id,
+            status: w.task.status,
+            lines: workerLines(w.task, captured.get(w.task.id) ?? [], PANE_LINES),
+          })),
+          finished: model.finished.map((w) => ({
+            task: w.task.id,
+            status: w.task.status,
+            message: w.row.message,
+          })),
+          waiting: model.waiting,
+          afterDependencies: model.afterDependencies,
+        },
+      };
     }
-    process.stdout.write(
-      renderPlainWorkers(state, captured, {
-        width: plainWidth(),
-        color: useColor(process.stdout),
-        lines: PANE_LINES,
-      }),
-    );
-    return;
+    const frame = renderPlainWorkers(state, captured, {
+      width: plainWidth(io),
+      color: useColor(io.stdout),
+      lines: PANE_LINES,
+    });
+    return { exitCode: ExitCode.Ok, notes, lines: [frame.replace(/\n$/, '')] };
   }
+  for (const n of notes) io.stderr.write(`${n}\n`);
   await live(loc, 'workers', panes);
+  return { exitCode: ExitCode.Ok };
 }

@@ -1,5 +1,4 @@
 import { defineCommand } from '../../define.js';
-import { ExitCode } from '../../exit-codes.js';
 import { viewOptions } from './options.js';
 
 export const workers = defineCommand({
@@ -7,9 +6,8 @@ export const workers = defineCommand({
   description: 'Live grid of the running workers and their latest output; finished ones collapse to one line',
   options: viewOptions('print the workers and their latest output lines as JSON'),
   examples: ['orch workers', 'orch workers --once --panes tmux'],
-  async handler({ opts }) {
+  async handler({ opts }, io) {
     const { workersCommand } = await import('./open-view.js');
-    await workersCommand(opts);
-    return { exitCode: ExitCode.Ok };
+    return workersCommand(opts, io);
   },
 });

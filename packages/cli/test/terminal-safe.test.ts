@@ -11,7 +11,8 @@ const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
 
 let r: RunRepo;
 beforeAll(async () => {
-  r = await runRepo();
+  // In-process: the views' plain frames and the status need no terminal or tmux.
+  r = await runRepo(undefined, { inProcess: true });
   await appendEvent(r.runDir, { type: 'task.progress', task: 'api', message: EVIL });
   await appendEvent(r.runDir, { type: 'task.attention', task: 'ui', reason: `decide ${CLEAR}now` });
   await appendEvent(r.runDir, { type: 'run.phase', phase: 'needs_attention', reason: `stuck ${OSC52}` });

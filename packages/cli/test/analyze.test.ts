@@ -1,12 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempRepo, type TempRepo } from '@orch/test-utils';
 import { orchInProcess } from './in-process.js';
-
-const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
-const EXAMPLE = fileURLToPath(new URL('../../../examples/tasks.yaml', import.meta.url));
 
 let repo: TempRepo;
 // In-process: the same program and printing as the binary, without starting node for each call.
@@ -113,13 +108,6 @@ describe('orch risk', () => {
 });
 
 describe('orch plan', () => {
-  // End to end: the built binary, from outside any repository the plan belongs to.
-  it('check passes the example plan with exit 0', async () => {
-    const r = await execa('node', [BIN, 'plan', 'check', EXAMPLE], { reject: false, env: { NO_COLOR: '1' } });
-    expect(r.stderr).toBe('');
-    expect(r.exitCode).toBe(0);
-    expect(r.stdout).toContain('Result: OK (exit 0)');
-  });
   it('check reports every section in one JSON report', async () => {
     const r = await orch('plan', 'check', 'conflict.yaml', '--json');
     expect(r.exitCode).toBe(1);

@@ -2,13 +2,12 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { findAssetsRoot, listShippedFiles } from '../src/commands/install/assets.js';
 import { unifiedDiff } from '../src/commands/install/diff.js';
+import { orchInProcess } from './in-process.js';
 
-const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 const assets = findAssetsRoot();
 
 interface Result {
@@ -26,15 +25,9 @@ afterEach(async () => {
   await rm(home, { recursive: true, force: true });
 });
 
+/** In-process, as the binary runs it, with HOME in a temp folder and no CLAUDE_CONFIG_DIR of the caller's. */
 function orch(args: string[], env: Record<string, string> = {}, cwd = home) {
-  const clean = { ...process.env };
-  delete clean.CLAUDE_CONFIG_DIR;
-  return execa(process.execPath, [bin, ...args], {
-    cwd,
-    env: { ...clean, HOME: home, ...env },
-    extendEnv: false,
-    reject: false,
-  });
+  return orchInProcess(args, { cwd, env: { CLAUDE_CONFIG_DIR: undefined, HOME: home, ...env } });
 }
 
 const statuses = (r: Result): Record<string, string> =>

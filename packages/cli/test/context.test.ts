@@ -5,7 +5,8 @@ import { runRepo, type RunRepo } from './task-fixture.js';
 
 let r: RunRepo;
 beforeAll(async () => {
-  r = await runRepo();
+  // In-process: the commands need no terminal; the binary runs them in groups.e2e.test.ts.
+  r = await runRepo(undefined, { inProcess: true });
   await writeFile(
     join(r.root, 'tasks.yaml'),
     [

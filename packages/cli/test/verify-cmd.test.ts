@@ -1,15 +1,14 @@
-/** `orch verify` through the built binary, on real repositories and a real (hand-made) run. */
+/** `orch verify` in-process (as the binary runs it), on real repositories and a real (hand-made) run. */
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { execa } from 'execa';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { VerificationReport } from '@orch/core';
 import { taskBranch } from '@orch/engine';
 import { appendEvent, createRunDir, runPaths, setCurrentRun } from '@orch/store';
 import { runStarted, tempRepo, type TempRepo } from '@orch/test-utils';
+import { orchInProcess } from './in-process.js';
 
-const BIN = resolve(import.meta.dirname, '../dist/bin.js');
 const repos: TempRepo[] = [];
 afterEach(async () => {
   for (const r of repos.splice(0)) await r.cleanup();
@@ -46,7 +45,7 @@ async function setup(plan = PLAN): Promise<{ repo: TempRepo; worktree: string; b
 }
 
 const orch = (cwd: string, ...args: string[]) =>
-  execa('node', [BIN, ...args], { cwd, reject: false, env: { NO_COLOR: '1', ORCH_RUN: '', ORCH_TASK: '' } });
+  orchInProcess(args, { cwd, env: { ORCH_RUN: '', ORCH_TASK: '' } });
 
 describe('orch verify', () => {
   it('prints unauthorized and forbidden paths with their rules, every command, and exits 1', async () => {
@@ -109,7 +108,7 @@ describe('orch verify', () => {
   it('exits 0 when everything passes', async () => {
     const plan = `tasks:\n  - id: api\n    files_write: ['src/**', 'stray.txt']\n    verification:\n      - command: 'true'\n`;
     const { repo, worktree } = await setup(plan);
-    await execa('rm', ['-r', join(worktree, 'dist')]);
+    await rm(join(worktree, 'dist'), { recursive: true });
     const r = await orch(
       repo.root,
       'verify',

@@ -4,7 +4,7 @@ import { runRepo, type RunRepo } from './task-fixture.js';
 
 let r: RunRepo;
 beforeAll(async () => {
-  r = await runRepo();
+  r = await runRepo(undefined, { inProcess: true });
   // Written past the supervisor's journal (which would refuse them): the reducer skips them.
   await appendEvent(r.runDir, { type: 'task.reset', task: 'api', reason: 'a reset of a pending task' });
   await appendEvent(r.runDir, { type: 'task.unblocked', task: 'ui', reason: 'never blocked' });

@@ -2,7 +2,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { jsonSchemaText, schemaModeline } from '@orch/core';
-import { runOrch, tempRepo, type TempRepo } from '@orch/test-utils';
+import { tempRepo, type TempRepo } from '@orch/test-utils';
+import { orchInProcess as runOrch } from './in-process.js';
 import { VERSION } from '../src/version.js';
 
 let repo: TempRepo | undefined;
@@ -75,8 +76,7 @@ describe('orch config and orch schema', () => {
     for (const name of ['plan', 'config'] as const) {
       const r = await runOrch(['schema', name], { cwd: repo.root });
       expect(r.exitCode).toBe(0);
-      // execa drops the final newline.
-      expect(r.stdout).toBe(jsonSchemaText(name).trimEnd());
+      expect(r.stdout).toBe(`${jsonSchemaText(name).trimEnd()}\n`);
     }
     const bad = await runOrch(['schema', 'nope'], { cwd: repo.root });
     expect(bad.exitCode).toBe(2);
