@@ -1,0 +1,4 @@
+export * from './connection.js';
+export * from './keys.js';
+export * from './lease.js';
+export * from './run-log.js';
