@@ -102,7 +102,8 @@ export function redisOptions(store: StoreOptions, extra: { forBullmq?: boolean }
     lazyConnect: true,
     enableOfflineQueue: !!extra.forBullmq,
     maxRetriesPerRequest: extra.forBullmq ? null : 2,
-    retryStrategy: (times: number) => (times > 20 ? null : Math.min(times * 200, 2_000)),
+    // A few quick retries: a store that is down is reported, not waited for.
+    retryStrategy: (times: number) => (times > 3 ? null : times * 200),
   };
 }
 

@@ -4,3 +4,8 @@ export * from './lease.js';
 export * from './run-log.js';
 export * from './mailbox.js';
 export * from './context.js';
+export * from './attempt-job.js';
+export * from './worker-state.js';
+export * from './worker-runtime.js';
+export * from './host.js';
+export * from './hosts.js';
