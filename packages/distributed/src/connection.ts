@@ -102,8 +102,11 @@ export function redisOptions(store: StoreOptions, extra: { forBullmq?: boolean }
     lazyConnect: true,
     enableOfflineQueue: !!extra.forBullmq,
     maxRetriesPerRequest: extra.forBullmq ? null : 2,
-    // A few quick retries: a store that is down is reported, not waited for.
-    retryStrategy: (times: number) => (times > 3 ? null : times * 200),
+    // A command reports a store that is down after a few quick retries; BullMQ's long-lived
+    // connections (a host's worker, the dispatch queue) keep reconnecting, so a Redis restart is survived.
+    retryStrategy: extra.forBullmq
+      ? (times: number) => Math.min(times * 200, 2_000)
+      : (times: number) => (times > 3 ? null : times * 200),
   };
 }
 
