@@ -39,7 +39,7 @@ export const AttemptJob = z.object({
   /** The branch on the remote the base commit is on (staging), and the commit the task starts from. */
   baseRef: branch,
   base: commit,
-  /** The task branch the host pushes (`orch/<run>/<task>`). */
+  /** The task branch the host pushes (`orch/<run>/<task>/work`). */
   branch,
   argv: z.array(z.string()).min(1),
   env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()),

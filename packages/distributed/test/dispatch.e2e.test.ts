@@ -163,7 +163,19 @@ describe('dispatch over BullMQ to hosts', () => {
     const files = await git(bare, 'ls-tree', '--name-only', `refs/heads/${taskBranch(run, 'c')}`);
     expect(files.split('\n').sort()).toEqual(['README.md', 'a.txt', 'c.txt']);
 
-    // The load comes with the next heartbeat.
+    // Killing a running worker: the host sees the cancel, stops it, and pushes nothing.
+    const stuck = spec('stuck', script('stuck', 'sleep 30; '));
+    places.set(stuck.name, place('stuck', 1));
+    await rt.start(stuck);
+    for (const until = Date.now() + 30_000; Date.now() < until;) {
+      if ((await rt.describe(stuck.name))?.state === 'running') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(await rt.describe(stuck.name)).toMatchObject({ state: 'running', host: 'h1' });
+    await rt.kill(stuck.name);
+    expect(await rt.state(stuck.name)).toEqual({ exists: false, dead: false, exitStatus: null });
+
+    // The load comes with the next heartbeat (the killed attempt ends within a stream interval).
     let listed = (await listHosts(conn, keysFor('orch')))[0];
     for (const until = Date.now() + 10_000; listed?.active !== 0 && Date.now() < until;) {
       await new Promise((r) => setTimeout(r, 100));
@@ -174,6 +186,9 @@ describe('dispatch over BullMQ to hosts', () => {
     // Killing a finished worker forgets it.
     await rt.kill(c.name);
     expect(await rt.state(c.name)).toEqual({ exists: false, dead: false, exitStatus: null });
+    expect(await rt.describe(stuck.name)).toBeUndefined();
+    const branches = await git(bare, 'for-each-ref', '--format=%(refname:short)', `refs/heads/orch/${run}/`);
+    expect(branches.split('\n').sort()).toEqual([...['a', 'b', 'c'].map((t) => taskBranch(run, t)), staging]);
     await h1.stop();
     expect(await listHosts(conn, keysFor('orch'))).toEqual([]);
   });
