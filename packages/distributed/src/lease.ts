@@ -82,9 +82,12 @@ export class SupervisorLease {
     return lease;
   }
 
-  /** False once a renewal found the lease gone or another holder's, or after `release`. */
+  /**
+   * False once a renewal found the lease gone or another holder's, once its time-to-live passed
+   * without a renewal (it may have expired in Redis), or after `release`.
+   */
   get held(): boolean {
-    return !this.lost;
+    return !this.lost && Date.now() - this.lastRenewed < this.ttlMs;
   }
 
   private schedule(): void {

@@ -115,14 +115,14 @@ describe('the supervisor lease', () => {
     const keys = keysFor('t3');
     const run = fresh();
     const first = await connect();
-    const lease = await SupervisorLease.acquire(first, keys, run, { ttlMs: 600, holder: 'host-a:1' });
+    const lease = await SupervisorLease.acquire(first, keys, run, { ttlMs: 2_000, holder: 'host-a:1' });
     const second = await connect();
     const refused = await SupervisorLease.acquire(second, keys, run, { ttlMs: 600 }).catch((e: unknown) => e);
     expect(refused).toMatchObject({ code: 'ERR_ORCH_SUPERVISOR_LEASE' });
     expect((refused as Error).message).toContain('host-a:1');
 
     // The holder keeps renewing past its time-to-live while it lives.
-    await new Promise((r) => setTimeout(r, 900));
+    await new Promise((r) => setTimeout(r, 2_500));
     expect(await second.exists(keys.lease(run))).toBe(1);
 
     // The holder dies: its connection is gone, its renewals fail, the key expires.
@@ -136,6 +136,8 @@ describe('the supervisor lease', () => {
       if (!taken) await new Promise((r) => setTimeout(r, 100));
     }
     expect(taken?.held).toBe(true);
+    // The dead holder's own view: its renewals failed past the time-to-live, so it counts the lease lost.
+    expect(lease.held).toBe(false);
     // The old holder, back on the network, finds the lease another's and cannot append.
     const revived = await connect();
     const stale = new RedisRunLog(revived, keys, run, {
