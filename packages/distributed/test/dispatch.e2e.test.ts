@@ -163,6 +163,27 @@ describe('dispatch over BullMQ to hosts', () => {
     const files = await git(bare, 'ls-tree', '--name-only', `refs/heads/${taskBranch(run, 'c')}`);
     expect(files.split('\n').sort()).toEqual(['README.md', 'a.txt', 'c.txt']);
 
+    // A job that is not a valid attempt (anyone with the password can add one) is refused unrun.
+    const forged = await rt.queue.add('attempt', {
+      run,
+      task: 'x',
+      attempt: 1,
+      worker: '../escape',
+      baseRef: staging,
+      base: 'HEAD',
+      branch: '--upload-pack=evil',
+      argv: ['sh', '-c', 'exit 7'],
+      env: {},
+      longestPath: 0,
+      timeoutMs: 1000,
+    });
+    for (const until = Date.now() + 30_000; Date.now() < until;) {
+      if ((await forged.getState()) === 'failed') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(await forged.getState()).toBe('failed');
+    expect((await rt.queue.getJob(forged.id ?? ''))?.failedReason).toContain('invalid attempt job');
+
     // Killing a running worker: the host sees the cancel, stops it, and pushes nothing.
     const stuck = spec('stuck', script('stuck', 'sleep 30; '));
     places.set(stuck.name, place('stuck', 1));
