@@ -112,6 +112,11 @@ export const ERROR_CODES = {
   ERR_ORCH_SETTINGS_INVALID: 'A Claude Code settings file orch was to add permission rules to is not valid.',
   ERR_ORCH_SETUP_FAILED: 'The worktree setup command failed.',
   ERR_ORCH_SHELL_NO_SCRIPT: 'A task uses the shell agent but has no `run` script.',
+  ERR_ORCH_STORE_UNREACHABLE:
+    'The Redis store of a distributed run cannot be reached, or refused the password.',
+  ERR_ORCH_STORE_URL:
+    'A `--store` URL is not a `redis://HOST:PORT/DB` (or `rediss://`) URL without a password.',
+  ERR_ORCH_SUPERVISOR_LEASE: "Another supervisor holds the run's lease in Redis (or this one lost it).",
   ERR_ORCH_TASK_FINISHED: 'The task has already finished; it takes no more reports.',
   ERR_ORCH_TASK_NOT_STARTED: 'The task has no worktree yet, so it cannot be verified.',
   ERR_ORCH_TEMPLATE_MISSING: "A contract template is missing from orch's install.",

@@ -5,3 +5,4 @@ export * from './cli.js';
 export * from './run.js';
 export * from './doubles/index.js';
 export * from './fixtures.js';
+export * from './redis.js';

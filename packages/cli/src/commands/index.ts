@@ -26,6 +26,8 @@ import { config } from './config/config.js';
 import { init } from './init/init.js';
 import { mcp } from './mcp/serve.js';
 import { schema } from './schema/schema.js';
+import { host } from './host/host.js';
+import { hosts } from './host/hosts.js';
 
 /**
  * Every command, in the order `--help` lists them. Command modules import only `define.ts` and
@@ -52,6 +54,8 @@ const commands: readonly CommandDefinition[] = [
   mailbox,
   context,
   deps,
+  host,
+  hosts,
   mcp,
   install,
   doctor,

@@ -1,0 +1,286 @@
+/**
+ * A worker host (`orch host`): a BullMQ Worker with one slot per concurrent attempt. Per job it
+ * fetches the base commit from the shared remote into its own clone under the work directory,
+ * makes a worktree on the task branch, runs the attempt in its own tmux server (the local
+ * `WorkerRuntime`), streams the output size and tail to Redis, pushes the task branch to the remote
+ * with a lease on what it found there, and then records the exit. It never needs the supervisor's
+ * files. BullMQ's lock on the job is the host's lease: if the host dies, the lock expires and
+ * another host's stalled-job check puts the attempt back in the queue.
+ */
+import { mkdir, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { OrchError, traced } from '@orch/core';
+import { tmuxWorkers, type WorkerRuntime } from '@orch/engine';
+import { runGit } from '@orch/git';
+import { assertSafeName } from '@orch/store';
+import { TmuxServer, socketNameFor } from '@orch/tmux';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { ATTEMPT_QUEUE, AttemptJob, type AttemptResult } from './attempt-job.js';
+import { connectStore, redisOptions, type StoreOptions } from './connection.js';
+import { keysFor, type Keys } from './keys.js';
+import { RECORD_TTL_S, TAIL_LINES } from './worker-state.js';
+
+/**
+ * KEYS: record, tail. ARGV: job id, owner, claim, ttl, has tail, tail, field/value pairs. Writes
+ * only while the record is this job's and (unless claiming it) this owner's; returns 1 if written.
+ */
+const WRITE_RECORD = `
+if redis.call('HGET', KEYS[1], 'job') ~= ARGV[1] then return 0 end
+if ARGV[3] == '1' then
+  redis.call('HSET', KEYS[1], 'owner', ARGV[2])
+elseif redis.call('HGET', KEYS[1], 'owner') ~= ARGV[2] then
+  return 0
+end
+for i = 7, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+if ARGV[5] == '1' then redis.call('SET', KEYS[2], ARGV[6], 'EX', ARGV[4]) end
+return 1
+`;
+
+export interface HostOptions {
+  store: StoreOptions;
+  /** The shared git remote (a URL or path git understands). */
+  remote: string;
+  slots: number;
+  workdir: string;
+  name?: string;
+  /** How long a job stays locked to this host without a renewal (BullMQ's lock; default 30 s). */
+  lockMs?: number;
+  /** How often the host reports its load (default 2 s; the record expires after 3 missed beats). */
+  heartbeatMs?: number;
+  /** How often a running worker's output is streamed to Redis (default 500 ms). */
+  streamMs?: number;
+  /** Environment for the host's tmux server (e.g. TMUX_TMPDIR). */
+  tmuxEnv?: Record<string, string>;
+}
+
+export class Host {
+  readonly name: string;
+  readonly keys: Keys;
+  private worker: Worker | undefined;
+  private redis: Redis | undefined;
+  private beat: NodeJS.Timeout | undefined;
+  private active = 0;
+  private readonly startedAt = new Date().toISOString();
+  private readonly tmux: TmuxServer;
+  private readonly runtime: WorkerRuntime;
+  /** Git commands on the host's clone take turns (fetches and worktree adds share its refs). */
+  private gitChain: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly opts: HostOptions) {
+    this.name = assertSafeName(opts.name ?? hostname(), 'host name');
+    if (!Number.isInteger(opts.slots) || opts.slots < 1) {
+      throw new OrchError(
+        'ERR_ORCH_USAGE',
+        `--slots must be a whole number of at least 1 (got ${opts.slots})`,
+        {
+          hint: 'Give the number of attempts this host runs at once, e.g. --slots 4.',
+        },
+      );
+    }
+    this.keys = keysFor(opts.store.prefix);
+    this.tmux = new TmuxServer({
+      socket: socketNameFor(opts.workdir),
+      ...(opts.tmuxEnv ? { env: opts.tmuxEnv } : {}),
+    });
+    this.runtime = tmuxWorkers(this.tmux);
+  }
+
+  private get clone(): string {
+    return join(this.opts.workdir, 'repo.git');
+  }
+
+  private git(args: string[], opts: { reject?: boolean } = {}) {
+    const next = this.gitChain.then(() => runGit(args, { cwd: this.clone, ...opts }));
+    this.gitChain = next.catch(() => undefined);
+    return next;
+  }
+
+  async start(): Promise<void> {
+    this.redis = await connectStore(this.opts.store);
+    await mkdir(this.opts.workdir, { recursive: true });
+    await runGit(['init', '-q', '--bare', this.clone], { cwd: this.opts.workdir });
+    await runGit(['config', 'gc.auto', '0'], { cwd: this.clone });
+    await this.tmux.ensureConfig(join(this.opts.workdir, 'tmux'));
+    // Sessions left from before a restart belong to attempts BullMQ has handed on to others.
+    await this.tmux.killServer().catch(traced('host.killStale'));
+    await this.heartbeat();
+    const every = this.opts.heartbeatMs ?? 2_000;
+    this.beat = setInterval(() => void this.heartbeat().catch(traced('host.heartbeat')), every);
+    this.beat.unref();
+    const lockMs = this.opts.lockMs ?? 30_000;
+    this.worker = new Worker<AttemptJob, AttemptResult>(ATTEMPT_QUEUE, (job) => this.process(job), {
+      connection: redisOptions(this.opts.store, { forBullmq: true }),
+      prefix: this.keys.bullPrefix(),
+      concurrency: this.opts.slots,
+      name: this.name,
+      lockDuration: lockMs,
+      stalledInterval: Math.max(500, Math.floor(lockMs / 2)),
+      maxStalledCount: 3,
+      drainDelay: 1,
+    });
+    this.worker.on('error', traced('host.worker'));
+    await this.worker.waitUntilReady();
+  }
+
+  private async heartbeat(): Promise<void> {
+    if (!this.redis) return;
+    const key = this.keys.host(this.name);
+    const ttl = 3 * (this.opts.heartbeatMs ?? 2_000);
+    await this.redis
+      .multi()
+      .hset(key, {
+        name: this.name,
+        slots: String(this.opts.slots),
+        active: String(this.active),
+        startedAt: this.startedAt,
+        beatAt: String(Date.now()),
+      })
+      .pexpire(key, ttl)
+      .sadd(this.keys.hosts(), this.name)
+      .exec();
+  }
+
+  /** Stops taking jobs, lets running ones finish (or not, with `force`), and leaves Redis. */
+  async stop(opts: { force?: boolean } = {}): Promise<void> {
+    if (this.beat) clearInterval(this.beat);
+    await this.worker?.close(opts.force ?? false);
+    if (this.redis) {
+      await this.redis.multi().del(this.keys.host(this.name)).srem(this.keys.hosts(), this.name).exec();
+      this.redis.disconnect();
+    }
+    await this.tmux.killServer().catch(traced('host.killServer'));
+  }
+
+  private async process(job: Job<AttemptJob, AttemptResult>): Promise<AttemptResult> {
+    const parsed = AttemptJob.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(`invalid attempt job: ${parsed.error.message}`);
+    const data = parsed.data;
+    const redis = this.redis;
+    if (!redis || !job.id) throw new Error('host not started');
+    const jobId = job.id;
+    const recordKey = this.keys.worker(data.run, data.worker);
+    const tailKey = this.keys.workerTail(data.run, data.worker);
+    const cancelKey = this.keys.workerCancel(data.run, jobId);
+    // This processing of the job (BullMQ gives each a lock token of its own) owns the record: a
+    // host that lost the job to another, or an attempt killed meanwhile, writes nothing more.
+    const owner = `${this.name}:${job.token ?? ''}`;
+    const write = async (fields: Record<string, string>, tail?: string, claim = false): Promise<boolean> => {
+      const flat = Object.entries(fields).flat();
+      const ok = await redis.eval(
+        WRITE_RECORD,
+        2,
+        recordKey,
+        tailKey,
+        jobId,
+        owner,
+        claim ? '1' : '0',
+        String(RECORD_TTL_S),
+        tail === undefined ? '0' : '1',
+        tail ?? '',
+        ...flat,
+      );
+      return ok === 1;
+    };
+    this.active++;
+    const worktree = join(this.opts.workdir, 'work', data.run, data.task);
+    const logFile = join(this.opts.workdir, 'logs', data.run, `${data.worker}-${data.attempt}.log`);
+    try {
+      const mine = await write(
+        { state: 'running', host: this.name, size: '0', exitStatus: '', error: '' },
+        '',
+        true,
+      );
+      // Killed (or replaced) before a host took it: nothing to run.
+      if (!mine) return { host: this.name, exitStatus: null, canceled: true };
+      // The base, and what the remote has of the task branch now (the lease of the push).
+      await this.git([
+        'fetch',
+        '-q',
+        '--no-tags',
+        '--no-write-fetch-head',
+        this.opts.remote,
+        `+refs/heads/${data.baseRef}:refs/orch-host/base/${data.run}`,
+      ]);
+      await this.git(['cat-file', '-e', `${data.base}^{commit}`]);
+      const seen = await this.git(['ls-remote', this.opts.remote, `refs/heads/${data.branch}`]);
+      const expected = seen.stdout.split(/\s/)[0] ?? '';
+      await this.git(['worktree', 'remove', '--force', worktree], { reject: false });
+      await rm(worktree, { recursive: true, force: true });
+      await this.git(['worktree', 'prune']);
+      await mkdir(join(this.opts.workdir, 'work', data.run), { recursive: true });
+      await mkdir(join(this.opts.workdir, 'logs', data.run), { recursive: true });
+      await this.git(['worktree', 'add', '-q', '--force', '-B', data.branch, worktree, data.base]);
+
+      await this.runtime.kill(data.worker);
+      await this.runtime.start({
+        name: data.worker,
+        cwd: worktree,
+        argv: data.argv,
+        env: { ...data.env, ORCH_WORKTREE: worktree, ORCH_HOST: this.name },
+        logFile,
+      });
+      const ref = { name: data.worker, logFile };
+      const deadline = Date.now() + data.timeoutMs;
+      let lastSize = -1;
+      for (;;) {
+        if (await redis.exists(cancelKey)) {
+          await this.runtime.kill(data.worker);
+          return { host: this.name, exitStatus: null, canceled: true };
+        }
+        const st = await this.runtime.state(data.worker);
+        const size = await this.runtime.outputSize(ref);
+        if (size !== lastSize) {
+          lastSize = size;
+          const owned = await write({ size: String(size) }, await this.runtime.outputTail(ref, TAIL_LINES));
+          if (!owned) {
+            await this.runtime.kill(data.worker);
+            return { host: this.name, exitStatus: null, canceled: true };
+          }
+        }
+        if (!st.exists || st.dead) break;
+        if (Date.now() > deadline) {
+          await this.runtime.kill(data.worker);
+          break;
+        }
+        await this.runtime.waitForExit(data.worker, { timeoutMs: this.opts.streamMs ?? 500 });
+      }
+      const final = await this.runtime.state(data.worker);
+      const exitStatus = final.dead ? final.exitStatus : null;
+      const head = (await runGit(['rev-parse', 'HEAD'], { cwd: worktree })).stdout.trim();
+      // Compare-and-swap on the remote: only if the branch is still what this host saw.
+      await this.git([
+        'push',
+        '-q',
+        '--no-verify',
+        `--force-with-lease=refs/heads/${data.branch}:${expected}`,
+        this.opts.remote,
+        `${head}:refs/heads/${data.branch}`,
+      ]);
+      const tail = await this.runtime.outputTail(ref, TAIL_LINES);
+      await write(
+        {
+          state: 'exited',
+          size: String(await this.runtime.outputSize(ref)),
+          exitStatus: exitStatus === null ? '' : String(exitStatus),
+          head,
+        },
+        tail,
+      );
+      return { host: this.name, exitStatus, head };
+    } catch (e) {
+      const error = e instanceof Error ? e.message : String(e);
+      await write({ state: 'exited', exitStatus: '', error }).catch(traced('host.report'));
+      return { host: this.name, exitStatus: null, error };
+    } finally {
+      this.active--;
+      void this.heartbeat().catch(traced('host.heartbeat'));
+      await this.runtime.kill(data.worker).catch(traced('host.cleanup'));
+      await this.git(['worktree', 'remove', '--force', worktree], { reject: false }).catch(
+        traced('host.cleanup'),
+      );
+    }
+  }
+}

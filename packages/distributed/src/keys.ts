@@ -1,0 +1,40 @@
+/** Every Redis key orch uses, in one place; the parts are validated names, never raw input. */
+import { assertSafeName } from '@orch/store';
+
+export interface Keys {
+  events(run: string): string;
+  lease(run: string): string;
+  inbox(run: string, name: string): string;
+  inboxLock(run: string, name: string): string;
+  mailboxHistory(run: string): string;
+  mailboxSeq(run: string, from: string): string;
+  mailboxIds(run: string): string;
+  context(): string;
+  /** BullMQ's own keys start with this (its `prefix` option). */
+  bullPrefix(): string;
+  host(name: string): string;
+  hosts(): string;
+  worker(run: string, name: string): string;
+  workerTail(run: string, name: string): string;
+  workerCancel(run: string, name: string): string;
+}
+
+export function keysFor(prefix = 'orch'): Keys {
+  const run = (r: string): string => `${prefix}:run:${assertSafeName(r, 'run id')}`;
+  return {
+    events: (r) => `${run(r)}:events`,
+    lease: (r) => `${run(r)}:lease`,
+    inbox: (r, n) => `${run(r)}:inbox:${assertSafeName(n, 'inbox')}`,
+    inboxLock: (r, n) => `${run(r)}:inbox-lock:${assertSafeName(n, 'inbox')}`,
+    mailboxHistory: (r) => `${run(r)}:mailbox:history`,
+    mailboxSeq: (r, f) => `${run(r)}:mailbox:seq:${assertSafeName(f, 'sender')}`,
+    mailboxIds: (r) => `${run(r)}:mailbox:ids`,
+    context: () => `${prefix}:context`,
+    bullPrefix: () => `${prefix}:bull`,
+    host: (n) => `${prefix}:host:${assertSafeName(n, 'host name')}`,
+    hosts: () => `${prefix}:hosts`,
+    worker: (r, n) => `${run(r)}:worker:${assertSafeName(n, 'worker name')}`,
+    workerTail: (r, n) => `${run(r)}:worker-tail:${assertSafeName(n, 'worker name')}`,
+    workerCancel: (r, n) => `${run(r)}:worker-cancel:${assertSafeName(n, 'worker name')}`,
+  };
+}
