@@ -165,6 +165,15 @@ export class RedisRunLog implements RunLog {
     return undefined;
   }
 
+  // A stream entry is added whole or not at all: there is never a torn last record.
+  async tornTail(): Promise<boolean> {
+    return false;
+  }
+
+  async repairTail(): Promise<boolean> {
+    return false;
+  }
+
   async history(): Promise<RunEvent[]> {
     const out: RunEvent[] = [];
     let from = '-';

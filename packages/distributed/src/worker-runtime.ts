@@ -135,6 +135,11 @@ export class BullWorkerRuntime implements WorkerRuntime {
     return text === '' ? '' : text.replace(/\n+$/, '').split('\n').slice(-lines).join('\n');
   }
 
+  // The sandbox is each host's own: the supervisor's side has no runtime files a worker could reach.
+  hiddenPaths(): readonly string[] {
+    return [];
+  }
+
   async close(): Promise<void> {
     await this.queue.close();
   }
