@@ -3,6 +3,7 @@ import {
   archiveRef,
   casUpdateRef,
   changedPaths,
+  commitMerge,
   landingsOn,
   mergeIntoRef,
   mergedTree,
@@ -30,5 +31,11 @@ export function gitRepository(repo: Repo): Repository {
     deleteBranch: async (name) => {
       await repo.deleteBranch(name, { force: true });
     },
+    commitMerge: (opts) => commitMerge(repo, opts),
+    parents: async (commit) =>
+      (await repo.git(['rev-list', '--parents', '-n', '1', `${commit}^{commit}`, '--'])).stdout
+        .trim()
+        .split(' ')
+        .slice(1),
   };
 }

@@ -5,6 +5,8 @@
 import type { Landing } from '@orch/core';
 import type {
   ChangedPath,
+  CommitMergeOptions,
+  CommitMergeResult,
   ChangedPathsOptions,
   MergeIntoRefOptions,
   MergeIntoRefResult,
@@ -38,4 +40,8 @@ export interface Repository {
     fetch(refs: readonly string[]): Promise<void>;
     push(ref: string, expectedOld: string | null): Promise<void>;
   };
+  /** The landing commit of `source` on `onto` (merge-tree + commit-tree), no ref moved. */
+  commitMerge(opts: CommitMergeOptions): Promise<CommitMergeResult>;
+  /** The parents of `commit`, in order (first parent first). */
+  parents(commit: string): Promise<string[]>;
 }
