@@ -29,6 +29,7 @@ import { archiveRef, changedPaths, mergeIntoWorktree } from '@orch/git';
 import { sessionName } from '@orch/tmux';
 import { diagnoseFailure } from '../review/diagnose.js';
 import { verifyTask } from '../verify/index.js';
+import { checkLedger } from '../integrate/ledger.js';
 import { finishTasks } from './finish.js';
 import {
   commandDetail,
@@ -391,6 +392,7 @@ export class Supervisor {
       stagingRef: this.state.stagingCommit,
       taskBranch: { name: taskBranch(this.ctx.run, id), archive: archiveBranch(this.ctx.run, id, t.attempt) },
       checkout: (commit) => checkoutForVerify(this.ctx, id, commit),
+      ledger: checkLedger(this.ctx.journal, 'verification', [id]),
       runEnvHash: this.state.envHash,
       depsApproved: false,
       reportDir,
