@@ -4,8 +4,8 @@
  * moved by anyone else (a worker's `git update-ref`) stops the run with a security error; orch
  * never merges onto, integrates or promotes a commit it did not write.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ERR_ORCH_REF_TAMPERED, OrchError, isOrchError, type Landing } from '@orch/core';
+import { sleepOn } from '../ports/clock.js';
 import { requireState, stagingBranch, type RunContext } from '../run/context.js';
 
 /** How long a journal line of another orch process (`orch deps approve`) may trail its ref update. */
@@ -29,13 +29,13 @@ export function stagingTampered(run: string, expected: string, actual: string | 
 /** The journaled staging tip, once the real ref is seen to be exactly there; else ERR_ORCH_REF_TAMPERED. */
 export async function guardedStagingTip(ctx: RunContext): Promise<string> {
   const ref = `refs/heads/${stagingBranch(ctx.run)}`;
-  const deadline = Date.now() + JOURNAL_LAG_MS;
+  const deadline = ctx.clock.now() + JOURNAL_LAG_MS;
   for (;;) {
     const expected = requireState(ctx).stagingCommit;
     const actual = await ctx.repository.tryRevParse(ref);
     if (actual === expected) return expected;
-    if (Date.now() >= deadline) throw stagingTampered(ctx.run, expected, actual);
-    await sleep(100);
+    if (ctx.clock.now() >= deadline) throw stagingTampered(ctx.run, expected, actual);
+    await sleepOn(ctx.clock, 100);
     await ctx.journal.refresh();
   }
 }

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { OrchError, isOrchError, landingMessage, type Landing } from '@orch/core';
 import { runCheck, type CheckResult } from '../integrate/check.js';
-import { detectCommands } from '../integrate/detect.js';
+import { detectCommandsAt } from '../integrate/detect.js';
 import { passedOn, recordPass } from '../integrate/ledger.js';
 import { integrationWorktree } from '../integrate/worktree.js';
 import { requireState, stagingBranch, type RunContext } from '../run/context.js';
@@ -425,12 +425,13 @@ export class MergeQueue {
 
   /**
    * The integration command: from config, else detected once per run from the project's files (a
-   * run rarely changes its own test setup), so a project without one costs no checkout per merge.
+   * run rarely changes its own test setup).
    */
   private async checkCommand(commit: string): Promise<string | undefined> {
     const configured = this.ctx.config.verification.integration_command;
     if (configured) return configured;
-    this.detected ??= detectCommands(await integrationWorktree(this.ctx, commit)).then((c) => c.test);
+    // Read from the commit itself: a project without one costs no checkout at all.
+    this.detected ??= detectCommandsAt(this.ctx.repository, commit).then((c) => c.test);
     return this.detected;
   }
 }
