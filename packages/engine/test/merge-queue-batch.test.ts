@@ -141,9 +141,10 @@ describe('batched merges', () => {
     expect(r.a).toMatchObject({ ok: true, already: false });
     expect(r.d).toMatchObject({ ok: true, already: false });
     expect(r.b).toMatchObject({ ok: false, category: 'integration_failed', command: CHECK });
-    if (r.b!.ok || r.b!.category !== 'integration_failed') throw new Error('expected b to fail');
-    expect(r.b.output).toContain('bad.txt must not exist');
-    expect(r.b.reason).toMatch(/after merging b/);
+    const b = r.b!;
+    if (b.ok || b.category !== 'integration_failed') throw new Error('expected b to fail');
+    expect(b.output).toContain('bad.txt must not exist');
+    expect(b.reason).toMatch(/after merging b/);
     expect(await landedTasks(ctx.repoRoot, stagingBranch(ctx.run))).toEqual(['a', 'd']);
     const tip = await ctx.repo.revParse(`refs/heads/${stagingBranch(ctx.run)}`);
     expect(ctx.journal.state!.stagingVerified).toBe(tip);

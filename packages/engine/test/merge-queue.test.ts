@@ -75,7 +75,7 @@ async function freeTaskWorktrees(ctx: RunContext): Promise<void> {
 }
 
 describe('the merge queue', () => {
-  let ctx: RunContext | undefined;
+  let ctx: RunContext;
   let wt: string;
 
   beforeEach(async () => {
@@ -289,13 +289,13 @@ describe('the merge queue', () => {
 });
 
 describe('new worktrees', () => {
-  let ctx: RunContext | undefined;
+  let current: RunContext | undefined;
   afterEach(async () => {
-    if (ctx) await freeTaskWorktrees(ctx);
+    if (current) await freeTaskWorktrees(current);
   });
 
   it('start from the last staging tip whose incremental check passed, not from a merge still being checked', async () => {
-    ctx = await newRun();
+    const ctx = (current = await newRun());
     const verifiedTip = ctx.journal.state!.stagingVerified;
     const wt = await ensureTaskWorktree(ctx, 'a');
     await writeFile(join(wt, 'a.txt'), 'a\n');
