@@ -3,7 +3,7 @@
  * incremental check, a failure is bisected, a conflict stays that task's, a journaled move of
  * staging mid-batch is raced again, and a supervisor stopped mid-batch lands every task once.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { landingMessage, type RunEvent, type RunEventInput } from '@orch/core';
 import { commitFilesOnto } from '@orch/git';
 import { landedTasks, orchBin, tempRepo, type TempRepo } from '@orch/test-utils';
@@ -35,14 +35,16 @@ ${['a', 'b', 'c', 'd', 'e', 'f']
 /** Fails (with a line saying why) when a culprit's file is on the checked tree. */
 const CHECK = 'if [ -e bad.txt ]; then echo "bad.txt must not exist"; exit 1; fi; echo ok';
 
-let repo: TempRepo | undefined;
-afterEach(async () => {
-  await repo?.cleanup();
-  repo = undefined;
+/** One repository for the file, a run per test: a run has its own staging branch and journal. */
+let repo: TempRepo;
+beforeAll(async () => {
+  repo = await tempRepo({ 'tasks.yaml': PLAN });
+});
+afterAll(async () => {
+  await repo.cleanup();
 });
 
 async function newRun(command = CHECK): Promise<RunContext> {
-  repo = await tempRepo({ 'tasks.yaml': PLAN });
   const prepared = await prepareRun({ cwd: repo.root, planPath: 'tasks.yaml', approve: async () => true });
   return withCommand(await openRunContext(repo.root, prepared.run, orchBin({ mustExist: false })), command);
 }
@@ -56,7 +58,7 @@ function withCommand(ctx: RunContext, command: string): RunContext {
 
 /** A task's work as one commit on its own branch from staging, journaled as verified. */
 async function pin(ctx: RunContext, task: string, files: Record<string, string>): Promise<PinnedCommit> {
-  const branch = `work/${task}`;
+  const branch = `work/${ctx.run}/${task}`;
   await ctx.repo.git(['branch', '-f', branch, ctx.journal.state!.stagingCommit]);
   const c = await commitFilesOnto(ctx.repo, {
     branch,
@@ -185,10 +187,10 @@ describe('batched merges', () => {
         updateRef: async (r, next, expectedOld, message) => {
           if (r === ref && foreign === undefined) {
             const from = base.journal.state!.stagingCommit;
-            await base.repo.git(['branch', '-f', 'deps', from]);
+            await base.repo.git(['branch', '-f', `deps/${base.run}`, from]);
             foreign = (
               await commitFilesOnto(base.repo, {
-                branch: 'deps',
+                branch: `deps/${base.run}`,
                 files: [{ path: 'lock', content: '1\n' }],
                 message: 'deps',
               })
