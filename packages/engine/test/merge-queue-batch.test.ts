@@ -94,11 +94,11 @@ async function events(ctx: RunContext): Promise<RunEvent[]> {
 const ofType = <T extends RunEvent['type']>(evs: RunEvent[], type: T) =>
   evs.filter((e): e is Extract<RunEvent, { type: T }> => e.type === type);
 
-/** Every tip staging was moved to forward had its check pass on its tree first. */
-async function everyTipChecked(ctx: RunContext): Promise<void> {
+/** Every tip the queue moved staging to had its check pass on its tree first (`others`: moves not the queue's). */
+async function everyTipChecked(ctx: RunContext, others: string[] = []): Promise<void> {
   const evs = await events(ctx);
   const passed = new Set(ofType(evs, 'check.passed').map((e) => e.tree));
-  for (const m of ofType(evs, 'staging.moved')) {
+  for (const m of ofType(evs, 'staging.moved').filter((e) => !others.includes(e.reason))) {
     const tree = await ctx.repo.revParse(`${m.to}^{tree}`);
     expect(passed.has(tree), `staging moved to ${m.to} (${m.reason}) without a passed check`).toBe(true);
   }
@@ -177,42 +177,71 @@ describe('batched merges', () => {
   it('staging moved (journaled) between the check and the CAS: the batch is redone on the new tip', async () => {
     const base = await newRun('true');
     const pinned = await pins(base, { a: { 'a.txt': 'a\n' }, b: { 'b.txt': 'b\n' }, d: { 'd.txt': 'd\n' } });
-    const ref = `refs/heads/${stagingBranch(base.run)}`;
-    let foreign: string | undefined;
-    // `orch deps approve` lands its lockfile commit just before the queue's compare-and-swap.
-    const ctx: RunContext = {
-      ...base,
-      repository: {
-        ...base.repository,
-        updateRef: async (r, next, expectedOld, message) => {
-          if (r === ref && foreign === undefined) {
-            const from = base.journal.state!.stagingCommit;
-            await base.repo.git(['branch', '-f', `deps/${base.run}`, from]);
-            foreign = (
-              await commitFilesOnto(base.repo, {
-                branch: `deps/${base.run}`,
-                files: [{ path: 'lock', content: '1\n' }],
-                message: 'deps',
-              })
-            ).commit;
-            await base.repository.updateRef(ref, foreign, from);
-            await base.journal.append({ type: 'staging.moved', from, to: foreign, reason: 'deps' });
-            await base.journal.append({ type: 'staging.verified', commit: foreign });
-          }
-          return base.repository.updateRef(r, next, expectedOld, message);
-        },
-      },
-    };
-    const r = await mergeAll(new MergeQueue(ctx), pinned);
+    const moving = movedBeforeCas(base, 1);
+    const r = await mergeAll(new MergeQueue(moving.ctx), pinned);
     for (const t of ['a', 'b', 'd']) expect(r[t]).toMatchObject({ ok: true, already: false });
-    const tip = await ctx.repo.revParse(ref);
-    expect(await ctx.repository.isAncestor(foreign!, tip)).toBe(true);
-    expect(await landedTasks(ctx.repoRoot, stagingBranch(ctx.run))).toEqual(['a', 'b', 'd']);
-    expect(ofType(await events(ctx), 'merge.batch')).toEqual([
+    const tip = await base.repository.revParse(moving.ref);
+    expect(await base.repository.isAncestor(moving.foreign()!, tip)).toBe(true);
+    expect(await landedTasks(base.repoRoot, stagingBranch(base.run))).toEqual(['a', 'b', 'd']);
+    expect(ofType(await events(base), 'merge.batch')).toEqual([
       expect.objectContaining({ landed: ['a', 'b', 'd'], tip, checks: 2, ok: true }),
     ]);
   });
+
+  it('staging moved after part of a bisected batch landed: the rest goes on the new tip', async () => {
+    const base = await newRun();
+    const pinned = await pins(base, {
+      a: { 'a.txt': 'a\n' },
+      b: { 'b.txt': 'b\n', 'bad.txt': 'breaks the check\n' },
+      d: { 'd.txt': 'd\n' },
+    });
+    // a lands on its own (first CAS); the move comes before d's (second CAS).
+    const moving = movedBeforeCas(base, 2);
+    const r = await mergeAll(new MergeQueue(moving.ctx), pinned);
+    expect(r.a).toMatchObject({ ok: true, already: false });
+    expect(r.b).toMatchObject({ ok: false, category: 'integration_failed' });
+    expect(r.d).toMatchObject({ ok: true, already: false });
+    const tip = await base.repository.revParse(moving.ref);
+    expect(await base.repository.isAncestor(moving.foreign()!, tip)).toBe(true);
+    expect(await landedTasks(base.repoRoot, stagingBranch(base.run))).toEqual(['a', 'd']);
+    expect(base.journal.state!.stagingVerified).toBe(tip);
+    await everyTipChecked(base, ['deps']);
+  });
 });
+
+/**
+ * The run as the merge queue sees it when `orch deps approve` lands its lockfile commit on staging
+ * (journaled) just before the queue's `nth` compare-and-swap of it.
+ */
+function movedBeforeCas(base: RunContext, nth: number) {
+  const ref = `refs/heads/${stagingBranch(base.run)}`;
+  let calls = 0;
+  let foreign: string | undefined;
+  const ctx: RunContext = {
+    ...base,
+    repository: {
+      ...base.repository,
+      updateRef: async (r, next, expectedOld, message) => {
+        if (r === ref && ++calls === nth) {
+          const from = base.journal.state!.stagingCommit;
+          await base.repo.git(['branch', '-f', `deps/${base.run}`, from]);
+          foreign = (
+            await commitFilesOnto(base.repo, {
+              branch: `deps/${base.run}`,
+              files: [{ path: 'lock', content: '1\n' }],
+              message: 'deps',
+            })
+          ).commit;
+          await base.repository.updateRef(ref, foreign, from);
+          await base.journal.append({ type: 'staging.moved', from, to: foreign, reason: 'deps' });
+          await base.journal.append({ type: 'staging.verified', commit: foreign });
+        }
+        return base.repository.updateRef(r, next, expectedOld, message);
+      },
+    },
+  };
+  return { ctx, ref, foreign: () => foreign };
+}
 
 /** A journal that "dies" (throws, writes nothing) when asked to append the `nth` event of a type. */
 function dyingAt(journal: RunLog, type: RunEventInput['type'], nth = 1): RunLog {

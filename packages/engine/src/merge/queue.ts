@@ -162,9 +162,9 @@ export class MergeQueue {
     let error: unknown;
     try {
       for (let i = 1; ; i++) {
-        const open = await this.prepare(entries, batch);
+        const { open, tip } = await this.prepare(entries, batch);
         try {
-          await this.land(open, batch.before, batch);
+          await this.land(open, tip, batch);
           break;
         } catch (e) {
           // Moved between the guard and the update: a journaled move is raced again, any other stops.
@@ -201,7 +201,7 @@ export class MergeQueue {
    * Staging checked and settled, then the batch's tasks that are still open: those landed already
    * (a supervisor stopped after the ref update: their trailers say so) are done.
    */
-  private async prepare(entries: Waiting[], batch: Batch): Promise<Waiting[]> {
+  private async prepare(entries: Waiting[], batch: Batch): Promise<{ open: Waiting[]; tip: string }> {
     const { ctx } = this;
     await guardedStagingTip(ctx);
     // A stopped supervisor may have left landings whose incremental check never finished.
@@ -225,7 +225,7 @@ export class MergeQueue {
         );
       } else open.push(w);
     }
-    return open;
+    return { open, tip: before };
   }
 
   /** Lands what passes of `entries` on `before` (a published staging tip); returns the new tip. */
