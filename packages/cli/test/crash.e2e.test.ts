@@ -71,6 +71,8 @@ const TRIGGERS: { on: string; phase?: string; maxDelayMs: number }[] = [
   { on: 'task.reported', maxDelayMs: 300 }, // verification
   { on: 'task.merging', maxDelayMs: 200 }, // mid-merge
   { on: 'staging.moved', maxDelayMs: 600 }, // incremental check
+  { on: 'check.passed', maxDelayMs: 30 }, // mid-batch: a batch's check passed, before its CAS
+  { on: 'merge.batch', maxDelayMs: 50 }, // a batch done, before its tasks are journaled merged
   { on: 'run.phase', phase: 'integrating', maxDelayMs: 800 }, // final integration
   { on: 'run.phase', phase: 'promoting', maxDelayMs: 200 }, // promotion
 ];

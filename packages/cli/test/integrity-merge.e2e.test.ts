@@ -216,15 +216,25 @@ describe('what orch owns, only orch moves', () => {
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
     const evs = await runEvents(repo.root);
     const at = (pred: (e: (typeof evs)[number]) => boolean): number => evs.findIndex(pred);
-    const mergeOfBad = at((e) => e.type === 'staging.moved' && e.reason === 'merge bad');
-    const revert = at((e) => e.type === 'staging.moved' && String(e.reason).startsWith('revert bad'));
+    const failedBad = at(
+      (e) => e.type === 'task.failed' && e.task === 'bad' && e.category === 'integration_failed',
+    );
     const innocentStart = at((e) => e.type === 'task.worktree' && e.task === 'innocent');
-    // innocent's worktree was made while bad's merge was being checked...
-    expect(mergeOfBad).toBeGreaterThan(-1);
-    expect(innocentStart).toBeGreaterThan(mergeOfBad);
-    expect(innocentStart).toBeLessThan(revert);
-    // ...from the tip before it, so it never had bad's file and was never blamed for it.
-    expect(evs[innocentStart]?.baseCommit).toBe(evs[mergeOfBad]?.from);
+    // innocent's worktree was made while bad's landing was being checked...
+    expect(failedBad).toBeGreaterThan(-1);
+    expect(innocentStart).toBeGreaterThan(-1);
+    expect(innocentStart).toBeLessThan(failedBad);
+    // ...from the verified tip: staging moves only to a tip whose check passed, never to bad's landing.
+    const tipThen = evs
+      .slice(0, innocentStart)
+      .filter((e) => e.type === 'staging.verified')
+      .map((e) => e.commit)
+      .at(-1);
+    expect(evs[innocentStart]?.baseCommit).toBe(
+      tipThen ?? evs.find((e) => e.type === 'run.started')?.stagingCommit,
+    );
+    for (const m of evs.filter((e) => e.type === 'staging.moved'))
+      expect(await has(repo, String(m.to), 'src/bad.txt')).toBe(false);
     expect(evs.some((e) => e.type === 'task.failed' && e.task === 'innocent')).toBe(false);
     expect(await has(repo, 'main', 'src/innocent.txt')).toBe(true);
     expect(await has(repo, 'main', 'src/bad.txt')).toBe(false);

@@ -1,14 +1,15 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { landingMessage } from '@orch/core';
-import { mergeIntoRef } from '@orch/git';
+import { mergeIntoRef, removeWorktree } from '@orch/git';
 import { landedTasks, orchBin, tempRepo, type TempRepo } from '@orch/test-utils';
 import { explainStagingMove } from '../src/merge/guard.js';
 import { MergeQueue } from '../src/merge/queue.js';
-import { openRunContext, stagingBranch, type RunContext } from '../src/run/context.js';
+import type { Clock } from '../src/ports/clock.js';
+import { openRunContext, stagingBranch, worktreePath, type RunContext } from '../src/run/context.js';
 import { prepareRun } from '../src/run/start.js';
 import { promote } from '../src/supervisor/promote.js';
 import { verifyTask } from '../src/verify/index.js';
@@ -20,24 +21,72 @@ const PLAN = `tasks:
     files_write: [a.txt]
     verification: [{ command: "test -s a.txt" }]
     run: "true"
+  - id: b
+    agent: shell
+    run: echo b > b.txt
+    files_write: [b.txt]
+    verification: [{ command: "true" }]
+  - id: c
+    agent: shell
+    run: echo c > c.txt
+    files_write: [c.txt]
+    verification: [{ command: "true" }]
 `;
 
+/**
+ * Waits take no time: the guard's grace for another orch process's journal line runs out at once
+ * (nothing else writes here).
+ */
+function instantClock(): Clock {
+  let t = Date.now();
+  return {
+    now: () => t,
+    setTimer(fn, ms) {
+      t += ms;
+      setImmediate(fn);
+      return () => undefined;
+    },
+  };
+}
+
+/**
+ * One repository for the tests that leave the user's branch alone, a run each: a run has its own
+ * staging branch and journal, so the tests stay independent without a repository apiece.
+ */
+let repo: TempRepo;
+beforeAll(async () => {
+  repo = await tempRepo({ 'tasks.yaml': PLAN });
+});
+afterAll(async () => {
+  await repo.cleanup();
+});
+
+async function newRun(): Promise<RunContext> {
+  const prepared = await prepareRun({ cwd: repo.root, planPath: 'tasks.yaml', approve: async () => true });
+  return openRunContext(repo.root, prepared.run, orchBin({ mustExist: false }), { clock: instantClock() });
+}
+
+/** The next run's task worktrees go where this run's were. */
+async function freeTaskWorktrees(ctx: RunContext): Promise<void> {
+  for (const t of ['a', 'b', 'c']) {
+    const path = worktreePath(repo.root, ctx.config, t);
+    if (existsSync(path)) await removeWorktree(ctx.repo, path, { force: true });
+  }
+}
+
 describe('the merge queue', () => {
-  let repo: TempRepo;
   let ctx: RunContext;
   let wt: string;
 
   beforeEach(async () => {
-    repo = await tempRepo({ 'tasks.yaml': PLAN });
-    const prepared = await prepareRun({ cwd: repo.root, planPath: 'tasks.yaml', approve: async () => true });
-    ctx = await openRunContext(repo.root, prepared.run, orchBin({ mustExist: false }));
+    ctx = await newRun();
     wt = await ensureTaskWorktree(ctx, 'a');
     await writeFile(join(wt, 'a.txt'), 'a\n');
     await execa('git', ['add', '-A'], { cwd: wt });
     await execa('git', ['commit', '-qm', 'a'], { cwd: wt });
   });
   afterEach(async () => {
-    await repo.cleanup();
+    await freeTaskWorktrees(ctx);
   });
 
   const staging = (): string => stagingBranch(ctx.run);
@@ -240,33 +289,13 @@ describe('the merge queue', () => {
 });
 
 describe('new worktrees', () => {
-  let repo: TempRepo;
+  let current: RunContext | undefined;
   afterEach(async () => {
-    await repo.cleanup();
+    if (current) await freeTaskWorktrees(current);
   });
 
   it('start from the last staging tip whose incremental check passed, not from a merge still being checked', async () => {
-    repo = await tempRepo({
-      'tasks.yaml': `tasks:
-  - id: a
-    agent: shell
-    run: echo a > a.txt
-    files_write: [a.txt]
-    verification: [{ command: "true" }]
-  - id: b
-    agent: shell
-    run: echo b > b.txt
-    files_write: [b.txt]
-    verification: [{ command: "true" }]
-  - id: c
-    agent: shell
-    run: echo c > c.txt
-    files_write: [c.txt]
-    verification: [{ command: "true" }]
-`,
-    });
-    const prepared = await prepareRun({ cwd: repo.root, planPath: 'tasks.yaml', approve: async () => true });
-    const ctx = await openRunContext(repo.root, prepared.run, orchBin({ mustExist: false }));
+    const ctx = (current = await newRun());
     const verifiedTip = ctx.journal.state!.stagingVerified;
     const wt = await ensureTaskWorktree(ctx, 'a');
     await writeFile(join(wt, 'a.txt'), 'a\n');
@@ -303,7 +332,9 @@ describe('promotion', () => {
   it('refuses a staging ref moved by someone else and leaves the base branch alone', async () => {
     repo = await tempRepo({ 'tasks.yaml': PLAN });
     const prepared = await prepareRun({ cwd: repo.root, planPath: 'tasks.yaml', approve: async () => true });
-    const ctx = await openRunContext(repo.root, prepared.run, orchBin({ mustExist: false }));
+    const ctx = await openRunContext(repo.root, prepared.run, orchBin({ mustExist: false }), {
+      clock: instantClock(),
+    });
     const main = await repo.git('rev-parse', 'main');
     const tip = ctx.journal.state!.stagingCommit;
     const evil = (

@@ -51,27 +51,15 @@ export async function mergeIntoRef(repo: Repo, opts: MergeIntoRefOptions): Promi
         details: { ref: opts.target, expected: opts.expectedOld, actual: old },
       });
     }
-    if (await repo.isAncestor(src, old)) return { status: 'already', commit: old };
-    const mt = await repo.git(['merge-tree', '--write-tree', '-z', '--name-only', '--messages', old, src], {
-      reject: false,
+    const made = await commitMerge(repo, {
+      onto: old,
+      source: src,
+      message: opts.message,
+      squash: opts.squash ?? false,
     });
-    // The exit status, not an empty file list, says whether the merge is clean (git-merge-tree(1)).
-    if (mt.exitCode !== 0 && mt.exitCode !== 1) {
-      throw new OrchError(
-        'ERR_ORCH_MERGE_FAILED',
-        `git merge-tree ${opts.target} ${opts.source} failed: ${mt.stderr.trim()}`,
-        {
-          details: { stderr: mt.stderr, exitCode: mt.exitCode },
-        },
-      );
-    }
-    const { tree, files, messages } = parseMergeTree(mt.stdout);
-    if (mt.exitCode === 1) return { status: 'conflict', files, messages };
-    const env = await identityEnv(repo.root);
-    const parents = opts.squash ? ['-p', old] : ['-p', old, '-p', src];
-    const commit = (
-      await repo.git(['commit-tree', '--no-gpg-sign', tree, ...parents, '-m', opts.message], { env })
-    ).stdout.trim();
+    if (made.status === 'already') return { status: 'already', commit: old };
+    if (made.status === 'conflict') return made;
+    const { commit } = made;
     try {
       await casUpdateRef(repo, opts.target, commit, old, `orch: ${opts.message.split('\n')[0]}`);
       return { status: 'merged', commit, previous: old };
@@ -81,6 +69,52 @@ export async function mergeIntoRef(repo: Repo, opts: MergeIntoRefOptions): Promi
       await sleep(10 * i);
     }
   }
+}
+
+export interface CommitMergeOptions {
+  /** The commit the new one goes on (its first parent). */
+  onto: string;
+  source: string;
+  message: string;
+  /** One parent (`onto`), the source's net change; else a merge commit with `source` second. */
+  squash: boolean;
+}
+
+export type CommitMergeResult =
+  | { status: 'already' }
+  | { status: 'made'; commit: string; tree: string }
+  | { status: 'conflict'; files: string[]; messages: string[] };
+
+/**
+ * The commit `mergeIntoRef` puts on its target for `source`, made (`merge-tree --write-tree` +
+ * `commit-tree`) on top of `onto` without moving any ref: a batch of landings is built as a chain
+ * of these, checked, and only then published with one compare-and-swap.
+ */
+export async function commitMerge(repo: Repo, opts: CommitMergeOptions): Promise<CommitMergeResult> {
+  const onto = await repo.revParse(`${opts.onto}^{commit}`);
+  const src = await repo.revParse(`${opts.source}^{commit}`);
+  if (await repo.isAncestor(src, onto)) return { status: 'already' };
+  const mt = await repo.git(['merge-tree', '--write-tree', '-z', '--name-only', '--messages', onto, src], {
+    reject: false,
+  });
+  // The exit status, not an empty file list, says whether the merge is clean (git-merge-tree(1)).
+  if (mt.exitCode !== 0 && mt.exitCode !== 1) {
+    throw new OrchError(
+      'ERR_ORCH_MERGE_FAILED',
+      `git merge-tree ${onto} ${src} failed: ${mt.stderr.trim()}`,
+      {
+        details: { stderr: mt.stderr, exitCode: mt.exitCode },
+      },
+    );
+  }
+  const { tree, files, messages } = parseMergeTree(mt.stdout);
+  if (mt.exitCode === 1) return { status: 'conflict', files, messages };
+  const env = await identityEnv(repo.root);
+  const parents = opts.squash ? ['-p', onto] : ['-p', onto, '-p', src];
+  const commit = (
+    await repo.git(['commit-tree', '--no-gpg-sign', tree, ...parents, '-m', opts.message], { env })
+  ).stdout.trim();
+  return { status: 'made', commit, tree };
 }
 
 /** The tree `mergeIntoRef` would commit for `source` onto `onto`, or null when they conflict. */

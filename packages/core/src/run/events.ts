@@ -140,6 +140,37 @@ export const RunEvent = z.discriminatedUnion('type', [
   }),
   /** Staging's incremental check passed at `commit`: new worktrees start from here. */
   z.object({ ...base, type: z.literal('staging.verified'), commit: z.string() }),
+  /**
+   * A check command passed on `tree` (run on a checkout of `commit`): the same command is not run
+   * again on the same tree (final integration, a re-verified identical commit). `by` says where it
+   * ran: a task's verification, the merge queue's incremental check of a batch, the final integration.
+   */
+  z.object({
+    ...base,
+    type: z.literal('check.passed'),
+    command: z.string(),
+    tree: z.string(),
+    commit: z.string(),
+    by: z.enum(['verification', 'merge', 'integration']),
+    /** The tasks it checked (the verified task, or the batch merged). */
+    tasks: z.array(z.string()).default([]),
+    logPath: z.string().optional(),
+    durationMs: z.number().nonnegative().optional(),
+  }),
+  /**
+   * One batch of the merge queue, after it is done: the tasks taken together (priority order),
+   * those that landed, the staging tip after it, and how many incremental checks it cost (1 when
+   * the whole batch passed; more when a failure was bisected).
+   */
+  z.object({
+    ...base,
+    type: z.literal('merge.batch'),
+    tasks: z.array(z.string()),
+    landed: z.array(z.string()),
+    tip: z.string(),
+    checks: z.number().int().nonnegative(),
+    ok: z.boolean(),
+  }),
   z.object({ ...task, type: z.literal('task.ready') }),
   z.object({
     ...task,

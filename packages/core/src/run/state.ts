@@ -109,8 +109,22 @@ export interface RunState {
   rejected?: { count: number; last: { channel: string; reason: string; ts: string } };
   /** Task events the lifecycle table refused: how many, and the latest few (newest last). */
   skipped?: { count: number; recent: SkippedEvent[] };
+  /**
+   * Check commands that passed, by tree then command (`check.passed`): where each passed first.
+   * A command is never run twice on the same tree.
+   */
+  checksPassed?: Record<string, Record<string, PassedCheck>>;
   /** The supervisor's current worker limit, when it lowered it (a rate limit); `maxWorkers` is the plan's. */
   throttled?: { maxWorkers: number; reason: string; until?: string; at: string };
+}
+
+/** Where a check command passed on a tree (see `RunState.checksPassed`). */
+export interface PassedCheck {
+  commit: string;
+  by: 'verification' | 'merge' | 'integration';
+  tasks: string[];
+  logPath?: string;
+  at: string;
 }
 
 const PROGRESS_KEPT = 5;
@@ -176,6 +190,7 @@ export function applyEvent(state: RunState | undefined, ev: RunEvent): RunState 
       ...(state?.rejected ? { rejected: state.rejected } : {}),
       ...(state?.skipped ? { skipped: state.skipped } : {}),
       ...(state?.throttled ? { throttled: state.throttled } : {}),
+      ...(state?.checksPassed ? { checksPassed: state.checksPassed } : {}),
     };
   }
   if (!state) return state;
@@ -217,6 +232,22 @@ export function applyEvent(state: RunState | undefined, ev: RunEvent): RunState 
       break;
     case 'staging.verified':
       state.stagingVerified = ev.commit;
+      break;
+    case 'check.passed': {
+      const byTree = (state.checksPassed ??= {});
+      const commands = (byTree[ev.tree] ??= {});
+      // The first pass is kept: it is the one a later skip points to.
+      commands[ev.command] ??= {
+        commit: ev.commit,
+        by: ev.by,
+        tasks: ev.tasks,
+        ...(ev.logPath !== undefined ? { logPath: ev.logPath } : {}),
+        at: ev.ts,
+      };
+      break;
+    }
+    case 'merge.batch':
+      // A record for the figures (batch sizes, checks per batch); the landings move staging.
       break;
     case 'env.changed':
       state.envHash = ev.hash;

@@ -53,6 +53,8 @@ export const VerifyCommandResult = z.object({
   logPath: z.string(),
   /** The last lines of the output. */
   tail: z.string(),
+  /** Not run again: it passed on this tree before (why and where; `logPath` is that run's log). */
+  skipped: z.string().optional(),
 });
 export type VerifyCommandResult = z.infer<typeof VerifyCommandResult>;
 

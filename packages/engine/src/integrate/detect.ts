@@ -1,10 +1,12 @@
 /**
  * Finds a project's own check commands (tests, type check, lint, audit) from its files, so the
- * incremental and final checks need no configuration for common setups.
+ * incremental and final checks need no configuration for common setups: from a directory, or from
+ * a commit's tree (no checkout needed).
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Repository } from '../ports/repository.js';
 
 export interface ProjectCommands {
   test?: string;
@@ -15,9 +17,30 @@ export interface ProjectCommands {
   packageManager?: 'npm' | 'pnpm' | 'yarn' | 'bun';
 }
 
-export async function detectCommands(dir: string): Promise<ProjectCommands> {
+/** The files detection reads: whether a top-level file exists, and its text. */
+interface ProjectFiles {
+  has(file: string): boolean;
+  read(file: string): Promise<string>;
+}
+
+export function detectCommands(dir: string): Promise<ProjectCommands> {
+  return detectIn({
+    has: (f) => existsSync(join(dir, f)),
+    read: (f) => readFile(join(dir, f), 'utf8'),
+  });
+}
+
+/** The same, read from `commit` (its tracked files) through the repository port. */
+export async function detectCommandsAt(repository: Repository, commit: string): Promise<ProjectCommands> {
+  const paths = new Set((await repository.lsTree(commit)).map((e) => e.path));
+  return detectIn({
+    has: (f) => paths.has(f),
+    read: async (f) => (await repository.readFile(commit, f)) ?? '',
+  });
+}
+
+async function detectIn({ has, read }: ProjectFiles): Promise<ProjectCommands> {
   const out: ProjectCommands = {};
-  const has = (f: string): boolean => existsSync(join(dir, f));
   if (has('package.json')) {
     const pm = has('pnpm-lock.yaml')
       ? 'pnpm'
@@ -31,7 +54,7 @@ export async function detectCommands(dir: string): Promise<ProjectCommands> {
     try {
       scripts =
         (
-          JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as {
+          JSON.parse(await read('package.json')) as {
             scripts?: Record<string, string>;
           }
         ).scripts ?? {};
@@ -58,7 +81,7 @@ export async function detectCommands(dir: string): Promise<ProjectCommands> {
     out.test = 'go test ./...';
     out.typecheck = 'go vet ./...';
   } else if (has('Makefile')) {
-    const mk = await readFile(join(dir, 'Makefile'), 'utf8').catch(() => '');
+    const mk = await read('Makefile').catch(() => '');
     if (/^test:/m.test(mk)) out.test = 'make test';
   }
   return out;

@@ -1,4 +1,7 @@
-/** The environment hash of a checkout: its tracked lockfiles, read from its files. */
+/**
+ * The environment hash of a checkout: its tracked lockfiles, read from its files (a local checkout,
+ * hence the local `Repo` rather than the `Repository` port: see worktree.ts).
+ */
 import { envHashFromFiles, isLockfile } from '@orch/core';
 import type { Repo } from '@orch/git';
 

@@ -1,7 +1,9 @@
 /**
  * Final integration on the staging tip: the full test suite (required), then type check, lint and
- * a dependency audit when the project has them. Results go to `integration.json` and a Markdown
- * summary in the run directory.
+ * a dependency audit when the project has them. A test, type check or lint command that passed on
+ * the same tree already (journaled `check.passed`: the last incremental check of the merge queue,
+ * usually) is not run again; the report says where it passed. Results go to `integration.json`
+ * and a Markdown summary in the run directory.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,12 +11,15 @@ import { writeFileAtomic, writeJsonAtomic } from '@orch/store';
 import type { RunContext } from '../run/context.js';
 import { runCheck, type CheckResult } from './check.js';
 import { detectCommands } from './detect.js';
+import { passedOn, recordPass, skippedBecause } from './ledger.js';
 import { integrationWorktree } from './worktree.js';
 
 export interface IntegrationCheck extends CheckResult {
   name: 'test' | 'typecheck' | 'lint' | 'audit';
   blocking: boolean;
   findings?: Record<string, number>;
+  /** Not run: why ("skipped: passed on tree X at merge of Y"); its log is that earlier run's. */
+  skipped?: string;
 }
 
 export interface IntegrationReport {
@@ -39,28 +44,52 @@ export function auditFindings(output: string): Record<string, number> | undefine
 
 export async function runFinalIntegration(ctx: RunContext, commit: string): Promise<IntegrationReport> {
   const dir = await integrationWorktree(ctx, commit);
+  const tree = await ctx.repository.revParse(`${commit}^{tree}`);
   const detected = await detectCommands(dir);
   const v = ctx.config.verification;
   const timeout = v.timeout;
   const logs = join(ctx.paths.logs, 'integration');
   const checks: IntegrationCheck[] = [];
+  /** Runs `command` unless it passed on this tree before; a pass is journaled for the next one. */
+  const check = async (command: string, log: string): Promise<CheckResult & { skipped?: string }> => {
+    const pass = passedOn(ctx.journal.state, tree, command);
+    if (pass) {
+      const skipped = skippedBecause(pass, tree);
+      return {
+        command,
+        ok: true,
+        exitCode: 0,
+        timedOut: false,
+        durationMs: 0,
+        logPath: pass.logPath ?? '',
+        tail: skipped,
+        skipped,
+      };
+    }
+    const r = await runCheck(command, dir, join(logs, log), timeout);
+    if (r.ok)
+      await recordPass(ctx.journal, 'integration', [], {
+        command,
+        tree,
+        commit,
+        logPath: r.logPath,
+        durationMs: r.durationMs,
+      });
+    return r;
+  };
   const test = v.integration_command ?? detected.test;
-  if (test)
-    checks.push({
-      ...(await runCheck(test, dir, join(logs, 'test.log'), timeout)),
-      name: 'test',
-      blocking: true,
-    });
+  if (test) checks.push({ ...(await check(test, 'test.log')), name: 'test', blocking: true });
   const typecheck = v.typecheck_command ?? detected.typecheck;
   if (typecheck) {
-    const r = await runCheck(typecheck, dir, join(logs, 'typecheck.log'), timeout);
+    const r = await check(typecheck, 'typecheck.log');
     checks.push({ ...r, name: 'typecheck', blocking: v.typecheck_command !== undefined });
   }
   const lint = v.lint_command ?? detected.lint;
   if (lint) {
-    const r = await runCheck(lint, dir, join(logs, 'lint.log'), timeout);
+    const r = await check(lint, 'lint.log');
     checks.push({ ...r, name: 'lint', blocking: v.lint_command !== undefined });
   }
+  // The audit is never skipped: its verdict follows the advisories of the day, not only the tree.
   if (v.audit && detected.audit) {
     const r = await runCheck(detected.audit, dir, join(logs, 'audit.log'), timeout);
     // The whole report, not the tail: audit JSON runs to many lines.
@@ -80,7 +109,7 @@ export async function runFinalIntegration(ctx: RunContext, commit: string): Prom
   const summary = ok
     ? checks.length === 0
       ? 'no test, type check, lint or audit command found; nothing to run'
-      : `passed: ${checks.map((c) => `${c.name}${c.ok ? '' : ' (failed, not blocking)'}`).join(', ')}`
+      : `passed: ${checks.map((c) => `${c.name}${c.skipped ? ` (${c.skipped})` : c.ok ? '' : ' (failed, not blocking)'}`).join(', ')}`
     : `failed: ${failing.map((c) => `${c.name} (\`${c.command}\`${c.timedOut ? ', timed out' : ''})`).join(', ')}`;
   const reportPath = join(ctx.paths.dir, 'integration.json');
   await writeJsonAtomic(reportPath, { ok, commit, summary, checks });
@@ -92,12 +121,16 @@ export async function runFinalIntegration(ctx: RunContext, commit: string): Prom
     ...checks.flatMap((c) => [
       `## ${c.name}: ${c.ok ? 'passed' : 'FAILED'}${c.blocking ? '' : ' (not blocking)'}`,
       '',
-      `\`${c.command}\` exit ${c.exitCode ?? 'none'}${c.timedOut ? ' (timed out)' : ''}, ${c.durationMs} ms, log: ${c.logPath}`,
-      '',
-      '```',
-      c.tail,
-      '```',
-      '',
+      ...(c.skipped
+        ? [`\`${c.command}\` ${c.skipped}${c.logPath ? `, log: ${c.logPath}` : ''}`, '']
+        : [
+            `\`${c.command}\` exit ${c.exitCode ?? 'none'}${c.timedOut ? ' (timed out)' : ''}, ${c.durationMs} ms, log: ${c.logPath}`,
+            '',
+            '```',
+            c.tail,
+            '```',
+            '',
+          ]),
     ]),
   ].join('\n');
   await writeFileAtomic(join(ctx.paths.dir, 'integration.md'), md);

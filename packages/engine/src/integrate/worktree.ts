@@ -2,6 +2,10 @@
  * orch's own detached worktrees, away from the user's files and the workers': where staging is
  * checked (one per run) and where a task's pinned commit is verified (a few per run, one for each
  * verification running at once, reused by incremental checkouts).
+ *
+ * These stay on the local `Repo`, not the `Repository` port: a checkout is files on the disk where
+ * the check command runs (worktree add, checkout, clean, the dependency refresh), which a port on
+ * commits and refs cannot serve. A host that checks elsewhere makes its own checkout of the commit.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';

@@ -4,9 +4,8 @@
  * moved by anyone else (a worker's `git update-ref`) stops the run with a security error; orch
  * never merges onto, integrates or promotes a commit it did not write.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
-import { ERR_ORCH_REF_TAMPERED, OrchError, isOrchError } from '@orch/core';
-import { landingsOn, mergedTree } from '@orch/git';
+import { ERR_ORCH_REF_TAMPERED, OrchError, isOrchError, type Landing } from '@orch/core';
+import { sleepOn } from '../ports/clock.js';
 import { requireState, stagingBranch, type RunContext } from '../run/context.js';
 
 /** How long a journal line of another orch process (`orch deps approve`) may trail its ref update. */
@@ -30,13 +29,13 @@ export function stagingTampered(run: string, expected: string, actual: string | 
 /** The journaled staging tip, once the real ref is seen to be exactly there; else ERR_ORCH_REF_TAMPERED. */
 export async function guardedStagingTip(ctx: RunContext): Promise<string> {
   const ref = `refs/heads/${stagingBranch(ctx.run)}`;
-  const deadline = Date.now() + JOURNAL_LAG_MS;
+  const deadline = ctx.clock.now() + JOURNAL_LAG_MS;
   for (;;) {
     const expected = requireState(ctx).stagingCommit;
     const actual = await ctx.repository.tryRevParse(ref);
     if (actual === expected) return expected;
-    if (Date.now() >= deadline) throw stagingTampered(ctx.run, expected, actual);
-    await sleep(100);
+    if (ctx.clock.now() >= deadline) throw stagingTampered(ctx.run, expected, actual);
+    await sleepOn(ctx.clock, 100);
     await ctx.journal.refresh();
   }
 }
@@ -48,9 +47,10 @@ export function isTampered(e: unknown): e is OrchError {
 /**
  * Why staging is at `actual` although the journal says otherwise, when orch itself did it and
  * stopped before journaling it (resume); otherwise ERR_ORCH_REF_TAMPERED. Only two moves are
- * orch's: its own landing of a task on the journaled tip (parents, trailers and tree exactly what
- * the merge queue makes of that task's journaled verified commit), and the revert of a landing
- * whose incremental check never passed to the tip it was made on. Undefined: no move at all.
+ * orch's: its own landings of tasks on the journaled tip (one, or a batch's chain of them: each
+ * with parents, trailers and tree exactly what the merge queue makes of that task's journaled
+ * verified commit on the landing before it), and the revert of a landing whose incremental check
+ * never passed to the tip it was made on. Undefined: no move at all.
  */
 export async function explainStagingMove(
   ctx: RunContext,
@@ -61,26 +61,36 @@ export async function explainStagingMove(
   if (actual === expected) return undefined;
   const refused = stagingTampered(ctx.run, expected, actual);
   if (actual === null) throw refused;
-  const parentsOf = async (c: string): Promise<string[]> =>
-    (await ctx.repo.git(['rev-list', '--parents', '-n', '1', c])).stdout.trim().split(' ').slice(1);
-  const ownLanding = async (c: string, onto: string) => {
-    const [l, ...more] = await landingsOn(ctx.repo, c, onto);
-    if (!l || more.length > 0 || l.commit !== c || l.run !== ctx.run) return undefined;
-    return l;
-  };
+  const { repository } = ctx;
   // A revert interrupted after its ref update: back on the tip the unverified landing was made on.
-  const [expectedParent] = await parentsOf(expected);
-  if (actual === expectedParent && s.stagingVerified !== expected && (await ownLanding(expected, actual)))
-    return `reconciled on resume: the revert of ${expected.slice(0, 12)} (its incremental check did not pass)`;
-  // A landing interrupted after its ref update.
-  const parents = await parentsOf(actual);
-  const l = parents[0] === expected ? await ownLanding(actual, expected) : undefined;
-  if (!l) throw refused;
-  const verified = s.tasks[l.task]?.verified?.commit;
-  // squash: staging its only parent; merge: the verified commit its second.
-  const shapeOk = parents.length === 1 || (parents.length === 2 && parents[1] === l.verified);
-  if (verified !== l.verified || !shapeOk) throw refused;
-  const tree = await ctx.repo.revParse(`${actual}^{tree}`);
-  if (tree !== (await mergedTree(ctx.repo, expected, l.verified))) throw refused;
-  return `reconciled on resume: orch's own landing of ${l.task} (${l.verified.slice(0, 12)})`;
+  const [expectedParent] = await repository.parents(expected);
+  if (actual === expectedParent && s.stagingVerified !== expected) {
+    const [l, ...more] = await repository.landings(expected, actual);
+    if (l && more.length === 0 && l.commit === expected && l.run === ctx.run)
+      return `reconciled on resume: the revert of ${expected.slice(0, 12)} (its incremental check did not pass)`;
+  }
+  // Landings interrupted after their ref update: every commit from `actual` back to `expected` on
+  // the first-parent line is one of them, newest first, each task once (a batch at most per task).
+  const landings = new Map((await repository.landings(actual, expected)).map((l) => [l.commit, l]));
+  const chain: Landing[] = [];
+  for (let c = actual; c !== expected;) {
+    const l = landings.get(c);
+    if (!l || l.run !== ctx.run || chain.some((x) => x.task === l.task) || chain.length >= s.order.length)
+      throw refused;
+    const parents = await repository.parents(c);
+    const verified = s.tasks[l.task]?.verified?.commit;
+    // squash: the landing before its only parent; merge: the verified commit its second.
+    const shapeOk = parents.length === 1 || (parents.length === 2 && parents[1] === l.verified);
+    const parent = parents[0];
+    if (parent === undefined || verified !== l.verified || !shapeOk) throw refused;
+    const tree = await repository.revParse(`${c}^{tree}`);
+    if (tree !== (await repository.mergedTree(parent, l.verified))) throw refused;
+    chain.push(l);
+    c = parent;
+  }
+  const names = chain
+    .reverse()
+    .map((l) => `${l.task} (${l.verified.slice(0, 12)})`)
+    .join(', ');
+  return `reconciled on resume: orch's own landing of ${names}`;
 }

@@ -3,6 +3,7 @@ import {
   archiveRef,
   casUpdateRef,
   changedPaths,
+  commitMerge,
   fastForwardCheckout,
   fastForwardObstacles,
   landingsOn,
@@ -39,6 +40,12 @@ export function gitRepository(repo: Repo): Repository {
       stat: (await repo.git(['diff', '--stat=120', ...DIFF_FLAGS, base, head])).stdout,
       patch: (await repo.git(['diff', ...DIFF_FLAGS, base, head], { keepFinalNewline: true })).stdout,
     }),
+    commitMerge: (opts) => commitMerge(repo, opts),
+    parents: async (commit) =>
+      (await repo.git(['rev-list', '--parents', '-n', '1', `${commit}^{commit}`, '--'])).stdout
+        .trim()
+        .split(' ')
+        .slice(1),
   };
 }
 

@@ -5,6 +5,8 @@
 import type { Landing } from '@orch/core';
 import type {
   ChangedPath,
+  CommitMergeOptions,
+  CommitMergeResult,
   ChangedPathsOptions,
   MergeIntoRefOptions,
   MergeIntoRefResult,
@@ -43,4 +45,8 @@ export interface Repository {
   };
   /** `git diff --stat` and the whole patch of base..head (renames detected, no external tools). */
   diff(base: string, head: string): Promise<{ stat: string; patch: string }>;
+  /** The landing commit of `source` on `onto` (merge-tree + commit-tree), no ref moved. */
+  commitMerge(opts: CommitMergeOptions): Promise<CommitMergeResult>;
+  /** The parents of `commit`, in order (first parent first). */
+  parents(commit: string): Promise<string[]>;
 }

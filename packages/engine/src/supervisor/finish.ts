@@ -38,7 +38,7 @@ export async function finishTasks(ctx: RunContext, opts: { noPromote: boolean })
     ok: integration.ok,
     commit: staging,
     reportPath: integration.reportPath,
-    ...(integration.ok ? {} : { reason: integration.summary }),
+    reason: integration.summary,
   });
   if (!integration.ok) {
     const path = await writeEscalationReport(ctx, {

@@ -22,6 +22,7 @@ import { archiveRef, changedPaths, mergeIntoWorktree } from '@orch/git';
 import { sessionName } from '@orch/tmux';
 import { diagnoseFailure } from '../review/diagnose.js';
 import { verifyTask } from '../verify/index.js';
+import { checkLedger } from '../integrate/ledger.js';
 import { finishTasks } from './finish.js';
 import {
   commandDetail,
@@ -384,6 +385,7 @@ export class Supervisor {
           archive: archiveBranch(this.ctx.run, id, t.attempt),
         },
         checkout: (commit) => checkoutForVerify(this.ctx, id, commit),
+        ledger: checkLedger(this.ctx.journal, 'verification', [id]),
         runEnvHash: this.state.envHash,
         depsApproved: false,
         reportDir,

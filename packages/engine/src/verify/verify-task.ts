@@ -34,6 +34,7 @@ import {
   type BoundaryCheck,
 } from '@orch/core';
 import { Repo, archiveRef, casUpdateRef, changedPaths, commitLeftovers, type ChangedPath } from '@orch/git';
+import { skippedBecause, type CheckLedger } from '../integrate/ledger.js';
 import { runShellCommand, tailLines } from './run-command.js';
 
 export interface VerifyTaskInput {
@@ -60,6 +61,11 @@ export interface VerifyTaskInput {
   stagingRef?: string;
   /** Where the commands run, given the pinned commit (default: the worktree itself). */
   checkout?: (commit: string) => Promise<string>;
+  /**
+   * The run's passed checks: a command that passed on the pinned tree before (a resumed or
+   * repeated verification of an identical commit) is not run again, and a pass is recorded.
+   */
+  ledger?: CheckLedger;
 }
 
 export const VERIFY_TAIL_LINES = 40;
@@ -146,7 +152,14 @@ export async function verifyTask(input: VerifyTaskInput): Promise<VerificationRe
   const defaultTimeout = plan.defaults.verification_timeout ?? config.verification.timeout;
   const commands: VerifyCommandResult[] = [];
   let index = 0;
-  const run = { worktree: dir, reportDir, lists, defaultTimeout };
+  const run = {
+    worktree: dir,
+    reportDir,
+    lists,
+    defaultTimeout,
+    ledger: input.ledger,
+    pinned: { headCommit, verifiedTree },
+  };
   for (const v of task.verification) commands.push(await runOne(v, 'task', ++index, run));
   const typecheck = config.verification.typecheck_command;
   if (typecheck !== undefined && typecheck.trim() !== '') {
@@ -316,9 +329,29 @@ async function runOne(
     reportDir: string;
     lists: { modifiedFiles: string[]; modifiedTests: string[] };
     defaultTimeout: number;
+    ledger: CheckLedger | undefined;
+    pinned: { headCommit: string; verifiedTree: string };
   },
 ): Promise<VerifyCommandResult> {
   const expanded = expandPlaceholders(v.command, ctx.lists);
+  const result = { command: v.command, type: v.type, source, required: v.required };
+  // The same command on the same tree passed before: its result stands (a failure is run again).
+  const tree = ctx.pinned.verifiedTree;
+  const pass = ctx.ledger?.passed(tree, expanded);
+  if (pass) {
+    const skipped = skippedBecause(pass, tree);
+    return {
+      ...result,
+      ok: true,
+      exitCode: 0,
+      timedOut: false,
+      durationMs: 0,
+      zeroTests: false,
+      logPath: pass.logPath ?? '',
+      tail: skipped,
+      skipped,
+    };
+  }
   const timeoutS = v.timeout ?? ctx.defaultTimeout;
   const logPath = join(ctx.reportDir, `${index}-${v.type}.log`);
   const run = await runShellCommand({
@@ -329,12 +362,18 @@ async function runOne(
     header: `$ ${expanded}\n# type: ${v.type}, required: ${v.required}, timeout: ${timeoutS}s\n\n`,
   });
   const zeroTests = v.type === 'test' && !run.timedOut && ranZeroTests(run.output, run.exitCode);
+  const ok = run.exitCode === 0 && !run.timedOut && !zeroTests;
+  if (ok)
+    await ctx.ledger?.record({
+      command: expanded,
+      tree,
+      commit: ctx.pinned.headCommit,
+      logPath,
+      durationMs: run.durationMs,
+    });
   return {
-    command: v.command,
-    type: v.type,
-    source,
-    required: v.required,
-    ok: run.exitCode === 0 && !run.timedOut && !zeroTests,
+    ...result,
+    ok,
     exitCode: run.exitCode,
     timedOut: run.timedOut,
     durationMs: run.durationMs,
