@@ -259,6 +259,8 @@ function dyingAt(journal: RunLog, type: RunEventInput['type'], nth = 1): RunLog 
     subscribe: (f) => journal.subscribe(f),
     follow: () => journal.follow(),
     close: () => journal.close(),
+    tornTail: () => journal.tornTail(),
+    repairTail: () => journal.repairTail(),
   };
 }
 

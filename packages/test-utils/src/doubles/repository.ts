@@ -7,7 +7,7 @@ import { OrchError, type Landing } from '@orch/core';
 
 export class MemoryRepository {
   readonly refs = new Map<string, string>();
-  private readonly parents = new Map<string, string[]>();
+  private readonly graph = new Map<string, string[]>();
   /** What `landings(tip, since)` reports for each tip. */
   readonly landingsAt = new Map<string, Landing[]>();
   /** Ref updates and deletions, in order, for assertions. */
@@ -15,7 +15,7 @@ export class MemoryRepository {
 
   /** Adds a commit with its parents. */
   commit(name: string, parents: string[] = []): string {
-    this.parents.set(name, parents);
+    this.graph.set(name, parents);
     return name;
   }
 
@@ -27,7 +27,7 @@ export class MemoryRepository {
 
   private resolve(ref: string): string | null {
     const bare = ref.replace(/\^\{commit\}$/, '');
-    return this.refs.get(bare) ?? (this.parents.has(bare) ? bare : null);
+    return this.refs.get(bare) ?? (this.graph.has(bare) ? bare : null);
   }
 
   async revParse(ref: string): Promise<string> {
@@ -49,7 +49,7 @@ export class MemoryRepository {
       if (c === a) return true;
       if (seen.has(c)) continue;
       seen.add(c);
-      todo.push(...(this.parents.get(c) ?? []));
+      todo.push(...(this.graph.get(c) ?? []));
     }
     return false;
   }
@@ -99,6 +99,13 @@ export class MemoryRepository {
   }
   changedPaths(): Promise<never[]> {
     return unscripted('changedPaths');
+  }
+  commitMerge(): Promise<never> {
+    return unscripted('commitMerge');
+  }
+  /** The parents a test gave the commit. */
+  async parents(commit: string): Promise<string[]> {
+    return this.graph.get(commit) ?? [];
   }
   diff(): Promise<{ stat: string; patch: string }> {
     return unscripted('diff');
