@@ -435,7 +435,9 @@ export class Supervisor {
         evidence: {
           source: 'merge',
           at: this.now(),
-          detail: merged.already ? 'already contained in staging' : `merged as ${merged.commit.slice(0, 12)}`,
+          detail: merged.already
+            ? 'already contained in staging'
+            : `merged as ${(merged.landing ?? merged.commit).slice(0, 12)}`,
         },
       });
       return 'merged';

@@ -30,6 +30,11 @@ export function describeEvent(ev: RunEvent, s: RunState): string | undefined {
       return `${at} ${ev.task} ${paint('yellow', 'blocked')}: ${safe(ev.reason)}`;
     case 'run.phase':
       return `${at} run ${paint('bold', ev.phase)}${ev.reason ? `: ${safe(ev.reason)}` : ''}`;
+    case 'merge.batch':
+      // A batch of one says nothing its task.merged line does not.
+      return ev.tasks.length > 1
+        ? `${at} merged ${ev.landed.length} of a batch of ${ev.tasks.length} with ${ev.checks} check${ev.checks === 1 ? '' : 's'}`
+        : undefined;
     case 'integration.finished':
       return `${at} final integration ${ev.ok ? paint('green', 'passed') : paint('red', `failed: ${safe(ev.reason ?? '')}`)}`;
     case 'promotion.finished':
@@ -37,6 +42,7 @@ export function describeEvent(ev: RunEvent, s: RunState): string | undefined {
         ? `${at} ${paint('green', 'promoted')} ${ev.branch} ${ev.from?.slice(0, 8)} → ${ev.to?.slice(0, 8)}`
         : `${at} ${paint('yellow', 'promotion stopped')}: ${safe(ev.reason ?? '')}${ev.command ? `\n         run: ${safe(ev.command)}` : ''}`;
     // Named one by one, so a new event type is a decision here (the lint fails until it is made).
+    case 'check.passed':
     case 'env.changed':
     case 'repair':
     case 'review.finished':
