@@ -34,6 +34,8 @@ export interface BootstrapResult {
 export interface BootstrapOptions {
   /** The worker's log: the dependency step's lines are appended to it. */
   logFile?: string;
+  /** A spare made ahead of its task: files and dependencies only, no setup commands. */
+  depsOnly?: boolean;
 }
 
 export async function bootstrapWorktree(
@@ -86,7 +88,7 @@ export async function bootstrapWorktree(
   }
   result.install = await installWorktreeDeps(repoRoot, worktree, config, env, runCommand);
   await appendLog(opts.logFile, result.install);
-  for (const command of config.worktree.setup) await runCommand(command);
+  if (!opts.depsOnly) for (const command of config.worktree.setup) await runCommand(command);
   return result;
 }
 

@@ -1,16 +1,17 @@
 /**
  * Task workspaces as git worktrees of the user's repository (the `Workspaces` port): the task's
- * branch checked out under the worktree folder, recycled through the pool after a merge.
+ * branch checked out under the worktree folder, taken from the pool of spares (recycled after a
+ * merge, or made ahead of need at the verified staging tip while dependencies land).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '@orch/core';
-import { addWorktree, listWorktrees, removeWorktree, type Repo } from '@orch/git';
+import { addWorktree, listWorktrees, removeWorktree, retryRaces, type Repo } from '@orch/git';
 import type { RunLog } from '../ports/run-log.js';
 import type { WorkspaceRequest, Workspaces } from '../ports/workspaces.js';
 import { taskBranch, worktreePath } from '../run/names.js';
 import { bootstrapWorktree, refreshWorktree } from './bootstrap.js';
-import { WorktreePool } from './pool.js';
+import { WorktreePool, upcomingWorktrees } from './pool.js';
 
 export interface WorktreeScope {
   repo: Repo;
@@ -24,16 +25,42 @@ export interface WorktreeScope {
 
 export class GitWorkspaces implements Workspaces {
   private readonly pool: WorktreePool;
+  private unsubscribe: (() => void) | undefined;
 
   constructor(private readonly s: WorktreeScope) {
-    this.pool = new WorktreePool(s, s.poolSize);
+    this.pool = new WorktreePool(
+      s,
+      s.poolSize,
+      this.reason,
+      () => {
+        const state = s.journal.state;
+        if (!state || state.phase !== 'running') return undefined;
+        return { tip: state.stagingVerified, count: upcomingWorktrees(state) };
+      },
+      // Dependencies ahead of need; setup commands wait for the task (they see its environment).
+      (path) =>
+        bootstrapWorktree(s.repoRoot, path, s.config, process.env as Record<string, string>, {
+          depsOnly: true,
+        }).then(() => undefined),
+    );
   }
 
   private get reason(): string {
     return `orch run ${this.s.run}`;
   }
 
+  /**
+   * From the first task on (a supervisor is launching workers), spares follow the run: each change
+   * of its state may make a task's worktree due soon or move the verified tip.
+   */
+  private follow(): void {
+    if (this.unsubscribe) return;
+    this.unsubscribe = this.s.journal.subscribe(() => this.pool.kick());
+    this.pool.kick();
+  }
+
   async ensure(req: WorkspaceRequest): Promise<string> {
+    this.follow();
     const { repo, repoRoot, config, run, journal } = this.s;
     const id = req.task;
     const state = journal.state;
@@ -51,7 +78,8 @@ export class GitWorkspaces implements Workspaces {
     const existing = await repo.tryRevParse(`refs/heads/${branch}`);
     // A pool worktree moved into place by a supervisor that stopped before checking the branch out
     // is detached and holds nothing unmerged: it can go.
-    const stray = (await listWorktrees(repo)).find((w) => w.path === path && !w.branch);
+    // (Spares are being made alongside: git's known races are retried.)
+    const stray = (await retryRaces(() => listWorktrees(repo))).find((w) => w.path === path && !w.branch);
     if (stray) await removeWorktree(repo, path, { force: true });
     let commit: string;
     if (existing) {
@@ -62,7 +90,7 @@ export class GitWorkspaces implements Workspaces {
       // The last staging tip whose incremental check passed, never a merge whose check still runs:
       // if that check fails and staging goes back, this task must not carry the other task's files.
       commit = await repo.revParse(`${state.stagingVerified}^{commit}`);
-      const recycled = await this.pool.take(path, branch, commit, this.reason);
+      const recycled = await this.pool.take(path, branch, commit);
       if (!recycled)
         await addWorktree(repo, { path, branch, commit, reuseBranch: true, lockReason: this.reason });
     }
@@ -73,10 +101,11 @@ export class GitWorkspaces implements Workspaces {
   }
 
   release(path: string): Promise<void> {
-    return this.pool.release(path, this.reason);
+    return this.pool.release(path);
   }
 
   drain(): Promise<void> {
+    this.unsubscribe?.();
     return this.pool.drain();
   }
 }
