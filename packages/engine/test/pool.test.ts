@@ -136,7 +136,7 @@ describe('GitWorkspaces: spare worktrees made ahead of need', () => {
     await ws.drain();
   });
 
-  it('re-points spares when the verified tip moves, and drain leaves no spare behind', async () => {
+  it('re-points spares when staging moves (speculatively, before its check passes), yet a task starts at the verified tip', async () => {
     const { repo, git, head, journal, ws } = await setup();
     await ws.ensure({ task: 'a' });
     await journal.append({ type: 'task.verifying', task: 'a' });
@@ -144,19 +144,26 @@ describe('GitWorkspaces: spare worktrees made ahead of need', () => {
       (await spares(git, repo.root)).some((s) => s.head === head),
     );
 
-    // Staging moves on (a's change landed and its check passed): one file added, one removed.
+    // a's change lands on staging; its incremental check still runs: one file added, one removed.
     await repo.write('src/new.txt', 'new\n');
     await repo.git('rm', '-q', 'src/f3.txt');
     const next = await repo.commitAll('staging');
-    await journal.append({ type: 'staging.verified', commit: next });
+    await journal.append({ type: 'staging.moved', from: head, to: next, reason: 'a merged' });
     await until('the spare follows the tip', async () =>
       (await spares(git, repo.root)).some((s) => s.head === next),
     );
     const [spare] = await spares(git, repo.root);
     expect(await repo.git('-C', spare!.path, 'status', '--porcelain')).toBe('');
-    // The spare's files followed the tip.
     expect(existsSync(join(spare!.path, 'src/f3.txt'))).toBe(false);
     expect(existsSync(join(spare!.path, 'src/new.txt'))).toBe(true);
+
+    // Until the check passes, a task starts at the verified tip: the spare is checked out back there.
+    await journal.append({ type: 'task.ready', task: 'c' });
+    const c = await ws.ensure({ task: 'c' });
+    expect(await repo.git('-C', c, 'rev-parse', 'HEAD')).toBe(head);
+    expect(existsSync(join(c, 'src/f3.txt'))).toBe(true);
+    expect(existsSync(join(c, 'src/new.txt'))).toBe(false);
+    expect(await repo.git('-C', c, 'status', '--porcelain')).toBe('');
 
     await ws.drain();
     expect(await spares(git, repo.root)).toEqual([]);

@@ -35,7 +35,10 @@ export class GitWorkspaces implements Workspaces {
       () => {
         const state = s.journal.state;
         if (!state || state.phase !== 'running') return undefined;
-        return { tip: state.stagingVerified, count: upcomingWorktrees(state) };
+        // Speculatively the newest staging tip, whose check may still run: when it passes, that is
+        // where the next tasks start; when it fails, the spares are re-pointed (or taken anyway,
+        // with a bigger incremental checkout).
+        return { tip: state.stagingCommit, count: upcomingWorktrees(state) };
       },
       // Dependencies ahead of need; setup commands wait for the task (they see its environment).
       (path) =>
@@ -79,7 +82,9 @@ export class GitWorkspaces implements Workspaces {
     // A pool worktree moved into place by a supervisor that stopped before checking the branch out
     // is detached and holds nothing unmerged: it can go.
     // (Spares are being made alongside: git's known races are retried.)
-    const stray = (await retryRaces(() => listWorktrees(repo))).find((w) => w.path === path && !w.branch);
+    const stray =
+      existsSync(path) &&
+      (await retryRaces(() => listWorktrees(repo))).find((w) => w.path === path && !w.branch);
     if (stray) await removeWorktree(repo, path, { force: true });
     let commit: string;
     if (existing) {
@@ -89,7 +94,10 @@ export class GitWorkspaces implements Workspaces {
     } else {
       // The last staging tip whose incremental check passed, never a merge whose check still runs:
       // if that check fails and staging goes back, this task must not carry the other task's files.
-      commit = await repo.revParse(`${state.stagingVerified}^{commit}`);
+      // (The journal holds it as a commit id; only something else needs resolving.)
+      commit = /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(state.stagingVerified)
+        ? state.stagingVerified
+        : await repo.revParse(`${state.stagingVerified}^{commit}`);
       const recycled = await this.pool.take(path, branch, commit);
       if (!recycled)
         await addWorktree(repo, { path, branch, commit, reuseBranch: true, lockReason: this.reason });
