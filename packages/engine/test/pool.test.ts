@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { Repo, listWorktrees, retryRaces } from '@orch/git';
 import { MemoryRunLog, runStarted, tempRepo, type TempRepo } from '@orch/test-utils';
 import { taskBranch, worktreePath } from '../src/run/names.js';
 import { upcomingWorktrees } from '../src/worker/pool.js';
+import { NODE_MODULES_MARKER } from '../src/worker/install.js';
 import { GitWorkspaces } from '../src/worker/workspaces.js';
 
 const config = Config.parse({});
@@ -20,8 +21,8 @@ afterEach(async () => {
 });
 
 /** A repository of a few files, a run of `a`, `b` (after a) and `c` (after b), and its workspaces. */
-async function setup(maxWorkers = 2) {
-  const files: Record<string, string> = { '.gitignore': '.worktrees/\n' };
+async function setup(maxWorkers = 2, extra: Record<string, string> = {}) {
+  const files: Record<string, string> = { '.gitignore': '.worktrees/\nnode_modules/\n', ...extra };
   for (let i = 0; i < 20; i++) files[`src/f${i}.txt`] = `file ${i}\n`;
   const repo = await tempRepo(files);
   repos.push(repo);
@@ -190,6 +191,35 @@ describe('GitWorkspaces: spare worktrees made ahead of need', () => {
     expect(await repo.git('-C', b, 'rev-parse', 'HEAD')).toBe(head);
     await ws.drain();
     expect(await spares(git, repo.root)).toEqual([]);
+  });
+
+  it('gives a spare its node_modules ahead of need: the task keeps it, no copy on its way to running', async () => {
+    const lock = JSON.stringify({ name: 'app', lockfileVersion: 3, packages: {} });
+    const { repo, git, head, journal, ws } = await setup(2, {
+      'package.json': JSON.stringify({ name: 'app', version: '1.0.0' }),
+      'package-lock.json': lock,
+    });
+    // The checkout's installed dependencies (what a spare copies while the lockfiles match).
+    await repo.write('node_modules/dep/index.js', 'module.exports = 1;\n');
+    await ws.ensure({ task: 'a' });
+    await journal.append({ type: 'task.verifying', task: 'a' });
+    await until('a spare with its node_modules', async () =>
+      (await spares(git, repo.root)).some((s) =>
+        existsSync(join(s.path, 'node_modules', NODE_MODULES_MARKER)),
+      ),
+    );
+    const [spare] = await spares(git, repo.root);
+    const inode = (await stat(join(spare!.path, 'node_modules/dep/index.js'))).ino;
+    await journal.append({ type: 'task.merged', task: 'a', commit: head, stagingBefore: head, evidence });
+    await journal.append({ type: 'task.ready', task: 'b' });
+    const log = join(repo.root, 'b.log');
+    const b = await ws.ensure({ task: 'b', logFile: log });
+    expect((await stat(join(b, 'node_modules/dep/index.js'))).ino).toBe(inode);
+    // The copy was made ahead of need, and the task's log says so.
+    expect(await readFile(log, 'utf8')).toMatch(
+      /^\[orch bootstrap\] node_modules: copied from the checkout .*\(ahead of need, in a spare worktree\)\n$/,
+    );
+    await ws.drain();
   });
 
   it('discards a spare whose checkout a crash interrupted, and takes none of it', async () => {

@@ -31,6 +31,17 @@ interface Spare {
   busy: boolean;
   /** A task waits for this busy one (each waits for its own, the others make a worktree). */
   claimed?: boolean;
+  /** Its node_modules is being copied from: not to be re-pointed (re-bootstrapped) meanwhile. */
+  lent: number;
+  /** What bootstrapping it ahead of need did, for the log of the task that takes it. */
+  notes: string[];
+}
+
+/** A spare moved into a task's place. */
+export interface Taken {
+  path: string;
+  /** What was done to it ahead of need (dependency lines for the task's log). */
+  notes: string[];
 }
 
 /** Statuses after which a task's work is on its way to staging. */
@@ -80,7 +91,7 @@ export class WorktreePool {
     private readonly limit: number,
     private readonly lockReason: string,
     private readonly want: () => { tip: string; count: number } | undefined = () => undefined,
-    private readonly prepare: (path: string) => Promise<void> = () => Promise.resolve(),
+    private readonly prepare: (path: string) => Promise<string[]> = () => Promise.resolve([]),
   ) {}
 
   /** Wakes the takers waiting for a spare to become idle (or to go). */
@@ -101,15 +112,27 @@ export class WorktreePool {
           await removeWorktree(this.ctx.repo, w.path, { force: true }).catch(traced('pool.discard'));
           continue;
         }
-        this.spares.push({ path: w.path, busy: false });
+        this.spares.push({ path: w.path, busy: false, lent: 0, notes: [] });
       }
     })();
     return this.discovered;
   }
 
-  /** The spares that are not being worked on. */
-  get idle(): number {
-    return this.spares.filter((s) => !s.busy).length;
+  /**
+   * Runs `fn` with the paths of the idle spares (sources of a node_modules for the same lockfiles),
+   * which the pool does not re-bootstrap meanwhile. A task may still take one: a copy from it then
+   * fails and the caller installs instead.
+   */
+  async lend<T>(fn: (paths: string[]) => Promise<T>, except?: string): Promise<T> {
+    await this.discover();
+    const lent = this.spares.filter((s) => !s.busy && s.path !== except);
+    for (const s of lent) s.lent++;
+    try {
+      return await fn(lent.map((s) => s.path));
+    } finally {
+      for (const s of lent) s.lent--;
+      this.kick();
+    }
   }
 
   /** Takes a merged task's worktree into the pool (or removes it when the pool is full). */
@@ -121,7 +144,7 @@ export class WorktreePool {
       await removeWorktree(repo, worktree, { force: true });
       return;
     }
-    const spare: Spare = { path: `${poolPrefix(this.ctx)}${this.next++}`, busy: true };
+    const spare: Spare = { path: `${poolPrefix(this.ctx)}${this.next++}`, busy: true, lent: 0, notes: [] };
     this.spares.push(spare);
     try {
       // Clean and detached: the task's branch can go, and the next task starts from a known tree.
@@ -146,7 +169,7 @@ export class WorktreePool {
    * first, else any idle one; waits for one being warmed when none is idle. Undefined when the pool
    * has none.
    */
-  async take(path: string, branch: string, commit: string): Promise<string | undefined> {
+  async take(path: string, branch: string, commit: string): Promise<Taken | undefined> {
     await this.discover();
     const idle = this.spares.filter((s) => !s.busy && !s.claimed);
     let spare = idle.find((s) => s.at === commit) ?? idle[0];
@@ -177,7 +200,7 @@ export class WorktreePool {
       this.settled();
     }
     this.kick();
-    return path;
+    return { path, notes: spare.notes };
   }
 
   /**
@@ -205,13 +228,13 @@ export class WorktreePool {
       if (this.closed || !w) return;
       const ready = this.spares.filter((s) => s.at === w.tip).length;
       if (ready >= Math.min(w.count, this.limit)) return;
-      const stale = this.spares.find((s) => !s.busy && !s.claimed && s.at !== w.tip);
+      const stale = this.spares.find((s) => !s.busy && !s.claimed && s.lent === 0 && s.at !== w.tip);
       if (stale) {
         stale.busy = true;
         try {
           await this.ctx.repo.git(['checkout', '-q', '--detach', w.tip], { cwd: stale.path });
           stale.at = w.tip;
-          await this.prepare(stale.path).catch(traced('pool.prepare'));
+          stale.notes.push(...((await this.prepare(stale.path).catch(traced('pool.prepare'))) ?? []));
         } catch (e) {
           this.spares.splice(this.spares.indexOf(stale), 1);
           await removeWorktree(this.ctx.repo, stale.path, { force: true }).catch(traced('pool.warm'));
@@ -223,12 +246,12 @@ export class WorktreePool {
         continue;
       }
       if (this.spares.length >= this.limit) return;
-      const spare: Spare = { path: `${poolPrefix(this.ctx)}${this.next++}`, busy: true };
+      const spare: Spare = { path: `${poolPrefix(this.ctx)}${this.next++}`, busy: true, lent: 0, notes: [] };
       this.spares.push(spare);
       try {
         await this.create(spare.path, w.tip);
         spare.at = w.tip;
-        await this.prepare(spare.path).catch(traced('pool.prepare'));
+        spare.notes.push(...((await this.prepare(spare.path).catch(traced('pool.prepare'))) ?? []));
       } catch (e) {
         this.spares.splice(this.spares.indexOf(spare), 1);
         await removeWorktree(this.ctx.repo, spare.path, { force: true }).catch(traced('pool.warm'));

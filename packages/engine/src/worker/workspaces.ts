@@ -10,7 +10,7 @@ import { addWorktree, listWorktrees, removeWorktree, retryRaces, type Repo } fro
 import type { RunLog } from '../ports/run-log.js';
 import type { WorkspaceRequest, Workspaces } from '../ports/workspaces.js';
 import { taskBranch, worktreePath } from '../run/names.js';
-import { bootstrapWorktree, refreshWorktree } from './bootstrap.js';
+import { appendLog, bootstrapWorktree, refreshWorktree } from './bootstrap.js';
 import { WorktreePool, upcomingWorktrees } from './pool.js';
 
 export interface WorktreeScope {
@@ -42,9 +42,14 @@ export class GitWorkspaces implements Workspaces {
       },
       // Dependencies ahead of need; setup commands wait for the task (they see its environment).
       (path) =>
-        bootstrapWorktree(s.repoRoot, path, s.config, process.env as Record<string, string>, {
-          depsOnly: true,
-        }).then(() => undefined),
+        this.pool.lend(
+          (siblings) =>
+            bootstrapWorktree(s.repoRoot, path, s.config, process.env as Record<string, string>, {
+              depsOnly: true,
+              siblings,
+            }).then((r) => r.install.map((l) => `${l} (ahead of need, in a spare worktree)`)),
+          path,
+        ),
     );
   }
 
@@ -74,8 +79,9 @@ export class GitWorkspaces implements Workspaces {
     const path = worktreePath(repoRoot, config, id);
     if (t?.worktree && existsSync(join(t.worktree, '.git'))) {
       // A retry: staging may have been merged in since, with other lockfiles.
-      await refreshWorktree(repoRoot, t.worktree, config, env, log);
-      return t.worktree;
+      const wt = t.worktree;
+      await this.pool.lend((siblings) => refreshWorktree(repoRoot, wt, config, env, { ...log, siblings }));
+      return wt;
     }
     const branch = taskBranch(run, id);
     const existing = await repo.tryRevParse(`refs/heads/${branch}`);
@@ -99,12 +105,12 @@ export class GitWorkspaces implements Workspaces {
         ? state.stagingVerified
         : await repo.revParse(`${state.stagingVerified}^{commit}`);
       const recycled = await this.pool.take(path, branch, commit);
-      if (!recycled)
-        await addWorktree(repo, { path, branch, commit, reuseBranch: true, lockReason: this.reason });
+      if (recycled) await appendLog(req.logFile, recycled.notes);
+      else await addWorktree(repo, { path, branch, commit, reuseBranch: true, lockReason: this.reason });
     }
     const baseCommit = t?.baseCommit ?? commit;
     await journal.append({ type: 'task.worktree', task: id, path, branch, baseCommit });
-    await bootstrapWorktree(repoRoot, path, config, env, log);
+    await this.pool.lend((siblings) => bootstrapWorktree(repoRoot, path, config, env, { ...log, siblings }));
     return path;
   }
 
