@@ -62,6 +62,7 @@ const suites = [
   { name: 'done-detection latency', script: 'latency.mjs', mine: true },
   { name: 'worktree provisioning', script: 'worktrees.mjs', mine: true },
   { name: 'hot-command start-up', script: 'startup.mjs', mine: true },
+  { name: 'worktree ready → in place', script: 'warm.mjs', mine: true },
   // A real `node --test` suite per task: --smoke is one small round (under a minute when the machine is
   // quiet), the full form several rounds of the whole plan.
   { name: 'real-suite replay', script: 'replay.mjs', mine: true, timeoutMs: smoke ? 300_000 : 60 * 60_000 },
@@ -154,6 +155,9 @@ ${table}
   real \`node --test\` suite and a plan of 8 tasks in 3 waves, each adding a module and its tests;
   \`orch run --max-workers 4\` with \`shell\` workers verified by the suite, against the same changes
   applied one after another with one \`npm test\` and a commit each, alternating, medians of 3 rounds.
+- **Worktree ready → in place** (\`bench/warm.mjs\`): the engine's \`GitWorkspaces.ensure\` on a
+  5,000-file repository for tasks whose dependency is verifying, with spare worktrees made ahead of
+  need and without (a new worktree each).
 - **Hot-command start-up** (\`bench/startup.mjs\`): \`orch task done\` and \`orch _exec\` (what every
   task starts) as whole processes, 20 starts each, from the bundle (\`pnpm bundle\`) and the workspace
   build, with \`node -e 0\` and \`orch --version\` for reference; CPU from \`/usr/bin/time\`.
