@@ -160,7 +160,7 @@ ${table}
   need and without (a new worktree each).
 - **Hot-command start-up** (\`bench/startup.mjs\`): \`orch task done\` and \`orch _exec\` (what every
   task starts) as whole processes, 20 starts each, from the bundle (\`pnpm bundle\`) and the workspace
-  build, with \`node -e 0\` and \`orch --version\` for reference; CPU from \`/usr/bin/time\`.
+  build, with \`node -e 0\` and orch's \`--version\` for reference; CPU from \`/usr/bin/time\`.
 - **\`orch demo\`** (\`bench/demo.mjs\`): the whole demo in a temporary folder with plain output.
 - **Plan analyzers** (\`bench/plan.mjs\`, details in [benchmarks-plan.md](benchmarks-plan.md)) and the
   **dashboard** (\`bench/dashboard.mjs\`): first frame and CPU of a live dashboard.

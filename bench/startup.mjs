@@ -53,7 +53,7 @@ const cases = [
   ].flatMap(([label, bin]) =>
     existsSync(bin)
       ? [
-          [`${label}, \`orch --version\``, [bin, '--version']],
+          [`${label}, \`--version\``, [bin, '--version']],
           [`${label}, \`orch task done\``, [bin, 'task', 'done', '--summary', 'bench']],
           [`${label}, \`orch _exec\``, [bin, '_exec', join(dir, 'missing-spec.json')]],
         ]
