@@ -186,10 +186,13 @@ export class WorktreePool {
     this.spares.splice(this.spares.indexOf(spare), 1);
     const { repo } = this.ctx;
     try {
+      // Under the lock only what other worktrees' and branches' changes must not interleave with;
+      // the checkout (every file's stat, on a big repository) is the worktree's own business.
       await withRepoLock(repo, async () => {
         await move(repo, spare.path, path);
-        await repo.git(['checkout', '-q', '-B', branch, commit], { cwd: path });
+        await repo.git(['branch', '--no-track', branch, commit]);
       });
+      await repo.git(['checkout', '-q', branch], { cwd: path });
     } catch (e) {
       traced('pool.take')(e);
       await removeWorktree(repo, existsSync(path) ? path : spare.path, { force: true }).catch(
