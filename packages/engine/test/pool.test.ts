@@ -7,7 +7,7 @@ import { Config, applyEvent, RunEvent, type RunEventInput, type RunState } from 
 import { Repo, listWorktrees, retryRaces } from '@orch/git';
 import { MemoryRunLog, runStarted, tempRepo, type TempRepo } from '@orch/test-utils';
 import { taskBranch, worktreePath } from '../src/run/names.js';
-import { upcomingWorktrees } from '../src/worker/pool.js';
+import { poolWorktrees, upcomingWorktrees } from '../src/worker/pool.js';
 import { NODE_MODULES_MARKER } from '../src/worker/install.js';
 import { GitWorkspaces } from '../src/worker/workspaces.js';
 
@@ -157,6 +157,8 @@ describe('GitWorkspaces: spare worktrees made ahead of need', () => {
     expect(await repo.git('-C', spare!.path, 'status', '--porcelain')).toBe('');
     expect(existsSync(join(spare!.path, 'src/f3.txt'))).toBe(false);
     expect(existsSync(join(spare!.path, 'src/new.txt'))).toBe(true);
+    // Abort, clean and resume find spares without a supervisor, as they find every pool worktree.
+    expect(await poolWorktrees({ repo: git, repoRoot: repo.root, config, run: RUN })).toEqual([spare!.path]);
 
     // Until the check passes, a task starts at the verified tip: the spare is checked out back there.
     await journal.append({ type: 'task.ready', task: 'c' });
