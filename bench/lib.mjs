@@ -21,6 +21,12 @@ export const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 export const max = (xs) => (xs.length ? Math.max(...xs) : NaN);
+/** The q-quantile (0..1) by the nearest rank. */
+export const quantile = (xs, q) => {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
+};
 export const ms = (x) => (Number.isFinite(x) ? `${Math.round(x)} ms` : 'n/a');
 export const sec = (x) => (Number.isFinite(x) ? `${x.toFixed(1)} s` : 'n/a');
 
@@ -188,6 +194,69 @@ export function machine() {
 
 export function parseFlags(argv = process.argv.slice(2)) {
   return { smoke: argv.includes('--smoke'), json: argv.includes('--json') };
+}
+
+/** The number after `--name` on the command line, or `fallback`. */
+export function numberFlag(name, fallback, argv = process.argv.slice(2)) {
+  const i = argv.indexOf(`--${name}`);
+  if (i < 0) return fallback;
+  const n = Number(argv[i + 1]);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} takes a whole number, got ${argv[i + 1]}`);
+  return n;
+}
+
+/**
+ * Per-task phase times from a run's journal: for each pair of events, `to`'s first time minus
+ * `from`'s first time, per task that has both (milliseconds).
+ */
+export function phaseTimes(events, ids, from, to) {
+  const first = new Map();
+  for (const e of events) {
+    if (!e.task) continue;
+    const k = `${e.type}\0${e.task}`;
+    if (!first.has(k)) first.set(k, e.t);
+  }
+  return ids.map((id) => first.get(`${to}\0${id}`) - first.get(`${from}\0${id}`)).filter(Number.isFinite);
+}
+
+/** `median / worst` of a phase; with `p95`, `p50 / p95 / worst`. */
+export function spread(xs, { p95 = false } = {}) {
+  return p95
+    ? `${ms(median(xs))} / ${ms(quantile(xs, 0.95))} / ${ms(max(xs))}`
+    : `${ms(median(xs))} / ${ms(max(xs))}`;
+}
+
+/**
+ * Merge batch sizes seen in a journal, read defensively (the event's shape may still change): an
+ * event whose type names a batch, with its tasks (an array) or a size, once per batch id; else a
+ * `batch` field on `task.merged` (an id, or an object with one), tasks counted per batch. 'n/a' when
+ * the journal records no batches.
+ */
+export function batchSizes(events) {
+  const sizes = [];
+  const seen = new Set();
+  for (const e of events) {
+    if (!/batch/i.test(e.type)) continue;
+    const n = Array.isArray(e.tasks) ? e.tasks.length : typeof e.size === 'number' ? e.size : undefined;
+    const id = e.batch ?? e.id;
+    if (!n || (id !== undefined && seen.has(JSON.stringify(id)))) continue;
+    if (id !== undefined) seen.add(JSON.stringify(id));
+    sizes.push(n);
+  }
+  if (sizes.length === 0) {
+    const per = new Map();
+    for (const e of events) {
+      if (e.type !== 'task.merged' || e.batch === undefined || e.batch === null) continue;
+      const b = typeof e.batch === 'object' ? (e.batch.id ?? JSON.stringify(e.batch)) : e.batch;
+      per.set(String(b), (per.get(String(b)) ?? 0) + 1);
+    }
+    sizes.push(...per.values());
+  }
+  if (sizes.length === 0) return 'n/a (the journal records no merge batches)';
+  const count = new Map();
+  for (const n of sizes) count.set(n, (count.get(n) ?? 0) + 1);
+  const parts = [...count].sort((a, b) => a[0] - b[0]).map(([n, k]) => `${n} ×${k}`);
+  return `${parts.join(', ')} (size × batches; largest ${Math.max(...sizes)})`;
 }
 
 /** Prints rows as a Markdown table, or as one JSON line for run-all.mjs. */

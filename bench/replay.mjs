@@ -5,31 +5,40 @@
 // same changes applied one after another, each followed by one test run and a commit, in a clone of
 // the same repository, on the same machine, alternating, several rounds. Reports medians, the ratio
 // and orch's overhead per task by phase (from the journal).
-// `--smoke`: one round. `--json`: one JSON line for run-all.mjs.
+// Also each phase's p50 / p95 / worst, the merge batch sizes seen and the orchestrator's peak memory.
+// `--deps`: instead, the library's dependency step: a new worktree's node_modules installed from its
+// lockfile, copied from another worktree made for the same lockfile, or copied from the checkout.
+// `--smoke`: one round of 3 of the tasks (2 waves) with a lighter suite. `--json`: one JSON line for
+// run-all.mjs.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import {
   assertBuilt,
+  batchSizes,
   generatedRepo,
   git,
   isolatedTmux,
-  max,
   median,
-  ms,
   parseFlags,
+  phaseTimes,
   readJournal,
   report,
+  root,
   runOrch,
   sec,
+  spread,
 } from './lib.mjs';
 
 const flags = parseFlags();
+const DEPS = process.argv.includes('--deps');
 const ROUNDS = flags.smoke ? 1 : 3;
 const WORKERS = 4;
 
 /** Work a test does: a deterministic loop, so the suite costs real CPU, not sleeps. */
-const WORK = 2_500_000;
+const WORK = flags.smoke ? 250_000 : 2_500_000;
 
 const testFile = (mod, fn, cases) => `import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -63,7 +72,7 @@ const baseFiles = {
 };
 
 /** 8 tasks in 3 waves. Each writes its own module and test (exclusive ownership). */
-const tasks = [
+const allTasks = [
   {
     id: 'slug',
     deps: [],
@@ -145,6 +154,11 @@ const tasks = [
   },
 ];
 
+/** --smoke: two waves of the plan, closed under dependencies. */
+const SMOKE = ['pad', 'words', 'title'];
+const tasks = flags.smoke ? allTasks.filter((t) => SMOKE.includes(t.id)) : allTasks;
+const WAVES = flags.smoke ? 2 : 3;
+
 /** The shell script a worker runs: write the task's files, commit, report. */
 function runScript(t) {
   const parts = [];
@@ -199,14 +213,16 @@ async function orchRound() {
     const merged = events.filter((e) => e.type === 'task.merged');
     if (merged.length !== tasks.length)
       throw new Error(`only ${merged.length} of ${tasks.length} tasks merged`);
-    const at = (type, task) => events.find((e) => e.type === type && e.task === task)?.t;
-    const phase = (from, to) => tasks.map((t) => at(to, t.id) - at(from, t.id)).filter(Number.isFinite);
+    const ids = tasks.map((t) => t.id);
+    const phase = (from, to) => phaseTimes(events, ids, from, to);
     return {
       wall: r.wallMs / 1000,
       readyToStarted: phase('task.ready', 'task.started'),
       startedToDone: phase('task.started', 'task.reported'),
       doneToVerified: phase('task.reported', 'task.verified'),
       verifiedToMerged: phase('task.verified', 'task.merged'),
+      doneToMerged: phase('task.reported', 'task.merged'),
+      batches: batchSizes(events),
       peakKb: r.peakKb,
     };
   } finally {
@@ -224,22 +240,147 @@ async function sequentialRound() {
   }
 }
 
+/** A package of `files` small modules, packed as npm packs it, for the library to depend on offline. */
+function vendorPackage(dir, version, files) {
+  const pkg = join(dir, 'vendor-src', 'package');
+  mkdirSync(join(pkg, 'lib'), { recursive: true });
+  writeFileSync(
+    join(pkg, 'package.json'),
+    JSON.stringify({ name: 'textkit-data', version, main: 'index.js' }),
+  );
+  writeFileSync(join(pkg, 'index.js'), `module.exports = { version: '${version}' };\n`);
+  for (let i = 0; i < files; i++) writeFileSync(join(pkg, 'lib', `m${i}.js`), `module.exports = ${i};\n`);
+  mkdirSync(join(dir, 'vendor'), { recursive: true });
+  const tgz = `vendor/textkit-data-${version}.tgz`;
+  execFileSync('tar', ['czf', join(dir, tgz), '-C', join(dir, 'vendor-src'), 'package']);
+  execFileSync('rm', ['-rf', join(dir, 'vendor-src')]);
+  return tgz;
+}
+
+/**
+ * The dependency step of a new worktree of the library (with a vendored dependency of 1,500 files):
+ * staging's lockfile moved on from the checkout's (a task bumped the dependency), so a worktree
+ * from it installs from its lockfile (what every new worktree did before), or copies the
+ * node_modules of another worktree made for the same lockfile (now); and a worktree whose lockfile
+ * matches the checkout's gets a copy of the checkout's, which a spare makes ahead of need.
+ */
+async function depsRound() {
+  const { bootstrapWorktree } = await import(
+    pathToFileURL(join(root, 'packages/engine/dist/worker/bootstrap.js')).href
+  );
+  const { Config } = await import(pathToFileURL(join(root, 'packages/core/dist/index.js')).href);
+  const config = Config.parse({});
+  const env = process.env;
+  const repo = await generatedRepo(0, { ...baseFiles, '.gitignore': 'node_modules/\n.worktrees/\n' });
+  try {
+    const dir = repo.dir;
+    const npm = (cwd) =>
+      execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund'], { cwd, stdio: 'ignore' });
+    const pkg = JSON.parse(baseFiles['package.json']);
+    const setDep = (cwd, tgz) =>
+      writeFileSync(
+        join(cwd, 'package.json'),
+        `${JSON.stringify({ ...pkg, devDependencies: { 'textkit-data': `file:${tgz}` } }, null, 2)}\n`,
+      );
+    setDep(dir, vendorPackage(dir, '1.0.0', 1500));
+    npm(dir);
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-qm', 'a vendored dependency');
+    const base = git(dir, 'rev-parse', 'HEAD');
+    // Staging after a task bumped the dependency (the checkout keeps the old one).
+    git(dir, 'checkout', '-q', '-b', 'staging');
+    setDep(dir, vendorPackage(dir, '1.0.1', 1500));
+    execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--package-lock-only'], {
+      cwd: dir,
+      stdio: 'ignore',
+    });
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-qm', 'bump');
+    const bumped = git(dir, 'rev-parse', 'HEAD');
+    git(dir, 'checkout', '-q', 'main');
+    const add = (name, commit) => {
+      const wt = join(dir, '.worktrees', name);
+      git(dir, 'worktree', 'add', '-q', '--detach', wt, commit);
+      return wt;
+    };
+    const timed = async (wt, opts = {}) => {
+      execFileSync('sync');
+      const t0 = performance.now();
+      const r = await bootstrapWorktree(dir, wt, config, env, opts);
+      const s = (performance.now() - t0) / 1000;
+      return { s, line: r.install.join(' ') };
+    };
+    const install = await timed(add('install', bumped));
+    const reuse = await timed(add('reuse', bumped), { siblings: [join(dir, '.worktrees', 'install')] });
+    const clone = await timed(add('clone', base));
+    for (const [what, r, want] of [
+      ['install', install, /installed with/],
+      ['reuse', reuse, /made for the same lockfiles/],
+      ['clone', clone, /copied from the checkout/],
+    ])
+      if (!want.test(r.line)) throw new Error(`${what}: unexpected bootstrap: ${r.line}`);
+    return { install: install.s, reuse: reuse.s, clone: clone.s, load: loadavg()[0] };
+  } finally {
+    await repo.cleanup();
+  }
+}
+
 assertBuilt();
+if (DEPS) {
+  const rounds = [];
+  for (let i = 0; i < ROUNDS; i++) rounds.push(await depsRound());
+  const col = (k) =>
+    `${sec(median(rounds.map((r) => r[k])))} (${rounds.map((r) => r[k].toFixed(1)).join(', ')} s)`;
+  const loads = rounds.map((r) => r.load.toFixed(1)).join(', ');
+  report(
+    'worktree dependencies, replay library',
+    [
+      {
+        metric: `lockfile differs from the checkout's: \`npm ci --offline\` (before), median of ${ROUNDS} (rounds)`,
+        measured: col('install'),
+        goal: '',
+      },
+      {
+        metric: 'same: a copy of another worktree’s node_modules for the same lockfile hash (now)',
+        measured: col('reuse'),
+        goal: '',
+      },
+      {
+        metric:
+          'lockfile matches the checkout’s: a copy of its node_modules (made by a spare, ahead of need)',
+        measured: col('clone'),
+        goal: '',
+      },
+      { metric: 'load average (1 min) after each round', measured: loads, goal: '' },
+    ],
+    flags,
+  );
+  process.exit(0);
+}
 const orchWalls = [];
 const seqWalls = [];
-const phases = { readyToStarted: [], startedToDone: [], doneToVerified: [], verifiedToMerged: [] };
+const phases = {
+  readyToStarted: [],
+  startedToDone: [],
+  doneToVerified: [],
+  verifiedToMerged: [],
+  doneToMerged: [],
+};
+const batches = [];
+let peakKb = 0;
 for (let i = 0; i < ROUNDS; i++) {
   seqWalls.push(await sequentialRound());
   const o = await orchRound();
   orchWalls.push(o.wall);
   for (const k of Object.keys(phases)) phases[k].push(...o[k]);
+  batches.push(o.batches);
+  peakKb = Math.max(peakKb, o.peakKb ?? 0);
 }
 const orchMed = median(orchWalls);
 const seqMed = median(seqWalls);
-const p = (xs) => `${ms(median(xs))} / ${ms(max(xs))}`;
 const rows = [
   {
-    metric: `real suite, ${tasks.length} tasks in 3 waves, ${WORKERS} workers: whole \`orch run\`, median of ${ROUNDS}`,
+    metric: `real suite, ${tasks.length} tasks in ${WAVES} waves, ${WORKERS} workers: whole \`orch run\`, median of ${ROUNDS}`,
     measured: sec(orchMed),
     goal: '',
   },
@@ -254,20 +395,35 @@ const rows = [
     measured: sec((orchMed - seqMed) / tasks.length),
     goal: '',
   },
-  { metric: 'ready → worker started, median / worst', measured: p(phases.readyToStarted), goal: '' },
+  {
+    metric: 'ready → worker started, p50 / p95 / worst',
+    measured: spread(phases.readyToStarted, { p95: true }),
+    goal: '',
+  },
   {
     metric: 'worker started → done (writes files, commits), median / worst',
-    measured: p(phases.startedToDone),
+    measured: spread(phases.startedToDone),
     goal: '',
   },
   {
     metric: 'done → verified (the suite on the pinned commit), median / worst',
-    measured: p(phases.doneToVerified),
+    measured: spread(phases.doneToVerified),
     goal: '',
   },
   {
     metric: 'verified → merged (landing, incremental suite), median / worst',
-    measured: p(phases.verifiedToMerged),
+    measured: spread(phases.verifiedToMerged),
+    goal: '',
+  },
+  {
+    metric: 'done → merged, p50 / p95 / worst',
+    measured: spread(phases.doneToMerged, { p95: true }),
+    goal: '',
+  },
+  { metric: 'merge batch sizes seen, per round', measured: batches.join('; '), goal: '' },
+  {
+    metric: 'orchestrator peak memory (VmHWM of `orch run`)',
+    measured: peakKb ? `${Math.round(peakKb / 1024)} MiB` : 'n/a (no /proc)',
     goal: '',
   },
 ];

@@ -61,8 +61,11 @@ const suites = [
   { name: 'orchestration overhead', script: 'run.mjs', mine: true },
   { name: 'done-detection latency', script: 'latency.mjs', mine: true },
   { name: 'worktree provisioning', script: 'worktrees.mjs', mine: true },
-  // A real `node --test` suite per task: one round even in --smoke takes minutes on a loaded machine.
-  { name: 'real-suite replay', script: 'replay.mjs', mine: true, timeoutMs: smoke ? 600_000 : 60 * 60_000 },
+  { name: 'hot-command start-up', script: 'startup.mjs', mine: true },
+  { name: 'worktree ready → in place', script: 'warm.mjs', mine: true },
+  // A real `node --test` suite per task: --smoke is one small round (under a minute when the machine is
+  // quiet), the full form several rounds of the whole plan.
+  { name: 'real-suite replay', script: 'replay.mjs', mine: true, timeoutMs: smoke ? 300_000 : 60 * 60_000 },
   { name: 'orch demo', script: 'demo.mjs', mine: true, full: true },
   { name: 'plan analyzers', script: 'plan.mjs', full: true, parse: planRows },
   {
@@ -152,15 +155,22 @@ ${table}
   real \`node --test\` suite and a plan of 8 tasks in 3 waves, each adding a module and its tests;
   \`orch run --max-workers 4\` with \`shell\` workers verified by the suite, against the same changes
   applied one after another with one \`npm test\` and a commit each, alternating, medians of 3 rounds.
+- **Worktree ready → in place** (\`bench/warm.mjs\`): the engine's \`GitWorkspaces.ensure\` on a
+  5,000-file repository for tasks whose dependency is verifying, with spare worktrees made ahead of
+  need and without (a new worktree each).
+- **Hot-command start-up** (\`bench/startup.mjs\`): \`orch task done\` and \`orch _exec\` (what every
+  task starts) as whole processes, 20 starts each, from the bundle (\`pnpm bundle\`) and the workspace
+  build, with \`node -e 0\` and orch's \`--version\` for reference; CPU from \`/usr/bin/time\`.
 - **\`orch demo\`** (\`bench/demo.mjs\`): the whole demo in a temporary folder with plain output.
 - **Plan analyzers** (\`bench/plan.mjs\`, details in [benchmarks-plan.md](benchmarks-plan.md)) and the
   **dashboard** (\`bench/dashboard.mjs\`): first frame and CPU of a live dashboard.
 
 ## Where orchestration time goes
 
-- **Ready → worker started** includes the task's worktree: a merged task's worktree recycled and
-  checked out incrementally, or, for the first tasks, a new one registered under the repository lock
-  and checked out outside it (at most one checkout per core).
+- **Ready → worker started** includes the task's worktree: a spare moved into place and switched to
+  the task's branch (spares are made, and given their dependencies, at the newest staging tip while
+  the task's dependencies verify and merge, and merged tasks' worktrees become spares), or, for the
+  first tasks, a new one registered under the repository lock and checked out outside it.
 - **Worker started → done** adds, to the task's own work, the tmux session, orch's exec wrapper and
   \`orch task done\`, each a Node.js process start.
 - **Done → merged** is verification (leftover commit, the pinned commit's net diff against its

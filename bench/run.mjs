@@ -1,29 +1,34 @@
 #!/usr/bin/env node
 // Orchestration overhead (`pnpm bench:run`): a real `orch run` of 30 `shell` tasks in 5 dependency
 // levels, each sleeping 1 s, with --max-workers 8, in a generated repository of 5,000 files.
-// Reports the makespan against the zero-overhead schedule of the same DAG and worker cap, the time
-// from ready to worker started and from done to merged (from the journal), and the orchestrator's
-// peak memory. `--smoke`: 6 tasks in 2 levels, 500 files. `--json`: one JSON line for run-all.mjs.
+// Reports the makespan against the zero-overhead schedule of the same DAG and worker cap, each
+// phase of a task from the journal (median and worst; ready → running and done → merged with their
+// p95), the merge batch sizes seen, and the orchestrator's peak memory (the supervisor runs in the
+// `orch run` process). `--tasks N --workers W` changes the plan's size (5 levels of N/5 tasks) and
+// the worker cap: `--tasks 100 --workers 16` is the memory case. `--smoke`: 6 tasks in 2 levels,
+// 500 files. `--json`: one JSON line for run-all.mjs.
 import {
   assertBuilt,
+  batchSizes,
   generatedRepo,
   isolatedTmux,
   max,
-  median,
-  ms,
+  numberFlag,
   parseFlags,
+  phaseTimes,
   readJournal,
   report,
   runOrch,
   sec,
+  spread,
   zeroOverheadMakespan,
 } from './lib.mjs';
 
 const flags = parseFlags();
 const LEVELS = flags.smoke ? 2 : 5;
-const WIDTH = flags.smoke ? 3 : 6;
-const FILES = flags.smoke ? 500 : 5000;
-const WORKERS = 8;
+const WIDTH = flags.smoke ? 3 : Math.ceil(numberFlag('tasks', 30) / LEVELS);
+const FILES = flags.smoke ? 500 : numberFlag('files', 5000);
+const WORKERS = numberFlag('workers', 8);
 const SLEEP_S = 1;
 
 /** Level k task i depends on tasks i and i+1 of level k-1: a lattice, not independent chains. */
@@ -72,7 +77,6 @@ try {
   });
   if (r.code !== 0) throw new Error(`orch run exited ${r.code}:\n${r.stderr}\n${r.stdout.slice(-2000)}`);
   const { events } = readJournal(repo.dir);
-  const first = (type, task) => events.find((e) => e.type === type && e.task === task);
   const runStart = events.find((e) => e.type === 'run.started').t;
   const merged = events.filter((e) => e.type === 'task.merged');
   if (merged.length !== tasks.length)
@@ -81,9 +85,8 @@ try {
   const finished = events.find((e) => e.type === 'run.finished').t;
   const ideal = zeroOverheadMakespan(tasks, WORKERS, SLEEP_S);
   const makespan = (lastMerge - runStart) / 1000;
-  const readyToStart = tasks.map((t) => first('task.started', t.id).t - first('task.ready', t.id).t);
-  const doneToMerged = tasks.map((t) => first('task.merged', t.id).t - first('task.reported', t.id).t);
-  const startToDone = tasks.map((t) => first('task.reported', t.id).t - first('task.started', t.id).t);
+  const ids = tasks.map((t) => t.id);
+  const phase = (from, to) => phaseTimes(events, ids, from, to);
   const label = `${tasks.length} tasks in ${LEVELS} levels, ${FILES.toLocaleString('en')} files, ${WORKERS} workers`;
   const rows = [
     {
@@ -102,24 +105,40 @@ try {
       goal: '',
     },
     {
-      metric: 'ready → worker started, median / worst',
-      measured: `${ms(median(readyToStart))} / ${ms(max(readyToStart))}`,
+      metric: 'ready → worker running (`task.started`), p50 / p95 / worst',
+      measured: spread(phase('task.ready', 'task.started'), { p95: true }),
+      goal: 'p50 ≤ 150 ms',
+    },
+    {
+      metric: '… of which ready → worktree in place (`task.worktree`), median / worst',
+      measured: spread(phase('task.ready', 'task.worktree')),
       goal: '',
     },
     {
       metric: `worker started → \`orch task done\` (script sleeps ${SLEEP_S} s), median / worst`,
-      measured: `${ms(median(startToDone))} / ${ms(max(startToDone))}`,
+      measured: spread(phase('task.started', 'task.reported')),
       goal: '',
     },
     {
-      metric: 'done → merged (verification, merge, incremental check), median / worst',
-      measured: `${ms(median(doneToMerged))} / ${ms(max(doneToMerged))}`,
+      metric: "done → verified (the task's checks on its pinned commit), median / worst",
+      measured: spread(phase('task.reported', 'task.verified')),
       goal: '',
     },
     {
-      metric: 'orchestrator peak memory (VmHWM of the `orch run` process)',
+      metric: 'verified → merged (landing, incremental check), median / worst',
+      measured: spread(phase('task.verified', 'task.merged')),
+      goal: '',
+    },
+    {
+      metric: 'done → merged, p50 / p95 / worst',
+      measured: spread(phase('task.reported', 'task.merged'), { p95: true }),
+      goal: '',
+    },
+    { metric: 'merge batch sizes seen', measured: batchSizes(events), goal: '' },
+    {
+      metric: `orchestrator peak memory (VmHWM of the \`orch run\` process, its supervisor), ${tasks.length} tasks / ${WORKERS} workers`,
       measured: r.peakKb ? `${Math.round(r.peakKb / 1024)} MiB` : 'n/a (no /proc)',
-      goal: '',
+      goal: '< 200 MiB at 100 tasks / 16 workers',
     },
   ];
   report('orchestration overhead', rows, flags);

@@ -13,9 +13,9 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { execa } from 'execa';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Config, OrchError, type ConfigInput } from '@orch/core';
 import { tempRepo, type TempRepo } from '@orch/test-utils';
 import { bootstrapWorktree, refreshWorktree } from '../src/worker/bootstrap.js';
@@ -58,9 +58,32 @@ async function libValue(dir: string): Promise<string> {
 const config = (input: ConfigInput['worktree'] = {}): Config => Config.parse({ worktree: input });
 const env = process.env as Record<string, string>;
 
+/** A copy of one installed project per test: the same files, links and git history, one install in all. */
+let template: TempRepo;
+beforeAll(async () => {
+  template = await workspaceProject();
+});
+afterAll(() => template.cleanup());
+
 let repos: TempRepo[] = [];
 const project = async (): Promise<TempRepo> => {
-  const r = await workspaceProject();
+  const root = join(await mkdtemp(join(tmpdir(), 'orch-test-')), 'repo');
+  await execa('cp', ['-a', template.root, root]);
+  const git = async (...args: string[]): Promise<string> => (await execa('git', args, { cwd: root })).stdout;
+  const r: TempRepo = {
+    root,
+    git,
+    write: async (path, content) => {
+      await mkdir(dirname(join(root, path)), { recursive: true });
+      await writeFile(join(root, path), content);
+    },
+    commitAll: async (message) => {
+      await git('add', '-A');
+      await git('commit', '-q', '--allow-empty', '-m', message);
+      return git('rev-parse', 'HEAD');
+    },
+    cleanup: () => rm(dirname(root), { recursive: true, force: true }),
+  };
   repos.push(r);
   return r;
 };
@@ -240,6 +263,41 @@ describe('bootstrapWorktree: Node dependencies', () => {
     const r = await bootstrapWorktree(repo.root, wt, config(), env);
     expect(r.install.join('\n')).toMatch(/not ignored by git/);
     expect(existsSync(join(wt, 'node_modules'))).toBe(false);
+  });
+
+  it('copies an idle worktree’s node_modules made for the same lockfile instead of installing again, and installs when the lockfile is another', async () => {
+    const repo = await project();
+    // Staging's lockfile moved on from the checkout's: the first worktree installs for real.
+    const first = await worktree(repo, '_pool-r1-0');
+    await appendFile(join(first, 'package-lock.json'), '\n');
+    expect((await bootstrapWorktree(repo.root, first, config(), env)).install[0]).toMatch(
+      /installed with `npm ci --offline/,
+    );
+    // A link the package manager made with the path it ran in.
+    await symlink(join(first, 'packages', 'lib'), join(first, 'node_modules', 'abs'));
+
+    const next = await worktree(repo, 't2');
+    await appendFile(join(next, 'package-lock.json'), '\n');
+    const r = await bootstrapWorktree(repo.root, next, config(), env, { siblings: [first] });
+    expect(r.install).toEqual([
+      expect.stringMatching(
+        /^node_modules: copied from \.worktrees\/_pool-r1-0 \(made for the same lockfiles\)/,
+      ),
+    ]);
+    expect(await libValue(next)).toBe('2');
+    expect(await readlink(join(next, 'node_modules', 'abs'))).toBe(join(next, 'packages', 'lib'));
+    // The source is untouched; the copy is the worktree's own, marked for its lockfile.
+    expect(await readlink(join(first, 'node_modules', 'abs'))).toBe(join(first, 'packages', 'lib'));
+    expect((await bootstrapWorktree(repo.root, next, config(), env, { siblings: [first] })).install).toEqual(
+      [],
+    );
+
+    // The task changed the lockfile: no sibling has a node_modules for it, so it installs.
+    const changed = await worktree(repo, 't3');
+    await appendFile(join(changed, 'package-lock.json'), '\n\n');
+    const c = await bootstrapWorktree(repo.root, changed, config(), env, { siblings: [first, next] });
+    expect(c.install).toEqual([expect.stringMatching(/^node_modules: installed with `npm ci --offline/)]);
+    expect(await libValue(changed)).toBe('2');
   });
 
   it('runs a worktree.install command instead of detecting, and stops on its failure', async () => {

@@ -34,6 +34,10 @@ export interface BootstrapResult {
 export interface BootstrapOptions {
   /** The worker's log: the dependency step's lines are appended to it. */
   logFile?: string;
+  /** A spare made ahead of its task: files and dependencies only, no setup commands. */
+  depsOnly?: boolean;
+  /** Idle worktrees whose node_modules may be copied when made for the same lockfiles. */
+  siblings?: readonly string[];
 }
 
 export async function bootstrapWorktree(
@@ -84,13 +88,16 @@ export async function bootstrapWorktree(
     await symlink(from, to, 'dir');
     result.linked.push(rel);
   }
-  result.install = await installWorktreeDeps(repoRoot, worktree, config, env, runCommand);
+  result.install = await installWorktreeDeps(repoRoot, worktree, config, env, runCommand, {
+    ...(opts.siblings ? { siblings: opts.siblings } : {}),
+  });
   await appendLog(opts.logFile, result.install);
-  for (const command of config.worktree.setup) await runCommand(command);
+  if (!opts.depsOnly) for (const command of config.worktree.setup) await runCommand(command);
   return result;
 }
 
-async function appendLog(logFile: string | undefined, lines: string[]): Promise<void> {
+/** Appends bootstrap lines to a worker's log. */
+export async function appendLog(logFile: string | undefined, lines: string[]): Promise<void> {
   if (!logFile || lines.length === 0) return;
   await mkdir(dirname(logFile), { recursive: true });
   await appendFile(logFile, lines.map((l) => `[orch bootstrap] ${l}\n`).join(''));
@@ -107,7 +114,7 @@ export async function refreshWorktree(
   env: Record<string, string>,
   opts: BootstrapOptions = {},
 ): Promise<string[]> {
-  const lines = await refreshWorktreeDeps(repoRoot, worktree, config, env);
+  const lines = await refreshWorktreeDeps(repoRoot, worktree, config, env, opts.siblings);
   await appendLog(opts.logFile, lines);
   return lines;
 }

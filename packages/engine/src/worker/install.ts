@@ -223,13 +223,22 @@ const seconds = (since: number): string => `${((Date.now() - since) / 1000).toFi
  * Gives a new worktree its own dependencies. Returns the lines for the worker's log (what was done,
  * what was found and left alone). A configured command that fails throws (as a setup command does).
  */
+export interface InstallOptions {
+  python?: boolean;
+  /**
+   * Other worktrees of the run that no worker uses (spares): a node_modules of theirs made for the
+   * same lockfiles (its marker's key) is copied instead of running the package manager again.
+   */
+  siblings?: readonly string[];
+}
+
 export async function installWorktreeDeps(
   repoRoot: string,
   worktree: string,
   config: Config,
   env: Record<string, string>,
   runCommand: (command: string) => Promise<void>,
-  opts: { python?: boolean } = {},
+  opts: InstallOptions = {},
 ): Promise<string[]> {
   const mode = config.worktree.install;
   if (mode === 'off') return [];
@@ -323,8 +332,57 @@ export async function installWorktreeDeps(
       await rm(join(worktree, d, 'node_modules'), { recursive: true, force: true });
     await rm(nm, { recursive: true, force: true });
   }
+  /**
+   * A node_modules installed (or copied) for these very lockfiles in another worktree, keyed by
+   * their hash: copied, with its links re-pointed, instead of another install.
+   */
+  const reuse = async (): Promise<boolean> => {
+    for (const sib of opts.siblings ?? []) {
+      if (sib === worktree) continue;
+      const from = join(sib, 'node_modules');
+      const marker = await readMarker(from);
+      if (marker?.key !== key) continue;
+      const t0 = Date.now();
+      const copied: string[] = [];
+      try {
+        await rm(nm, { recursive: true, force: true });
+        await cloneDir(from, nm, timeoutMs);
+        // Workspace folders' own (pnpm makes them), wherever the sibling has one git ignores.
+        for (const d of nested) {
+          const src = join(sib, d, 'node_modules');
+          const to = join(worktree, d, 'node_modules');
+          if (!ignored.has(`${d}/node_modules/`) || !(await isDir(src)) || existsSync(to)) continue;
+          await cloneDir(src, to, timeoutMs);
+          copied.push(d);
+        }
+      } catch (e) {
+        traced('install.reuse')(e);
+        await rm(nm, { recursive: true, force: true });
+        for (const d of copied) await rm(join(worktree, d, 'node_modules'), { recursive: true, force: true });
+        continue;
+      }
+      // Links and state files name where it was made (the sibling, before it moved) or, for a copy
+      // of the checkout's, the checkout (never another worktree inside it).
+      const own = [...new Set([sib, marker.at ?? sib])];
+      const checkout = [...new Set([repoRoot, await realpath(repoRoot)])];
+      const skip = join(repoRoot, config.orchestration.worktree_dir);
+      for (const d of ['', ...copied]) {
+        await relinkAbsolute(join(worktree, d, 'node_modules'), own, worktree);
+        await relinkAbsolute(join(worktree, d, 'node_modules'), checkout, worktree, skip);
+      }
+      await writeMarker(nm, { key, nested: copied, at: worktree });
+      lines.push(
+        `node_modules: copied from ${relative(repoRoot, sib) || sib} (made for the same lockfiles) in ${seconds(t0)}`,
+      );
+      return true;
+    }
+    return false;
+  };
+
   if (plan.node?.action === 'clone') {
     await clone(facts.nodeLockMatches ? 'the lockfiles match' : undefined);
+  } else if (plan.node?.action === 'install' && mode === 'auto' && (await reuse())) {
+    // done
   } else if (plan.node?.action === 'install') {
     let done = false;
     for (const argv of plan.node.attempts) {
@@ -332,7 +390,12 @@ export async function installWorktreeDeps(
       const r = await run(argv, worktree, env, timeoutMs);
       if (r.ok) {
         lines.push(`node_modules: installed with \`${argv.join(' ')}\` in ${seconds(t0)}`);
-        await writeMarker(nm, { key, nested: [], at: worktree });
+        // The workspace folders it gave a node_modules of their own (pnpm does), to replace them too.
+        const made: string[] = [];
+        for (const d of nested)
+          if (ignored.has(`${d}/node_modules/`) && (await isDir(join(worktree, d, 'node_modules'))))
+            made.push(d);
+        await writeMarker(nm, { key, nested: made, at: worktree });
         done = true;
         break;
       }
@@ -410,8 +473,12 @@ export async function refreshWorktreeDeps(
   worktree: string,
   config: Config,
   env: Record<string, string>,
+  siblings?: readonly string[],
 ): Promise<string[]> {
   const mode = config.worktree.install;
   if (mode !== 'auto' && mode !== 'install') return [];
-  return installWorktreeDeps(repoRoot, worktree, config, env, () => Promise.resolve(), { python: false });
+  return installWorktreeDeps(repoRoot, worktree, config, env, () => Promise.resolve(), {
+    python: false,
+    ...(siblings ? { siblings } : {}),
+  });
 }

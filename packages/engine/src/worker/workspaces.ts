@@ -1,11 +1,12 @@
 /**
  * Task workspaces as git worktrees of the user's repository (the `Workspaces` port): the task's
- * branch checked out under the worktree folder, recycled through the pool after a merge.
+ * branch checked out under the worktree folder, taken from the pool of spares (recycled after a
+ * merge, or made ahead of need at the verified staging tip while dependencies land).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '@orch/core';
-import { addWorktree, listWorktrees, pruneWorktrees, removeWorktree, type Repo } from '@orch/git';
+import { addWorktree, listWorktrees, pruneWorktrees, removeWorktree, retryRaces, type Repo } from '@orch/git';
 import type { RunLog } from '../ports/run-log.js';
 import type { WorkspaceGitDirs, WorkspaceRequest, Workspaces } from '../ports/workspaces.js';
 import {
@@ -15,8 +16,8 @@ import {
   worktreeGitDirs,
 } from '../ports/worktree-files.js';
 import { taskBranch, worktreePath } from '../run/names.js';
-import { bootstrapWorktree, refreshWorktree } from './bootstrap.js';
-import { WorktreePool } from './pool.js';
+import { appendLog, bootstrapWorktree, refreshWorktree } from './bootstrap.js';
+import { WorktreePool, upcomingWorktrees } from './pool.js';
 
 export interface WorktreeScope {
   repo: Repo;
@@ -30,16 +31,50 @@ export interface WorktreeScope {
 
 export class GitWorkspaces implements Workspaces {
   private readonly pool: WorktreePool;
+  private unsubscribe: (() => void) | undefined;
 
   constructor(private readonly s: WorktreeScope) {
-    this.pool = new WorktreePool(s, s.poolSize);
+    this.pool = new WorktreePool(
+      s,
+      s.poolSize,
+      this.reason,
+      () => {
+        const state = s.journal.state;
+        if (!state || state.phase !== 'running') return undefined;
+        // Speculatively the newest staging tip, whose check may still run: when it passes, that is
+        // where the next tasks start; when it fails, the spares are re-pointed (or taken anyway,
+        // with a bigger incremental checkout).
+        return { tip: state.stagingCommit, count: upcomingWorktrees(state) };
+      },
+      // Dependencies ahead of need; setup commands wait for the task (they see its environment).
+      (path) =>
+        this.pool.lend(
+          (siblings) =>
+            bootstrapWorktree(s.repoRoot, path, s.config, process.env as Record<string, string>, {
+              depsOnly: true,
+              siblings,
+            }).then((r) => r.install.map((l) => `${l} (ahead of need, in a spare worktree)`)),
+          path,
+        ),
+    );
   }
 
   private get reason(): string {
     return `orch run ${this.s.run}`;
   }
 
+  /**
+   * From the first task on (a supervisor is launching workers), spares follow the run: each change
+   * of its state may make a task's worktree due soon or move the verified tip.
+   */
+  private follow(): void {
+    if (this.unsubscribe) return;
+    this.unsubscribe = this.s.journal.subscribe(() => this.pool.kick());
+    this.pool.kick();
+  }
+
   async ensure(req: WorkspaceRequest): Promise<string> {
+    this.follow();
     const { repo, repoRoot, config, run, journal } = this.s;
     const id = req.task;
     const state = journal.state;
@@ -50,14 +85,18 @@ export class GitWorkspaces implements Workspaces {
     const path = worktreePath(repoRoot, config, id);
     if (t?.worktree && existsSync(join(t.worktree, '.git'))) {
       // A retry: staging may have been merged in since, with other lockfiles.
-      await refreshWorktree(repoRoot, t.worktree, config, env, log);
-      return t.worktree;
+      const wt = t.worktree;
+      await this.pool.lend((siblings) => refreshWorktree(repoRoot, wt, config, env, { ...log, siblings }));
+      return wt;
     }
     const branch = taskBranch(run, id);
     const existing = await repo.tryRevParse(`refs/heads/${branch}`);
     // A pool worktree moved into place by a supervisor that stopped before checking the branch out
     // is detached and holds nothing unmerged: it can go.
-    const stray = (await listWorktrees(repo)).find((w) => w.path === path && !w.branch);
+    // (Spares are being made alongside: git's known races are retried.)
+    const stray =
+      existsSync(path) &&
+      (await retryRaces(() => listWorktrees(repo))).find((w) => w.path === path && !w.branch);
     if (stray) await removeWorktree(repo, path, { force: true });
     let commit: string;
     if (existing) {
@@ -67,22 +106,26 @@ export class GitWorkspaces implements Workspaces {
     } else {
       // The last staging tip whose incremental check passed, never a merge whose check still runs:
       // if that check fails and staging goes back, this task must not carry the other task's files.
-      commit = await repo.revParse(`${state.stagingVerified}^{commit}`);
-      const recycled = await this.pool.take(path, branch, commit, this.reason);
-      if (!recycled)
-        await addWorktree(repo, { path, branch, commit, reuseBranch: true, lockReason: this.reason });
+      // (The journal holds it as a commit id; only something else needs resolving.)
+      commit = /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(state.stagingVerified)
+        ? state.stagingVerified
+        : await repo.revParse(`${state.stagingVerified}^{commit}`);
+      const recycled = await this.pool.take(path, branch, commit);
+      if (recycled) await appendLog(req.logFile, recycled.notes);
+      else await addWorktree(repo, { path, branch, commit, reuseBranch: true, lockReason: this.reason });
     }
     const baseCommit = t?.baseCommit ?? commit;
     await journal.append({ type: 'task.worktree', task: id, path, branch, baseCommit });
-    await bootstrapWorktree(repoRoot, path, config, env, log);
+    await this.pool.lend((siblings) => bootstrapWorktree(repoRoot, path, config, env, { ...log, siblings }));
     return path;
   }
 
   release(path: string): Promise<void> {
-    return this.pool.release(path, this.reason);
+    return this.pool.release(path);
   }
 
   drain(): Promise<void> {
+    this.unsubscribe?.();
     return this.pool.drain();
   }
 

@@ -1,4 +1,5 @@
-import { execWorker, readExecSpec } from '@orch/engine';
+// Only the wrapper's module, not all of the engine: every worker's session starts this.
+import { execWorker, readExecSpec } from '@orch/engine/worker/exec';
 import { resolveRun } from '@orch/store';
 
 /** The process inside a worker's tmux session; returns the agent's exit code. */

@@ -3,11 +3,12 @@
  * through its own task channel (see submit.ts); only the supervisor writes the journal.
  */
 import { ExitCode, terminalSafeLine } from '@orch/core';
-import { checkUserReport, reportBody, type TaskReport } from '@orch/engine';
+// The two modules a report needs, not all of the engine: every worker runs this command.
+import { checkUserReport, reportBody, type TaskReport } from '@orch/engine/task-report/rules';
 import type { CommandIO, CommandResult } from '../../define.js';
 import { paint } from '../../output.js';
 import type { LoadedRun } from '../common/run.js';
-import { submit, submittedNote } from '@orch/engine';
+import { submit, submittedNote } from '@orch/engine/report/submit';
 
 /** The user's own reports are checked against the run's state before they are written. */
 const precheck = ({ state, task }: LoadedRun): void => checkUserReport(state, task);
