@@ -7,17 +7,13 @@
  * History is a stream of its own (a broadcast once).
  */
 import { randomBytes } from 'node:crypto';
+import { MailboxMessage, OrchError, type MailboxMessageInput } from '@orch/core';
 import {
-  MAILBOX_ALL,
-  MAILBOX_MAX_BODY_BYTES,
-  MAILBOX_SUPERVISOR,
-  MailboxMessage,
-  MailboxMessageInput,
-  OrchError,
-} from '@orch/core';
-import {
+  MailboxRouting,
   assertSafeName,
+  checkOutgoing,
   compareMessages,
+  sealMessage,
   type Mailbox,
   type SendOptions,
   type WatchOptions,
@@ -72,85 +68,26 @@ export type MailboxApi = Pick<
   | 'watch'
 >;
 
-export class RedisMailbox implements MailboxApi {
-  readonly tasks: readonly string[];
-
+export class RedisMailbox extends MailboxRouting implements MailboxApi {
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
     readonly run: string,
     opts: { tasks: readonly string[] },
   ) {
-    this.tasks = [...opts.tasks];
+    super(opts.tasks);
   }
 
-  inboxes(): string[] {
-    return [...this.tasks, MAILBOX_SUPERVISOR];
-  }
-
-  assertInbox(name: string): string {
-    assertSafeName(name, 'recipient');
-    if (!this.inboxes().includes(name)) {
-      throw new OrchError('ERR_ORCH_UNKNOWN_RECIPIENT', `${JSON.stringify(name)} is not a task of this run`, {
-        hint: `Send to a task (${this.tasks.join(', ') || 'none'}), '${MAILBOX_SUPERVISOR}', or '${MAILBOX_ALL}'.`,
-      });
-    }
-    return name;
-  }
-
-  async send(to: string, input: MailboxMessageInput | string, opts: SendOptions): Promise<MailboxMessage> {
-    if (to === MAILBOX_ALL) return this.broadcast(input, opts);
-    this.assertInbox(to);
-    return this.deliver(to, [to], input, opts);
-  }
-
-  async broadcast(input: MailboxMessageInput | string, opts: SendOptions): Promise<MailboxMessage> {
-    return this.deliver(
-      MAILBOX_ALL,
-      this.inboxes().filter((n) => n !== opts.from),
-      input,
-      opts,
-    );
-  }
-
-  private async deliver(
+  protected async deliver(
     to: string,
     recipients: string[],
     raw: MailboxMessageInput | string,
     opts: SendOptions,
   ): Promise<MailboxMessage> {
-    const from = assertSafeName(opts.from, 'sender');
-    const parsed = MailboxMessageInput.safeParse(typeof raw === 'string' ? { type: 'info', body: raw } : raw);
-    if (!parsed.success) {
-      throw new OrchError(
-        'ERR_ORCH_INVALID_MESSAGE',
-        `invalid message: ${parsed.error.issues[0]?.message ?? ''}`,
-        {
-          hint: 'Types: info; interface-changed (needs a target); blocked-on (needs a task); needs-decision (needs a question).',
-        },
-      );
-    }
-    const size = Buffer.byteLength(JSON.stringify(parsed.data), 'utf8');
-    if (size > MAILBOX_MAX_BODY_BYTES) {
-      throw new OrchError(
-        'ERR_ORCH_MESSAGE_TOO_LARGE',
-        `message is ${size} bytes; the limit is ${MAILBOX_MAX_BODY_BYTES} bytes`,
-        {
-          hint: 'Send a short message and put long content in a file of the repository, then name the file.',
-        },
-      );
-    }
+    const { from, input } = checkOutgoing(raw, opts);
     const seq = await this.redis.incr(this.keys.mailboxSeq(this.run, from));
     const ts = new Date().toISOString();
-    const msg = MailboxMessage.parse({
-      ...parsed.data,
-      id: opts.id ?? `${ts.replace(/[-:.TZ]/g, '')}-${randomBytes(6).toString('hex')}`,
-      from,
-      to,
-      ts,
-      seq,
-    });
-    assertSafeName(msg.id, 'message id');
+    const msg = sealMessage(input, { ...(opts.id ? { id: opts.id } : {}), from, to, ts, seq });
     // A given id is the supervisor's outbox item: a repeat after a crash delivers nothing twice.
     const fresh = await this.redis.sadd(this.keys.mailboxIds(this.run), msg.id);
     if (fresh === 0) {

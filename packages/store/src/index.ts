@@ -9,6 +9,7 @@ export * from './outbox.js';
 export * from './follow.js';
 export * from './watch.js';
 export * from './mailbox.js';
+export { MailboxRouting, checkOutgoing, sealMessage } from './mailbox-routing.js';
 export * from './context.js';
 export * from './hooks.js';
 export * from './plan-file.js';

@@ -8,16 +8,13 @@
  * sequence number kept under a lock, and messages sort by (time, sender, sequence), which keeps
  * every sender's order. A broadcast is one copy per recipient, never to the sender.
  */
-import { randomBytes } from 'node:crypto';
 import { watch as fsWatch } from 'node:fs';
 import { appendFile, link, mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  MAILBOX_ALL,
-  MAILBOX_MAX_BODY_BYTES,
   MAILBOX_SUPERVISOR,
   MailboxMessage,
-  MailboxMessageInput,
+  type MailboxMessageInput,
   OrchError,
   terminalSafe,
   terminalSafeLine,
@@ -27,13 +24,10 @@ import {
 import { readJsonFile, writeJsonAtomic } from './atomic.js';
 import { loadRunState } from './journal.js';
 import { assertSafeName } from './names.js';
-import { runDirPaths, taskChannelPaths } from './paths.js';
+import { MailboxRouting, checkOutgoing, sealMessage, type SendOptions } from './mailbox-routing.js';
 
-export interface SendOptions {
-  from: string;
-  /** The message id (the supervisor derives it from the outbox item, so a repeat is refused). */
-  id?: string;
-}
+export type { SendOptions } from './mailbox-routing.js';
+import { runDirPaths, taskChannelPaths } from './paths.js';
 
 export interface WatchOptions {
   signal?: AbortSignal;
@@ -44,25 +38,20 @@ export interface WatchOptions {
   consume?: boolean;
 }
 
-function compactTs(iso: string): string {
-  return iso.replace(/[-:.TZ]/g, '');
-}
-
 export function compareMessages(a: MailboxMessage, b: MailboxMessage): number {
   return (
     a.ts.localeCompare(b.ts) || a.from.localeCompare(b.from) || a.seq - b.seq || a.id.localeCompare(b.id)
   );
 }
 
-export class Mailbox {
+export class Mailbox extends MailboxRouting {
   readonly dir: string;
-  readonly tasks: readonly string[];
   private readonly runDir: string;
 
   constructor(runDir: string, opts: { tasks: readonly string[] }) {
+    super(opts.tasks);
     this.runDir = runDir;
     this.dir = runDirPaths(runDir).mailbox;
-    this.tasks = [...opts.tasks];
   }
 
   /** The mailbox of a run, with the run's tasks (from its journal) as valid recipients. */
@@ -76,11 +65,6 @@ export class Mailbox {
     return new Mailbox(runDir, { tasks: state.order });
   }
 
-  /** Inboxes that can receive: every task of the run and the supervisor. */
-  inboxes(): string[] {
-    return [...this.tasks, MAILBOX_SUPERVISOR];
-  }
-
   private inboxDir(name: string): { newDir: string; curDir: string } {
     // A task's inbox lives in its task channel, the one part of the run a worker can see.
     const base =
@@ -88,57 +72,13 @@ export class Mailbox {
     return { newDir: join(base, 'new'), curDir: join(base, 'cur') };
   }
 
-  /** Throws unless `name` is an inbox of this run. */
-  assertInbox(name: string): string {
-    assertSafeName(name, 'recipient');
-    if (!this.inboxes().includes(name)) {
-      throw new OrchError('ERR_ORCH_UNKNOWN_RECIPIENT', `${JSON.stringify(name)} is not a task of this run`, {
-        hint: `Send to a task (${this.tasks.join(', ') || 'none'}), '${MAILBOX_SUPERVISOR}', or '${MAILBOX_ALL}'.`,
-      });
-    }
-    return name;
-  }
-
-  /** Sends to one inbox, or to every inbox but the sender's when `to` is `all`. */
-  async send(to: string, input: MailboxMessageInput | string, opts: SendOptions): Promise<MailboxMessage> {
-    if (to === MAILBOX_ALL) return this.broadcast(input, opts);
-    this.assertInbox(to);
-    return this.deliver(to, [to], input, opts);
-  }
-
-  async broadcast(input: MailboxMessageInput | string, opts: SendOptions): Promise<MailboxMessage> {
-    const recipients = this.inboxes().filter((n) => n !== opts.from);
-    return this.deliver(MAILBOX_ALL, recipients, input, opts);
-  }
-
-  private async deliver(
+  protected async deliver(
     to: string,
     recipients: string[],
     raw: MailboxMessageInput | string,
     opts: SendOptions,
   ): Promise<MailboxMessage> {
-    const from = assertSafeName(opts.from, 'sender');
-    const parsed = MailboxMessageInput.safeParse(typeof raw === 'string' ? { type: 'info', body: raw } : raw);
-    if (!parsed.success) {
-      throw new OrchError(
-        'ERR_ORCH_INVALID_MESSAGE',
-        `invalid message: ${parsed.error.issues[0]?.message ?? ''}`,
-        {
-          hint: 'Types: info; interface-changed (needs a target); blocked-on (needs a task); needs-decision (needs a question).',
-        },
-      );
-    }
-    const input = parsed.data;
-    const size = Buffer.byteLength(JSON.stringify(input), 'utf8');
-    if (size > MAILBOX_MAX_BODY_BYTES) {
-      throw new OrchError(
-        'ERR_ORCH_MESSAGE_TOO_LARGE',
-        `message is ${size} bytes; the limit is ${MAILBOX_MAX_BODY_BYTES} bytes`,
-        {
-          hint: 'Send a short message and put long content in a file of the repository, then name the file.',
-        },
-      );
-    }
+    const { from, input } = checkOutgoing(raw, opts);
     const seqDir = join(this.dir, 'seq');
     const tmpDir = join(this.dir, 'tmp');
     await mkdir(seqDir, { recursive: true });
@@ -156,16 +96,8 @@ export class Mailbox {
       // A clock step backwards must not reorder one sender's messages.
       const ts = now > last.ts ? now : last.ts;
       const seq = last.seq + 1;
-      const msg = MailboxMessage.parse({
-        ...input,
-        id: opts.id ?? `${compactTs(ts)}-${randomBytes(6).toString('hex')}`,
-        from,
-        to,
-        ts,
-        seq,
-      });
+      const msg = sealMessage(input, { ...(opts.id ? { id: opts.id } : {}), from, to, ts, seq });
       await writeJsonAtomic(seqFile, { seq, ts }, { fsync: false });
-      assertSafeName(msg.id, 'message id');
       const tmp = join(tmpDir, `${msg.id}.${process.pid}.json`);
       const fh = await open(tmp, 'wx', 0o644);
       try {
