@@ -5,7 +5,9 @@
  */
 import {
   CONTEXT_MAX_VALUE_BYTES,
+  assertKey,
   renderContextForTask,
+  resolveContextKey,
   type ContextEntry,
   type ContextStore,
   type ContextTask,
@@ -29,19 +31,6 @@ local entry = '{"value":' .. ARGV[2] .. ',"addedBy":' .. cjson.encode(addedBy) .
 redis.call('HSET', KEYS[1], ARGV[1], entry)
 return entry
 `;
-
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f]/;
-
-/** The same rule as the file store's keys. */
-function assertKey(key: string): string {
-  if (typeof key !== 'string' || key.trim() === '' || key.length > 200 || CONTROL.test(key)) {
-    throw new OrchError('ERR_ORCH_INVALID_KEY', `invalid context key ${JSON.stringify(key)}`, {
-      hint: 'A key is 1-200 printable characters, for example `api.auth.token-format`.',
-    });
-  }
-  return key;
-}
 
 function parseEntry(text: string | null | undefined): ContextEntry | undefined {
   if (!text) return undefined;
@@ -84,20 +73,7 @@ export class RedisContextStore implements ContextApi {
   /** The entry of `key`; else a dotted path into an entry's value, as the file store. */
   async get(key: string): Promise<ContextEntry | undefined> {
     assertKey(key);
-    const direct = parseEntry(await this.redis.hget(this.hash, key));
-    if (direct) return direct;
-    const parts = key.split('.');
-    for (let i = parts.length - 1; i > 0; i--) {
-      const base = parseEntry(await this.redis.hget(this.hash, parts.slice(0, i).join('.')));
-      if (!base) continue;
-      let v: unknown = base.value;
-      for (const p of parts.slice(i)) {
-        if (v === null || typeof v !== 'object' || !Object.hasOwn(v, p)) return undefined;
-        v = (v as Record<string, unknown>)[p];
-      }
-      return { ...base, value: v };
-    }
-    return undefined;
+    return resolveContextKey(key, async (k) => parseEntry(await this.redis.hget(this.hash, k)));
   }
 
   async list(): Promise<Record<string, ContextEntry>> {

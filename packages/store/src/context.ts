@@ -47,13 +47,38 @@ const STOP_WORDS = new Set(
 /** Path components too generic to say anything about a task. */
 const GENERIC_DIRS = new Set(['src', 'lib', 'app', 'test', 'tests', 'packages', 'index', 'main', 'dist']);
 
-function assertKey(key: string): string {
+/** A context key: 1-200 printable characters (the same rule wherever the context is kept). */
+export function assertKey(key: string): string {
   if (typeof key !== 'string' || key.trim() === '' || key.length > 200 || CONTROL.test(key)) {
     throw new OrchError('ERR_ORCH_INVALID_KEY', `invalid context key ${JSON.stringify(key)}`, {
       hint: 'A key is 1-200 printable characters, for example `api.auth.token-format`.',
     });
   }
   return key;
+}
+
+/**
+ * The entry of `key`, else a dotted path into an entry's value (`api.auth` → entry `api`, field
+ * `auth`), the longest entry name first; `entry` looks one name up wherever the entries are kept.
+ */
+export async function resolveContextKey(
+  key: string,
+  entry: (name: string) => ContextEntry | undefined | Promise<ContextEntry | undefined>,
+): Promise<ContextEntry | undefined> {
+  const direct = await entry(key);
+  if (direct) return direct;
+  const parts = key.split('.');
+  for (let i = parts.length - 1; i > 0; i--) {
+    const base = await entry(parts.slice(0, i).join('.'));
+    if (!base) continue;
+    let v: unknown = base.value;
+    for (const p of parts.slice(i)) {
+      if (v === null || typeof v !== 'object' || !Object.hasOwn(v, p)) return undefined;
+      v = (v as Record<string, unknown>)[p];
+    }
+    return { ...base, value: v };
+  }
+  return undefined;
 }
 
 /** Parses a command-line value: JSON when it is JSON, the text itself otherwise. */
@@ -122,19 +147,7 @@ export class ContextStore {
   async get(key: string): Promise<ContextEntry | undefined> {
     assertKey(key);
     const { entries } = await this.load();
-    if (entries[key]) return entries[key];
-    const parts = key.split('.');
-    for (let i = parts.length - 1; i > 0; i--) {
-      const base = entries[parts.slice(0, i).join('.')];
-      if (!base) continue;
-      let v: unknown = base.value;
-      for (const p of parts.slice(i)) {
-        if (v === null || typeof v !== 'object' || !Object.hasOwn(v, p)) return undefined;
-        v = (v as Record<string, unknown>)[p];
-      }
-      return { ...base, value: v };
-    }
-    return undefined;
+    return resolveContextKey(key, (k) => entries[k]);
   }
 
   async list(): Promise<Record<string, ContextEntry>> {
