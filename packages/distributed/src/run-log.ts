@@ -16,6 +16,7 @@ import {
   type RunState,
 } from '@orch/core';
 import type { RunLog } from '@orch/engine';
+import { checkedEvent } from '@orch/store';
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
 import type { SupervisorLease } from './lease.js';
@@ -75,21 +76,12 @@ export class RedisRunLog implements RunLog {
         },
       );
     }
-    const parsed = RunEvent.safeParse({ ...ev, ts: ev.ts ?? new Date().toISOString() });
-    if (!parsed.success) {
-      throw new OrchError(
-        'ERR_ORCH_INVALID_EVENT',
-        `invalid ${String(ev.type)} event: ${parsed.error.message}`,
-        {
-          hint: 'This is a bug in the caller; the journal only accepts events of the RunEvent schema.',
-        },
-      );
-    }
-    const json = JSON.stringify(parsed.data);
+    const event = checkedEvent(ev);
+    const json = JSON.stringify(event);
     const entry = this.opts.key ? signLine(this.opts.key, json) : json;
     for (let i = 0; i < APPEND_TRIES; i++) {
       await this.refresh();
-      assertLegal(this.state, parsed.data);
+      assertLegal(this.state, event);
       const r = (await this.redis.eval(
         APPEND,
         2,
@@ -106,7 +98,7 @@ export class RedisRunLog implements RunLog {
       }
       if (r[0] === 'ok') {
         await this.refresh();
-        return parsed.data;
+        return event;
       }
       // 'moved': the stream grew since the check; judge again on the new state.
     }

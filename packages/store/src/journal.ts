@@ -34,8 +34,8 @@ export interface JournalChunk {
   size: number;
 }
 
-/** Validates `ev`, fills `ts`, and appends it as one line. Returns the event as written. */
-export async function appendEvent(runDir: string, ev: RunEventInput): Promise<RunEvent> {
+/** `ev` as a run log records it: validated against the schema, `ts` filled (any run log's rule). */
+export function checkedEvent(ev: RunEventInput): RunEvent {
   const parsed = RunEvent.safeParse({ ...ev, ts: ev.ts ?? new Date().toISOString() });
   if (!parsed.success) {
     throw new OrchError(
@@ -46,10 +46,16 @@ export async function appendEvent(runDir: string, ev: RunEventInput): Promise<Ru
       },
     );
   }
+  return parsed.data;
+}
+
+/** Validates `ev`, fills `ts`, and appends it as one line. Returns the event as written. */
+export async function appendEvent(runDir: string, ev: RunEventInput): Promise<RunEvent> {
+  const event = checkedEvent(ev);
   const { events } = runDirPaths(runDir);
   await mkdir(runDir, { recursive: true });
   const key = await ensureRunKey(runDir);
-  const line = Buffer.from(`${signLine(key, JSON.stringify(parsed.data))}\n`);
+  const line = Buffer.from(`${signLine(key, JSON.stringify(event))}\n`);
   const fh = await open(events, 'a', 0o644);
   try {
     // One write call: with O_APPEND the kernel places it at the end as a unit.
@@ -67,7 +73,7 @@ export async function appendEvent(runDir: string, ev: RunEventInput): Promise<Ru
   } finally {
     await fh.close();
   }
-  return parsed.data;
+  return event;
 }
 
 /** Reads complete lines from byte `from` on. */
