@@ -28,3 +28,4 @@ export * from './json-schema.js';
 export * from './config/starter.js';
 export * from './run/notice.js';
 export * from './lock/file-lock.js';
+export * from './lock/lanes.js';

@@ -1,7 +1,7 @@
 import { lstat, mkdir, readFile, readdir, realpath, rename, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { OrchError } from '@orch/core';
+import { Lanes, OrchError } from '@orch/core';
 import type { Repo } from './repo.js';
 import { runGit } from './exec.js';
 import { retryRaces, withRepoLock } from './lock.js';
@@ -143,24 +143,7 @@ async function populate(abs: string): Promise<void> {
   await checkoutSlots.run(() => retryRaces(() => runGit(['reset', '--hard', '--quiet'], { cwd: abs })));
 }
 
-/** A small counting semaphore. */
-class Slots {
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
-  constructor(private readonly size: number) {}
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.active >= this.size) await new Promise<void>((r) => this.waiting.push(r));
-    this.active += 1;
-    try {
-      return await fn();
-    } finally {
-      this.active -= 1;
-      this.waiting.shift()?.();
-    }
-  }
-}
-
-const checkoutSlots = new Slots(Math.max(1, availableParallelism()));
+const checkoutSlots = new Lanes(Math.max(1, availableParallelism()));
 
 async function registerWorktree(repo: Repo, opts: AddWorktreeOptions): Promise<AddWorktreeResult> {
   await repo.assertBranchName(opts.branch);

@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  Lanes,
   isFinished,
   isTerminalPhase,
   acquireLock,
@@ -56,7 +57,7 @@ import {
   type WaitFor,
   type WorkerOutcome,
 } from './decide.js';
-import { Lane, verifyLanes } from './lanes.js';
+import { verifyLanes } from './lanes.js';
 import { isoAt, sleepOn } from '../ports/clock.js';
 import type { WorkerRef } from '../ports/worker-runtime.js';
 import type { Restart } from '../run/resume.js';
@@ -90,7 +91,7 @@ export class Supervisor {
   private readonly hints = new Map<string, LaunchHint>();
   private driversEnded = 0;
   /** Verifications at once, beside the workers. */
-  private readonly verifyLane: Lane;
+  private readonly verifyLane: Lanes;
 
   constructor(
     private readonly ctx: RunContext,
@@ -98,7 +99,7 @@ export class Supervisor {
   ) {
     this.waiter = new Waiter(ctx.clock);
     this.merges = new MergeQueue(ctx);
-    this.verifyLane = new Lane(verifyLanes(ctx.config));
+    this.verifyLane = new Lanes(verifyLanes(ctx.config));
     opts.signal?.addEventListener('abort', () => this.stop.abort());
     this.intake = new Intake({
       runDir: ctx.paths.dir,
