@@ -11,9 +11,8 @@ import {
   median,
   ms,
   parseFlags,
-  readJournal,
   report,
-  runOrch,
+  runPlan,
 } from './lib.mjs';
 
 const flags = parseFlags();
@@ -44,13 +43,9 @@ const repo = await generatedRepo(100, {
 });
 const tmux = await isolatedTmux();
 try {
-  const r = await runOrch(['run', 'tasks.yaml', '--no-tui', '--yes', '--max-workers', '4'], {
-    cwd: repo.dir,
-    env: tmux.env,
-  });
   // Half the tasks fail on purpose, so the run fails (exit 1); anything else is a crash.
-  if (r.code !== 1) throw new Error(`orch run exited ${r.code}:\n${r.stderr}\n${r.stdout.slice(-2000)}`);
-  const { events } = readJournal(repo.dir);
+  const r = await runPlan(repo.dir, 4, tmux.env, { expect: 1 });
+  const { events } = r;
   const reactions = { done: [], exit: [] };
   for (let i = 0; i < N; i++) {
     const id = `t${i}`;

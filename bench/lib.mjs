@@ -130,6 +130,19 @@ export function runOrch(args, { cwd, env }) {
   });
 }
 
+/**
+ * `orch run tasks.yaml` in `repo`, `workers` at once, without the TUI; throws with its output
+ * unless it exits `expect`. Returns the process's result and the run's journal.
+ */
+export async function runPlan(repo, workers, env, { expect = 0 } = {}) {
+  const r = await runOrch(['run', 'tasks.yaml', '--no-tui', '--yes', '--max-workers', String(workers)], {
+    cwd: repo,
+    env,
+  });
+  if (r.code !== expect) throw new Error(`orch run exited ${r.code}:\n${r.stderr}\n${r.stdout.slice(-2000)}`);
+  return { ...r, ...readJournal(repo) };
+}
+
 /** The run's journal events, with `t` = milliseconds since the epoch. */
 export function readJournal(repo) {
   const run = readFileSync(join(repo, '.orchestrator', 'current'), 'utf8').trim();

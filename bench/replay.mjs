@@ -24,12 +24,11 @@ import {
   median,
   parseFlags,
   phaseTimes,
-  readJournal,
   report,
   root,
-  runOrch,
   sec,
   spread,
+  runPlan,
 } from './lib.mjs';
 
 const flags = parseFlags();
@@ -204,12 +203,8 @@ async function orchRound() {
   const repo = await generatedRepo(0, { ...baseFiles, 'tasks.yaml': planYaml() });
   const tmux = await isolatedTmux();
   try {
-    const r = await runOrch(['run', 'tasks.yaml', '--no-tui', '--yes', '--max-workers', String(WORKERS)], {
-      cwd: repo.dir,
-      env: tmux.env,
-    });
-    if (r.code !== 0) throw new Error(`orch run exited ${r.code}:\n${r.stderr}\n${r.stdout.slice(-2000)}`);
-    const { events } = readJournal(repo.dir);
+    const r = await runPlan(repo.dir, WORKERS, tmux.env);
+    const { events } = r;
     const merged = events.filter((e) => e.type === 'task.merged');
     if (merged.length !== tasks.length)
       throw new Error(`only ${merged.length} of ${tasks.length} tasks merged`);

@@ -16,12 +16,11 @@ import {
   numberFlag,
   parseFlags,
   phaseTimes,
-  readJournal,
   report,
-  runOrch,
   sec,
   spread,
   zeroOverheadMakespan,
+  runPlan,
 } from './lib.mjs';
 
 const flags = parseFlags();
@@ -71,12 +70,8 @@ const tasks = planTasks();
 const repo = await generatedRepo(FILES, { 'tasks.yaml': toYaml(tasks) });
 const tmux = await isolatedTmux();
 try {
-  const r = await runOrch(['run', 'tasks.yaml', '--no-tui', '--yes', '--max-workers', String(WORKERS)], {
-    cwd: repo.dir,
-    env: tmux.env,
-  });
-  if (r.code !== 0) throw new Error(`orch run exited ${r.code}:\n${r.stderr}\n${r.stdout.slice(-2000)}`);
-  const { events } = readJournal(repo.dir);
+  const r = await runPlan(repo.dir, WORKERS, tmux.env);
+  const { events } = r;
   const runStart = events.find((e) => e.type === 'run.started').t;
   const merged = events.filter((e) => e.type === 'task.merged');
   if (merged.length !== tasks.length)

@@ -11,7 +11,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa, type ResultPromise } from 'execa';
 import { socketNameFor, supervisorSessionName } from '@orch/tmux';
-import { isolatedTmux, landedTasks, runOrch, spawnOrch, tempRepo, type TempRepo } from '@orch/test-utils';
+import {
+  isolatedTmux,
+  landedTasks,
+  runOrch,
+  spawnOrch,
+  tempRepo,
+  type TempRepo,
+  writerTaskYaml,
+} from '@orch/test-utils';
 
 const KILLS = Number(process.env.ORCH_CRASH_KILLS ?? 24);
 const KILLS_PER_RUN = 12;
@@ -30,28 +38,7 @@ function prng(seed: number): () => number {
   };
 }
 
-/** A restart-safe `shell` task: checks its dependencies' files, writes its own, commits once. */
-function task(id: string, deps: string[]): string {
-  const checks = deps.map((d) => `test -f src/${d}.txt || { echo "missing ${d}"; exit 3; }`).join('\n      ');
-  return `
-  - id: ${id}
-    description: write src/${id}.txt
-    agent: shell
-    files_write: [src/${id}.txt]
-    depends_on: [${deps.join(', ')}]
-    verification:
-      - command: test -s src/${id}.txt
-        type: check
-    run: |
-      ${checks || 'true'}
-      sleep 0.3
-      mkdir -p src
-      echo "${id} after ${deps.join(',') || 'nothing'}" > src/${id}.txt
-      git add -A
-      git diff --cached --quiet || git commit -qm "${id}"
-      orch task progress "wrote src/${id}.txt"
-      orch task done --summary "${id} done"`;
-}
+const task = (id: string, deps: string[]): string => writerTaskYaml(id, deps, { pause: 0.3 });
 
 const FILES = {
   'README.md': '# crash\n',

@@ -9,28 +9,10 @@ import {
   runOrch,
   tempRepo,
   type TempRepo,
+  writerTaskYaml,
 } from '@orch/test-utils';
 
-/** A `shell` task: fails unless its dependencies' files are in its worktree, writes its own file. */
-function task(id: string, deps: string[]): string {
-  const checks = deps.map((d) => `test -f src/${d}.txt || { echo "missing ${d}"; exit 3; }`).join('\n      ');
-  return `
-  - id: ${id}
-    description: write src/${id}.txt
-    agent: shell
-    files_write: [src/${id}.txt]
-    depends_on: [${deps.join(', ')}]
-    verification:
-      - command: test -s src/${id}.txt
-        type: check
-    run: |
-      ${checks || 'true'}
-      mkdir -p src
-      echo "${id} after ${deps.join(',') || 'nothing'}" > src/${id}.txt
-      git add -A && git commit -qm "${id}"
-      orch task progress "wrote src/${id}.txt"
-      orch task done --summary "${id} done"`;
-}
+const task = (id: string, deps: string[]): string => writerTaskYaml(id, deps);
 
 const PLAN = `request: six tasks in three waves
 tasks:${task('a', [])}${task('b', [])}${task('c', ['a'])}${task('d', ['b'])}${task('e', ['c', 'd'])}${task('f', ['c'])}

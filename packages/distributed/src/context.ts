@@ -8,6 +8,7 @@ import {
   assertKey,
   renderContextForTask,
   resolveContextKey,
+  searchContext,
   type ContextEntry,
   type ContextStore,
   type ContextTask,
@@ -87,12 +88,7 @@ export class RedisContextStore implements ContextApi {
   }
 
   async search(query: string): Promise<Record<string, ContextEntry>> {
-    const q = query.toLowerCase();
-    const out: Record<string, ContextEntry> = {};
-    for (const [k, e] of Object.entries(await this.list())) {
-      if (k.toLowerCase().includes(q) || JSON.stringify(e.value).toLowerCase().includes(q)) out[k] = e;
-    }
-    return out;
+    return searchContext(await this.list(), query);
   }
 
   async delete(key: string): Promise<boolean> {

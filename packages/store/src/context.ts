@@ -81,6 +81,19 @@ export async function resolveContextKey(
   return undefined;
 }
 
+/** The entries whose key or value contains `query` (case-insensitive). */
+export function searchContext(
+  entries: Record<string, ContextEntry>,
+  query: string,
+): Record<string, ContextEntry> {
+  const q = query.toLowerCase();
+  const out: Record<string, ContextEntry> = {};
+  for (const [k, e] of Object.entries(entries)) {
+    if (k.toLowerCase().includes(q) || JSON.stringify(e.value).toLowerCase().includes(q)) out[k] = e;
+  }
+  return out;
+}
+
 /** Parses a command-line value: JSON when it is JSON, the text itself otherwise. */
 export function parseContextValue(text: string): unknown {
   try {
@@ -156,12 +169,7 @@ export class ContextStore {
 
   /** Entries whose key or value contains `query` (case-insensitive). */
   async search(query: string): Promise<Record<string, ContextEntry>> {
-    const q = query.toLowerCase();
-    const out: Record<string, ContextEntry> = {};
-    for (const [k, e] of Object.entries(await this.list())) {
-      if (k.toLowerCase().includes(q) || JSON.stringify(e.value).toLowerCase().includes(q)) out[k] = e;
-    }
-    return out;
+    return searchContext(await this.list(), query);
   }
 
   /** True when the key existed. */

@@ -67,6 +67,33 @@ export function shellPlan(tasks: readonly ShellTask[], head = ''): string {
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * One plan entry (YAML, to follow a `tasks:` line) of a `shell` task that fails unless its
+ * dependencies' files are in its worktree, writes `src/<id>.txt` and commits it once (restart-safe:
+ * a rerun after a crash commits nothing twice), then reports progress and done. `pause` (seconds)
+ * keeps it running a moment, so a test can interrupt it.
+ */
+export function writerTaskYaml(id: string, deps: readonly string[], opts: { pause?: number } = {}): string {
+  const checks = deps.map((d) => `test -f src/${d}.txt || { echo "missing ${d}"; exit 3; }`).join('\n      ');
+  return `
+  - id: ${id}
+    description: write src/${id}.txt
+    agent: shell
+    files_write: [src/${id}.txt]
+    depends_on: [${deps.join(', ')}]
+    verification:
+      - command: test -s src/${id}.txt
+        type: check
+    run: |
+      ${checks || 'true'}${opts.pause ? `\n      sleep ${opts.pause}` : ''}
+      mkdir -p src
+      echo "${id} after ${deps.join(',') || 'nothing'}" > src/${id}.txt
+      git add -A
+      git diff --cached --quiet || git commit -qm "${id}"
+      orch task progress "wrote src/${id}.txt"
+      orch task done --summary "${id} done"`;
+}
+
 /** A repository with a run started in it by hand (no supervisor): what a command reading a run needs. */
 export interface StartedRunRepo {
   repo: TempRepo;
