@@ -9,3 +9,6 @@ export * from './worker-state.js';
 export * from './worker-runtime.js';
 export * from './host.js';
 export * from './hosts.js';
+export * from './run-index.js';
+export * from './user-outbox.js';
+export * from './rate-limit.js';

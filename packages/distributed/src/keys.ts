@@ -9,6 +9,11 @@ export interface Keys {
   mailboxHistory(run: string): string;
   mailboxSeq(run: string, from: string): string;
   mailboxIds(run: string): string;
+  /** The user's reports and messages to a live supervisor (a stream), and each one's verdict (a list). */
+  userOutbox(run: string): string;
+  userAck(run: string, id: string): string;
+  /** Until when every host holds back new attempts of an agent (its API said slow down). */
+  rateLimit(agent: string): string;
   context(): string;
   /** BullMQ's own keys start with this (its `prefix` option). */
   bullPrefix(): string;
@@ -33,6 +38,9 @@ export function keysFor(prefix = 'orch'): Keys {
     mailboxHistory: (r) => `${run(r)}:mailbox:history`,
     mailboxSeq: (r, f) => `${run(r)}:mailbox:seq:${assertSafeName(f, 'sender')}`,
     mailboxIds: (r) => `${run(r)}:mailbox:ids`,
+    userOutbox: (r) => `${run(r)}:user-outbox`,
+    userAck: (r, id) => `${run(r)}:user-ack:${assertSafeName(id, 'item id')}`,
+    rateLimit: (a) => `${prefix}:rate-limit:${assertSafeName(a, 'agent')}`,
     context: () => `${prefix}:context`,
     bullPrefix: () => `${prefix}:bull`,
     host: (n) => `${prefix}:host:${assertSafeName(n, 'host name')}`,

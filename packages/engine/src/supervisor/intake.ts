@@ -56,7 +56,8 @@ export interface Verdict {
 /**
  * What an authenticated item means: the events to journal (or the mail to deliver), checked
  * against the run's state. `channel` is the task the item speaks for, or USER_CHANNEL.
- * Shared by the supervisor's intake and the user's commands when no supervisor runs.
+ * Shared by the supervisor's intake and the user's commands when no supervisor runs. `mailbox` is
+ * where mail goes (default: the run folder's; a distributed run's is in Redis).
  */
 export async function acceptItem(
   runDir: string,
@@ -64,12 +65,21 @@ export async function acceptItem(
   channel: string,
   item: OutboxItem,
   append: (ev: RunEventInput) => Promise<RunEvent>,
+  mailbox?: Pick<Mailbox, 'send'>,
 ): Promise<Verdict> {
   const fromUser = channel === USER_CHANNEL;
   const task = fromUser ? item.task : channel;
   const body = item.body;
   const meta = { item: item.id };
-  if (body.kind === 'mail') return deliverMail(runDir, state, fromUser, task, item, append);
+  if (body.kind === 'mail')
+    return deliverMail(
+      mailbox ?? new Mailbox(runDir, { tasks: state.order }),
+      state,
+      fromUser,
+      task,
+      item,
+      append,
+    );
   if (!task) return { ok: false, detail: 'the report names no task' };
   const t = state.tasks[task];
   if (!t) return { ok: false, detail: `task ${JSON.stringify(task)} is not part of run ${state.run}` };
@@ -146,7 +156,7 @@ export async function acceptItem(
 }
 
 async function deliverMail(
-  runDir: string,
+  mb: Pick<Mailbox, 'send'>,
   state: RunState,
   fromUser: boolean,
   task: string | undefined,
@@ -163,7 +173,6 @@ async function deliverMail(
     const why = cannotWait(state, from, input.task);
     if (why) return { ok: false, detail: `${from} cannot wait for ${input.task}: ${why}` };
   }
-  const mb = new Mailbox(runDir, { tasks: state.order });
   let msg: MailboxMessage;
   try {
     msg = await mb.send(body.to, input, { from, id: `m${item.id}` });

@@ -12,6 +12,7 @@ import { ExitCode, OrchError, terminalSafeLine as safe } from '@orch/core';
 import type { CommandIO, CommandResult } from '../../define.js';
 import { paint, type Color } from '../../output.js';
 import { whereOf } from '../common/run.js';
+import { storeUrlOf, withStoreRun } from '../../run-store.js';
 import { outcomeExitCode } from '../run/progress.js';
 
 export async function loadState(run: string | undefined, io: CommandIO): Promise<RunState> {
@@ -28,13 +29,37 @@ export async function loadState(run: string | undefined, io: CommandIO): Promise
 const short = (c: string | undefined): string => (c ? c.slice(0, 12) : '-');
 
 export async function statusCommand(
-  opts: { run?: string | undefined; json: boolean },
+  opts: { run?: string | undefined; store?: string | undefined; json: boolean },
   io: CommandIO,
 ): Promise<CommandResult> {
+  const url = await storeUrlOf(opts.store, io);
+  if (url) {
+    return withStoreRun(url, opts.run, io, async (sr) => {
+      // In a store the supervisor is alive while its lease is: a crashed one journals nothing.
+      const alive = (await sr.supervisor()) !== undefined;
+      return statusResult({ ...sr.state(), supervisorAlive: alive }, sr.log.skipped, opts, io, {
+        checked: sr.key !== undefined,
+      });
+    });
+  }
   const s = await loadState(opts.run, io);
   // Lines of events.jsonl orch did not sign (written by someone else): ignored, but said.
   const r = await resolveRun({ ...whereOf(io), run: s.run });
   const { unsigned } = await loadRunStateAt(runPaths(r.repoRoot, r.run).dir);
+  return statusResult(s, unsigned, opts, io);
+}
+
+/**
+ * The status of a run's state, the same for a run folder and a store. `unsigned`: log entries not
+ * signed with the run key (ignored); `signatures.checked` false when this machine lacks the key.
+ */
+function statusResult(
+  s: RunState,
+  unsigned: number,
+  opts: { json: boolean },
+  io: CommandIO,
+  signatures?: { checked: boolean },
+): CommandResult {
   const counts = countByStatus(s);
   const usage = totalUsage(s);
   if (opts.json) {
@@ -57,7 +82,10 @@ export async function statusCommand(
         totals: { tokens: usage.inputTokens + usage.outputTokens, ...usage },
         integration: s.integration ?? null,
         promotion: s.promotion ?? null,
-        journal: { unsignedLines: unsigned },
+        journal: {
+          unsignedLines: unsigned,
+          ...(signatures && !signatures.checked ? { signaturesChecked: false } : {}),
+        },
         rejected: s.rejected ?? null,
         skipped: s.skipped ?? null,
         tasks: s.order.map((id) => s.tasks[id]),
@@ -94,6 +122,8 @@ export async function statusCommand(
   println(
     `${parts.join(', ')}; tokens ${usage.inputTokens + usage.outputTokens}, cost $${usage.costUsd.toFixed(2)}`,
   );
+  if (signatures && !signatures.checked)
+    println(color('yellow', "signatures not checked: this machine lacks the run's key (ORCH_RUN_KEY_FILE)"));
   if (unsigned > 0)
     println(
       color(
@@ -135,14 +165,41 @@ export async function listCommand(opts: { json: boolean }, io: CommandIO): Promi
   };
 }
 
+const settled = (s: RunState): boolean => isTerminalPhase(s.phase) || s.phase === 'needs_attention';
+
 export async function waitCommand(
   opts: {
     run?: string | undefined;
+    store?: string | undefined;
     timeout: number;
     json: boolean;
   },
   io: CommandIO,
 ): Promise<CommandResult> {
+  const url = await storeUrlOf(opts.store, io);
+  if (url) {
+    return withStoreRun(url, opts.run, io, async (sr) => {
+      let state = sr.state();
+      if (!settled(state)) {
+        // Follows the run's stream (a blocking read) until the run settles or the time is up.
+        state = await new Promise<RunState>((resolve) => {
+          const stop = sr.log.subscribe(() => {
+            if (settled(sr.state())) finish();
+          });
+          const timer = setTimeout(finish, opts.timeout * 1000);
+          function finish(): void {
+            clearTimeout(timer);
+            stop();
+            resolve(sr.state());
+          }
+          sr.log.follow();
+          // An entry appended between the first read and the follow is read here.
+          void sr.log.refresh().catch(() => undefined);
+        });
+      }
+      return waitResult(state, opts, []);
+    });
+  }
   const initial = await loadState(opts.run, io);
   const { followedRunNote } = await import('./follow.js');
   const followed = await followedRunNote(
@@ -153,7 +210,6 @@ export async function waitCommand(
   );
   const notes = followed ? [followed] : [];
   const dir = runPaths(initial.repoRoot, initial.run).dir;
-  const settled = (s: RunState): boolean => isTerminalPhase(s.phase) || s.phase === 'needs_attention';
   let state = initial;
   if (!settled(state)) {
     state = await new Promise<RunState>((resolve) => {
@@ -172,6 +228,14 @@ export async function waitCommand(
       }, opts.timeout * 1000);
     });
   }
+  return waitResult(state, opts, notes);
+}
+
+function waitResult(
+  state: RunState,
+  opts: { timeout: number; json: boolean },
+  notes: string[],
+): CommandResult {
   const exitCode = outcomeExitCode(state);
   if (opts.json) {
     return {

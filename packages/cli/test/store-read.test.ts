@@ -1,0 +1,143 @@
+/**
+ * The read commands on a run kept in Redis, from a folder that is no checkout at all (another
+ * machine): the run is written into a real redis-server as its supervisor writes it.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunEventInput } from '@orch/core';
+import {
+  RedisRunLog,
+  SupervisorLease,
+  connectStore,
+  keysFor,
+  storeFromUrl,
+  type Keys,
+} from '@orch/distributed';
+import { runStarted, startRedis, type RedisFixture } from '@orch/test-utils';
+import type { Redis } from 'ioredis';
+import { orchInProcess } from './in-process.js';
+
+let redis: RedisFixture;
+let conn: Redis;
+let elsewhere: string;
+let env: Record<string, string>;
+const keys: Keys = keysFor();
+
+beforeAll(async () => {
+  redis = await startRedis();
+  conn = await connectStore(await storeFromUrl(redis.url, { ORCH_REDIS_PASSWORD: redis.password }));
+  elsewhere = await mkdtemp(join(tmpdir(), 'orch-elsewhere-'));
+  env = { ORCH_REDIS_PASSWORD: redis.password, ORCH_RUN: '', ORCH_TASK: '', ORCH_TASK_TOKEN: '' };
+});
+afterAll(async () => {
+  conn.disconnect();
+  await redis.stop();
+  await rm(elsewhere, { recursive: true, force: true });
+});
+
+interface Seeded {
+  run: string;
+  key: Buffer;
+  keyFile: string;
+  lease: SupervisorLease;
+  log: RedisRunLog;
+}
+
+/** A run as its supervisor writes it: registered, plan stored, events appended under the lease. */
+async function seedRun(
+  tasks: string[],
+  events: RunEventInput[],
+  o: { release?: boolean; ttlMs?: number; at?: number } = {},
+): Promise<Seeded> {
+  const run = `r${randomBytes(4).toString('hex')}`;
+  const key = randomBytes(32);
+  const lease = await SupervisorLease.acquire(conn, keys, run, {
+    ttlMs: o.ttlMs ?? 5_000,
+    holder: 'sup-host:4242',
+  });
+  const log = new RedisRunLog(conn, keys, run, { lease, key });
+  await log.append(runStarted(tasks, { run }));
+  for (const ev of events) await log.append(ev);
+  await conn.set(keys.plan(run), `tasks:\n${tasks.map((t) => `  - id: ${t}\n`).join('')}`);
+  await conn.zadd(keys.runs(), o.at ?? Date.now(), run);
+  if (o.release !== false) await lease.release();
+  const keyFile = join(elsewhere, `${run}.key`);
+  await writeFile(keyFile, `${key.toString('hex')}\n`);
+  await chmod(keyFile, 0o600);
+  return { run, key, keyFile, lease, log };
+}
+
+const orch = (args: string[], extra: Record<string, string> = {}) =>
+  orchInProcess(args, { cwd: elsewhere, env: { ...env, ...extra } });
+
+describe('orch state status --store', () => {
+  it('shows a run of the store from a folder that is not a checkout, with --json in the local shape', async () => {
+    const s = await seedRun(['a', 'b'], [{ type: 'task.ready', task: 'a' }]);
+    const r = await orch(['state', 'status', '--store', redis.url, '--run', s.run, '--json'], {
+      ORCH_RUN_KEY_FILE: s.keyFile,
+    });
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    const j = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(j.run).toBe(s.run);
+    expect(j.supervisorAlive).toBe(false);
+    expect(j.journal).toEqual({ unsignedLines: 0 });
+    expect((j.tasks as { id: string; status: string }[]).map((t) => [t.id, t.status])).toEqual([
+      ['a', 'ready'],
+      ['b', 'pending'],
+    ]);
+    const human = await orch(['state', 'status', '--store', redis.url, '--run', s.run]);
+    expect(human.exitCode).toBe(0);
+    expect(human.stdout).toContain(`Run ${s.run}`);
+    expect(human.stdout).toContain('signatures not checked');
+  });
+
+  it('defaults to the newest run of the store; an unknown run is the local error code', async () => {
+    const older = await seedRun(['x'], [], { at: Date.now() - 60_000 });
+    const newer = await seedRun(['y'], [], { at: Date.now() + 60_000 });
+    const r = await orch(['state', 'status', '--store', redis.url, '--json']);
+    expect(JSON.parse(r.stdout).run).toBe(newer.run);
+    expect(older.run).not.toBe(newer.run);
+    const missing = await orch(['state', 'status', '--store', redis.url, '--run', 'nope', '--json']);
+    expect(missing.exitCode).not.toBe(0);
+    expect(missing.stdout + missing.stderr).toContain('ERR_ORCH_RUN_NOT_FOUND');
+  });
+
+  it('a store that cannot be reached is ERR_ORCH_STORE_UNREACHABLE with a hint, not a hang', async () => {
+    const r = await orch(['state', 'status', '--store', 'redis://127.0.0.1:1/0']);
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toContain('ERR_ORCH_STORE_UNREACHABLE');
+    expect(r.stderr).toMatch(/Check the host and port/);
+  });
+
+  it('a live lease is the supervisor being alive', async () => {
+    const s = await seedRun(['a'], [], { release: false });
+    const r = await orch(['state', 'status', '--store', redis.url, '--run', s.run, '--json']);
+    expect(JSON.parse(r.stdout).supervisorAlive).toBe(true);
+    await s.lease.release();
+  });
+});
+
+describe('orch wait --store', () => {
+  it('follows the stream until the run ends', async () => {
+    const s = await seedRun(['a'], [], { release: false });
+    const waiting = orch(['wait', '--store', redis.url, '--run', s.run, '--timeout', '20', '--json'], {
+      ORCH_RUN_KEY_FILE: s.keyFile,
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    await s.log.append({ type: 'run.phase', phase: 'failed', reason: 'stopped by the test' });
+    const r = await waiting;
+    const j = JSON.parse(r.stdout) as { run: string; phase: string };
+    expect(j).toMatchObject({ run: s.run, phase: 'failed' });
+    await s.lease.release();
+  });
+
+  it('gives up at the timeout with the state as it is', async () => {
+    const s = await seedRun(['a'], []);
+    const r = await orch(['wait', '--store', redis.url, '--run', s.run, '--timeout', '0.3']);
+    expect(r.stdout).toContain(`Run ${s.run} is still`);
+  });
+});

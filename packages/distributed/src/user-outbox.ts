@@ -1,0 +1,97 @@
+/**
+ * The user's outbox of a distributed run: what `orch task …` and `orch mailbox send` hand a live
+ * supervisor from any machine, as the run folder's user outbox does on one. Each item is an entry
+ * of a stream (signed with the user token, which only a holder of the run's key can make); the
+ * supervisor reads them, checks each as untrusted input (`OutboxItem`, size, token), journals or
+ * delivers it, pushes its verdict on the item's ack list, and deletes the entry. The sender blocks
+ * on that list for a bounded time.
+ */
+import { OUTBOX_ITEM_MAX_BYTES, OrchError, OutboxAck, OutboxItem } from '@orch/core';
+import type { Redis } from 'ioredis';
+import type { Keys } from './keys.js';
+
+type Entries = [id: string, fields: string[]][];
+
+/** A verdict waits this long for its sender, then Redis forgets it. */
+const ACK_TTL_S = 3600;
+
+/** One entry as the supervisor reads it: a valid item, or why it is not one. */
+export type UserOutboxEntry = { ok: true; item: OutboxItem } | { ok: false; reason: string };
+
+export class RedisUserOutbox {
+  private readonly stream: string;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+    readonly run: string,
+  ) {
+    this.stream = keys.userOutbox(run);
+  }
+
+  /** Hands an item to the supervisor (the user's side). */
+  async drop(item: OutboxItem): Promise<void> {
+    const data = JSON.stringify(OutboxItem.parse(item));
+    if (Buffer.byteLength(data, 'utf8') > OUTBOX_ITEM_MAX_BYTES) {
+      throw new OrchError(
+        'ERR_ORCH_INVALID_VALUE',
+        `the report is larger than ${OUTBOX_ITEM_MAX_BYTES} bytes`,
+        {
+          hint: 'Send a shorter message; point to a file of the repository for long content.',
+        },
+      );
+    }
+    await this.redis.xadd(this.stream, '*', 'i', data);
+  }
+
+  /** The supervisor's verdict on item `id`, waiting at most `timeoutMs`; undefined when none came. */
+  async waitForAck(id: string, timeoutMs: number): Promise<OutboxAck | undefined> {
+    const conn = this.redis.duplicate();
+    conn.on('error', () => {});
+    try {
+      const got = await conn.blpop(this.keys.userAck(this.run, id), Math.max(0.01, timeoutMs / 1000));
+      if (!got) return undefined;
+      const p = OutboxAck.safeParse(JSON.parse(got[1]));
+      return p.success ? p.data : undefined;
+    } finally {
+      conn.disconnect();
+    }
+  }
+
+  /**
+   * The supervisor's side: hands every waiting entry, oldest first, to `handle`, pushes the verdict
+   * it returns (when the item asked for one), and only then deletes the entry, so an entry whose
+   * handling was cut short by a crash is read again (item ids make a repeat harmless). Returns the
+   * number of entries taken.
+   */
+  async take(handle: (entry: UserOutboxEntry) => Promise<OutboxAck | undefined>): Promise<number> {
+    const page = (await this.redis.xrange(this.stream, '-', '+', 'COUNT', 100)) as Entries;
+    for (const [entryId, fields] of page) {
+      const verdict = await handle(parseItem(fields));
+      if (verdict) {
+        await this.redis
+          .multi()
+          .rpush(this.keys.userAck(this.run, verdict.id), JSON.stringify(verdict))
+          .expire(this.keys.userAck(this.run, verdict.id), ACK_TTL_S)
+          .exec();
+      }
+      await this.redis.xdel(this.stream, entryId);
+    }
+    return page.length;
+  }
+}
+
+function parseItem(fields: string[]): UserOutboxEntry {
+  const raw = fields[fields.indexOf('i') + 1];
+  if (raw === undefined) return { ok: false, reason: 'an entry without an item' };
+  if (Buffer.byteLength(raw, 'utf8') > OUTBOX_ITEM_MAX_BYTES)
+    return { ok: false, reason: `larger than ${OUTBOX_ITEM_MAX_BYTES} bytes` };
+  try {
+    const p = OutboxItem.safeParse(JSON.parse(raw));
+    return p.success
+      ? { ok: true, item: p.data }
+      : { ok: false, reason: `not a valid item: ${p.error.message}` };
+  } catch {
+    return { ok: false, reason: 'not JSON' };
+  }
+}
