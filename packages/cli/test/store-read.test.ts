@@ -141,3 +141,121 @@ describe('orch wait --store', () => {
     expect(r.stdout).toContain(`Run ${s.run} is still`);
   });
 });
+
+const started = (task: string, session = `orch-${task}`): RunEventInput => ({
+  type: 'task.started',
+  task,
+  attempt: 1,
+  session,
+  agent: 'shell',
+  promptPath: 'p',
+  logPath: 'l',
+});
+
+describe('orch mailbox --store', () => {
+  it("the user's message goes into the store's mailbox when no supervisor runs; check and history read it", async () => {
+    const s = await seedRun(['a', 'b'], []);
+    const withKey = { ORCH_RUN_KEY_FILE: s.keyFile };
+    const sent = await orch(
+      ['mailbox', 'send', 'a', 'keep /users paginated', '--store', redis.url, '--run', s.run, '--json'],
+      withKey,
+    );
+    expect(sent.stderr).toBe('');
+    expect(JSON.parse(sent.stdout)).toMatchObject({ from: 'user', to: 'a', body: 'keep /users paginated' });
+    const peek = await orch(['mailbox', 'peek', 'a', '--store', redis.url, '--run', s.run, '--json']);
+    expect(JSON.parse(peek.stdout)).toEqual({ inbox: 'a', unread: 1 });
+    const check = await orch(['mailbox', 'check', 'a', '--store', redis.url, '--run', s.run, '--json']);
+    expect((JSON.parse(check.stdout) as { body: string }[]).map((m) => m.body)).toEqual([
+      'keep /users paginated',
+    ]);
+    const again = await orch(['mailbox', 'check', 'a', '--store', redis.url, '--run', s.run]);
+    expect(again.stdout).toContain('no unread messages for a');
+    const hist = await orch(['mailbox', 'history', '--store', redis.url, '--run', s.run, '--json']);
+    expect((JSON.parse(hist.stdout) as { to: string }[]).map((m) => m.to)).toEqual(['a']);
+  });
+
+  it('a message is refused without the run key, and to an inbox the run does not have', async () => {
+    const s = await seedRun(['a'], []);
+    const noKey = await orch(['mailbox', 'send', 'a', 'hi', '--store', redis.url, '--run', s.run]);
+    expect(noKey.exitCode).not.toBe(0);
+    expect(noKey.stderr).toContain('ERR_ORCH_RUN_KEY');
+    expect(noKey.stderr).toContain('ORCH_RUN_KEY_FILE');
+    const wrong = await orch(['mailbox', 'send', 'zz', 'hi', '--store', redis.url, '--run', s.run], {
+      ORCH_RUN_KEY_FILE: s.keyFile,
+    });
+    expect(wrong.stderr).toContain('ERR_ORCH_UNKNOWN_RECIPIENT');
+    expect(await conn.xlen(keys.mailboxHistory(s.run))).toBe(0);
+  });
+});
+
+describe('orch task --store', () => {
+  it("the user's report is journaled in the store when no supervisor runs", async () => {
+    const s = await seedRun(['a'], [{ type: 'task.ready', task: 'a' }, started('a')]);
+    const r = await orch(
+      ['task', 'done', '--task', 'a', '--summary', 'by hand', '--store', redis.url, '--run', s.run, '--json'],
+      { ORCH_RUN_KEY_FILE: s.keyFile },
+    );
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      run: s.run,
+      task: 'a',
+      offline: true,
+      event: { type: 'task.reported' },
+    });
+    // The entry is signed with the run key: the supervisor's reader (with the key) takes it.
+    const reader = new RedisRunLog(conn, keys, s.run, { key: s.key });
+    await reader.refresh();
+    expect(reader.skipped).toBe(0);
+    expect((await reader.history()).at(-1)).toMatchObject({
+      type: 'task.reported',
+      status: 'done',
+      summary: 'by hand',
+    });
+    // The lease the command took for its write is gone again.
+    expect(await conn.exists(keys.lease(s.run))).toBe(0);
+  });
+
+  it('to a live supervisor it goes through the user outbox and waits for the verdict', async () => {
+    const s = await seedRun(['a'], [{ type: 'task.ready', task: 'a' }, started('a')], { release: false });
+    const { RedisUserOutbox } = await import('@orch/distributed');
+    const { acceptItem, USER_CHANNEL } = await import('@orch/engine');
+    const { userToken } = await import('@orch/store');
+    const outbox = new RedisUserOutbox(conn, keys, s.run);
+    const reporting = orch(
+      ['task', 'progress', 'halfway', '--task', 'a', '--store', redis.url, '--run', s.run, '--json'],
+      { ORCH_RUN_KEY_FILE: s.keyFile },
+    );
+    // The supervisor's side: takes the item, checks the user token, journals it, answers.
+    let taken = 0;
+    for (let i = 0; i < 100 && taken === 0; i++) {
+      taken = await outbox.take(async (entry) => {
+        if (!entry.ok) throw new Error(entry.reason);
+        expect(entry.item.token).toBe(userToken(s.key));
+        const v = await acceptItem('', s.log.state!, USER_CHANNEL, entry.item, (ev) => s.log.append(ev));
+        return { id: entry.item.id, ...v };
+      });
+      if (taken === 0) await new Promise((r) => setTimeout(r, 50));
+    }
+    const r = await reporting;
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      task: 'a',
+      event: { type: 'task.progress', message: 'halfway' },
+    });
+    expect(await conn.xlen(keys.userOutbox(s.run))).toBe(0);
+    await s.lease.release();
+  });
+
+  it('a report for a task the run does not have is refused before anything is written', async () => {
+    const s = await seedRun(['a'], []);
+    const before = await conn.xlen(keys.events(s.run));
+    const r = await orch(
+      ['task', 'fail', '--reason', 'no', '--task', 'zz', '--store', redis.url, '--run', s.run],
+      {
+        ORCH_RUN_KEY_FILE: s.keyFile,
+      },
+    );
+    expect(r.stderr).toContain('ERR_ORCH_UNKNOWN_TASK');
+    expect(await conn.xlen(keys.events(s.run))).toBe(before);
+  });
+});

@@ -12,3 +12,4 @@ export * from './hosts.js';
 export * from './run-index.js';
 export * from './user-outbox.js';
 export * from './rate-limit.js';
+export * from './blocking.js';

@@ -19,6 +19,7 @@ import {
   type WatchOptions,
 } from '@orch/store';
 import type { Redis } from 'ioredis';
+import { blockingConnection } from './blocking.js';
 import type { Keys } from './keys.js';
 
 const GROUP = 'readers';
@@ -218,8 +219,7 @@ export class RedisMailbox extends MailboxRouting implements MailboxApi {
     this.assertInbox(inbox);
     const consume = opts.consume ?? true;
     const key = await this.ensureGroup(inbox);
-    const waiter = this.redis.duplicate();
-    waiter.on('error', () => {});
+    const waiter = blockingConnection(this.redis);
     const onAbort = (): void => waiter.disconnect();
     opts.signal?.addEventListener('abort', onAbort);
     const seen = new Set<string>();

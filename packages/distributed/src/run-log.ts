@@ -18,6 +18,7 @@ import {
 import type { RunLog } from '@orch/engine';
 import { checkedEvent } from '@orch/store';
 import type { Redis } from 'ioredis';
+import { blockingConnection } from './blocking.js';
 import type { Keys } from './keys.js';
 import type { SupervisorLease } from './lease.js';
 
@@ -188,8 +189,7 @@ export class RedisRunLog implements RunLog {
   /** A blocking XREAD on its own connection wakes a refresh whenever the stream grows. */
   follow(): void {
     if (this.follower) return;
-    const conn = this.redis.duplicate();
-    conn.on('error', traced('redis-log.follow.conn'));
+    const conn = blockingConnection(this.redis);
     this.follower = conn;
     const loop = async (): Promise<void> => {
       while (this.follower === conn) {

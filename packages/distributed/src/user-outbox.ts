@@ -8,6 +8,7 @@
  */
 import { OUTBOX_ITEM_MAX_BYTES, OrchError, OutboxAck, OutboxItem } from '@orch/core';
 import type { Redis } from 'ioredis';
+import { blockingConnection } from './blocking.js';
 import type { Keys } from './keys.js';
 
 type Entries = [id: string, fields: string[]][];
@@ -46,8 +47,7 @@ export class RedisUserOutbox {
 
   /** The supervisor's verdict on item `id`, waiting at most `timeoutMs`; undefined when none came. */
   async waitForAck(id: string, timeoutMs: number): Promise<OutboxAck | undefined> {
-    const conn = this.redis.duplicate();
-    conn.on('error', () => {});
+    const conn = blockingConnection(this.redis);
     try {
       const got = await conn.blpop(this.keys.userAck(this.run, id), Math.max(0.01, timeoutMs / 1000));
       if (!got) return undefined;

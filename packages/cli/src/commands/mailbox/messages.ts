@@ -15,13 +15,17 @@ import {
   workerToken,
   type LoadedRun,
   type RunOpts,
+  type Submitted,
 } from '@orch/engine';
+import type { MailboxApi } from '@orch/distributed';
 import { Mailbox, formatMessages, mailboxHookOutput, resolveRun, runPaths } from '@orch/store';
 import type { CommandIO, CommandResult } from '../../define.js';
 import { readAll, writeOut } from '../../output.js';
+import { storeUrlOf, openStoreRun } from '../../run-store.js';
 import { senderName, whereOf } from '../common/run.js';
 
 export interface SendOpts extends RunOpts {
+  store?: string;
   from?: string;
   type?: string;
   target?: string;
@@ -60,13 +64,39 @@ function buildInput(body: string, o: SendOpts): MailboxMessageInput {
   }
 }
 
-async function open(opts: RunOpts, io: CommandIO): Promise<{ mb: Mailbox; run: string; task?: string }> {
+interface Opened {
+  mb: MailboxApi;
+  run: string;
+  task?: string;
+  close(): void;
+}
+
+/** The run's mailbox: in its Redis store when one is named (`--store`, config), else in its run folder. */
+async function open(opts: RunOpts & { store?: string | undefined }, io: CommandIO): Promise<Opened> {
+  const url = await storeUrlOf(opts.store, io);
+  if (url) {
+    const sr = await openStoreRun(url, opts.run, io);
+    const task = io.env.ORCH_TASK || undefined;
+    return { mb: sr.mailbox, run: sr.run, ...(task ? { task } : {}), close: () => sr.close() };
+  }
   const loaded = await loadRun({ ...opts, where: whereOf(io) });
   return {
     mb: new Mailbox(loaded.dir, { tasks: loaded.state.order }),
     run: loaded.run,
     ...(loaded.task ? { task: loaded.task } : {}),
+    close: () => {},
   };
+}
+
+/** A worker's own inbox (see openOwnInbox), else the run's mailbox; `close` when done. */
+async function openFor(
+  inbox: string | undefined,
+  o: RunOpts & { store?: string | undefined },
+  io: CommandIO,
+): Promise<Opened> {
+  const own = o.store ? undefined : await openOwnInbox(inbox, o, io);
+  if (own) return { mb: own.mb, run: '', task: own.name, close: () => {} };
+  return open({ ...(o.run ? { run: o.run } : {}), store: o.store }, io);
 }
 
 /**
@@ -103,6 +133,34 @@ export async function sendCommand(
 ): Promise<CommandResult> {
   const input = buildInput(body, o);
   const from = senderName(o.from, io.env);
+  const url = await storeUrlOf(o.store, io);
+  if (url) {
+    const { submitToStore } = await import('../../store-submit.js');
+    const s = await submitToStore(
+      url,
+      { kind: 'mail', to, message: input },
+      {
+        run: o.run,
+        from,
+        precheck: ({ state, store }) => {
+          if (to !== MAILBOX_ALL) store.mailbox.assertInbox(to);
+          if (input.type === 'blocked-on') {
+            const why = cannotWait(state, from, input.task);
+            if (why)
+              throw new OrchError(
+                'ERR_ORCH_INVALID_MESSAGE',
+                `${from} cannot wait for ${input.task}: ${why}`,
+                {
+                  exitCode: ExitCode.Usage,
+                },
+              );
+          }
+        },
+      },
+      io,
+    );
+    return sentResult(s, to, o);
+  }
   // The user's messages are checked here; a worker's by the supervisor, which knows who sent it.
   const precheck = ({ dir, state }: LoadedRun): void => {
     if (to !== MAILBOX_ALL) new Mailbox(dir, { tasks: state.order }).assertInbox(to);
@@ -123,6 +181,10 @@ export async function sendCommand(
       where: whereOf(io),
     },
   );
+  return sentResult(s, to, o);
+}
+
+function sentResult(s: Submitted, to: string, o: SendOpts): CommandResult {
   const note = submittedNote(s);
   if (o.json) return { exitCode: ExitCode.Ok, json: s.verdict?.result ?? { queued: true, run: s.run } };
   return {
@@ -140,13 +202,23 @@ const CHECK_BATCH = 50;
 
 export async function checkCommand(
   inbox: string | undefined,
+  o: RunOpts & { json?: boolean; store?: string | undefined },
+  io: CommandIO,
+): Promise<CommandResult> {
+  const opened = await openFor(inbox, o, io);
+  try {
+    return await checkOn(opened, inbox, o, io);
+  } finally {
+    opened.close();
+  }
+}
+
+async function checkOn(
+  { mb, task }: Opened,
+  inbox: string | undefined,
   o: RunOpts & { json?: boolean },
   io: CommandIO,
 ): Promise<CommandResult> {
-  const own = await openOwnInbox(inbox, o, io);
-  const { mb, task } = own
-    ? { mb: own.mb, task: own.name }
-    : await open({ ...(o.run ? { run: o.run } : {}) }, io);
   const name = inboxOf(inbox, o.task ?? task);
   // Messages are marked read only after they were written out: a checker killed midway loses
   // none (the rest stay unread; ids make a repeat harmless).
@@ -167,33 +239,41 @@ export async function checkCommand(
 
 export async function peekCommand(
   inbox: string | undefined,
-  o: RunOpts & { json?: boolean },
+  o: RunOpts & { json?: boolean; store?: string | undefined },
   io: CommandIO,
 ): Promise<CommandResult> {
-  const own = await openOwnInbox(inbox, o, io);
-  const { mb, task } = own
-    ? { mb: own.mb, task: own.name }
-    : await open({ ...(o.run ? { run: o.run } : {}) }, io);
-  const name = inboxOf(inbox, o.task ?? task);
-  const unread = await mb.peek(name);
-  if (o.json) return { exitCode: ExitCode.Ok, json: { inbox: name, unread } };
-  return { exitCode: ExitCode.Ok, lines: [String(unread)] };
+  const { mb, task, close } = await openFor(inbox, o, io);
+  try {
+    const name = inboxOf(inbox, o.task ?? task);
+    const unread = await mb.peek(name);
+    if (o.json) return { exitCode: ExitCode.Ok, json: { inbox: name, unread } };
+    return { exitCode: ExitCode.Ok, lines: [String(unread)] };
+  } finally {
+    close();
+  }
 }
 
-export async function historyCommand(o: RunOpts & { json?: boolean }, io: CommandIO): Promise<CommandResult> {
-  const { mb } = await open({ ...(o.run ? { run: o.run } : {}) }, io);
-  const msgs = await mb.history();
-  if (o.json) return { exitCode: ExitCode.Ok, json: msgs };
-  return { exitCode: ExitCode.Ok, lines: [msgs.length ? formatMessages(msgs) : 'no messages yet'] };
+export async function historyCommand(
+  o: RunOpts & { json?: boolean; store?: string | undefined },
+  io: CommandIO,
+): Promise<CommandResult> {
+  const { mb, close } = await open({ ...(o.run ? { run: o.run } : {}), store: o.store }, io);
+  try {
+    const msgs = await mb.history();
+    if (o.json) return { exitCode: ExitCode.Ok, json: msgs };
+    return { exitCode: ExitCode.Ok, lines: [msgs.length ? formatMessages(msgs) : 'no messages yet'] };
+  } finally {
+    close();
+  }
 }
 
 /** Streams: each message is written to the injected stdout as it arrives, until Ctrl-C. */
 export async function watchCommand(
   inbox: string | undefined,
-  o: RunOpts & { json?: boolean; keepUnread?: boolean },
+  o: RunOpts & { json?: boolean; keepUnread?: boolean; store?: string | undefined },
   io: CommandIO,
 ): Promise<CommandResult> {
-  const { mb, task } = await open({ ...(o.run ? { run: o.run } : {}) }, io);
+  const { mb, task, close } = await open({ ...(o.run ? { run: o.run } : {}), store: o.store }, io);
   const name = inboxOf(inbox, o.task ?? task);
   const ac = new AbortController();
   const stop = (): void => ac.abort();
@@ -208,6 +288,7 @@ export async function watchCommand(
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
+    close();
   }
   return { exitCode: ExitCode.Ok };
 }
@@ -228,13 +309,17 @@ export async function hookCommand(io: CommandIO): Promise<CommandResult> {
     }
     const task = io.env.ORCH_TASK;
     if (!task) return done;
-    const { mb } = (await openOwnInbox(task, {}, io)) ?? (await open({}, io));
-    if ((await mb.peek(task)) === 0) return done;
-    // Marked read only once Claude Code has the output (at least once, as `check`).
-    await mb.deliverUnread(task, async (msgs) => {
-      const out = mailboxHookOutput(event, msgs);
-      if (out) await writeOut(io.stdout, `${JSON.stringify(out)}\n`);
-    });
+    const { mb, close } = await openFor(task, {}, io);
+    try {
+      if ((await mb.peek(task)) === 0) return done;
+      // Marked read only once Claude Code has the output (at least once, as `check`).
+      await mb.deliverUnread(task, async (msgs) => {
+        const out = mailboxHookOutput(event, msgs);
+        if (out) await writeOut(io.stdout, `${JSON.stringify(out)}\n`);
+      });
+    } finally {
+      close();
+    }
   } catch (e) {
     io.stderr.write(`orch mailbox hook: ${e instanceof Error ? e.message : String(e)}\n`);
   }

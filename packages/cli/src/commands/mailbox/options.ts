@@ -1,5 +1,6 @@
 /** What `orch mailbox send` and `broadcast` take, and the inbox argument of the readers. */
 import { arg, common, opt } from '../../define.js';
+import { storeOption } from '../../options.js';
 
 export const sendOptions = () => ({
   from: opt.text(
@@ -15,6 +16,7 @@ export const sendOptions = () => ({
   task: opt.text('--task <id>', 'blocked-on: the task the sender waits for'),
   question: opt.text('--question <text>', 'needs-decision: the question (default: the message)'),
   run: common.run(),
+  store: storeOption(),
   json: common.json('print the sent message as JSON'),
 });
 

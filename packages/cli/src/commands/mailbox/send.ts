@@ -11,6 +11,7 @@ export const send = defineCommand({
   options: sendOptions(),
   examples: [
     'orch mailbox send ui "GET /users now returns {items, next}" --type interface-changed --target contracts/users.yaml',
+    'ORCH_RUN_KEY_FILE=~/run.key orch mailbox send api "keep /users paginated" --store redis://10.0.0.5:6379/0',
   ],
   async handler({ args, opts }, io) {
     const { sendCommand } = await import('./messages.js');

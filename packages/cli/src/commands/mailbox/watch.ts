@@ -1,4 +1,5 @@
 import { common, defineCommand, opt } from '../../define.js';
+import { storeOption } from '../../options.js';
 import { inbox } from './options.js';
 
 export const watch = defineCommand({
@@ -8,6 +9,7 @@ export const watch = defineCommand({
   options: {
     keepUnread: opt.flag('--keep-unread', 'only watch: leave the messages unread for their recipient'),
     run: common.run(),
+    store: storeOption(),
     json: common.json('print one JSON message per line'),
   },
   examples: ['orch mailbox watch supervisor --keep-unread'],

@@ -10,6 +10,7 @@ export const done = defineCommand({
     'orch task done --summary "added the /login route and its tests"',
     'orch task done "added the /login route and its tests"',
     'orch task done',
+    'ORCH_RUN_KEY_FILE=~/run.key orch task done --task api --store redis://10.0.0.5:6379/0',
   ],
   async handler({ args, opts }, io) {
     const { reportTask } = await import('./report.js');
