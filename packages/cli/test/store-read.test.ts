@@ -259,3 +259,35 @@ describe('orch task --store', () => {
     expect(await conn.xlen(keys.events(s.run))).toBe(before);
   });
 });
+
+describe('orch dashboard --store', () => {
+  it('shows each task with the host its attempt runs on, as JSON and as a plain frame', async () => {
+    const s = await seedRun(
+      ['api', 'ui'],
+      [{ type: 'task.ready', task: 'api' }, started('api', 'orch-s-api')],
+    );
+    await conn.hset(keys.worker(s.run, 'orch-s-api'), {
+      state: 'running',
+      job: 'j1',
+      attempt: '1',
+      host: 'builder-2',
+      size: '10',
+    });
+    await conn.set(keys.workerTail(s.run, 'orch-s-api'), 'compiling\nlinking\n');
+    const j = await orch(['dashboard', '--store', redis.url, '--run', s.run, '--json']);
+    expect(j.exitCode).toBe(0);
+    const state = JSON.parse(j.stdout) as { run: string; hosts: Record<string, string>; order: string[] };
+    expect(state).toMatchObject({ run: s.run, order: ['api', 'ui'], hosts: { api: 'builder-2' } });
+    const frame = await orch(['dashboard', '--store', redis.url, '--run', s.run, '--once']);
+    expect(frame.exitCode).toBe(0);
+    const head = frame.stdout.split('\n').find((l) => l.includes('TASK')) ?? '';
+    expect(head).toContain('HOST');
+    expect(frame.stdout.split('\n').find((l) => l.includes('api') && l.includes('running'))).toContain(
+      'builder-2',
+    );
+    const workers = await orch(['workers', '--store', redis.url, '--run', s.run, '--json']);
+    expect(JSON.parse(workers.stdout).live).toEqual([
+      { task: 'api', status: 'running', host: 'builder-2', lines: ['compiling', 'linking'] },
+    ]);
+  });
+});

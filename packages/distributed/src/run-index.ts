@@ -59,3 +59,38 @@ export async function leaseHolder(redis: Redis, keys: Keys, run: string): Promis
     msLeft: Math.max(0, left),
   };
 }
+
+/**
+ * Where each task's current attempt runs: the host in its worker record (the worker is named by the
+ * task's session), by task id; tasks without a record (not started, or forgotten) are left out.
+ */
+export async function workerHosts(
+  redis: Redis,
+  keys: Keys,
+  run: string,
+  tasks: readonly { id: string; session?: string | undefined }[],
+): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const named = tasks.filter((t): t is { id: string; session: string } => !!t.session);
+  if (named.length === 0) return out;
+  const tx = redis.multi();
+  for (const t of named) tx.hget(keys.worker(run, t.session), 'host');
+  const got = (await tx.exec()) ?? [];
+  named.forEach((t, i) => {
+    const host = got[i]?.[1];
+    if (typeof host === 'string' && host !== '') out.set(t.id, host);
+  });
+  return out;
+}
+
+/** The last `lines` lines of a worker's output, as its host streams them to the store. */
+export async function workerOutputTail(
+  redis: Redis,
+  keys: Keys,
+  run: string,
+  worker: string,
+  lines: number,
+): Promise<string[]> {
+  const text = (await redis.get(keys.workerTail(run, worker))) ?? '';
+  return text === '' ? [] : text.replace(/\n+$/, '').split('\n').slice(-lines);
+}

@@ -80,7 +80,7 @@ export function DashboardApp({
       />
     );
   }
-  const rows = selectRows(state, now);
+  const rows = selectRows(state, now, source.hosts?.());
   if (ui.view === 'detail' && selectedTask && rows[selected]) {
     return (
       <TaskDetail

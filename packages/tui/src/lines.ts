@@ -22,7 +22,7 @@ export const KEY_HELP = {
   workers: 'esc back · q quit',
 } as const;
 
-type ColumnKey = 'id' | 'status' | 'agent' | 'context' | 'cost' | 'elapsed' | 'message';
+type ColumnKey = 'id' | 'status' | 'agent' | 'host' | 'context' | 'cost' | 'elapsed' | 'message';
 
 export interface Column {
   key: ColumnKey;
@@ -35,6 +35,7 @@ const TITLES: Record<ColumnKey, string> = {
   id: 'TASK',
   status: 'STATUS',
   agent: 'AGENT',
+  host: 'HOST',
   context: 'CONTEXT',
   cost: 'COST',
   elapsed: 'ELAPSED',
@@ -66,6 +67,10 @@ export function tableColumns(rows: TaskRow[], width: number): Column[] {
       width: widest(rows, (r) => `x ${r.statusText}`, TITLES.status, 8, 16),
     },
     { key: 'agent', title: TITLES.agent, width: widest(rows, (r) => r.agent, TITLES.agent, 5, 24) },
+    // Only a distributed run knows hosts: the local dashboard keeps its columns.
+    ...(rows.some((r) => r.host !== '')
+      ? [{ key: 'host' as const, title: TITLES.host, width: widest(rows, (r) => r.host, TITLES.host, 4, 20) }]
+      : []),
     {
       key: 'context',
       title: TITLES.context,
@@ -81,7 +86,7 @@ export function tableColumns(rows: TaskRow[], width: number): Column[] {
     },
   ];
   // Least useful first when the terminal is narrow.
-  const dropOrder: ColumnKey[] = ['agent', 'cost', 'context', 'elapsed'];
+  const dropOrder: ColumnKey[] = ['agent', 'cost', 'host', 'context', 'elapsed'];
   let cols = fixed;
   const used = (cs: Column[]): number => MARKER_WIDTH + cs.reduce((n, c) => n + c.width + 1, 0);
   for (const key of dropOrder) {
@@ -128,6 +133,7 @@ export function rowLine(row: TaskRow, cols: Column[], selected: boolean): Line {
       case 'id':
         return { text: cell(row.id, c), bold: selected };
       case 'agent':
+      case 'host':
       case 'context':
       case 'cost':
       case 'elapsed':

@@ -24,6 +24,8 @@ export interface PlainOptions {
   width?: number;
   /** ANSI colours (default off). */
   color?: boolean;
+  /** The host of each task's attempt (a distributed run's), shown in a HOST column. */
+  hosts?: ReadonlyMap<string, string>;
 }
 
 export function renderLine(line: Line, color = false): string {
@@ -42,7 +44,7 @@ export function renderLine(line: Line, color = false): string {
 export function renderPlainDashboard(state: RunState, opts: PlainOptions = {}): string {
   const now = opts.now ?? Date.now();
   const width = opts.width ?? 120;
-  const rows = selectRows(state, now);
+  const rows = selectRows(state, now, opts.hosts);
   const cols = tableColumns(rows, width);
   const lines: Line[] = [
     ...headerLines(selectHeader(state), width),

@@ -22,6 +22,8 @@ export interface DashboardSource {
   /** The task's verification report as display lines, if there is one. */
   readVerification(task: string): Promise<string[] | undefined>;
   readMailbox(task: string): Promise<MailboxItem[]>;
+  /** The host of each task's attempt, by task id (a distributed run's); absent locally. */
+  hosts?(): ReadonlyMap<string, string>;
 }
 
 /** The latest output lines of one worker (a log tail, or a tmux pane capture). */

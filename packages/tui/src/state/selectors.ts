@@ -26,6 +26,8 @@ export interface TaskRow {
   /** The status label, with the attempt number from the second attempt on. */
   statusText: string;
   agent: string;
+  /** The machine that runs its attempt (a distributed run's worker host); '' when not known. */
+  host: string;
   context: string;
   cost: string;
   elapsed: string;
@@ -72,7 +74,7 @@ export function agentLabel(t: Pick<TaskState, 'agent' | 'model'>): string {
   return t.model ? `${t.agent}/${t.model}` : t.agent;
 }
 
-export function selectRow(t: TaskState, now: number): TaskRow {
+export function selectRow(t: TaskState, now: number, host = ''): TaskRow {
   const look = STATUS_LOOK[t.status];
   return {
     id: oneLine(t.id),
@@ -81,6 +83,7 @@ export function selectRow(t: TaskState, now: number): TaskRow {
     color: look.color,
     statusText: t.attempt > 1 ? `${look.label} #${t.attempt}` : look.label,
     agent: oneLine(agentLabel(t)),
+    host: oneLine(host),
     context: formatContext(t.usage),
     cost: t.usage.costUsd > 0 ? formatCost(t.usage.costUsd) : '-',
     elapsed: formatDuration(taskElapsed(t, now)),
@@ -100,8 +103,9 @@ function waitingFor(t: TaskState): string {
   return t.dependsOn.length > 0 ? `after ${t.dependsOn.join(', ')}` : '';
 }
 
-export function selectRows(state: RunState, now: number): TaskRow[] {
-  return tasksInOrder(state).map((t) => selectRow(t, now));
+/** `hosts`: the host of each task's attempt, by task id (a distributed run's); absent locally. */
+export function selectRows(state: RunState, now: number, hosts?: ReadonlyMap<string, string>): TaskRow[] {
+  return tasksInOrder(state).map((t) => selectRow(t, now, hosts?.get(t.id)));
 }
 
 export function selectHeader(state: RunState): HeaderInfo {

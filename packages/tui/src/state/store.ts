@@ -21,6 +21,7 @@ export class DashboardStore implements DashboardSource {
   private state: RunState | undefined;
   private readonly listeners = new Set<() => void>();
   private readonly readers: DetailReaders;
+  private hostMap: ReadonlyMap<string, string> = new Map();
   /** Incremented on every change; lets views notice changes of a state mutated in place. */
   version = 0;
 
@@ -52,6 +53,18 @@ export class DashboardStore implements DashboardSource {
   /** Replaces the state with one reduced elsewhere (the journal watcher's). */
   replace(state: RunState | undefined): void {
     this.state = state;
+    this.changed();
+  }
+
+  hosts(): ReadonlyMap<string, string> {
+    return this.hostMap;
+  }
+
+  /** Sets where each task's attempt runs; notifies only when that changed. */
+  setHosts(hosts: ReadonlyMap<string, string>): void {
+    const same = hosts.size === this.hostMap.size && [...hosts].every(([k, v]) => this.hostMap.get(k) === v);
+    if (same) return;
+    this.hostMap = new Map(hosts);
     this.changed();
   }
 

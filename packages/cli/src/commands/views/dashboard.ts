@@ -7,7 +7,11 @@ export const dashboard = defineCommand({
   options: viewOptions('print the run state as JSON'),
   help: `Keys: ↑/↓ select a task, enter opens its log, verification report and mailbox,
 w switches to the workers view, esc goes back, q quits.`,
-  examples: ['orch dashboard', 'orch dashboard --once --run 20261121-053000-a1b2'],
+  examples: [
+    'orch dashboard',
+    'orch dashboard --once --run 20261121-053000-a1b2',
+    'orch dashboard --store redis://10.0.0.5:6379/0',
+  ],
   async handler({ opts }, io) {
     const { dashboardCommand } = await import('./open-view.js');
     return dashboardCommand(opts, io);

@@ -13,12 +13,15 @@ import {
 import type { CommandIO, CommandResult } from '../../define.js';
 import { ExitCode } from '../../exit-codes.js';
 import { useColor } from '../../output.js';
+import { storeUrlOf } from '../../run-store.js';
 import { whereOf } from '../common/run.js';
 import { followedRunNote } from '../state/follow.js';
 import { bellWanted, detailReaders, logPanes, tmuxPanes, type RunLocation } from './sources.js';
 
 export interface ViewOptions {
   run?: string;
+  /** A distributed run's Redis store (`--store`; else the config's `store.url`). */
+  store?: string;
   once?: boolean;
   json?: boolean;
   /** Where worker output comes from: worker logs (default) or tmux `capture-pane`. */
@@ -86,6 +89,8 @@ async function live(loc: RunLocation, view: 'dashboard' | 'workers', panes: Pane
  * process's terminal until q.
  */
 export async function dashboardCommand(opts: ViewOptions, io: CommandIO): Promise<CommandResult> {
+  const url = await storeUrlOf(opts.store, io);
+  if (url) return (await import('./store-view.js')).storeDashboard(url, opts, io, wantsPlain);
   const loc = await locate(opts.run, io);
   const notes = await noteFollowed(loc, opts, io, 'orch dashboard');
   if (opts.json) return { exitCode: ExitCode.Ok, notes, json: await loadStarted(loc) };
@@ -101,6 +106,8 @@ export async function dashboardCommand(opts: ViewOptions, io: CommandIO): Promis
 
 /** `orch workers`: as the dashboard, with each live worker's latest output lines. */
 export async function workersCommand(opts: ViewOptions, io: CommandIO): Promise<CommandResult> {
+  const url = await storeUrlOf(opts.store, io);
+  if (url) return (await import('./store-view.js')).storeWorkers(url, opts, io, wantsPlain);
   const loc = await locate(opts.run, io);
   const notes = await noteFollowed(loc, opts, io, 'orch workers');
   const panes = await paneSource(loc, opts.panes);

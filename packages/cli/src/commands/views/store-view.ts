@@ -1,0 +1,165 @@
+/**
+ * `orch dashboard --store` and `orch workers --store`: the views of a run kept in Redis, from any
+ * machine. The state comes from the run's stream, worker output from the tails the hosts stream to
+ * the store, the HOST column from each attempt's worker record; nothing reads the supervisor's files
+ * (verification reports stay on its machine and are not shown here).
+ */
+import { traced, type RunState } from '@orch/core';
+import type { DetailReaders, MailboxItem, PaneSource } from '@orch/tui';
+import type { CommandIO, CommandResult } from '../../define.js';
+import { ExitCode } from '../../exit-codes.js';
+import { useColor } from '../../output.js';
+import { openStoreRun, type StoreRun } from '../../run-store.js';
+import type { ViewOptions } from './open-view.js';
+
+const PANE_LINES = 12;
+/** How often the live view looks up where attempts run (hosts change without log entries). */
+const HOSTS_MS = 2_000;
+
+/** The state as the views show it: the supervisor alive while its lease is. */
+async function viewState(sr: StoreRun): Promise<RunState> {
+  return { ...sr.state(), supervisorAlive: (await sr.supervisor()) !== undefined };
+}
+
+async function hostsOf(sr: StoreRun, state: RunState): Promise<Map<string, string>> {
+  const { workerHosts } = await import('@orch/distributed');
+  return workerHosts(
+    sr.redis,
+    sr.keys,
+    sr.run,
+    state.order.map((id) => ({ id, session: state.tasks[id]?.session })),
+  );
+}
+
+function storePanes(sr: StoreRun): PaneSource {
+  return {
+    async capture(task, lines) {
+      if (!task.session) return [];
+      const { workerOutputTail } = await import('@orch/distributed');
+      return workerOutputTail(sr.redis, sr.keys, sr.run, task.session, lines);
+    },
+  };
+}
+
+function storeReaders(sr: StoreRun, getState: () => RunState | undefined): DetailReaders {
+  const panes = storePanes(sr);
+  return {
+    async readLogTail(id, lines) {
+      const t = getState()?.tasks[id];
+      return t ? panes.capture(t, lines) : [];
+    },
+    readVerification: async () => undefined,
+    async readMailbox(id) {
+      const all = await sr.mailbox.history();
+      return all
+        .filter((m) => m.to === id || m.from === id || m.to === 'all')
+        .map((m): MailboxItem => ({ ts: m.ts, from: m.from, to: m.to, text: m.body }));
+    },
+  };
+}
+
+function plainWidth(io: CommandIO): number {
+  return io.stdout.isTTY && io.stdout.columns ? io.stdout.columns : 120;
+}
+
+async function live(sr: StoreRun, view: 'dashboard' | 'workers'): Promise<void> {
+  const { DashboardStore, runInteractive } = await import('@orch/tui');
+  const store: InstanceType<typeof DashboardStore> = new DashboardStore({
+    state: await viewState(sr),
+    readers: storeReaders(sr, () => store.getState()),
+  });
+  const lookUp = (): void => {
+    void (async () => {
+      const s = await viewState(sr);
+      store.setHosts(await hostsOf(sr, s));
+      store.replace(s);
+    })().catch(traced('dashboard.store'));
+  };
+  const stop = sr.log.subscribe(lookUp);
+  sr.log.follow();
+  lookUp();
+  const timer = setInterval(lookUp, HOSTS_MS);
+  try {
+    await runInteractive({ source: store, panes: storePanes(sr), view });
+  } finally {
+    clearInterval(timer);
+    stop();
+  }
+}
+
+/** Whether the command prints one frame (or JSON) rather than drawing live. */
+type Plain = (opts: ViewOptions, io: CommandIO) => boolean;
+
+export async function storeDashboard(
+  url: string,
+  opts: ViewOptions,
+  io: CommandIO,
+  wantsPlain: Plain,
+): Promise<CommandResult> {
+  const sr = await openStoreRun(url, opts.run, io);
+  try {
+    const state = await viewState(sr);
+    const hosts = await hostsOf(sr, state);
+    if (opts.json) return { exitCode: ExitCode.Ok, json: { ...state, hosts: Object.fromEntries(hosts) } };
+    if (wantsPlain(opts, io)) {
+      const { renderPlainDashboard } = await import('@orch/tui');
+      const frame = renderPlainDashboard(state, { width: plainWidth(io), color: useColor(io.stdout), hosts });
+      return { exitCode: ExitCode.Ok, lines: [frame.replace(/\n$/, '')] };
+    }
+    await live(sr, 'dashboard');
+    return { exitCode: ExitCode.Ok };
+  } finally {
+    sr.close();
+  }
+}
+
+export async function storeWorkers(
+  url: string,
+  opts: ViewOptions,
+  io: CommandIO,
+  wantsPlain: Plain,
+): Promise<CommandResult> {
+  const sr = await openStoreRun(url, opts.run, io);
+  try {
+    if (!opts.json && !wantsPlain(opts, io)) {
+      await live(sr, 'workers');
+      return { exitCode: ExitCode.Ok };
+    }
+    const { renderPlainWorkers, selectWorkers, workerLines } = await import('@orch/tui');
+    const state = await viewState(sr);
+    const hosts = await hostsOf(sr, state);
+    const model = selectWorkers(state, Date.now());
+    const panes = storePanes(sr);
+    const captured = new Map<string, string[]>();
+    for (const w of model.live) captured.set(w.task.id, await panes.capture(w.task, PANE_LINES));
+    if (opts.json) {
+      return {
+        exitCode: ExitCode.Ok,
+        json: {
+          run: state.run,
+          live: model.live.map((w) => ({
+            task: w.task.id,
+            status: w.task.status,
+            host: hosts.get(w.task.id) ?? null,
+            lines: workerLines(w.task, captured.get(w.task.id) ?? [], PANE_LINES),
+          })),
+          finished: model.finished.map((w) => ({
+            task: w.task.id,
+            status: w.task.status,
+            message: w.row.message,
+          })),
+          waiting: model.waiting,
+          afterDependencies: model.afterDependencies,
+        },
+      };
+    }
+    const frame = renderPlainWorkers(state, captured, {
+      width: plainWidth(io),
+      color: useColor(io.stdout),
+      lines: PANE_LINES,
+    });
+    return { exitCode: ExitCode.Ok, lines: [frame.replace(/\n$/, '')] };
+  } finally {
+    sr.close();
+  }
+}
