@@ -78,6 +78,8 @@ export class SharedRateLimit {
           resolve();
         }
         opts.signal?.addEventListener('abort', done, { once: true });
+        // Aborted while the key was read: no event comes any more.
+        if (opts.signal?.aborted) done();
       });
     }
   }
