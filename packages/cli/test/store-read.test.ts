@@ -291,3 +291,86 @@ describe('orch dashboard --store', () => {
     ]);
   });
 });
+
+describe('orch state resume --store', () => {
+  it('refuses while the lease is live, then takes the run over and reconciles it against the store', async () => {
+    const at = new Date().toISOString();
+    const s = await seedRun(
+      ['a', 'b', 'c', 'd'],
+      [
+        { type: 'supervisor.started', pid: 4242, host: 'sup-host' },
+        ...['a', 'b', 'c'].flatMap((t): RunEventInput[] => [
+          { type: 'task.ready', task: t },
+          started(t, `w-${t}`),
+        ]),
+        {
+          type: 'task.reported',
+          task: 'c',
+          status: 'done',
+          evidence: { source: 'status-command', at, detail: 'reported by the worker (attempt 1)' },
+        },
+      ],
+    );
+    // a runs on a host that beats; b's attempt ended without a report.
+    await conn.hset(keys.host('h1'), { slots: '2', active: '1', beatAt: String(Date.now()), startedAt: at });
+    await conn.sadd(keys.hosts(), 'h1');
+    await conn.hset(keys.worker(s.run, 'w-a'), {
+      state: 'running',
+      job: 'j-a',
+      attempt: '1',
+      host: 'h1',
+      size: '0',
+    });
+    await conn.hset(keys.worker(s.run, 'w-b'), {
+      state: 'exited',
+      job: 'j-b',
+      attempt: '1',
+      host: 'h2',
+      size: '0',
+      exitStatus: '1',
+    });
+    // The supervisor died: its lease is left to expire.
+    await conn.set(
+      keys.lease(s.run),
+      JSON.stringify({ token: 'x', holder: 'sup-host:4242', since: at }),
+      'PX',
+      700,
+    );
+    const withKey = { ORCH_RUN_KEY_FILE: s.keyFile };
+
+    const refused = await orch(['state', 'resume', '--store', redis.url, '--run', s.run], withKey);
+    expect(refused.exitCode).not.toBe(0);
+    expect(refused.stderr).toContain('ERR_ORCH_SUPERVISOR_LEASE');
+    expect(refused.stderr).toContain('sup-host:4242');
+
+    for (let i = 0; i < 100 && (await conn.exists(keys.lease(s.run))) === 1; i++)
+      await new Promise((r) => setTimeout(r, 50));
+
+    const dry = await orch(['state', 'resume', '--store', redis.url, '--run', s.run, '--dry-run', '--json']);
+    const plan = JSON.parse(dry.stdout) as { items: { task: string; action: string; host?: string }[] };
+    expect(plan.items.map((i) => [i.task, i.action, i.host ?? null])).toEqual([
+      ['a', 'watch', 'h1'],
+      ['b', 'restart', 'h2'],
+      ['c', 'verify', null],
+      ['d', 'schedule', null],
+    ]);
+    // A dry run takes nothing.
+    expect(await conn.exists(keys.lease(s.run))).toBe(0);
+
+    const noKey = await orch(['state', 'resume', '--store', redis.url, '--run', s.run]);
+    expect(noKey.stderr).toContain('ERR_ORCH_RUN_KEY');
+    const before = await conn.xlen(keys.events(s.run));
+
+    const took = await orch(['state', 'resume', '--store', redis.url, '--run', s.run, '--json'], withKey);
+    expect(took.exitCode).toBe(4);
+    expect(JSON.parse(took.stdout)).toMatchObject({ run: s.run, takenOver: true, continued: false });
+    expect(took.stderr).toContain('cannot continue on this machine yet');
+    const reader = new RedisRunLog(conn, keys, s.run, { key: s.key });
+    await reader.refresh();
+    expect(await conn.xlen(keys.events(s.run))).toBe(before + 1);
+    expect((await reader.history()).at(-1)).toMatchObject({ type: 'supervisor.stopped', pid: 4242 });
+    expect(reader.state?.supervisorAlive).toBe(false);
+    expect(reader.skipped).toBe(0);
+    expect(await conn.exists(keys.lease(s.run))).toBe(0);
+  });
+});

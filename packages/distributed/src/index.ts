@@ -13,3 +13,4 @@ export * from './run-index.js';
 export * from './user-outbox.js';
 export * from './rate-limit.js';
 export * from './blocking.js';
+export * from './takeover.js';

@@ -17,12 +17,14 @@ import {
 import { resolveRun } from '@orch/store';
 import type { CommandIO, CommandResult } from '../../define.js';
 import { paint } from '../../output.js';
+import { storeUrlOf } from '../../run-store.js';
 import { whereOf } from '../common/run.js';
 import { describeEvent } from '../run/progress.js';
 import { finishResult, outliveTerminal } from '../run/runner.js';
 
 interface ResumeOpts {
   run?: string | undefined;
+  store?: string | undefined;
   dryRun: boolean;
   detach: boolean;
   json: boolean;
@@ -45,6 +47,8 @@ function planLines(plan: ResumePlan, dry: boolean, io: CommandIO): string[] {
  * continuing in this terminal writes its progress to the injected stdout as it goes.
  */
 export async function resumeCommand(opts: ResumeOpts, io: CommandIO): Promise<CommandResult> {
+  const url = await storeUrlOf(opts.store, io);
+  if (url) return (await import('./resume-store.js')).resumeFromStore(url, opts, io);
   const r = await resolveRun({ ...whereOf(io), ...(opts.run ? { run: opts.run } : {}) });
   const orchBin = orchBinPath();
   // Reports workers left while no supervisor ran are journaled first, so the plan sees them.
