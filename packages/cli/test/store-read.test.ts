@@ -17,11 +17,10 @@ import {
   type Keys,
 } from '@orch/distributed';
 import { runStarted, startRedis, type RedisFixture } from '@orch/test-utils';
-import type { Redis } from 'ioredis';
 import { orchInProcess } from './in-process.js';
 
 let redis: RedisFixture;
-let conn: Redis;
+let conn: Awaited<ReturnType<typeof connectStore>>;
 let elsewhere: string;
 let env: Record<string, string>;
 const keys: Keys = keysFor();
