@@ -216,23 +216,23 @@ describe('orch task --store', () => {
 
   it('to a live supervisor it goes through the user outbox and waits for the verdict', async () => {
     const s = await seedRun(['a'], [{ type: 'task.ready', task: 'a' }, started('a')], { release: false });
-    const { RedisUserOutbox } = await import('@orch/distributed');
-    const { acceptItem, USER_CHANNEL } = await import('@orch/engine');
-    const { userToken } = await import('@orch/store');
+    const { RedisMailbox, RedisUserOutbox, serveUserOutbox } = await import('@orch/distributed');
     const outbox = new RedisUserOutbox(conn, keys, s.run);
     const reporting = orch(
       ['task', 'progress', 'halfway', '--task', 'a', '--store', redis.url, '--run', s.run, '--json'],
       { ORCH_RUN_KEY_FILE: s.keyFile },
     );
     // The supervisor's side: takes the item, checks the user token, journals it, answers.
+    const serve = {
+      key: s.key,
+      state: () => s.log.state!,
+      append: (ev: RunEventInput) => s.log.append(ev),
+      mailbox: new RedisMailbox(conn, keys, s.run, { tasks: ['a'] }),
+      seen: new Set<string>(),
+    };
     let taken = 0;
     for (let i = 0; i < 100 && taken === 0; i++) {
-      taken = await outbox.take(async (entry) => {
-        if (!entry.ok) throw new Error(entry.reason);
-        expect(entry.item.token).toBe(userToken(s.key));
-        const v = await acceptItem('', s.log.state!, USER_CHANNEL, entry.item, (ev) => s.log.append(ev));
-        return { id: entry.item.id, ...v };
-      });
+      taken = await serveUserOutbox(outbox, serve);
       if (taken === 0) await new Promise((r) => setTimeout(r, 50));
     }
     const r = await reporting;

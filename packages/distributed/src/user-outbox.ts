@@ -6,7 +6,18 @@
  * delivers it, pushes its verdict on the item's ack list, and deletes the entry. The sender blocks
  * on that list for a bounded time.
  */
-import { OUTBOX_ITEM_MAX_BYTES, OrchError, OutboxAck, OutboxItem } from '@orch/core';
+import {
+  OUTBOX_ITEM_MAX_BYTES,
+  OrchError,
+  OutboxAck,
+  OutboxItem,
+  sameSecret,
+  type RunEvent,
+  type RunEventInput,
+  type RunState,
+} from '@orch/core';
+import { USER_CHANNEL, acceptItem, type Verdict } from '@orch/engine';
+import { userToken, type Mailbox } from '@orch/store';
 import type { Redis } from 'ioredis';
 import { blockingConnection } from './blocking.js';
 import type { Keys } from './keys.js';
@@ -94,4 +105,45 @@ function parseItem(fields: string[]): UserOutboxEntry {
   } catch {
     return { ok: false, reason: 'not JSON' };
   }
+}
+
+export interface ServeUserOutboxOptions {
+  /** The run's key: the user token is derived from it. */
+  key: Buffer;
+  state(): RunState;
+  append(ev: RunEventInput): Promise<RunEvent>;
+  /** Where the user's mail goes (the run's `RedisMailbox`). */
+  mailbox: Pick<Mailbox, 'send'>;
+  /** Ids of items already journaled (from the log's `item` fields, then as they are taken). */
+  seen: Set<string>;
+  /** A refused item's reason, for the supervisor to journal (`worker.rejected`). */
+  onRefused?(reason: string, kind?: string): Promise<void>;
+}
+
+/**
+ * What a distributed supervisor's intake calls for the user's channel (as the file intake does for
+ * the run folder's user outbox): takes every waiting item, checks the user token, journals or
+ * delivers it with the same rules (`acceptItem`), and answers the sender. An item seen before (a
+ * crash between journaling and deleting) is answered without being recorded twice.
+ */
+export async function serveUserOutbox(
+  outbox: RedisUserOutbox,
+  opts: ServeUserOutboxOptions,
+): Promise<number> {
+  const token = userToken(opts.key);
+  return outbox.take(async (entry) => {
+    if (!entry.ok) {
+      await opts.onRefused?.(entry.reason);
+      return undefined;
+    }
+    const item = entry.item;
+    if (opts.seen.has(item.id))
+      return item.ack ? { id: item.id, ok: true, detail: 'recorded before' } : undefined;
+    const verdict: Verdict = sameSecret(item.token, token)
+      ? await acceptItem('', opts.state(), USER_CHANNEL, item, (ev) => opts.append(ev), opts.mailbox)
+      : { ok: false, detail: 'the token is not the user token' };
+    opts.seen.add(item.id);
+    if (!verdict.ok) await opts.onRefused?.(verdict.detail, item.body.kind);
+    return item.ack ? { id: item.id, ...verdict } : undefined;
+  });
 }

@@ -5,7 +5,12 @@ import { startRedis, type RedisFixture } from '@orch/test-utils';
 import type { Redis } from 'ioredis';
 import { connectStore, storeFromUrl } from '../src/connection.js';
 import { keysFor } from '../src/keys.js';
-import { RedisUserOutbox, type UserOutboxEntry } from '../src/user-outbox.js';
+import { RedisMailbox } from '../src/mailbox.js';
+import { SupervisorLease } from '../src/lease.js';
+import { RedisRunLog } from '../src/run-log.js';
+import { RedisUserOutbox, serveUserOutbox, type UserOutboxEntry } from '../src/user-outbox.js';
+import { runStarted } from '@orch/test-utils';
+import { userToken } from '@orch/store';
 
 let redis: RedisFixture;
 const conns: Redis[] = [];
@@ -69,5 +74,48 @@ describe("the user's outbox in the store", () => {
   it('refuses to send what is not an item', async () => {
     const user = new RedisUserOutbox(await connect(), keysFor('uo2'), 'r1');
     await expect(user.drop({ ...item('x'), id: 'no' } as OutboxItem)).rejects.toThrow();
+  });
+});
+
+describe('serveUserOutbox (the supervisor side)', () => {
+  it('journals an item with the user token, refuses one without it, and records a repeat once', async () => {
+    const keys = keysFor('uo3');
+    const run = `r${randomBytes(4).toString('hex')}`;
+    const a = await connect();
+    const key = randomBytes(32);
+    const lease = await SupervisorLease.acquire(a, keys, run, { ttlMs: 5_000 });
+    const log = new RedisRunLog(a, keys, run, { lease, key });
+    await log.append(runStarted(['a'], { run }));
+    await log.append({ type: 'task.ready', task: 'a' });
+    await log.append({
+      type: 'task.started',
+      task: 'a',
+      attempt: 1,
+      session: 's-a',
+      agent: 'shell',
+      promptPath: 'p',
+      logPath: 'l',
+    });
+    const user = new RedisUserOutbox(await connect(), keys, run);
+    const good = { ...item('item-0010'), token: userToken(key) };
+    await user.drop(good);
+    await user.drop(good);
+    await user.drop({ ...item('item-0011'), token: 'f'.repeat(64) });
+    const refused: string[] = [];
+    const opts = {
+      key,
+      state: () => log.state!,
+      append: (ev: Parameters<typeof log.append>[0]) => log.append(ev),
+      mailbox: new RedisMailbox(a, keys, run, { tasks: ['a'] }),
+      seen: new Set<string>(),
+      onRefused: async (reason: string) => void refused.push(reason),
+    };
+    expect(await serveUserOutbox(new RedisUserOutbox(a, keys, run), opts)).toBe(3);
+    const events = (await log.history()).filter((e) => e.type === 'task.progress');
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ task: 'a', message: 'halfway', item: 'item-0010' });
+    expect(refused).toEqual(['the token is not the user token']);
+    expect(await user.waitForAck('item-0011', 1_000)).toMatchObject({ ok: false });
+    await lease.release();
   });
 });
