@@ -5,7 +5,7 @@
  * supervisor does, with `BullWorkerRuntime`, and reads what comes back through Redis and the remote.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { taskBranch, type WorkerSpec } from '@orch/engine';
+import { stagingBranch, taskBranch, type WorkerSpec } from '@orch/engine';
 import { startCluster, type Cluster } from '@orch/test-utils';
 import type { Redis } from 'ioredis';
 import { connectStore, storeFromUrl, type StoreOptions } from '../src/connection.js';
@@ -14,7 +14,7 @@ import { keysFor } from '../src/keys.js';
 import { BullWorkerRuntime, type AttemptPlacement } from '../src/worker-runtime.js';
 
 const run = 'r1';
-const staging = `orch/${run}/staging`;
+const staging = stagingBranch(run);
 const keys = keysFor('orch');
 const identity = {
   GIT_AUTHOR_NAME: 't',

@@ -11,7 +11,8 @@
  *   c.remote.path        the bare repository itself, for the test's own reads (c.remote.git(...args))
  *   c.gitEnv             GIT_SSH_COMMAND (+ GIT_SSH_VARIANT) with the generated key and known_hosts
  *   c.dir(node)          the node's own work directory: the only folder of the cluster it sees
- *   c.env(node)          a whole environment for a node: PATH, HOME (its dir), the store password, c.gitEnv
+ *   c.env(node)          a whole environment for a node: PATH, HOME (its dir), TMPDIR and TMUX_TMPDIR (its
+ *                        dir's tmp/, shared by its processes), the store password, c.gitEnv
  *   await c.seed(files)  a repository with one commit in the supervisor's folder, pushed to the
  *                        remote's main: { repo, base }
  *   await c.exec(node, argv, { cwd?, env?, timeoutMs? })   run to completion inside the node
@@ -228,7 +229,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   };
 
   try {
-    for (const d of dirs.values()) await mkdir(d, { mode: 0o700 });
+    for (const d of dirs.values()) await mkdir(join(d, 'tmp'), { recursive: true, mode: 0o700 });
     net = await createNet({ owner, nodes: nodes.map((name) => ({ name })) });
     const theNet = net;
     const svcAddr = net.address('svc');
@@ -244,6 +245,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     const env = (node: string): Record<string, string> => ({
       PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
       HOME: dir(node),
+      // The node's temp folder is shared by its processes, like a machine's (each process's /tmp is private).
+      TMPDIR: join(dir(node), 'tmp'),
+      TMUX_TMPDIR: join(dir(node), 'tmp'),
       LANG: 'C.UTF-8',
       NO_COLOR: '1',
       ...(node === 'svc' ? {} : { ORCH_REDIS_PASSWORD: password, ...gitEnv }),
