@@ -150,9 +150,9 @@ describe('the multi-host harness', () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     expect(strayPids.length).toBeGreaterThan(0);
-    const swept = await sweepClusters();
+    // (Another test file's cluster start may sweep them first: what counts is that they are gone.)
+    await sweepClusters();
     await stray;
-    expect(swept).toEqual(expect.arrayContaining([net.ns('h1'), `${owner}-br`, folder]));
     expect(await netnsOf(owner)).toEqual([]);
     expect(existsSync(folder)).toBe(false);
     expect(strayPids.filter(alive)).toEqual([]);

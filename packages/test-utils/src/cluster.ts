@@ -18,7 +18,7 @@
  *   await c.exec(node, argv, { cwd?, env?, timeoutMs? })   run to completion inside the node
  *   c.spawn(node, argv, opts)                              start without waiting (an execa promise)
  *   await c.orch(node, args, opts) / c.spawnOrch(node, args, opts)   the built CLI inside the node
- *   c.startHost(node, { slots, lease })                    `orch host` on the node (its dir's `host/`)
+ *   c.startHost(node, { slots, lease, args?, env? })       `orch host` on the node (its dir's `host/`)
  *   await c.kill(node)   SIGKILL every process in the node's namespace, then delete the namespace
  *   await c.cleanup()    everything (also what a failed test left running); idempotent
  *
@@ -98,7 +98,10 @@ export interface Cluster {
   spawn(node: string, argv: string[], opts?: NodeRunOptions): ResultPromise;
   orch(node: string, args: string[], opts?: NodeRunOptions): Promise<ExecResult>;
   spawnOrch(node: string, args: string[], opts?: NodeRunOptions): ResultPromise;
-  startHost(node: string, opts?: { slots?: number; lease?: number; args?: string[] }): ResultPromise;
+  startHost(
+    node: string,
+    opts?: { slots?: number; lease?: number; args?: string[]; env?: Record<string, string> },
+  ): ResultPromise;
   seed(files: Record<string, string>): Promise<{ repo: string; base: string }>;
   /** True until `kill(node)`. */
   alive(node: string): boolean;
@@ -366,6 +369,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
             String(o.lease ?? 2),
             ...(o.args ?? []),
           ]),
+          o.env ? { env: o.env } : {},
         );
         stops.push(async () => {
           child.kill('SIGKILL');
