@@ -22,6 +22,16 @@
  *   await c.kill(node)   SIGKILL every process in the node's namespace, then delete the namespace
  *   await c.cleanup()    everything (also what a failed test left running); idempotent
  *
+ * A distributed run across the cluster, once `orch run --store --remote` exists:
+ *
+ *   const c = await startCluster({ hosts: 3 });
+ *   const { repo } = await c.seed({ 'tasks.yaml': plan, 'README.md': '# app\n' });
+ *   for (const h of c.hosts) c.startHost(h, { slots: 2 });
+ *   const run = c.spawnOrch('sup', ['run', 'tasks.yaml', '--no-tui', '--yes', '--store', c.redis.url,
+ *     '--remote', c.remote.url], { cwd: repo });
+ *   … await c.kill('h2') mid-run …
+ *   expect((await run).exitCode).toBe(0);        // then read staging with c.remote.git(...)
+ *
  * Layout. Namespaces `orcht-<pid>-<random>-{br,svc,sup,h1…}`: `br` holds only the bridge; `svc` runs
  * Redis and sshd (the git remote); `sup` (and `sup2`… with `supervisors`) is where a supervisor runs;
  * `h1…` are the worker hosts. Each node has `lo` and an address on the bridge, and each process it
