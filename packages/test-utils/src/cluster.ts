@@ -54,18 +54,8 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
-import { orchBin } from './cli.js';
-import {
-  createNet,
-  execIn,
-  netOwner,
-  ownerPid,
-  spawnIn,
-  sweepNetns,
-  type ExecResult,
-  type Net,
-  type View,
-} from './netns.js';
+import { orchBin, type CliResult } from './cli.js';
+import { createNet, execIn, netOwner, ownerPid, spawnIn, sweepNetns, type Net, type View } from './netns.js';
 import { pingRedis } from './redis.js';
 import { sshKeys, startSshd, type Sshd } from './sshd.js';
 
@@ -104,9 +94,9 @@ export interface Cluster {
   remote: { url: string; path: string; git: (...args: string[]) => Promise<string> };
   gitEnv: Record<string, string>;
   env(node: string): Record<string, string>;
-  exec(node: string, argv: string[], opts?: NodeRunOptions): Promise<ExecResult>;
+  exec(node: string, argv: string[], opts?: NodeRunOptions): Promise<CliResult>;
   spawn(node: string, argv: string[], opts?: NodeRunOptions): ResultPromise;
-  orch(node: string, args: string[], opts?: NodeRunOptions): Promise<ExecResult>;
+  orch(node: string, args: string[], opts?: NodeRunOptions): Promise<CliResult>;
   spawnOrch(node: string, args: string[], opts?: NodeRunOptions): ResultPromise;
   startHost(
     node: string,
@@ -273,7 +263,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
         ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
         ...(o.input !== undefined ? { input: o.input } : {}),
       });
-    const exec = (node: string, argv: string[], o: NodeRunOptions = {}): Promise<ExecResult> =>
+    const exec = (node: string, argv: string[], o: NodeRunOptions = {}): Promise<CliResult> =>
       execIn(theNet.ns(node), argv, {
         view: view(node),
         cwd: o.cwd ?? dir(node),

@@ -22,6 +22,7 @@ import { lstatSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
+import type { CliResult } from './cli.js';
 
 /** Every namespace the harness creates starts with this. */
 export const NETNS_PREFIX = 'orcht-';
@@ -272,14 +273,8 @@ export function spawnIn(ns: string, argv: string[], opts: SpawnInOptions): Resul
   });
 }
 
-export interface ExecResult {
-  stdout: string;
-  stderr: string;
-  exitCode: number;
-}
-
 /** Runs `argv` inside `ns` to completion (60 s at most by default); never rejects on a non-zero exit. */
-export async function execIn(ns: string, argv: string[], opts: SpawnInOptions): Promise<ExecResult> {
+export async function execIn(ns: string, argv: string[], opts: SpawnInOptions): Promise<CliResult> {
   const r = await spawnIn(ns, argv, { ...opts, timeoutMs: opts.timeoutMs ?? EXEC_TIMEOUT_MS });
   return { stdout: String(r.stdout), stderr: String(r.stderr), exitCode: r.exitCode ?? -1 };
 }

@@ -19,6 +19,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
+import { shellQuotePath } from '@orch/core';
 import { execa, type ResultPromise } from 'execa';
 
 const START_TIMEOUT_MS = 10_000;
@@ -26,8 +27,6 @@ const STOP_TIMEOUT_MS = 5_000;
 export const SSHD = '/usr/sbin/sshd';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-/** One word for a POSIX shell (GIT_SSH_COMMAND is run by one). */
-export const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 export interface SshKeys {
   /** Files the server reads (private host key, authorized_keys, its config and log). */
@@ -113,7 +112,8 @@ export async function sshKeys(opts: {
     user,
     address,
     port,
-    env: { GIT_SSH_COMMAND: `ssh -F ${shellQuote(config)}`, GIT_SSH_VARIANT: 'ssh' },
+    // git runs GIT_SSH_COMMAND with a shell.
+    env: { GIT_SSH_COMMAND: `ssh -F ${shellQuotePath(config)}`, GIT_SSH_VARIANT: 'ssh' },
     sshArgv: ['ssh', '-F', config],
   };
 }
