@@ -168,9 +168,10 @@ ${table}
   harness (hosts as network namespaces on a bridge, Redis and an SSH git remote on their own), \`orch
   host\` with 4 slots on 1, 2 and 3 hosts, 24 one-second shell attempts in 3 waves of 8 added with
   \`BullWorkerRuntime\` (no distributed \`orch run\` yet: no verification or merges), against the
-  zero-overhead schedule; dispatch latency from the job's adding to the attempt's shell running on a
-  host; and the time from a host's loss (every process of its namespace killed) to its attempts
-  running elsewhere.
+  zero-overhead schedule, and once more on 3 hosts whose ssh shares one connection per host
+  (ControlMaster); dispatch latency from the job's adding to the attempt's shell running on a host;
+  and the time from a host's loss (every process of its namespace killed) to its attempts running
+  elsewhere.
 - **Plan analyzers** (\`bench/plan.mjs\`, details in [benchmarks-plan.md](benchmarks-plan.md)) and the
   **dashboard** (\`bench/dashboard.mjs\`): first frame and CPU of a live dashboard.
 
