@@ -80,7 +80,7 @@ beforeAll(async () => {
   });
   for (const h of c.hosts) c.startHost(h, { slots: 1, lease: 2 });
   await until('three hosts', async () => (await listHosts(conn, keys)).length === 3);
-});
+}, 120_000);
 
 afterAll(async () => {
   await rt?.close();
@@ -152,7 +152,7 @@ describe('orch host in three network namespaces', () => {
     );
     // No host left anything on the supervisor's side: the remote's main is untouched.
     expect(await c.remote.git('rev-parse', 'refs/heads/main')).toBe(base);
-  });
+  }, 120_000);
 
   it('a host killed mid-attempt (every process in its namespace, then the namespace): the attempt runs again on another host, and only its history is left in Redis', async () => {
     const id = 'slow';
@@ -206,5 +206,5 @@ describe('orch host in three network namespaces', () => {
     expect(keyNames.filter((k) => k.endsWith(':lock'))).toEqual([]);
     const workers = await rt.queue.getWorkers();
     expect(workers.map((w) => String(w.name)).filter((n) => named.test(n))).toEqual([]);
-  });
+  }, 120_000);
 });
