@@ -194,8 +194,7 @@ try {
     // The same on 3 hosts whose ssh shares one connection per host (OpenSSH's ControlMaster): every
     // attempt makes three SSH connections (fetch, ls-remote, push), each a full handshake otherwise.
     const n = Math.max(...ROUNDS);
-    const shared = `${c.gitEnv.GIT_SSH_COMMAND} -o ControlMaster=auto -o ControlPath=/tmp/orch-ssh-%C -o ControlPersist=60`;
-    await ensureHosts(n, { GIT_SSH_COMMAND: shared });
+    await ensureHosts(n, c.gitEnvShared);
     const muxLatencies = [];
     const makespan = await runPlan(`shared${n}`, n, muxLatencies);
     const ideal = zeroOverheadMakespan(tasks, n * SLOTS, TASK_S);

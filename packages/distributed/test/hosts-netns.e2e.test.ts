@@ -78,7 +78,8 @@ beforeAll(async () => {
       return p;
     },
   });
-  for (const h of c.hosts) c.startHost(h, { slots: 1, lease: 2 });
+  // One SSH connection per host, shared by its fetches and pushes (the harness test covers plain ssh).
+  for (const h of c.hosts) c.startHost(h, { slots: 1, lease: 2, env: c.gitEnvShared });
   await until('three hosts', async () => (await listHosts(conn, keys)).length === 3);
 }, 120_000);
 

@@ -10,13 +10,16 @@
  *   c.remote.url         ssh://root@10.A.B.10:22/…/remote.git: the shared git remote, over SSH
  *   c.remote.path        the bare repository itself, for the test's own reads (c.remote.git(...args))
  *   c.gitEnv             GIT_SSH_COMMAND (+ GIT_SSH_VARIANT) with the generated key and known_hosts
+ *   c.gitEnvShared       the same, one SSH connection shared per process tree (ControlMaster)
  *   c.dir(node)          the node's own work directory: the only folder of the cluster it sees
  *   c.env(node)          a whole environment for a node: PATH, HOME (its dir), TMPDIR and TMUX_TMPDIR (its
  *                        dir's tmp/, shared by its processes), the store password, c.gitEnv
  *   await c.seed(files)  a repository with one commit in the supervisor's folder, pushed to the
  *                        remote's main: { repo, base }
  *   await c.exec(node, argv, { cwd?, env?, timeoutMs? })   run to completion inside the node
- *   c.spawn(node, argv, opts)                              start without waiting (an execa promise)
+ *   c.spawn(node, argv, opts)                              start without waiting (an execa promise;
+ *                                                          it settles when the output pipes close, so
+ *                                                          also when daemons the process left exit)
  *   await c.orch(node, args, opts) / c.spawnOrch(node, args, opts)   the built CLI inside the node
  *   c.startHost(node, { slots, lease, args?, env? })       `orch host` on the node (its dir's `host/`)
  *   await c.kill(node)   SIGKILL every process in the node's namespace, then delete the namespace
@@ -93,6 +96,8 @@ export interface Cluster {
   redis: { url: string; localUrl: string; password: string };
   remote: { url: string; path: string; git: (...args: string[]) => Promise<string> };
   gitEnv: Record<string, string>;
+  /** `gitEnv` with one shared SSH connection per process tree (ControlMaster). */
+  gitEnvShared: Record<string, string>;
   env(node: string): Record<string, string>;
   exec(node: string, argv: string[], opts?: NodeRunOptions): Promise<CliResult>;
   spawn(node: string, argv: string[], opts?: NodeRunOptions): ResultPromise;
@@ -225,8 +230,10 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   hookExit();
 
   const cleanup = async (): Promise<void> => {
-    for (const s of stops.splice(0).reverse()) await s().catch(() => undefined);
+    // The namespaces first: a daemon a process left (an ssh ControlMaster, a tmux server) holds its
+    // parent's output pipes, and a child's promise resolves only when they close.
     await net?.destroy();
+    for (const s of stops.splice(0).reverse()) await s().catch(() => undefined);
     live.delete(owner);
     await rm(root, { recursive: true, force: true });
   };
@@ -344,6 +351,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       },
       remote: { url: sshd.url(remotePath), path: remotePath, git: remoteGit },
       gitEnv: keys.env,
+      gitEnvShared: keys.sharedEnv,
       env,
       exec,
       spawn,
