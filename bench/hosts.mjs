@@ -8,7 +8,7 @@
 // verification are not in these figures. Measured: the makespan against the zero-overhead schedule
 // of the same DAG and slots; dispatch latency (job added → the attempt's shell running on a host,
 // from the time it prints); the time from a host's loss (every process of its namespace killed) to
-// its attempts running on another host. Needs root (network namespaces). `--smoke`: 1 host, 4
+// its attempts running on another host. Needs root (network namespaces). `--smoke`: 1 host, 3
 // attempts, no host loss. `--json`: for run-all.mjs. Build first (`pnpm build`).
 import { join } from 'node:path';
 import {
@@ -36,7 +36,7 @@ const SLOTS = 4;
 const LEASE_S = 3;
 const TASK_S = 1;
 const WAVES = flags.smoke ? 1 : 3;
-const PER_WAVE = flags.smoke ? 4 : 8;
+const PER_WAVE = flags.smoke ? 3 : 8;
 const ROUNDS = flags.smoke ? [1] : [1, 2, 3];
 const identity = {
   GIT_AUTHOR_NAME: 'bench',

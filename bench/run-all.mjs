@@ -67,7 +67,7 @@ const suites = [
   // quiet), the full form several rounds of the whole plan.
   { name: 'real-suite replay', script: 'replay.mjs', mine: true, timeoutMs: smoke ? 300_000 : 60 * 60_000 },
   { name: 'orch demo', script: 'demo.mjs', mine: true, full: true },
-  // Needs root: the hosts are network namespaces (--smoke: one host, 4 attempts, about 15 s).
+  // Needs root: the hosts are network namespaces (--smoke: one host, 3 attempts, 10 to 30 s).
   { name: 'worker hosts', script: 'hosts.mjs', mine: true },
   { name: 'plan analyzers', script: 'plan.mjs', full: true, parse: planRows },
   {
