@@ -67,6 +67,8 @@ const suites = [
   // quiet), the full form several rounds of the whole plan.
   { name: 'real-suite replay', script: 'replay.mjs', mine: true, timeoutMs: smoke ? 300_000 : 60 * 60_000 },
   { name: 'orch demo', script: 'demo.mjs', mine: true, full: true },
+  // Needs root: the hosts are network namespaces (--smoke: one host, 3 attempts, 10 to 30 s).
+  { name: 'worker hosts', script: 'hosts.mjs', mine: true },
   { name: 'plan analyzers', script: 'plan.mjs', full: true, parse: planRows },
   {
     name: 'dashboard',
@@ -162,6 +164,14 @@ ${table}
   task starts) as whole processes, 20 starts each, from the bundle (\`pnpm bundle\`) and the workspace
   build, with \`node -e 0\` and orch's \`--version\` for reference; CPU from \`/usr/bin/time\`.
 - **\`orch demo\`** (\`bench/demo.mjs\`): the whole demo in a temporary folder with plain output.
+- **Worker hosts** (\`bench/hosts.mjs\`, also \`pnpm bench:hosts\`; needs root): the multi-host test
+  harness (hosts as network namespaces on a bridge, Redis and an SSH git remote on their own), \`orch
+  host\` with 4 slots on 1, 2 and 3 hosts, 24 one-second shell attempts in 3 waves of 8 added with
+  \`BullWorkerRuntime\` (no distributed \`orch run\` yet: no verification or merges), against the
+  zero-overhead schedule, and once more on 3 hosts whose ssh shares one connection per host
+  (ControlMaster); dispatch latency from the job's adding to the attempt's shell running on a host;
+  and the time from a host's loss (every process of its namespace killed) to its attempts running
+  elsewhere.
 - **Plan analyzers** (\`bench/plan.mjs\`, details in [benchmarks-plan.md](benchmarks-plan.md)) and the
   **dashboard** (\`bench/dashboard.mjs\`): first frame and CPU of a live dashboard.
 

@@ -6,3 +6,6 @@ export * from './run.js';
 export * from './doubles/index.js';
 export * from './fixtures.js';
 export * from './redis.js';
+export * from './netns.js';
+export * from './sshd.js';
+export * from './cluster.js';

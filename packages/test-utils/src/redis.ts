@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createConnection, createServer } from 'node:net';
+import { createConnection, createServer, type NetConnectOpts } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -34,10 +34,13 @@ function freePort(): Promise<number> {
   });
 }
 
-/** One RESP round trip: AUTH then PING; true when the server answers PONG. */
-function pingOnce(port: number, password: string): Promise<boolean> {
+/**
+ * One RESP round trip: AUTH then PING; true when the server answers PONG. `target` is a port on
+ * 127.0.0.1, or where to connect (e.g. `{ path }` of a unix socket).
+ */
+export function pingRedis(target: number | NetConnectOpts, password: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const sock = createConnection({ host: '127.0.0.1', port });
+    const sock = createConnection(typeof target === 'number' ? { host: '127.0.0.1', port: target } : target);
     let buf = '';
     const done = (ok: boolean): void => {
       sock.destroy();
@@ -87,7 +90,7 @@ async function startOn(port: number, dir: string, password: string): Promise<Chi
   child.once('error', () => (gone = true));
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline && !gone) {
-    if (await pingOnce(port, password)) return child;
+    if (await pingRedis(port, password)) return child;
     await new Promise((r) => setTimeout(r, 50));
   }
   if (!gone) {
