@@ -1,8 +1,8 @@
+import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { appendFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { execa } from 'execa';
 
 export interface TempRepo {
   root: string;
@@ -21,9 +21,36 @@ const TEST_CONFIG =
   '[user]\n\tname = orch test\n\temail = test@orch.invalid\n[commit]\n\tgpgsign = false\n' +
   '[gc]\n\tauto = 0\n[maintenance]\n\tauto = false\n';
 
+/**
+ * `git <args>` in `cwd`: its output without the final newline; rejects with git's stderr on a
+ * non-zero exit. Node's own execFile, not execa: the fixtures run thousands of git commands, and
+ * execa's per-process overhead in the test worker was about as much as the child's own start.
+ */
+function gitIn(cwd: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      'git',
+      args,
+      { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error)
+          reject(
+            Object.assign(new Error(`git ${args.join(' ')} (in ${cwd}) failed: ${stderr || error.message}`), {
+              exitCode: error.code,
+              stdout,
+              stderr,
+            }),
+          );
+        else resolve(stdout.replace(/\r?\n$/, ''));
+      },
+    );
+    child.stdin?.end();
+  });
+}
+
 /** The repository's handle on a folder that already is one (made by `tempRepo` or copied). */
 function handle(root: string): TempRepo {
-  const git = async (...args: string[]): Promise<string> => (await execa('git', args, { cwd: root })).stdout;
+  const git = (...args: string[]): Promise<string> => gitIn(root, args);
   const write = async (path: string, content: string): Promise<void> => {
     const full = join(root, path);
     await mkdir(dirname(full), { recursive: true });
