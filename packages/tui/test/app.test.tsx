@@ -110,7 +110,7 @@ describe('dashboard view', () => {
 
   it('redraws when new events reach the store', async () => {
     const store = sampleStore();
-    const r = await render(<DashboardApp source={store} clock={clock} redrawMs={REDRAW_MS} />);
+    const r = await render(<DashboardApp source={store} clock={clock} />);
     await update(() =>
       store.apply([
         ev(60, { type: 'task.progress', task: 'api', message: 'running the tests' }),
