@@ -1,9 +1,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   currentRun,
-  isolatedTmux,
+  isolatedTmuxEach,
   landedTasks,
   runEvents,
   runOrch,
@@ -31,14 +31,7 @@ async function mergesOnStaging(repo: TempRepo): Promise<string[]> {
 
 describe('gates: conflicts, incremental checks, promotion, abort', () => {
   let repo: TempRepo;
-  let tmux: Awaited<ReturnType<typeof isolatedTmux>>;
-  beforeEach(async () => {
-    tmux = await isolatedTmux();
-  });
-  afterEach(async () => {
-    await tmux.cleanup();
-    await repo.cleanup();
-  });
+  const tmux = isolatedTmuxEach(() => repo);
 
   it('sends a merge conflict back to its worker, who resolves it on the retry', async () => {
     // Both tasks may append to notes.txt; b works from the base and reports only once a has landed on

@@ -7,10 +7,10 @@
 import { existsSync } from 'node:fs';
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   currentRun,
-  isolatedTmux,
+  isolatedTmuxEach,
   landedTasks,
   NO_SANDBOX_CONFIG,
   runEvents,
@@ -55,14 +55,7 @@ async function has(repo: TempRepo, ref: string, path: string): Promise<boolean> 
 
 describe('merging exactly what was verified', () => {
   let repo: TempRepo;
-  let tmux: Awaited<ReturnType<typeof isolatedTmux>>;
-  beforeEach(async () => {
-    tmux = await isolatedTmux();
-  });
-  afterEach(async () => {
-    await tmux.cleanup();
-    await repo.cleanup();
-  });
+  const tmux = isolatedTmuxEach(() => repo);
 
   const run = (args: string[] = ['run', '--no-tui', '--yes']) =>
     runOrch(args, { cwd: repo.root, env: tmux.env, timeoutMs: 120_000 });
@@ -158,14 +151,7 @@ orch task done --summary "a link"`),
 
 describe('what orch owns, only orch moves', () => {
   let repo: TempRepo;
-  let tmux: Awaited<ReturnType<typeof isolatedTmux>>;
-  beforeEach(async () => {
-    tmux = await isolatedTmux();
-  });
-  afterEach(async () => {
-    await tmux.cleanup();
-    await repo.cleanup();
-  });
+  const tmux = isolatedTmuxEach(() => repo);
 
   it('starts a new worktree from the last verified staging tip, not from a merge whose check still runs', async () => {
     const common = '"$(git rev-parse --git-common-dir)"';

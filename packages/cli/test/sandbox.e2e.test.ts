@@ -8,12 +8,12 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { taskBranch } from '@orch/engine';
 import { sessionName, socketNameFor } from '@orch/tmux';
 import {
   currentRun,
-  isolatedTmux,
+  isolatedTmuxEach,
   runEvents,
   runOrch,
   spawnOrch,
@@ -49,14 +49,7 @@ const HOSTILE = `
 
 describe('OS sandbox', () => {
   let repo: TempRepo;
-  let tmux: Awaited<ReturnType<typeof isolatedTmux>>;
-  beforeEach(async () => {
-    tmux = await isolatedTmux();
-  });
-  afterEach(async () => {
-    await tmux.cleanup();
-    await repo.cleanup();
-  });
+  const tmux = isolatedTmuxEach(() => repo);
 
   it('blocks a hostile worker from orch state, the checkout and other tasks; its own work merges', async () => {
     repo = await tempRepo({

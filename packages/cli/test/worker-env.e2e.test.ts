@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { currentRun, isolatedTmux, spawnOrch, tempRepo, type TempRepo } from '@orch/test-utils';
+import { describe, expect, it } from 'vitest';
+import { currentRun, isolatedTmuxEach, spawnOrch, tempRepo, type TempRepo } from '@orch/test-utils';
 
 async function waitFor(file: string): Promise<void> {
   for (let i = 0; i < 1200 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 100));
@@ -22,14 +22,7 @@ async function argvsHolding(needle: string): Promise<string[]> {
 
 describe('worker environment', () => {
   let repo: TempRepo;
-  let tmux: Awaited<ReturnType<typeof isolatedTmux>>;
-  beforeEach(async () => {
-    tmux = await isolatedTmux();
-  });
-  afterEach(async () => {
-    await tmux.cleanup();
-    await repo.cleanup();
-  });
+  const tmux = isolatedTmuxEach(() => repo);
 
   it('gets the allow-list only, never the calling session identity, and no secret is on any argv', async () => {
     const secret = `sk-orch-${process.pid}-${Date.now()}-secret`;

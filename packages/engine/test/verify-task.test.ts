@@ -47,10 +47,7 @@ async function fixture(files: Record<string, string>, planInput: PlanInput): Pro
   const worktree = join(repo.root, '.worktrees', 'a');
   await repo.write('.git/info/exclude', '.worktrees/\n');
   await repo.git('worktree', 'add', '-q', '-b', 'orch/test/a', worktree, base);
-  const wt = async (...args: string[]): Promise<string> => {
-    const { execa } = await import('execa');
-    return (await execa('git', args, { cwd: worktree })).stdout;
-  };
+  const wt = (...args: string[]): Promise<string> => repo.git('-C', worktree, ...args);
   const write = (path: string, content: string): Promise<void> =>
     repo.write(join('.worktrees', 'a', path), content);
   const commit = async (message: string): Promise<string> => {

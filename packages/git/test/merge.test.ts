@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { tempRepo, type TempRepo } from '@orch/test-utils';
+import { repoTemplate, type TempRepo } from '@orch/test-utils';
 import { Repo } from '../src/repo.js';
 import { addWorktree } from '../src/worktree.js';
 import { fastForwardCheckout, mergeIntoRef, mergeIntoWorktree } from '../src/merge.js';
@@ -16,24 +16,31 @@ afterEach(async () => {
 const STAGING = 'refs/heads/orch/r1/staging';
 
 /** A repository with a staging branch and two task branches, each one commit on top of main. */
+const template = repoTemplate(
+  async (t) => {
+    const repo = await Repo.open(t.root);
+    await repo.ensureExcluded(['.worktrees/']);
+    const base = await repo.revParse('HEAD');
+    await repo.createBranch('orch/r1/staging', base);
+    for (const [task, file, content] of [
+      ['a', 'a.txt', 'a\n'],
+      ['b', 'shared.txt', 'one\nB\nthree\n'],
+      ['c', 'shared.txt', 'one\nC\nthree\n'],
+    ] as const) {
+      await t.git('checkout', '-q', '-b', `orch/r1/${task}`, base);
+      await t.write(file, content);
+      await t.commitAll(`task ${task}`);
+    }
+    await t.git('checkout', '-q', 'main');
+  },
+  { 'shared.txt': 'one\ntwo\nthree\n', 'README.md': '# r\n' },
+);
+
 async function setup(): Promise<{ t: TempRepo; repo: Repo; base: string }> {
-  const t = await tempRepo({ 'shared.txt': 'one\ntwo\nthree\n', 'README.md': '# r\n' });
+  const t = await template();
   repos.push(t);
   const repo = await Repo.open(t.root);
-  await repo.ensureExcluded(['.worktrees/']);
-  const base = await repo.revParse('HEAD');
-  await repo.createBranch('orch/r1/staging', base);
-  for (const [task, file, content] of [
-    ['a', 'a.txt', 'a\n'],
-    ['b', 'shared.txt', 'one\nB\nthree\n'],
-    ['c', 'shared.txt', 'one\nC\nthree\n'],
-  ] as const) {
-    await t.git('checkout', '-q', '-b', `orch/r1/${task}`, base);
-    await t.write(file, content);
-    await t.commitAll(`task ${task}`);
-  }
-  await t.git('checkout', '-q', 'main');
-  return { t, repo, base };
+  return { t, repo, base: await repo.revParse('HEAD') };
 }
 
 async function snapshot(t: TempRepo, repo: Repo): Promise<unknown> {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
+import { afterEach, beforeEach } from 'vitest';
 import { socketNameFor } from '@orch/tmux';
 import { tempRepo, type TempRepo } from './git.js';
 
@@ -73,6 +74,29 @@ export async function isolatedTmux(): Promise<{ env: Record<string, string>; cle
         await execa('tmux', ['-L', s, 'kill-server'], { env, reject: false, timeout: 10_000 });
       }
       await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The setup of a describe block whose every test runs orch in its own repository: a private tmux
+ * folder made before each test; after it, that folder's servers killed and the repository the test
+ * made (`repo()`, read then) removed. The returned `env` is the current test's.
+ */
+export function isolatedTmuxEach(repo: () => TempRepo | undefined): { readonly env: Record<string, string> } {
+  let tmux: Awaited<ReturnType<typeof isolatedTmux>> | undefined;
+  beforeEach(async () => {
+    tmux = await isolatedTmux();
+  });
+  afterEach(async () => {
+    await tmux?.cleanup();
+    tmux = undefined;
+    await repo()?.cleanup();
+  });
+  return {
+    get env(): Record<string, string> {
+      if (!tmux) throw new Error('isolatedTmuxEach: env read outside a test');
+      return tmux.env;
     },
   };
 }

@@ -7,6 +7,8 @@ import { KEYS, cleanup, render, update } from './harness.js';
 import { T0, at, ev, sampleRun, started, startTask } from './events.js';
 
 const clock = (): number => T0 + 100_000;
+/** A short redraw throttle for tests that wait for a journal-driven redraw but are not about the throttle. */
+const REDRAW_MS = 50;
 
 function sampleStore(): DashboardStore {
   const store = new DashboardStore({
@@ -152,7 +154,7 @@ describe('dashboard view', () => {
 
   it('waits for run.started, then shows the run', async () => {
     const store = new DashboardStore();
-    const r = await render(<DashboardApp source={store} clock={clock} />);
+    const r = await render(<DashboardApp source={store} clock={clock} redrawMs={REDRAW_MS} />);
     expect(r.lastFrame()).toContain('Waiting for the run to start');
     await update(() => store.apply(sampleRun()));
     await r.waitForFrame((x) => x.includes('LAST MESSAGE'));
@@ -211,7 +213,9 @@ describe('workers view', () => {
 
   it('collapses a worker to one line when it finishes; escape goes to the dashboard', async () => {
     const store = sampleStore();
-    const r = await render(<DashboardApp source={store} panes={panes} view="workers" clock={clock} />);
+    const r = await render(
+      <DashboardApp source={store} panes={panes} view="workers" clock={clock} redrawMs={REDRAW_MS} />,
+    );
     await r.waitForFrame((x) => x.includes('api out 29'));
     await update(() =>
       store.apply([
