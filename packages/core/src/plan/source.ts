@@ -7,7 +7,7 @@
  * OrchError, never in anything else.
  */
 import { createRequire } from 'node:module';
-import { FAILSAFE_SCHEMA, Type, load as loadFast } from 'js-yaml';
+import type * as JsYaml from 'js-yaml';
 import type * as Yaml from 'yaml';
 import { type ErrorCode, OrchError } from '../errors.js';
 import { CORE_SCALARS, readYamlBlock } from './yaml-block.js';
@@ -263,17 +263,26 @@ const NEEDS_FULL_YAML = new RegExp(
   ].join('|'),
 );
 
-/** `yaml`'s YAML 1.2 core schema for plain scalars, so both readers produce the same data. */
-const CORE_SCHEMA = FAILSAFE_SCHEMA.extend({
-  implicit: CORE_SCALARS.map(
-    ({ tag, test, construct }) =>
-      new Type(`tag:yaml.org,2002:${tag}`, {
-        kind: 'scalar',
-        resolve: (s: unknown) => typeof s === 'string' && test.test(s),
-        construct: (s: string) => construct(s),
-      }),
-  ),
-});
+let jsYaml: { load: typeof JsYaml.load; schema: JsYaml.Schema } | undefined;
+/**
+ * js-yaml with `yaml`'s YAML 1.2 core schema for plain scalars (so both readers produce the same
+ * data), loaded on first use: block-style plans are read by the line reader without it.
+ */
+function fastYaml(): { load: typeof JsYaml.load; schema: JsYaml.Schema } {
+  if (jsYaml) return jsYaml;
+  const { FAILSAFE_SCHEMA, Type, load } = createRequire(import.meta.url)('js-yaml') as typeof JsYaml;
+  const schema = FAILSAFE_SCHEMA.extend({
+    implicit: CORE_SCALARS.map(
+      ({ tag, test, construct }) =>
+        new Type(`tag:yaml.org,2002:${tag}`, {
+          kind: 'scalar',
+          resolve: (s: unknown) => typeof s === 'string' && test.test(s),
+          construct: (s: string) => construct(s),
+        }),
+    ),
+  });
+  return (jsYaml = { load, schema });
+}
 
 /**
  * The fast path: js-yaml builds plain data about eight times faster than `yaml` builds a
@@ -286,7 +295,8 @@ export function readYamlFast(
 ): { data: unknown } | undefined {
   if (scan.spansLines || NEEDS_FULL_YAML.test(text)) return undefined;
   try {
-    return { data: loadFast(text, { schema: CORE_SCHEMA }) ?? null };
+    const { load, schema } = fastYaml();
+    return { data: load(text, { schema }) ?? null };
   } catch {
     return undefined;
   }
