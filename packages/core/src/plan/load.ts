@@ -16,7 +16,9 @@ let compiledPlan: typeof Plan | undefined;
  * The plan schema as zod compiles it (about twice as fast on a big plan); a plan it refuses goes
  * through zod's runtime parser, so the issues are the schema's own. Compiled on first use.
  */
-const planSchema = (): typeof Plan => (compiledPlan ??= z.compile(Plan));
+const planSchema = (): typeof Plan =>
+  // `z.compile` came with zod 4.6; with an older zod the runtime parser does the same job.
+  (compiledPlan ??= typeof z.compile === 'function' ? z.compile(Plan) : Plan);
 
 const HINT = 'Fix the fields listed above; docs/tasks-yaml.md describes every field of a plan.';
 
