@@ -49,7 +49,7 @@ async function checkVersions() {
  * each becomes its own CommonJS file beside the chunks, required from there on that first use, so
  * the chunk of a command that may need one does not carry it (re2js alone is 150 KB).
  */
-const LAZY = ['yaml', 're2js'];
+const LAZY = ['yaml', 're2js', 'js-yaml'];
 const lazyFile = (name) => `./lazy-${name}.cjs`;
 
 /**

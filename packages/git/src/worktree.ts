@@ -4,6 +4,7 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { Lanes, OrchError } from '@orch/core';
 import type { Repo } from './repo.js';
 import { runGit } from './exec.js';
+import { removeTree } from './remove-tree.js';
 import { retryRaces, withRepoLock } from './lock.js';
 import { parseWorktreeList, type WorktreeInfo } from './worktree-list.js';
 
@@ -239,7 +240,7 @@ export async function removeWorktree(
             hint: 'Remove the directory by hand, or pass force.',
           });
         }
-        await rm(abs, { recursive: true, force: true });
+        await removeTree(abs);
         return true;
       }
       if (reg.locked) await repo.git(['worktree', 'unlock', reg.path], { reject: false });
@@ -274,7 +275,7 @@ export async function removeWorktree(
       return true;
     }),
   );
-  if (trash) await rm(trash, { recursive: true, force: true });
+  if (trash) await removeTree(trash);
   return removed;
 }
 
@@ -285,5 +286,5 @@ const TRASH_DIR = 'orch-trash';
 export async function pruneWorktrees(repo: Repo): Promise<void> {
   await withRepoLock(repo, () => retryRaces(() => repo.git(['worktree', 'prune', '--expire=now'])));
   // Files of force-removed worktrees that a crash left undeleted.
-  await rm(join(repo.commonDir, TRASH_DIR), { recursive: true, force: true });
+  await removeTree(join(repo.commonDir, TRASH_DIR));
 }

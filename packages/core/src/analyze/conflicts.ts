@@ -166,6 +166,7 @@ export function conflictEntries(plan: Plan): { files: ConflictEntry[]; resources
     for (const p of t.files_append) if (!writes.has(p)) files.push({ task, pattern: p, mode: 'append' });
     for (const p of t.files_read)
       if (!writes.has(p) && !t.files_append.includes(p)) files.push({ task, pattern: p, mode: 'read' });
+    if (t.resources_write.length + t.resources_read.length + t.patch_intents.length === 0) return;
     const rw = new Set([...t.resources_write, ...impliedResources(t)]);
     for (const r of rw) resources.push({ task, pattern: r, mode: 'write' });
     for (const r of t.resources_read) if (!rw.has(r)) resources.push({ task, pattern: r, mode: 'read' });

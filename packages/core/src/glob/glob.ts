@@ -55,7 +55,7 @@ export function literalHead(pattern: string): string {
 }
 
 /** Characters after which a pattern's text is no longer literal, seen from its end (extglob parentheses too). */
-const TAIL_SPECIAL = /[*?[\]{}()|\\]/;
+const TAIL_SPECIAL = '*?[]{}()|\\';
 
 /**
  * The literal text a glob ends with: everything after its last glob character, without the slash
@@ -67,7 +67,7 @@ const TAIL_SPECIAL = /[*?[\]{}()|\\]/;
 export function literalTail(pattern: string): string {
   if (!isGlob(pattern)) return pattern;
   let i = pattern.length;
-  while (i > 0 && !TAIL_SPECIAL.test(pattern[i - 1] as string)) i--;
+  while (i > 0 && !TAIL_SPECIAL.includes(pattern[i - 1] as string)) i--;
   return pattern.slice(pattern[i] === '/' ? i + 1 : i);
 }
 

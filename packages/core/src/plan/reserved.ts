@@ -32,6 +32,9 @@ export function reservedRepoDirs(worktreeDir = '.worktrees'): string[] {
 
 /** The reserved folder a normalized repo path (or glob) lies in, or undefined. */
 export function reservedDirOf(path: string, dirs: readonly string[]): string | undefined {
+  // Most paths start with another character than every reserved folder: no lower-casing for them.
+  const first = path[0]?.toLowerCase();
+  if (!dirs.some((d) => d[0]?.toLowerCase() === first)) return undefined;
   const p = path.toLowerCase();
   return dirs.find((d) => p === d.toLowerCase() || p.startsWith(`${d.toLowerCase()}/`));
 }

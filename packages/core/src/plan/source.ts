@@ -1,15 +1,16 @@
 /**
  * Reading YAML/JSON documents written by people or agents (plans, config) with errors that point
- * at `file:line:col`. The happy path parses once, with the fast reader (JSON.parse, or js-yaml
- * with the YAML 1.2 core schema); the `yaml` library, which keeps positions and counts alias
+ * at `file:line:col`. The happy path parses once, with a fast reader (JSON.parse, the line
+ * reader of yaml-block.ts for block-style YAML, or js-yaml with the YAML 1.2 core schema); the `yaml` library, which keeps positions and counts alias
  * expansions, is loaded only for errors, for their positions, and for the documents listed at
  * NEEDS_FULL_YAML (aliases, tags, ...). Hostile input (alias bombs, huge or binary files, deep nesting) ends in an
  * OrchError, never in anything else.
  */
 import { createRequire } from 'node:module';
-import { FAILSAFE_SCHEMA, Type, load as loadFast } from 'js-yaml';
+import type * as JsYaml from 'js-yaml';
 import type * as Yaml from 'yaml';
 import { type ErrorCode, OrchError } from '../errors.js';
+import { CORE_SCALARS, readYamlBlock } from './yaml-block.js';
 
 let yamlLib: typeof Yaml | undefined;
 /** The `yaml` library, loaded on first use (about 40 ms that a valid plan does not need). */
@@ -172,10 +173,15 @@ export function parseSource(
       column,
     );
   }
-  const scan = prescan(text);
-  if (scan.depth > MAX_DEPTH) fail(`the document is nested more than ${MAX_DEPTH} levels deep`);
   const doc = new SourceDoc(text, source);
   const head = text.trimStart()[0];
+  if (head !== '{' && head !== '[') {
+    // Block-style YAML as planners write it: the line reader, which bounds the depth itself.
+    const block = readYamlBlock(text, MAX_DEPTH);
+    if (block) return { data: block.data, doc };
+  }
+  const scan = prescan(text);
+  if (scan.depth > MAX_DEPTH) fail(`the document is nested more than ${MAX_DEPTH} levels deep`);
   if (head === '{' || head === '[') {
     let data: unknown;
     let parsedJson = false;
@@ -257,39 +263,26 @@ const NEEDS_FULL_YAML = new RegExp(
   ].join('|'),
 );
 
-const coreScalar = (tag: string, test: RegExp, construct: (s: string) => unknown): Type =>
-  new Type(`tag:yaml.org,2002:${tag}`, {
-    kind: 'scalar',
-    resolve: (s: unknown) => typeof s === 'string' && test.test(s),
-    construct: (s: string) => construct(s),
+let jsYaml: { load: typeof JsYaml.load; schema: JsYaml.Schema } | undefined;
+/**
+ * js-yaml with `yaml`'s YAML 1.2 core schema for plain scalars (so both readers produce the same
+ * data), loaded on first use: block-style plans are read by the line reader without it.
+ */
+function fastYaml(): { load: typeof JsYaml.load; schema: JsYaml.Schema } {
+  if (jsYaml) return jsYaml;
+  const { FAILSAFE_SCHEMA, Type, load } = createRequire(import.meta.url)('js-yaml') as typeof JsYaml;
+  const schema = FAILSAFE_SCHEMA.extend({
+    implicit: CORE_SCALARS.map(
+      ({ tag, test, construct }) =>
+        new Type(`tag:yaml.org,2002:${tag}`, {
+          kind: 'scalar',
+          resolve: (s: unknown) => typeof s === 'string' && test.test(s),
+          construct: (s: string) => construct(s),
+        }),
+    ),
   });
-
-/** `yaml`'s YAML 1.2 core schema for plain scalars, so both readers produce the same data. */
-const CORE_SCHEMA = FAILSAFE_SCHEMA.extend({
-  implicit: [
-    coreScalar('null', /^(?:~|[Nn]ull|NULL)?$/, () => null),
-    coreScalar('bool', /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/, (s) => s[0] === 't' || s[0] === 'T'),
-    coreScalar('int', /^(?:0o[0-7]+|[-+]?[0-9]+|0x[0-9a-fA-F]+)$/, (s) =>
-      s.startsWith('0o')
-        ? parseInt(s.slice(2), 8)
-        : s.startsWith('0x')
-          ? parseInt(s.slice(2), 16)
-          : (s[0] === '-' ? -1 : 1) * parseInt(s.replace(/^[-+]/, ''), 10),
-    ),
-    coreScalar(
-      'float',
-      /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+|[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*))$/,
-      (s) =>
-        s.slice(-3).toLowerCase() === 'nan'
-          ? NaN
-          : s.slice(-3).toLowerCase() === 'inf'
-            ? s[0] === '-'
-              ? -Infinity
-              : Infinity
-            : parseFloat(s),
-    ),
-  ],
-});
+  return (jsYaml = { load, schema });
+}
 
 /**
  * The fast path: js-yaml builds plain data about eight times faster than `yaml` builds a
@@ -302,7 +295,8 @@ export function readYamlFast(
 ): { data: unknown } | undefined {
   if (scan.spansLines || NEEDS_FULL_YAML.test(text)) return undefined;
   try {
-    return { data: loadFast(text, { schema: CORE_SCHEMA }) ?? null };
+    const { load, schema } = fastYaml();
+    return { data: load(text, { schema }) ?? null };
   } catch {
     return undefined;
   }

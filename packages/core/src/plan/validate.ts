@@ -32,6 +32,17 @@ function listIds(ids: string[]): string {
   return ids.length > 20 ? `${shown}, … (${ids.length} in all)` : shown;
 }
 
+/**
+ * Distinct strings in first-seen order. A plan has tens of thousands of short lists: those are
+ * searched (no Set to allocate for each); long ones get a Set.
+ */
+function distinct(size: number): { list: string[]; add: (s: string) => void } {
+  const list: string[] = [];
+  if (size <= 16) return { list, add: (s) => void (list.includes(s) || list.push(s)) };
+  const set = new Set<string>();
+  return { list, add: (s) => void (set.has(s) || (set.add(s), list.push(s))) };
+}
+
 export function validatePlan(plan: Plan, doc: SourceDoc, opts: ValidateOptions = {}): SourceIssue[] {
   const issues: SourceIssue[] = [];
   const at = (path: PathKey[], message: string): void => {
@@ -71,8 +82,10 @@ export function validatePlan(plan: Plan, doc: SourceDoc, opts: ValidateOptions =
 
   plan.tasks.forEach((t, i) => {
     for (const field of FILE_FIELDS) {
-      const seen = new Set<string>();
-      t[field].forEach((p, j) => {
+      const list = t[field];
+      if (list.length === 0) continue;
+      const seen = distinct(list.length);
+      list.forEach((p, j) => {
         const n = normalizeAt(p, () => ['tasks', i, field, j]);
         if (n === undefined) return;
         const dir = WRITE_FIELDS.has(field) ? reservedDirOf(n, reservedDirs) : undefined;
@@ -85,15 +98,17 @@ export function validatePlan(plan: Plan, doc: SourceDoc, opts: ValidateOptions =
         seen.add(n);
       });
       // Paths are normalized here, once; the analyzers use these spellings as they are.
-      t[field] = [...seen];
+      t[field] = seen.list;
     }
     for (const field of RESOURCE_FIELDS) {
-      const seen = new Set<string>();
-      t[field].forEach((r, j) => {
+      const list = t[field];
+      if (list.length === 0) continue;
+      const seen = distinct(list.length);
+      list.forEach((r, j) => {
         if (r.trim() === '') at(['tasks', i, field, j], 'resource names must not be empty');
         else seen.add(r.trim());
       });
-      t[field] = [...seen];
+      t[field] = seen.list;
     }
     t.patch_intents.forEach((pi, j) => {
       const n = normalizeAt(pi.file, () => ['tasks', i, 'patch_intents', j, 'file']);
