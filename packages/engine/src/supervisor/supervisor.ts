@@ -375,6 +375,7 @@ export class Supervisor {
     const report = await this.verifyLane.run(() =>
       verifyTask({
         repoRoot: this.ctx.repoRoot,
+        repo: this.ctx.repo,
         worktree: t.worktree as string,
         task,
         plan: this.ctx.plan,
