@@ -104,7 +104,7 @@ function procCpu(pid) {
     // Fields after the command name (which may hold spaces), from field 3 (state) on.
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const tick = (i) => Number(f[i - 3]) / CLOCK_TICKS;
-    return { own: tick(14) + tick(15), children: tick(16) + tick(17) };
+    return { own: tick(14) + tick(15), ownSys: tick(15), children: tick(16) + tick(17) };
   } catch {
     return undefined;
   }
@@ -146,7 +146,7 @@ export function runOrch(args, { cwd, env }) {
     });
     child.on('exit', (code) => {
       clearInterval(timer);
-      const cpuSec = cpu ? { orch: cpu.own, children: cpu.children } : undefined;
+      const cpuSec = cpu ? { orch: cpu.own, orchSys: cpu.ownSys, children: cpu.children } : undefined;
       resolve({ code, stdout, stderr, wallMs: performance.now() - t0, peakKb, cpu: cpuSec });
     });
   });

@@ -133,8 +133,10 @@ try {
     { metric: 'merge batch sizes seen', measured: batchSizes(events), goal: '' },
     {
       metric:
-        "CPU time of the supervisor (the `orch run` process) / of the git and tmux commands it ran (the workers' own processes: `bench/startup.mjs`)",
-      measured: r.cpu ? `${sec(r.cpu.orch)} / ${sec(r.cpu.children)}` : 'n/a (no /proc)',
+        "CPU time of the supervisor (the `orch run` process; of it in the kernel) / of the git and tmux commands it ran (the workers' own processes: `bench/startup.mjs`)",
+      measured: r.cpu
+        ? `${sec(r.cpu.orch)} (${sec(r.cpu.orchSys)}) / ${sec(r.cpu.children)}`
+        : 'n/a (no /proc)',
       goal: '',
     },
     {
