@@ -97,14 +97,32 @@ function vmHwmKb(pid) {
   }
 }
 
+/** CPU seconds of a process from /proc/<pid>/stat: its own, and its children's that it waited for. */
+function procCpu(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces), from field 3 (state) on.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const tick = (i) => Number(f[i - 3]) / CLOCK_TICKS;
+    return { own: tick(14) + tick(15), ownSys: tick(15), children: tick(16) + tick(17) };
+  } catch {
+    return undefined;
+  }
+}
+const CLOCK_TICKS = 100;
+
 /**
  * Runs the built CLI to completion. On Linux the process's peak resident memory is read from
- * /proc/<pid>/status (VmHWM, a high-water mark, so the last sample before exit is the peak).
+ * /proc/<pid>/status (VmHWM, a high-water mark, so the last sample before exit is the peak), and
+ * CPU time from /proc/<pid>/stat: `cpu.orch` is the `orch` process's own (the supervisor),
+ * `cpu.children` what it waited for (git, tmux clients). The workers' processes are children of
+ * the tmux server, which does not count them: `bench/startup.mjs` measures those.
+ * `ORCH_BENCH_BIN` runs another build of the CLI (an A/B comparison).
  */
 export function runOrch(args, { cwd, env }) {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(process.execPath, [process.env.ORCH_BENCH_BIN || BIN, ...args], {
       cwd,
       env: { ...process.env, NO_COLOR: '1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -114,9 +132,12 @@ export function runOrch(args, { cwd, env }) {
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     let peakKb;
+    let cpu;
     const sample = () => {
       const kb = vmHwmKb(child.pid);
       if (kb !== undefined) peakKb = Math.max(peakKb ?? 0, kb);
+      const c = procCpu(child.pid);
+      if (c) cpu = c;
     };
     const timer = setInterval(sample, 100);
     child.on('error', (e) => {
@@ -125,7 +146,8 @@ export function runOrch(args, { cwd, env }) {
     });
     child.on('exit', (code) => {
       clearInterval(timer);
-      resolve({ code, stdout, stderr, wallMs: performance.now() - t0, peakKb });
+      const cpuSec = cpu ? { orch: cpu.own, orchSys: cpu.ownSys, children: cpu.children } : undefined;
+      resolve({ code, stdout, stderr, wallMs: performance.now() - t0, peakKb, cpu: cpuSec });
     });
   });
 }

@@ -13,6 +13,7 @@ import {
   generatedRepo,
   isolatedTmux,
   max,
+  ms,
   numberFlag,
   parseFlags,
   phaseTimes,
@@ -130,6 +131,19 @@ try {
       goal: '',
     },
     { metric: 'merge batch sizes seen', measured: batchSizes(events), goal: '' },
+    {
+      metric:
+        "CPU time of the supervisor (the `orch run` process; of it in the kernel) / of the git and tmux commands it ran (the workers' own processes: `bench/startup.mjs`)",
+      measured: r.cpu
+        ? `${sec(r.cpu.orch)} (${sec(r.cpu.orchSys)}) / ${sec(r.cpu.children)}`
+        : 'n/a (no /proc)',
+      goal: '',
+    },
+    {
+      metric: '… both, per task',
+      measured: r.cpu ? ms(((r.cpu.orch + r.cpu.children) * 1000) / tasks.length) : 'n/a',
+      goal: '',
+    },
     {
       metric: `orchestrator peak memory (VmHWM of the \`orch run\` process, its supervisor), ${tasks.length} tasks / ${WORKERS} workers`,
       measured: r.peakKb ? `${Math.round(r.peakKb / 1024)} MiB` : 'n/a (no /proc)',

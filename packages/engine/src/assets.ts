@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OrchError, shippedRoot } from '@orch/core';
@@ -39,4 +39,50 @@ export function orchBinPath(root: string = assetsRoot()): string {
     });
   }
   return path;
+}
+
+/** The bundle `pnpm bundle` makes in a working copy of orch, relative to its root. */
+const WORKING_COPY_BUNDLE = join('packages', 'orch', 'dist', 'bin.js');
+
+const workerBins = new Map<string, string>();
+
+/**
+ * The `orch` entry point the workers' own processes start (the `orch` shim, `orch _exec`, the
+ * agents' hooks): every task starts two of them, and the bundle loads in about half the CPU time of
+ * the workspace build's thousand modules. In a working copy of orch that is the bundle when one is
+ * there and at least as new as every package's build (a stale one would run yesterday's code);
+ * anywhere else (an installed orch is the bundle already), and without a fresh bundle, `orchBin`.
+ */
+export function workerBinPath(orchBin: string, root: string = assetsRoot()): string {
+  const key = `${root}\0${orchBin}`;
+  const known = workerBins.get(key);
+  if (known) return known;
+  const bundle = join(root, WORKING_COPY_BUNDLE);
+  const chosen = isWorkspaceBuild(orchBin, root) && bundleIsFresh(root, bundle) ? bundle : orchBin;
+  workerBins.set(key, chosen);
+  return chosen;
+}
+
+/** `orchBin` is the working copy's own cli build (what its package.json names). */
+function isWorkspaceBuild(orchBin: string, root: string): boolean {
+  try {
+    return orchBinPath(root) === orchBin;
+  } catch {
+    return false;
+  }
+}
+
+/** The bundle exists and no package was built after it (`tsc -b` rewrites a package's build info). */
+function bundleIsFresh(root: string, bundle: string): boolean {
+  try {
+    const made = statSync(bundle).mtimeMs;
+    const packages = join(root, 'packages');
+    for (const name of readdirSync(packages)) {
+      const info = join(packages, name, 'dist', '.tsbuildinfo');
+      if (existsSync(info) && statSync(info).mtimeMs > made) return false;
+    }
+    return true;
+  } catch {
+    return false;
+  }
 }

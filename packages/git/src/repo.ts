@@ -20,8 +20,18 @@ async function real(p: string): Promise<string> {
   }
 }
 
+/** An object id, alone or peeled to its commit or tree: what it names never changes. */
+const FIXED_REVISION = /^[0-9a-f]{40}(?:[0-9a-f]{24})?(?:\^\{(?:commit|tree)\})?$/;
+
 /** One repository, addressed through its main worktree; every linked worktree opens to the same Repo. */
 export class Repo {
+  /**
+   * Answers that cannot change, by question: what an object id peels to, whether one commit is an
+   * ancestor of another, their merge-base. A supervisor asks these dozens of times per task, and
+   * each git process costs it a fork of its own (large) address space.
+   */
+  private readonly fixed = new Map<string, string | boolean | null>();
+
   private constructor(
     /** Main worktree root (absolute, real path). */
     readonly root: string,
@@ -69,14 +79,24 @@ export class Repo {
 
   async tryRevParse(ref: string): Promise<string | null> {
     assertNotOption(ref, 'revision');
+    const fixed = FIXED_REVISION.test(ref);
+    const known = fixed ? this.fixed.get(`rev ${ref}`) : undefined;
+    if (typeof known === 'string') return known;
     const r = await this.git(['rev-parse', '--verify', '--quiet', ref], { reject: false });
-    return r.exitCode === 0 ? r.stdout.trim() : null;
+    if (r.exitCode !== 0) return null; // (an object missing now may be fetched later: not kept)
+    const oid = r.stdout.trim();
+    if (fixed) this.fixed.set(`rev ${ref}`, oid);
+    return oid;
   }
 
   /** True when `a` is `b` or an ancestor of it. */
   async isAncestor(a: string, b: string): Promise<boolean> {
     const [ca, cb] = [await this.revParse(`${a}^{commit}`), await this.revParse(`${b}^{commit}`)];
+    const key = `ancestor ${ca} ${cb}`;
+    const known = this.fixed.get(key);
+    if (typeof known === 'boolean') return known;
     const r = await this.git(['merge-base', '--is-ancestor', ca, cb], { reject: false });
+    if (r.exitCode === 0 || r.exitCode === 1) this.fixed.set(key, r.exitCode === 0);
     if (r.exitCode === 0) return true;
     if (r.exitCode === 1) return false;
     throw new OrchError(
@@ -88,7 +108,11 @@ export class Repo {
   /** The best common ancestor, or null for unrelated histories. */
   async mergeBase(a: string, b: string): Promise<string | null> {
     const [ca, cb] = [await this.revParse(`${a}^{commit}`), await this.revParse(`${b}^{commit}`)];
+    const key = `base ${ca} ${cb}`;
+    const known = this.fixed.get(key);
+    if (known !== undefined) return known as string | null;
     const r = await this.git(['merge-base', ca, cb], { reject: false });
+    if (r.exitCode === 0 || r.exitCode === 1) this.fixed.set(key, r.exitCode === 0 ? r.stdout.trim() : null);
     if (r.exitCode === 0) return r.stdout.trim();
     if (r.exitCode === 1) return null;
     throw new OrchError('ERR_ORCH_GIT_FAILED', `merge-base ${a} ${b} failed: ${r.stderr.trim()}`);

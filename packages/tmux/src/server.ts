@@ -82,8 +82,12 @@ const PANE_FORMAT = [
 ].join(SEP);
 /** Polling interval when the pane-died hook cannot be used. */
 const POLL_MS = 100;
-/** An event wait is re-armed this often, which also catches sessions killed from outside orch. */
-const WAIT_SLICE_MS = 2_000;
+/**
+ * An event wait is re-armed this often, which also catches sessions killed from outside orch (a
+ * session orch kills wakes its waiters at once; a worker's exit reaches the supervisor through its
+ * wrapper's report). Each re-arm is three tmux processes per live worker: not every 2 s.
+ */
+const WAIT_SLICE_MS = 10_000;
 /** tmux marks a pane dead at EOF and learns its exit status from SIGCHLD a moment later. */
 const STATUS_GRACE_MS = 2_000;
 const SERVER_EXIT_RETRIES = 4;

@@ -258,6 +258,9 @@ export class Intake {
   private running: Promise<void> | undefined;
   private again = false;
   private closed = false;
+  /** Channels whose watch fired since the last pass; every channel after a rescan or a `drain`. */
+  private woken = new Set<string>();
+  private wokenAll = false;
 
   constructor(private readonly host: IntakeHost) {}
 
@@ -281,12 +284,20 @@ export class Intake {
     while (this.running) await this.running.catch(traced('intake.idle'));
   }
 
-  /** Reads every waiting item now (and once more if woken meanwhile). */
-  poke(): void {
-    void this.drain().catch((e: unknown) => this.host.onError?.(e));
+  /** Reads the waiting items of `channel` (default: of every channel) now, and once more if woken meanwhile. */
+  poke(channel?: string): void {
+    if (channel === undefined) this.wokenAll = true;
+    else this.woken.add(channel);
+    void this.pass().catch((e: unknown) => this.host.onError?.(e));
   }
 
-  async drain(): Promise<void> {
+  /** Reads every waiting item of every channel; resolves when they are taken. */
+  drain(): Promise<void> {
+    this.wokenAll = true;
+    return this.pass();
+  }
+
+  private pass(): Promise<void> {
     if (this.running) {
       this.again = true;
       return this.running;
@@ -295,8 +306,16 @@ export class Intake {
       do {
         this.again = false;
         if (this.closed) return;
+        const all = this.wokenAll;
+        const woken = this.woken;
+        this.wokenAll = false;
+        this.woken = new Set();
         for (const [channel, drop] of this.channels()) {
+          if (!all && !woken.has(channel)) continue;
           this.watch(channel, drop);
+          // A look first, by path: most passes find nothing, and opening the folders costs a dozen
+          // calls per channel. What it lists is only a hint; nothing is read through it.
+          if ((await listDropped(drop)).length === 0) continue;
           // Every read, write and delete goes through the opened folders: a worker that swaps one
           // for a symlink cannot make orch touch files elsewhere.
           const pinned = await pinDrop(drop);
@@ -333,7 +352,7 @@ export class Intake {
     try {
       mkdirSync(drop.new, { recursive: true });
       mkdirSync(drop.tmp, { recursive: true });
-      const w = fsWatch(drop.new, () => this.poke());
+      const w = fsWatch(drop.new, () => this.poke(channel));
       w.on('error', () => {
         // The directory was removed: the next scan watches it again.
         w.close();

@@ -120,7 +120,7 @@ export class Supervisor {
   private onEvents(events: RunEvent[]): void {
     for (const ev of events) {
       // Reports that arrived before their attempt's `task.started` was journaled wait for it.
-      if (ev.type === 'task.started') this.intake.poke();
+      if (ev.type === 'task.started') this.intake.poke(ev.task);
       if (ev.type === 'task.exited')
         this.exits.set(`${ev.task}#${ev.attempt ?? this.state.tasks[ev.task]?.attempt}`, ev);
       this.opts.onEvent?.(ev, this.state);
@@ -375,6 +375,7 @@ export class Supervisor {
     const report = await this.verifyLane.run(() =>
       verifyTask({
         repoRoot: this.ctx.repoRoot,
+        repo: this.ctx.repo,
         worktree: t.worktree as string,
         task,
         plan: this.ctx.plan,

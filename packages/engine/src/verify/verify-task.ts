@@ -39,6 +39,8 @@ import { runShellCommand, tailLines } from './run-command.js';
 
 export interface VerifyTaskInput {
   repoRoot: string;
+  /** The repository, when the caller has it open (what it has learnt about commits is reused). */
+  repo?: Repo;
   worktree: string;
   task: Task;
   plan: Plan;
@@ -85,7 +87,7 @@ export async function verifyTask(input: VerifyTaskInput): Promise<VerificationRe
     );
   }
   await mkdir(reportDir, { recursive: true });
-  const repo = await Repo.open(worktree);
+  const repo = input.repo ?? (await Repo.open(worktree));
 
   // Nothing may escape the check: uncommitted and untracked changes become a commit first — but
   // only those the task may write. Another process (another worker, without an OS sandbox) may have

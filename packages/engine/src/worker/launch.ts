@@ -17,7 +17,7 @@ import {
   writeFileAtomic,
 } from '@orch/store';
 import { sessionName } from '@orch/tmux';
-import { assetsRoot } from '../assets.js';
+import { assetsRoot, workerBinPath } from '../assets.js';
 import { requireState, worktreePath, type RunContext } from '../run/context.js';
 import { portBase } from './bootstrap.js';
 import type { ExecSpec } from './exec.js';
@@ -35,7 +35,7 @@ export function findTask(ctx: RunContext, id: string): Task {
 export async function ensureShim(ctx: RunContext): Promise<string> {
   const dir = join(ctx.privateDir, 'bin');
   const shim = join(dir, 'orch');
-  const body = `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(ctx.orchBin)} "$@"\n`;
+  const body = `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(workerBinPath(ctx.orchBin))} "$@"\n`;
   await mkdir(dir, { recursive: true });
   const current = existsSync(shim) ? await readFile(shim, 'utf8') : '';
   if (current !== body) {
@@ -50,7 +50,7 @@ async function writeClaudeSettings(ctx: RunContext, task: string): Promise<strin
   const file = join(taskChannelPaths(ctx.paths.dir, task).dir, 'claude-settings.json');
   await writeFileAtomic(
     file,
-    `${JSON.stringify(mailboxHookSettings([process.execPath, ctx.orchBin]), null, 2)}\n`,
+    `${JSON.stringify(mailboxHookSettings([process.execPath, workerBinPath(ctx.orchBin)]), null, 2)}\n`,
   );
   return file;
 }
@@ -61,7 +61,7 @@ async function writeClaudeSettings(ctx: RunContext, task: string): Promise<strin
  */
 async function writeMcpConfig(ctx: RunContext, task: string): Promise<string> {
   const file = join(taskChannelPaths(ctx.paths.dir, task).dir, 'mcp.json');
-  const config = orchMcpConfig([process.execPath, ctx.orchBin, 'mcp']);
+  const config = orchMcpConfig([process.execPath, workerBinPath(ctx.orchBin), 'mcp']);
   await writeFileAtomic(file, `${JSON.stringify(config, null, 2)}\n`);
   return file;
 }
@@ -188,7 +188,7 @@ export async function launchWorker(ctx: RunContext, id: string, opts: LaunchOpti
   };
   const specFile = channel.spec(opts.attempt);
   await writeFileAtomic(specFile, `${JSON.stringify(spec, null, 2)}\n`, { mode: 0o600 });
-  const argv = [process.execPath, ctx.orchBin, '_exec', specFile];
+  const argv = [process.execPath, workerBinPath(ctx.orchBin), '_exec', specFile];
   const session = sessionName(ctx.run, id);
   // From here on the supervisor's intake accepts this attempt's token.
   ctx.launched.set(id, opts.attempt);
