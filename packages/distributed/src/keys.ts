@@ -17,6 +17,10 @@ export interface Keys {
   worker(run: string, name: string): string;
   workerTail(run: string, name: string): string;
   workerCancel(run: string, name: string): string;
+  /** Sorted set of the runs this store holds: run id scored by its start time (ms). */
+  runs(): string;
+  /** The run's frozen plan, as YAML, as its supervisor froze it. */
+  plan(run: string): string;
 }
 
 export function keysFor(prefix = 'orch'): Keys {
@@ -36,5 +40,7 @@ export function keysFor(prefix = 'orch'): Keys {
     worker: (r, n) => `${run(r)}:worker:${assertSafeName(n, 'worker name')}`,
     workerTail: (r, n) => `${run(r)}:worker-tail:${assertSafeName(n, 'worker name')}`,
     workerCancel: (r, n) => `${run(r)}:worker-cancel:${assertSafeName(n, 'worker name')}`,
+    runs: () => `${prefix}:runs`,
+    plan: (r) => `${run(r)}:plan`,
   };
 }
