@@ -9,3 +9,6 @@ export * from './worker-state.js';
 export * from './worker-runtime.js';
 export * from './host.js';
 export * from './hosts.js';
+export * from './channel.js';
+export * from './remote.js';
+export * from './run.js';
