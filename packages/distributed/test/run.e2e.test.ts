@@ -45,6 +45,7 @@ let remote: string;
 let bare: string;
 let conn: Redis;
 const hosts: ReturnType<typeof spawnOrch>[] = [];
+const byName = new Map<string, ReturnType<typeof spawnOrch>>();
 
 beforeEach(async () => {
   redis = await startRedis();
@@ -61,6 +62,7 @@ afterEach(async () => {
     h.kill('SIGTERM');
     await h;
   }
+  byName.clear();
   conn.disconnect();
   await world.cleanup();
   await redis.stop();
@@ -81,6 +83,7 @@ async function startHost(name: string): Promise<void> {
     { cwd: dir, env: { ...world.env, HOME: home, ORCH_REDIS_PASSWORD: redis.password } },
   );
   hosts.push(child);
+  byName.set(name, child);
 }
 
 describe('orch run with a store and a remote', () => {
@@ -130,5 +133,47 @@ describe('orch run with a store and a remote', () => {
     expect(await readFile(join(world.repo.root, 'src', 'e.txt'), 'utf8')).toBe('e after c,d\n');
     // The hosts worked in their own directories: no task worktree of theirs is in the repository.
     expect(existsSync(join(dir, 'h1', 'repo.git')) && existsSync(join(dir, 'h2', 'repo.git'))).toBe(true);
+  }, 300_000);
+
+  it('a host SIGKILLed mid-attempt: the attempt is handed to the other host and the run still finishes', async () => {
+    await startHost('h1');
+    await startHost('h2');
+    const plan = `tasks:${writerTaskYaml('slow', [], { pause: 6 })}${writerTaskYaml('after', ['slow'])}\n`;
+    await writeFile(join(world.repo.root, 'tasks.yaml'), plan);
+    const running = world.spawn(
+      ['run', 'tasks.yaml', '--store', redis.url, '--remote', remote, '--yes', '--no-tui', '--json'],
+      { env: { ORCH_REDIS_PASSWORD: redis.password } },
+    );
+    // The host that takes `slow` is killed while its worker sleeps.
+    const keys = keysFor('orch');
+    let victim: string | undefined;
+    for (const until = Date.now() + 120_000; !victim && Date.now() < until;) {
+      const [run] = await conn.zrange(keys.runs(), '0', '-1');
+      if (run) {
+        const evs = await new RedisRunLog(conn, keys, run).history();
+        victim = evs.flatMap((e) => (e.type === 'task.placed' && e.task === 'slow' ? [e.host] : []))[0];
+      }
+      if (!victim) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(['h1', 'h2']).toContain(victim);
+    byName.get(victim as string)?.kill('SIGKILL');
+    await byName.get(victim as string);
+
+    const r = await running;
+    const state = JSON.parse(String(r.stdout)) as RunState;
+    expect({ exit: r.exitCode, outcome: state.outcome, reason: state.reason }).toEqual({
+      exit: 0,
+      outcome: 'succeeded',
+      reason: undefined,
+    });
+    const events = await new RedisRunLog(conn, keys, state.run).history();
+    expect(events.filter((e) => e.type === 'task.merged').map((e) => e.task)).toEqual(['slow', 'after']);
+    // The same attempt, taken over by the survivor: no retry was counted.
+    const slow = events.flatMap((e) => (e.type === 'task.placed' && e.task === 'slow' ? [e] : []));
+    expect(slow.map((e) => e.host)).toEqual([victim, victim === 'h1' ? 'h2' : 'h1']);
+    expect(slow.map((e) => e.attempt)).toEqual([1, 1]);
+    expect(events.filter((e) => e.type === 'task.failed')).toEqual([]);
+    const tree = await git(bare, 'ls-tree', '-r', '--name-only', `refs/heads/orch/${state.run}/staging`);
+    expect(tree.split('\n')).toEqual(expect.arrayContaining(['src/slow.txt', 'src/after.txt']));
   }, 300_000);
 });
