@@ -98,6 +98,7 @@ export const ERROR_CODES = {
   ERR_ORCH_REF_MOVED: 'A compare-and-swap ref update found the ref elsewhere than expected.',
   ERR_ORCH_REF_NOT_FOUND: 'A branch or ref does not exist.',
   ERR_ORCH_REF_TAMPERED: 'A ref orch owns (the staging branch) was moved by something other than orch.',
+  ERR_ORCH_REMOTE: "The run's git remote (`--remote`) refused a fetch or a push, or cannot be reached.",
   ERR_ORCH_REPORT_REFUSED:
     'The supervisor refused a report or message (token, task, type, schema, size or state).',
   ERR_ORCH_RUN_ABORTED: 'The run was aborted; it cannot be resumed.',

@@ -64,6 +64,7 @@ const sample: { [K in TaskEventType]: Extract<TaskEventLike, { type: K }> } = {
   'task.timed_out': { type: 'task.timed_out', task: 'a', attempt: 1, timeoutSec: 60 },
   'task.idle': { type: 'task.idle', task: 'a', attempt: 1, idleSec: 30 },
   'task.pane_gone': { type: 'task.pane_gone', task: 'a', attempt: 1 },
+  'task.placed': { type: 'task.placed', task: 'a', attempt: 1, host: 'h1' },
 };
 
 const OPEN = ['pending', 'ready', 'running', 'verifying', 'merging', 'blocked', 'needs_attention'] as const;
@@ -117,6 +118,7 @@ const TABLE: Record<TaskEventType, Row> = {
   'task.timed_out': { running: 'running' },
   'task.idle': { running: 'running' },
   'task.pane_gone': { running: 'running' },
+  'task.placed': everyOpen(same),
 };
 
 describe('the lifecycle table', () => {

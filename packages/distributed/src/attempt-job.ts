@@ -2,6 +2,7 @@
  * What crosses from the supervisor to a host for one task attempt: a BullMQ job's data, all plain
  * data. A host validates it before acting on it (anyone with the store's password can add jobs).
  */
+import { Config } from '@orch/core';
 import { assertSafeName } from '@orch/store';
 import { z } from 'zod';
 
@@ -30,24 +31,62 @@ const branch = z
     message: 'not a safe branch name',
   });
 
-export const AttemptJob = z.object({
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/);
+
+/**
+ * An orch attempt as plain data (the engine's `AttemptInputs`): the host makes the attempt's files
+ * and argv from it with its own paths (`writeAttemptFiles`). The token is the attempt's secret: it
+ * crosses in the job, so whoever can read the store's queue can speak for the attempt (Redis is the
+ * trust boundary, as for the whole run; see docs/scale-out.md).
+ */
+export const AttemptExec = z.strictObject({
   run: name,
   task: name,
   attempt: z.number().int().positive(),
-  /** The worker's name (its tmux session on the host). */
-  worker: name,
-  /** The branch on the remote the base commit is on (staging), and the commit the task starts from. */
-  baseRef: branch,
-  base: commit,
-  /** The task branch the host pushes (`orch/<run>/<task>/work`). */
-  branch,
-  argv: z.array(z.string()).min(1),
-  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()),
-  /** Longest remaining path of the task when it was queued (BullMQ's priority is derived from it). */
-  longestPath: z.number().int().nonnegative(),
-  /** The host stops the worker after this long. */
-  timeoutMs: z.number().int().positive(),
+  agent: name,
+  model: z.string().min(1).max(200).optional(),
+  prompt: z.string().max(4_000_000),
+  script: z.string().max(1_000_000).optional(),
+  token: z.string().regex(/^[0-9a-f]{32,128}$/, 'a hex token'),
+  env: z.record(envName, z.string()),
+  /** The OS sandbox is not applied on hosts yet: the supervisor sends false, a host refuses true. */
+  sandbox: z.literal(false),
 });
+export type AttemptExec = z.infer<typeof AttemptExec>;
+
+export const AttemptJob = z
+  .object({
+    run: name,
+    task: name,
+    attempt: z.number().int().positive(),
+    /** The worker's name (its tmux session on the host). */
+    worker: name,
+    /** The branch on the remote the base commit is on (staging), and the commit the task starts from. */
+    baseRef: branch,
+    base: commit,
+    /** The task branch the host pushes (`orch/<run>/<task>/work`). */
+    branch,
+    /** A plain program to run (no orch attempt: no channel, no token); `exec` when it is one. */
+    argv: z.array(z.string()).default([]),
+    env: z.record(envName, z.string()),
+    /** An orch attempt, made into files and argv on the host. */
+    exec: AttemptExec.optional(),
+    /** The run's configuration the attempt's agent command is built with (with `exec`). */
+    config: Config.optional(),
+    /** Longest remaining path of the task when it was queued (BullMQ's priority is derived from it). */
+    longestPath: z.number().int().nonnegative(),
+    /** The host stops the worker after this long. */
+    timeoutMs: z.number().int().positive(),
+  })
+  .refine(
+    (j) => (j.exec === undefined ? j.argv.length > 0 : j.exec.run === j.run && j.exec.task === j.task),
+    {
+      message: 'a job runs either an argv or an attempt of its own run and task',
+    },
+  )
+  .refine((j) => j.exec === undefined || j.exec.attempt === j.attempt, {
+    message: 'the attempt numbers differ',
+  });
 export type AttemptJob = z.infer<typeof AttemptJob>;
 
 /** What a host reports when the attempt ended. */

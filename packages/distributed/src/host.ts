@@ -10,14 +10,15 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { OrchError, traced } from '@orch/core';
-import { tmuxWorkers, type WorkerRuntime } from '@orch/engine';
+import { Config, OrchError, traced } from '@orch/core';
+import { orchBinPath, tmuxWorkers, writeAttemptFiles, writeShim, type WorkerRuntime } from '@orch/engine';
 import { runGit } from '@orch/git';
-import { assertSafeName } from '@orch/store';
+import { assertSafeName, runPaths, taskChannelPaths } from '@orch/store';
 import { TmuxServer, socketNameFor } from '@orch/tmux';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ATTEMPT_QUEUE, AttemptJob, type AttemptResult } from './attempt-job.js';
+import { HostChannel } from './channel.js';
 import { connectStore, redisOptions, type StoreOptions } from './connection.js';
 import { keysFor, type Keys } from './keys.js';
 import { RECORD_TTL_S, TAIL_LINES } from './worker-state.js';
@@ -54,6 +55,8 @@ export interface HostOptions {
   streamMs?: number;
   /** Environment for the host's tmux server (e.g. TMUX_TMPDIR). */
   tmuxEnv?: Record<string, string>;
+  /** The `orch` entry point the host's workers run (`_exec`, `orch task done`); default: this one. */
+  orchBin?: string;
 }
 
 export class Host {
@@ -154,6 +157,38 @@ export class Host {
     await this.tmux.killServer().catch(traced('host.killServer'));
   }
 
+  /** ORCH_ROOT of this host's workers: their task channels are under it, as on the supervisor's machine. */
+  private get root(): string {
+    return join(this.opts.workdir, 'root');
+  }
+
+  /** An orch attempt's files and argv, made here with this host's paths from the job's plain inputs. */
+  private async prepareAttempt(data: AttemptJob, worktree: string, logFile: string) {
+    const exec = data.exec as NonNullable<AttemptJob['exec']>;
+    const orchBin = this.opts.orchBin ?? orchBinPath();
+    const shimDir = await writeShim(join(this.opts.workdir, 'bin'), process.execPath, orchBin);
+    const channel = taskChannelPaths(runPaths(this.root, data.run).dir, data.task);
+    // What an earlier attempt left here was handed on already, or belongs to an attempt given up on.
+    await rm(channel.outbox.dir, { recursive: true, force: true });
+    const files = await writeAttemptFiles(exec, {
+      root: this.root,
+      worktree,
+      logFile,
+      rawLog: logFile.replace(/\.log$/, '.raw.log'),
+      execPath: process.execPath,
+      orchBin,
+      env: {
+        ORCH_ROOT: this.root,
+        ORCH_WORKTREE: worktree,
+        ORCH_HOST: this.name,
+        PATH: `${shimDir}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+      },
+      config: Config.parse(data.config ?? {}),
+      baseEnv: process.env,
+    });
+    return { ...files, outbox: channel.outbox };
+  }
+
   private async process(job: Job<AttemptJob, AttemptResult>): Promise<AttemptResult> {
     const parsed = AttemptJob.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid attempt job: ${parsed.error.message}`);
@@ -206,7 +241,7 @@ export class Host {
       ]);
       await this.git(['cat-file', '-e', `${data.base}^{commit}`]);
       const seen = await this.git(['ls-remote', this.opts.remote, `refs/heads/${data.branch}`]);
-      const expected = seen.stdout.split(/\s/)[0] ?? '';
+      let expected = seen.stdout.split(/\s/)[0] ?? '';
       await this.git(['worktree', 'remove', '--force', worktree], { reject: false });
       await rm(worktree, { recursive: true, force: true });
       await this.git(['worktree', 'prune']);
@@ -215,13 +250,38 @@ export class Host {
       await this.git(['worktree', 'add', '-q', '--force', '-B', data.branch, worktree, data.base]);
 
       await this.runtime.kill(data.worker);
+      const ex = data.exec ? await this.prepareAttempt(data, worktree, logFile) : undefined;
       await this.runtime.start({
         name: data.worker,
         cwd: worktree,
-        argv: data.argv,
-        env: { ...data.env, ORCH_WORKTREE: worktree, ORCH_HOST: this.name },
+        argv: ex?.argv ?? data.argv,
+        env: { ...(ex?.env ?? data.env), ORCH_WORKTREE: worktree, ORCH_HOST: this.name },
         logFile,
       });
+      // What the worker says goes to the supervisor through Redis; a `done` only once its work is
+      // on the remote (the supervisor fetches the task branch before it verifies).
+      const pushHead = async (): Promise<string> => {
+        const head = (await runGit(['rev-parse', 'HEAD'], { cwd: worktree })).stdout.trim();
+        if (head !== expected) {
+          // Compare-and-swap on the remote: only if the branch is still what this host saw.
+          await this.git([
+            'push',
+            '-q',
+            '--no-verify',
+            `--force-with-lease=refs/heads/${data.branch}:${expected}`,
+            this.opts.remote,
+            `${head}:refs/heads/${data.branch}`,
+          ]);
+          expected = head;
+        }
+        return head;
+      };
+      const channel = ex
+        ? new HostChannel(redis, this.keys, data.run, data.task, ex.outbox, async () => {
+            await pushHead();
+          })
+        : undefined;
+      await channel?.placed(this.name, data.attempt);
       const ref = { name: data.worker, logFile };
       const deadline = Date.now() + data.timeoutMs;
       let lastSize = -1;
@@ -240,6 +300,7 @@ export class Host {
             return { host: this.name, exitStatus: null, canceled: true };
           }
         }
+        await channel?.pump();
         if (!st.exists || st.dead) break;
         if (Date.now() > deadline) {
           await this.runtime.kill(data.worker);
@@ -249,16 +310,9 @@ export class Host {
       }
       const final = await this.runtime.state(data.worker);
       const exitStatus = final.dead ? final.exitStatus : null;
-      const head = (await runGit(['rev-parse', 'HEAD'], { cwd: worktree })).stdout.trim();
-      // Compare-and-swap on the remote: only if the branch is still what this host saw.
-      await this.git([
-        'push',
-        '-q',
-        '--no-verify',
-        `--force-with-lease=refs/heads/${data.branch}:${expected}`,
-        this.opts.remote,
-        `${head}:refs/heads/${data.branch}`,
-      ]);
+      const head = await pushHead();
+      // The wrapper's last items (its exit) reach the supervisor before the record says exited.
+      await channel?.pump();
       const tail = await this.runtime.outputTail(ref, TAIL_LINES);
       await write(
         {

@@ -14,3 +14,6 @@ export * from './user-outbox.js';
 export * from './rate-limit.js';
 export * from './blocking.js';
 export * from './takeover.js';
+export * from './channel.js';
+export * from './remote.js';
+export * from './run.js';

@@ -26,6 +26,10 @@ export interface Keys {
   runs(): string;
   /** The run's frozen plan, as YAML, as its supervisor froze it. */
   plan(run: string): string;
+  /** A task's channel from its host to the supervisor: what the worker dropped in its outbox. */
+  channel(run: string, task: string): string;
+  /** The supervisor's verdicts on the channel's items that asked for one, back to the host. */
+  channelAcks(run: string, task: string): string;
 }
 
 export function keysFor(prefix = 'orch'): Keys {
@@ -50,5 +54,7 @@ export function keysFor(prefix = 'orch'): Keys {
     workerCancel: (r, n) => `${run(r)}:worker-cancel:${assertSafeName(n, 'worker name')}`,
     runs: () => `${prefix}:runs`,
     plan: (r) => `${run(r)}:plan`,
+    channel: (r, t) => `${run(r)}:channel:${assertSafeName(t, 'task id')}`,
+    channelAcks: (r, t) => `${run(r)}:channel-acks:${assertSafeName(t, 'task id')}`,
   };
 }

@@ -5,6 +5,7 @@
  * are the Redis keys the host writes. Nothing here reads a host's files.
  */
 import { randomBytes } from 'node:crypto';
+import type { Config } from '@orch/core';
 import type { WorkerRef, WorkerRuntime, WorkerSpec, WorkerStatus } from '@orch/engine';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -31,6 +32,8 @@ export interface BullWorkerRuntimeOptions {
   run: string;
   /** The attempt a spec belongs to (the run's launch knows it). */
   placement: (spec: WorkerSpec) => AttemptPlacement | Promise<AttemptPlacement>;
+  /** The run's configuration, sent with each orch attempt (its agent command is built with it). */
+  config?: Config;
 }
 
 const POLL_MS = 250;
@@ -38,6 +41,8 @@ const DEFAULT_TIMEOUT_MS = 4 * 3600_000;
 
 export class BullWorkerRuntime implements WorkerRuntime {
   readonly queue: Queue;
+  /** Hosts make each attempt's files from its plain inputs (`WorkerSpec.attempt`). */
+  readonly remote = true;
   private readonly redis: Redis;
   private readonly keys: Keys;
   private readonly run: string;
@@ -68,6 +73,9 @@ export class BullWorkerRuntime implements WorkerRuntime {
       branch: p.branch,
       argv: [...spec.argv],
       env: spec.env,
+      ...(spec.attempt
+        ? { exec: spec.attempt, ...(this.opts.config ? { config: this.opts.config } : {}) }
+        : {}),
       longestPath: p.longestPath,
       timeoutMs: p.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     });

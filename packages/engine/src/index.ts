@@ -15,6 +15,7 @@ export * from './worker/spawn-agent.js';
 export * from './worker/prompt.js';
 export * from './worker/sandbox.js';
 export * from './worker/sandbox-args.js';
+export * from './worker/attempt-files.js';
 export * from './integrate/detect.js';
 export * from './verify/index.js';
 export * from './deps.js';

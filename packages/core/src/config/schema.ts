@@ -127,6 +127,17 @@ export const Config = z.looseObject({
       bell: z.boolean().default(true),
     })
     .prefault({}),
+  /**
+   * A distributed run (docs/scale-out.md): the Redis store (`redis://HOST:PORT/DB`, the same as
+   * `--store`; its password only from ORCH_REDIS_PASSWORD or ORCH_REDIS_PASSWORD_FILE) and the git
+   * remote every host fetches from and pushes to (`--remote`). Both unset: a local run.
+   */
+  store: z
+    .looseObject({
+      url: z.string().trim().min(1).optional(),
+      remote: z.string().trim().min(1).optional(),
+    })
+    .prefault({}),
 });
 export type Config = z.infer<typeof Config>;
 export type ConfigInput = z.input<typeof Config>;

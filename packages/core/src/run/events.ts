@@ -345,6 +345,9 @@ export const RunEvent = z.discriminatedUnion('type', [
     outcome: z.enum(['succeeded', 'failed', 'needs_attention', 'aborted']),
     reason: z.string().optional(),
   }),
+  // Distributed runs (docs/scale-out.md).
+  /** A worker host took the attempt (its name as it reports it in the store). */
+  z.object({ ...task, type: z.literal('task.placed'), attempt: z.number().int(), host: z.string() }),
 ]);
 export type RunEvent = z.infer<typeof RunEvent>;
 export type RunEventType = RunEvent['type'];

@@ -32,6 +32,7 @@ export const TASK_EVENT_TYPES = [
   'task.timed_out',
   'task.idle',
   'task.pane_gone',
+  'task.placed',
 ] as const;
 export type TaskEventType = (typeof TASK_EVENT_TYPES)[number];
 
@@ -100,6 +101,7 @@ export function transition(status: TaskStatus, ev: TaskEventLike): Transition {
     case 'task.verified':
     case 'task.progress':
     case 'task.activity':
+    case 'task.placed':
     case 'task.attention':
     case 'task.reported':
     case 'task.exited':

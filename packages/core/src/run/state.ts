@@ -24,6 +24,8 @@ export interface TaskState {
   /** Failed attempts so far (each counts against max_retries). */
   failures: number;
   session?: string;
+  /** The worker host running (or that ran) the current attempt, in a distributed run. */
+  host?: string;
   worktree?: string;
   branch?: string;
   baseCommit?: string;
@@ -354,6 +356,9 @@ function applyTaskEvent(state: RunState, t: TaskState, ev: TaskEvent): void {
       t.lastMessage = ev.message;
       t.progress.push(ev.message);
       if (t.progress.length > PROGRESS_KEPT) t.progress.splice(0, t.progress.length - PROGRESS_KEPT);
+      break;
+    case 'task.placed':
+      if (ev.attempt === t.attempt) t.host = ev.host;
       break;
     case 'task.activity':
       if (ev.usage) {

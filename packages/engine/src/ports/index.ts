@@ -1,5 +1,5 @@
 export type { RunLog } from './run-log.js';
-export type { WorkerRuntime, WorkerSpec, WorkerRef, WorkerStatus } from './worker-runtime.js';
+export type { WorkerRuntime, WorkerSpec, WorkerRef, WorkerStatus, AttemptInputs } from './worker-runtime.js';
 export type { Workspaces, WorkspaceRequest, WorkspaceGitDirs } from './workspaces.js';
 export type { UserCheckout } from './user-checkout.js';
 export type { Repository } from './repository.js';

@@ -4,6 +4,25 @@
  * and its output is read through the runtime, so the supervisor needs no access to the host's files.
  */
 
+/** What an attempt is, as plain data: all of it may cross to another machine. */
+export interface AttemptInputs {
+  run: string;
+  task: string;
+  attempt: number;
+  agent: string;
+  model?: string;
+  /** The worker's prompt, whole. */
+  prompt: string;
+  /** A shell task's `run` script. */
+  script?: string;
+  /** The attempt's secret (ORCH_TASK_TOKEN); it ends up in the 0600 spec file only. */
+  token: string;
+  /** The task's own variables (ORCH_RUN, ORCH_TASK, ...), without any path of the supervisor's. */
+  env: Record<string, string>;
+  /** Whether the agent runs in the OS sandbox. */
+  sandbox: boolean;
+}
+
 /** What to start: one attempt's wrapper process. */
 export interface WorkerSpec {
   /** The worker's name, unique in the run (the tmux session name). */
@@ -15,6 +34,8 @@ export interface WorkerSpec {
   env: Record<string, string>;
   /** Where the runtime keeps everything the worker prints. */
   logFile: string;
+  /** The attempt's plain inputs, for a `remote` runtime (which makes the attempt's files where it runs). */
+  attempt?: AttemptInputs;
 }
 
 /** A started worker, as the supervisor refers to it later (also after a resume). */
@@ -48,4 +69,9 @@ export interface WorkerRuntime {
   outputTail(ref: WorkerRef, lines: number): Promise<string>;
   /** The runtime's own files a sandboxed worker must not reach (the tmux server's socket folder). */
   hiddenPaths(): readonly string[];
+  /**
+   * Attempts run on other machines: `start` gets each attempt's plain inputs (`WorkerSpec.attempt`)
+   * and the host makes its files and argv there; the supervisor writes none of them.
+   */
+  readonly remote?: boolean;
 }

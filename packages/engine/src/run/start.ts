@@ -33,6 +33,7 @@ import {
 import { assertTmux } from '@orch/tmux';
 import { envHashAt } from '../integrate/env.js';
 import { checkoutIntegration } from '../integrate/worktree.js';
+import type { RunLog } from '../ports/run-log.js';
 import { decideSandbox, type SandboxDecision } from '../worker/sandbox.js';
 import { stagingBranch, worktreePath } from './context.js';
 
@@ -46,8 +47,22 @@ export interface StartOptions {
   detach?: boolean;
   /** Leave the result on staging instead of promoting it. */
   noPromote?: boolean;
+  /**
+   * A distributed run: opens the run's journal elsewhere (the store) once the run's id and staging
+   * exist; `run.started` is appended there instead of to `events.jsonl`.
+   */
+  openJournal?: (run: string, start: RunStartInfo) => Promise<RunLog>;
   /** Answers the approval question: true = approved, false = refused, undefined = ask. */
   approve?: (report: Awaited<ReturnType<typeof checkPlan>>) => Promise<boolean>;
+}
+
+/** What a distributed run publishes at its start (the store's copy of the plan, the remote's branches). */
+export interface RunStartInfo {
+  base: string;
+  baseCommit: string;
+  stagingCommit: string;
+  /** The frozen plan, as written to the run folder. */
+  planText: string;
 }
 
 export interface PreparedRun {
@@ -171,8 +186,8 @@ export async function prepareRun(o: StartOptions): Promise<PreparedRun> {
   const env = await envHashAt(repo, integration);
 
   const maxWorkers = o.maxWorkers ?? config.orchestration.max_parallel_workers;
-  await appendEvent(paths.dir, {
-    type: 'run.started',
+  const started = {
+    type: 'run.started' as const,
     run,
     request: plan.request,
     repoRoot: repo.root,
@@ -195,7 +210,13 @@ export async function prepareRun(o: StartOptions): Promise<PreparedRun> {
         description: t.description,
       };
     }),
-  });
+  };
+  if (o.openJournal) {
+    const log = await o.openJournal(run, { base, baseCommit, stagingCommit, planText });
+    await log.append(started);
+  } else {
+    await appendEvent(paths.dir, started);
+  }
   await setCurrentRun(repo.root, run);
   const dirtyCheckout = await checkoutChanges(repo, base);
   return {

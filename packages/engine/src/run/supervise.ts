@@ -8,7 +8,7 @@ import type { RunEvent, RunState } from '@orch/core';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { recordCommandsIn } from '../verify/watchdog.js';
 import { installDebugLog } from '../debug-log.js';
-import { openRunContext, type RunContext } from './context.js';
+import { openRunContext, type RunContext, type RunPorts } from './context.js';
 import type { Restart } from './resume.js';
 
 export interface SuperviseOptions {
@@ -21,6 +21,8 @@ export interface SuperviseOptions {
   onHangup?: () => void;
   /** An already opened context (resume opens one to reconcile first). */
   ctx?: RunContext;
+  /** Ports instead of the local ones (a distributed run's journal, workers and repository). */
+  ports?: RunPorts;
 }
 
 export async function superviseRun(
@@ -29,7 +31,7 @@ export async function superviseRun(
   orchBin: string,
   opts: SuperviseOptions = {},
 ): Promise<RunState> {
-  const ctx = opts.ctx ?? (await openRunContext(repoRoot, run, orchBin));
+  const ctx = opts.ctx ?? (await openRunContext(repoRoot, run, orchBin, opts.ports));
   // Its checks are recorded in the run folder, so that a resume after this process died ends them.
   recordCommandsIn(ctx.paths.dir);
   installDebugLog(ctx.paths.dir);

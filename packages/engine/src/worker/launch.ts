@@ -2,28 +2,22 @@
  * Starts one worker attempt: worktree (created from the verified staging tip on the first attempt, reused
  * afterwards so commits are kept), prompt, and the agent in its own session on orch's tmux server.
  */
-import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { OrchError, roleFile, traced, type Task } from '@orch/core';
-import { getAdapter, orchMcpConfig } from '@orch/agents';
-import {
-  ContextStore,
-  Mailbox,
-  ensureRunKey,
-  mailboxHookSettings,
-  taskChannelPaths,
-  taskToken,
-  writeFileAtomic,
-} from '@orch/store';
+import { OrchError, traced, type Task } from '@orch/core';
+import { getAdapter } from '@orch/agents';
+import { ContextStore, Mailbox, ensureRunKey, taskChannelPaths, taskToken } from '@orch/store';
 import { sessionName } from '@orch/tmux';
-import { assetsRoot, workerBinPath } from '../assets.js';
+import { workerBinPath } from '../assets.js';
+import type { AttemptInputs } from '../ports/worker-runtime.js';
 import { requireState, worktreePath, type RunContext } from '../run/context.js';
+import { writeAttemptFiles, writeShim } from './attempt-files.js';
 import { portBase } from './bootstrap.js';
-import type { ExecSpec } from './exec.js';
 import { buildWorkerPrompt, type PromptInput } from './prompt.js';
 import { decideSandbox, sandboxLayout } from './sandbox.js';
-import { agentProcessEnv } from './spawn-agent.js';
+
+/** The variables of `taskEnv` that are paths of the machine the attempt runs on. */
+const PLACE_VARS = new Set(['ORCH_ROOT', 'ORCH_WORKTREE', 'PATH']);
 
 export function findTask(ctx: RunContext, id: string): Task {
   const t = ctx.plan.tasks.find((x) => x.id === id);
@@ -32,38 +26,8 @@ export function findTask(ctx: RunContext, id: string): Task {
 }
 
 /** A directory with an `orch` executable, put first on every worker's PATH. */
-export async function ensureShim(ctx: RunContext): Promise<string> {
-  const dir = join(ctx.privateDir, 'bin');
-  const shim = join(dir, 'orch');
-  const body = `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(workerBinPath(ctx.orchBin))} "$@"\n`;
-  await mkdir(dir, { recursive: true });
-  const current = existsSync(shim) ? await readFile(shim, 'utf8') : '';
-  if (current !== body) {
-    await writeFileAtomic(shim, body);
-    await chmod(shim, 0o755);
-  }
-  return dir;
-}
-
-/** Claude Code settings whose hooks hand new mailbox messages to the agent at turn boundaries. */
-async function writeClaudeSettings(ctx: RunContext, task: string): Promise<string> {
-  const file = join(taskChannelPaths(ctx.paths.dir, task).dir, 'claude-settings.json');
-  await writeFileAtomic(
-    file,
-    `${JSON.stringify(mailboxHookSettings([process.execPath, workerBinPath(ctx.orchBin)]), null, 2)}\n`,
-  );
-  return file;
-}
-
-/**
- * The `--mcp-config` file that gives a claude worker orch's MCP server. The server inherits the
- * agent's environment, whose ORCH_TASK_TOKEN binds it to the task: the file holds no secret.
- */
-async function writeMcpConfig(ctx: RunContext, task: string): Promise<string> {
-  const file = join(taskChannelPaths(ctx.paths.dir, task).dir, 'mcp.json');
-  const config = orchMcpConfig([process.execPath, workerBinPath(ctx.orchBin), 'mcp']);
-  await writeFileAtomic(file, `${JSON.stringify(config, null, 2)}\n`);
-  return file;
+export function ensureShim(ctx: RunContext): Promise<string> {
+  return writeShim(join(ctx.privateDir, 'bin'), process.execPath, workerBinPath(ctx.orchBin));
 }
 
 export interface LaunchOptions {
@@ -131,64 +95,40 @@ export async function launchWorker(ctx: RunContext, id: string, opts: LaunchOpti
     ...(opts.interrupted ? { interrupted: opts.interrupted } : {}),
     ...(adapter.workerNote ? { agentNote: adapter.workerNote } : {}),
   });
-  // Everything the worker's processes read lives in its task channel (private to the user: 0700).
-  const channel = taskChannelPaths(ctx.paths.dir, id);
-  await mkdir(channel.dir, { recursive: true, mode: 0o700 });
-  await chmod(channel.dir, 0o700);
-  for (const d of [
-    channel.outbox.tmp,
-    channel.outbox.new,
-    join(channel.inbox, 'new'),
-    join(channel.inbox, 'cur'),
-  ])
-    await mkdir(d, { recursive: true });
-  await mkdir(ctx.paths.logs, { recursive: true });
-  const promptFile = channel.prompt(opts.attempt);
-  await writeFileAtomic(promptFile, prompt);
-  // The messages count as read once the prompt that shows them is written (at least once).
-  await mail.markRead();
-  const rawLog = join(ctx.paths.logs, `${id}-${opts.attempt}.raw.log`);
-
   const model = state.tasks[id]?.model;
-  const cmd = adapter.buildCommand({
-    role: 'worker',
-    taskId: id,
-    worktree,
-    promptFile,
-    prompt,
-    systemPromptFile: roleFile('worker', assetsRoot()),
-    ...(adapter.name === 'claude'
-      ? { settingsFile: await writeClaudeSettings(ctx, id), mcpConfigFile: await writeMcpConfig(ctx, id) }
-      : {}),
-    ...(model ? { model } : {}),
-    config: ctx.config,
-    ...(task.run !== undefined ? { script: task.run } : {}),
-    env,
-  });
-  // The agent's command goes to the wrapper in a file: long prompts and system prompts would
-  // overflow tmux's message size, and tmux replaces PATH with the client's.
-  const agentEnvironment = agentProcessEnv(cmd, ctx.config, process.env, env);
-  const sandbox = (await decideSandbox(ctx.config)).on
-    ? await sandboxLayout(ctx, id, worktree, agentEnvironment, adapter.name)
-    : undefined;
-  const spec: ExecSpec = {
+  const plainEnv = Object.fromEntries(Object.entries(env).filter(([k]) => !PLACE_VARS.has(k)));
+  // The attempt as plain data; the files and argv are made from it where the attempt runs.
+  const inputs: AttemptInputs = {
     run: ctx.run,
     task: id,
     attempt: opts.attempt,
     agent: adapter.name,
-    rawLog,
-    argv: cmd.argv,
-    // Secrets travel in this file (0600), never on tmux's command line, where `ps` shows them.
-    env: agentEnvironment,
-    unset: cmd.unsetEnv,
-    ...(sandbox ? { sandbox } : {}),
-    ...(cmd.stdinFile ? { stdin: cmd.stdinFile } : {}),
-    // The attempt's secret: in this 0600 file only, never on a command line or in the prompt.
+    ...(model ? { model } : {}),
+    prompt,
+    ...(task.run !== undefined ? { script: task.run } : {}),
     token: taskToken(await ensureRunKey(ctx.paths.dir), id, opts.attempt),
+    env: plainEnv,
+    sandbox: !ctx.workers.remote && (await decideSandbox(ctx.config)).on,
   };
-  const specFile = channel.spec(opts.attempt);
-  await writeFileAtomic(specFile, `${JSON.stringify(spec, null, 2)}\n`, { mode: 0o600 });
-  const argv = [process.execPath, workerBinPath(ctx.orchBin), '_exec', specFile];
+  await mkdir(ctx.paths.logs, { recursive: true });
+  const rawLog = join(ctx.paths.logs, `${id}-${opts.attempt}.raw.log`);
+  const files = ctx.workers.remote
+    ? undefined
+    : await writeAttemptFiles(inputs, {
+        root: ctx.repoRoot,
+        worktree,
+        logFile: logPath,
+        rawLog,
+        execPath: process.execPath,
+        orchBin: workerBinPath(ctx.orchBin),
+        env: { ORCH_ROOT: env.ORCH_ROOT as string, ORCH_WORKTREE: worktree, PATH: env.PATH as string },
+        config: ctx.config,
+        baseEnv: process.env,
+        sandboxLayout: (agentEnv) => sandboxLayout(ctx, id, worktree, agentEnv, adapter.name),
+      });
+  const promptFile = files?.promptFile ?? taskChannelPaths(ctx.paths.dir, id).prompt(opts.attempt);
+  // The messages count as read once the prompt that shows them is made (at least once).
+  await mail.markRead();
   const session = sessionName(ctx.run, id);
   // From here on the supervisor's intake accepts this attempt's token.
   ctx.launched.set(id, opts.attempt);
@@ -204,9 +144,10 @@ export async function launchWorker(ctx: RunContext, id: string, opts: LaunchOpti
   await ctx.workers.start({
     name: session,
     cwd: worktree,
-    argv,
-    env: { ORCH_ROOT: ctx.repoRoot },
+    argv: files?.argv ?? [],
+    env: files?.env ?? {},
     logFile: logPath,
+    ...(ctx.workers.remote ? { attempt: inputs } : {}),
   });
   await ctx.journal.append({
     type: 'task.started',

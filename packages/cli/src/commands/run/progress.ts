@@ -14,6 +14,8 @@ export function describeEvent(ev: RunEvent, s: RunState): string | undefined {
       return `${at} ${ev.task} ${paint('cyan', 'running')} (attempt ${ev.attempt}, ${safe(ev.agent)}${ev.model ? ` ${safe(ev.model)}` : ''})`;
     case 'task.progress':
       return `${at} ${ev.task} ${paint('dim', safe(ev.message))}`;
+    case 'task.placed':
+      return `${at} ${ev.task} on host ${safe(ev.host)} (attempt ${ev.attempt})`;
     case 'task.reported':
       return `${at} ${ev.task} reported ${ev.status}${ev.summary ? `: ${safe(ev.summary)}` : ev.reason ? `: ${safe(ev.reason)}` : ''}`;
     case 'task.verifying':

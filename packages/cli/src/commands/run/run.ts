@@ -27,6 +27,14 @@ export const run = defineCommand({
     ),
     tui: opt.negatable('--no-tui', 'print plain progress lines instead of the live dashboard'),
     promote: opt.negatable('--no-promote', 'leave the result on the staging branch instead of promoting it'),
+    store: opt.text(
+      '--store <url>',
+      'a distributed run: its journal in this Redis store, redis://HOST:PORT/DB (password: ORCH_REDIS_PASSWORD); config store.url',
+    ),
+    remote: opt.text(
+      '--remote <url>',
+      'a distributed run: the git remote the supervisor and every `orch host` share; config store.remote',
+    ),
     json: common.json('print the final state as JSON'),
     runId: opt.text('--run-id <id>', '', { hidden: true }),
   },
@@ -34,6 +42,7 @@ export const run = defineCommand({
     'orch run tasks.yaml',
     'orch run tasks.yaml --max-workers 8 --agent claude --yes',
     'orch run --detach && orch wait --timeout 540',
+    'orch run tasks.yaml --store redis://10.0.0.5:6379/0 --remote ssh://git@repo.example/app.git',
   ],
   epilog: `In a terminal, the first Ctrl-C closes the dashboard (the run goes on with plain lines), the second
 stops the run (exit 4). A closed terminal does not stop it: the run goes on and logs to

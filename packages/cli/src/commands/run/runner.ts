@@ -7,6 +7,7 @@ import {
   startDetachedSupervisor,
   superviseRun,
   supervisorLog,
+  type RunPorts,
 } from '@orch/engine';
 import { runPaths } from '@orch/store';
 import {
@@ -20,6 +21,7 @@ import {
 } from '../../output.js';
 import type { CommandResult, Output } from '../../define.js';
 import { otherLiveRunNotes } from '../state/follow.js';
+import type { openDistributed } from './distributed.js';
 import { describeEvent, outcomeExitCode } from './progress.js';
 
 export interface RunOpts {
@@ -32,6 +34,8 @@ export interface RunOpts {
   tui: boolean;
   promote: boolean;
   json: boolean;
+  store?: string | undefined;
+  remote?: string | undefined;
 }
 
 async function askApproval(score: number, status: string): Promise<boolean> {
@@ -46,8 +50,26 @@ async function askApproval(score: number, status: string): Promise<boolean> {
 }
 
 export async function runCommand(planPath: string, opts: RunOpts): Promise<ExitCode> {
+  const dist = await openStore(opts);
+  try {
+    return await runWith(planPath, opts, dist);
+  } finally {
+    await dist?.close();
+  }
+}
+
+type Distributed = NonNullable<Awaited<ReturnType<typeof openDistributed>>>;
+
+/** The distributed run the options or the config name (its clients imported only then), or undefined. */
+async function openStore(opts: RunOpts): Promise<Distributed | undefined> {
+  const { openDistributed: open } = await import('./distributed.js');
+  return open(process.cwd(), opts, process.env);
+}
+
+async function runWith(planPath: string, opts: RunOpts, dist: Distributed | undefined): Promise<ExitCode> {
   const orchBin = orchBinPath();
   const prepared = await prepareRun({
+    ...(dist ? { openJournal: dist.openJournal } : {}),
     cwd: process.cwd(),
     planPath,
     ...(opts.maxWorkers ? { maxWorkers: opts.maxWorkers } : {}),
@@ -60,6 +82,11 @@ export async function runCommand(planPath: string, opts: RunOpts): Promise<ExitC
       opts.yes === true || (await askApproval(report.risk.score, report.risk.status)),
   });
   const { repoRoot, run } = prepared;
+  const ports = dist ? await dist.ports(run, prepared.plan, prepared.config) : undefined;
+  if (dist && !dist.basePushed)
+    note(
+      `note: the remote's ${prepared.base} has moved on; it is left as it is (only staging is needed there)`,
+    );
   if (opts.json !== true && opts.promote !== false && prepared.config.promotion.enabled)
     announceDirtyCheckout(prepared);
   for (const w of prepared.warnings) note(`warning: ${w}`);
@@ -87,7 +114,10 @@ export async function runCommand(planPath: string, opts: RunOpts): Promise<ExitC
   }
   const plain = opts.json !== true;
   if (plain && opts.tui !== false && process.stdout.isTTY && process.stdin.isTTY) {
-    const state = await superviseWithDashboard(repoRoot, run, orchBin, { noPromote: opts.promote === false });
+    const state = await superviseWithDashboard(repoRoot, run, orchBin, {
+      noPromote: opts.promote === false,
+      ...(ports ? { ports } : {}),
+    });
     return finish(state, false);
   }
   if (plain) {
@@ -99,6 +129,7 @@ export async function runCommand(planPath: string, opts: RunOpts): Promise<ExitC
   }
   const state = await superviseRun(repoRoot, run, orchBin, {
     ...(opts.promote === false ? { noPromote: true } : {}),
+    ...(ports ? { ports } : {}),
     onHangup: outliveTerminal(repoRoot, run),
     ...(plain
       ? {
@@ -201,7 +232,7 @@ async function superviseWithDashboard(
   repoRoot: string,
   run: string,
   orchBin: string,
-  opts: { noPromote: boolean },
+  opts: { noPromote: boolean; ports?: RunPorts },
 ): Promise<RunState> {
   const { DashboardStore, runInteractive } = await import('@orch/tui');
   const { bellWanted, detailReaders, logPanes } = await import('../views/sources.js');
@@ -229,6 +260,7 @@ async function superviseWithDashboard(
   try {
     return await superviseRun(repoRoot, run, orchBin, {
       ...(opts.noPromote ? { noPromote: true } : {}),
+      ...(opts.ports ? { ports: opts.ports } : {}),
       onHangup,
       onEvent: (ev, s) => {
         // The view re-reads the state when its event count changes; no copy needed.

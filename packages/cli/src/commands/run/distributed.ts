@@ -1,0 +1,41 @@
+/**
+ * `orch run --store … --remote …` (or `store.url` and `store.remote` in the config): the run's
+ * journal in Redis, its attempts on `orch host` machines, its code through the remote. Loaded only
+ * when a store is named, so a local run never loads the Redis and BullMQ clients.
+ */
+import { ExitCode, OrchError, loadConfig } from '@orch/core';
+import { Repo } from '@orch/git';
+
+export interface StoreChoice {
+  store?: string | undefined;
+  remote?: string | undefined;
+  detach?: boolean | undefined;
+}
+
+/** The distributed run the options (or the config) ask for; undefined for a local run. */
+export async function openDistributed(cwd: string, o: StoreChoice, env: NodeJS.ProcessEnv) {
+  const repoRoot = (await Repo.open(cwd)).root;
+  const config = await loadConfig(repoRoot);
+  const url = o.store ?? config.store.url;
+  const remote = o.remote ?? config.store.remote;
+  if (url === undefined && remote === undefined) return undefined;
+  if (url === undefined || remote === undefined) {
+    throw new OrchError(
+      'ERR_ORCH_USAGE',
+      `a distributed run needs both a store and a remote (${url === undefined ? 'no store' : 'no remote'} given)`,
+      {
+        hint: 'Give both: --store redis://HOST:PORT/DB --remote GIT_URL (or store.url and store.remote in the config).',
+        exitCode: ExitCode.Usage,
+      },
+    );
+  }
+  if (o.detach) {
+    throw new OrchError('ERR_ORCH_USAGE', '--detach is not available for a distributed run yet', {
+      hint: 'Run it in the foreground (in a terminal multiplexer of your own if it must outlive the terminal).',
+      exitCode: ExitCode.Usage,
+    });
+  }
+  const { DistributedRun, storeFromUrl } = await import('@orch/distributed');
+  const store = await storeFromUrl(url, env);
+  return DistributedRun.connect({ store, remote, repoRoot });
+}

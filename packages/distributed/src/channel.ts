@@ -1,0 +1,219 @@
+/**
+ * A task's channel across machines. On a host, the worker drops its reports, usage, exit and mail
+ * into its task channel's outbox as it does locally; the host's `HostChannel` moves each item to a
+ * Redis stream of the task (`keys.channel`). On the supervisor's machine, `ChannelBridge` moves the
+ * stream's items into the supervisor's own task channel, where the intake reads them with every
+ * check it makes of a local worker (token, task, schema, state): nothing is trusted for having
+ * crossed Redis. The intake's verdicts (acks) go back the same way (`keys.channelAcks`).
+ */
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { OutboxAck, OutboxItem, traced } from '@orch/core';
+import {
+  dropItem,
+  listDropped,
+  readDropped,
+  removeDropped,
+  taskChannelPaths,
+  writeAck,
+  type DropPaths,
+} from '@orch/store';
+import type { Redis } from 'ioredis';
+import type { Keys } from './keys.js';
+
+/** Entries a channel stream keeps at most (the supervisor deletes what it took). */
+const STREAM_MAX = 10_000;
+const BLOCK_MS = 1_000;
+const ACK_POLL_MS = 250;
+
+type Entries = [id: string, fields: string[]][];
+
+function field(fields: string[], name: string): string | undefined {
+  const i = fields.indexOf(name);
+  return i >= 0 && i % 2 === 0 ? fields[i + 1] : undefined;
+}
+
+/** The host's end of one attempt's channel. */
+export class HostChannel {
+  private lastAck = '0-0';
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+    private readonly run: string,
+    private readonly task: string,
+    private readonly drop: DropPaths,
+    /** Called before a `done` report is sent on: the work it reports must be on the remote first. */
+    private readonly beforeDone: () => Promise<void>,
+  ) {}
+
+  /** Tells the supervisor which host took the attempt. */
+  async placed(host: string, attempt: number): Promise<void> {
+    await this.redis.xadd(
+      this.keys.channel(this.run, this.task),
+      'MAXLEN',
+      '~',
+      String(STREAM_MAX),
+      '*',
+      'placed',
+      host,
+      'attempt',
+      String(attempt),
+    );
+  }
+
+  /** Sends every item waiting in the outbox, and writes the verdicts that came back. */
+  async pump(): Promise<void> {
+    for (const name of await listDropped(this.drop)) {
+      const read = await readDropped(this.drop, name);
+      if (read.ok) {
+        if (read.item.body.kind === 'done') await this.beforeDone();
+        await this.redis.xadd(
+          this.keys.channel(this.run, this.task),
+          'MAXLEN',
+          '~',
+          String(STREAM_MAX),
+          '*',
+          'i',
+          JSON.stringify(read.item),
+        );
+      }
+      // Not an item (a worker's garbage): the supervisor would refuse it; it goes no further.
+      await removeDropped(this.drop, name);
+    }
+    const key = this.keys.channelAcks(this.run, this.task);
+    const acks = (await this.redis.xrange(key, `(${this.lastAck}`, '+')) as Entries;
+    for (const [id, fields] of acks) {
+      this.lastAck = id;
+      const p = OutboxAck.safeParse(JSON.parse(field(fields, 'a') ?? 'null'));
+      if (p.success) await writeAck(this.drop, p.data).catch(traced('host.channel.ack'));
+      await this.redis.xdel(key, id);
+    }
+  }
+}
+
+export interface ChannelBridgeOptions {
+  redis: Redis;
+  keys: Keys;
+  run: string;
+  /** The supervisor's run directory (its task channels). */
+  runDir: string;
+  /** The run's tasks (the plan may grow). */
+  tasks: () => readonly string[];
+  /** Called before a `done` or `exited` item is handed to the intake: fetch the task's branch. */
+  beforeReport: (task: string) => Promise<void>;
+  /** A host took the attempt; false to be asked again later (its `task.started` is not journaled yet). */
+  onPlaced: (task: string, attempt: number, host: string) => Promise<boolean>;
+}
+
+/** The supervisor's end of every task channel of a run. */
+export class ChannelBridge {
+  private conn: Redis | undefined;
+  private turn: Promise<unknown> = Promise.resolve();
+  /** Items that asked for a verdict, by id: their task. */
+  private readonly waiting = new Map<string, string>();
+  private ackTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly o: ChannelBridgeOptions) {}
+
+  /** Follows the channels on a connection of its own until `close`. */
+  start(): void {
+    if (this.conn) return;
+    const conn = this.o.redis.duplicate();
+    conn.on('error', traced('bridge.conn'));
+    this.conn = conn;
+    const loop = async (): Promise<void> => {
+      while (this.conn === conn) {
+        try {
+          const keys = this.o.tasks().map((t) => this.o.keys.channel(this.o.run, t));
+          const got = await conn.xread('BLOCK', BLOCK_MS, 'STREAMS', ...keys, ...keys.map(() => '0-0'));
+          if (got && this.conn === conn) {
+            await this.pull();
+            // What is kept for later stays in the stream: no spinning on it.
+            await new Promise((r) => setTimeout(r, 100).unref());
+          }
+        } catch (e) {
+          if (this.conn !== conn) return;
+          traced('bridge.follow')(e);
+          await new Promise((r) => setTimeout(r, 200).unref());
+        }
+      }
+    };
+    void loop();
+    this.ackTimer = setInterval(() => void this.sendAcks().catch(traced('bridge.acks')), ACK_POLL_MS);
+    this.ackTimer.unref();
+  }
+
+  /** Hands every item waiting in the channels (of `task`, or all) to the intake now. */
+  pull(task?: string): Promise<void> {
+    const next = this.turn.then(() => this.pullNow(task));
+    this.turn = next.catch(traced('bridge.pull'));
+    return next;
+  }
+
+  private async pullNow(only?: string): Promise<void> {
+    for (const task of only ? [only] : this.o.tasks()) {
+      const key = this.o.keys.channel(this.o.run, task);
+      const entries = (await this.o.redis.xrange(key, '-', '+', 'COUNT', 500)) as Entries;
+      for (const [id, fields] of entries) {
+        if (!(await this.take(task, fields))) break; // kept for later: the rest waits behind it
+        await this.o.redis.xdel(key, id);
+      }
+    }
+  }
+
+  /** True when the entry was handled (and can go). */
+  private async take(task: string, fields: string[]): Promise<boolean> {
+    const host = field(fields, 'placed');
+    if (host !== undefined) {
+      const attempt = Number(field(fields, 'attempt'));
+      return Number.isInteger(attempt) ? this.o.onPlaced(task, attempt, host) : true;
+    }
+    let item: OutboxItem;
+    try {
+      const p = OutboxItem.safeParse(JSON.parse(field(fields, 'i') ?? 'null'));
+      if (!p.success) return true;
+      item = p.data;
+    } catch {
+      return true;
+    }
+    if (item.body.kind === 'done' || item.body.kind === 'exited') await this.o.beforeReport(task);
+    const channel = taskChannelPaths(this.o.runDir, task);
+    try {
+      await dropItem(channel.outbox, item);
+    } catch (e) {
+      // Handed over already (a repeat after a crash): the intake drops what it journaled.
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    if (item.ack) this.waiting.set(item.id, task);
+    return true;
+  }
+
+  /** Sends the intake's verdicts back to the hosts. */
+  private async sendAcks(): Promise<void> {
+    for (const [id, task] of this.waiting) {
+      const file = join(taskChannelPaths(this.o.runDir, task).outbox.ack, `${id}.json`);
+      const text = await readFile(file, 'utf8').catch(() => undefined);
+      if (text === undefined) continue;
+      await this.o.redis.xadd(
+        this.o.keys.channelAcks(this.o.run, task),
+        'MAXLEN',
+        '~',
+        String(STREAM_MAX),
+        '*',
+        'a',
+        text,
+      );
+      await rm(file, { force: true });
+      this.waiting.delete(id);
+    }
+  }
+
+  async close(): Promise<void> {
+    const conn = this.conn;
+    this.conn = undefined;
+    if (this.ackTimer) clearInterval(this.ackTimer);
+    conn?.disconnect();
+    await this.turn;
+  }
+}

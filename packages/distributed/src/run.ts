@@ -1,0 +1,167 @@
+/**
+ * A distributed run's ports, composed for the supervisor (which runs in the user's checkout, as in
+ * a local run): the journal is the run's Redis stream, written only under the supervisor lease
+ * (renewed while the supervisor lives; a second supervisor of the run is refused); task attempts
+ * are BullMQ jobs that `orch host` processes run; staging and the task branches move through the
+ * shared git remote; what workers say on their hosts reaches the supervisor's intake through the
+ * channel bridge. The run is listed in the store (`keys.runs()`) with its frozen plan (`keys.plan`).
+ */
+import { remainingPathLengths, traced, type Config, type Plan } from '@orch/core';
+import {
+  gitRepository,
+  type RunLog,
+  type RunPorts,
+  type RunStartInfo,
+  type WorkerRuntime,
+} from '@orch/engine';
+import { Repo, runGit } from '@orch/git';
+import { ensureRunKey, runPaths } from '@orch/store';
+import type { Redis } from 'ioredis';
+import { ChannelBridge } from './channel.js';
+import { connectStore, type StoreOptions } from './connection.js';
+import { keysFor, type Keys } from './keys.js';
+import { SupervisorLease } from './lease.js';
+import {
+  fetchTaskWork,
+  publishRunStart,
+  publishTaskStart,
+  remoteRepository,
+  type RemoteOptions,
+} from './remote.js';
+import { RedisRunLog } from './run-log.js';
+import { BullWorkerRuntime } from './worker-runtime.js';
+
+export interface DistributedRunOptions {
+  store: StoreOptions;
+  /** The shared git remote. */
+  remote: string;
+  repoRoot: string;
+  /** The supervisor lease's time-to-live (default 15 s). */
+  leaseMs?: number;
+}
+
+/** What the CLI holds for one distributed run: open it, take its ports, close it at the end. */
+export class DistributedRun {
+  readonly keys: Keys;
+  private lease: SupervisorLease | undefined;
+  private journal: RedisRunLog | undefined;
+  private bridge: ChannelBridge | undefined;
+  private runtime: BullWorkerRuntime | undefined;
+  /** Set when the base branch could not be fast-forwarded on the remote (it is not needed there). */
+  basePushed = true;
+
+  private constructor(
+    private readonly o: DistributedRunOptions,
+    readonly redis: Redis,
+  ) {
+    this.keys = keysFor(o.store.prefix);
+  }
+
+  static async connect(o: DistributedRunOptions): Promise<DistributedRun> {
+    return new DistributedRun(o, await connectStore(o.store));
+  }
+
+  private remoteFor(run: string): RemoteOptions {
+    return { repoRoot: this.o.repoRoot, url: this.o.remote, run };
+  }
+
+  /**
+   * `prepareRun`'s journal: takes the run's lease, publishes staging (and the base) on the remote,
+   * lists the run in the store with its frozen plan, and returns the run's log in Redis.
+   */
+  openJournal = async (run: string, start: RunStartInfo): Promise<RunLog> => {
+    const lease = await SupervisorLease.acquire(this.redis, this.keys, run, {
+      ...(this.o.leaseMs !== undefined ? { ttlMs: this.o.leaseMs } : {}),
+    });
+    this.lease = lease;
+    ({ basePushed: this.basePushed } = await publishRunStart(this.remoteFor(run), start));
+    await this.redis
+      .multi()
+      .set(this.keys.plan(run), start.planText)
+      .zadd(this.keys.runs(), Date.now(), run)
+      .exec();
+    const key = await ensureRunKey(runPaths(this.o.repoRoot, run).dir);
+    this.journal = new RedisRunLog(this.redis, this.keys, run, { lease, key });
+    return this.journal;
+  };
+
+  /** The supervisor's ports for the run opened with `openJournal`. */
+  async ports(run: string, plan: Plan, config: Config): Promise<RunPorts> {
+    const journal = this.journal;
+    if (!journal) throw new Error('the run journal is not open');
+    const remote = this.remoteFor(run);
+    const priorities = remainingPathLengths(plan);
+    const bull = new BullWorkerRuntime({
+      store: this.o.store,
+      redis: this.redis,
+      keys: this.keys,
+      run,
+      config,
+      placement: async (spec) => {
+        const inputs = spec.attempt;
+        if (!inputs) throw new Error(`worker ${spec.name} is not an orch attempt`);
+        // The attempt starts from the supervisor's copy of the task (spec.cwd), published first.
+        const head = (await runGit(['rev-parse', '--verify', 'HEAD'], { cwd: spec.cwd })).stdout.trim();
+        const branch = await publishTaskStart(remote, inputs.task, head);
+        return {
+          task: inputs.task,
+          attempt: inputs.attempt,
+          baseRef: branch,
+          base: head,
+          branch,
+          longestPath: priorities.get(inputs.task) ?? 0,
+          // The supervisor enforces the task's timeout; the host's is a backstop beyond it.
+          timeoutMs: (config.orchestration.task_timeout + 300) * 1000,
+        };
+      },
+    });
+    this.runtime = bull;
+    const bridge = new ChannelBridge({
+      redis: this.redis,
+      keys: this.keys,
+      run,
+      runDir: runPaths(this.o.repoRoot, run).dir,
+      tasks: () => journal.state?.order ?? plan.tasks.map((t) => t.id),
+      beforeReport: (task) => fetchTaskWork(remote, task, journal.state?.tasks[task]?.worktree),
+      onPlaced: async (task, attempt, host) => {
+        const t = journal.state?.tasks[task];
+        if (!t) return true;
+        if (t.attempt < attempt) return false; // its task.started comes first
+        if (t.attempt === attempt)
+          await journal.append({ type: 'task.placed', task, attempt, host }).catch(traced('run.placed'));
+        return true;
+      },
+    });
+    this.bridge = bridge;
+    bridge.start();
+    const workers: WorkerRuntime = {
+      remote: true,
+      start: (spec) => bull.start(spec),
+      kill: (name) => bull.kill(name),
+      // An attempt that ended has sent its last items before its host recorded the exit: they are
+      // handed to the intake before the supervisor hears of the end.
+      async state(name) {
+        const s = await bull.state(name);
+        if (s.dead || !s.exists) await bridge.pull();
+        return s;
+      },
+      waitForExit: (name, opts) => bull.waitForExit(name, opts),
+      outputSize: (ref) => bull.outputSize(ref),
+      outputTail: (ref, lines) => bull.outputTail(ref, lines),
+      hiddenPaths: () => bull.hiddenPaths(),
+    };
+    return {
+      journal,
+      workers,
+      repository: remoteRepository(gitRepository(await Repo.open(this.o.repoRoot)), remote),
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.bridge?.close().catch(traced('run.bridge.close'));
+    await this.runtime?.close().catch(traced('run.queue.close'));
+    this.journal?.close();
+    await this.lease?.release();
+    this.redis.disconnect();
+  }
+}
