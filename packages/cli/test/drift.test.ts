@@ -97,6 +97,7 @@ describe('checking an invocation against the program', () => {
     'orch state status|abort [--run ID] [--json] [--dry-run]',
     'orch wait --timeout=540',
     'orch state status --help',
+    'orch --version',
   ])('accepts %s', (text) => {
     expect(checkInvocation(p, text)).toBeNull();
   });
@@ -109,6 +110,7 @@ describe('checking an invocation against the program', () => {
     ['orch run --detach --signal-file x', 'has no option --signal-file'],
     ['orch state status|resume', 'has no subcommand status|resume'],
     ['orch wait --timeout 540 --json', 'has no option --json'],
+    ['orch', 'no command given'],
   ])('rejects %s', (text, reason) => {
     // `plan chek` is an argument of `plan` (it takes a request), which commander accepts too.
     if (reason === null) expect(checkInvocation(p, text)).toBeNull();

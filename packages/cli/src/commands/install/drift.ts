@@ -151,6 +151,8 @@ export function checkInvocation(program: Command, text: string): string | null {
     }
     inPath = false;
   }
-  if (cmds.length === 1 && cmds[0] === program) return 'no command given';
+  // `orch --version` and `orch --help` are whole invocations of their own.
+  const programFlag = toks.some((t) => ['--version', '-V', '--help', '-h'].includes(t));
+  if (cmds.length === 1 && cmds[0] === program && !programFlag) return 'no command given';
   return null;
 }
