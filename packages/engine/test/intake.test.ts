@@ -2,7 +2,7 @@
  * The supervisor's intake on a real run directory: items dropped into task channels the way
  * workers drop them (and the ways a hostile one could), checked, journaled and removed.
  */
-import { mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -211,5 +211,51 @@ describe('intake', () => {
     } finally {
       await rm(elsewhere, { recursive: true, force: true });
     }
+  });
+});
+
+// What the look before opening a channel's folders lists is only a hint; an outbox a worker
+// swapped for a symlink is refused, never read through.
+describe('intake: the look before opening a channel', () => {
+  it('refuses an outbox whose folder is a symlink, even with a valid item behind it', async () => {
+    const box = outbox('b');
+    const elsewhere = join(dir, 'elsewhere');
+    await mkdir(join(elsewhere, 'new'), { recursive: true });
+    await mkdir(join(elsewhere, 'tmp'), { recursive: true });
+    const valid = await item('b', 1, { kind: 'done', summary: 'through a link' });
+    await dropItem(
+      {
+        ...box,
+        dir: elsewhere,
+        new: join(elsewhere, 'new'),
+        tmp: join(elsewhere, 'tmp'),
+        ack: join(elsewhere, 'ack'),
+      },
+      valid,
+    );
+    await rm(box.new, { recursive: true, force: true });
+    await symlink(join(elsewhere, 'new'), box.new);
+    await intake.drain();
+    const evs = await events();
+    expect(of(evs, 'task.reported')).toEqual([]);
+    expect(of(evs, 'worker.rejected').map((e) => e.reason)).toContain(
+      'its outbox is not made of plain directories',
+    );
+    // Nothing behind the link was touched.
+    expect(await readdir(join(elsewhere, 'new'))).toEqual([`${valid.id}.json`]);
+  });
+
+  it('takes items from a channel woken by its own watch, and the others on the next full pass', async () => {
+    const a = await item('a', 1, { kind: 'progress', message: 'from a' });
+    const b = await item('b', 1, { kind: 'progress', message: 'from b' });
+    await dropItem(outbox('a'), a);
+    await dropItem(outbox('b'), b);
+    intake.poke('a');
+    await intake.idle();
+    await intake.drain();
+    const progress = of(await events(), 'task.progress').map((e) => e.message);
+    expect(progress.sort()).toEqual(['from a', 'from b']);
+    expect(await readdir(outbox('a').new)).toEqual([]);
+    expect(await readdir(outbox('b').new)).toEqual([]);
   });
 });

@@ -30,6 +30,49 @@ export interface ViewOptions {
 
 const PANE_LINES = 12;
 
+/**
+ * `orch workers --json` or its plain frame, from a run's state and where its worker output comes
+ * from; `hosts` (a distributed run's) adds each live worker's host to the JSON.
+ */
+export async function workersSnapshot(
+  state: RunState,
+  panes: PaneSource,
+  io: CommandIO,
+  json: boolean,
+  hosts?: ReadonlyMap<string, string>,
+): Promise<Pick<CommandResult, 'json' | 'lines'>> {
+  const model = selectWorkers(state, Date.now());
+  const captured = new Map<string, string[]>();
+  for (const w of model.live)
+    captured.set(w.task.id, await panes.capture(w.task, PANE_LINES).catch(() => []));
+  if (json) {
+    return {
+      json: {
+        run: state.run,
+        live: model.live.map((w) => ({
+          task: w.task.id,
+          status: w.task.status,
+          ...(hosts ? { host: hosts.get(w.task.id) ?? null } : {}),
+          lines: workerLines(w.task, captured.get(w.task.id) ?? [], PANE_LINES),
+        })),
+        finished: model.finished.map((w) => ({
+          task: w.task.id,
+          status: w.task.status,
+          message: w.row.message,
+        })),
+        waiting: model.waiting,
+        afterDependencies: model.afterDependencies,
+      },
+    };
+  }
+  const frame = renderPlainWorkers(state, captured, {
+    width: plainWidth(io),
+    color: useColor(io.stdout),
+    lines: PANE_LINES,
+  });
+  return { lines: [frame.replace(/\n$/, '')] };
+}
+
 async function locate(run: string | undefined, io: CommandIO): Promise<RunLocation & { run: string }> {
   const r = await resolveRun({ ...whereOf(io), ...(run ? { run } : {}) });
   return { repoRoot: r.repoRoot, run: r.run, runDir: runPaths(r.repoRoot, r.run).dir };
@@ -50,7 +93,7 @@ function wantsPlain(opts: ViewOptions, io: CommandIO): boolean {
   return Boolean(opts.once) || !io.stdout.isTTY || !io.stdin?.isTTY;
 }
 
-function plainWidth(io: CommandIO): number {
+export function plainWidth(io: CommandIO): number {
   return io.stdout.isTTY && io.stdout.columns ? io.stdout.columns : 120;
 }
 
@@ -113,37 +156,7 @@ export async function workersCommand(opts: ViewOptions, io: CommandIO): Promise<
   const panes = await paneSource(loc, opts.panes);
   if (opts.json || wantsPlain(opts, io)) {
     const state = await loadStarted(loc);
-    const model = selectWorkers(state, Date.now());
-    const captured = new Map<string, string[]>();
-    for (const w of model.live)
-      captured.set(w.task.id, await panes.capture(w.task, PANE_LINES).catch(() => []));
-    if (opts.json) {
-      return {
-        exitCode: ExitCode.Ok,
-        notes,
-        json: {
-          run: state.run,
-          live: model.live.map((w) => ({
-            task: w.task.id,
-            status: w.task.status,
-            lines: workerLines(w.task, captured.get(w.task.id) ?? [], PANE_LINES),
-          })),
-          finished: model.finished.map((w) => ({
-            task: w.task.id,
-            status: w.task.status,
-            message: w.row.message,
-          })),
-          waiting: model.waiting,
-          afterDependencies: model.afterDependencies,
-        },
-      };
-    }
-    const frame = renderPlainWorkers(state, captured, {
-      width: plainWidth(io),
-      color: useColor(io.stdout),
-      lines: PANE_LINES,
-    });
-    return { exitCode: ExitCode.Ok, notes, lines: [frame.replace(/\n$/, '')] };
+    return { exitCode: ExitCode.Ok, notes, ...(await workersSnapshot(state, panes, io, !!opts.json)) };
   }
   for (const n of notes) io.stderr.write(`${n}\n`);
   await live(loc, 'workers', panes);

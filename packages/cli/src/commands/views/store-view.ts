@@ -9,10 +9,10 @@ import type { DetailReaders, MailboxItem, PaneSource } from '@orch/tui';
 import type { CommandIO, CommandResult } from '../../define.js';
 import { ExitCode } from '../../exit-codes.js';
 import { useColor } from '../../output.js';
+import { plainWidth, workersSnapshot } from './open-view.js';
 import { openStoreRun, type StoreRun } from '../../run-store.js';
 import type { ViewOptions } from './open-view.js';
 
-const PANE_LINES = 12;
 /** How often the live view looks up where attempts run (hosts change without log entries). */
 const HOSTS_MS = 2_000;
 
@@ -56,10 +56,6 @@ function storeReaders(sr: StoreRun, getState: () => RunState | undefined): Detai
         .map((m): MailboxItem => ({ ts: m.ts, from: m.from, to: m.to, text: m.body }));
     },
   };
-}
-
-function plainWidth(io: CommandIO): number {
-  return io.stdout.isTTY && io.stdout.columns ? io.stdout.columns : 120;
 }
 
 async function live(sr: StoreRun, view: 'dashboard' | 'workers'): Promise<void> {
@@ -125,40 +121,12 @@ export async function storeWorkers(
       await live(sr, 'workers');
       return { exitCode: ExitCode.Ok };
     }
-    const { renderPlainWorkers, selectWorkers, workerLines } = await import('@orch/tui');
     const state = await viewState(sr);
     const hosts = await hostsOf(sr, state);
-    const model = selectWorkers(state, Date.now());
-    const panes = storePanes(sr);
-    const captured = new Map<string, string[]>();
-    for (const w of model.live) captured.set(w.task.id, await panes.capture(w.task, PANE_LINES));
-    if (opts.json) {
-      return {
-        exitCode: ExitCode.Ok,
-        json: {
-          run: state.run,
-          live: model.live.map((w) => ({
-            task: w.task.id,
-            status: w.task.status,
-            host: hosts.get(w.task.id) ?? null,
-            lines: workerLines(w.task, captured.get(w.task.id) ?? [], PANE_LINES),
-          })),
-          finished: model.finished.map((w) => ({
-            task: w.task.id,
-            status: w.task.status,
-            message: w.row.message,
-          })),
-          waiting: model.waiting,
-          afterDependencies: model.afterDependencies,
-        },
-      };
-    }
-    const frame = renderPlainWorkers(state, captured, {
-      width: plainWidth(io),
-      color: useColor(io.stdout),
-      lines: PANE_LINES,
-    });
-    return { exitCode: ExitCode.Ok, lines: [frame.replace(/\n$/, '')] };
+    return {
+      exitCode: ExitCode.Ok,
+      ...(await workersSnapshot(state, storePanes(sr), io, !!opts.json, hosts)),
+    };
   } finally {
     sr.close();
   }
