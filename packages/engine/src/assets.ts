@@ -54,6 +54,8 @@ const workerBins = new Map<string, string>();
  * anywhere else (an installed orch is the bundle already), and without a fresh bundle, `orchBin`.
  */
 export function workerBinPath(orchBin: string, root: string = assetsRoot()): string {
+  // The tests pin the build they spawn: a bundle built part-way through the suite must not change it.
+  if (process.env.ORCH_WORKER_BUNDLE === '0') return orchBin;
   const key = `${root}\0${orchBin}`;
   const known = workerBins.get(key);
   if (known) return known;

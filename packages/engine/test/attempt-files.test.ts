@@ -1,11 +1,11 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Config } from '@orch/core';
 import { runPaths, taskChannelPaths } from '@orch/store';
 import type { AttemptInputs } from '../src/ports/worker-runtime.js';
-import { writeAttemptFiles } from '../src/worker/attempt-files.js';
+import { writeAttemptFiles, writeShim } from '../src/worker/attempt-files.js';
 import type { ExecSpec } from '../src/worker/exec.js';
 
 let dir: string;
@@ -66,5 +66,26 @@ describe('an attempt made from plain inputs where it runs', () => {
     // The token is in the spec file only: not in the prompt, not on the session's command line.
     expect(files.argv.join(' ')).not.toContain(inputs.token);
     expect(await readFile(files.promptFile, 'utf8')).not.toContain(inputs.token);
+  });
+});
+
+describe("the workers' orch shim", () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'orch-shim-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('is executable as soon as it is in place, and a shim left without its mode is repaired', async () => {
+    await writeShim(dir, '/usr/bin/node', '/opt/orch/bin.js');
+    const shim = join(dir, 'orch');
+    expect((await stat(shim)).mode & 0o100).toBe(0o100);
+    expect(await readFile(shim, 'utf8')).toContain('"/opt/orch/bin.js" "$@"');
+    // What a supervisor killed between a write and a chmod used to leave behind.
+    await chmod(shim, 0o644);
+    await writeShim(dir, '/usr/bin/node', '/opt/orch/bin.js');
+    expect((await stat(shim)).mode & 0o100).toBe(0o100);
   });
 });

@@ -24,10 +24,15 @@ async function age(file: string, secondsAgo: number): Promise<void> {
 
 describe("the orch entry point of the workers' processes", () => {
   let root: string;
+  // The test setup pins workers to the build (ORCH_WORKER_BUNDLE=0); these tests choose for real.
+  const pinned = process.env.ORCH_WORKER_BUNDLE;
   beforeEach(async () => {
     root = await mkdtemp(join(tmpdir(), 'orch-worker-bin-'));
+    delete process.env.ORCH_WORKER_BUNDLE;
   });
   afterEach(async () => {
+    if (pinned === undefined) delete process.env.ORCH_WORKER_BUNDLE;
+    else process.env.ORCH_WORKER_BUNDLE = pinned;
     await rm(root, { recursive: true, force: true });
   });
 
@@ -48,5 +53,12 @@ describe("the orch entry point of the workers' processes", () => {
     expect(workerBinPath(join(root, CLI), root)).toBe(join(root, CLI));
     await writeFile(join(root, 'other.js'), '');
     expect(workerBinPath(join(root, 'other.js'), root)).toBe(join(root, 'other.js'));
+  });
+
+  it('is the cli build with ORCH_WORKER_BUNDLE=0, even when the bundle is fresh', async () => {
+    await workingCopy(root, [BUNDLE]);
+    await age(join(root, 'packages/core/dist/.tsbuildinfo'), 60);
+    process.env.ORCH_WORKER_BUNDLE = '0';
+    expect(workerBinPath(join(root, CLI), root)).toBe(join(root, CLI));
   });
 });

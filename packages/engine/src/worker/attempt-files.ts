@@ -5,7 +5,7 @@
  * host's, from the inputs a job carried. Nothing here reads the run's state.
  */
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { roleFile, type Config } from '@orch/core';
 import { getAdapter, orchMcpConfig } from '@orch/agents';
@@ -51,10 +51,11 @@ export async function writeShim(dir: string, execPath: string, orchBin: string):
   const body = `#!/bin/sh\nexec ${JSON.stringify(execPath)} ${JSON.stringify(orchBin)} "$@"\n`;
   await mkdir(dir, { recursive: true });
   const current = existsSync(shim) ? await readFile(shim, 'utf8') : '';
-  if (current !== body) {
-    await writeFileAtomic(shim, body);
-    await chmod(shim, 0o755);
-  }
+  // Executable before it is renamed into place: a supervisor killed between a write and a chmod
+  // left a shim on which every worker's `orch` failed (exit 126), run after run; one left so by an
+  // older version is repaired here.
+  if (current !== body) await writeFileAtomic(shim, body, { mode: 0o755 });
+  else if (((await stat(shim)).mode & 0o100) === 0) await chmod(shim, 0o755);
   return dir;
 }
 
