@@ -49,16 +49,18 @@ export class HostChannel {
 
   /** Tells the supervisor which host took the attempt. */
   async placed(host: string, attempt: number): Promise<void> {
+    await this.send('placed', host, 'attempt', String(attempt));
+  }
+
+  /** One entry on the task's channel stream, which keeps about its last STREAM_MAX entries. */
+  private async send(...fields: string[]): Promise<void> {
     await this.redis.xadd(
       this.keys.channel(this.run, this.task),
       'MAXLEN',
       '~',
       String(STREAM_MAX),
       '*',
-      'placed',
-      host,
-      'attempt',
-      String(attempt),
+      ...fields,
     );
   }
 
@@ -68,15 +70,7 @@ export class HostChannel {
       const read = await readDropped(this.drop, name);
       if (read.ok) {
         if (read.item.body.kind === 'done') await this.beforeDone();
-        await this.redis.xadd(
-          this.keys.channel(this.run, this.task),
-          'MAXLEN',
-          '~',
-          String(STREAM_MAX),
-          '*',
-          'i',
-          JSON.stringify(read.item),
-        );
+        await this.send('i', JSON.stringify(read.item));
       }
       // Not an item (a worker's garbage): the supervisor would refuse it; it goes no further.
       await removeDropped(this.drop, name);

@@ -1,28 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { MailboxMessage } from '@orch/core';
-import { startRedis, type RedisFixture } from '@orch/test-utils';
-import type { Redis } from 'ioredis';
-import { connectStore, storeFromUrl } from '../src/connection.js';
+import { redisForFile } from './redis-store.js';
 import { RedisContextStore } from '../src/context.js';
 import { keysFor } from '../src/keys.js';
 import { RedisMailbox } from '../src/mailbox.js';
 
-let redis: RedisFixture;
-const conns: Redis[] = [];
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  for (const c of conns) c.disconnect();
-  await redis.stop();
-});
-
-async function connect(): Promise<Redis> {
-  const c = await connectStore(await storeFromUrl(redis.url, { ORCH_REDIS_PASSWORD: redis.password }));
-  conns.push(c);
-  return c;
-}
+const { connect } = redisForFile();
 
 const fresh = (): string => `r${randomBytes(4).toString('hex')}`;
 

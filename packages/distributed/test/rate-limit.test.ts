@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type RedisFixture } from '@orch/test-utils';
-import type { Redis } from 'ioredis';
-import { connectStore, storeFromUrl } from '../src/connection.js';
+import { describe, expect, it } from 'vitest';
+import { redisForFile } from './redis-store.js';
 import { keysFor } from '../src/keys.js';
 import {
   DEFAULT_SLOW_DOWN_MS,
@@ -11,21 +9,7 @@ import {
   withSharedRateLimit,
 } from '../src/rate-limit.js';
 
-let redis: RedisFixture;
-const conns: Redis[] = [];
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  for (const c of conns) c.disconnect();
-  await redis.stop();
-});
-
-async function connect(): Promise<Redis> {
-  const c = await connectStore(await storeFromUrl(redis.url, { ORCH_REDIS_PASSWORD: redis.password }));
-  conns.push(c);
-  return c;
-}
+const { connect } = redisForFile();
 
 describe('the rate limit every host shares', () => {
   it('a limit one host reports holds back the others until it passes', async () => {

@@ -1,29 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RunEvent } from '@orch/core';
-import { runStarted, startRedis, type RedisFixture } from '@orch/test-utils';
-import type { Redis } from 'ioredis';
+import { runStarted } from '@orch/test-utils';
 import { connectStore, parseStoreUrl, storeFromUrl } from '../src/connection.js';
 import { keysFor } from '../src/keys.js';
+import { redisForFile } from './redis-store.js';
 import { SupervisorLease } from '../src/lease.js';
 import { RedisRunLog } from '../src/run-log.js';
 
-let redis: RedisFixture;
-const conns: Redis[] = [];
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  for (const c of conns) c.disconnect();
-  await redis.stop();
-});
-
-async function connect(): Promise<Redis> {
-  const store = await storeFromUrl(redis.url, { ORCH_REDIS_PASSWORD: redis.password });
-  const c = await connectStore(store);
-  conns.push(c);
-  return c;
-}
+const redis = redisForFile();
+const connect = redis.connect;
 
 const fresh = (): string => `r${randomBytes(4).toString('hex')}`;
 
