@@ -6,6 +6,7 @@
  * attempt starts from is published before a host takes it. The user's branch is never pushed by
  * force: promotion stays a fast-forward of the user's checkout, as in a local run.
  */
+import { existsSync } from 'node:fs';
 import { OrchError, traced } from '@orch/core';
 import type { Repository } from '@orch/engine';
 import { runGit, type GitResult } from '@orch/git';
@@ -110,7 +111,8 @@ export async function fetchTaskWork(
   const tip = (
     await git(o, ['rev-parse', '--verify', `${trackingRef(o.run, task)}^{commit}`], 'reading the fetch')
   ).stdout.trim();
-  if (!worktree) return;
+  // A copy of the task this machine does not have (a takeover makes it later, from the branch).
+  if (!worktree || !existsSync(worktree)) return;
   const head = (await runGit(['rev-parse', 'HEAD'], { cwd: worktree, reject: false })).stdout.trim();
   if (head === tip) return;
   // orch's own copy of the task: nothing of a person's is in it; the remote has the worker's work.

@@ -187,6 +187,14 @@ export class DistributedRun {
     };
   }
 
+  /**
+   * Hands what hosts said meanwhile (reports, exits) to the intake's task channels now: a takeover
+   * reconciles with them, instead of restarting an attempt whose report waits in Redis.
+   */
+  async pullChannels(): Promise<void> {
+    await this.bridge?.pull();
+  }
+
   async close(): Promise<void> {
     await this.bridge?.close().catch(traced('run.bridge.close'));
     await this.runtime?.close().catch(traced('run.queue.close'));

@@ -65,20 +65,31 @@ async function worldWithRemote(name: string): Promise<{ world: CliWorld; bare: s
   return { world, bare, remote: `file://${bare}` };
 }
 
-function startHosts(remote: string, tag: string, env: Record<string, string>): Promise<void>[] {
-  return ['h1', 'h2'].map(async (h) => {
-    const name = `${tag}-${h}`;
-    const child = spawnOrch(
-      [
-        'host',
-        ...['--store', redis.url, '--remote', remote, '--slots', '2'],
-        ...['--workdir', join(dir, name), '--name', name, '--lease', '5'],
-      ],
-      { cwd: dir, env: { ...env, HOME: await identityHome(name), ORCH_REDIS_PASSWORD: redis.password } },
-    );
-    child.catch(() => undefined);
-    hosts.push(child);
-  });
+/** Stops the hosts of the previous world: every host takes the one queue's jobs, with its own remote. */
+async function stopHosts(): Promise<void> {
+  for (const h of hosts.splice(0)) {
+    h.kill('SIGTERM');
+    await h.catch(() => undefined);
+  }
+}
+
+async function startHosts(remote: string, tag: string, env: Record<string, string>): Promise<void> {
+  await stopHosts();
+  await Promise.all(
+    ['h1', 'h2'].map(async (h) => {
+      const name = `${tag}-${h}`;
+      const child = spawnOrch(
+        [
+          'host',
+          ...['--store', redis.url, '--remote', remote, '--slots', '2'],
+          ...['--workdir', join(dir, name), '--name', name, '--lease', '5'],
+        ],
+        { cwd: dir, env: { ...env, HOME: await identityHome(name), ORCH_REDIS_PASSWORD: redis.password } },
+      );
+      child.catch(() => undefined);
+      hosts.push(child);
+    }),
+  );
 }
 
 const runArgs = (remote: string): string[] => [
@@ -89,6 +100,18 @@ const runArgs = (remote: string): string[] => [
 ];
 
 const history = (run: string): Promise<RunEvent[]> => new RedisRunLog(conn, keys, run).history();
+
+async function dump(run: string): Promise<void> {
+  const evs = await history(run);
+  console.log(
+    evs
+      .map((e) => {
+        const { ts: _t, ...rest } = e as RunEvent & { ts?: string };
+        return JSON.stringify(rest).slice(0, 400);
+      })
+      .join('\n'),
+  );
+}
 
 /**
  * Starts the run, SIGKILLs its supervisor once a task is merged while c or d runs on a host, and
@@ -150,7 +173,7 @@ beforeAll(async () => {
   conn = await connectStore(await storeFromUrl(redis.url, { ORCH_REDIS_PASSWORD: redis.password }));
   // The reference: the same plan on the same files, uninterrupted.
   const { world, bare, remote } = await worldWithRemote('reference');
-  await Promise.all(startHosts(remote, 'ref', world.env));
+  await startHosts(remote, 'ref', world.env);
   const r = await world.orch(runArgs(remote), {
     env: { ORCH_REDIS_PASSWORD: redis.password },
     timeoutMs: 200_000,
@@ -161,10 +184,7 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  for (const h of hosts.splice(0)) {
-    h.kill('SIGTERM');
-    await h.catch(() => undefined);
-  }
+  await stopHosts();
   conn?.disconnect();
   for (const w of worlds.splice(0)) await w.cleanup();
   await redis?.stop();
@@ -174,7 +194,7 @@ afterAll(async () => {
 describe('orch state resume --store after the supervisor was SIGKILLed', () => {
   it('(a) in the run checkout: the run finishes, each task merged once, the checkout fast-forwarded', async () => {
     const { world, bare, remote } = await worldWithRemote('a');
-    await Promise.all(startHosts(remote, 'a', world.env));
+    await startHosts(remote, 'a', world.env);
     const run = await killMidRun(world, remote);
 
     const r = await world.orch(['state', 'resume', '--store', redis.url, '--json'], {
@@ -183,6 +203,7 @@ describe('orch state resume --store after the supervisor was SIGKILLed', () => {
     });
     expect(r.stderr).not.toContain('Error');
     const state = JSON.parse(r.stdout) as RunState;
+    if (state.outcome !== 'succeeded') await dump(run);
     expect({ exit: r.exitCode, outcome: state.outcome, reason: state.reason }).toEqual({
       exit: 0,
       outcome: 'succeeded',
@@ -196,7 +217,7 @@ describe('orch state resume --store after the supervisor was SIGKILLed', () => {
 
   it('(b) from another directory with --workdir: the run finishes there and the remote base is promoted', async () => {
     const { world, bare, remote } = await worldWithRemote('b');
-    await Promise.all(startHosts(remote, 'b', world.env));
+    await startHosts(remote, 'b', world.env);
     const before = await world.repo.git('rev-parse', 'HEAD');
     const base = await world.repo.git('rev-parse', '--abbrev-ref', 'HEAD');
     const run = await killMidRun(world, remote);
@@ -205,8 +226,9 @@ describe('orch state resume --store after the supervisor was SIGKILLed', () => {
     const keyFile = join(dir, 'b-run.key');
     await copyFile(runPaths(world.repo.root, run).key, keyFile);
     await chmod(keyFile, 0o600);
-    const orchDir = join(world.repo.root, '.orchestrator');
-    await rename(orchDir, `${orchDir}.away`);
+    // The first supervisor's checkout (its run folder, its task copies) is out of reach meanwhile.
+    const checkout = world.repo.root;
+    await rename(checkout, `${checkout}.away`);
     const elsewhere = join(dir, 'b-elsewhere');
     await mkdir(elsewhere, { recursive: true });
     const env = {
@@ -234,7 +256,8 @@ describe('orch state resume --store after the supervisor was SIGKILLed', () => {
       ['state', 'resume', '--store', redis.url, '--run', run, '--remote', remote, '--workdir', workdir],
       { cwd: elsewhere, env, timeoutMs: 200_000 },
     );
-    await rename(`${orchDir}.away`, orchDir);
+    await rename(`${checkout}.away`, checkout);
+    if (r.exitCode !== 0) await dump(run);
     expect({ exit: r.exitCode, stderr: r.exitCode === 0 ? '' : `${r.stdout}\n${r.stderr}` }).toEqual({
       exit: 0,
       stderr: '',

@@ -171,6 +171,7 @@ async function continueFromStore(sr: StoreRun, opts: Opts, io: CommandIO): Promi
     const orchBin = engine.orchBinPath();
     const ctx = await engine.openRunContext(repoRoot, sr.run, orchBin, ports, config ? { config } : {});
     if (away) await recreateWorktrees(engine, ctx);
+    await dist.pullChannels();
     const launched = await d.launchedInStore(sr.redis, sr.keys, ctx.journal.state as RunState);
     const { plan: resumePlan } = await engine.planResume(repoRoot, sr.run, orchBin, {
       takeReports: true,
@@ -217,14 +218,26 @@ async function continueFromStore(sr: StoreRun, opts: Opts, io: CommandIO): Promi
 /**
  * Away from the user's checkout, the journal's worktrees are paths on the dead supervisor's
  * machine: each open task that has one (it was started) gets its copy here, from its branch, so
- * resume sees it as the first supervisor did and keeps an attempt a host still runs.
+ * resume sees it as the first supervisor did and keeps an attempt a host still runs. The path is
+ * journaled first, so the worktree is made (and bootstrapped) here rather than taken from there.
  */
 async function recreateWorktrees(engine: typeof import('@orch/engine'), ctx: RunContext): Promise<void> {
   const state = ctx.journal.state as RunState;
   for (const id of state.order) {
     const t = state.tasks[id];
-    if (!t?.worktree || isTerminalStatus(t.status) || existsSync(t.worktree)) continue;
-    if (!(await ctx.repository.tryRevParse(`refs/heads/${engine.taskBranch(ctx.run, id)}`))) continue;
+    if (!t?.worktree || isTerminalStatus(t.status)) continue;
+    const path = engine.worktreePath(ctx.repoRoot, ctx.config, id);
+    if (t.worktree === path && existsSync(path)) continue;
+    const branch = engine.taskBranch(ctx.run, id);
+    if (!(await ctx.repository.tryRevParse(`refs/heads/${branch}`))) continue;
+    if (t.worktree !== path)
+      await ctx.journal.append({
+        type: 'task.worktree',
+        task: id,
+        path,
+        branch,
+        baseCommit: t.baseCommit ?? state.stagingVerified,
+      });
     await engine.ensureTaskWorktree(ctx, id);
   }
 }
