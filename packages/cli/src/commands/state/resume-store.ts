@@ -21,12 +21,16 @@ import {
   type RunState,
 } from '@orch/core';
 import type { ResumeSite, StoreResumePlan } from '@orch/distributed';
-import type { RunContext } from '@orch/engine';
+import type * as EngineModule from '@orch/engine';
 import type { CommandIO, CommandResult } from '../../define.js';
 import { paint } from '../../output.js';
 import { requireRunKey, withStoreRun, type StoreRun } from '../../run-store.js';
 import { describeEvent } from '../run/progress.js';
 import { finishResult, outliveTerminal } from '../run/runner.js';
+
+/** The engine, loaded when a supervisor continues here. */
+type Engine = typeof EngineModule;
+type RunContext = EngineModule.RunContext;
 
 interface Opts {
   run?: string | undefined;
@@ -105,6 +109,7 @@ export async function resumeFromStore(url: string, opts: Opts, io: CommandIO): P
 async function prepareSite(sr: StoreRun, opts: Opts, io: CommandIO) {
   const d = await import('@orch/distributed');
   const { runPaths } = await import('@orch/store');
+  const key = requireRunKey(sr);
   const started = (await sr.log.history()).find((e): e is Started => e.type === 'run.started');
   const here = await checkoutHere(io);
   const withRun = here.root && existsSync(runPaths(here.root, sr.run).plan) ? here.root : undefined;
@@ -127,7 +132,6 @@ async function prepareSite(sr: StoreRun, opts: Opts, io: CommandIO) {
       exitCode: ExitCode.Usage,
     });
   }
-  const key = requireRunKey(sr);
   const rebuilt =
     site.kind === 'workdir'
       ? d.rebuildRunFiles(sr.run, { planText: await sr.plan(), started, key })
@@ -221,7 +225,7 @@ async function continueFromStore(sr: StoreRun, opts: Opts, io: CommandIO): Promi
  * resume sees it as the first supervisor did and keeps an attempt a host still runs. The path is
  * journaled first, so the worktree is made (and bootstrapped) here rather than taken from there.
  */
-async function recreateWorktrees(engine: typeof import('@orch/engine'), ctx: RunContext): Promise<void> {
+async function recreateWorktrees(engine: Engine, ctx: RunContext): Promise<void> {
   const state = ctx.journal.state as RunState;
   for (const id of state.order) {
     const t = state.tasks[id];
