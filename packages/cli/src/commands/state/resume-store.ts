@@ -163,7 +163,7 @@ async function continueFromStore(sr: StoreRun, opts: Opts, io: CommandIO): Promi
     onLost: () => stop.abort(),
   });
   const dist = await d.DistributedRun.connect({ store: sr.store, remote: prep.remote, repoRoot });
-  dist.adopt(taken);
+  dist.adopt(taken, prep.key);
   try {
     const state = taken.log.state as RunState;
     const remoteOpts = { repoRoot, url: prep.remote, run: sr.run };
