@@ -14,6 +14,7 @@ import {
   ExitCode,
   OrchError,
   isTerminalStatus,
+  loadConfig,
   loadPlan,
   terminalSafeLine,
   type Config,
@@ -59,7 +60,6 @@ async function checkoutHere(io: CommandIO): Promise<{ root?: string; remote?: st
   const { resolveRepoRoot } = await import('@orch/store');
   const root = await resolveRepoRoot({ cwd: io.cwd, env: io.env }).catch(() => undefined);
   if (!root) return {};
-  const { loadConfig } = await import('@orch/core');
   const config = await loadConfig(root).catch(() => undefined);
   return { root, ...(config?.store.remote ? { remote: config.store.remote } : {}) };
 }
@@ -156,13 +156,14 @@ async function continueFromStore(sr: StoreRun, opts: Opts, io: CommandIO): Promi
   }
   const away = prep.site.kind === 'workdir';
   const holder = `${hostname()}:${process.pid}`;
-  const stop = new AbortController();
-  const taken = await d.takeOverRun(sr.redis, sr.keys, sr.run, {
-    key: prep.key,
-    holder,
-    onLost: () => stop.abort(),
-  });
-  const dist = await d.DistributedRun.connect({ store: sr.store, remote: prep.remote, repoRoot });
+  // A lease lost later refuses every append of this supervisor: it stops at the next one.
+  const taken = await d.takeOverRun(sr.redis, sr.keys, sr.run, { key: prep.key, holder });
+  const dist = await d.DistributedRun.connect({ store: sr.store, remote: prep.remote, repoRoot }).catch(
+    async (e: unknown) => {
+      await taken.lease.release();
+      throw e;
+    },
+  );
   dist.adopt(taken, prep.key);
   try {
     const state = taken.log.state as RunState;
@@ -170,7 +171,7 @@ async function continueFromStore(sr: StoreRun, opts: Opts, io: CommandIO): Promi
     // The remote is the truth for staging (and, away from the user's checkout, for the base).
     await d.syncRunBranches(remoteOpts, state.order, away ? { base: prep.base } : {});
     const { plan } = await loadPlan(runPaths(repoRoot, sr.run).plan);
-    const ctxConfig = config ?? (await (await import('@orch/core')).loadConfig(repoRoot));
+    const ctxConfig = config ?? (await loadConfig(repoRoot));
     const ports = await dist.ports(sr.run, plan, ctxConfig, away ? { promoteBase: prep.base } : {});
     const orchBin = engine.orchBinPath();
     const ctx = await engine.openRunContext(repoRoot, sr.run, orchBin, ports, config ? { config } : {});
