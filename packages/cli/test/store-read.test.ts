@@ -360,16 +360,13 @@ describe('orch state resume --store', () => {
     expect(noKey.stderr).toContain('ERR_ORCH_RUN_KEY');
     const before = await conn.xlen(keys.events(s.run));
 
+    // Away from the run's checkout, continuing it needs a work directory and the remote: refused,
+    // naming both, before anything is taken or written (the continuation: takeover-run.e2e.test.ts).
     const took = await orch(['state', 'resume', '--store', redis.url, '--run', s.run, '--json'], withKey);
-    expect(took.exitCode).toBe(4);
-    expect(JSON.parse(took.stdout)).toMatchObject({ run: s.run, takenOver: true, continued: false });
-    expect(took.stderr).toContain('cannot continue on this machine yet');
-    const reader = new RedisRunLog(conn, keys, s.run, { key: s.key });
-    await reader.refresh();
-    expect(await conn.xlen(keys.events(s.run))).toBe(before + 1);
-    expect((await reader.history()).at(-1)).toMatchObject({ type: 'supervisor.stopped', pid: 4242 });
-    expect(reader.state?.supervisorAlive).toBe(false);
-    expect(reader.skipped).toBe(0);
+    expect(took.exitCode).toBe(2);
+    expect(JSON.parse(took.stdout)).toMatchObject({ error: { code: 'ERR_ORCH_USAGE' } });
+    expect(took.stdout).toContain('--workdir DIR and --remote GIT_URL');
+    expect(await conn.xlen(keys.events(s.run))).toBe(before);
     expect(await conn.exists(keys.lease(s.run))).toBe(0);
   });
 });

@@ -6,8 +6,9 @@
  * shared git remote; what workers say on their hosts reaches the supervisor's intake through the
  * channel bridge. The run is listed in the store (`keys.runs()`) with its frozen plan (`keys.plan`).
  */
-import { remainingPathLengths, traced, type Config, type Plan } from '@orch/core';
+import { remainingPathLengths, traced, type Config, type Plan, type RunState } from '@orch/core';
 import {
+  USER_CHANNEL,
   gitRepository,
   type RunLog,
   type UserCheckout,
@@ -30,6 +31,8 @@ import {
   type RemoteOptions,
 } from './remote.js';
 import { RedisRunLog } from './run-log.js';
+import { RedisMailbox } from './mailbox.js';
+import { RedisUserOutbox, serveUserOutbox } from './user-outbox.js';
 import { BullWorkerRuntime } from './worker-runtime.js';
 
 export interface DistributedRunOptions {
@@ -48,6 +51,8 @@ export class DistributedRun {
   private journal: RedisRunLog | undefined;
   private bridge: ChannelBridge | undefined;
   private runtime: BullWorkerRuntime | undefined;
+  private key: Buffer | undefined;
+  private stopUserChannel: (() => Promise<void>) | undefined;
   /** Set when the base branch could not be fast-forwarded on the remote (it is not needed there). */
   basePushed = true;
 
@@ -71,9 +76,10 @@ export class DistributedRun {
    * Continues a run taken over (`takeOverRun`) instead of opening a new one: its lease and its log
    * are this supervisor's from now on (`close` releases the lease).
    */
-  adopt(taken: { lease: SupervisorLease; log: RedisRunLog }): void {
+  adopt(taken: { lease: SupervisorLease; log: RedisRunLog }, key: Uint8Array): void {
     this.lease = taken.lease;
     this.journal = taken.log;
+    this.key = Buffer.from(key);
   }
 
   private remoteFor(run: string): RemoteOptions {
@@ -96,6 +102,7 @@ export class DistributedRun {
       .zadd(this.keys.runs(), Date.now(), run)
       .exec();
     const key = await ensureRunKey(runPaths(this.o.repoRoot, run).dir);
+    this.key = key;
     this.journal = new RedisRunLog(this.redis, this.keys, run, { lease, key });
     return this.journal;
   };
@@ -158,6 +165,14 @@ export class DistributedRun {
     });
     this.bridge = bridge;
     bridge.start();
+    if (this.key)
+      this.stopUserChannel = await serveUserChannel({
+        redis: this.redis,
+        keys: this.keys,
+        run,
+        key: this.key,
+        journal,
+      });
     const workers: WorkerRuntime = {
       remote: true,
       start: (spec) => bull.start(spec),
@@ -196,6 +211,7 @@ export class DistributedRun {
   }
 
   async close(): Promise<void> {
+    await this.stopUserChannel?.().catch(traced('run.user.close'));
     await this.bridge?.close().catch(traced('run.bridge.close'));
     await this.runtime?.close().catch(traced('run.queue.close'));
     this.journal?.close();
@@ -210,3 +226,56 @@ const noUserCheckout: UserCheckout = {
   obstacles: () => Promise.reject(new Error('no checkout of the user is here')),
   fastForward: () => Promise.reject(new Error('no checkout of the user is here')),
 };
+
+const USER_POLL_MS = 250;
+
+/**
+ * The user's channel of a live distributed supervisor: what the user sends with `--store` from any
+ * machine (messages, reports) is taken from the run's user outbox in Redis, judged by the intake's
+ * rules (`serveUserOutbox`: the user token, the lifecycle table) and answered, so the sender gets
+ * the supervisor's verdict. Items journaled before (a repeat after a crash) are answered only.
+ * Returns the function that stops it (after the pass in flight).
+ */
+export async function serveUserChannel(o: {
+  redis: Redis;
+  keys: Keys;
+  run: string;
+  key: Buffer;
+  journal: RunLog;
+}): Promise<() => Promise<void>> {
+  const seen = new Set(
+    (await o.journal.history()).flatMap((e) => ('item' in e && typeof e.item === 'string' ? [e.item] : [])),
+  );
+  const outbox = new RedisUserOutbox(o.redis, o.keys, o.run);
+  const tasks = (): readonly string[] => o.journal.state?.order ?? [];
+  let stopped = false;
+  let pass: Promise<unknown> = Promise.resolve();
+  const turn = (): void => {
+    pass = serveUserOutbox(outbox, {
+      key: o.key,
+      state: () => o.journal.state as RunState,
+      append: (ev) => o.journal.append(ev),
+      mailbox: new RedisMailbox(o.redis, o.keys, o.run, { tasks: tasks() }),
+      seen,
+      onRefused: async (reason, kind) => {
+        await o.journal.append({
+          type: 'worker.rejected',
+          channel: USER_CHANNEL,
+          reason,
+          ...(kind ? { kind } : {}),
+        });
+      },
+    })
+      .catch(traced('run.user.serve'))
+      .finally(() => {
+        if (!stopped) timer = setTimeout(turn, USER_POLL_MS);
+      });
+  };
+  let timer: NodeJS.Timeout | undefined = setTimeout(turn, 0);
+  return async () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    await pass;
+  };
+}

@@ -14,6 +14,7 @@ import {
   ExitCode,
   OrchError,
   isTerminalStatus,
+  loadConfig,
   loadPlan,
   terminalSafeLine,
   type Config,
@@ -21,12 +22,16 @@ import {
   type RunState,
 } from '@orch/core';
 import type { ResumeSite, StoreResumePlan } from '@orch/distributed';
-import type { RunContext } from '@orch/engine';
+import type * as EngineModule from '@orch/engine';
 import type { CommandIO, CommandResult } from '../../define.js';
 import { paint } from '../../output.js';
 import { requireRunKey, withStoreRun, type StoreRun } from '../../run-store.js';
 import { describeEvent } from '../run/progress.js';
 import { finishResult, outliveTerminal } from '../run/runner.js';
+
+/** The engine, loaded when a supervisor continues here. */
+type Engine = typeof EngineModule;
+type RunContext = EngineModule.RunContext;
 
 interface Opts {
   run?: string | undefined;
@@ -55,7 +60,6 @@ async function checkoutHere(io: CommandIO): Promise<{ root?: string; remote?: st
   const { resolveRepoRoot } = await import('@orch/store');
   const root = await resolveRepoRoot({ cwd: io.cwd, env: io.env }).catch(() => undefined);
   if (!root) return {};
-  const { loadConfig } = await import('@orch/core');
   const config = await loadConfig(root).catch(() => undefined);
   return { root, ...(config?.store.remote ? { remote: config.store.remote } : {}) };
 }
@@ -105,6 +109,7 @@ export async function resumeFromStore(url: string, opts: Opts, io: CommandIO): P
 async function prepareSite(sr: StoreRun, opts: Opts, io: CommandIO) {
   const d = await import('@orch/distributed');
   const { runPaths } = await import('@orch/store');
+  const key = requireRunKey(sr);
   const started = (await sr.log.history()).find((e): e is Started => e.type === 'run.started');
   const here = await checkoutHere(io);
   const withRun = here.root && existsSync(runPaths(here.root, sr.run).plan) ? here.root : undefined;
@@ -127,7 +132,6 @@ async function prepareSite(sr: StoreRun, opts: Opts, io: CommandIO) {
       exitCode: ExitCode.Usage,
     });
   }
-  const key = requireRunKey(sr);
   const rebuilt =
     site.kind === 'workdir'
       ? d.rebuildRunFiles(sr.run, { planText: await sr.plan(), started, key })
@@ -152,21 +156,22 @@ async function continueFromStore(sr: StoreRun, opts: Opts, io: CommandIO): Promi
   }
   const away = prep.site.kind === 'workdir';
   const holder = `${hostname()}:${process.pid}`;
-  const stop = new AbortController();
-  const taken = await d.takeOverRun(sr.redis, sr.keys, sr.run, {
-    key: prep.key,
-    holder,
-    onLost: () => stop.abort(),
-  });
-  const dist = await d.DistributedRun.connect({ store: sr.store, remote: prep.remote, repoRoot });
-  dist.adopt(taken);
+  // A lease lost later refuses every append of this supervisor: it stops at the next one.
+  const taken = await d.takeOverRun(sr.redis, sr.keys, sr.run, { key: prep.key, holder });
+  const dist = await d.DistributedRun.connect({ store: sr.store, remote: prep.remote, repoRoot }).catch(
+    async (e: unknown) => {
+      await taken.lease.release();
+      throw e;
+    },
+  );
+  dist.adopt(taken, prep.key);
   try {
     const state = taken.log.state as RunState;
     const remoteOpts = { repoRoot, url: prep.remote, run: sr.run };
     // The remote is the truth for staging (and, away from the user's checkout, for the base).
     await d.syncRunBranches(remoteOpts, state.order, away ? { base: prep.base } : {});
     const { plan } = await loadPlan(runPaths(repoRoot, sr.run).plan);
-    const ctxConfig = config ?? (await (await import('@orch/core')).loadConfig(repoRoot));
+    const ctxConfig = config ?? (await loadConfig(repoRoot));
     const ports = await dist.ports(sr.run, plan, ctxConfig, away ? { promoteBase: prep.base } : {});
     const orchBin = engine.orchBinPath();
     const ctx = await engine.openRunContext(repoRoot, sr.run, orchBin, ports, config ? { config } : {});
@@ -221,7 +226,7 @@ async function continueFromStore(sr: StoreRun, opts: Opts, io: CommandIO): Promi
  * resume sees it as the first supervisor did and keeps an attempt a host still runs. The path is
  * journaled first, so the worktree is made (and bootstrapped) here rather than taken from there.
  */
-async function recreateWorktrees(engine: typeof import('@orch/engine'), ctx: RunContext): Promise<void> {
+async function recreateWorktrees(engine: Engine, ctx: RunContext): Promise<void> {
   const state = ctx.journal.state as RunState;
   for (const id of state.order) {
     const t = state.tasks[id];
