@@ -7,7 +7,7 @@
  * their SSH connections themselves. One uninterrupted run is the reference the others compare with.
  */
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -123,6 +123,14 @@ async function expectFinished(run: string, events: RunEvent[]): Promise<string> 
   return c.remote.git('rev-parse', `${staging}^{tree}`);
 }
 
+/** What went wrong in a run, for the failure message: failures, retries, refusals, exits but 0. */
+const trouble = (events: RunEvent[]): unknown[] =>
+  events.filter(
+    (e) =>
+      ['task.failed', 'task.retry', 'worker.rejected', 'task.attention'].includes(e.type) ||
+      (e.type === 'task.exited' && e.exitCode !== 0),
+  );
+
 /** Every key of the store and the name of every BullMQ worker connection. */
 async function storeKeys(): Promise<string[]> {
   const out: string[] = [];
@@ -141,11 +149,12 @@ describe('orch run --store --remote across network namespaces', () => {
     const r = await c.orch('sup', runArgs(), { cwd: repo, timeoutMs: RUN_TIMEOUT_MS });
     expect(r.stderr).not.toContain('Error');
     const state = JSON.parse(r.stdout) as RunState;
-    expect({ exit: r.exitCode, outcome: state.outcome, reason: state.reason }).toEqual({
-      exit: 0,
-      outcome: 'succeeded',
-      reason: undefined,
-    });
+    expect({
+      exit: r.exitCode,
+      outcome: state.outcome,
+      reason: state.reason,
+      trouble: trouble((await history(state.run)).events),
+    }).toEqual({ exit: 0, outcome: 'succeeded', reason: undefined, trouble: [] });
     const { events } = await history(state.run);
     referenceTree = await expectFinished(state.run, events);
     // Each task was placed once, and every host ran some of them.
@@ -157,6 +166,13 @@ describe('orch run --store --remote across network namespaces', () => {
       await c.remote.git('rev-parse', `refs/heads/orch/${state.run}/staging`),
     );
     expect(await c.remote.git('rev-parse', 'refs/heads/main')).toBe(base);
+    // Each host's git shared one SSH connection (its own ControlMaster: the user set no ssh
+    // command), whose socket is in a folder of its work directory that only its user enters.
+    for (const h of c.hosts) {
+      const control = join(c.dir(h), 'host', 'ssh');
+      expect((await stat(control)).mode & 0o777).toBe(0o700);
+      expect(await readdir(control)).toHaveLength(1);
+    }
   }, 300_000);
 
   it('one host killed mid-run (every process in its namespace, then the namespace): its attempt runs elsewhere, the run finishes with the same tree, and only its history is left in Redis', async () => {
@@ -175,11 +191,12 @@ describe('orch run --store --remote across network namespaces', () => {
 
     const r = await running;
     const state = JSON.parse(String(r.stdout)) as RunState;
-    expect({ exit: r.exitCode, outcome: state.outcome, reason: state.reason }).toEqual({
-      exit: 0,
-      outcome: 'succeeded',
-      reason: undefined,
-    });
+    expect({
+      exit: r.exitCode,
+      outcome: state.outcome,
+      reason: state.reason,
+      trouble: trouble((await history(state.run)).events),
+    }).toEqual({ exit: 0, outcome: 'succeeded', reason: undefined, trouble: [] });
     expect(state.run).toBe(run);
     const { events } = await history(run);
     expect(await expectFinished(run, events)).toBe(referenceTree);
