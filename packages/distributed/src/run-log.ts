@@ -5,6 +5,7 @@
  * entry the legality check judged on, so no event is ever judged on a stale state.
  */
 import {
+  Lanes,
   OrchError,
   RunEvent,
   applyEvent,
@@ -50,7 +51,8 @@ export class RedisRunLog implements RunLog {
   /** Entries skipped on read: no valid MAC, or not a valid event. */
   skipped = 0;
   private lastId = '0-0';
-  private reading: Promise<RunEvent[]> | undefined;
+  /** Reads one at a time, so two callers never apply the same entries twice. */
+  private readonly reads = new Lanes(1);
   private follower: Redis | undefined;
   private readonly listeners = new Set<(events: RunEvent[]) => void>();
   private readonly stream: string;
@@ -113,13 +115,7 @@ export class RedisRunLog implements RunLog {
   }
 
   async refresh(): Promise<RunEvent[]> {
-    while (this.reading) await this.reading.catch(traced('redis-log.read'));
-    this.reading = this.readNew();
-    try {
-      return await this.reading;
-    } finally {
-      this.reading = undefined;
-    }
+    return this.reads.run(() => this.readNew());
   }
 
   private async readNew(): Promise<RunEvent[]> {

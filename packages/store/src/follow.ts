@@ -7,7 +7,7 @@
  */
 import { mkdirSync, watch, type FSWatcher } from 'node:fs';
 import { basename } from 'node:path';
-import { applyEvent, traced, type RunEvent, type RunState } from '@orch/core';
+import { Lanes, applyEvent, traced, type RunEvent, type RunState } from '@orch/core';
 import { readEventsFrom } from './journal.js';
 import { runDirPaths } from './paths.js';
 
@@ -31,7 +31,8 @@ export class JournalFollower {
   unsigned = 0;
   private offset = 0;
   private fromStart = true;
-  private reading: Promise<RunEvent[]> | undefined;
+  /** Reads one at a time, so two callers never apply the same entries twice. */
+  private readonly reads = new Lanes(1);
   private watcher: FSWatcher | undefined;
   private readonly listeners = new Set<JournalListener>();
   private readonly onError: (e: unknown) => void;
@@ -45,14 +46,7 @@ export class JournalFollower {
 
   /** Applies every complete line appended since the last read; returns the new events. */
   async refresh(): Promise<RunEvent[]> {
-    // Reads are serialized so two callers never apply the same bytes twice.
-    while (this.reading) await this.reading.catch(traced('journal.read'));
-    this.reading = this.readNew();
-    try {
-      return await this.reading;
-    } finally {
-      this.reading = undefined;
-    }
+    return this.reads.run(() => this.readNew());
   }
 
   private async readNew(): Promise<RunEvent[]> {
