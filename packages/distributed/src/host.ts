@@ -7,6 +7,7 @@
  * files. BullMQ's lock on the job is the host's lease: if the host dies, the lock expires and
  * another host's stalled-job check puts the attempt back in the queue.
  */
+import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -279,15 +280,19 @@ export class Host {
             ? undefined
             : this.git(['ls-remote', this.opts.remote, `refs/heads/${data.branch}`]),
         ]);
-        await this.git(['cat-file', '-e', `${data.base}^{commit}`]);
-        let expected = seen
-          ? (seen.stdout.split(/\s/)[0] ?? '')
-          : (await this.git(['rev-parse', '--verify', fetched])).stdout.trim();
+        // The base commit must be there (one git process also reads what was fetched).
+        const [fetchedTip] = (await this.git(['rev-parse', fetched, `${data.base}^{commit}`])).stdout.split(
+          '\n',
+        );
+        let expected = seen ? (seen.stdout.split(/\s/)[0] ?? '') : (fetchedTip ?? '').trim();
         await mkdir(join(this.opts.workdir, 'work', data.run), { recursive: true });
         await mkdir(join(this.opts.workdir, 'logs', data.run), { recursive: true });
         await this.shared(async () => {
-          await this.git(['worktree', 'remove', '--force', worktree], { reject: false });
-          await rm(worktree, { recursive: true, force: true });
+          // What an earlier attempt of the task left here (a host killed mid-attempt).
+          if (existsSync(worktree)) {
+            await this.git(['worktree', 'remove', '--force', worktree], { reject: false });
+            await rm(worktree, { recursive: true, force: true });
+          }
           await this.git(['worktree', 'prune']);
           await this.git(['worktree', 'add', '-q', '--force', '-B', data.branch, worktree, data.base]);
         });
