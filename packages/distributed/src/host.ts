@@ -397,7 +397,7 @@ export class Host {
       if (held > 0) {
         await write(
           {},
-          `orch host ${this.name}: holding back ${agent} for ${Math.ceil(held / 1000)} s (its API asked every host to slow down)\n`,
+          `host ${this.name}: holding back ${agent} for ${Math.ceil(held / 1000)} s (its API asked every host to slow down)\n`,
         );
       }
       const canceled = new AbortController();
