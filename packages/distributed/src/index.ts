@@ -17,3 +17,4 @@ export * from './takeover.js';
 export * from './channel.js';
 export * from './remote.js';
 export * from './run.js';
+export * from './workdir.js';

@@ -6,6 +6,7 @@
  * attempt starts from is published before a host takes it. The user's branch is never pushed by
  * force: promotion stays a fast-forward of the user's checkout, as in a local run.
  */
+import { existsSync } from 'node:fs';
 import { OrchError, traced } from '@orch/core';
 import type { Repository } from '@orch/engine';
 import { runGit, type GitResult } from '@orch/git';
@@ -110,7 +111,8 @@ export async function fetchTaskWork(
   const tip = (
     await git(o, ['rev-parse', '--verify', `${trackingRef(o.run, task)}^{commit}`], 'reading the fetch')
   ).stdout.trim();
-  if (!worktree) return;
+  // A copy of the task this machine does not have (a takeover makes it later, from the branch).
+  if (!worktree || !existsSync(worktree)) return;
   const head = (await runGit(['rev-parse', 'HEAD'], { cwd: worktree, reject: false })).stdout.trim();
   if (head === tip) return;
   // orch's own copy of the task: nothing of a person's is in it; the remote has the worker's work.
@@ -122,11 +124,23 @@ export async function fetchTaskWork(
  * with a lease on the tip it moved from; a push the remote refuses puts the local ref back and
  * fails the move (ERR_ORCH_REMOTE), so the journal never records a tip the hosts cannot fetch.
  */
-export function remoteRepository(inner: Repository, o: RemoteOptions): Repository {
+export function remoteRepository(
+  inner: Repository,
+  o: RemoteOptions,
+  opts: { promoteBase?: string } = {},
+): Repository {
   const staging = stagingRefOf(o.run);
+  const base = opts.promoteBase !== undefined ? `refs/heads/${opts.promoteBase}` : undefined;
   return {
     ...inner,
     async updateRef(ref, next, expectedOld, message) {
+      if (ref === base && expectedOld !== null) {
+        // Promotion by a supervisor away from the user's checkout: the remote's base branch moves,
+        // only from the tip promotion checked (a fast-forward: staging contains it), never forced.
+        await pushWithLease(o, ref, next, expectedOld);
+        await inner.updateRef(ref, next, expectedOld, message).catch(traced('remote.local-base'));
+        return;
+      }
       await inner.updateRef(ref, next, expectedOld, message);
       if (ref !== staging || expectedOld === null) return;
       try {
@@ -149,4 +163,79 @@ export function remoteRepository(inner: Repository, o: RemoteOptions): Repositor
       },
     },
   };
+}
+
+/** Where a takeover keeps what it fetched of the run's staging and base (not a task's tracking ref). */
+const runTrackingRef = (run: string, what: 'staging' | 'base'): string =>
+  `refs/orch/remote-run/${run}/${what}`;
+
+export interface RunBranchesSync {
+  /** Staging's tip on the remote, now this repository's staging as well. */
+  staging: string;
+  /** The task branches created here from the remote (they were missing). */
+  created: string[];
+  /** The base branch's tip on the remote, when it was asked for and is there. */
+  base?: string;
+}
+
+/**
+ * After a takeover the remote is the truth: this repository's staging is set to the remote's (a
+ * move the dead supervisor made here but never published is dropped; it was never journaled
+ * either), each task branch the remote has and this repository lacks is made here, and with
+ * `base` (a supervisor away from the user's checkout) the base branch follows the remote's too.
+ * Task branches that exist here are left alone: the supervisor fetches a task's work before it
+ * verifies it.
+ */
+export async function syncRunBranches(
+  o: RemoteOptions,
+  tasks: readonly string[],
+  opts: { base?: string } = {},
+): Promise<RunBranchesSync> {
+  const stagingRef = stagingRefOf(o.run);
+  const listed = await git(o, ['ls-remote', o.url, `refs/heads/orch/${o.run}/*`], 'listing the run');
+  const onRemote = new Map(
+    listed.stdout
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/))
+      .filter((p): p is [string, string] => p.length === 2)
+      .map(([sha, ref]) => [ref, sha]),
+  );
+  if (!onRemote.has(stagingRef)) {
+    throw new OrchError('ERR_ORCH_REMOTE', `run ${o.run}: the remote ${o.url} has no ${stagingRef}`, {
+      hint: 'Give the remote the run was started with (--remote, or store.remote in the config).',
+    });
+  }
+  const wanted = tasks.filter((t) => onRemote.has(`refs/heads/${taskBranchOf(o.run, t)}`));
+  const specs = [
+    `+${stagingRef}:${runTrackingRef(o.run, 'staging')}`,
+    ...wanted.map((t) => `+refs/heads/${taskBranchOf(o.run, t)}:${trackingRef(o.run, t)}`),
+    ...(opts.base ? [`+refs/heads/${opts.base}:${runTrackingRef(o.run, 'base')}`] : []),
+  ];
+  await git(o, ['fetch', '-q', '--no-tags', '--no-write-fetch-head', o.url, ...specs], 'fetching the run');
+  const tip = async (ref: string): Promise<string | undefined> => {
+    const r = await runGit(['rev-parse', '--verify', '-q', `${ref}^{commit}`], {
+      cwd: o.repoRoot,
+      reject: false,
+    });
+    return r.exitCode === 0 ? r.stdout.trim() : undefined;
+  };
+  const staging = (await tip(runTrackingRef(o.run, 'staging'))) as string;
+  await git(o, ['update-ref', stagingRef, staging], 'setting staging');
+  const created: string[] = [];
+  for (const t of wanted) {
+    const branch = `refs/heads/${taskBranchOf(o.run, t)}`;
+    if (await tip(branch)) continue;
+    await git(
+      o,
+      ['update-ref', branch, (await tip(trackingRef(o.run, t))) as string, ''],
+      'making a task branch',
+    );
+    created.push(t);
+  }
+  let base: string | undefined;
+  if (opts.base) {
+    base = await tip(runTrackingRef(o.run, 'base'));
+    if (base) await git(o, ['update-ref', `refs/heads/${opts.base}`, base], 'setting the base branch');
+  }
+  return { staging, created, ...(base ? { base } : {}) };
 }

@@ -10,6 +10,7 @@ import { remainingPathLengths, traced, type Config, type Plan } from '@orch/core
 import {
   gitRepository,
   type RunLog,
+  type UserCheckout,
   type RunPorts,
   type RunStartInfo,
   type WorkerRuntime,
@@ -61,6 +62,20 @@ export class DistributedRun {
     return new DistributedRun(o, await connectStore(o.store));
   }
 
+  /** The shared git remote, as this supervisor reaches it. */
+  get remote(): string {
+    return this.o.remote;
+  }
+
+  /**
+   * Continues a run taken over (`takeOverRun`) instead of opening a new one: its lease and its log
+   * are this supervisor's from now on (`close` releases the lease).
+   */
+  adopt(taken: { lease: SupervisorLease; log: RedisRunLog }): void {
+    this.lease = taken.lease;
+    this.journal = taken.log;
+  }
+
   private remoteFor(run: string): RemoteOptions {
     return { repoRoot: this.o.repoRoot, url: this.o.remote, run };
   }
@@ -85,8 +100,17 @@ export class DistributedRun {
     return this.journal;
   };
 
-  /** The supervisor's ports for the run opened with `openJournal`. */
-  async ports(run: string, plan: Plan, config: Config): Promise<RunPorts> {
+  /**
+   * The supervisor's ports for the run opened with `openJournal` (or adopted). `promoteBase`: this
+   * supervisor is not in the user's checkout, so promotion moves that branch on the remote (a
+   * fast-forward with a lease) and no checkout here is fast-forwarded.
+   */
+  async ports(
+    run: string,
+    plan: Plan,
+    config: Config,
+    opts: { promoteBase?: string } = {},
+  ): Promise<RunPorts> {
     const journal = this.journal;
     if (!journal) throw new Error('the run journal is not open');
     const remote = this.remoteFor(run);
@@ -150,11 +174,25 @@ export class DistributedRun {
       outputTail: (ref, lines) => bull.outputTail(ref, lines),
       hiddenPaths: () => bull.hiddenPaths(),
     };
+    const repo = await Repo.open(this.o.repoRoot);
     return {
       journal,
       workers,
-      repository: remoteRepository(gitRepository(await Repo.open(this.o.repoRoot)), remote),
+      repository: remoteRepository(
+        gitRepository(repo),
+        remote,
+        opts.promoteBase !== undefined ? { promoteBase: opts.promoteBase } : {},
+      ),
+      ...(opts.promoteBase !== undefined ? { userCheckout: noUserCheckout } : {}),
     };
+  }
+
+  /**
+   * Hands what hosts said meanwhile (reports, exits) to the intake's task channels now: a takeover
+   * reconciles with them, instead of restarting an attempt whose report waits in Redis.
+   */
+  async pullChannels(): Promise<void> {
+    await this.bridge?.pull();
   }
 
   async close(): Promise<void> {
@@ -165,3 +203,10 @@ export class DistributedRun {
     this.redis.disconnect();
   }
 }
+
+/** A supervisor away from the user's machine has none of the user's checkouts. */
+const noUserCheckout: UserCheckout = {
+  checkedOutAt: () => Promise.resolve(undefined),
+  obstacles: () => Promise.reject(new Error('no checkout of the user is here')),
+  fastForward: () => Promise.reject(new Error('no checkout of the user is here')),
+};

@@ -7,6 +7,7 @@
  */
 import { hostname } from 'node:os';
 import { isTerminalPhase, isTerminalStatus, type RunState, type TaskState } from '@orch/core';
+import { sessionName } from '@orch/tmux';
 import type { Redis } from 'ioredis';
 import { listHosts } from './hosts.js';
 import type { Keys } from './keys.js';
@@ -93,6 +94,25 @@ export async function attemptFacts(
     if (!t?.session || isTerminalStatus(t.status)) continue;
     const record = parseWorkerRecord(await redis.hgetall(keys.worker(state.run, t.session)));
     out[id] = { ...(record ? { record } : {}), hostAlive: record?.host ? alive.has(record.host) : false };
+  }
+  return out;
+}
+
+/**
+ * The attempt each open task's worker record in the store names (an attempt the dead supervisor
+ * queued may never have been journaled): a resume records it instead of starting a twin.
+ */
+export async function launchedInStore(
+  redis: Redis,
+  keys: Keys,
+  state: RunState,
+): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const id of state.order) {
+    const t = state.tasks[id];
+    if (!t || isTerminalStatus(t.status)) continue;
+    const record = parseWorkerRecord(await redis.hgetall(keys.worker(state.run, sessionName(state.run, id))));
+    if (record && record.attempt > 0) out.set(id, record.attempt);
   }
   return out;
 }

@@ -127,6 +127,13 @@ export const RunEvent = z.discriminatedUnion('type', [
     /** Leave the result on staging (`orch run --no-promote`); kept so a resume honours it. */
     noPromote: z.boolean().default(false),
     tasks: z.array(PlannedTask),
+    /**
+     * The configuration the run started with (a distributed run's), signed with the journal, so a
+     * supervisor that takes the run over on another machine runs it with the same settings.
+     */
+    config: z.record(z.string(), z.unknown()).optional(),
+    /** A distributed run's git remote, as its first supervisor reached it (a default for a takeover). */
+    remote: z.string().optional(),
   }),
   z.object({ ...base, type: z.literal('run.phase'), phase: RunPhase, reason: z.string().optional() }),
   z.object({ ...base, type: z.literal('supervisor.started'), pid: z.number(), host: z.string().optional() }),

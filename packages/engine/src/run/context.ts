@@ -80,11 +80,18 @@ export async function tmuxFor(repoRoot: string): Promise<TmuxServer> {
   return server;
 }
 
+/** What a supervisor away from the user's checkout takes from the run instead of from its files. */
+export interface RunContextOptions {
+  /** The configuration the run started with (its `run.started`), instead of the checkout's file. */
+  config?: Config;
+}
+
 export async function openRunContext(
   repoRoot: string,
   run: string,
   orchBin: string,
   ports: RunPorts = {},
+  opts: RunContextOptions = {},
 ): Promise<RunContext> {
   const paths = runPaths(repoRoot, run);
   const journal = ports.journal ?? new RunJournal(paths.dir, paths.events);
@@ -96,7 +103,7 @@ export async function openRunContext(
     });
   }
   const { plan } = await loadPlan(paths.plan);
-  const config = await loadConfig(repoRoot);
+  const config = opts.config ?? (await loadConfig(repoRoot));
   const repo = await Repo.open(repoRoot);
   const tmux = await tmuxFor(repoRoot);
   const plans = new PlanStore(plan);

@@ -185,6 +185,10 @@ export interface PlanResumeOptions {
    * stopped supervisor never took), so the plan sees them. Off for a dry run: it changes nothing.
    */
   takeReports?: boolean;
+  /** A context opened already (a distributed run's, on the store's ports). */
+  ctx?: RunContext;
+  /** Attempts launched as known elsewhere (a distributed run's queued jobs), besides the exec specs here. */
+  launched?: ReadonlyMap<string, number>;
 }
 
 export async function planResume(
@@ -193,8 +197,9 @@ export async function planResume(
   orchBin: string,
   opts: PlanResumeOptions = {},
 ): Promise<{ ctx: RunContext; plan: ResumePlan; facts: WorldFacts }> {
-  const ctx = await openRunContext(repoRoot, run, orchBin);
+  const ctx = opts.ctx ?? (await openRunContext(repoRoot, run, orchBin));
   const launched = await launchedAttempts(ctx);
+  for (const [id, n] of opts.launched ?? []) launched.set(id, Math.max(launched.get(id) ?? 0, n));
   if (opts.takeReports) await takeWaitingReports(ctx, launched);
   const state = ctx.journal.state as RunState;
   if (state.outcome === 'aborted') {

@@ -52,6 +52,8 @@ export interface StartOptions {
    * exist; `run.started` is appended there instead of to `events.jsonl`.
    */
   openJournal?: (run: string, start: RunStartInfo) => Promise<RunLog>;
+  /** A distributed run's git remote, recorded in `run.started` with the configuration. */
+  remote?: string;
   /** Answers the approval question: true = approved, false = refused, undefined = ask. */
   approve?: (report: Awaited<ReturnType<typeof checkPlan>>) => Promise<boolean>;
 }
@@ -213,7 +215,12 @@ export async function prepareRun(o: StartOptions): Promise<PreparedRun> {
   };
   if (o.openJournal) {
     const log = await o.openJournal(run, { base, baseCommit, stagingCommit, planText });
-    await log.append(started);
+    // A supervisor taking the run over elsewhere has no checkout of the user's to read it from.
+    await log.append({
+      ...started,
+      config: config as Record<string, unknown>,
+      ...(o.remote ? { remote: o.remote } : {}),
+    });
   } else {
     await appendEvent(paths.dir, started);
   }

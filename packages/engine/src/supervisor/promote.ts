@@ -93,6 +93,14 @@ export async function promote(ctx: RunContext): Promise<PromotionResult> {
       return { ok: true, from: baseTip, to: staging };
     } catch (e) {
       if (isOrchError(e, 'ERR_ORCH_REF_MOVED')) continue;
+      // A supervisor away from the user's checkout pushes the base on the remote: a refused push
+      // (the base moved there) is never forced; the run stops for a person.
+      if (isOrchError(e, 'ERR_ORCH_REMOTE'))
+        return {
+          ok: false,
+          reason: `ERR_ORCH_REMOTE: ${e.message}`,
+          command: `git fetch <remote> ${stagingBranch(ctx.run)} && git merge --ff-only FETCH_HEAD`,
+        };
       throw e;
     }
   }

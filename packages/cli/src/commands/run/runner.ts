@@ -69,7 +69,7 @@ async function openStore(opts: RunOpts): Promise<Distributed | undefined> {
 async function runWith(planPath: string, opts: RunOpts, dist: Distributed | undefined): Promise<ExitCode> {
   const orchBin = orchBinPath();
   const prepared = await prepareRun({
-    ...(dist ? { openJournal: dist.openJournal } : {}),
+    ...(dist ? { openJournal: dist.openJournal, remote: dist.remote } : {}),
     cwd: process.cwd(),
     planPath,
     ...(opts.maxWorkers ? { maxWorkers: opts.maxWorkers } : {}),

@@ -25,6 +25,8 @@ import { finishResult, outliveTerminal } from '../run/runner.js';
 interface ResumeOpts {
   run?: string | undefined;
   store?: string | undefined;
+  remote?: string | undefined;
+  workdir?: string | undefined;
   dryRun: boolean;
   detach: boolean;
   json: boolean;

@@ -1,19 +1,39 @@
 /**
  * `orch state resume --store`: a distributed run whose supervisor died, from any machine. The lease
  * is taken over once it expired (refused, naming the holder, while it is live), the dead supervisor
- * is journaled as stopped, and every open task is reconciled against the store (its attempt's
- * worker record and its host's heartbeat). `--dry-run` shows that plan and takes nothing.
+ * is journaled as stopped, and the run's supervisor continues here on the store's ports (its
+ * journal in Redis under the new lease, attempts as BullMQ jobs, code through the remote), after
+ * the same reconciliation as a local resume: in the run's own checkout when this is it, otherwise
+ * in a work directory of its own (a clone of the remote, the run's files rebuilt from the store).
+ * `--dry-run` shows the store's plan and takes nothing.
  */
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { ExitCode, OrchError, terminalSafeLine } from '@orch/core';
-import type { StoreResumePlan } from '@orch/distributed';
+import { resolve } from 'node:path';
+import {
+  ExitCode,
+  OrchError,
+  isTerminalStatus,
+  loadPlan,
+  terminalSafeLine,
+  type Config,
+  type RunEvent,
+  type RunState,
+} from '@orch/core';
+import type { ResumeSite, StoreResumePlan } from '@orch/distributed';
+import type { RunContext } from '@orch/engine';
 import type { CommandIO, CommandResult } from '../../define.js';
 import { paint } from '../../output.js';
-import { requireRunKey, withStoreRun } from '../../run-store.js';
+import { requireRunKey, withStoreRun, type StoreRun } from '../../run-store.js';
+import { describeEvent } from '../run/progress.js';
+import { finishResult, outliveTerminal } from '../run/runner.js';
 
 interface Opts {
   run?: string | undefined;
+  remote?: string | undefined;
+  workdir?: string | undefined;
   dryRun: boolean;
+  detach: boolean;
   json: boolean;
 }
 
@@ -26,6 +46,18 @@ function planLines(plan: StoreResumePlan, dry: boolean, io: CommandIO): string[]
         `  ${i.task.padEnd(24)} ${i.status.padEnd(15)} ${bold(i.action.padEnd(8))} ${terminalSafeLine(i.detail)}`,
     ),
   ];
+}
+
+type Started = Extract<RunEvent, { type: 'run.started' }>;
+
+/** The repository the command runs in and its config's `store.remote`, when it is in one. */
+async function checkoutHere(io: CommandIO): Promise<{ root?: string; remote?: string }> {
+  const { resolveRepoRoot } = await import('@orch/store');
+  const root = await resolveRepoRoot({ cwd: io.cwd, env: io.env }).catch(() => undefined);
+  if (!root) return {};
+  const { loadConfig } = await import('@orch/core');
+  const config = await loadConfig(root).catch(() => undefined);
+  return { root, ...(config?.store.remote ? { remote: config.store.remote } : {}) };
 }
 
 export async function resumeFromStore(url: string, opts: Opts, io: CommandIO): Promise<CommandResult> {
@@ -54,26 +86,158 @@ export async function resumeFromStore(url: string, opts: Opts, io: CommandIO): P
         ? { exitCode: ExitCode.Ok, json: { run: sr.run, finished: true, action: 'none' } }
         : { exitCode: ExitCode.Ok, lines: [done] };
     }
-    const holder = `${hostname()}:${process.pid}`;
-    const taken = await d.takeOverRun(sr.redis, sr.keys, sr.run, { key: requireRunKey(sr), holder });
-    try {
-      // The supervisor loop of a distributed run (its remote repository and BullMQ workers behind
-      // the engine's ports) continues from here once the distributed run context exists; until
-      // then the run is left taken over and reconciled, its lease released for the next resume.
-      const note = `The supervisor of a distributed run cannot continue on this machine yet: run ${sr.run} stays stopped (its lease is released).`;
-      if (opts.json)
-        return {
-          exitCode: ExitCode.NotFinished,
-          notes: [note],
-          json: { ...taken.plan, takenOver: true, holder, continued: false },
-        };
-      return {
-        exitCode: ExitCode.NotFinished,
-        notes: [note],
-        lines: planLines(taken.plan, false, io),
-      };
-    } finally {
-      await taken.lease.release();
+    if (sr.state().outcome === 'aborted') {
+      throw new OrchError('ERR_ORCH_RUN_ABORTED', `Run ${sr.run} was aborted; it has nothing to resume.`, {
+        hint: 'Start the plan again with `orch run … --store …`.',
+      });
     }
+    if (opts.detach) {
+      throw new OrchError('ERR_ORCH_USAGE', '--detach is not available with --store yet', {
+        hint: 'Resume it in the foreground (in a terminal multiplexer of your own if it must outlive the terminal).',
+        exitCode: ExitCode.Usage,
+      });
+    }
+    return continueFromStore(sr, opts, io);
   });
+}
+
+/** Everything checked and read before anything is taken or made: the site, the key, the run's files. */
+async function prepareSite(sr: StoreRun, opts: Opts, io: CommandIO) {
+  const d = await import('@orch/distributed');
+  const { runPaths } = await import('@orch/store');
+  const started = (await sr.log.history()).find((e): e is Started => e.type === 'run.started');
+  const here = await checkoutHere(io);
+  const withRun = here.root && existsSync(runPaths(here.root, sr.run).plan) ? here.root : undefined;
+  const remoteGiven = opts.remote ?? here.remote;
+  const site: ResumeSite = d.chooseResumeSite({
+    run: sr.run,
+    ...(withRun ? { checkoutWithRun: withRun } : {}),
+    ...(opts.workdir !== undefined ? { workdir: resolve(io.cwd, opts.workdir) } : {}),
+    // In the run's own checkout the remote it started with is the default.
+    ...(remoteGiven !== undefined
+      ? { remote: remoteGiven }
+      : withRun && started?.remote
+        ? { remote: started.remote }
+        : {}),
+  });
+  const remote = site.kind === 'workdir' ? site.remote : (remoteGiven ?? started?.remote);
+  if (remote === undefined) {
+    throw new OrchError('ERR_ORCH_USAGE', `run ${sr.run} does not say which git remote it uses`, {
+      hint: 'Give it: --remote GIT_URL (or store.remote in the config).',
+      exitCode: ExitCode.Usage,
+    });
+  }
+  const key = requireRunKey(sr);
+  const rebuilt =
+    site.kind === 'workdir'
+      ? d.rebuildRunFiles(sr.run, { planText: await sr.plan(), started, key })
+      : undefined;
+  return { site, remote, key, rebuilt, base: started?.base ?? sr.state().base };
+}
+
+async function continueFromStore(sr: StoreRun, opts: Opts, io: CommandIO): Promise<CommandResult> {
+  const d = await import('@orch/distributed');
+  const engine = await import('@orch/engine');
+  const { runPaths } = await import('@orch/store');
+  const prep = await prepareSite(sr, opts, io);
+  let repoRoot: string;
+  let config: Config | undefined;
+  if (prep.site.kind === 'workdir') {
+    repoRoot = await d.ensureWorkdirClone(prep.site.dir, prep.remote);
+    const rebuilt = prep.rebuilt as NonNullable<typeof prep.rebuilt>;
+    await d.writeRunFiles(repoRoot, sr.run, rebuilt);
+    config = rebuilt.config;
+  } else {
+    repoRoot = prep.site.repoRoot;
+  }
+  const away = prep.site.kind === 'workdir';
+  const holder = `${hostname()}:${process.pid}`;
+  const stop = new AbortController();
+  const taken = await d.takeOverRun(sr.redis, sr.keys, sr.run, {
+    key: prep.key,
+    holder,
+    onLost: () => stop.abort(),
+  });
+  const dist = await d.DistributedRun.connect({ store: sr.store, remote: prep.remote, repoRoot });
+  dist.adopt(taken);
+  try {
+    const state = taken.log.state as RunState;
+    const remoteOpts = { repoRoot, url: prep.remote, run: sr.run };
+    // The remote is the truth for staging (and, away from the user's checkout, for the base).
+    await d.syncRunBranches(remoteOpts, state.order, away ? { base: prep.base } : {});
+    const { plan } = await loadPlan(runPaths(repoRoot, sr.run).plan);
+    const ctxConfig = config ?? (await (await import('@orch/core')).loadConfig(repoRoot));
+    const ports = await dist.ports(sr.run, plan, ctxConfig, away ? { promoteBase: prep.base } : {});
+    const orchBin = engine.orchBinPath();
+    const ctx = await engine.openRunContext(repoRoot, sr.run, orchBin, ports, config ? { config } : {});
+    if (away) await recreateWorktrees(engine, ctx);
+    await dist.pullChannels();
+    const launched = await d.launchedInStore(sr.redis, sr.keys, ctx.journal.state as RunState);
+    const { plan: resumePlan } = await engine.planResume(repoRoot, sr.run, orchBin, {
+      takeReports: true,
+      ctx,
+      launched,
+    });
+    const restarts = await engine.applyRepairs(ctx, resumePlan);
+    const println = (line: string): void => void io.stdout.write(`${line}\n`);
+    if (!opts.json) {
+      println(
+        `Took over run ${paint('bold', sr.run, io.stdout)} (phase ${resumePlan.phase}) ${away ? `in ${repoRoot}` : 'in its checkout'}:`,
+      );
+      for (const r of resumePlan.repairs) println(`  repair: ${terminalSafeLine(r.what)}`);
+      for (const i of resumePlan.items)
+        println(
+          `  ${i.task.padEnd(24)} ${i.status.padEnd(15)} ${paint('bold', i.action.padEnd(8), io.stdout)} ${terminalSafeLine(i.detail)}`,
+        );
+    }
+    const final = resumePlan.finished
+      ? (ctx.journal.state as RunState)
+      : await engine.superviseRun(repoRoot, sr.run, orchBin, {
+          ctx,
+          restarts,
+          onHangup: outliveTerminal(repoRoot, sr.run),
+          ...(opts.json
+            ? {}
+            : {
+                onEvent: (ev: RunEvent, s: RunState) => {
+                  const line = describeEvent(ev, s);
+                  if (line) println(line);
+                },
+              }),
+        });
+    const result = finishResult(final, opts.json === true, io.stdout);
+    const to = final.promotion?.ok === true ? final.promotion.to : undefined;
+    if (!away || !to) return result;
+    const pull = `The remote's ${final.base} is now at ${to.slice(0, 12)}: pull it in your checkout (git pull).`;
+    return { ...result, notes: [...(result.notes ?? []), pull] };
+  } finally {
+    await dist.close();
+  }
+}
+
+/**
+ * Away from the user's checkout, the journal's worktrees are paths on the dead supervisor's
+ * machine: each open task that has one (it was started) gets its copy here, from its branch, so
+ * resume sees it as the first supervisor did and keeps an attempt a host still runs. The path is
+ * journaled first, so the worktree is made (and bootstrapped) here rather than taken from there.
+ */
+async function recreateWorktrees(engine: typeof import('@orch/engine'), ctx: RunContext): Promise<void> {
+  const state = ctx.journal.state as RunState;
+  for (const id of state.order) {
+    const t = state.tasks[id];
+    if (!t?.worktree || isTerminalStatus(t.status)) continue;
+    const path = engine.worktreePath(ctx.repoRoot, ctx.config, id);
+    if (t.worktree === path && existsSync(path)) continue;
+    const branch = engine.taskBranch(ctx.run, id);
+    if (!(await ctx.repository.tryRevParse(`refs/heads/${branch}`))) continue;
+    if (t.worktree !== path)
+      await ctx.journal.append({
+        type: 'task.worktree',
+        task: id,
+        path,
+        branch,
+        baseCommit: t.baseCommit ?? state.stagingVerified,
+      });
+    await engine.ensureTaskWorktree(ctx, id);
+  }
 }
