@@ -4,14 +4,17 @@
  * `orch host`s each on a node of its own (seeing only its own work directory), Redis and the git
  * remote (a bare repository behind a real sshd) on the `svc` node, all on a bridge. The hosts reach
  * the remote with the machine's ssh configuration (no GIT_SSH_COMMAND of their own), so they share
- * their SSH connections themselves. One uninterrupted run is the reference the others compare with.
+ * their SSH connections themselves. One uninterrupted run is the reference the others compare with:
+ * a run that loses a host, and a run whose supervisor's machine is lost and which another
+ * supervisor node (`sup2`, which sees none of the first one's files) takes over and finishes.
  */
 import { execFile } from 'node:child_process';
-import { readdir, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEvent, RunState } from '@orch/core';
+import { runPaths } from '@orch/store';
 import { startCluster, writerTaskYaml, type Cluster } from '@orch/test-utils';
 import type { Redis } from 'ioredis';
 import { connectStore, storeFromUrl } from '../src/connection.js';
@@ -235,4 +238,61 @@ describe('orch run --store --remote across network namespaces', () => {
     const records = all.filter((k) => k.startsWith(`${keys.events(run).replace(/events$/, '')}worker:`));
     for (const k of records) expect((await conn.hget(k, 'host')) ?? '').not.toBe(victim);
   }, 300_000);
+
+  it('the supervisor SIGKILLed mid-run (its whole node) and resumed from another namespace: the run finishes there, every task merged once, the same tree, the base pushed on the remote', async () => {
+    expect(referenceTree).toBeDefined();
+    const before = (await conn.zrange(keys.runs(), '-1', '-1'))[0];
+    const repo = await checkout('supervisor-lost');
+    const running = c.spawnOrch('sup', runArgs(), { cwd: repo, timeoutMs: RUN_TIMEOUT_MS });
+    // The supervisor's machine is lost once the first wave is merged and the second is under way.
+    const { run } = await whenJournal(
+      'the first wave merged',
+      (evs) => LANES.every((i) => evs.some((e) => e.type === 'task.merged' && e.task === `a${i}`)),
+      before,
+    );
+    // The run's key, copied to the other supervisor machine as the user would (owner-only).
+    const keyFile = join(c.dir('sup2'), 'run.key');
+    await copyFile(runPaths(repo, run).key, keyFile);
+    await chmod(keyFile, 0o600);
+    // Its commits (merges) are made with that machine's user's identity.
+    await writeFile(
+      join(c.dir('sup2'), '.gitconfig'),
+      '[user]\n\tname = sup2\n\temail = sup2@orch.invalid\n',
+    );
+    await c.kill('sup');
+    await running;
+
+    const resume = [
+      ...['state', 'resume', '--run', run, '--store', c.redis.url, '--remote', c.remote.url],
+      ...['--workdir', join(c.dir('sup2'), 'work'), '--json'],
+    ];
+    const env = { ORCH_RUN_KEY_FILE: keyFile };
+    // While the dead supervisor's lease is live, a second supervisor is refused, naming the holder.
+    const live = (await conn.pttl(keys.lease(run))) > 3_000;
+    const early = live ? await c.orch('sup2', resume, { env, timeoutMs: 60_000 }) : undefined;
+    if (early) {
+      expect(early.exitCode).not.toBe(0);
+      expect(`${early.stdout}${early.stderr}`).toContain('ERR_ORCH_SUPERVISOR_LEASE');
+    }
+    for (const until = Date.now() + 60_000; (await conn.exists(keys.lease(run))) === 1;) {
+      if (Date.now() > until) throw new Error('the dead supervisor’s lease did not expire');
+      await sleep(200);
+    }
+    const r = await c.orch('sup2', resume, { env, timeoutMs: RUN_TIMEOUT_MS });
+    const state = JSON.parse(r.stdout) as RunState;
+    expect({
+      exit: r.exitCode,
+      outcome: state.outcome,
+      reason: state.reason,
+      trouble: trouble((await history(run)).events),
+    }).toEqual({ exit: 0, outcome: 'succeeded', reason: undefined, trouble: [] });
+    const { events } = await history(run);
+    expect(await expectFinished(run, events)).toBe(referenceTree);
+    expect(events.filter((e) => e.type === 'supervisor.started').length).toBeGreaterThanOrEqual(2);
+    // Promoted from away from the user's checkout: the base branch pushed on the remote as a
+    // fast-forward to staging; the user's checkout (on the lost machine) is untouched.
+    const staging = await c.remote.git('rev-parse', `refs/heads/orch/${run}/staging`);
+    expect(await c.remote.git('rev-parse', 'refs/heads/main')).toBe(staging);
+    expect(await git(repo, 'rev-parse', 'HEAD')).toBe(base);
+  }, 400_000);
 });
