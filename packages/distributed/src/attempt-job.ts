@@ -96,6 +96,8 @@ export interface AttemptResult {
   head?: string;
   error?: string;
   canceled?: boolean;
+  /** The agent's API asked to slow down (what the attempt's wrapper reported). */
+  rateLimit?: { resetAt?: string };
 }
 
 /** BullMQ runs the lowest priority number first; a longer remaining path must run sooner. */

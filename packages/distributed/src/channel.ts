@@ -28,6 +28,9 @@ const ACK_POLL_MS = 250;
 
 type Entries = [id: string, fields: string[]][];
 
+/** An outbox item saying the worker's wrapper saw its agent end. */
+export type ExitedItem = OutboxItem & { body: Extract<OutboxItem['body'], { kind: 'exited' }> };
+
 function field(fields: string[], name: string): string | undefined {
   const i = fields.indexOf(name);
   return i >= 0 && i % 2 === 0 ? fields[i + 1] : undefined;
@@ -45,6 +48,8 @@ export class HostChannel {
     private readonly drop: DropPaths,
     /** Called before a `done` report is sent on: the work it reports must be on the remote first. */
     private readonly beforeDone: () => Promise<void>,
+    /** Sees each `exited` item sent on (the host reads the rate limit an attempt ran into). */
+    private readonly onExited?: (item: ExitedItem) => void,
   ) {}
 
   /** Tells the supervisor which host took the attempt. */
@@ -69,7 +74,9 @@ export class HostChannel {
     for (const name of await listDropped(this.drop)) {
       const read = await readDropped(this.drop, name);
       if (read.ok) {
-        if (read.item.body.kind === 'done') await this.beforeDone();
+        const body = read.item.body;
+        if (body.kind === 'done') await this.beforeDone();
+        if (body.kind === 'exited') this.onExited?.({ ...read.item, body });
         await this.send('i', JSON.stringify(read.item));
       }
       // Not an item (a worker's garbage): the supervisor would refuse it; it goes no further.

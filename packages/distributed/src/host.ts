@@ -7,20 +7,23 @@
  * files. BullMQ's lock on the job is the host's lease: if the host dies, the lock expires and
  * another host's stalled-job check puts the attempt back in the queue.
  */
+import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Config, OrchError, traced } from '@orch/core';
 import { orchBinPath, tmuxWorkers, writeAttemptFiles, writeShim, type WorkerRuntime } from '@orch/engine';
-import { runGit } from '@orch/git';
+import { runGit, withRepoLock } from '@orch/git';
 import { assertSafeName, runPaths, taskChannelPaths } from '@orch/store';
 import { TmuxServer, socketNameFor } from '@orch/tmux';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ATTEMPT_QUEUE, AttemptJob, type AttemptResult } from './attempt-job.js';
-import { HostChannel } from './channel.js';
+import { HostChannel, type ExitedItem } from './channel.js';
 import { connectStore, redisOptions, type StoreOptions } from './connection.js';
-import { keysFor, type Keys } from './keys.js';
+import { closeMasters, prepareControlDir, sharedSshCommand } from './host-ssh.js';
+import { hostOwned, keysFor, type Keys } from './keys.js';
+import { SharedRateLimit, withSharedRateLimit, type RateLimitReport } from './rate-limit.js';
 import { RECORD_TTL_S, TAIL_LINES } from './worker-state.js';
 
 /**
@@ -69,8 +72,9 @@ export class Host {
   private readonly startedAt = new Date().toISOString();
   private readonly tmux: TmuxServer;
   private readonly runtime: WorkerRuntime;
-  /** Git commands on the host's clone take turns (fetches and worktree adds share its refs). */
-  private gitChain: Promise<unknown> = Promise.resolve();
+  /** The environment of the host's own git (a shared ssh connection, unless the user set their own). */
+  private gitEnv: Record<string, string> = {};
+  private limit: SharedRateLimit | undefined;
 
   constructor(private readonly opts: HostOptions) {
     this.name = assertSafeName(opts.name ?? hostname(), 'host name');
@@ -95,10 +99,21 @@ export class Host {
     return join(this.opts.workdir, 'repo.git');
   }
 
-  private git(args: string[], opts: { reject?: boolean } = {}) {
-    const next = this.gitChain.then(() => runGit(args, { cwd: this.clone, ...opts }));
-    this.gitChain = next.catch(() => undefined);
-    return next;
+  private get controlDir(): string {
+    return join(this.opts.workdir, 'ssh');
+  }
+
+  /** Git on the host's clone (or a worktree of it); attempts run theirs side by side. */
+  private git(args: string[], opts: { reject?: boolean; cwd?: string } = {}) {
+    return runGit(args, { cwd: this.clone, env: this.gitEnv, ...opts });
+  }
+
+  /**
+   * What changes the clone's shared state (fetches into it, its list of worktrees) takes the
+   * clone's lock (@orch/git's repository lock); per-worktree commands and pushes do not.
+   */
+  private shared<T>(fn: () => Promise<T>): Promise<T> {
+    return withRepoLock({ commonDir: this.clone }, fn);
   }
 
   async start(): Promise<void> {
@@ -106,6 +121,17 @@ export class Host {
     await mkdir(this.opts.workdir, { recursive: true });
     await runGit(['init', '-q', '--bare', this.clone], { cwd: this.opts.workdir });
     await runGit(['config', 'gc.auto', '0'], { cwd: this.clone });
+    const ownSsh = await runGit(['config', '--get', 'core.sshCommand'], { cwd: this.clone, reject: false });
+    const ssh = sharedSshCommand({
+      env: process.env,
+      configured: ownSsh.exitCode === 0,
+      controlDir: this.controlDir,
+    });
+    if (ssh) {
+      await prepareControlDir(this.controlDir);
+      this.gitEnv = { GIT_SSH_COMMAND: ssh };
+    }
+    this.limit = new SharedRateLimit(this.redis, this.keys);
     await this.tmux.ensureConfig(join(this.opts.workdir, 'tmux'));
     // Sessions left from before a restart belong to attempts BullMQ has handed on to others.
     await this.tmux.killServer().catch(traced('host.killStale'));
@@ -151,10 +177,14 @@ export class Host {
     if (this.beat) clearInterval(this.beat);
     await this.worker?.close(opts.force ?? false);
     if (this.redis) {
-      await this.redis.multi().del(this.keys.host(this.name)).srem(this.keys.hosts(), this.name).exec();
+      const owned = hostOwned(this.keys, this.name);
+      const tx = this.redis.multi().del(...owned.keys);
+      for (const [set, member] of owned.members) tx.srem(set, member);
+      await tx.exec();
       this.redis.disconnect();
     }
     await this.tmux.killServer().catch(traced('host.killServer'));
+    if (this.gitEnv.GIT_SSH_COMMAND) await closeMasters(this.controlDir);
   }
 
   /** ORCH_ROOT of this host's workers: their task channels are under it, as on the supervisor's machine. */
@@ -230,100 +260,170 @@ export class Host {
       );
       // Killed (or replaced) before a host took it: nothing to run.
       if (!mine) return { host: this.name, exitStatus: null, canceled: true };
-      // The base, and what the remote has of the task branch now (the lease of the push).
-      await this.git([
-        'fetch',
-        '-q',
-        '--no-tags',
-        '--no-write-fetch-head',
-        this.opts.remote,
-        `+refs/heads/${data.baseRef}:refs/orch-host/base/${data.run}`,
-      ]);
-      await this.git(['cat-file', '-e', `${data.base}^{commit}`]);
-      const seen = await this.git(['ls-remote', this.opts.remote, `refs/heads/${data.branch}`]);
-      let expected = seen.stdout.split(/\s/)[0] ?? '';
-      await this.git(['worktree', 'remove', '--force', worktree], { reject: false });
-      await rm(worktree, { recursive: true, force: true });
-      await this.git(['worktree', 'prune']);
-      await mkdir(join(this.opts.workdir, 'work', data.run), { recursive: true });
-      await mkdir(join(this.opts.workdir, 'logs', data.run), { recursive: true });
-      await this.git(['worktree', 'add', '-q', '--force', '-B', data.branch, worktree, data.base]);
+      const attempt = async (): Promise<AttemptResult> => {
+        // The base, and what the remote has of the task branch now (the lease of the push). In a
+        // run the supervisor publishes the attempt's start as the task branch itself: one fetch
+        // tells both. The fetch writes into the shared clone: under its lock, a ref per task.
+        const fetched = `refs/orch-host/fetched/${data.run}/${data.task}`;
+        const [, seen] = await Promise.all([
+          this.shared(() =>
+            this.git([
+              'fetch',
+              '-q',
+              '--no-tags',
+              '--no-write-fetch-head',
+              this.opts.remote,
+              `+refs/heads/${data.baseRef}:${fetched}`,
+            ]),
+          ),
+          data.baseRef === data.branch
+            ? undefined
+            : this.git(['ls-remote', this.opts.remote, `refs/heads/${data.branch}`]),
+        ]);
+        // The base commit must be there (one git process also reads what was fetched).
+        const [fetchedTip] = (await this.git(['rev-parse', fetched, `${data.base}^{commit}`])).stdout.split(
+          '\n',
+        );
+        let expected = seen ? (seen.stdout.split(/\s/)[0] ?? '') : (fetchedTip ?? '').trim();
+        await mkdir(join(this.opts.workdir, 'work', data.run), { recursive: true });
+        await mkdir(join(this.opts.workdir, 'logs', data.run), { recursive: true });
+        await this.shared(async () => {
+          // What an earlier attempt of the task left here (a host killed mid-attempt).
+          if (existsSync(worktree)) {
+            await this.git(['worktree', 'remove', '--force', worktree], { reject: false });
+            await rm(worktree, { recursive: true, force: true });
+          }
+          await this.git(['worktree', 'prune']);
+          await this.git(['worktree', 'add', '-q', '--force', '-B', data.branch, worktree, data.base]);
+        });
 
-      await this.runtime.kill(data.worker);
-      const ex = data.exec ? await this.prepareAttempt(data, worktree, logFile) : undefined;
-      await this.runtime.start({
-        name: data.worker,
-        cwd: worktree,
-        argv: ex?.argv ?? data.argv,
-        env: { ...(ex?.env ?? data.env), ORCH_WORKTREE: worktree, ORCH_HOST: this.name },
-        logFile,
-      });
-      // What the worker says goes to the supervisor through Redis; a `done` only once its work is
-      // on the remote (the supervisor fetches the task branch before it verifies).
-      const pushHead = async (): Promise<string> => {
-        const head = (await runGit(['rev-parse', 'HEAD'], { cwd: worktree })).stdout.trim();
-        if (head !== expected) {
-          // Compare-and-swap on the remote: only if the branch is still what this host saw.
-          await this.git([
-            'push',
-            '-q',
-            '--no-verify',
-            `--force-with-lease=refs/heads/${data.branch}:${expected}`,
-            this.opts.remote,
-            `${head}:refs/heads/${data.branch}`,
-          ]);
-          expected = head;
-        }
-        return head;
-      };
-      const channel = ex
-        ? new HostChannel(redis, this.keys, data.run, data.task, ex.outbox, async () => {
-            await pushHead();
-          })
-        : undefined;
-      await channel?.placed(this.name, data.attempt);
-      const ref = { name: data.worker, logFile };
-      const deadline = Date.now() + data.timeoutMs;
-      let lastSize = -1;
-      for (;;) {
-        if (await redis.exists(cancelKey)) {
-          await this.runtime.kill(data.worker);
-          return { host: this.name, exitStatus: null, canceled: true };
-        }
-        const st = await this.runtime.state(data.worker);
-        const size = await this.runtime.outputSize(ref);
-        if (size !== lastSize) {
-          lastSize = size;
-          const owned = await write({ size: String(size) }, await this.runtime.outputTail(ref, TAIL_LINES));
-          if (!owned) {
+        await this.runtime.kill(data.worker);
+        const ex = data.exec ? await this.prepareAttempt(data, worktree, logFile) : undefined;
+        await this.runtime.start({
+          name: data.worker,
+          cwd: worktree,
+          argv: ex?.argv ?? data.argv,
+          env: { ...(ex?.env ?? data.env), ORCH_WORKTREE: worktree, ORCH_HOST: this.name },
+          logFile,
+        });
+        // What the worker says goes to the supervisor through Redis; a `done` only once its work is
+        // on the remote (the supervisor fetches the task branch before it verifies).
+        const pushHead = async (): Promise<string> => {
+          const head = (await runGit(['rev-parse', 'HEAD'], { cwd: worktree })).stdout.trim();
+          if (head !== expected) {
+            // Compare-and-swap on the remote: only if the branch is still what this host saw.
+            await this.git([
+              'push',
+              '-q',
+              '--no-verify',
+              `--force-with-lease=refs/heads/${data.branch}:${expected}`,
+              this.opts.remote,
+              `${head}:refs/heads/${data.branch}`,
+            ]);
+            expected = head;
+          }
+          return head;
+        };
+        // The wrapper's `exited` item says whether the agent's API asked to slow down.
+        let rateLimit: RateLimitReport | undefined;
+        const onExited = (item: ExitedItem): void => {
+          const said = item.body.rateLimit;
+          if (said && item.attempt === data.attempt && item.token === data.exec?.token) {
+            rateLimit = said.resetAt ? { resetAt: said.resetAt } : {};
+          }
+        };
+        const channel = ex
+          ? new HostChannel(
+              redis,
+              this.keys,
+              data.run,
+              data.task,
+              ex.outbox,
+              async () => {
+                await pushHead();
+              },
+              onExited,
+            )
+          : undefined;
+        await channel?.placed(this.name, data.attempt);
+        const ref = { name: data.worker, logFile };
+        const deadline = Date.now() + data.timeoutMs;
+        let lastSize = -1;
+        for (;;) {
+          if (await redis.exists(cancelKey)) {
             await this.runtime.kill(data.worker);
             return { host: this.name, exitStatus: null, canceled: true };
           }
+          const st = await this.runtime.state(data.worker);
+          const size = await this.runtime.outputSize(ref);
+          if (size !== lastSize) {
+            lastSize = size;
+            const owned = await write({ size: String(size) }, await this.runtime.outputTail(ref, TAIL_LINES));
+            if (!owned) {
+              await this.runtime.kill(data.worker);
+              return { host: this.name, exitStatus: null, canceled: true };
+            }
+          }
+          await channel?.pump();
+          if (!st.exists || st.dead) break;
+          if (Date.now() > deadline) {
+            await this.runtime.kill(data.worker);
+            break;
+          }
+          await this.runtime.waitForExit(data.worker, { timeoutMs: this.opts.streamMs ?? 500 });
         }
+        const final = await this.runtime.state(data.worker);
+        const exitStatus = final.dead ? final.exitStatus : null;
+        const head = await pushHead();
+        // The wrapper's last items (its exit) reach the supervisor before the record says exited.
         await channel?.pump();
-        if (!st.exists || st.dead) break;
-        if (Date.now() > deadline) {
-          await this.runtime.kill(data.worker);
-          break;
-        }
-        await this.runtime.waitForExit(data.worker, { timeoutMs: this.opts.streamMs ?? 500 });
+        const tail = await this.runtime.outputTail(ref, TAIL_LINES);
+        await write(
+          {
+            state: 'exited',
+            size: String(await this.runtime.outputSize(ref)),
+            exitStatus: exitStatus === null ? '' : String(exitStatus),
+            head,
+          },
+          tail,
+        );
+        return { host: this.name, exitStatus, head, ...(rateLimit ? { rateLimit } : {}) };
+      };
+      const agent = data.exec?.agent;
+      const limit = this.limit;
+      if (!agent || !limit) return await attempt();
+      // A limit another host (or this one) ran into holds back this agent's attempts on every host.
+      const held = await limit.heldFor(agent);
+      if (held > 0) {
+        await write(
+          {},
+          `host ${this.name}: holding back ${agent} for ${Math.ceil(held / 1000)} s (its API asked every host to slow down)\n`,
+        );
       }
-      const final = await this.runtime.state(data.worker);
-      const exitStatus = final.dead ? final.exitStatus : null;
-      const head = await pushHead();
-      // The wrapper's last items (its exit) reach the supervisor before the record says exited.
-      await channel?.pump();
-      const tail = await this.runtime.outputTail(ref, TAIL_LINES);
-      await write(
-        {
-          state: 'exited',
-          size: String(await this.runtime.outputSize(ref)),
-          exitStatus: exitStatus === null ? '' : String(exitStatus),
-          head,
-        },
-        tail,
-      );
-      return { host: this.name, exitStatus, head };
+      const canceled = new AbortController();
+      const watch = setInterval(() => {
+        void redis
+          .exists(cancelKey)
+          .then((n) => n > 0 && canceled.abort())
+          .catch(traced('host.cancelWatch'));
+      }, 1_000);
+      try {
+        return await withSharedRateLimit(
+          limit,
+          agent,
+          () => {
+            clearInterval(watch);
+            return attempt();
+          },
+          (r) => r.rateLimit,
+          { signal: canceled.signal },
+        );
+      } catch (e) {
+        if (canceled.signal.aborted) return { host: this.name, exitStatus: null, canceled: true };
+        throw e;
+      } finally {
+        clearInterval(watch);
+      }
     } catch (e) {
       const error = e instanceof Error ? e.message : String(e);
       await write({ state: 'exited', exitStatus: '', error }).catch(traced('host.report'));
@@ -332,7 +432,7 @@ export class Host {
       this.active--;
       void this.heartbeat().catch(traced('host.heartbeat'));
       await this.runtime.kill(data.worker).catch(traced('host.cleanup'));
-      await this.git(['worktree', 'remove', '--force', worktree], { reject: false }).catch(
+      await this.shared(() => this.git(['worktree', 'remove', '--force', worktree], { reject: false })).catch(
         traced('host.cleanup'),
       );
     }

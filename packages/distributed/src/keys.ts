@@ -58,3 +58,18 @@ export function keysFor(prefix = 'orch'): Keys {
     channelAcks: (r, t) => `${run(r)}:channel-acks:${assertSafeName(t, 'task id')}`,
   };
 }
+
+/**
+ * What a live host owns in the store: its heartbeat record (`host`, expiring after three missed
+ * beats) and its name in the hosts set (taken out by `listHosts` once the record is gone, and by the
+ * host on stop). Besides these, BullMQ keeps for a host only its worker connections (named after
+ * it) and the lock of each job it runs (`<bullPrefix>:attempts:<job>:lock`, lapsing after the
+ * lease). Everything else naming a host is history: the journal's `task.placed`, a finished job's
+ * result, the worker record of the attempt it ran last.
+ */
+export function hostOwned(
+  keys: Keys,
+  name: string,
+): { keys: string[]; members: [set: string, member: string][] } {
+  return { keys: [keys.host(name)], members: [[keys.hosts(), name]] };
+}

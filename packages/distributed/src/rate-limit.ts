@@ -88,7 +88,8 @@ export class SharedRateLimit {
 /**
  * What a host's attempt loop calls around one attempt of `agent`: waits while the shared limit
  * holds, runs the attempt, and when its result says the API asked to slow down, records it for
- * every host. Returns the attempt's result.
+ * every host. Returns the attempt's result; throws the signal's reason, without running the
+ * attempt, when `signal` aborted the wait.
  */
 export async function withSharedRateLimit<T>(
   limit: SharedRateLimit,
@@ -97,7 +98,8 @@ export async function withSharedRateLimit<T>(
   rateLimitOf: (result: T) => RateLimitReport | undefined,
   opts: { signal?: AbortSignal } = {},
 ): Promise<T> {
-  await limit.waitUntilAllowed(agent, opts);
+  // Given up on while waiting (the attempt was canceled): it does not run.
+  if (!(await limit.waitUntilAllowed(agent, opts))) opts.signal?.throwIfAborted();
   const result = await attempt();
   const said = rateLimitOf(result);
   if (said) await limit.slowDown(agent, said);

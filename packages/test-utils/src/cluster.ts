@@ -21,7 +21,9 @@
  *                                                          it settles when the output pipes close, so
  *                                                          also when daemons the process left exit)
  *   await c.orch(node, args, opts) / c.spawnOrch(node, args, opts)   the built CLI inside the node
- *   c.startHost(node, { slots, lease, args?, env? })       `orch host` on the node (its dir's `host/`)
+ *   c.startHost(node, { slots, lease, args?, env?, ssh? })  `orch host` on the node (its dir's `host/`);
+ *                                                          `ssh: 'system'`: no GIT_SSH_COMMAND, the
+ *                                                          node's /etc/ssh/ssh_config has the key
  *   await c.kill(node)   SIGKILL every process in the node's namespace, then delete the namespace
  *   await c.cleanup()    everything (also what a failed test left running); idempotent
  *
@@ -80,6 +82,12 @@ export interface NodeRunOptions {
   env?: Record<string, string>;
   timeoutMs?: number;
   input?: string;
+  /**
+   * How git reaches the remote: `env` (default) with `gitEnv`'s GIT_SSH_COMMAND; `system` with the
+   * machine's ssh configuration only (the generated `ssh_config` is the node's /etc/ssh/ssh_config),
+   * as for a user who set up ssh once and gives orch nothing about it.
+   */
+  gitSsh?: 'env' | 'system';
 }
 
 export interface Cluster {
@@ -105,7 +113,13 @@ export interface Cluster {
   spawnOrch(node: string, args: string[], opts?: NodeRunOptions): ResultPromise;
   startHost(
     node: string,
-    opts?: { slots?: number; lease?: number; args?: string[]; env?: Record<string, string> },
+    opts?: {
+      slots?: number;
+      lease?: number;
+      args?: string[];
+      env?: Record<string, string>;
+      ssh?: 'env' | 'system';
+    },
   ): ResultPromise;
   seed(files: Record<string, string>): Promise<{ repo: string; base: string }>;
   /** True until `kill(node)`. */
@@ -245,14 +259,18 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     const svcAddr = net.address('svc');
     const password = randomBytes(16).toString('hex');
     const mounts = orchMounts();
+    // The generated client configuration as each node's system-wide ssh_config (for `gitSsh: 'system'`).
+    const systemSsh = existsSync('/etc/ssh/ssh_config')
+      ? [{ from: join(clientDir, 'ssh_config'), to: '/etc/ssh/ssh_config' }]
+      : [];
 
     const view = (node: string): View =>
       node === 'svc'
         ? // sshd wants its privilege separation folder, and the user's home to start a session in.
           { writable: [dir('svc')], emptyDirs: ['/run/sshd', userInfo().homedir], hostname: 'svc' }
-        : { writable: [dir(node)], readOnly: [...mounts, clientDir], hostname: node };
+        : { writable: [dir(node)], readOnly: [...mounts, clientDir], filesAt: systemSsh, hostname: node };
     let gitEnv: Record<string, string> = {};
-    const env = (node: string): Record<string, string> => ({
+    const env = (node: string, gitSsh: 'env' | 'system' = 'env'): Record<string, string> => ({
       PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
       HOME: dir(node),
       // The node's temp folder is shared by its processes, like a machine's (each process's /tmp is private).
@@ -260,13 +278,13 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       TMUX_TMPDIR: join(dir(node), 'tmp'),
       LANG: 'C.UTF-8',
       NO_COLOR: '1',
-      ...(node === 'svc' ? {} : { ORCH_REDIS_PASSWORD: password, ...gitEnv }),
+      ...(node === 'svc' ? {} : { ORCH_REDIS_PASSWORD: password, ...(gitSsh === 'env' ? gitEnv : {}) }),
     });
     const spawn = (node: string, argv: string[], o: NodeRunOptions = {}): ResultPromise =>
       spawnIn(theNet.ns(node), argv, {
         view: view(node),
         cwd: o.cwd ?? dir(node),
-        env: { ...env(node), ...o.env },
+        env: { ...env(node, o.gitSsh), ...o.env },
         ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
         ...(o.input !== undefined ? { input: o.input } : {}),
       });
@@ -274,7 +292,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       execIn(theNet.ns(node), argv, {
         view: view(node),
         cwd: o.cwd ?? dir(node),
-        env: { ...env(node), ...o.env },
+        env: { ...env(node, o.gitSsh), ...o.env },
         ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
         ...(o.input !== undefined ? { input: o.input } : {}),
       });
@@ -352,7 +370,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       remote: { url: sshd.url(remotePath), path: remotePath, git: remoteGit },
       gitEnv: keys.env,
       gitEnvShared: keys.sharedEnv,
-      env,
+      env: (node) => env(node),
       exec,
       spawn,
       orch: (node, args, o) => exec(node, orchArgv(args), o),
@@ -377,7 +395,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
             String(o.lease ?? 2),
             ...(o.args ?? []),
           ]),
-          o.env ? { env: o.env } : {},
+          { ...(o.env ? { env: o.env } : {}), ...(o.ssh ? { gitSsh: o.ssh } : {}) },
         );
         stops.push(async () => {
           child.kill('SIGKILL');

@@ -214,6 +214,8 @@ export interface View {
   readOnly?: string[];
   /** Empty folders made in the fresh root (e.g. `/run/sshd`, sshd's privilege separation; a home). */
   emptyDirs?: string[];
+  /** Files shown read-only at another path, over what the system has there (a machine's ssh_config). */
+  filesAt?: { from: string; to: string }[];
   /** The node's host name (its own UTS namespace). */
   hostname?: string;
 }
@@ -245,6 +247,7 @@ export function viewArgs(view: View, cwd: string): string[] {
   for (const d of view.readOnly ?? []) args.push('--ro-bind', d, d);
   for (const d of view.writable) args.push('--bind', d, d);
   for (const d of view.emptyDirs ?? []) args.push('--perms', '0755', '--dir', d);
+  for (const f of view.filesAt ?? []) args.push('--ro-bind', f.from, f.to);
   if (view.hostname) args.push('--unshare-uts', '--hostname', view.hostname);
   args.push('--die-with-parent', '--chdir', cwd);
   return args;
