@@ -150,7 +150,10 @@ function forEachUnorderedOverlap(entries: ConflictEntry[], order: TaskOrder, vis
     if (g[e.mode] === NONE) g[e.mode] = [e];
     else g[e.mode].push(e);
   }
-  for (const g of groups.values()) withinGroup(g, order, visit);
+  for (const g of groups.values()) {
+    // Most patterns have one entry: no pair within them.
+    if (g.write.length + g.append.length + g.read.length > 1) withinGroup(g, order, visit);
+  }
   forEachCandidatePair(groups, (g, o) => {
     if (canConflict(g, o) && globsOverlap(g.pattern, o.pattern)) betweenGroups(g, o, order, visit);
   });
