@@ -164,6 +164,18 @@ async function growth() {
   return rows;
 }
 
+const loadAtStart = loadavg()[0];
+/** The commit measured (and whether the tree had changes), for the record. */
+const commit = (() => {
+  const head = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' });
+  const dirty = spawnSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  return head.status === 0
+    ? `${head.stdout.trim()}${dirty.stdout.trim() ? ' with local changes' : ''}`
+    : 'unknown';
+})();
 const dir = mkdtempSync(join(tmpdir(), 'orch-bench-'));
 const rows = [];
 const startup = [];
@@ -217,7 +229,7 @@ try {
 const growthRows = await growth();
 
 const cpu = cpus();
-const machine = `${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GB RAM, Node ${process.version}, ${process.platform}; load average ${loadavg()[0].toFixed(1)} when it finished (wall-clock figures grow on a busy machine; CPU figures much less)`;
+const machine = `${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GB RAM, Node ${process.version}, ${process.platform}; commit ${commit}; load average (1 min) ${loadAtStart.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} when it finished (wall-clock figures grow on a busy machine; CPU figures much less)`;
 const ms = (x) => (x === undefined ? 'n/a' : x.toFixed(0));
 // The first eight columns are read by bench/run-all.mjs; new columns go at the end.
 const table = [

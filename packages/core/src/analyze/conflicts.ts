@@ -150,8 +150,11 @@ function forEachUnorderedOverlap(entries: ConflictEntry[], order: TaskOrder, vis
     if (g[e.mode] === NONE) g[e.mode] = [e];
     else g[e.mode].push(e);
   }
-  for (const g of groups.values()) withinGroup(g, order, visit);
-  forEachCandidatePair(groups.values(), (g, o) => {
+  for (const g of groups.values()) {
+    // Most patterns have one entry: no pair within them.
+    if (g.write.length + g.append.length + g.read.length > 1) withinGroup(g, order, visit);
+  }
+  forEachCandidatePair(groups, (g, o) => {
     if (canConflict(g, o) && globsOverlap(g.pattern, o.pattern)) betweenGroups(g, o, order, visit);
   });
 }
@@ -161,11 +164,19 @@ export function conflictEntries(plan: Plan): { files: ConflictEntry[]; resources
   const files: ConflictEntry[] = [];
   const resources: ConflictEntry[] = [];
   plan.tasks.forEach((t, task) => {
-    const writes = new Set(t.files_write);
-    for (const p of writes) files.push({ task, pattern: p, mode: 'write' });
-    for (const p of t.files_append) if (!writes.has(p)) files.push({ task, pattern: p, mode: 'append' });
-    for (const p of t.files_read)
-      if (!writes.has(p) && !t.files_append.includes(p)) files.push({ task, pattern: p, mode: 'read' });
+    // A task's lists are short (the plan's validation de-duplicated them): searched, no Set each.
+    const writes = t.files_write;
+    const appends = t.files_append;
+    writes.forEach((p, i) => {
+      if (writes.indexOf(p) === i) files.push({ task, pattern: p, mode: 'write' });
+    });
+    appends.forEach((p, i) => {
+      if (appends.indexOf(p) === i && !writes.includes(p)) files.push({ task, pattern: p, mode: 'append' });
+    });
+    t.files_read.forEach((p, i, reads) => {
+      if (reads.indexOf(p) === i && !writes.includes(p) && !appends.includes(p))
+        files.push({ task, pattern: p, mode: 'read' });
+    });
     if (t.resources_write.length + t.resources_read.length + t.patch_intents.length === 0) return;
     const rw = new Set([...t.resources_write, ...impliedResources(t)]);
     for (const r of rw) resources.push({ task, pattern: r, mode: 'write' });

@@ -189,7 +189,12 @@ export function analyzeDag(plan: Plan, doc?: SourceDoc): DagReport {
   };
   let knownList: string | undefined;
   plan.tasks.forEach((t, i) => {
-    for (const d of new Set(t.depends_on)) {
+    const deps = t.depends_on;
+    // Each id once; a Set only for a long list (most tasks have a few dependencies).
+    const seen = deps.length > 16 ? new Set<string>() : undefined;
+    deps.forEach((d, j) => {
+      if (seen ? seen.has(d) : deps.indexOf(d) < j) return;
+      seen?.add(d);
       if (!known.has(d)) {
         knownList ??= `[${[...known].map((k) => `'${k}'`).join(', ')}]`;
         report(
@@ -197,7 +202,7 @@ export function analyzeDag(plan: Plan, doc?: SourceDoc): DagReport {
           `Task '${t.id}' depends on '${d}' which does not exist. Known task IDs: ${knownList}`,
         );
       }
-    }
+    });
   });
   const empty = {
     waves: [],

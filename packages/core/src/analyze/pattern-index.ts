@@ -99,75 +99,80 @@ class TailIndex<G> {
 }
 
 /**
- * Calls `meet` once for every pair of distinct patterns (one a glob) whose heads and tails meet.
- * Pairs of exact paths never meet: equal paths are one group.
+ * Calls `meet` once for every pair of distinct patterns (one a glob) whose heads and tails meet;
+ * `groups` maps each pattern to its group. Pairs of exact paths never meet: equal paths are one
+ * group.
  */
-export function forEachCandidatePair<G extends Keyed>(groups: Iterable<G>, meet: (a: G, b: G) => void): void {
-  const exact: G[] = [];
-  const globs: Node<G>[] = [];
-  for (const g of groups) {
-    if (isGlob(g.pattern))
-      globs.push({ group: g, head: literalHead(g.pattern), tail: literalTail(g.pattern), rank: 0 });
-    else exact.push(g);
-  }
-  if (globs.length === 0) return;
-
-  // Glob against exact path: the paths that start with the head, or (when those are many and the
-  // tail says more) the paths that end with the tail, checked for the other end.
-  exact.sort((a, b) => (a.pattern < b.pattern ? -1 : a.pattern > b.pattern ? 1 : 0));
-  const byText = exact.map((g) => g.pattern);
-  let byReversed: { text: string; group: G }[] | undefined;
-  let reversedText: string[] = [];
-  for (const { group, head, tail } of globs) {
-    const hFrom = lowerBound(byText, head);
-    const hCount = runLength(byText, hFrom, head);
-    if (hCount > SCAN && tail !== '') {
-      if (!byReversed) {
-        byReversed = exact
-          .map((g) => ({ text: reverse(g.pattern), group: g }))
-          .sort((a, b) => (a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
-        reversedText = byReversed.map((r) => r.text);
-      }
-      const rTail = reverse(tail);
-      const tFrom = lowerBound(reversedText, rTail);
-      const tCount = runLength(reversedText, tFrom, rTail);
-      if (tCount < hCount) {
-        for (let i = tFrom; i < tFrom + tCount; i++) {
-          const o = (byReversed[i] as { group: G }).group;
-          if (o.pattern.startsWith(head)) meet(group, o);
-        }
-        continue;
-      }
-    }
-    for (let i = hFrom; i < hFrom + hCount; i++) {
-      const o = exact[i] as G;
-      if (o.pattern.endsWith(tail)) meet(group, o);
-    }
-  }
-
-  // Glob against glob: sweeping the heads in sorted order, the heads that start the current one
-  // are exactly those on a stack (everything between a string and its extension extends it too).
+export function forEachCandidatePair<G extends Keyed>(
+  groups: ReadonlyMap<string, G>,
+  meet: (a: G, b: G) => void,
+): void {
+  const texts: string[] = [];
   const byHead = new Map<string, Node<G>[]>();
-  for (const n of globs) {
+  for (const group of groups.values()) {
+    const pattern = group.pattern;
+    if (!isGlob(pattern)) {
+      texts.push(pattern);
+      continue;
+    }
+    const n: Node<G> = { group, head: literalHead(pattern), tail: literalTail(pattern), rank: 0 };
     const list = byHead.get(n.head);
     if (list) list.push(n);
     else byHead.set(n.head, [n]);
   }
+  if (byHead.size === 0) return;
+  // The default sort is by UTF-16 code units, the order of `<`, without a comparator to call.
+  texts.sort();
+  const exactOf = (text: string): G => groups.get(text) as G;
+  let reversedText: string[] | undefined;
+
+  // One sweep over the heads in sorted order. Glob against exact path: the paths that start with
+  // the head follow the first path not below it (which only moves forward as the heads grow);
+  // when those are many and the tail says more, the paths that end with the tail, checked for
+  // the other end. Glob against glob: the heads that start the current one are exactly those on
+  // a stack (everything between a string and its extension extends it too).
   const stack: { head: string; index: TailIndex<G> }[] = [];
+  let first = 0;
   for (const head of [...byHead.keys()].sort()) {
+    const nodes = byHead.get(head) as Node<G>[];
+    while (first < texts.length && (texts[first] as string) < head) first++;
+    const hCount =
+      first < texts.length && (texts[first] as string).startsWith(head) ? runLength(texts, first, head) : 0;
+    for (const n of nodes) {
+      if (hCount === 0) break;
+      const { group, tail } = n;
+      if (hCount > SCAN && tail !== '') {
+        reversedText ??= texts.map(reverse).sort();
+        const rTail = reverse(tail);
+        const tFrom = lowerBound(reversedText, rTail);
+        const tCount = runLength(reversedText, tFrom, rTail);
+        if (tCount < hCount) {
+          for (let i = tFrom; i < tFrom + tCount; i++) {
+            const text = reverse(reversedText[i] as string);
+            if (text.startsWith(head)) meet(group, exactOf(text));
+          }
+          continue;
+        }
+      }
+      for (let i = first; i < first + hCount; i++) {
+        const text = texts[i] as string;
+        if (text.endsWith(tail)) meet(group, exactOf(text));
+      }
+    }
+
     while (stack.length > 0 && !head.startsWith((stack[stack.length - 1] as { head: string }).head))
       stack.pop();
-    const nodes = byHead.get(head) as Node<G>[];
-    nodes.forEach((n, i) => (n.rank = i));
+    for (let i = 0; i < nodes.length; i++) (nodes[i] as Node<G>).rank = i;
     const same = new TailIndex(nodes);
-    nodes.forEach((n, i) => {
+    for (let i = 0; i < nodes.length; i++) {
+      const n = nodes[i] as Node<G>;
       // Within one head each pair once: with the globs listed before this one.
       if (i > 0)
         same.meeting(n.tail, (o) => {
           if (o.rank < i) meet(n.group, o.group);
         });
       for (const outer of stack) outer.index.meeting(n.tail, (o) => meet(n.group, o.group));
-    });
+    }
     stack.push({ head, index: same });
   }
 }

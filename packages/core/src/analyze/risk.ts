@@ -67,18 +67,34 @@ export interface SensitiveMatcher {
    * shared between paths.
    */
   segment?: (lower: string, words: string[]) => boolean;
+  /**
+   * With `segment`: lower-case texts of which a segment holds at least one when `segment`
+   * matches it (each alternative's first word), so most segments are judged without splitting
+   * them into words.
+   */
+  needles?: readonly string[];
 }
 
-/** Whether one segment matches a word alternative (`auth`, `api_key`, `.env`). */
-function wordMatcher(alt: string): (lower: string, words: string[]) => boolean {
+/**
+ * Whether one segment matches a word alternative (`auth`, `api_key`, `.env`), and the text a
+ * matching segment contains (its lower-case form holds each of its words; none when it never
+ * matches).
+ */
+function wordMatcher(alt: string): {
+  match: (lower: string, words: string[]) => boolean;
+  needle: string | undefined;
+} {
   const plain = alt.replace(/\\(.)/g, '$1').toLowerCase();
   if (plain.startsWith('.')) {
     // `.env`: a dotfile name or extension, not the word "env" anywhere.
-    return (s) => s === plain || s.startsWith(`${plain}.`) || s.endsWith(plain);
+    return {
+      match: (s) => s === plain || s.startsWith(`${plain}.`) || s.endsWith(plain),
+      needle: plain,
+    };
   }
   const want = segmentWords(plain);
-  if (want.length === 0) return () => false;
-  return (_s, words) => {
+  if (want.length === 0) return { match: () => false, needle: undefined };
+  const match = (_s: string, words: string[]): boolean => {
     for (let i = 0; i + want.length <= words.length; i++) {
       let ok = true;
       for (let k = 0; k < want.length && ok; k++) {
@@ -90,6 +106,7 @@ function wordMatcher(alt: string): (lower: string, words: string[]) => boolean {
     }
     return false;
   };
+  return { match, needle: want[0] };
 }
 
 type Re2 = typeof Re2Module;
@@ -117,11 +134,12 @@ export function compileSensitivePattern(pattern: string, weight: number): Sensit
   const label = (pattern.split('|')[0] ?? pattern).replace(/\\(.)/g, '$1');
   if (WORDS_ONLY.test(pattern)) {
     const alts = pattern.split('|').map(wordMatcher);
-    const segment = (lower: string, words: string[]): boolean => alts.some((m) => m(lower, words));
+    const segment = (lower: string, words: string[]): boolean => alts.some((m) => m.match(lower, words));
     return {
       label,
       weight,
       segment,
+      needles: alts.flatMap((m) => (m.needle === undefined ? [] : [m.needle])),
       test: (p) => p.segments.some((s, i) => segment(s, p.words[i] as string[])),
     };
   }
@@ -176,13 +194,22 @@ export function sensitiveMatchFinder(
 ): (path: string) => SensitiveMatcher | undefined {
   const none = matchers.length;
   const bySegment = new Map<string, number>();
+  // A segment that holds no needle of any word matcher matches none of them (one regex test).
+  const needles = matchers.every((m) => !m.segment || m.needles)
+    ? matchers.flatMap((m) => (m.segment ? (m.needles ?? []) : []))
+    : undefined;
+  const mayMatch =
+    needles && new RegExp(needles.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|') || '(?!)');
   const segmentBest = (segment: string): number => {
     let best = bySegment.get(segment);
     if (best === undefined) {
       const lower = segment.toLowerCase();
-      const words = segmentWords(segment);
-      best = matchers.findIndex((m) => m.segment?.(lower, words) === true);
-      if (best < 0) best = none;
+      if (mayMatch && !mayMatch.test(lower)) best = none;
+      else {
+        const words = segmentWords(segment);
+        best = matchers.findIndex((m) => m.segment?.(lower, words) === true);
+        if (best < 0) best = none;
+      }
       bySegment.set(segment, best);
     }
     return best;

@@ -4,7 +4,6 @@
  * version is a hash of the contract's content without its header, so regenerating the same contract
  * gives the same version on any day and any commit.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { shippedRoot } from '../shipped.js';
@@ -76,6 +75,8 @@ export function contractVersion(content: string): string {
     .map((l) => l.trimEnd())
     .join('\n')
     .trim();
+  // node:crypto on first use: `orch plan check` loads this module, and most plans have no contract.
+  const { createHash } = process.getBuiltinModule('node:crypto');
   return createHash('sha256').update(body).digest('hex').slice(0, 12);
 }
 

@@ -21,6 +21,11 @@ const SEGMENT = String.raw`(?!\.\.?(?:/|$)|\.[gG][iI][tT](?:/|$))[^/\0]+`;
 /** A path already in normal form, with none of the problems `repoPathProblem` names. */
 const NORMAL = new RegExp(String.raw`^(?!\s*$|[~!\\]|[A-Za-z]:)${SEGMENT}(?:/${SEGMENT})*$`);
 
+/** Whether a path is already in normal form (what `normalizeRepoPath` returns unchanged, without a problem). */
+export function isNormalRepoPath(p: string): boolean {
+  return NORMAL.test(p);
+}
+
 /**
  * Normalizes a repo-relative path or glob: `./a//b/../c` → `a/c`; a trailing `/` means the whole
  * directory (`src/` → `src/**`). Throws ERR_ORCH_PATH_INVALID when the path is absolute, climbs
@@ -28,7 +33,7 @@ const NORMAL = new RegExp(String.raw`^(?!\s*$|[~!\\]|[A-Za-z]:)${SEGMENT}(?:/${S
  */
 export function normalizeRepoPath(p: string): string {
   // Most paths in a plan are already in normal form; one regex test confirms it.
-  if (NORMAL.test(p)) return p;
+  if (isNormalRepoPath(p)) return p;
   const problem = repoPathProblem(p);
   if (problem) throw pathError(p, problem);
   const out: string[] = [];

@@ -30,11 +30,16 @@ export function reservedRepoDirs(worktreeDir = '.worktrees'): string[] {
   return ['.orchestrator', ...(wt === '' || wt.startsWith('/') ? [] : [wt])];
 }
 
+/** The lower-cased first characters of each list of reserved folders, computed once per list. */
+const firstChars = new WeakMap<readonly string[], Set<string | undefined>>();
+
 /** The reserved folder a normalized repo path (or glob) lies in, or undefined. */
 export function reservedDirOf(path: string, dirs: readonly string[]): string | undefined {
   // Most paths start with another character than every reserved folder: no lower-casing for them.
-  const first = path[0]?.toLowerCase();
-  if (!dirs.some((d) => d[0]?.toLowerCase() === first)) return undefined;
+  let firsts = firstChars.get(dirs);
+  if (!firsts) firstChars.set(dirs, (firsts = new Set(dirs.map((d) => d[0]?.toLowerCase()))));
+  const first = path[0];
+  if (!firsts.has(first) && !firsts.has(first?.toLowerCase())) return undefined;
   const p = path.toLowerCase();
   return dirs.find((d) => p === d.toLowerCase() || p.startsWith(`${d.toLowerCase()}/`));
 }

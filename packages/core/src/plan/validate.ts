@@ -4,7 +4,7 @@
  * analyzer sees one spelling.
  */
 import { TASK_ID_RE, type Plan } from './schema.js';
-import { normalizeRepoPath } from '../glob/paths.js';
+import { isNormalRepoPath, normalizeRepoPath } from '../glob/paths.js';
 import { OrchError } from '../errors.js';
 import { RESERVED_TASK_IDS, isReservedTaskId, reservedDirOf, reservedRepoDirs } from './reserved.js';
 import type { SourceDoc, SourceIssue, PathKey } from './source.js';
@@ -41,6 +41,16 @@ function distinct(size: number): { list: string[]; add: (s: string) => void } {
   if (size <= 16) return { list, add: (s) => void (list.includes(s) || list.push(s)) };
   const set = new Set<string>();
   return { list, add: (s) => void (set.has(s) || (set.add(s), list.push(s))) };
+}
+
+/** Whether a short list of paths needs no change: all normal, distinct, and outside `reserved`. */
+function alreadyClean(list: readonly string[], reserved: readonly string[] | undefined): boolean {
+  for (let j = 0; j < list.length; j++) {
+    const p = list[j] as string;
+    if (!isNormalRepoPath(p) || list.indexOf(p) !== j) return false;
+    if (reserved !== undefined && reservedDirOf(p, reserved) !== undefined) return false;
+  }
+  return true;
 }
 
 export function validatePlan(plan: Plan, doc: SourceDoc, opts: ValidateOptions = {}): SourceIssue[] {
@@ -84,6 +94,10 @@ export function validatePlan(plan: Plan, doc: SourceDoc, opts: ValidateOptions =
     for (const field of FILE_FIELDS) {
       const list = t[field];
       if (list.length === 0) continue;
+      // The common case, judged without allocating: short, every path in normal form, none
+      // repeated, none in orch's folders. The list stays as it is.
+      if (list.length <= 16 && alreadyClean(list, WRITE_FIELDS.has(field) ? reservedDirs : undefined))
+        continue;
       const seen = distinct(list.length);
       list.forEach((p, j) => {
         const n = normalizeAt(p, () => ['tasks', i, field, j]);
@@ -114,18 +128,20 @@ export function validatePlan(plan: Plan, doc: SourceDoc, opts: ValidateOptions =
       const n = normalizeAt(pi.file, () => ['tasks', i, 'patch_intents', j, 'file']);
       if (n !== undefined) pi.file = n;
     });
-    const deps = new Set<string>();
-    t.depends_on.forEach((d, j) => {
-      const path: PathKey[] = ['tasks', i, 'depends_on', j];
-      if (d === t.id) at(path, `task ${JSON.stringify(t.id)} depends on itself`);
-      else if (deps.has(d)) at(path, `${JSON.stringify(d)} is listed twice`);
+    // Searched while short, a Set for a long list (a final task may depend on every other one).
+    const seenDeps = t.depends_on.length > 16 ? new Set<string>() : undefined;
+    t.depends_on.forEach((d, j, deps) => {
+      const path = (): PathKey[] => ['tasks', i, 'depends_on', j];
+      const twice = seenDeps ? seenDeps.has(d) : deps.indexOf(d) < j;
+      seenDeps?.add(d);
+      if (d === t.id) at(path(), `task ${JSON.stringify(t.id)} depends on itself`);
+      else if (twice) at(path(), `${JSON.stringify(d)} is listed twice`);
       else if (!firstIndex.has(d) && !opts.allowUnknownDependencies) {
         at(
-          path,
+          path(),
           `depends on ${JSON.stringify(d)}, which is not a task in this plan (known ids: ${listIds(known)})`,
         );
       }
-      deps.add(d);
     });
     if ((t.agent ?? plan.defaults.agent) === 'shell' && (t.run ?? '').trim() === '') {
       at(

@@ -85,10 +85,25 @@ const FLOW_ITEM =
   // eslint-disable-next-line no-control-regex -- JSON strings hold no raw control characters
   / *(?:"((?:[^"\\\u0000-\u001F]|\\["\\/bfnrt]|\\u(?![dD][89abAB])(?![dD][c-fC-F])[0-9a-fA-F]{4})*)"|'((?:[^']|'')*)'|((?![-?:,[\]{}#&*!|>'"%@` ])[^,[\]{}:#"']*?)) *(,|\])/y;
 
-/** The value of a scalar or one-line flow text (`rest` of a line, not empty). */
-function scalar(rest: string): unknown {
+/** Control characters, which a double-quoted scalar may only hold escaped. */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this detects
+const CONTROL = /[\u0000-\u001F]/;
+/** A one-line flow list of plain words (`[a, b-c, d.e]`), the common case, read without FLOW_ITEM. */
+const FLOW_WORDS = /^\[\w[\w.-]*(?:, *\w[\w.-]*)*\]$/;
+
+/**
+ * The value of a scalar or one-line flow text (`rest` of a line, not empty). `controls` says
+ * whether the text holds control characters (other than line ends) at all.
+ */
+function scalar(rest: string, controls: boolean): unknown {
   const c = rest[0];
   if (c === '"') {
+    // The common case without the regex: the line ends at the closing quote, nothing escaped.
+    const end = rest.indexOf('"', 1);
+    if (end === rest.length - 1) {
+      const body = rest.slice(1, end);
+      if (!body.includes('\\') && !(controls && CONTROL.test(body))) return body;
+    }
     const m = DOUBLE.exec(rest);
     if (!m) throw GIVE_UP;
     const body = m[1] as string;
@@ -99,7 +114,10 @@ function scalar(rest: string): unknown {
     if (!m) throw GIVE_UP;
     return (m[1] as string).replaceAll("''", "'");
   }
-  if (c === '[') return flowList(rest);
+  if (c === '[') {
+    if (FLOW_WORDS.test(rest)) return rest.slice(1, -1).split(/, */).map(plainValue);
+    return flowList(rest);
+  }
   if (c === '{') {
     if (/^\{ *\}( +#.*| *)$/.test(rest)) return {};
     throw GIVE_UP;
@@ -144,10 +162,16 @@ class Reader {
   key: string | undefined;
   rest = '';
 
+  /** Whether the text holds control characters other than line ends (rare: then scalars are checked). */
+  readonly controls: boolean;
+
   constructor(
     readonly text: string,
     readonly maxDepth: number,
-  ) {}
+  ) {
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what this detects
+    this.controls = /[\u0000-\u0009\u000B-\u001F]/.test(text);
+  }
 
   /** Moves to the next significant line; false when a line leaves the subset. */
   advance(): boolean {
@@ -208,7 +232,7 @@ class Reader {
       if (out[k] !== undefined) throw GIVE_UP;
       const r = this.rest;
       this.next();
-      out[k] = r === '' ? this.nested(col, depth, true) : scalar(r);
+      out[k] = r === '' ? this.nested(col, depth, true) : scalar(r, this.controls);
     }
     return out;
   }
@@ -226,7 +250,7 @@ class Reader {
       } else {
         const r = this.rest;
         this.next();
-        out.push(r === '' ? this.nested(col, depth, false) : scalar(r));
+        out.push(r === '' ? this.nested(col, depth, false) : scalar(r, this.controls));
       }
     }
     return out;

@@ -19,7 +19,6 @@ export const check = defineCommand({
   async handler({ args, opts }, { cwd }): Promise<CommandResult> {
     const { checkPlan, findPlanFile, isOrchError, loadConfigSource, loadPlan } =
       await import('@orch/core/plan-check');
-    const { formatPlanCheck } = await import('../analyze/format.js');
     const { nearestCheckoutRoot } = await import('@orch/store/repo-root');
     const given = args.plan;
     // Like `orch run`: a relative plan path not found here is looked for at the repository root.
@@ -56,6 +55,8 @@ export const check = defineCommand({
     }
     const r = await checkPlan(loaded.plan, { repoRoot, config, doc: loaded.doc });
     if (opts.json) return { exitCode: r.exitCode, json: { ...r, config_warnings: warnings } };
+    // The text report's formatter only for the text report.
+    const { formatPlanCheck } = await import('../analyze/format.js');
     return {
       exitCode: r.exitCode,
       notes: warnings.map((w) => `warning: ${w}`),
