@@ -49,13 +49,15 @@ const LANDING = new Set(['verifying', 'merging', 'merged']);
 
 /**
  * How many tasks will want a new worktree soon: ready ones without a worktree (waiting for a worker
- * slot) and pending ones whose every dependency is verifying, merging or merged.
+ * slot) and pending ones whose every dependency is verifying, merging or merged. `making`: tasks
+ * getting their worktree right now (a spare or a new one of their own), which a spare made now
+ * would not serve: it would only compete with their checkouts for the cores.
  */
-export function upcomingWorktrees(state: RunState): number {
+export function upcomingWorktrees(state: RunState, making: ReadonlySet<string> = new Set()): number {
   let n = 0;
   for (const id of state.order) {
     const t = state.tasks[id];
-    if (!t || t.worktree) continue;
+    if (!t || t.worktree || making.has(id)) continue;
     if (t.status === 'ready') n++;
     // (One without dependencies becomes ready at once and is counted then.)
     else if (
