@@ -288,7 +288,10 @@ export class WorktreePool {
     await repo.git(['reset', '-q', '--hard'], { cwd: path });
   }
 
-  /** Stops warming and removes every pool worktree of the run. */
+  /**
+   * Stops warming and removes every pool worktree of the run (at its end: their files are deleted
+   * in the background, which the finished run does not wait for).
+   */
   async drain(): Promise<void> {
     this.closed = true;
     this.settled();
@@ -296,7 +299,9 @@ export class WorktreePool {
     await this.discover();
     while (this.spares.length > 0) {
       const s = this.spares.pop() as Spare;
-      await removeWorktree(this.ctx.repo, s.path, { force: true }).catch(traced('pool.drain'));
+      await removeWorktree(this.ctx.repo, s.path, { force: true, deleteLater: true }).catch(
+        traced('pool.drain'),
+      );
     }
   }
 }
