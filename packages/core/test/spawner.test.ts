@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runProgram, startSpawnHelper } from '../src/proc/spawner.js';
 
@@ -70,5 +71,18 @@ describe('the spawn helper', () => {
     stop = startSpawnHelper();
     const rs = await Promise.all(Array.from({ length: 20 }, (_, i) => sh(`echo ${i}`)));
     expect(rs.map((r) => r.stdout.toString().trim())).toEqual(Array.from({ length: 20 }, (_, i) => `${i}`));
+  });
+});
+
+describe('the spawn helper and signals', () => {
+  it("leads a process group of its own: a terminal's signal to the caller's group does not reach it", async () => {
+    stop = startSpawnHelper();
+    // The helper is the parent of the shell it starts.
+    const r = await sh('echo $PPID $(ps -o pgid= -p $PPID)');
+    const [pid, pgid] = r.stdout.toString().trim().split(/\s+/).map(Number);
+    expect(pid).not.toBe(process.pid);
+    expect(pgid).toBe(pid);
+    const ours = Number(execFileSync('ps', ['-o', 'pgid=', '-p', String(process.pid)], { encoding: 'utf8' }));
+    expect(pgid).not.toBe(ours);
   });
 });

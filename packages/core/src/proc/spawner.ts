@@ -129,6 +129,9 @@ class Helper {
       serialization: 'advanced',
       // Nothing of this process's: each request carries its program's environment.
       env: {},
+      // Its own session: a closing terminal's SIGHUP or a Ctrl-C reaches the supervisor, which
+      // outlives it or stops cleanly, never the helper with git commands in flight.
+      detached: true,
     });
     this.child.on('message', (msg: { id: number; exit: ProgramExit }) => {
       const p = this.pending.get(msg.id);
