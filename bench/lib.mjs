@@ -304,3 +304,103 @@ export function report(name, rows, { json }) {
   console.log('|---|---:|---|');
   for (const r of rows) console.log(`| ${r.metric} | ${r.measured} | ${r.goal ?? ''} |`);
 }
+
+/** Worker-side marks a task script prints (`orch-bench-mark NAME <epoch ms>`), from its raw logs. */
+export function workerMarks(repo, run) {
+  const dir = join(repo, '.orchestrator', 'runs', run, 'logs');
+  const marks = new Map();
+  if (!existsSync(dir)) return marks;
+  for (const f of readdirSync(dir)) {
+    const m = /^(.+)-\d+\.raw\.log$/.exec(f);
+    if (!m) continue;
+    for (const [, name, t] of readFileSync(join(dir, f), 'utf8').matchAll(/orch-bench-mark (\w+) (\d+)/g))
+      marks.set(`${name}\0${m[1]}`, Number(t));
+  }
+  return marks;
+}
+
+/**
+ * The run's critical path: from the last task merged back through, at each step, the dependency
+ * merged last (the one that made the task ready), with each phase of each task on it. With a
+ * trace (`bench/trace-preload.mjs`), the child processes the supervisor started and the time its
+ * event loop was held up within each phase. Returns printable lines.
+ */
+export function criticalPath(events, tasks, { marks = new Map(), trace } = {}) {
+  const first = new Map();
+  for (const e of events) {
+    const k = `${e.type}\0${e.task ?? ''}`;
+    if (!first.has(k)) first.set(k, e.t);
+  }
+  const at = (type, id) => first.get(`${type}\0${id}`);
+  const byId = new Map(tasks.map((t) => [t.id, t]));
+  const merged = tasks.filter((t) => at('task.merged', t.id) !== undefined);
+  let cur = merged.sort((a, b) => at('task.merged', b.id) - at('task.merged', a.id))[0];
+  const chain = [];
+  while (cur) {
+    chain.unshift(cur);
+    const deps = cur.depends_on.map((d) => byId.get(d)).filter((d) => at('task.merged', d.id) !== undefined);
+    cur = deps.sort((a, b) => at('task.merged', b.id) - at('task.merged', a.id))[0];
+  }
+  const runStart = at('run.started', '');
+  const steps = [
+    [
+      'next ready',
+      (id, prev) => (prev ? at('task.merged', prev.id) : runStart),
+      (id) => at('task.ready', id),
+    ],
+    ['ready → worktree', (id) => at('task.ready', id), (id) => at('task.worktree', id)],
+    ['worktree → launched', (id) => at('task.worktree', id), (id) => at('task.started', id)],
+    ['launched → agent running', (id) => at('task.started', id), (id) => marks.get(`run\0${id}`)],
+    ['agent running → work done', (id) => marks.get(`run\0${id}`), (id) => marks.get(`done\0${id}`)],
+    ['work done → report journaled', (id) => marks.get(`done\0${id}`), (id) => at('task.reported', id)],
+    ['reported → verify start', (id) => at('task.reported', id), (id) => at('task.verifying', id)],
+    ['verify start → end', (id) => at('task.verifying', id), (id) => at('task.verified', id)],
+    ['verified → merge start', (id) => at('task.verified', id), (id) => at('task.merging', id)],
+    ['merge start → merged', (id) => at('task.merging', id), (id) => at('task.merged', id)],
+  ];
+  const inWindow = (xs, a, b) => xs.filter((x) => x.t >= a && x.t < b);
+  const lines = [];
+  const totals = new Map();
+  let prev;
+  for (const t of chain) {
+    lines.push(`${t.id}:`);
+    for (const [name, from, to] of steps) {
+      const a = from(t.id, prev);
+      const b = to(t.id, prev);
+      if (a === undefined || b === undefined) continue;
+      let extra = '';
+      if (trace) {
+        const sp = inWindow(trace.spawns, a, b);
+        const busy = inWindow(trace.stalls, a, b).reduce((s, x) => s + x.ms, 0);
+        const kinds = new Map();
+        for (const s of sp) kinds.set(s.cmd, (kinds.get(s.cmd) ?? 0) + 1);
+        const top = [...kinds]
+          .sort((x, y) => y[1] - x[1])
+          .slice(0, 4)
+          .map(([c, n]) => `${c} ×${n}`);
+        extra = `  | loop held ${ms(busy)}, ${sp.length} spawns${top.length ? ` (${top.join(', ')})` : ''}`;
+      }
+      lines.push(`  ${name.padEnd(30)} ${ms(b - a).padStart(8)}${extra}`);
+      totals.set(name, [...(totals.get(name) ?? []), b - a]);
+    }
+    prev = t;
+  }
+  lines.push('per phase along the path, median / worst:');
+  for (const [name, xs] of totals) lines.push(`  ${name.padEnd(30)} ${spread(xs)}`);
+  if (trace) {
+    const busy = trace.stalls.reduce((s, x) => s + x.ms, 0);
+    const slowest = [...trace.spawns].sort((a, b) => b.ms - a.ms)[0];
+    lines.push(
+      `supervisor: ${trace.spawns.length} child processes (synchronous spawn ${ms(trace.spawns.reduce((s, x) => s + x.ms, 0))} in all, slowest ${ms(slowest?.ms)}); event loop held up ${ms(busy)} in all; delay p50 / p99 / max ${ms(trace.loop.p50)} / ${ms(trace.loop.p99)} / ${ms(trace.loop.max)}`,
+    );
+    const kinds = new Map();
+    for (const s of trace.spawns) kinds.set(s.cmd, (kinds.get(s.cmd) ?? 0) + 1);
+    lines.push(
+      `  by command: ${[...kinds]
+        .sort((x, y) => y[1] - x[1])
+        .map(([c, n]) => `${c} ×${n}`)
+        .join(', ')}`,
+    );
+  }
+  return lines;
+}

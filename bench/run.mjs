@@ -6,8 +6,19 @@
 // p95), the merge batch sizes seen, and the orchestrator's peak memory (the supervisor runs in the
 // `orch run` process). `--tasks N --workers W` changes the plan's size (5 levels of N/5 tasks) and
 // the worker cap: `--tasks 100 --workers 16` is the memory case. `--smoke`: 6 tasks in 2 levels,
-// 500 files. `--json`: one JSON line for run-all.mjs.
+// 500 files. `--json`: one JSON line for run-all.mjs. After the table, the run's critical path,
+// phase by phase per level (the worker's own steps from marks its script prints); `--trace` adds,
+// per phase, the child processes the supervisor started and the time its event loop was held up
+// (`bench/trace-preload.mjs` in the `orch run` process). The supervisor starts git and tmux from
+// its spawn helper, whose children the trace does not see: `ORCH_SPAWN_HELPER=0` counts them, and
+// the CPU of "the commands it ran" then includes them (with the helper, only what it reaped).
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import {
+  criticalPath,
+  workerMarks,
   assertBuilt,
   batchSizes,
   generatedRepo,
@@ -43,7 +54,8 @@ function planTasks() {
         depends_on: k === 0 ? [] : [...new Set([`l${k - 1}-t${i}`, `l${k - 1}-t${(i + 1) % WIDTH}`])],
         files_write: [`out/${id}.txt`],
         verification: [{ command: `test -s out/${id}.txt`, type: 'check' }],
-        run: `sleep ${SLEEP_S}\nmkdir -p out && echo ${id} > out/${id}.txt\ngit add -A && git commit -qm ${id}\norch task done --summary ok\n`,
+        // The marks time the worker's own steps (bench/lib.mjs `workerMarks`).
+        run: `echo "orch-bench-mark run $(date +%s%3N)"\nsleep ${SLEEP_S}\nmkdir -p out && echo ${id} > out/${id}.txt\ngit add -A && git commit -qm ${id}\necho "orch-bench-mark done $(date +%s%3N)"\norch task done --summary ok\n`,
       });
     }
   }
@@ -70,8 +82,16 @@ assertBuilt();
 const tasks = planTasks();
 const repo = await generatedRepo(FILES, { 'tasks.yaml': toYaml(tasks) });
 const tmux = await isolatedTmux();
+const traceFile = join(tmpdir(), `orch-bench-trace-${process.pid}.json`);
+const traceEnv = process.argv.includes('--trace')
+  ? {
+      ORCH_BENCH_TRACE: traceFile,
+      NODE_OPTIONS:
+        `${process.env.NODE_OPTIONS ?? ''} --import=${pathToFileURL(join(import.meta.dirname, 'trace-preload.mjs')).href}`.trim(),
+    }
+  : {};
 try {
-  const r = await runPlan(repo.dir, WORKERS, tmux.env);
+  const r = await runPlan(repo.dir, WORKERS, { ...tmux.env, ...traceEnv });
   const { events } = r;
   const runStart = events.find((e) => e.type === 'run.started').t;
   const merged = events.filter((e) => e.type === 'task.merged');
@@ -151,6 +171,12 @@ try {
     },
   ];
   report('orchestration overhead', rows, flags);
+  if (!flags.json) {
+    const trace = traceEnv.ORCH_BENCH_TRACE ? JSON.parse(readFileSync(traceFile, 'utf8')) : undefined;
+    console.log(`\ncritical path (${label}):`);
+    for (const line of criticalPath(events, tasks, { marks: workerMarks(repo.dir, r.run), trace }))
+      console.log(line);
+  }
 } finally {
   await tmux.cleanup();
   if (process.env.ORCH_BENCH_KEEP) console.error(`kept ${repo.dir}`);

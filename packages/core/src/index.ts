@@ -29,3 +29,4 @@ export * from './config/starter.js';
 export * from './run/notice.js';
 export * from './lock/file-lock.js';
 export * from './lock/lanes.js';
+export * from './proc/spawner.js';

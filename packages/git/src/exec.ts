@@ -1,5 +1,4 @@
-import { spawn } from 'node:child_process';
-import { OrchError } from '@orch/core';
+import { OrchError, runProgram } from '@orch/core';
 
 export interface GitOptions {
   cwd?: string;
@@ -53,69 +52,33 @@ export const SAFE_GIT_CONFIG: readonly string[] = [
   'core.fsmonitor=false',
 ];
 
-/** What one git process left behind. */
-interface Exit {
-  stdout: string;
-  stderr: string;
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  timedOut: boolean;
-  spawnError?: Error;
-}
-
 /** After a timeout's SIGTERM (git removes its lock files on it), SIGKILL follows this much later. */
 const KILL_AFTER_MS = 5_000;
 
 /**
- * Node's own spawn, not execa: git is orch's most frequent child process (thousands per run and
- * test set), and execa's per-process set-up costs about twice the parent's CPU of a bare spawn.
+ * Node's own spawn (through the supervisor's spawn helper when it is on), not execa: git is orch's
+ * most frequent child process (thousands per run and test set), and execa's per-process set-up
+ * costs about twice the parent's CPU of a bare spawn.
  */
-function spawnGit(args: string[], cwd: string, opts: GitOptions): Promise<Exit> {
-  return new Promise((resolve) => {
-    const child = spawn('git', args, {
-      cwd,
-      env: gitEnv(opts.env),
-      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-      // A process group of its own: the SIGHUP of a closing terminal (or its Ctrl-C) reaches orch,
-      // which outlives it or stops cleanly, never a merge or checkout it has in flight.
-      detached: true,
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout?.on('data', (b: Buffer) => out.push(b));
-    child.stderr?.on('data', (b: Buffer) => err.push(b));
-    let timedOut = false;
-    let spawnError: Error | undefined;
-    let killer: NodeJS.Timeout | undefined;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGTERM');
-      killer = setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_MS);
-    }, opts.timeout ?? GIT_TIMEOUT_MS);
-    child.on('error', (e) => (spawnError = e));
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      clearTimeout(killer);
-      const text = (chunks: Buffer[]): string => {
-        const s = Buffer.concat(chunks).toString('utf8');
-        if (opts.keepFinalNewline) return s;
-        return s.endsWith('\r\n') ? s.slice(0, -2) : s.endsWith('\n') ? s.slice(0, -1) : s;
-      };
-      resolve({
-        stdout: text(out),
-        stderr: text(err),
-        code,
-        signal,
-        timedOut,
-        ...(spawnError ? { spawnError } : {}),
-      });
-    });
-    if (child.stdin && opts.input !== undefined) {
-      // git may exit before reading all of it (an error); that is reported by its exit code.
-      child.stdin.on('error', () => undefined);
-      child.stdin.end(opts.input);
-    }
+async function spawnGit(args: string[], cwd: string, opts: GitOptions) {
+  const r = await runProgram({
+    file: 'git',
+    args,
+    cwd,
+    env: gitEnv(opts.env),
+    ...(opts.input !== undefined ? { input: opts.input } : {}),
+    timeoutMs: opts.timeout ?? GIT_TIMEOUT_MS,
+    killAfterMs: KILL_AFTER_MS,
+    // A process group of its own: the SIGHUP of a closing terminal (or its Ctrl-C) reaches orch,
+    // which outlives it or stops cleanly, never a merge or checkout it has in flight.
+    detached: true,
   });
+  const text = (b: Buffer): string => {
+    const s = b.toString('utf8');
+    if (opts.keepFinalNewline) return s;
+    return s.endsWith('\r\n') ? s.slice(0, -2) : s.endsWith('\n') ? s.slice(0, -1) : s;
+  };
+  return { ...r, stdout: text(r.stdout), stderr: text(r.stderr) };
 }
 
 /** Runs `git <args>` in `cwd` with an argument array (never a shell), a timeout and a clean environment. */
@@ -129,16 +92,17 @@ export async function runGit(args: string[], opts: GitOptions = {}): Promise<Git
     });
   }
   if (r.spawnError) {
+    const cause = Object.assign(new Error(r.spawnError.message), { code: r.spawnError.code });
     throw new OrchError('ERR_ORCH_GIT_NOT_FOUND', `could not run ${where}: ${r.spawnError.message}`, {
       hint: 'Install git (2.38 or newer) and make sure it is on PATH.',
-      cause: r.spawnError,
+      cause,
     });
   }
   const result: GitResult =
     r.code === null
       ? {
           stdout: r.stdout,
-          stderr: `${r.stderr}\n(git was killed by ${r.signal ?? 'a signal'})`,
+          stderr: r.lost ? r.stderr : `${r.stderr}\n(git was killed by ${r.signal ?? 'a signal'})`,
           exitCode: 128,
         }
       : { stdout: r.stdout, stderr: r.stderr, exitCode: r.code };

@@ -4,7 +4,7 @@
  * so a supervisor that deletes a few 5,000-file worktrees at a time holds hundreds of thousands
  * of pending file operations, stat results and paths for it, and its peak memory shows it.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 
 /** Removes `path` and everything under it; nothing when it does not exist. */
@@ -17,4 +17,23 @@ export async function removeTree(path: string): Promise<void> {
   }
   // Elsewhere, or when `rm` failed: fs.rm, which throws the error that stopped it.
   await rm(path, { recursive: true, force: true });
+}
+
+/**
+ * Starts deleting `path` and returns at once: a detached `rm -rf` that may outlive this process
+ * (a run's last clean-up, which nobody should wait for). What a crash leaves is in orch's trash,
+ * which `pruneWorktrees` empties.
+ */
+export function removeTreeLater(path: string): void {
+  if (process.platform !== 'win32') {
+    try {
+      const child = spawn('rm', ['-rf', '--', path], { detached: true, stdio: 'ignore' });
+      child.on('error', () => void rm(path, { recursive: true, force: true }).catch(() => undefined));
+      child.unref();
+      return;
+    } catch {
+      // fall through to fs.rm
+    }
+  }
+  void rm(path, { recursive: true, force: true }).catch(() => undefined);
 }

@@ -4,7 +4,7 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { Lanes, OrchError } from '@orch/core';
 import type { Repo } from './repo.js';
 import { runGit } from './exec.js';
-import { removeTree } from './remove-tree.js';
+import { removeTree, removeTreeLater } from './remove-tree.js';
 import { retryRaces, withRepoLock } from './lock.js';
 import { parseWorktreeList, type WorktreeInfo } from './worktree-list.js';
 
@@ -226,7 +226,11 @@ async function registerWorktree(repo: Repo, opts: AddWorktreeOptions): Promise<A
 export async function removeWorktree(
   repo: Repo,
   path: string,
-  opts: { force?: boolean } = {},
+  opts: {
+    force?: boolean;
+    /** With `force`: return once git forgot it; its files are deleted in the background. */
+    deleteLater?: boolean;
+  } = {},
 ): Promise<boolean> {
   const abs = await worktreePath(repo, path);
   let trash: string | undefined;
@@ -275,7 +279,8 @@ export async function removeWorktree(
       return true;
     }),
   );
-  if (trash) await removeTree(trash);
+  if (trash && opts.deleteLater) removeTreeLater(trash);
+  else if (trash) await removeTree(trash);
   return removed;
 }
 

@@ -1,5 +1,4 @@
-import { execa } from 'execa';
-import { OrchError } from '@orch/core';
+import { OrchError, runProgram } from '@orch/core';
 
 export const TMUX_INSTALL_HINT =
   'Install tmux 3.2 or newer (Debian/Ubuntu: `apt install tmux`, macOS: `brew install tmux`) and make sure it is on PATH.';
@@ -43,24 +42,29 @@ export function clientEnv(overrides: Record<string, string> = {}): Record<string
 export interface RunTmuxOptions {
   timeoutMs?: number;
   env?: Record<string, string>;
-  cancelSignal?: AbortSignal;
+}
+
+/** Output without its final newline, as tmux callers parse it. */
+function text(b: Buffer): string {
+  const s = b.toString('utf8');
+  return s.endsWith('\r\n') ? s.slice(0, -2) : s.endsWith('\n') ? s.slice(0, -1) : s;
 }
 
 /**
- * Runs `tmux <args>` without a shell. Never rejects for a non-zero exit (callers classify stderr);
- * throws an OrchError when tmux is missing or the call times out.
+ * Runs `tmux <args>` without a shell (through the supervisor's spawn helper when it is on). Never
+ * rejects for a non-zero exit (callers classify stderr); throws an OrchError when tmux is missing
+ * or the call times out.
  */
 export async function runTmux(args: readonly string[], opts: RunTmuxOptions = {}): Promise<TmuxResult> {
   const timeout = opts.timeoutMs ?? DEFAULT_TMUX_TIMEOUT_MS;
-  const r = await execa('tmux', args, {
-    reject: false,
-    timeout,
+  const r = await runProgram({
+    file: 'tmux',
+    args,
+    cwd: process.cwd(),
     env: clientEnv(opts.env),
-    extendEnv: false,
-    stdin: 'ignore',
-    ...(opts.cancelSignal ? { cancelSignal: opts.cancelSignal } : {}),
+    timeoutMs: timeout,
   });
-  if ('code' in r && r.code === 'ENOENT') {
+  if (r.spawnError?.code === 'ENOENT') {
     throw new OrchError('ERR_ORCH_TMUX_MISSING', 'tmux was not found on PATH', { hint: TMUX_INSTALL_HINT });
   }
   if (r.timedOut) {
@@ -73,9 +77,9 @@ export async function runTmux(args: readonly string[], opts: RunTmuxOptions = {}
     );
   }
   return {
-    exitCode: r.exitCode ?? 1,
-    stdout: typeof r.stdout === 'string' ? r.stdout : '',
-    stderr: typeof r.stderr === 'string' ? r.stderr : '',
+    exitCode: r.code ?? 1,
+    stdout: text(r.stdout),
+    stderr: r.spawnError ? r.spawnError.message : text(r.stderr),
   };
 }
 

@@ -1,12 +1,10 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { execa } from 'execa';
 import { OrchError, shellQuote, traced } from '@orch/core';
 import { chain, escapeFormat } from './args.js';
 import { writeConfig } from './config.js';
 import {
   DEFAULT_TMUX_TIMEOUT_MS,
-  clientEnv,
   describe,
   isNoServer,
   isNotFound,
@@ -432,14 +430,11 @@ export class TmuxServer {
    * the next signal.
    */
   private async waitChannel(channel: string, ms: number, signal?: AbortSignal): Promise<void> {
-    const waiter = execa('tmux', [...this.base(), 'wait-for', channel], {
-      reject: false,
-      env: clientEnv(this.env),
-      extendEnv: false,
-      stdin: 'ignore',
+    const waiter = runTmux([...this.base(), 'wait-for', channel], {
+      env: this.env,
       // Last resort only; normally the release below ends it.
-      timeout: ms + this.timeoutMs,
-    });
+      timeoutMs: ms + this.timeoutMs,
+    }).catch(traced('tmux.server.wait-for'));
     let released = false;
     const release = (): void => {
       if (released) return;

@@ -108,9 +108,13 @@ export function releaseVerifyCheckout(ctx: RunContext, task: string): Promise<vo
 }
 
 /** Removes orch's own worktrees (best effort: cleanup never fails a run). */
-export async function removeWorktreesOf(repo: Repo, paths: readonly string[]): Promise<void> {
+export async function removeWorktreesOf(
+  repo: Repo,
+  paths: readonly string[],
+  opts: { deleteLater?: boolean } = {},
+): Promise<void> {
   for (const p of paths)
-    await removeWorktree(repo, p, { force: true }).catch(traced('worktree.removeWorktree'));
+    await removeWorktree(repo, p, { force: true, ...opts }).catch(traced('worktree.removeWorktree'));
 }
 
 /** Verification checkouts of a run a stopped supervisor left behind, for cleanup and abort. */

@@ -144,7 +144,8 @@ async function cleanup(ctx: RunContext): Promise<void> {
   // The integration and verification checkouts are the supervisor's own, on this machine (made by
   // integrate/worktree.ts on the local repository), not task workspaces.
   const own = [integrationWorktreePath(ctx.repoRoot, ctx.config, ctx.run), ...(await verifyWorktrees(ctx))];
-  await removeWorktreesOf(ctx.repo, own);
+  // Their files (thousands each) are deleted in the background: the run is over, nobody waits.
+  await removeWorktreesOf(ctx.repo, own, { deleteLater: true });
   for (const t of Object.values(state.tasks)) {
     if (t.session && isFinished(t)) await ctx.workers.kill(t.session).catch(traced('finish.killSession'));
     // A merged task's worktree that its recycling could not take (it holds nothing unmerged).

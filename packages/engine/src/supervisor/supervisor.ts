@@ -10,6 +10,7 @@ import {
   isFinished,
   isTerminalPhase,
   acquireLock,
+  startSpawnHelper,
   trace,
   traced,
   type EvidenceSource,
@@ -131,6 +132,8 @@ export class Supervisor {
   /** Runs until the run finishes or the supervisor is stopped; returns the final state. */
   async run(): Promise<RunState> {
     const lock = await acquireLock(this.ctx.paths.supervisorLock, {});
+    // git and tmux start from a small helper process: forking this one held its thread.
+    const stopSpawnHelper = startSpawnHelper();
     const journal = this.ctx.journal;
     const unsubscribe = journal.subscribe((evs) => this.onEvents(evs));
     const stopNotifier = startNotifier(this.ctx);
@@ -159,6 +162,7 @@ export class Supervisor {
           reason: this.stop.signal.aborted && !isTerminalPhase(this.state.phase) ? 'interrupted' : 'finished',
         })
         .catch(traced('supervisor.stopped'));
+      stopSpawnHelper();
       await lock.release();
     }
   }

@@ -49,13 +49,15 @@ const LANDING = new Set(['verifying', 'merging', 'merged']);
 
 /**
  * How many tasks will want a new worktree soon: ready ones without a worktree (waiting for a worker
- * slot) and pending ones whose every dependency is verifying, merging or merged.
+ * slot) and pending ones whose every dependency is verifying, merging or merged. `making`: tasks
+ * getting their worktree right now (a spare or a new one of their own), which a spare made now
+ * would not serve: it would only compete with their checkouts for the cores.
  */
-export function upcomingWorktrees(state: RunState): number {
+export function upcomingWorktrees(state: RunState, making: ReadonlySet<string> = new Set()): number {
   let n = 0;
   for (const id of state.order) {
     const t = state.tasks[id];
-    if (!t || t.worktree) continue;
+    if (!t || t.worktree || making.has(id)) continue;
     if (t.status === 'ready') n++;
     // (One without dependencies becomes ready at once and is counted then.)
     else if (
@@ -286,7 +288,10 @@ export class WorktreePool {
     await repo.git(['reset', '-q', '--hard'], { cwd: path });
   }
 
-  /** Stops warming and removes every pool worktree of the run. */
+  /**
+   * Stops warming and removes every pool worktree of the run (at its end: their files are deleted
+   * in the background, which the finished run does not wait for).
+   */
   async drain(): Promise<void> {
     this.closed = true;
     this.settled();
@@ -294,7 +299,9 @@ export class WorktreePool {
     await this.discover();
     while (this.spares.length > 0) {
       const s = this.spares.pop() as Spare;
-      await removeWorktree(this.ctx.repo, s.path, { force: true }).catch(traced('pool.drain'));
+      await removeWorktree(this.ctx.repo, s.path, { force: true, deleteLater: true }).catch(
+        traced('pool.drain'),
+      );
     }
   }
 }

@@ -32,6 +32,8 @@ export interface WorktreeScope {
 export class GitWorkspaces implements Workspaces {
   private readonly pool: WorktreePool;
   private unsubscribe: (() => void) | undefined;
+  /** Tasks inside `ensure`, before their `task.worktree`: they take a spare or make their own. */
+  private readonly making = new Set<string>();
 
   constructor(private readonly s: WorktreeScope) {
     this.pool = new WorktreePool(
@@ -44,7 +46,7 @@ export class GitWorkspaces implements Workspaces {
         // Speculatively the newest staging tip, whose check may still run: when it passes, that is
         // where the next tasks start; when it fails, the spares are re-pointed (or taken anyway,
         // with a bigger incremental checkout).
-        return { tip: state.stagingCommit, count: upcomingWorktrees(state) };
+        return { tip: state.stagingCommit, count: upcomingWorktrees(state, this.making) };
       },
       // Dependencies ahead of need; setup commands wait for the task (they see its environment).
       (path) =>
@@ -74,6 +76,15 @@ export class GitWorkspaces implements Workspaces {
   }
 
   async ensure(req: WorkspaceRequest): Promise<string> {
+    this.making.add(req.task);
+    try {
+      return await this.place(req);
+    } finally {
+      this.making.delete(req.task);
+    }
+  }
+
+  private async place(req: WorkspaceRequest): Promise<string> {
     this.follow();
     const { repo, repoRoot, config, run, journal } = this.s;
     const id = req.task;
