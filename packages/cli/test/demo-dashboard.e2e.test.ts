@@ -2,37 +2,23 @@
  * `orch demo` on a terminal: the live dashboard's run, a file of its own so it runs beside the
  * run without a terminal (demo.e2e.test.ts).
  */
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isolatedTmux, orchBin, tmuxFixture } from '@orch/test-utils';
-
-let scratch: string;
-beforeEach(async () => {
-  scratch = await mkdtemp(join(tmpdir(), 'orch-demo-test-'));
-});
-afterEach(async () => {
-  await rm(scratch, { recursive: true, force: true });
-});
+import { describe, expect, it } from 'vitest';
+import { orchBin, tmuxFixture } from '@orch/test-utils';
+import { demoEach } from './demo-fixture.js';
 
 describe('orch demo', () => {
-  let tmux: Awaited<ReturnType<typeof isolatedTmux>>;
-  beforeEach(async () => {
-    tmux = await isolatedTmux();
-  });
-  afterEach(async () => {
-    await tmux.cleanup();
-  });
+  const w = demoEach();
 
   it('shows the live dashboard on a terminal, closes it at the end, and removes its temporary folder', async () => {
-    const fixture = await tmuxFixture({ env: tmux.env });
-    const temp = join(scratch, 'tmp');
+    const fixture = await tmuxFixture({ env: w.env });
+    const temp = join(w.scratch, 'tmp');
     await mkdir(temp);
     try {
       await fixture.server.newSession({
         name: 'demo',
-        cwd: scratch,
+        cwd: w.scratch,
         argv: [process.execPath, orchBin(), 'demo'],
         env: { TMPDIR: temp, NO_COLOR: '1' },
         width: 150,

@@ -1,50 +1,36 @@
 /** `orch demo` end to end without a terminal (the live dashboard's run: demo-dashboard.e2e.test.ts). */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { parse } from 'yaml';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ExitCode, type RunEvent } from '@orch/core';
-import { isolatedTmux, runOrch } from '@orch/test-utils';
+import { runOrch } from '@orch/test-utils';
 import { BASE_FILES, SAMPLE_TASKS } from '../src/commands/demo/sample.js';
-
-let scratch: string;
-beforeEach(async () => {
-  scratch = await mkdtemp(join(tmpdir(), 'orch-demo-test-'));
-});
-afterEach(async () => {
-  await rm(scratch, { recursive: true, force: true });
-});
+import { demoEach } from './demo-fixture.js';
 
 describe('orch demo', () => {
-  let tmux: Awaited<ReturnType<typeof isolatedTmux>>;
-  beforeEach(async () => {
-    tmux = await isolatedTmux();
-  });
-  afterEach(async () => {
-    await tmux.cleanup();
-  });
+  const w = demoEach();
 
   it('refuses a folder that is not empty, touching nothing', async () => {
-    await writeFile(join(scratch, 'mine.txt'), 'keep me\n');
-    const r = await runOrch(['demo', scratch, '--no-tui'], { cwd: scratch, env: tmux.env });
+    await writeFile(join(w.scratch, 'mine.txt'), 'keep me\n');
+    const r = await runOrch(['demo', w.scratch, '--no-tui'], { cwd: w.scratch, env: w.env });
     expect(r.exitCode).toBe(ExitCode.Usage);
     expect(r.stderr).toMatch(/ERR_ORCH_DEMO_DIR_NOT_EMPTY/);
-    expect(await readdir(scratch)).toEqual(['mine.txt']);
+    expect(await readdir(w.scratch)).toEqual(['mine.txt']);
   });
 
   it('stops before the run when tmux is missing, saying so, and leaves no temporary folder', async () => {
-    const bin = join(scratch, 'bin');
-    const temp = join(scratch, 'tmp');
+    const bin = join(w.scratch, 'bin');
+    const temp = join(w.scratch, 'tmp');
     await mkdir(bin);
     await mkdir(temp);
     const gitPath = (await execa('sh', ['-c', 'command -v git'])).stdout.trim();
     await symlink(gitPath, join(bin, 'git'));
     const r = await runOrch(['demo', '--no-tui'], {
-      cwd: scratch,
-      env: { ...tmux.env, PATH: bin, TMPDIR: temp },
+      cwd: w.scratch,
+      env: { ...w.env, PATH: bin, TMPDIR: temp },
     });
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/tmux/);
@@ -52,8 +38,8 @@ describe('orch demo', () => {
   });
 
   it('runs the sample plan end to end: the boundary gate rejects toc once, every task merges, main is promoted', async () => {
-    const dir = join(scratch, 'textkit');
-    const r = await runOrch(['demo', dir, '--no-tui'], { cwd: scratch, env: tmux.env, timeoutMs: 170_000 });
+    const dir = join(w.scratch, 'textkit');
+    const r = await runOrch(['demo', dir, '--no-tui'], { cwd: w.scratch, env: w.env, timeoutMs: 170_000 });
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(/toc rejected \(boundary_violation\)/);
