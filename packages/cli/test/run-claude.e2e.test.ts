@@ -3,23 +3,19 @@
  * Anthropic API stub: the CLI writes the task's file and commits it in its worktree, reports done
  * through orch's status command, and its stream-json figures land in the run's journal.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   apiError,
-  claudeEnv,
-  isolatedTmux,
+  claudeWorld,
   landedTasks,
   runEvents,
   runOrch,
-  startAnthropicStub,
-  tempRepo,
   text,
   toolUse,
   turn,
-  type AnthropicStub,
+  type ClaudeWorld,
   type StubAnswer,
   type StubRequest,
   type TempRepo,
@@ -68,71 +64,62 @@ function conversation(req: StubRequest): { task: string; step: number; cwd: stri
 let limitFirstRequest = false;
 
 describe('orch run with Claude Code workers', () => {
+  let world: ClaudeWorld;
   let repo: TempRepo;
-  let tmux: Awaited<ReturnType<typeof isolatedTmux>>;
-  let stub: AnthropicStub;
-  let configDir: string;
   /** The first request of each worker: which task it works on and in which directory. */
   const seen: { task: string; cwd: string | undefined }[] = [];
 
   beforeEach(async () => {
-    repo = await tempRepo({ 'README.md': '# demo\n', 'tasks.yaml': PLAN });
-    tmux = await isolatedTmux();
-    configDir = await mkdtemp(join(tmpdir(), 'orch-claude-config-'));
     seen.length = 0;
-    stub = await startAnthropicStub({
-      script: (req): StubAnswer => {
-        if (limitFirstRequest) {
-          limitFirstRequest = false;
-          return apiError(
-            429,
-            'rate_limit_error',
-            'Number of request tokens has exceeded your per-minute rate limit',
+    world = await claudeWorld({ 'README.md': '# demo\n', 'tasks.yaml': PLAN }, (req): StubAnswer => {
+      if (limitFirstRequest) {
+        limitFirstRequest = false;
+        return apiError(
+          429,
+          'rate_limit_error',
+          'Number of request tokens has exceeded your per-minute rate limit',
+        );
+      }
+      const c = conversation(req);
+      if (c.step === 0) seen.push({ task: c.task, cwd: c.cwd });
+      const cwd = c.cwd ?? join(repo.root, '.worktrees', c.task);
+      const other = c.task === 'farewell' ? 'greet' : undefined;
+      switch (c.step) {
+        case 0:
+          return turn(
+            text(`Writing src/${c.task}.txt.`),
+            toolUse('Write', {
+              file_path: join(cwd, 'src', `${c.task}.txt`),
+              content: `${c.task} by claude\n`,
+            }),
+            USAGE[0]!,
           );
-        }
-        const c = conversation(req);
-        if (c.step === 0) seen.push({ task: c.task, cwd: c.cwd });
-        const cwd = c.cwd ?? join(repo.root, '.worktrees', c.task);
-        const other = c.task === 'farewell' ? 'greet' : undefined;
-        switch (c.step) {
-          case 0:
-            return turn(
-              text(`Writing src/${c.task}.txt.`),
-              toolUse('Write', {
-                file_path: join(cwd, 'src', `${c.task}.txt`),
-                content: `${c.task} by claude\n`,
-              }),
-              USAGE[0]!,
-            );
-          case 1:
-            return turn(
-              toolUse('Bash', {
-                // The dependent task proves it sees its dependency's merged file before committing.
-                command: [
-                  ...(other ? [`test -f src/${other}.txt`] : []),
-                  'git add -A',
-                  `git commit -q -m "${c.task}: add src/${c.task}.txt"`,
-                  `orch task done --summary "${c.task} written"`,
-                ].join(' && '),
-                description: 'Commit and report done',
-              }),
-              USAGE[1]!,
-            );
-          default:
-            return turn(text(`Done: src/${c.task}.txt is committed.`), USAGE[2]!);
-        }
-      },
+        case 1:
+          return turn(
+            toolUse('Bash', {
+              // The dependent task proves it sees its dependency's merged file before committing.
+              command: [
+                ...(other ? [`test -f src/${other}.txt`] : []),
+                'git add -A',
+                `git commit -q -m "${c.task}: add src/${c.task}.txt"`,
+                `orch task done --summary "${c.task} written"`,
+              ].join(' && '),
+              description: 'Commit and report done',
+            }),
+            USAGE[1]!,
+          );
+        default:
+          return turn(text(`Done: src/${c.task}.txt is committed.`), USAGE[2]!);
+      }
     });
+    repo = world.repo;
   });
   afterEach(async () => {
-    await stub.close();
-    await tmux.cleanup();
-    await repo.cleanup();
-    await rm(configDir, { recursive: true, force: true });
+    await world.cleanup();
   });
 
   it('runs two dependent claude tasks: files, commits, merges and token figures from the stream', async () => {
-    const env = { ...tmux.env, ...claudeEnv(stub.url, configDir) };
+    const env = world.env;
     const r = await runOrch(['run', 'tasks.yaml', '--no-tui', '--yes'], {
       cwd: repo.root,
       env,
@@ -191,7 +178,7 @@ describe('orch run with Claude Code workers', () => {
     expect(s.totals['inputTokens']).toBe(6600);
 
     // The CLI got orch's worker instructions and the task prompt, and nothing else used a main turn.
-    const main = stub.requests.filter((q) => q.kind === 'main');
+    const main = world.stub.requests.filter((q) => q.kind === 'main');
     expect(main).toHaveLength(6);
     const firstGreet = JSON.stringify(main[0]?.body);
     expect(firstGreet).toContain('orch worker: one task, one worktree'); // roles/worker.md
@@ -204,8 +191,7 @@ describe('orch run with Claude Code workers', () => {
     await writeFile(join(repo.root, '.claude-agents.yaml'), 'orchestration:\n  rate_limit_wait: 1\n');
     limitFirstRequest = true;
     const env = {
-      ...tmux.env,
-      ...claudeEnv(stub.url, configDir),
+      ...world.env,
       // The CLI's own retries would hide the limit from orch for minutes.
       CLAUDE_CODE_MAX_RETRIES: '0',
     };

@@ -5,25 +5,21 @@
  * finished run with `mcp__orch__run_status`.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   claudeBin,
-  claudeEnv,
+  claudeWorld,
   currentRun,
-  isolatedTmux,
   orchBin,
   runEvents,
   runOrch,
-  startAnthropicStub,
-  tempRepo,
   text,
   toolResults,
   toolUse,
   turn,
-  type AnthropicStub,
+  type ClaudeWorld,
   type StubAnswer,
   type StubRequest,
   type TempRepo,
@@ -67,62 +63,55 @@ function run_(
 }
 
 describe('orch mcp with Claude Code', () => {
+  let world: ClaudeWorld;
   let repo: TempRepo;
-  let tmux: Awaited<ReturnType<typeof isolatedTmux>>;
-  let stub: AnthropicStub;
   let configDir: string;
   /** What each MCP tool call of the script got back. */
   const results: Record<string, { content: unknown; is_error?: boolean }> = {};
   const offered: Record<string, string[]> = {};
 
   beforeEach(async () => {
-    repo = await tempRepo({ 'README.md': '# demo\n', 'tasks.yaml': PLAN });
-    tmux = await isolatedTmux();
-    configDir = await mkdtemp(join(tmpdir(), 'orch-claude-config-'));
-    stub = await startAnthropicStub({
-      script: (req): StubAnswer => {
-        const orchestrating = JSON.stringify(req.body?.['messages'] ?? []).includes(ORCHESTRATOR_PROMPT);
-        const step = steps(req);
-        if (orchestrating) {
-          if (step === 0) {
-            offered['orchestrator'] = orchTools(req);
-            return turn(toolUse('mcp__orch__run_status', {}));
-          }
-          results['run_status'] = toolResults(req)[0] ?? { content: null };
-          return turn(text('The run has finished.'));
+    world = await claudeWorld({ 'README.md': '# demo\n', 'tasks.yaml': PLAN }, (req): StubAnswer => {
+      const orchestrating = JSON.stringify(req.body?.['messages'] ?? []).includes(ORCHESTRATOR_PROMPT);
+      const step = steps(req);
+      if (orchestrating) {
+        if (step === 0) {
+          offered['orchestrator'] = orchTools(req);
+          return turn(toolUse('mcp__orch__run_status', {}));
         }
-        const cwd = /Primary working directory: ([^\s"\\]+)/.exec(JSON.stringify(req.body))?.[1] ?? repo.root;
-        switch (step) {
-          case 0:
-            offered['worker'] = orchTools(req);
-            return turn(
-              toolUse('Write', { file_path: join(cwd, 'src', 'greet.txt'), content: 'greet by claude\n' }),
-            );
-          case 1:
-            return turn(
-              toolUse('Bash', {
-                command: 'git add -A && git commit -q -m "greet: add src/greet.txt"',
-                description: 'Commit',
-              }),
-            );
-          case 2:
-            return turn(toolUse('mcp__orch__task_done', { summary: 'greet written, reported over MCP' }));
-          default:
-            results['task_done'] = toolResults(req)[0] ?? { content: null };
-            return turn(text('Done.'));
-        }
-      },
+        results['run_status'] = toolResults(req)[0] ?? { content: null };
+        return turn(text('The run has finished.'));
+      }
+      const cwd = /Primary working directory: ([^\s"\\]+)/.exec(JSON.stringify(req.body))?.[1] ?? repo.root;
+      switch (step) {
+        case 0:
+          offered['worker'] = orchTools(req);
+          return turn(
+            toolUse('Write', { file_path: join(cwd, 'src', 'greet.txt'), content: 'greet by claude\n' }),
+          );
+        case 1:
+          return turn(
+            toolUse('Bash', {
+              command: 'git add -A && git commit -q -m "greet: add src/greet.txt"',
+              description: 'Commit',
+            }),
+          );
+        case 2:
+          return turn(toolUse('mcp__orch__task_done', { summary: 'greet written, reported over MCP' }));
+        default:
+          results['task_done'] = toolResults(req)[0] ?? { content: null };
+          return turn(text('Done.'));
+      }
     });
+    repo = world.repo;
+    configDir = world.configDir;
   });
   afterEach(async () => {
-    await stub.close();
-    await tmux.cleanup();
-    await repo.cleanup();
-    await rm(configDir, { recursive: true, force: true });
+    await world.cleanup();
   });
 
   it('a worker reports done with mcp__orch__task_done; the session reads the run with mcp__orch__run_status', async () => {
-    const env = { ...tmux.env, ...claudeEnv(stub.url, configDir) };
+    const env = world.env;
     const r = await runOrch(['run', 'tasks.yaml', '--no-tui', '--yes'], {
       cwd: repo.root,
       env,

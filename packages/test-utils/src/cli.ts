@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import { afterEach, beforeEach } from 'vitest';
 import { socketNameFor } from '@orch/tmux';
+import { claudeEnv, startAnthropicStub, type AnthropicStub, type StubScript } from './anthropic-stub.js';
 import { tempRepo, type TempRepo } from './git.js';
 
 /**
@@ -139,6 +140,37 @@ export async function cliWorld(files?: Record<string, string>): Promise<CliWorld
     cleanup: async () => {
       await tmux.cleanup();
       await repo.cleanup();
+    },
+  };
+}
+
+/** A `cliWorld` whose `claude` workers run the real Claude Code CLI against a scripted API stub. */
+export interface ClaudeWorld extends CliWorld {
+  stub: AnthropicStub;
+  /** The CLI's own config folder (`CLAUDE_CONFIG_DIR`), never the user's. */
+  configDir: string;
+  /** The isolated tmux's variables and the CLI's (`claudeEnv`): what `orch` gets in this world. */
+  env: Record<string, string>;
+}
+
+/** Kills the stub, the tmux servers, and removes the repository and the config folder in `cleanup()`. */
+export async function claudeWorld(files: Record<string, string>, script: StubScript): Promise<ClaudeWorld> {
+  const world = await cliWorld(files);
+  const configDir = await mkdtemp(join(tmpdir(), 'orch-claude-config-'));
+  const stub = await startAnthropicStub({ script });
+  const env = { ...world.env, ...claudeEnv(stub.url, configDir) };
+  return {
+    ...world,
+    stub,
+    configDir,
+    env,
+    orch: (args, opts = {}) => runOrch(args, { cwd: world.repo.root, ...opts, env: { ...env, ...opts.env } }),
+    spawn: (args, opts = {}) =>
+      spawnOrch(args, { cwd: world.repo.root, ...opts, env: { ...env, ...opts.env } }),
+    cleanup: async () => {
+      await stub.close();
+      await world.cleanup();
+      await rm(configDir, { recursive: true, force: true });
     },
   };
 }

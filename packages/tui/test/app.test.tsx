@@ -163,9 +163,10 @@ describe('dashboard view', () => {
   it('does not redraw a finished run on its own', async () => {
     const store = sampleStore();
     await update(() => store.apply([ev(90, { type: 'run.finished', outcome: 'failed', reason: 'stopped' })]));
-    const r = await render(<DashboardApp source={store} />);
+    // A short tick, waited several times over: a finished run must not redraw on any of them.
+    const r = await render(<DashboardApp source={store} redrawMs={REDRAW_MS} />);
     const frames = r.frameCount();
-    await new Promise((res) => setTimeout(res, 1300));
+    await new Promise((res) => setTimeout(res, REDRAW_MS * 8));
     expect(r.frameCount()).toBe(frames);
   });
 
