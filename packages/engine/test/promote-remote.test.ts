@@ -25,13 +25,13 @@ describe('promote on a remote', () => {
     repo.commit(STAGED, [BASE]);
     repo.branch('main', BASE).branch(stagingBranch(RUN), STAGED);
     const inner = repo.updateRef.bind(repo);
-    repo.updateRef = async (ref, next, expectedOld, message) => {
+    repo.updateRef = async (ref, next, expectedOld) => {
       if (ref === 'refs/heads/main')
         throw new OrchError(
           'ERR_ORCH_REMOTE',
           'run r: publishing refs/heads/main on the remote failed: stale info',
         );
-      return inner(ref, next, expectedOld, message);
+      return inner(ref, next, expectedOld);
     };
     w = await portsContext({
       tasks: [{ id: 'a' }],
