@@ -17,7 +17,7 @@ describe.each([
   ['through the spawn helper', true],
 ])('runProgram %s', (_, helper) => {
   const on = (): void => {
-    if (helper) stop = startSpawnHelper();
+    if (helper) stop = startSpawnHelper({ always: true });
   };
 
   it('returns the exit code, both outputs, and passes input and only the given environment', async () => {
@@ -57,7 +57,7 @@ describe.each([
 
 describe('the spawn helper', () => {
   it('answers programs in flight as lost when it dies, and a new one takes the next', async () => {
-    stop = startSpawnHelper();
+    stop = startSpawnHelper({ always: true });
     // The shell's parent is the helper: it kills it while its own request is in flight.
     const r = await sh('kill -9 $PPID; sleep 5');
     expect(r.lost).toBe(true);
@@ -68,7 +68,7 @@ describe('the spawn helper', () => {
   });
 
   it('starts many programs at once, each answered with its own output', async () => {
-    stop = startSpawnHelper();
+    stop = startSpawnHelper({ always: true });
     const rs = await Promise.all(Array.from({ length: 20 }, (_, i) => sh(`echo ${i}`)));
     expect(rs.map((r) => r.stdout.toString().trim())).toEqual(Array.from({ length: 20 }, (_, i) => `${i}`));
   });
@@ -76,7 +76,7 @@ describe('the spawn helper', () => {
 
 describe('the spawn helper and signals', () => {
   it("leads a process group of its own: a terminal's signal to the caller's group does not reach it", async () => {
-    stop = startSpawnHelper();
+    stop = startSpawnHelper({ always: true });
     // The helper is the parent of the shell it starts.
     const r = await sh('echo $PPID $(ps -o pgid= -p $PPID)');
     const [pid, pgid] = r.stdout.toString().trim().split(/\s+/).map(Number);
@@ -84,5 +84,16 @@ describe('the spawn helper and signals', () => {
     expect(pgid).toBe(pid);
     const ours = Number(execFileSync('ps', ['-o', 'pgid=', '-p', String(process.pid)], { encoding: 'utf8' }));
     expect(pgid).not.toBe(ours);
+  });
+});
+
+describe('the spawn helper takes programs that start while another runs', () => {
+  it('starts a program alone here, and one beside it in the helper', async () => {
+    stop = startSpawnHelper();
+    const alone = await sh('echo $PPID');
+    expect(Number(alone.stdout.toString())).toBe(process.pid);
+    const [first, second] = await Promise.all([sh('echo $PPID'), sh('echo $PPID')]);
+    expect(Number(first!.stdout.toString())).toBe(process.pid);
+    expect(Number(second!.stdout.toString())).not.toBe(process.pid);
   });
 });

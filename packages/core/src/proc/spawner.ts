@@ -202,18 +202,22 @@ function lostExit(): ProgramExit {
 }
 
 let enabled = false;
+/** Every program through the helper, also one alone (tests of the helper itself). */
+let always = false;
 let helper: Helper | undefined;
 
 /**
- * Starts programs through a helper process from now on (the supervisor calls it once); a helper
- * that dies is replaced at the next program. `ORCH_SPAWN_HELPER=0` keeps starting them here.
+ * Starts programs through a helper process from now on (the supervisor calls it once), each that
+ * starts while another is in flight; a helper that dies is replaced at the next program. `ORCH_SPAWN_HELPER=0` keeps starting them here.
  * Returns the function that stops it (programs in flight finish first on the helper's side).
  */
-export function startSpawnHelper(): () => void {
+export function startSpawnHelper(opts: { always?: boolean } = {}): () => void {
   if (process.env.ORCH_SPAWN_HELPER === '0') return () => undefined;
   enabled = true;
+  always = opts.always === true;
   return () => {
     enabled = false;
+    always = false;
     helper?.stop();
     helper = undefined;
   };
@@ -231,11 +235,19 @@ export function runProgram(run: ProgramRun): Promise<ProgramExit> {
     killAfterMs: run.killAfterMs ?? 5_000,
     detached: run.detached ?? false,
   };
-  if (enabled) {
-    helper ??= new Helper((h) => {
-      if (helper === h) helper = undefined;
-    });
-    return helper.run(req);
-  }
-  return new Promise((resolve) => runHere(spawn, req, resolve));
+  // A program alone (nothing else in flight) starts here: its fork holds up nothing that waits,
+  // and the helper's round trip (one more process to schedule) would only add latency.
+  const p =
+    enabled && (inFlight > 0 || always)
+      ? (helper ??= new Helper((h) => {
+          if (helper === h) helper = undefined;
+        })).run(req)
+      : new Promise<ProgramExit>((resolve) => runHere(spawn, req, resolve));
+  inFlight++;
+  return p.finally(() => {
+    inFlight--;
+  });
 }
+
+/** Programs started and not yet ended, here or in the helper. */
+let inFlight = 0;
