@@ -21,6 +21,7 @@ import {
   type RunState,
 } from '@orch/core';
 import type { ResumeSite, StoreResumePlan } from '@orch/distributed';
+import type * as EngineModule from '@orch/engine';
 import type { RunContext } from '@orch/engine';
 import type { CommandIO, CommandResult } from '../../define.js';
 import { paint } from '../../output.js';
@@ -221,7 +222,7 @@ async function continueFromStore(sr: StoreRun, opts: Opts, io: CommandIO): Promi
  * resume sees it as the first supervisor did and keeps an attempt a host still runs. The path is
  * journaled first, so the worktree is made (and bootstrapped) here rather than taken from there.
  */
-async function recreateWorktrees(engine: typeof import('@orch/engine'), ctx: RunContext): Promise<void> {
+async function recreateWorktrees(engine: typeof EngineModule, ctx: RunContext): Promise<void> {
   const state = ctx.journal.state as RunState;
   for (const id of state.order) {
     const t = state.tasks[id];
