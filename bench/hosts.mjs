@@ -175,22 +175,29 @@ try {
     await ensureHosts(n);
     const before = (await conn.zrange(keys.runs(), '-1', '-1'))[0];
     const repo = checkout('loss', lossPlan);
-    const running = c.spawnOrch('sup', runArgs, { cwd: repo, timeoutMs: RUN_TIMEOUT_MS });
+    const supervisor = c.spawnOrch('sup', runArgs, { cwd: repo, timeoutMs: RUN_TIMEOUT_MS });
     let run;
-    let placed = new Map();
+    let running = new Map();
     await until('8 attempts placed on hosts', async () => {
       run = (await conn.zrange(keys.runs(), '-1', '-1'))[0];
       if (!run || run === before) return false;
       const events = await new RedisRunLog(conn, keys, run).history();
-      placed = new Map(events.filter((e) => e.type === 'task.placed').map((e) => [e.task, e.host]));
+      const placed = new Map(events.filter((e) => e.type === 'task.placed').map((e) => [e.task, e.host]));
+      // Still running: placed, and neither reported nor ended yet (the supervisor may start the
+      // last ones after the first finished on a loaded machine).
+      const ended = new Set(
+        events.filter((e) => e.type === 'task.reported' || e.type === 'task.exited').map((e) => e.task),
+      );
+      running = new Map([...placed].filter(([t]) => !ended.has(t)));
       return placed.size === lossTasks.length;
     });
-    const count = (h) => [...placed.values()].filter((x) => x === h).length;
+    const count = (h) => [...running.values()].filter((x) => x === h).length;
     const victim = [...c.hosts].sort((a, b) => count(b) - count(a))[0];
-    const lost = lossTasks.map((t) => t.id).filter((id) => placed.get(id) === victim);
+    const lost = [...running].filter(([, h]) => h === victim).map(([t]) => t);
+    if (lost.length === 0) throw new Error('no attempt was still running when a host was to be lost');
     const killedAt = Date.now();
     await c.kill(victim);
-    const r = await running;
+    const r = await supervisor;
     const state = JSON.parse(String(r.stdout) || '{}');
     if (r.exitCode !== 0 || state.outcome !== 'succeeded') {
       throw new Error(`the run with a lost host ended with ${r.exitCode}: ${String(r.stderr).slice(-2000)}`);
