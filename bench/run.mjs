@@ -9,9 +9,9 @@
 // 500 files. `--json`: one JSON line for run-all.mjs. After the table, the run's critical path,
 // phase by phase per level (the worker's own steps from marks its script prints); `--trace` adds,
 // per phase, the child processes the supervisor started and the time its event loop was held up
-// (`bench/trace-preload.mjs` in the `orch run` process). The supervisor starts git and tmux from
-// its spawn helper, whose children the trace does not see: `ORCH_SPAWN_HELPER=0` counts them, and
-// the CPU of "the commands it ran" then includes them (with the helper, only what it reaped).
+// (`bench/trace-preload.mjs` in the `orch run` process). With `ORCH_SPAWN_HELPER=1` the supervisor
+// starts git and tmux from its spawn helper, whose children the trace does not see, and the CPU of
+// "the commands it ran" then counts only what the helper reaped.
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

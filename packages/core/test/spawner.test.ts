@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runProgram, startSpawnHelper } from '../src/proc/spawner.js';
 
 const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
@@ -7,9 +7,15 @@ const sh = (script: string, more: Partial<Parameters<typeof runProgram>[0]> = {}
   runProgram({ file: 'sh', args: ['-c', script], cwd: process.cwd(), env, timeoutMs: 10_000, ...more });
 
 let stop: (() => void) | undefined;
+const saved = process.env.ORCH_SPAWN_HELPER;
+beforeEach(() => {
+  process.env.ORCH_SPAWN_HELPER = '1';
+});
 afterEach(() => {
   stop?.();
   stop = undefined;
+  if (saved === undefined) delete process.env.ORCH_SPAWN_HELPER;
+  else process.env.ORCH_SPAWN_HELPER = saved;
 });
 
 describe.each([
@@ -95,5 +101,14 @@ describe('the spawn helper takes programs that start while another runs', () => 
     const [first, second] = await Promise.all([sh('echo $PPID'), sh('echo $PPID')]);
     expect(Number(first!.stdout.toString())).toBe(process.pid);
     expect(Number(second!.stdout.toString())).not.toBe(process.pid);
+  });
+});
+
+describe('the spawn helper is opt-in', () => {
+  it('starts nothing unless ORCH_SPAWN_HELPER=1: programs started side by side all run here', async () => {
+    delete process.env.ORCH_SPAWN_HELPER;
+    stop = startSpawnHelper();
+    const parents = await Promise.all([sh('echo $PPID'), sh('echo $PPID'), sh('echo $PPID')]);
+    expect(parents.map((r) => Number(r.stdout.toString()))).toEqual([process.pid, process.pid, process.pid]);
   });
 });

@@ -208,11 +208,13 @@ let helper: Helper | undefined;
 
 /**
  * Starts programs through a helper process from now on (the supervisor calls it once), each that
- * starts while another is in flight; a helper that dies is replaced at the next program. `ORCH_SPAWN_HELPER=0` keeps starting them here.
+ * starts while another is in flight; a helper that dies is replaced at the next program. Opt-in
+ * (`ORCH_SPAWN_HELPER=1`): on an idle machine the round trip made end-to-end runs 10-20% slower, and a
+ * shorter makespan under load is not shown (docs/benchmarks.md).
  * Returns the function that stops it (programs in flight finish first on the helper's side).
  */
 export function startSpawnHelper(opts: { always?: boolean } = {}): () => void {
-  if (process.env.ORCH_SPAWN_HELPER === '0') return () => undefined;
+  if (process.env.ORCH_SPAWN_HELPER !== '1') return () => undefined;
   enabled = true;
   always = opts.always === true;
   return () => {

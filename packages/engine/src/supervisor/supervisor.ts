@@ -132,7 +132,7 @@ export class Supervisor {
   /** Runs until the run finishes or the supervisor is stopped; returns the final state. */
   async run(): Promise<RunState> {
     const lock = await acquireLock(this.ctx.paths.supervisorLock, {});
-    // git and tmux start from a small helper process: forking this one held its thread.
+    // With ORCH_SPAWN_HELPER=1, git and tmux start from a small helper process: forking this one holds its thread.
     const stopSpawnHelper = startSpawnHelper();
     const journal = this.ctx.journal;
     const unsubscribe = journal.subscribe((evs) => this.onEvents(evs));
