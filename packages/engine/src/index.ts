@@ -32,4 +32,3 @@ export * from './planner/repo-summary.js';
 export * from './repo-files.js';
 export * from './report/load-run.js';
 export * from './report/submit.js';
-export { ensureTaskWorktree } from './worker/launch.js';

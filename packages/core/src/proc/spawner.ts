@@ -36,17 +36,8 @@ export interface ProgramExit {
   lost?: boolean;
 }
 
-/** The message the helper gets, and what `runHere` takes. */
-interface Request {
-  file: string;
-  args: readonly string[];
-  cwd: string;
-  env: Record<string, string>;
-  input?: string | Uint8Array;
-  timeoutMs: number;
-  killAfterMs: number;
-  detached: boolean;
-}
+/** The message the helper gets, and what `runHere` takes: a run with its defaults filled in. */
+type Request = ProgramRun & Required<Pick<ProgramRun, 'killAfterMs' | 'detached'>>;
 
 /**
  * One definition of starting a program, run here or in the helper: a function body of plain

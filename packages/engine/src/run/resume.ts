@@ -13,6 +13,7 @@ import {
   isFinished,
   isProcessAlive,
   isTerminalPhase,
+  isTerminalStatus,
   traced,
   type RunState,
   type TaskState,
@@ -406,4 +407,31 @@ export const repairForResume = applyRepairs;
 
 function unhandled(x: never): never {
   throw new Error(`unhandled resume case ${JSON.stringify(x)}`);
+}
+
+/**
+ * A takeover away from the user's checkout (a distributed run resumed on another machine): the
+ * journal's worktrees are paths on the dead supervisor's machine, so each open task that has one (it was started) gets its copy here, from its branch, so
+ * resume sees it as the first supervisor did and keeps an attempt a host still runs. The path is
+ * journaled first, so the worktree is made (and bootstrapped) here rather than taken from there.
+ */
+export async function adoptTaskWorktrees(ctx: RunContext): Promise<void> {
+  const state = ctx.journal.state as RunState;
+  for (const id of state.order) {
+    const t = state.tasks[id];
+    if (!t?.worktree || isTerminalStatus(t.status)) continue;
+    const path = worktreePath(ctx.repoRoot, ctx.config, id);
+    if (t.worktree === path && existsSync(path)) continue;
+    const branch = taskBranch(ctx.run, id);
+    if (!(await ctx.repository.tryRevParse(`refs/heads/${branch}`))) continue;
+    if (t.worktree !== path)
+      await ctx.journal.append({
+        type: 'task.worktree',
+        task: id,
+        path,
+        branch,
+        baseCommit: t.baseCommit ?? state.stagingVerified,
+      });
+    await ensureTaskWorktree(ctx, id);
+  }
 }

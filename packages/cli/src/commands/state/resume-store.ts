@@ -13,7 +13,6 @@ import { resolve } from 'node:path';
 import {
   ExitCode,
   OrchError,
-  isTerminalStatus,
   loadConfig,
   loadPlan,
   terminalSafeLine,
@@ -22,16 +21,11 @@ import {
   type RunState,
 } from '@orch/core';
 import type { ResumeSite, StoreResumePlan } from '@orch/distributed';
-import type * as EngineModule from '@orch/engine';
 import type { CommandIO, CommandResult } from '../../define.js';
 import { paint } from '../../output.js';
 import { requireRunKey, withStoreRun, type StoreRun } from '../../run-store.js';
 import { describeEvent } from '../run/progress.js';
 import { finishResult, outliveTerminal } from '../run/runner.js';
-
-/** The engine, loaded when a supervisor continues here. */
-type Engine = typeof EngineModule;
-type RunContext = EngineModule.RunContext;
 
 interface Opts {
   run?: string | undefined;
@@ -175,7 +169,7 @@ async function continueFromStore(sr: StoreRun, opts: Opts, io: CommandIO): Promi
     const ports = await dist.ports(sr.run, plan, ctxConfig, away ? { promoteBase: prep.base } : {});
     const orchBin = engine.orchBinPath();
     const ctx = await engine.openRunContext(repoRoot, sr.run, orchBin, ports, config ? { config } : {});
-    if (away) await recreateWorktrees(engine, ctx);
+    if (away) await engine.adoptTaskWorktrees(ctx);
     await dist.pullChannels();
     const launched = await d.launchedInStore(sr.redis, sr.keys, ctx.journal.state as RunState);
     const { plan: resumePlan } = await engine.planResume(repoRoot, sr.run, orchBin, {
@@ -217,32 +211,5 @@ async function continueFromStore(sr: StoreRun, opts: Opts, io: CommandIO): Promi
     return { ...result, notes: [...(result.notes ?? []), pull] };
   } finally {
     await dist.close();
-  }
-}
-
-/**
- * Away from the user's checkout, the journal's worktrees are paths on the dead supervisor's
- * machine: each open task that has one (it was started) gets its copy here, from its branch, so
- * resume sees it as the first supervisor did and keeps an attempt a host still runs. The path is
- * journaled first, so the worktree is made (and bootstrapped) here rather than taken from there.
- */
-async function recreateWorktrees(engine: Engine, ctx: RunContext): Promise<void> {
-  const state = ctx.journal.state as RunState;
-  for (const id of state.order) {
-    const t = state.tasks[id];
-    if (!t?.worktree || isTerminalStatus(t.status)) continue;
-    const path = engine.worktreePath(ctx.repoRoot, ctx.config, id);
-    if (t.worktree === path && existsSync(path)) continue;
-    const branch = engine.taskBranch(ctx.run, id);
-    if (!(await ctx.repository.tryRevParse(`refs/heads/${branch}`))) continue;
-    if (t.worktree !== path)
-      await ctx.journal.append({
-        type: 'task.worktree',
-        task: id,
-        path,
-        branch,
-        baseCommit: t.baseCommit ?? state.stagingVerified,
-      });
-    await engine.ensureTaskWorktree(ctx, id);
   }
 }
