@@ -21,6 +21,8 @@ import {
   type TempRepo,
 } from '@orch/test-utils';
 
+/** A test of whole runs with the real Claude Code CLI. */
+const CLAUDE_RUN_MS = 150_000;
 const MODEL = 'claude-sonnet-4-5';
 /** Per-turn usage the stub reports; the same for every worker so the totals are easy to state. */
 const USAGE = [
@@ -118,101 +120,113 @@ describe('orch run with Claude Code workers', () => {
     await world.cleanup();
   });
 
-  it('runs two dependent claude tasks: files, commits, merges and token figures from the stream', async () => {
-    const env = world.env;
-    const r = await runOrch(['run', 'tasks.yaml', '--no-tui', '--yes'], {
-      cwd: repo.root,
-      env,
-      timeoutMs: 240_000,
-    });
-    expect(r.stderr).toBe('');
-    expect(r.exitCode, r.stdout).toBe(0);
-    const runId = (await readFile(join(repo.root, '.orchestrator', 'current'), 'utf8')).trim();
-    const staging = `orch/${runId}/staging`;
-
-    // Each worker ran in its own worktree, greet first.
-    expect(seen.map((s) => s.task)).toEqual(['greet', 'farewell']);
-    expect(seen[0]?.cwd).toMatch(/\.worktrees\/greet$/);
-    expect(seen[1]?.cwd).toMatch(/\.worktrees\/farewell$/);
-
-    // The files the CLI wrote are on staging and, promoted, on main; the user's checkout has them too.
-    for (const t of ['greet', 'farewell']) {
-      expect(await repo.git('show', `${staging}:src/${t}.txt`)).toBe(`${t} by claude`);
-      expect(await repo.git('show', `main:src/${t}.txt`)).toBe(`${t} by claude`);
-    }
-    expect(await repo.git('rev-parse', 'main')).toBe(await repo.git('rev-parse', staging));
-    // One squash commit per task, each touching only its task's file, landed in dependency order.
-    for (const t of ['greet', 'farewell']) {
-      const sha = await repo.git('log', '--format=%H', '-1', `--grep=^Orch-Task: ${t}$`, 'main');
-      expect(await repo.git('log', '-1', '--format=%s', sha)).toMatch(new RegExp(`^${t}: `));
-      expect(await repo.git('show', '--name-only', '--format=', sha)).toBe(`src/${t}.txt`);
-    }
-    expect(await landedTasks(repo.root, staging)).toEqual(['greet', 'farewell']);
-
-    // The journal has both tasks merged, done by their status command, with the stream's figures.
-    const status = await runOrch(['state', 'status', '--json'], { cwd: repo.root, env });
-    expect(status.exitCode).toBe(0);
-    const s = JSON.parse(status.stdout) as {
-      outcome: string;
-      tasks: { id: string; status: string; agent: string; usage: Record<string, number> }[];
-      totals: Record<string, number>;
-    };
-    expect(s.outcome).toBe('succeeded');
-    // Sonnet 4.5 list prices per million tokens: $3 input, $15 output, $0.30 cache read, $3.75 cache write.
-    const cost = (1000 + 1100 + 1200) * 3 + (40 + 30 + 10) * 15 + (200 + 300 + 400) * 0.3 + 50 * 3.75;
-    for (const t of s.tasks) {
-      expect(t.status).toBe('merged');
-      expect(t.agent).toBe('claude');
-      expect(t.usage).toMatchObject({
-        inputTokens: 3300,
-        outputTokens: 80,
-        cacheReadTokens: 900,
-        cacheWriteTokens: 50,
-        // The last turn's prompt: input plus cache read.
-        contextTokens: 1600,
-        contextWindow: 200_000,
+  // Two whole runs of the real Claude Code CLI (a Node process per turn): past the suite's 60 s
+  // on a loaded machine.
+  it(
+    'runs two dependent claude tasks: files, commits, merges and token figures from the stream',
+    async () => {
+      const env = world.env;
+      const r = await runOrch(['run', 'tasks.yaml', '--no-tui', '--yes'], {
+        cwd: repo.root,
+        env,
+        timeoutMs: 240_000,
       });
-      expect(t.usage['costUsd']).toBeCloseTo(cost / 1e6, 8);
-    }
-    expect(s.totals['costUsd']).toBeCloseTo((2 * cost) / 1e6, 8);
-    expect(s.totals['inputTokens']).toBe(6600);
+      expect(r.stderr).toBe('');
+      expect(r.exitCode, r.stdout).toBe(0);
+      const runId = (await readFile(join(repo.root, '.orchestrator', 'current'), 'utf8')).trim();
+      const staging = `orch/${runId}/staging`;
 
-    // The CLI got orch's worker instructions and the task prompt, and nothing else used a main turn.
-    const main = world.stub.requests.filter((q) => q.kind === 'main');
-    expect(main).toHaveLength(6);
-    const firstGreet = JSON.stringify(main[0]?.body);
-    expect(firstGreet).toContain('orch worker: one task, one worktree'); // roles/worker.md
-    expect(firstGreet).toContain('orch task done');
-    expect(firstGreet).toContain('src/greet.txt');
-    expect(await repo.git('status', '--porcelain')).toBe('');
-  });
+      // Each worker ran in its own worktree, greet first.
+      expect(seen.map((s) => s.task)).toEqual(['greet', 'farewell']);
+      expect(seen[0]?.cwd).toMatch(/\.worktrees\/greet$/);
+      expect(seen[1]?.cwd).toMatch(/\.worktrees\/farewell$/);
 
-  it('pauses a task at a rate limit and finishes it after the wait, without counting a failure', async () => {
-    await writeFile(join(repo.root, '.claude-agents.yaml'), 'orchestration:\n  rate_limit_wait: 1\n');
-    limitFirstRequest = true;
-    const env = {
-      ...world.env,
-      // The CLI's own retries would hide the limit from orch for minutes.
-      CLAUDE_CODE_MAX_RETRIES: '0',
-    };
-    const r = await runOrch(['run', 'tasks.yaml', '--no-tui', '--yes'], {
-      cwd: repo.root,
-      env,
-      timeoutMs: 240_000,
-    });
-    expect(r.exitCode).toBe(0);
-    const events = await runEvents(repo.root);
-    const greet = events.filter((e) => e.task === 'greet');
-    expect(greet).toContainEqual(
-      expect.objectContaining({ type: 'task.exited', rateLimit: expect.any(Object) }),
-    );
-    expect(greet).toContainEqual(
-      expect.objectContaining({ type: 'task.blocked', reason: expect.stringMatching(/^rate limited/) }),
-    );
-    expect(greet).toContainEqual(expect.objectContaining({ type: 'task.unblocked', reason: 'limit reset' }));
-    // A limit is not the task's fault: no failure recorded, and it merged on its second attempt.
-    expect(greet.filter((e) => e.type === 'task.failed')).toEqual([]);
-    expect(greet.filter((e) => e.type === 'task.started').map((e) => e['attempt'])).toEqual([1, 2]);
-    expect(await repo.git('show', 'main:src/greet.txt')).toBe('greet by claude');
-  });
+      // The files the CLI wrote are on staging and, promoted, on main; the user's checkout has them too.
+      for (const t of ['greet', 'farewell']) {
+        expect(await repo.git('show', `${staging}:src/${t}.txt`)).toBe(`${t} by claude`);
+        expect(await repo.git('show', `main:src/${t}.txt`)).toBe(`${t} by claude`);
+      }
+      expect(await repo.git('rev-parse', 'main')).toBe(await repo.git('rev-parse', staging));
+      // One squash commit per task, each touching only its task's file, landed in dependency order.
+      for (const t of ['greet', 'farewell']) {
+        const sha = await repo.git('log', '--format=%H', '-1', `--grep=^Orch-Task: ${t}$`, 'main');
+        expect(await repo.git('log', '-1', '--format=%s', sha)).toMatch(new RegExp(`^${t}: `));
+        expect(await repo.git('show', '--name-only', '--format=', sha)).toBe(`src/${t}.txt`);
+      }
+      expect(await landedTasks(repo.root, staging)).toEqual(['greet', 'farewell']);
+
+      // The journal has both tasks merged, done by their status command, with the stream's figures.
+      const status = await runOrch(['state', 'status', '--json'], { cwd: repo.root, env });
+      expect(status.exitCode).toBe(0);
+      const s = JSON.parse(status.stdout) as {
+        outcome: string;
+        tasks: { id: string; status: string; agent: string; usage: Record<string, number> }[];
+        totals: Record<string, number>;
+      };
+      expect(s.outcome).toBe('succeeded');
+      // Sonnet 4.5 list prices per million tokens: $3 input, $15 output, $0.30 cache read, $3.75 cache write.
+      const cost = (1000 + 1100 + 1200) * 3 + (40 + 30 + 10) * 15 + (200 + 300 + 400) * 0.3 + 50 * 3.75;
+      for (const t of s.tasks) {
+        expect(t.status).toBe('merged');
+        expect(t.agent).toBe('claude');
+        expect(t.usage).toMatchObject({
+          inputTokens: 3300,
+          outputTokens: 80,
+          cacheReadTokens: 900,
+          cacheWriteTokens: 50,
+          // The last turn's prompt: input plus cache read.
+          contextTokens: 1600,
+          contextWindow: 200_000,
+        });
+        expect(t.usage['costUsd']).toBeCloseTo(cost / 1e6, 8);
+      }
+      expect(s.totals['costUsd']).toBeCloseTo((2 * cost) / 1e6, 8);
+      expect(s.totals['inputTokens']).toBe(6600);
+
+      // The CLI got orch's worker instructions and the task prompt, and nothing else used a main turn.
+      const main = world.stub.requests.filter((q) => q.kind === 'main');
+      expect(main).toHaveLength(6);
+      const firstGreet = JSON.stringify(main[0]?.body);
+      expect(firstGreet).toContain('orch worker: one task, one worktree'); // roles/worker.md
+      expect(firstGreet).toContain('orch task done');
+      expect(firstGreet).toContain('src/greet.txt');
+      expect(await repo.git('status', '--porcelain')).toBe('');
+    },
+    CLAUDE_RUN_MS,
+  );
+
+  it(
+    'pauses a task at a rate limit and finishes it after the wait, without counting a failure',
+    async () => {
+      await writeFile(join(repo.root, '.claude-agents.yaml'), 'orchestration:\n  rate_limit_wait: 1\n');
+      limitFirstRequest = true;
+      const env = {
+        ...world.env,
+        // The CLI's own retries would hide the limit from orch for minutes.
+        CLAUDE_CODE_MAX_RETRIES: '0',
+      };
+      const r = await runOrch(['run', 'tasks.yaml', '--no-tui', '--yes'], {
+        cwd: repo.root,
+        env,
+        timeoutMs: 240_000,
+      });
+      expect(r.exitCode).toBe(0);
+      const events = await runEvents(repo.root);
+      const greet = events.filter((e) => e.task === 'greet');
+      expect(greet).toContainEqual(
+        expect.objectContaining({ type: 'task.exited', rateLimit: expect.any(Object) }),
+      );
+      expect(greet).toContainEqual(
+        expect.objectContaining({ type: 'task.blocked', reason: expect.stringMatching(/^rate limited/) }),
+      );
+      expect(greet).toContainEqual(
+        expect.objectContaining({ type: 'task.unblocked', reason: 'limit reset' }),
+      );
+      // A limit is not the task's fault: no failure recorded, and it merged on its second attempt.
+      expect(greet.filter((e) => e.type === 'task.failed')).toEqual([]);
+      expect(greet.filter((e) => e.type === 'task.started').map((e) => e['attempt'])).toEqual([1, 2]);
+      expect(await repo.git('show', 'main:src/greet.txt')).toBe('greet by claude');
+    },
+    CLAUDE_RUN_MS,
+  );
 });

@@ -66,7 +66,8 @@ afterEach(async () => {
   conn.disconnect();
   await world.cleanup();
   await redis.stop();
-  await rm(dir, { recursive: true, force: true });
+  // A SIGKILLed host's worker may still be writing its last report into its task channel.
+  await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 });
 
 /** An `orch host` process with a home of its own (its git identity) and a work directory of its own. */
