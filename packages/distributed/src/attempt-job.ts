@@ -49,7 +49,10 @@ export const AttemptExec = z.strictObject({
   script: z.string().max(1_000_000).optional(),
   token: z.string().regex(/^[0-9a-f]{32,128}$/, 'a hex token'),
   env: z.record(envName, z.string()),
-  /** The OS sandbox is not applied on hosts yet: the supervisor sends false, a host refuses true. */
+  /**
+   * The supervisor's machine's sandbox decision does not hold on a host: it sends false (a host
+   * refuses true) and the host decides from the run's `workers.sandbox` with its own probe.
+   */
   sandbox: z.literal(false),
 });
 export type AttemptExec = z.infer<typeof AttemptExec>;

@@ -12,7 +12,14 @@ import { mkdir, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Config, OrchError, traced } from '@orch/core';
-import { orchBinPath, tmuxWorkers, writeAttemptFiles, writeShim, type WorkerRuntime } from '@orch/engine';
+import {
+  orchBinPath,
+  removeWorktreeLinks,
+  tmuxWorkers,
+  writeAttemptFiles,
+  writeShim,
+  type WorkerRuntime,
+} from '@orch/engine';
 import { runGit, withRepoLock } from '@orch/git';
 import { assertSafeName, runPaths, taskChannelPaths } from '@orch/store';
 import { TmuxServer, socketNameFor } from '@orch/tmux';
@@ -21,6 +28,8 @@ import type { Redis } from 'ioredis';
 import { ATTEMPT_QUEUE, AttemptJob, type AttemptResult } from './attempt-job.js';
 import { HostChannel, type ExitedItem } from './channel.js';
 import { connectStore, redisOptions, type StoreOptions } from './connection.js';
+import { bootstrapOnHost, hostLog } from './host-bootstrap.js';
+import { hostSandbox, workerBaseEnv } from './host-sandbox.js';
 import { closeMasters, prepareControlDir, sharedSshCommand } from './host-ssh.js';
 import { hostOwned, keysFor, type Keys } from './keys.js';
 import { SharedRateLimit, withSharedRateLimit, type RateLimitReport } from './rate-limit.js';
@@ -192,30 +201,62 @@ export class Host {
     return join(this.opts.workdir, 'root');
   }
 
-  /** An orch attempt's files and argv, made here with this host's paths from the job's plain inputs. */
+  /** This host's variables for an attempt's processes (over the task's own, from the job). */
+  private placeEnv(worktree: string): Record<string, string> {
+    return {
+      ORCH_ROOT: this.root,
+      ORCH_WORKTREE: worktree,
+      ORCH_HOST: this.name,
+      PATH: `${join(this.opts.workdir, 'bin')}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+    };
+  }
+
+  /**
+   * An orch attempt's files and argv, made here with this host's paths from the job's plain inputs,
+   * in this host's OS sandbox when the run's `workers.sandbox` asks for it and bwrap works here.
+   */
   private async prepareAttempt(data: AttemptJob, worktree: string, logFile: string) {
     const exec = data.exec as NonNullable<AttemptJob['exec']>;
     const orchBin = this.opts.orchBin ?? orchBinPath();
     const shimDir = await writeShim(join(this.opts.workdir, 'bin'), process.execPath, orchBin);
     const channel = taskChannelPaths(runPaths(this.root, data.run).dir, data.task);
-    // What an earlier attempt left here was handed on already, or belongs to an attempt given up on.
-    await rm(channel.outbox.dir, { recursive: true, force: true });
-    const files = await writeAttemptFiles(exec, {
-      root: this.root,
-      worktree,
-      logFile,
-      rawLog: logFile.replace(/\.log$/, '.raw.log'),
-      execPath: process.execPath,
-      orchBin,
-      env: {
-        ORCH_ROOT: this.root,
-        ORCH_WORKTREE: worktree,
-        ORCH_HOST: this.name,
-        PATH: `${shimDir}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+    // What an earlier attempt left here was handed on already, or belongs to an attempt given up on
+    // (and may hold links its worker planted).
+    await rm(channel.dir, { recursive: true, force: true });
+    const config = Config.parse(data.config ?? {});
+    const sandbox = await hostSandbox(
+      config,
+      {
+        host: this.name,
+        workdir: this.opts.workdir,
+        clone: this.clone,
+        root: this.root,
+        shimDir,
+        run: data.run,
+        task: data.task,
+        worktree,
+        runtimeHidden: this.runtime.hiddenPaths(),
+        env: process.env,
       },
-      config: Config.parse(data.config ?? {}),
-      baseEnv: process.env,
-    });
+      exec.agent,
+    );
+    if (sandbox.notice) await hostLog(logFile, this.name, [sandbox.notice]);
+    const files = await writeAttemptFiles(
+      { ...exec, sandbox: sandbox.on },
+      {
+        root: this.root,
+        worktree,
+        logFile,
+        rawLog: logFile.replace(/\.log$/, '.raw.log'),
+        execPath: process.execPath,
+        orchBin,
+        env: this.placeEnv(worktree),
+        config,
+        // Workers never see the store's password, whatever `workers.env_passthrough` names.
+        baseEnv: workerBaseEnv(process.env),
+        ...(sandbox.layout ? { sandboxLayout: sandbox.layout } : {}),
+      },
+    );
     return { ...files, outbox: channel.outbox };
   }
 
@@ -294,8 +335,19 @@ export class Host {
             await rm(worktree, { recursive: true, force: true });
           }
           await this.git(['worktree', 'prune']);
+          // Links a sandboxed worker of an earlier attempt planted in its branch's ref folders.
+          await removeWorktreeLinks({ commonDir: this.clone }, data.run, data.task, worktree);
           await this.git(['worktree', 'add', '-q', '--force', '-B', data.branch, worktree, data.base]);
         });
+        if (data.exec)
+          await bootstrapOnHost({
+            host: this.name,
+            worktree,
+            workRoot: join(this.opts.workdir, 'work'),
+            config: Config.parse(data.config ?? {}),
+            env: { ...workerBaseEnv(process.env), ...data.exec.env, ...this.placeEnv(worktree) },
+            logFile,
+          });
 
         await this.runtime.kill(data.worker);
         const ex = data.exec ? await this.prepareAttempt(data, worktree, logFile) : undefined;

@@ -32,3 +32,9 @@ export * from './planner/repo-summary.js';
 export * from './repo-files.js';
 export * from './report/load-run.js';
 export * from './report/submit.js';
+export {
+  appendLog,
+  bootstrapWorktree,
+  readWorktreeInclude,
+  type BootstrapResult,
+} from './worker/bootstrap.js';

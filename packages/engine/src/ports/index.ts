@@ -7,3 +7,4 @@ export { systemClock, sleepOn, isoAt, type Clock } from './clock.js';
 export { gitRepository, gitUserCheckout } from './git.js';
 export type { SupervisorSession } from './supervisor-session.js';
 export { tmuxSupervisorSession, tmuxWorkers } from './tmux.js';
+export { removeWorktreeLinks, worktreeGitDirs } from './worktree-files.js';

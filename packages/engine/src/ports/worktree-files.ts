@@ -18,8 +18,9 @@ export async function worktreeAdminDir(commonDir: string, worktree: string): Pro
   return dir.startsWith(join(commonDir, 'worktrees') + '/') ? dir : undefined;
 }
 
+/** The git folders of a task's worktree in the repository whose common dir is `repo.commonDir`. */
 export async function worktreeGitDirs(
-  repo: Repo,
+  repo: Pick<Repo, 'commonDir'>,
   run: string,
   task: string,
   worktree: string,
@@ -59,7 +60,7 @@ export async function clearWorktreeLocks(
  * links, so each one found is removed (and the caller refuses the task).
  */
 export async function removeWorktreeLinks(
-  repo: Repo,
+  repo: Pick<Repo, 'commonDir'>,
   run: string,
   task: string,
   worktree: string,

@@ -38,6 +38,11 @@ export interface BootstrapOptions {
   depsOnly?: boolean;
   /** Idle worktrees whose node_modules may be copied when made for the same lockfiles. */
   siblings?: readonly string[];
+  /**
+   * No user's checkout here (a worker host; `repoRoot` is then the worktree): nothing is copied or
+   * linked from one, and dependencies come from the worktree's own lockfiles (see install.ts).
+   */
+  noCheckout?: boolean;
 }
 
 export async function bootstrapWorktree(
@@ -68,7 +73,7 @@ export async function bootstrapWorktree(
       );
     }
   };
-  const copies = [...config.worktree.copy, ...(await readWorktreeInclude(repoRoot))];
+  const copies = opts.noCheckout ? [] : [...config.worktree.copy, ...(await readWorktreeInclude(repoRoot))];
   for (const raw of copies) {
     const rel = normalizeRepoPath(raw);
     const from = join(repoRoot, rel);
@@ -79,7 +84,7 @@ export async function bootstrapWorktree(
     await copyFile(from, to);
     result.copied.push(rel);
   }
-  for (const raw of config.worktree.symlink) {
+  for (const raw of opts.noCheckout ? [] : config.worktree.symlink) {
     const rel = normalizeRepoPath(raw);
     const from = join(repoRoot, rel);
     const to = join(worktree, rel);
@@ -90,6 +95,7 @@ export async function bootstrapWorktree(
   }
   result.install = await installWorktreeDeps(repoRoot, worktree, config, env, runCommand, {
     ...(opts.siblings ? { siblings: opts.siblings } : {}),
+    ...(opts.noCheckout ? { noCheckout: true } : {}),
   });
   await appendLog(opts.logFile, result.install);
   if (!opts.depsOnly) for (const command of config.worktree.setup) await runCommand(command);

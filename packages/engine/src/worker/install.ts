@@ -230,6 +230,12 @@ export interface InstallOptions {
    * same lockfiles (its marker's key) is copied instead of running the package manager again.
    */
   siblings?: readonly string[];
+  /**
+   * No checkout to mirror (a worker host, whose `repoRoot` is the worktree itself): a worktree with
+   * a Node lockfile gets an install of it (or a sibling's node_modules made for the same
+   * lockfiles), never a copy of a checkout's.
+   */
+  noCheckout?: boolean;
 }
 
 export async function installWorktreeDeps(
@@ -250,7 +256,10 @@ export async function installWorktreeDeps(
   const timeoutMs = config.verification.timeout * 1000;
   const top = new Set(await readdir(worktree).catch(() => [] as string[]));
   const files = TOP_FILES.filter((f) => top.has(f) && (python || !PYTHON_FILES.includes(f)));
-  const rootNodeModules = await isDir(join(repoRoot, 'node_modules'));
+  const noCheckout = opts.noCheckout ?? false;
+  const rootNodeModules = noCheckout
+    ? files.some(isNodeLockfile)
+    : await isDir(join(repoRoot, 'node_modules'));
   // Most projects: nothing to mirror, so no git process and no hashing.
   if (!rootNodeModules && !files.some((f) => PYTHON_FILES.includes(f))) return [];
   const tracked = (await runGit(['ls-files', '-z'], { cwd: worktree })).stdout.split('\0').filter(Boolean);
@@ -276,13 +285,13 @@ export async function installWorktreeDeps(
     tools: await toolsOnPath(env),
     root: {
       nodeModules: rootNodeModules,
-      venv: existsSync(join(repoRoot, '.venv', 'pyvenv.cfg')),
+      venv: !noCheckout && existsSync(join(repoRoot, '.venv', 'pyvenv.cfg')),
     },
     worktree: {
       nodeModules: await pathState(join(worktree, 'node_modules'), key),
       venv: await pathState(join(worktree, '.venv')),
     },
-    nodeLockMatches: rootLock.hash === ownLock.hash,
+    nodeLockMatches: !noCheckout && rootLock.hash === ownLock.hash,
     ignored: { nodeModules: ignored.has('node_modules/'), venv: ignored.has('.venv/') },
   };
   const plan = planInstall(facts);
@@ -379,7 +388,9 @@ export async function installWorktreeDeps(
     return false;
   };
 
-  if (plan.node?.action === 'clone') {
+  if (noCheckout && plan.node?.action === 'clone') {
+    lines.push('no node_modules was made: there is no checkout here to copy one from');
+  } else if (plan.node?.action === 'clone') {
     await clone(facts.nodeLockMatches ? 'the lockfiles match' : undefined);
   } else if (plan.node?.action === 'install' && mode === 'auto' && (await reuse())) {
     // done
@@ -401,7 +412,8 @@ export async function installWorktreeDeps(
       }
       lines.push(`\`${argv.join(' ')}\` failed (${r.tail})`);
     }
-    if (!done) await clone("every install failed; it may not match this worktree's lockfile");
+    if (!done && noCheckout) lines.push('no node_modules was made: every install failed');
+    else if (!done) await clone("every install failed; it may not match this worktree's lockfile");
   }
 
   const py = plan.python;

@@ -32,6 +32,10 @@ export interface SandboxLayout {
   hidden: string[];
   /** Programs the worker runs (orch's own package, Node.js): read-only, also when under /tmp. */
   programs: string[];
+  /** Files the worker reads also when under a hidden folder or /tmp (a host's git identity): read-only. */
+  readable?: string[];
+  /** Files shown empty (a host's password file), wherever they are. */
+  hiddenFiles?: string[];
   cwd: string;
 }
 
@@ -41,6 +45,7 @@ export function sandboxArgv(l: SandboxLayout, argv: readonly string[], bwrap = '
   // An orch (or Node.js) installed under /tmp would vanish with it, and `orch task done` with it.
   for (const p of l.programs) a.push('--ro-bind-try', p, p);
   for (const p of l.hidden) a.push('--tmpfs', p);
+  for (const p of l.readable ?? []) a.push('--ro-bind-try', p, p);
   a.push('--ro-bind', l.repoRoot, l.repoRoot);
   if (!within(l.commonDir, l.repoRoot)) a.push('--ro-bind', l.commonDir, l.commonDir);
   a.push('--tmpfs', l.orchDir);
@@ -60,6 +65,8 @@ export function sandboxArgv(l: SandboxLayout, argv: readonly string[], bwrap = '
     a.push('--ro-bind-try', `${l.worktreeGitDir}/${f}`, `${l.worktreeGitDir}/${f}`);
   a.push('--bind', l.refDir, l.refDir, '--bind', l.logDir, l.logDir);
   for (const p of l.writable) a.push('--bind-try', p, p);
+  // Last, so that no bind above shows them again.
+  for (const p of l.hiddenFiles ?? []) a.push('--ro-bind', '/dev/null', p);
   a.push('--chdir', l.cwd, '--', ...argv);
   return a;
 }

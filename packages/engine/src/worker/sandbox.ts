@@ -10,6 +10,7 @@ import { OrchError, type Config, traced } from '@orch/core';
 import { orchPaths, taskChannelPaths } from '@orch/store';
 import { assetsRoot } from '../assets.js';
 import type { RunContext } from '../run/context.js';
+import type { WorkspaceGitDirs } from '../ports/workspaces.js';
 import type { SandboxLayout } from './sandbox-args.js';
 
 export interface SandboxProbe {
@@ -75,24 +76,38 @@ export function removePlantedGitLinks(ctx: RunContext, task: string, worktree: s
 /** The agent CLIs' own state below HOME, writable inside the sandbox. */
 const AGENT_HOME_STATE = ['.claude', '.claude.json', '.codex', '.gemini', '.aider'];
 
+/** Where a worker's sandbox is laid out: the paths of the machine the attempt runs on. */
+export interface SandboxPlace {
+  /** The repository's main checkout (read-only); a host's bare clone. */
+  repoRoot: string;
+  /** The git folders the task's worktree uses (`Workspaces.gitDirs`). */
+  gitDirs: WorkspaceGitDirs;
+  worktree: string;
+  /** The `.orchestrator` folder to hide, and the task's channel inside it (read-write). */
+  orchDir: string;
+  channelDir: string;
+  /** Folders inside `orchDir` the worker reads (the `orch` shim). */
+  orchReadable: string[];
+  /** Folders to hide (the worker runtime's own files); those under /tmp are hidden already. */
+  hidden: readonly string[];
+  /** Files to read also when they are under a hidden folder or /tmp (a host's git identity). */
+  readable?: readonly string[];
+  /** Files to hide, shown as empty (a host's password file). */
+  hiddenFiles?: readonly string[];
+}
+
 /**
- * The task's sandbox layout. Creates the folders that must exist to be bound (the branch's ref and
- * reflog folders, the task channel). `env` is the agent's environment (HOME, CLAUDE_CONFIG_DIR, …),
- * `agent` its adapter's name.
+ * A sandbox layout at `place`, the one definition for the supervisor's machine and for hosts.
+ * Creates the folders that must exist to be bound (the branch's ref and reflog folders, the task
+ * channel). `env` is the agent's environment (HOME, CLAUDE_CONFIG_DIR, …), `agent` its adapter's name.
  */
-export async function sandboxLayout(
-  ctx: RunContext,
-  task: string,
-  worktree: string,
+export async function placeSandboxLayout(
+  place: SandboxPlace,
   env: Record<string, string>,
   agent: string,
 ): Promise<SandboxLayout> {
-  const {
-    commonDir: common,
-    adminDir: gitDir,
-    refDir,
-    logDir,
-  } = await ctx.workspaces.gitDirs(task, worktree);
+  const { commonDir: common, adminDir: gitDir, refDir, logDir } = place.gitDirs;
+  const worktree = place.worktree;
   if (!gitDir) {
     throw new OrchError('ERR_ORCH_SANDBOX_LAYOUT', `The worktree ${worktree} does not link into ${common}.`, {
       hint: 'Its .git file was changed; `orch state resume` recreates the worktree from its branch.',
@@ -103,8 +118,7 @@ export async function sandboxLayout(
   const worktreeConfig = join(gitDir, 'config.worktree');
   if (!existsSync(worktreeConfig))
     await writeFile(worktreeConfig, '', { flag: 'wx' }).catch(traced('sandbox.writeFile'));
-  const channelDir = taskChannelPaths(ctx.paths.dir, task).dir;
-  for (const d of [refDir, logDir, channelDir]) await mkdir(d, { recursive: true });
+  for (const d of [refDir, logDir, place.channelDir]) await mkdir(d, { recursive: true });
 
   const home = env.HOME ?? homedir();
   const writable = AGENT_HOME_STATE.map((p) => join(home, p));
@@ -113,22 +127,52 @@ export async function sandboxLayout(
   if (agent === 'claude' && !env.CLAUDE_CONFIG_DIR)
     await mkdir(join(home, '.claude'), { recursive: true }).catch(traced('sandbox.mkdir'));
 
-  const orchDir = orchPaths(ctx.repoRoot).orchDir;
   // The user's session sockets (bus, ssh and gpg agents, rootless container engines).
   const runtimeDir = `/run/user/${process.getuid?.() ?? 0}`;
+  const hidden = [...place.hidden, runtimeDir].filter((d) => !d.startsWith('/tmp/') && existsSync(d));
+  const readable = (place.readable ?? []).filter((p) => existsSync(p));
+  // One in a hidden folder is gone already (and no file can be bound over in a tmpfs made read-only).
+  const hiddenFiles = (place.hiddenFiles ?? []).filter(
+    (p) => existsSync(p) && !['/tmp', ...hidden].some((d) => p.startsWith(`${d}/`)),
+  );
   return {
-    repoRoot: ctx.repoRoot,
+    repoRoot: place.repoRoot,
     commonDir: common,
     worktree,
     worktreeGitDir: gitDir,
     refDir,
     logDir,
-    orchDir,
-    channelDir,
-    orchReadable: [join(ctx.privateDir, 'bin')],
+    orchDir: place.orchDir,
+    channelDir: place.channelDir,
+    orchReadable: place.orchReadable,
     writable,
-    hidden: [...ctx.workers.hiddenPaths(), runtimeDir].filter((d) => !d.startsWith('/tmp/') && existsSync(d)),
+    hidden,
     programs: [assetsRoot(), dirname(process.execPath)],
+    ...(readable.length > 0 ? { readable } : {}),
+    ...(hiddenFiles.length > 0 ? { hiddenFiles } : {}),
     cwd: worktree,
   };
+}
+
+/** The task's sandbox layout on the supervisor's machine (see `placeSandboxLayout`). */
+export async function sandboxLayout(
+  ctx: RunContext,
+  task: string,
+  worktree: string,
+  env: Record<string, string>,
+  agent: string,
+): Promise<SandboxLayout> {
+  return placeSandboxLayout(
+    {
+      repoRoot: ctx.repoRoot,
+      gitDirs: await ctx.workspaces.gitDirs(task, worktree),
+      worktree,
+      orchDir: orchPaths(ctx.repoRoot).orchDir,
+      channelDir: taskChannelPaths(ctx.paths.dir, task).dir,
+      orchReadable: [join(ctx.privateDir, 'bin')],
+      hidden: ctx.workers.hiddenPaths(),
+    },
+    env,
+    agent,
+  );
 }
