@@ -29,6 +29,7 @@ import { ATTEMPT_QUEUE, AttemptJob, type AttemptResult } from './attempt-job.js'
 import { HostChannel, type ExitedItem } from './channel.js';
 import { connectStore, redisOptions, type StoreOptions } from './connection.js';
 import { bootstrapOnHost, hostLog } from './host-bootstrap.js';
+import { HostInbox } from './host-mail.js';
 import { hostSandbox, workerBaseEnv } from './host-sandbox.js';
 import { closeMasters, prepareControlDir, sharedSshCommand } from './host-ssh.js';
 import { hostOwned, keysFor, type Keys } from './keys.js';
@@ -257,7 +258,7 @@ export class Host {
         ...(sandbox.layout ? { sandboxLayout: sandbox.layout } : {}),
       },
     );
-    return { ...files, outbox: channel.outbox };
+    return { ...files, outbox: channel.outbox, inbox: channel.inbox };
   }
 
   private async process(job: Job<AttemptJob, AttemptResult>): Promise<AttemptResult> {
@@ -398,6 +399,7 @@ export class Host {
             )
           : undefined;
         await channel?.placed(this.name, data.attempt);
+        const inbox = ex && new HostInbox(redis, this.keys, data.run, data.task, data.attempt, ex.inbox);
         const ref = { name: data.worker, logFile };
         const deadline = Date.now() + data.timeoutMs;
         let lastSize = -1;
@@ -417,6 +419,7 @@ export class Host {
             }
           }
           await channel?.pump();
+          await inbox?.pump();
           if (!st.exists || st.dead) break;
           if (Date.now() > deadline) {
             await this.runtime.kill(data.worker);

@@ -30,6 +30,8 @@ export interface Keys {
   channel(run: string, task: string): string;
   /** The supervisor's verdicts on the channel's items that asked for one, back to the host. */
   channelAcks(run: string, task: string): string;
+  /** Messages delivered to the task's inbox, for the host running its attempt (taken as delivered). */
+  channelInbox(run: string, task: string): string;
 }
 
 export function keysFor(prefix = 'orch'): Keys {
@@ -56,6 +58,7 @@ export function keysFor(prefix = 'orch'): Keys {
     plan: (r) => `${run(r)}:plan`,
     channel: (r, t) => `${run(r)}:channel:${assertSafeName(t, 'task id')}`,
     channelAcks: (r, t) => `${run(r)}:channel-acks:${assertSafeName(t, 'task id')}`,
+    channelInbox: (r, t) => `${run(r)}:channel-inbox:${assertSafeName(t, 'task id')}`,
   };
 }
 

@@ -31,6 +31,7 @@ import {
   type RemoteOptions,
 } from './remote.js';
 import { RedisRunLog } from './run-log.js';
+import { handedToHosts, mailToHost, mailToHosts } from './host-mail.js';
 import { RedisMailbox } from './mailbox.js';
 import { RedisUserOutbox, serveUserOutbox } from './user-outbox.js';
 import { BullWorkerRuntime } from './worker-runtime.js';
@@ -188,6 +189,7 @@ export class DistributedRun {
       outputSize: (ref) => bull.outputSize(ref),
       outputTail: (ref, lines) => bull.outputTail(ref, lines),
       hiddenPaths: () => bull.hiddenPaths(),
+      deliverMail: (task, attempt, msg) => mailToHost(this.redis, this.keys, run, task, attempt, msg),
     };
     const repo = await Repo.open(this.o.repoRoot);
     return {
@@ -255,7 +257,9 @@ export async function serveUserChannel(o: {
       key: o.key,
       state: () => o.journal.state as RunState,
       append: (ev) => o.journal.append(ev),
-      mailbox: new RedisMailbox(o.redis, o.keys, o.run, { tasks: tasks() }),
+      mailbox: handedToHosts(new RedisMailbox(o.redis, o.keys, o.run, { tasks: tasks() }), (msg) =>
+        mailToHosts(o.redis, o.keys, o.run, o.journal.state as RunState, msg),
+      ),
       seen,
       onRefused: async (reason, kind) => {
         await o.journal.append({

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Config } from '@orch/core';
 import { stagingBranch, taskBranch, type WorkerSpec } from '@orch/engine';
 import { isolatedTmux, spawnOrch, startRedis, tempRepo, type RedisFixture } from '@orch/test-utils';
 import type { Redis } from 'ioredis';
@@ -73,6 +74,8 @@ beforeAll(async () => {
     redis: conn,
     keys,
     run,
+    // The agent's stand-in lives under the test's /tmp, which a worker's OS sandbox hides.
+    config: Config.parse({ workers: { sandbox: 'off' } }),
     placement: (s) => {
       const p = places.get(s.name);
       if (!p) throw new Error(`no placement for ${s.name}`);

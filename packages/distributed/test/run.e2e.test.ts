@@ -36,7 +36,35 @@ const TASKS: [string, string[]][] = [
   ['d', ['b']],
   ['e', ['c', 'd']],
 ];
-const PLAN = `tasks:${TASKS.map(([id, deps]) => writerTaskYaml(id, deps)).join('')}\n`;
+/**
+ * Task b as a writer task that first waits (bounded) for a mail sent to it mid-run, and writes what
+ * it got and what it sees of its host's work directory (its sandbox binds only the attempt's parts).
+ */
+const MAIL_TASK = `
+  - id: b
+    description: write src/b.txt
+    agent: shell
+    files_write: [src/b.txt]
+    depends_on: []
+    verification:
+      - command: test -s src/b.txt
+        type: check
+    run: |
+      got=
+      for i in $(seq 1 300); do
+        got=$(orch mailbox check)
+        case "$got" in *"hello b"*) break;; esac
+        sleep 0.2
+      done
+      mkdir -p src
+      echo "b after nothing" > src/b.txt
+      case "$got" in *"hello b"*) echo "mail: received" >> src/b.txt;; esac
+      echo "host dir: $(ls -A "$(dirname "$ORCH_ROOT")" | tr '\\n' ' ')" >> src/b.txt
+      git add -A
+      git diff --cached --quiet || git commit -qm "b"
+      orch task progress "wrote src/b.txt"
+      orch task done --summary "b done"`;
+const PLAN = `tasks:${TASKS.map(([id, deps]) => (id === 'b' ? MAIL_TASK : writerTaskYaml(id, deps))).join('')}\n`;
 
 let redis: RedisFixture;
 let world: CliWorld;
@@ -92,12 +120,28 @@ describe('orch run with a store and a remote', () => {
     await startHost('h1');
     await startHost('h2');
     await writeFile(join(world.repo.root, 'tasks.yaml'), PLAN);
-    const r = await world.orch(
+    const running = world.spawn(
       ['run', 'tasks.yaml', '--store', redis.url, '--remote', remote, '--yes', '--no-tui', '--json'],
-      { env: { ORCH_REDIS_PASSWORD: redis.password }, timeoutMs: 280_000 },
+      { env: { ORCH_REDIS_PASSWORD: redis.password } },
     );
-    expect(r.stderr).not.toContain('Error');
-    const state = JSON.parse(r.stdout) as RunState;
+    // Once b runs on a host, the user sends it a mail from the checkout through the store.
+    const keys = keysFor('orch');
+    let bHost: string | undefined;
+    for (const until = Date.now() + 120_000; !bHost && Date.now() < until;) {
+      const [id] = await conn.zrange(keys.runs(), '0', '-1');
+      if (id) {
+        const evs = await new RedisRunLog(conn, keys, id).history();
+        bHost = evs.flatMap((e) => (e.type === 'task.placed' && e.task === 'b' ? [e.host] : []))[0];
+      }
+      if (!bHost) await new Promise((r) => setTimeout(r, 200));
+    }
+    const sent = await world.orch(['mailbox', 'send', 'b', 'hello b from the user', '--store', redis.url], {
+      env: { ORCH_REDIS_PASSWORD: redis.password },
+    });
+    expect(sent.exitCode).toBe(0);
+    const r = await running;
+    expect(String(r.stderr)).not.toContain('Error');
+    const state = JSON.parse(String(r.stdout)) as RunState;
     expect({ exit: r.exitCode, outcome: state.outcome, reason: state.reason }).toEqual({
       exit: 0,
       outcome: 'succeeded',
@@ -107,7 +151,6 @@ describe('orch run with a store and a remote', () => {
 
     // The journal is in Redis (none in the run folder), the run is listed, its plan is there.
     expect(existsSync(runPaths(world.repo.root, run).events)).toBe(false);
-    const keys = keysFor('orch');
     expect(await conn.zrange(keys.runs(), '0', '-1')).toEqual([run]);
     expect(await conn.get(keys.plan(run))).toBe(PLAN);
     const events: RunEvent[] = await new RedisRunLog(conn, keys, run).history();
@@ -132,6 +175,12 @@ describe('orch run with a store and a remote', () => {
     for (const [id] of TASKS) expect(tree).toContain(`src/${id}.txt`);
     expect(await world.repo.git('rev-parse', 'HEAD')).toBe(await git(bare, 'rev-parse', staging));
     expect(await readFile(join(world.repo.root, 'src', 'e.txt'), 'utf8')).toBe('e after c,d\n');
+    // b got the mail sent mid-run in its inbox on its host, and ran in the host's OS sandbox: of the
+    // host's work directory it saw only its clone, worktrees, channels and shim, not the logs beside them.
+    expect(await readFile(join(world.repo.root, 'src', 'b.txt'), 'utf8')).toBe(
+      'b after nothing\nmail: received\nhost dir: bin repo.git root work \n',
+    );
+    expect(existsSync(join(dir, bHost as string, 'logs'))).toBe(true);
     // The hosts worked in their own directories: no task worktree of theirs is in the repository.
     expect(existsSync(join(dir, 'h1', 'repo.git')) && existsSync(join(dir, 'h2', 'repo.git'))).toBe(true);
   }, 300_000);

@@ -3,6 +3,7 @@
  * in a distributed run. Everything crosses as plain data: a worker is named, never a pid or a pane,
  * and its output is read through the runtime, so the supervisor needs no access to the host's files.
  */
+import type { MailboxMessage } from '@orch/core';
 
 /** What an attempt is, as plain data: all of it may cross to another machine. */
 export interface AttemptInputs {
@@ -74,4 +75,9 @@ export interface WorkerRuntime {
    * and the host makes its files and argv there; the supervisor writes none of them.
    */
   readonly remote?: boolean;
+  /**
+   * A message was just put in the inbox of `task`, whose attempt `attempt` this runtime runs: a
+   * runtime whose workers do not read the supervisor's task channels (a host's) hands it on.
+   */
+  deliverMail?(task: string, attempt: number, msg: MailboxMessage): Promise<void>;
 }

@@ -9,6 +9,7 @@
  */
 import { watch as fsWatch, mkdirSync, type FSWatcher } from 'node:fs';
 import {
+  MAILBOX_ALL,
   OrchError,
   checkTaskEvent,
   sameSecret,
@@ -35,6 +36,7 @@ import {
   writeAck,
   type DropPaths,
 } from '@orch/store';
+import type { WorkerRuntime } from '../ports/worker-runtime.js';
 
 /** The channel of the user's own commands (not a task id: reserved). */
 export const USER_CHANNEL = 'user';
@@ -245,6 +247,42 @@ export interface IntakeHost {
   /** The attempt launched most recently per task (it may not be journaled yet). */
   launched: ReadonlyMap<string, number>;
   onError?(e: unknown): void;
+  /** A worker's message was delivered (see `handMailOn`). */
+  onMail?(msg: MailboxMessage): Promise<void>;
+}
+
+/**
+ * The tasks a delivered message is for whose attempt may still read it (started, not finished),
+ * each with that attempt: the one launched last, which may not be journaled yet.
+ */
+export function mailRecipients(
+  state: RunState,
+  msg: Pick<MailboxMessage, 'from' | 'to'>,
+  launched?: ReadonlyMap<string, number>,
+): { task: string; attempt: number }[] {
+  const to = msg.to === MAILBOX_ALL ? state.order.filter((t) => t !== msg.from) : [msg.to];
+  return to.flatMap((task) => {
+    const t = state.tasks[task];
+    if (!t || FINISHED.has(t.status)) return [];
+    const attempt = Math.max(t.attempt, launched?.get(task) ?? 0);
+    return attempt > 0 ? [{ task, attempt }] : [];
+  });
+}
+
+/**
+ * A message just put in task inboxes (the supervisor's task channels), handed to where each
+ * recipient's attempt runs when that is elsewhere (a host: `WorkerRuntime.deliverMail`). A message
+ * that cannot be handed on now is still in the inbox, and the next attempt's prompt shows it.
+ */
+export async function handMailOn(
+  workers: Pick<WorkerRuntime, 'deliverMail'>,
+  state: RunState,
+  msg: MailboxMessage,
+  launched?: ReadonlyMap<string, number>,
+): Promise<void> {
+  if (!workers.deliverMail) return;
+  for (const r of mailRecipients(state, msg, launched))
+    await workers.deliverMail(r.task, r.attempt, msg).catch(traced('intake.handMailOn'));
 }
 
 export class Intake {
@@ -388,6 +426,8 @@ export class Intake {
       result = await acceptItem(this.host.runDir, this.host.state(), channel, item, (ev) =>
         this.host.append(ev),
       );
+      if (result.ok && item.body.kind === 'mail' && this.host.onMail)
+        await this.host.onMail(result.result as MailboxMessage).catch(traced('intake.onMail'));
     }
     this.seen.add(item.id);
     if (!result.ok && !(item.body.kind === 'activity' && verdict === STALE))

@@ -39,7 +39,7 @@ import { MergeQueue, findLanding } from '../merge/queue.js';
 import { archiveBranch, requireState, taskBranch, type RunContext } from '../run/context.js';
 import { findTask, launchWorker } from '../worker/launch.js';
 import { removePlantedGitLinks } from '../worker/sandbox.js';
-import { Intake } from './intake.js';
+import { Intake, handMailOn } from './intake.js';
 import { startNotifier } from './notify.js';
 import { Waiter } from './waiter.js';
 import { nextStep } from './watch-step.js';
@@ -107,6 +107,7 @@ export class Supervisor {
       state: () => this.state,
       append: (ev) => ctx.journal.append(ev),
       launched: ctx.launched,
+      onMail: (msg) => handMailOn(ctx.workers, this.state, msg, ctx.launched),
     });
   }
 
