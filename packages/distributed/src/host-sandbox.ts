@@ -13,8 +13,10 @@ import { OrchError, type Config } from '@orch/core';
 import {
   decideSandbox,
   placeSandboxLayout,
+  probeSandbox,
   worktreeGitDirs,
   type SandboxDecision,
+  type SandboxProbe,
   type SandboxLayout,
 } from '@orch/engine';
 import { orchPaths, runPaths, taskChannelPaths } from '@orch/store';
@@ -59,10 +61,15 @@ export interface HostSandbox extends SandboxDecision {
  * Whether this host runs the attempt sandboxed, and how. `on` without a working bwrap here is an
  * error naming the host; `auto` falls back with a notice for the worker's log.
  */
-export async function hostSandbox(config: Config, p: HostSandboxPlace, agent: string): Promise<HostSandbox> {
+export async function hostSandbox(
+  config: Config,
+  p: HostSandboxPlace,
+  agent: string,
+  probe: () => Promise<SandboxProbe> = probeSandbox,
+): Promise<HostSandbox> {
   let decision: SandboxDecision;
   try {
-    decision = await decideSandbox(config);
+    decision = await decideSandbox(config, probe);
   } catch (e) {
     if (e instanceof OrchError)
       throw new OrchError(e.code, `host ${p.host}: ${e.message}`, {

@@ -146,9 +146,4 @@ describe('the OS sandbox of an attempt on a host', () => {
     expect(spec.sandbox?.hidden).toContain(dir);
     expect(spec.sandbox?.hiddenFiles).toEqual([join(base, 'redis.pass')]);
   });
-
-  it('workers.sandbox off: no sandbox and no notice', async () => {
-    const off = await hostSandbox(Config.parse({ workers: { sandbox: 'off' } }), place, 'shell');
-    expect(off).toEqual({ on: false });
-  });
 });

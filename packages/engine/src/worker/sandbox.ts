@@ -51,11 +51,17 @@ export interface SandboxDecision {
   notice?: string;
 }
 
-/** What `workers.sandbox` means on this machine; `on` without a working bwrap is an error. */
-export async function decideSandbox(config: Config): Promise<SandboxDecision> {
+/**
+ * What `workers.sandbox` means on this machine; `on` without a working bwrap is an error. `probeHere`
+ * tells whether bwrap works here (`probeSandbox`).
+ */
+export async function decideSandbox(
+  config: Config,
+  probeHere: () => Promise<SandboxProbe> = probeSandbox,
+): Promise<SandboxDecision> {
   const mode = config.workers.sandbox;
   if (mode === 'off') return { on: false };
-  const probe = await probeSandbox();
+  const probe = await probeHere();
   if (probe.ok) return { on: true };
   if (mode === 'on') {
     throw new OrchError('ERR_ORCH_SANDBOX_UNAVAILABLE', `workers.sandbox is on, but ${probe.reason}.`, {
