@@ -345,6 +345,7 @@ export class Host {
             host: this.name,
             worktree,
             workRoot: join(this.opts.workdir, 'work'),
+            depsRoot: join(this.opts.workdir, 'deps'),
             config: Config.parse(data.config ?? {}),
             env: { ...workerBaseEnv(process.env), ...data.exec.env, ...this.placeEnv(worktree) },
             logFile,

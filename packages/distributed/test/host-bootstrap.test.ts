@@ -5,7 +5,7 @@
  * environment, the files a host cannot copy from a checkout, and a failing setup command.
  */
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,7 @@ const git = async (cwd: string, ...args: string[]): Promise<string> =>
 let base: string;
 let clone: string;
 let workRoot: string;
+let depsRoot: string;
 let bin: string;
 
 /** A worktree of the host's clone for `task`, as the host makes one per attempt. */
@@ -44,6 +45,7 @@ beforeEach(async () => {
   clone = join(base, 'host', 'repo.git');
   await git(base, 'clone', '-q', '--bare', src, clone);
   workRoot = join(base, 'host', 'work');
+  depsRoot = join(base, 'host', 'deps');
   // A stand-in npm: installs one module and counts its runs.
   bin = join(base, 'bin');
   await mkdir(bin);
@@ -65,13 +67,21 @@ const env = (): Record<string, string> => ({
 });
 
 describe("a host's worktree bootstrap", () => {
-  it("installs from the worktree's lockfile, a second worktree reuses it by lockfile hash, setup runs with the task's ports", async () => {
+  it("installs from the worktree's lockfile, a later attempt's worktree reuses it by lockfile hash, setup runs with the task's ports", async () => {
     const config = Config.parse({
       worktree: { setup: ['echo "port $ORCH_PORT_BASE" > setup.out'], copy: ['.env.local'] },
     });
     const first = await worktree('a');
     const log1 = join(base, 'host', 'logs', 'a-1.log');
-    await bootstrapOnHost({ host: 'h1', worktree: first, workRoot, config, env: env(), logFile: log1 });
+    await bootstrapOnHost({
+      host: 'h1',
+      worktree: first,
+      workRoot,
+      depsRoot,
+      config,
+      env: env(),
+      logFile: log1,
+    });
     expect(await readFile(join(first, 'node_modules', 'dep', 'index.js'), 'utf8')).toContain(
       'module.exports',
     );
@@ -83,9 +93,20 @@ describe("a host's worktree bootstrap", () => {
     expect(text1).toContain('.env.local, .env');
     expect(existsSync(join(first, '.env'))).toBe(false);
 
+    // The attempt ends and its worktree goes (as on a host); the host kept its node_modules.
+    expect(await readdir(depsRoot)).toHaveLength(1);
+    await git(clone, 'worktree', 'remove', '--force', first);
     const second = await worktree('b');
     const log2 = join(base, 'host', 'logs', 'b-1.log');
-    await bootstrapOnHost({ host: 'h1', worktree: second, workRoot, config, env: env(), logFile: log2 });
+    await bootstrapOnHost({
+      host: 'h1',
+      worktree: second,
+      workRoot,
+      depsRoot,
+      config,
+      env: env(),
+      logFile: log2,
+    });
     expect(await readFile(join(second, 'node_modules', 'dep', 'index.js'), 'utf8')).toContain(
       'module.exports',
     );
@@ -101,6 +122,7 @@ describe("a host's worktree bootstrap", () => {
       host: 'h1',
       worktree: wt,
       workRoot,
+      depsRoot,
       config,
       env: env(),
       logFile,

@@ -38,3 +38,4 @@ export {
   readWorktreeInclude,
   type BootstrapResult,
 } from './worker/bootstrap.js';
+export { cloneDir, readMarker } from './worker/install.js';

@@ -53,7 +53,7 @@ const TOP_FILES = [
 ];
 const PYTHON_FILES = ['uv.lock', 'poetry.lock', 'requirements.txt'];
 
-interface Marker {
+export interface Marker {
   key: string;
   /** Workspace folders whose node_modules were copied too. */
   nested: string[];
@@ -91,7 +91,8 @@ async function isDir(path: string): Promise<boolean> {
   );
 }
 
-async function readMarker(dir: string): Promise<Marker | undefined> {
+/** What a node_modules orch made was made for (its lockfiles' hash), or undefined. */
+export async function readMarker(dir: string): Promise<Marker | undefined> {
   try {
     const m = JSON.parse(await readFile(join(dir, NODE_MODULES_MARKER), 'utf8')) as Partial<Marker>;
     if (typeof m.key !== 'string') return undefined;
@@ -123,7 +124,7 @@ async function ignoredPaths(worktree: string, paths: string[]): Promise<Set<stri
 }
 
 /** Copies a folder, copy-on-write where the filesystem can (reflink), keeping relative links as they are. */
-async function cloneDir(from: string, to: string, timeoutMs: number): Promise<void> {
+export async function cloneDir(from: string, to: string, timeoutMs: number): Promise<void> {
   const src = await realpath(from);
   await mkdir(to, { recursive: true });
   if (process.platform === 'linux') {
