@@ -133,7 +133,9 @@ describe('a rediss:// store', () => {
     const none = await refusal(storeFromUrl(mutual.url, envFor(mutual)));
     expect(none.code).toBe('ERR_ORCH_STORE_UNREACHABLE');
     // The alert, or (TLS 1.3 ends the handshake first) the reset that follows it.
-    expect(none.message).toMatch(/TLS: (the server asks for a client certificate|no TLS connection came about)/);
+    expect(none.message).toMatch(
+      /TLS: (the server asks for a client certificate|no TLS connection came about)/,
+    );
     expect(none.hint).toContain('ORCH_REDIS_CERT_FILE');
 
     const withCert = envFor(mutual, {
