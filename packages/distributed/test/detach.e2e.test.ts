@@ -170,7 +170,9 @@ describe('a distributed run with --detach', () => {
       log = await readFile(logFile, 'utf8');
       await new Promise((r) => setTimeout(r, 100));
     }
-    expect(log).toContain(`Run ${run} stopped`);
+    expect(log).toContain(
+      `Run ${run} stopped; continue it with: orch state resume --store ${redis.url} --run ${run}`,
+    );
     expect(log).toContain(`Took over run ${run}`);
     expect(log).toContain(`Run ${run} succeeded`);
     expect(log).not.toContain(redis.password);

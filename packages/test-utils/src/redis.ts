@@ -290,7 +290,12 @@ async function startOn(
 export async function startRedis(o: { tls?: boolean | RedisTlsOptions } = {}): Promise<RedisFixture> {
   const dir = await mkdtemp(join(tmpdir(), 'orch-redis-'));
   const password = randomBytes(16).toString('hex');
-  const tls = o.tls ? await makeServerTls(dir, o.tls === true ? {} : o.tls) : undefined;
+  const tls = o.tls
+    ? await makeServerTls(dir, o.tls === true ? {} : o.tls).catch(async (e: unknown) => {
+        await rm(dir, { recursive: true, force: true });
+        throw e;
+      })
+    : undefined;
   for (let tries = 0; tries < 3; tries++) {
     const port = await freePort();
     const child = await startOn(port, dir, password, tls);

@@ -130,7 +130,7 @@ async function runWith(planPath: string, opts: RunOpts, opened: Distributed | un
       noPromote: opts.promote === false,
       ...(ports ? { ports } : {}),
     });
-    return finish(state, false);
+    return finish(state, false, opened?.url);
   }
   if (plain) {
     println(
@@ -152,7 +152,7 @@ async function runWith(planPath: string, opts: RunOpts, opened: Distributed | un
         }
       : {}),
   });
-  return finish(state, opts.json === true);
+  return finish(state, opts.json === true, opened?.url);
 }
 
 /**
@@ -196,14 +196,18 @@ export function outliveTerminal(repoRoot: string, run: string, closeView?: () =>
   };
 }
 
-/** How a run ended: its exit code and the state (--json) or a line saying so. */
-export function finishResult(state: RunState, json: boolean, out?: Output): CommandResult {
+/**
+ * How a run ended: its exit code and the state (--json) or a line saying so. `store`: the URL of a
+ * distributed run's store, which its resume needs.
+ */
+export function finishResult(state: RunState, json: boolean, out?: Output, store?: string): CommandResult {
   const exitCode = outcomeExitCode(state);
   if (json) return { exitCode, json: state };
   if (!state.outcome) {
+    const on = store ? ` --store ${store}` : '';
     return {
       exitCode,
-      lines: [`Run ${state.run} stopped; continue it with: orch state resume --run ${state.run}`],
+      lines: [`Run ${state.run} stopped; continue it with: orch state resume${on} --run ${state.run}`],
     };
   }
   const color =
@@ -213,8 +217,8 @@ export function finishResult(state: RunState, json: boolean, out?: Output): Comm
 }
 
 /** Prints how a run ended and returns the exit code it means. */
-export function finish(state: RunState, json: boolean): ExitCode {
-  const r = finishResult(state, json);
+export function finish(state: RunState, json: boolean, store?: string): ExitCode {
+  const r = finishResult(state, json, undefined, store);
   if (r.json !== undefined) printJson(r.json);
   for (const l of r.lines ?? []) println(l);
   return r.exitCode;

@@ -107,7 +107,7 @@ async function superviseNewRun(
         if (line) println(line);
       },
     });
-    return finishResult(state, false);
+    return finishResult(state, false, undefined, o.store);
   } finally {
     await dist.close();
   }

@@ -242,7 +242,7 @@ async function continueFromStore(sr: StoreRun, opts: Opts, io: CommandIO): Promi
                 },
               }),
         });
-    const result = finishResult(final, opts.json === true, io.stdout);
+    const result = finishResult(final, opts.json === true, io.stdout, sr.url);
     const to = final.promotion?.ok === true ? final.promotion.to : undefined;
     if (!away || !to) return result;
     const pull = `The remote's ${final.base} is now at ${to.slice(0, 12)}: pull it in your checkout (git pull).`;
