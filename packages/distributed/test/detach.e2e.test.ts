@@ -120,6 +120,8 @@ describe('a distributed run with --detach', () => {
       expect.arrayContaining(['_supervise', '--run', run, '--store', redis.url, '--remote', remote]),
     );
     expect(argv.join(' ')).not.toContain(redis.password);
+    // Nor did it come through tmux's environment (the starting command's was not passed on).
+    expect(await readFile(`/proc/${first}/environ`, 'utf8')).not.toContain(redis.password);
     // The password was handed over in a file the supervisor removed once it had read it.
     expect(existsSync(supervisorSecretFile(world.repo.root, run))).toBe(false);
 
