@@ -114,9 +114,9 @@ export const ERROR_CODES = {
   ERR_ORCH_SETUP_FAILED: 'The worktree setup command failed.',
   ERR_ORCH_SHELL_NO_SCRIPT: 'A task uses the shell agent but has no `run` script.',
   ERR_ORCH_STORE_UNREACHABLE:
-    'The Redis store of a distributed run cannot be reached, or refused the password.',
+    'The Redis store of a distributed run cannot be reached, refused the password, or its TLS connection failed.',
   ERR_ORCH_STORE_URL:
-    'A `--store` URL is not a `redis://HOST:PORT/DB` (or `rediss://`) URL without a password.',
+    'A `--store` URL is not a `redis://HOST:PORT/DB` (or `rediss://`) URL without a password, or TLS files are set for `redis://`.',
   ERR_ORCH_SUPERVISOR_LEASE: "Another supervisor holds the run's lease in Redis (or this one lost it).",
   ERR_ORCH_TASK_FINISHED: 'The task has already finished; it takes no more reports.',
   ERR_ORCH_TASK_NOT_STARTED: 'The task has no worktree yet, so it cannot be verified.',

@@ -56,6 +56,7 @@ export class DistributedRun {
   private stopUserChannel: (() => Promise<void>) | undefined;
   /** Set when the base branch could not be fast-forwarded on the remote (it is not needed there). */
   basePushed = true;
+  private closed = false;
 
   private constructor(
     private readonly o: DistributedRunOptions,
@@ -212,7 +213,10 @@ export class DistributedRun {
     await this.bridge?.pull();
   }
 
+  /** Stops everything this run started and releases its lease; a second call does nothing. */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     await this.stopUserChannel?.().catch(traced('run.user.close'));
     await this.bridge?.close().catch(traced('run.bridge.close'));
     await this.runtime?.close().catch(traced('run.queue.close'));

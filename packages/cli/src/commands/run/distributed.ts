@@ -3,13 +3,13 @@
  * journal in Redis, its attempts on `orch host` machines, its code through the remote. Loaded only
  * when a store is named, so a local run never loads the Redis and BullMQ clients.
  */
+import { resolve } from 'node:path';
 import { ExitCode, OrchError, loadConfig } from '@orch/core';
 import { Repo } from '@orch/git';
 
 export interface StoreChoice {
   store?: string | undefined;
   remote?: string | undefined;
-  detach?: boolean | undefined;
 }
 
 /** The distributed run the options (or the config) ask for; undefined for a local run. */
@@ -29,13 +29,26 @@ export async function openDistributed(cwd: string, o: StoreChoice, env: NodeJS.P
       },
     );
   }
-  if (o.detach) {
-    throw new OrchError('ERR_ORCH_USAGE', '--detach is not available for a distributed run yet', {
-      hint: 'Run it in the foreground (in a terminal multiplexer of your own if it must outlive the terminal).',
-      exitCode: ExitCode.Usage,
-    });
-  }
   const { DistributedRun, storeFromUrl } = await import('@orch/distributed');
   const store = await storeFromUrl(url, env);
-  return DistributedRun.connect({ store, remote, repoRoot });
+  return { url, dist: await DistributedRun.connect({ store, remote, repoRoot }) };
+}
+
+/**
+ * What a detached supervisor of a distributed run is handed besides the URL: the password when the
+ * environment holds it (the engine passes it on in a file only the owner reads), and the variables
+ * that name files (the password file, the TLS files, the run key) as absolute paths.
+ */
+export async function storeHandover(
+  env: Readonly<Record<string, string | undefined>>,
+  cwd: string,
+): Promise<{ password?: string; fileEnv: Record<string, string> }> {
+  const { STORE_TLS_ENV } = await import('@orch/distributed');
+  const password = env.ORCH_REDIS_PASSWORD || undefined;
+  const fileEnv: Record<string, string> = {};
+  for (const name of ['ORCH_REDIS_PASSWORD_FILE', ...STORE_TLS_ENV, 'ORCH_RUN_KEY_FILE']) {
+    const v = env[name];
+    if (v && !(password && name === 'ORCH_REDIS_PASSWORD_FILE')) fileEnv[name] = resolve(cwd, v);
+  }
+  return { ...(password ? { password } : {}), fileEnv };
 }

@@ -50,11 +50,11 @@ async function askApproval(score: number, status: string): Promise<boolean> {
 }
 
 export async function runCommand(planPath: string, opts: RunOpts): Promise<ExitCode> {
-  const dist = await openStore(opts);
+  const opened = await openStore(opts);
   try {
-    return await runWith(planPath, opts, dist);
+    return await runWith(planPath, opts, opened);
   } finally {
-    await dist?.close();
+    await opened?.dist.close();
   }
 }
 
@@ -66,8 +66,9 @@ async function openStore(opts: RunOpts): Promise<Distributed | undefined> {
   return open(process.cwd(), opts, process.env);
 }
 
-async function runWith(planPath: string, opts: RunOpts, dist: Distributed | undefined): Promise<ExitCode> {
+async function runWith(planPath: string, opts: RunOpts, opened: Distributed | undefined): Promise<ExitCode> {
   const orchBin = orchBinPath();
+  const dist = opened?.dist;
   const prepared = await prepareRun({
     ...(dist ? { openJournal: dist.openJournal, remote: dist.remote } : {}),
     cwd: process.cwd(),
@@ -82,7 +83,8 @@ async function runWith(planPath: string, opts: RunOpts, dist: Distributed | unde
       opts.yes === true || (await askApproval(report.risk.score, report.risk.status)),
   });
   const { repoRoot, run } = prepared;
-  const ports = dist ? await dist.ports(run, prepared.plan, prepared.config) : undefined;
+  // A detached run's ports are its supervisor's, in the background: none are opened here.
+  const ports = dist && !opts.detach ? await dist.ports(run, prepared.plan, prepared.config) : undefined;
   if (dist && !dist.basePushed)
     note(
       `note: the remote's ${prepared.base} has moved on; it is left as it is (only staging is needed there)`,
@@ -94,22 +96,32 @@ async function runWith(planPath: string, opts: RunOpts, dist: Distributed | unde
   if (prepared.sandbox.notice && opts.json !== true)
     println(paint('yellow', `note: ${prepared.sandbox.notice} (workers.sandbox: auto)`));
   if (opts.detach) {
+    const store = opened ? await detachedStore(opened) : undefined;
     const { session } = await startDetachedSupervisor({
       repoRoot,
       run,
       orchBin,
       noPromote: opts.promote === false,
+      ...(store ? { store } : {}),
     });
     if (opts.json) {
-      printJson({ run, detached: true, session, base: prepared.base, staging: stagingBranch(run) });
+      printJson({
+        run,
+        detached: true,
+        session,
+        base: prepared.base,
+        staging: stagingBranch(run),
+        ...(opened ? { store: opened.url } : {}),
+      });
       return ExitCode.Ok;
     }
+    const on = opened ? ` --store ${opened.url}` : '';
     println(
       `Run ${paint('bold', run)} started in the background (${prepared.plan.tasks.length} tasks, base ${prepared.base}).`,
     );
-    println(`  watch it:     orch dashboard`);
-    println(`  wait for it:  orch wait --timeout 540`);
-    println(`  after a stop: orch state resume --run ${run}`);
+    println(`  watch it:     orch dashboard${on}`);
+    println(`  wait for it:  orch wait${on} --timeout 540`);
+    println(`  after a stop: orch state resume${on} --run ${run}`);
     return ExitCode.Ok;
   }
   const plain = opts.json !== true;
@@ -118,7 +130,7 @@ async function runWith(planPath: string, opts: RunOpts, dist: Distributed | unde
       noPromote: opts.promote === false,
       ...(ports ? { ports } : {}),
     });
-    return finish(state, false);
+    return finish(state, false, opened?.url);
   }
   if (plain) {
     println(
@@ -140,7 +152,20 @@ async function runWith(planPath: string, opts: RunOpts, dist: Distributed | unde
         }
       : {}),
   });
-  return finish(state, opts.json === true);
+  return finish(state, opts.json === true, opened?.url);
+}
+
+/**
+ * Hands a distributed run to its detached supervisor: this process lets go of the run's lease
+ * first (the supervisor takes it), and the store's password leaves this process's environment so
+ * that a tmux server started now does not inherit it (the supervisor gets it in a file).
+ */
+async function detachedStore(opened: Distributed) {
+  const { storeHandover } = await import('./distributed.js');
+  const handover = await storeHandover(process.env, process.cwd());
+  await opened.dist.close();
+  delete process.env.ORCH_REDIS_PASSWORD;
+  return { url: opened.url, remote: opened.dist.remote, ...handover };
 }
 
 /** Said up front, not only at the end: uncommitted changes in the checkout stop the promotion. */
@@ -171,14 +196,18 @@ export function outliveTerminal(repoRoot: string, run: string, closeView?: () =>
   };
 }
 
-/** How a run ended: its exit code and the state (--json) or a line saying so. */
-export function finishResult(state: RunState, json: boolean, out?: Output): CommandResult {
+/**
+ * How a run ended: its exit code and the state (--json) or a line saying so. `store`: the URL of a
+ * distributed run's store, which its resume needs.
+ */
+export function finishResult(state: RunState, json: boolean, out?: Output, store?: string): CommandResult {
   const exitCode = outcomeExitCode(state);
   if (json) return { exitCode, json: state };
   if (!state.outcome) {
+    const on = store ? ` --store ${store}` : '';
     return {
       exitCode,
-      lines: [`Run ${state.run} stopped; continue it with: orch state resume --run ${state.run}`],
+      lines: [`Run ${state.run} stopped; continue it with: orch state resume${on} --run ${state.run}`],
     };
   }
   const color =
@@ -188,8 +217,8 @@ export function finishResult(state: RunState, json: boolean, out?: Output): Comm
 }
 
 /** Prints how a run ended and returns the exit code it means. */
-export function finish(state: RunState, json: boolean): ExitCode {
-  const r = finishResult(state, json);
+export function finish(state: RunState, json: boolean, store?: string): ExitCode {
+  const r = finishResult(state, json, undefined, store);
   if (r.json !== undefined) printJson(r.json);
   for (const l of r.lines ?? []) println(l);
   return r.exitCode;

@@ -16,7 +16,6 @@ import {
   loadConfig,
   loadPlan,
   terminalSafeLine,
-  type Config,
   type RunEvent,
   type RunState,
 } from '@orch/core';
@@ -34,12 +33,14 @@ interface Opts {
   dryRun: boolean;
   detach: boolean;
   json: boolean;
+  /** This process is the run's detached supervisor (`orch _supervise --resume --store`). */
+  inSession?: boolean;
 }
 
-function planLines(plan: StoreResumePlan, dry: boolean, io: CommandIO): string[] {
+function planLines(plan: StoreResumePlan, mode: 'dry' | 'detach', io: CommandIO): string[] {
   const bold = (t: string): string => paint('bold', t, io.stdout);
   return [
-    `${dry ? 'Resume would' : 'Took over'} run ${bold(plan.run)} (phase ${plan.phase}):`,
+    `${mode === 'dry' ? 'Resume would' : 'Resuming'} run ${bold(plan.run)} (phase ${plan.phase}):`,
     ...plan.items.map(
       (i) =>
         `  ${i.task.padEnd(24)} ${i.status.padEnd(15)} ${bold(i.action.padEnd(8))} ${terminalSafeLine(i.detail)}`,
@@ -76,7 +77,7 @@ export async function resumeFromStore(url: string, opts: Opts, io: CommandIO): P
       const state = sr.state();
       const plan = d.reconcileWithStore(state, await d.attemptFacts(sr.redis, sr.keys, state));
       if (opts.json) return { exitCode: ExitCode.Ok, json: { ...plan, dryRun: true } };
-      return { exitCode: ExitCode.Ok, lines: planLines(plan, true, io) };
+      return { exitCode: ExitCode.Ok, lines: planLines(plan, 'dry', io) };
     }
     if (sr.state().outcome === 'succeeded') {
       const done = `Run ${sr.run} has finished (succeeded); there is nothing to resume.`;
@@ -89,12 +90,8 @@ export async function resumeFromStore(url: string, opts: Opts, io: CommandIO): P
         hint: 'Start the plan again with `orch run … --store …`.',
       });
     }
-    if (opts.detach) {
-      throw new OrchError('ERR_ORCH_USAGE', '--detach is not available with --store yet', {
-        hint: 'Resume it in the foreground (in a terminal multiplexer of your own if it must outlive the terminal).',
-        exitCode: ExitCode.Usage,
-      });
-    }
+    // As locally: a run started in the background is resumed in the background.
+    if (!opts.inSession && (opts.detach || sr.state().detached)) return detachFromStore(url, sr, opts, io);
     return continueFromStore(sr, opts, io);
   });
 }
@@ -133,21 +130,61 @@ async function prepareSite(sr: StoreRun, opts: Opts, io: CommandIO) {
   return { site, remote, key, rebuilt, base: started?.base ?? sr.state().base };
 }
 
+/** The checkout the supervisor continues in: the run's own, or its clone in --workdir made ready. */
+async function siteRoot(sr: StoreRun, prep: Awaited<ReturnType<typeof prepareSite>>) {
+  if (prep.site.kind !== 'workdir') return { repoRoot: prep.site.repoRoot, config: undefined };
+  const d = await import('@orch/distributed');
+  const repoRoot = await d.ensureWorkdirClone(prep.site.dir, prep.remote);
+  const rebuilt = prep.rebuilt as NonNullable<typeof prep.rebuilt>;
+  await d.writeRunFiles(repoRoot, sr.run, rebuilt);
+  return { repoRoot, config: rebuilt.config };
+}
+
+/**
+ * `orch state resume --detach --store`: the supervisor continues in a session of orch's tmux
+ * server of the checkout it continues in (a takeover there, as in the foreground), its lines in
+ * the run's supervisor.log; the store's password reaches it in a file, never on a command line.
+ */
+async function detachFromStore(url: string, sr: StoreRun, opts: Opts, io: CommandIO): Promise<CommandResult> {
+  const d = await import('@orch/distributed');
+  const engine = await import('@orch/engine');
+  const { storeHandover } = await import('../run/distributed.js');
+  const prep = await prepareSite(sr, opts, io);
+  const { repoRoot } = await siteRoot(sr, prep);
+  const state = sr.state();
+  const plan = d.reconcileWithStore(state, await d.attemptFacts(sr.redis, sr.keys, state));
+  const handover = await storeHandover(io.env, io.cwd);
+  // A tmux server started now must not inherit the password (the supervisor gets it in a file).
+  delete process.env.ORCH_REDIS_PASSWORD;
+  const { session } = await engine.startDetachedSupervisor({
+    repoRoot,
+    run: sr.run,
+    orchBin: engine.orchBinPath(),
+    resume: true,
+    store: {
+      url,
+      remote: prep.remote,
+      ...(prep.site.kind === 'workdir' ? { workdir: prep.site.dir } : {}),
+      ...handover,
+    },
+  });
+  if (opts.json)
+    return { exitCode: ExitCode.Ok, json: { ...plan, detached: true, session, store: url, repoRoot } };
+  return {
+    exitCode: ExitCode.Ok,
+    lines: [
+      ...planLines(plan, 'detach', io),
+      `The supervisor continues in the background${prep.site.kind === 'workdir' ? ` in ${repoRoot}` : ''}; watch it with \`orch dashboard --store ${url}\`, wait for it with \`orch wait --store ${url}\`.`,
+    ],
+  };
+}
+
 async function continueFromStore(sr: StoreRun, opts: Opts, io: CommandIO): Promise<CommandResult> {
   const d = await import('@orch/distributed');
   const engine = await import('@orch/engine');
   const { runPaths } = await import('@orch/store');
   const prep = await prepareSite(sr, opts, io);
-  let repoRoot: string;
-  let config: Config | undefined;
-  if (prep.site.kind === 'workdir') {
-    repoRoot = await d.ensureWorkdirClone(prep.site.dir, prep.remote);
-    const rebuilt = prep.rebuilt as NonNullable<typeof prep.rebuilt>;
-    await d.writeRunFiles(repoRoot, sr.run, rebuilt);
-    config = rebuilt.config;
-  } else {
-    repoRoot = prep.site.repoRoot;
-  }
+  const { repoRoot, config } = await siteRoot(sr, prep);
   const away = prep.site.kind === 'workdir';
   const holder = `${hostname()}:${process.pid}`;
   // A lease lost later refuses every append of this supervisor: it stops at the next one.
@@ -194,7 +231,8 @@ async function continueFromStore(sr: StoreRun, opts: Opts, io: CommandIO): Promi
       : await engine.superviseRun(repoRoot, sr.run, orchBin, {
           ctx,
           restarts,
-          onHangup: outliveTerminal(repoRoot, sr.run),
+          // The detached one has no terminal of its own to outlive (see superviseFromStore).
+          ...(opts.inSession ? {} : { onHangup: outliveTerminal(repoRoot, sr.run) }),
           ...(opts.json
             ? {}
             : {
@@ -204,7 +242,7 @@ async function continueFromStore(sr: StoreRun, opts: Opts, io: CommandIO): Promi
                 },
               }),
         });
-    const result = finishResult(final, opts.json === true, io.stdout);
+    const result = finishResult(final, opts.json === true, io.stdout, sr.url);
     const to = final.promotion?.ok === true ? final.promotion.to : undefined;
     if (!away || !to) return result;
     const pull = `The remote's ${final.base} is now at ${to.slice(0, 12)}: pull it in your checkout (git pull).`;
