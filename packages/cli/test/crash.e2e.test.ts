@@ -33,7 +33,9 @@ import {
 /** task.ready, task.worktree, task.started, task.reported, task.merging. */
 const POINTS = TRIGGERS.slice(0, 5);
 
-describe('resume after crashes', () => {
+// The two tests run side by side: each run has a repository and so a tmux server of its own (orch's
+// socket is per repository), and a kill names its own run's server, session or supervisor.
+describe.concurrent('resume after crashes', () => {
   const world = crashWorld();
 
   it(
