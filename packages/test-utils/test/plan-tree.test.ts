@@ -24,7 +24,8 @@ describe('shellPlanTree', () => {
   });
 
   it('refuses a task without a run script', async () => {
-    const plan = 'tasks:\n  - id: x\n    description: write src/x.txt\n    agent: claude\n    files_write: [src/x.txt]\n    verification:\n      - command: test -s src/x.txt\n        type: check\n';
+    const plan =
+      'tasks:\n  - id: x\n    description: write src/x.txt\n    agent: claude\n    files_write: [src/x.txt]\n    verification:\n      - command: test -s src/x.txt\n        type: check\n';
     repo = await tempRepo({ 'tasks.yaml': plan });
     await expect(shellPlanTree(repo.root, await repo.git('rev-parse', 'HEAD'), plan)).rejects.toThrow(
       'task x is not a shell task',
