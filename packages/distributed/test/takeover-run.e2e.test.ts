@@ -58,9 +58,14 @@ const worlds: CliWorld[] = [];
 
 async function site(): Promise<Site> {
   const redis = await startRedis();
-  const s: Site = { redis, conn: undefined as unknown as Redis, hosts: [] };
+  const conn = await connectStore(
+    await storeFromUrl(redis.url, { ORCH_REDIS_PASSWORD: redis.password }),
+  ).catch(async (e: unknown) => {
+    await redis.stop();
+    throw e;
+  });
+  const s: Site = { redis, conn, hosts: [] };
   sites.push(s);
-  s.conn = await connectStore(await storeFromUrl(redis.url, { ORCH_REDIS_PASSWORD: redis.password }));
   return s;
 }
 
@@ -201,7 +206,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const s of sites.splice(0)) {
     await stopHosts(s);
-    s.conn?.disconnect();
+    s.conn.disconnect();
     await s.redis.stop();
   }
   for (const w of worlds.splice(0)) await w.cleanup();
