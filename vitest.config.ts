@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import { LongestFirst } from './vitest.sequencer.ts';
 
 const packages = fileURLToPath(new URL('./packages/', import.meta.url));
 const cores = availableParallelism();
@@ -42,6 +43,8 @@ export default defineConfig({
   },
   test: {
     maxWorkers: Math.max(fastWorkers, e2eWorkers),
+    // Known-longest files first (vitest.sequencer.ts): no long file starts last.
+    sequence: { sequencer: LongestFirst },
     projects: [
       {
         extends: true,

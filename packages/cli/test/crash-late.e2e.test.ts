@@ -1,7 +1,7 @@
 /**
  * The crash test's second half (see crash.e2e.test.ts and crash-harness.ts): kills after the merge
  * queue's, integration's and promotion's journal events, each followed by `orch state resume` until
- * the run completes, compared with an uninterrupted run of the same plan. A file of its own so both
+ * the run completes, compared with what an uninterrupted run of the same plan ends with. A file of its own so both
  * halves run side by side.
  */
 import { describe, it } from 'vitest';

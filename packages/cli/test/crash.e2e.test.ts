@@ -1,7 +1,7 @@
 /**
  * The crash test: a run of `shell` workers is killed (the supervisor with SIGKILL, single worker
  * sessions, the whole orch tmux server), resumed after each kill until it completes, and compared
- * with an uninterrupted run of the same plan. This file holds the kill points on a task's way to
+ * with the tree an uninterrupted run of the same plan ends with (computed). This file holds the kill points on a task's way to
  * its merge and the detached run; `crash-late.e2e.test.ts` the merge queue's, integration's and
  * promotion's (see crash-harness.ts for the two schedules and ORCH_CRASH_KILLS / ORCH_CRASH_SEED).
  */
@@ -33,7 +33,9 @@ import {
 /** task.ready, task.worktree, task.started, task.reported, task.merging. */
 const POINTS = TRIGGERS.slice(0, 5);
 
-describe('resume after crashes', () => {
+// The two tests run side by side: each run has a repository and so a tmux server of its own (orch's
+// socket is per repository), and a kill names its own run's server, session or supervisor.
+describe.concurrent('resume after crashes', () => {
   const world = crashWorld();
 
   it(

@@ -3,12 +3,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   currentRun,
-  isolatedTmuxEach,
   landedTasks,
   runEvents,
   runOrch,
   shellPlan,
-  tempRepo,
+  tmuxRepo,
   type TempRepo,
 } from '@orch/test-utils';
 
@@ -29,11 +28,9 @@ async function mergesOnStaging(repo: TempRepo): Promise<string[]> {
   return (await landedTasks(repo.root, `orch/${await currentRun(repo.root)}/staging`)).reverse();
 }
 
-describe('gates: conflicts, incremental checks, promotion, abort', () => {
-  let repo: TempRepo;
-  const tmux = isolatedTmuxEach(() => repo);
-
-  it('sends a merge conflict back to its worker, who resolves it on the retry', async () => {
+// Each test runs in a repository and a tmux folder of its own (tmuxRepo): they run side by side.
+describe.concurrent('gates: conflicts, incremental checks, promotion, abort', () => {
+  it('sends a merge conflict back to its worker, who resolves it on the retry', async (t) => {
     // Both tasks may append to notes.txt; b works from the base and reports only once a has landed on
     // staging (squash subject `a: ...`), so b's append conflicts however the workers are scheduled.
     const plan = `tasks:
@@ -63,10 +60,10 @@ describe('gates: conflicts, incremental checks, promotion, abort', () => {
         printf 'notes\\na\\nb\\n' > notes.txt && git add -A && git commit -qm "b: resolve" && orch task done --summary resolved
       fi
 `;
-    repo = await tempRepo({ 'notes.txt': 'notes\n', 'tasks.yaml': plan });
+    const { repo, env } = await tmuxRepo(t, { 'notes.txt': 'notes\n', 'tasks.yaml': plan });
     const r = await runOrch(['run', '--no-tui', '--yes', '--max-workers', '2'], {
       cwd: repo.root,
-      env: tmux.env,
+      env: env,
       timeoutMs: 120_000,
     });
     expect(r.exitCode).toBe(0);
@@ -78,7 +75,7 @@ describe('gates: conflicts, incremental checks, promotion, abort', () => {
     expect((await mergesOnStaging(repo)).sort()).toEqual(['a', 'b']);
   });
 
-  it('keeps staging at its checked tip when the incremental check fails (nothing to revert), and retries', async () => {
+  it('keeps staging at its checked tip when the incremental check fails (nothing to revert), and retries', async (t) => {
     const plan = `tasks:
   - id: good
     agent: shell
@@ -99,13 +96,13 @@ describe('gates: conflicts, incremental checks, promotion, abort', () => {
       fi
       git add -A && git commit -qm "bad $ORCH_ATTEMPT" && orch task done --summary "attempt $ORCH_ATTEMPT"
 `;
-    repo = await tempRepo({
+    const { repo, env } = await tmuxRepo(t, {
       'tasks.yaml': plan,
       '.claude-agents.yaml': 'verification:\n  integration_command: "! test -e src/bad.txt"\n',
     });
     const r = await runOrch(['run', '--no-tui', '--yes'], {
       cwd: repo.root,
-      env: tmux.env,
+      env: env,
       timeoutMs: 120_000,
     });
     expect(r.exitCode).toBe(0);
@@ -128,7 +125,7 @@ describe('gates: conflicts, incremental checks, promotion, abort', () => {
     expect(await repo.git('ls-tree', '--name-only', '-r', 'main', 'src')).toBe('src/fixed.txt\nsrc/good.txt');
   });
 
-  it('leaves a dirty checkout byte-identical at promotion and prints the command to run', async () => {
+  it('leaves a dirty checkout byte-identical at promotion and prints the command to run', async (t) => {
     const plan = shellPlan([
       {
         id: 'a',
@@ -137,14 +134,14 @@ describe('gates: conflicts, incremental checks, promotion, abort', () => {
         run: 'echo a > a.txt && git add -A && git commit -qm a && orch task done --summary a',
       },
     ]);
-    repo = await tempRepo({ 'tasks.yaml': plan, 'README.md': '# project\n' });
+    const { repo, env } = await tmuxRepo(t, { 'tasks.yaml': plan, 'README.md': '# project\n' });
     const before = await repo.git('rev-parse', 'main');
     await writeFile(join(repo.root, 'README.md'), '# project\nlocal edit, not committed\n');
     await writeFile(join(repo.root, 'scratch.txt'), 'untracked\n');
     const statusBefore = await repo.git('status', '--porcelain');
     const r = await runOrch(['run', '--no-tui', '--yes'], {
       cwd: repo.root,
-      env: tmux.env,
+      env: env,
       timeoutMs: 120_000,
     });
     expect(r.exitCode).toBe(3);
@@ -156,11 +153,11 @@ describe('gates: conflicts, incremental checks, promotion, abort', () => {
     );
     expect(await readFile(join(repo.root, 'scratch.txt'), 'utf8')).toBe('untracked\n');
     expect(await repo.git('status', '--porcelain')).toBe(statusBefore);
-    const wait = await runOrch(['wait', '--timeout', '1'], { cwd: repo.root, env: tmux.env });
+    const wait = await runOrch(['wait', '--timeout', '1'], { cwd: repo.root, env: env });
     expect(wait.exitCode).toBe(3);
   });
 
-  it('abort of a succeeded run is refused and leaves main alone; clean removes the run on request', async () => {
+  it('abort of a succeeded run is refused and leaves main alone; clean removes the run on request', async (t) => {
     const plan = shellPlan([
       {
         id: 'a',
@@ -169,11 +166,11 @@ describe('gates: conflicts, incremental checks, promotion, abort', () => {
         run: 'echo a > a.txt && git add -A && git commit -qm a && orch task done --summary a',
       },
     ]);
-    repo = await tempRepo({ 'tasks.yaml': plan });
+    const { repo, env } = await tmuxRepo(t, { 'tasks.yaml': plan });
     const before = await repo.git('rev-parse', 'main');
     const r = await runOrch(['run', '--no-tui', '--yes'], {
       cwd: repo.root,
-      env: tmux.env,
+      env: env,
       timeoutMs: 120_000,
     });
     expect(r.exitCode).toBe(0);
@@ -181,14 +178,14 @@ describe('gates: conflicts, incremental checks, promotion, abort', () => {
     expect(promoted).not.toBe(before);
     const run = await currentRun(repo.root);
     // Aborting would move the user's branch back and make the promoted work vanish: refused.
-    const a = await runOrch(['state', 'abort', '--yes'], { cwd: repo.root, env: tmux.env });
+    const a = await runOrch(['state', 'abort', '--yes'], { cwd: repo.root, env: env });
     expect(a.exitCode).toBe(1);
     expect(a.stderr).toContain(`ERR_ORCH_RUN_FINISHED: Run ${run} has already succeeded`);
     expect(a.stderr).toContain(`orch state clean --run ${run}`);
     expect(await repo.git('rev-parse', 'main')).toBe(promoted);
     expect(await repo.git('branch', '--format=%(refname:short)')).toContain(`orch/${run}/staging`);
 
-    const clean = await runOrch(['state', 'clean', '--run', run, '--yes'], { cwd: repo.root, env: tmux.env });
+    const clean = await runOrch(['state', 'clean', '--run', run, '--yes'], { cwd: repo.root, env: env });
     expect(clean.exitCode).toBe(0);
     expect(clean.stdout).toContain(`branch orch/${run}/staging`);
     expect(await repo.git('branch', '--format=%(refname:short)')).toBe('main');

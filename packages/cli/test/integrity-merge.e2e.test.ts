@@ -16,6 +16,7 @@ import {
   runEvents,
   runOrch,
   tempRepo,
+  tmuxRepo,
   type TempRepo,
 } from '@orch/test-utils';
 
@@ -53,22 +54,25 @@ async function has(repo: TempRepo, ref: string, path: string): Promise<boolean> 
     .catch(() => false);
 }
 
-describe('merging exactly what was verified', () => {
-  let repo: TempRepo;
-  const tmux = isolatedTmuxEach(() => repo);
+// One-task runs, each in a repository and a tmux folder of its own: they run side by side.
+describe.concurrent('merging exactly what was verified', () => {
+  const run = (w: { repo: TempRepo; env: Record<string, string> }) =>
+    runOrch(['run', '--no-tui', '--yes'], { cwd: w.repo.root, env: w.env, timeoutMs: 120_000 });
 
-  const run = (args: string[] = ['run', '--no-tui', '--yes']) =>
-    runOrch(args, { cwd: repo.root, env: tmux.env, timeoutMs: 120_000 });
-
-  it('merges the decoy HEAD that was verified, never the out-of-bounds commit left on the task branch', async () => {
-    repo = await unconfinedRepo({
-      'tasks.yaml': plan(`
+  it('merges the decoy HEAD that was verified, never the out-of-bounds commit left on the task branch', async (t) => {
+    const w = await tmuxRepo(
+      t,
+      {
+        'tasks.yaml': plan(`
 echo secret > secret.txt && git add -A && git commit -qm "out of bounds"
 git checkout -q -b decoy HEAD~1
 echo a > a.txt && git add -A && git commit -qm "in bounds"
 orch task done --summary "write a.txt"`),
-    });
-    const r = await run();
+      },
+      unconfinedRepo,
+    );
+    const { repo } = w;
+    const r = await run(w);
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
     expect(await has(repo, 'main', 'a.txt')).toBe(true);
     expect(await has(repo, 'main', 'secret.txt')).toBe(false);
@@ -79,20 +83,25 @@ orch task done --summary "write a.txt"`),
     expect(await repo.git('log', '-1', '--format=%s', `orch/${id}/archive/a-1`)).toBe('out of bounds');
   });
 
-  it('ignores a commit a background process makes after `orch task done`, while verification runs', async () => {
+  it('ignores a commit a background process makes after `orch task done`, while verification runs', async (t) => {
     // The run's first verification takes its first checkout slot.
     const verifyDir = '$ORCH_ROOT/.worktrees/_verify-$ORCH_RUN-slot1';
-    repo = await unconfinedRepo({
-      'tasks.yaml': plan(
-        `
+    const w = await tmuxRepo(
+      t,
+      {
+        'tasks.yaml': plan(
+          `
 echo a > a.txt && git add -A && git commit -qm a
 setsid sh -c 'until [ -d "${verifyDir}" ]; do sleep 0.1; done; echo late > late.txt; git add -A; git commit -qm late; touch "$ORCH_ROOT/.git/late-done"' >/dev/null 2>&1 </dev/null &
 orch task done --summary "write a.txt"`,
-        // Verification lasts until the late commit exists (or 20 s).
-        'for i in $(seq 200); do [ -e "$(git rev-parse --git-common-dir)/late-done" ] && break; sleep 0.1; done; test -s a.txt',
-      ),
-    });
-    const r = await run();
+          // Verification lasts until the late commit exists (or 20 s).
+          'for i in $(seq 200); do [ -e "$(git rev-parse --git-common-dir)/late-done" ] && break; sleep 0.1; done; test -s a.txt',
+        ),
+      },
+      unconfinedRepo,
+    );
+    const { repo } = w;
+    const r = await run(w);
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
     expect(existsSync(join(repo.root, '.git', 'late-done'))).toBe(true);
     expect(await has(repo, 'main', 'a.txt')).toBe(true);
@@ -102,29 +111,39 @@ orch task done --summary "write a.txt"`,
     expect(await repo.git('log', '-1', '--format=%s', `orch/${id}/archive/a-1`)).toBe('late');
   });
 
-  it('merges the work an agent committed on its own branch (`git checkout -b my-feature`)', async () => {
-    repo = await unconfinedRepo({
-      'tasks.yaml': plan(`
+  it('merges the work an agent committed on its own branch (`git checkout -b my-feature`)', async (t) => {
+    const w = await tmuxRepo(
+      t,
+      {
+        'tasks.yaml': plan(`
 git checkout -q -b my-feature
 echo a > a.txt && git add -A && git commit -qm a
 orch task done --summary "write a.txt"`),
-    });
-    const r = await run();
+      },
+      unconfinedRepo,
+    );
+    const { repo } = w;
+    const r = await run(w);
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
     expect(await repo.git('show', 'main:a.txt')).toBe('a');
     expect(await landedTasks(repo.root, 'main')).toEqual(['a']);
   });
 
-  it('fails the task, naming the branch, when the HEAD it left does not descend from its base', async () => {
-    repo = await unconfinedRepo({
-      'tasks.yaml': plan(`
+  it('fails the task, naming the branch, when the HEAD it left does not descend from its base', async (t) => {
+    const w = await tmuxRepo(
+      t,
+      {
+        'tasks.yaml': plan(`
 git checkout -q --orphan my-feature
 echo a > a.txt && git add a.txt && git commit -qm "unrelated history"
 orch task done --summary "write a.txt"`),
-      '.claude-agents.yaml': 'orchestration:\n  max_retries: 0\n',
-    });
+        '.claude-agents.yaml': 'orchestration:\n  max_retries: 0\n',
+      },
+      unconfinedRepo,
+    );
+    const { repo } = w;
     const before = await repo.git('rev-parse', 'main');
-    const r = await run();
+    const r = await run(w);
     expect(r.exitCode).not.toBe(0);
     const failed = (await runEvents(repo.root)).find((e) => e.type === 'task.failed');
     expect(String(failed?.reason)).toMatch(/branch my-feature/);
@@ -133,15 +152,20 @@ orch task done --summary "write a.txt"`),
     expect(finished?.outcome).toBe('failed');
   });
 
-  it('refuses a symlink to /etc/passwd and merges nothing of it', async () => {
-    repo = await unconfinedRepo({
-      'tasks.yaml': plan(`
+  it('refuses a symlink to /etc/passwd and merges nothing of it', async (t) => {
+    const w = await tmuxRepo(
+      t,
+      {
+        'tasks.yaml': plan(`
 mkdir -p links && ln -s /etc/passwd links/passwd && echo a > a.txt
 git add -A && git commit -qm "a link"
 orch task done --summary "a link"`),
-      '.claude-agents.yaml': 'orchestration:\n  max_retries: 0\n',
-    });
-    const r = await run();
+        '.claude-agents.yaml': 'orchestration:\n  max_retries: 0\n',
+      },
+      unconfinedRepo,
+    );
+    const { repo } = w;
+    const r = await run(w);
     expect(r.exitCode).not.toBe(0);
     const failed = (await runEvents(repo.root)).find((e) => e.type === 'task.failed');
     expect(failed?.category).toBe('boundary_violation');

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isolatedTmux, runEvents, runOrch, tempRepo, type TempRepo } from '@orch/test-utils';
+import { describe, expect, it } from 'vitest';
+import { runEvents, runOrch, tmuxRepo } from '@orch/test-utils';
 
 const PLAN = `request: typed messages change the run
 tasks:
@@ -27,28 +27,19 @@ tasks:
       git add -A && git commit -qm ui && orch task done --summary ui
 `;
 
-describe('typed mailbox messages in a real run', () => {
-  let repo: TempRepo;
-  let tmux: Awaited<ReturnType<typeof isolatedTmux>>;
-  beforeEach(async () => {
-    repo = await tempRepo({ 'tasks.yaml': PLAN });
-    tmux = await isolatedTmux();
-  });
-  afterEach(async () => {
-    await tmux.cleanup();
-    await repo.cleanup();
-  });
-
-  it('blocked-on pauses the sender until the task it names is merged, then restarts it on the new staging', async () => {
+// Each test runs in a repository and a tmux folder of its own (tmuxRepo): they run side by side.
+describe.concurrent('typed mailbox messages in a real run', () => {
+  it('blocked-on pauses the sender until the task it names is merged, then restarts it on the new staging', async (t) => {
+    const { repo, env } = await tmuxRepo(t, { 'tasks.yaml': PLAN });
     const r = await runOrch(['run', '--no-tui', '--yes'], {
       cwd: repo.root,
-      env: tmux.env,
+      env,
       timeoutMs: 120_000,
     });
     expect(r.exitCode).toBe(0);
     expect(await repo.git('show', 'main:src/ui.txt')).toBe('ui on v2');
     const status = JSON.parse(
-      (await runOrch(['state', 'status', '--json'], { cwd: repo.root, env: tmux.env })).stdout,
+      (await runOrch(['state', 'status', '--json'], { cwd: repo.root, env })).stdout,
     ) as {
       tasks: { id: string; status: string; attempt: number }[];
     };
@@ -62,15 +53,16 @@ describe('typed mailbox messages in a real run', () => {
     );
   });
 
-  it('refuses a blocked-on that could never end', async () => {
-    const started = await runOrch(['run', '--detach', '--yes'], { cwd: repo.root, env: tmux.env });
+  it('refuses a blocked-on that could never end', async (t) => {
+    const { repo, env } = await tmuxRepo(t, { 'tasks.yaml': PLAN });
+    const started = await runOrch(['run', '--detach', '--yes'], { cwd: repo.root, env });
     expect(started.exitCode).toBe(0);
     try {
       const self = await runOrch(
         ['mailbox', 'send', 'supervisor', 'x', '--type', 'blocked-on', '--task', 'ui', '--from', 'ui'],
         {
           cwd: repo.root,
-          env: tmux.env,
+          env,
         },
       );
       expect(self.exitCode).toBe(2);
@@ -79,19 +71,18 @@ describe('typed mailbox messages in a real run', () => {
         ['mailbox', 'send', 'supervisor', 'x', '--type', 'blocked-on', '--task', 'nope', '--from', 'ui'],
         {
           cwd: repo.root,
-          env: tmux.env,
+          env,
         },
       );
       expect(unknown.exitCode).toBe(2);
       expect(unknown.stderr).toMatch(/nope is not a task of run/);
     } finally {
-      await runOrch(['state', 'abort', '--yes'], { cwd: repo.root, env: tmux.env });
+      await runOrch(['state', 'abort', '--yes'], { cwd: repo.root, env });
     }
   });
 
-  it('unread mail is put in a worker’s prompt, and then counts as read', async () => {
-    await repo.cleanup();
-    repo = await tempRepo({
+  it('unread mail is put in a worker’s prompt, and then counts as read', async (t) => {
+    const { repo, env } = await tmuxRepo(t, {
       'tasks.yaml': `tasks:
   - id: a
     agent: shell
@@ -108,7 +99,6 @@ describe('typed mailbox messages in a real run', () => {
     run: echo b > b.txt && git add -A && git commit -qm b && orch task done --summary b
 `,
     });
-    const env = tmux.env;
     expect((await runOrch(['run', '--detach', '--yes'], { cwd: repo.root, env })).exitCode).toBe(0);
     const sent = await runOrch(['mailbox', 'send', 'b', 'the schema changed', '--json'], {
       cwd: repo.root,

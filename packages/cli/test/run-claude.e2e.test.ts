@@ -47,6 +47,10 @@ function task(id: string, deps: string[]): string {
 const PLAN = `request: greet, then say goodbye
 tasks:${task('greet', [])}${task('farewell', ['greet'])}
 `;
+/** The rate-limit test's plan: its assertions are all about greet, so farewell's worker is not run. */
+const GREET_PLAN = `request: greet
+tasks:${task('greet', [])}
+`;
 
 type Message = { role: string; content: unknown };
 
@@ -199,13 +203,14 @@ describe('orch run with Claude Code workers', () => {
     'pauses a task at a rate limit and finishes it after the wait, without counting a failure',
     async () => {
       await writeFile(join(repo.root, '.claude-agents.yaml'), 'orchestration:\n  rate_limit_wait: 1\n');
+      await writeFile(join(repo.root, 'greet.yaml'), GREET_PLAN);
       limitFirstRequest = true;
       const env = {
         ...world.env,
         // The CLI's own retries would hide the limit from orch for minutes.
         CLAUDE_CODE_MAX_RETRIES: '0',
       };
-      const r = await runOrch(['run', 'tasks.yaml', '--no-tui', '--yes'], {
+      const r = await runOrch(['run', 'greet.yaml', '--no-tui', '--yes'], {
         cwd: repo.root,
         env,
         timeoutMs: 240_000,

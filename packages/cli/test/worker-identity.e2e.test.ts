@@ -5,15 +5,8 @@
 import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  NO_SANDBOX_CONFIG,
-  isolatedTmux,
-  readRunJournal,
-  runOrch,
-  tempRepo,
-  type TempRepo,
-} from '@orch/test-utils';
+import { describe, expect, it, type TestContext } from 'vitest';
+import { NO_SANDBOX_CONFIG, readRunJournal, runOrch, tmuxRepo } from '@orch/test-utils';
 
 const TS = '2026-01-01T00:00:00.000Z';
 const ev = (o: Record<string, unknown>): string => `'${JSON.stringify({ ts: TS, ...o })}'`;
@@ -87,29 +80,33 @@ tasks:
 
 /** These attacks are the ones orch must stop without an OS sandbox (macOS): run them unconfined. */
 
-describe('a worker speaks only for itself', () => {
-  let repo: TempRepo;
-  let out: string;
-  let tmux: Awaited<ReturnType<typeof isolatedTmux>>;
-  beforeEach(async () => {
-    out = await mkdtemp(join(tmpdir(), 'orch-attack-'));
-    tmux = await isolatedTmux();
-  });
-  afterEach(async () => {
-    await tmux.cleanup();
-    await repo?.cleanup();
-    await rm(out, { recursive: true, force: true });
-  });
+// Each test has a repository, a tmux folder and a folder for the workers' results of its own: they
+// run side by side.
+describe.concurrent('a worker speaks only for itself', () => {
+  /** The folder the workers write their results to, removed after the test, and its readers. */
+  async function results(t: TestContext): Promise<{
+    out: string;
+    rc: (name: string) => Promise<number>;
+    text: (name: string) => Promise<string>;
+  }> {
+    const out = await mkdtemp(join(tmpdir(), 'orch-attack-'));
+    t.onTestFinished(() => rm(out, { recursive: true, force: true }));
+    return {
+      out,
+      rc: async (name) => Number((await readFile(join(out, `${name}.rc`), 'utf8')).trim()),
+      text: (name) => readFile(join(out, name), 'utf8'),
+    };
+  }
 
-  const rc = async (name: string): Promise<number> =>
-    Number((await readFile(join(out, `${name}.rc`), 'utf8')).trim());
-  const text = (name: string): Promise<string> => readFile(join(out, name), 'utf8');
-
-  it('refuses reports and messages for other tasks, and ignores forged journal lines', async () => {
-    repo = await tempRepo({ 'tasks.yaml': attackPlan(out), '.claude-agents.yaml': NO_SANDBOX_CONFIG });
+  it('refuses reports and messages for other tasks, and ignores forged journal lines', async (t) => {
+    const { out, rc, text } = await results(t);
+    const { repo, env } = await tmuxRepo(t, {
+      'tasks.yaml': attackPlan(out),
+      '.claude-agents.yaml': NO_SANDBOX_CONFIG,
+    });
     const r = await runOrch(['run', '--no-tui', '--yes'], {
       cwd: repo.root,
-      env: tmux.env,
+      env,
       timeoutMs: 180_000,
     });
     expect(r.exitCode).toBe(0);
@@ -132,7 +129,7 @@ describe('a worker speaks only for itself', () => {
     expect(await rc('own')).toBe(0);
 
     const history = JSON.parse(
-      (await runOrch(['mailbox', 'history', '--json'], { cwd: repo.root, env: tmux.env })).stdout,
+      (await runOrch(['mailbox', 'history', '--json'], { cwd: repo.root, env })).stdout,
     ) as { from: string; to: string; body: string; type: string }[];
     expect(history.filter((m) => m.to === 'victim')).toEqual([
       expect.objectContaining({ from: 'attacker', body: 'hi from the attacker', type: 'info' }),
@@ -174,13 +171,14 @@ describe('a worker speaks only for itself', () => {
     expect(mid.phase).toBe('running');
     expect(mid.journal.unsignedLines).toBe(4);
 
-    const status = await runOrch(['state', 'status'], { cwd: repo.root, env: tmux.env });
+    const status = await runOrch(['state', 'status'], { cwd: repo.root, env });
     expect(status.stdout).toMatch(/4 journal line\(s\) not written by orch were ignored/);
     expect(status.stdout).toMatch(/report\(s\) refused by the supervisor; last from victim/);
   }, 180_000);
 
-  it('keeps the token off every command line and out of the prompt, in a 0600 file', async () => {
-    repo = await tempRepo({
+  it('keeps the token off every command line and out of the prompt, in a 0600 file', async (t) => {
+    const { out, text } = await results(t);
+    const { repo, env } = await tmuxRepo(t, {
       '.claude-agents.yaml': NO_SANDBOX_CONFIG,
       'tasks.yaml': `tasks:
   - id: solo
@@ -195,7 +193,7 @@ describe('a worker speaks only for itself', () => {
     });
     const r = await runOrch(['run', '--no-tui', '--yes'], {
       cwd: repo.root,
-      env: tmux.env,
+      env,
       timeoutMs: 120_000,
     });
     expect(r.exitCode).toBe(0);
@@ -224,8 +222,9 @@ describe('a worker speaks only for itself', () => {
     expect(events).toContainEqual(expect.objectContaining({ type: 'task.exited', task: 'solo', attempt: 1 }));
   }, 180_000);
 
-  it("never commits a file another worker put into a task's worktree", async () => {
-    repo = await tempRepo({
+  it("never commits a file another worker put into a task's worktree", async (t) => {
+    const { out } = await results(t);
+    const { repo, env } = await tmuxRepo(t, {
       'tasks.yaml': `tasks:
   - id: owner
     agent: shell
@@ -249,7 +248,7 @@ describe('a worker speaks only for itself', () => {
     });
     const r = await runOrch(['run', '--no-tui', '--yes'], {
       cwd: repo.root,
-      env: tmux.env,
+      env,
       timeoutMs: 120_000,
     });
     expect(r.exitCode).toBe(1);
@@ -269,8 +268,9 @@ describe('a worker speaks only for itself', () => {
     expect(await repo.git('ls-tree', '-r', '--name-only', `orch/${run}/staging`)).not.toMatch(/planted/);
   }, 180_000);
 
-  it("takes the user's own reports and messages through a live supervisor, and none after the run", async () => {
-    repo = await tempRepo({
+  it("takes the user's own reports and messages through a live supervisor, and none after the run", async (t) => {
+    const { out, text } = await results(t);
+    const { repo, env } = await tmuxRepo(t, {
       '.claude-agents.yaml': NO_SANDBOX_CONFIG,
       'tasks.yaml': `tasks:
   - id: waits
@@ -283,7 +283,6 @@ describe('a worker speaks only for itself', () => {
       echo x > w.txt && git add -A && git commit -qm w && orch task done --summary waits
 `,
     });
-    const env = tmux.env;
     expect((await runOrch(['run', '--detach', '--yes'], { cwd: repo.root, env })).exitCode).toBe(0);
     try {
       // The detached supervisor announces itself in the journal; until then reports go there directly.

@@ -1,25 +1,12 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  cliWorld,
-  type CliWorld,
-  currentRun,
-  orchSessions,
-  runOrch,
-  spawnOrch,
-  type TempRepo,
-} from '@orch/test-utils';
+import { describe, expect, it } from 'vitest';
+import { cliWorld, currentRun, orchSessions, runOrch, spawnOrch } from '@orch/test-utils';
 
-describe('worker lifecycle', () => {
-  let world: CliWorld;
-  let repo: TempRepo;
-  afterEach(async () => {
-    await world.cleanup();
-  });
-
-  it('bootstraps each worktree: copied and symlinked files, setup commands, distinct port blocks', async () => {
+// Each test runs in a world of its own (repository, tmux folder): they run side by side.
+describe.concurrent('worker lifecycle', () => {
+  it('bootstraps each worktree: copied and symlinked files, setup commands, distinct port blocks', async (t) => {
     const task = (id: string): string => `
   - id: ${id}
     agent: shell
@@ -29,7 +16,7 @@ describe('worker lifecycle', () => {
       mkdir -p out
       { echo "port=$ORCH_PORT_BASE"; cat .env; cat local.cfg; test -L node_modules && echo linked; cat setup.txt; } > out/${id}.txt
       git add out && git commit -qm ${id} && orch task done --summary ${id}`;
-    world = await cliWorld({
+    const world = await cliWorld({
       'tasks.yaml': `tasks:${task('one')}${task('two')}\n`,
       '.gitignore': '.env\nlocal.cfg\nnode_modules\nsetup.txt\n',
       '.worktreeinclude': '# files copied into every worktree\nlocal.cfg\n',
@@ -44,7 +31,8 @@ describe('worker lifecycle', () => {
         '',
       ].join('\n'),
     });
-    repo = world.repo;
+    t.onTestFinished(() => world.cleanup());
+    const repo = world.repo;
     await writeFile(join(repo.root, '.env'), 'SECRET=from-user\n');
     await writeFile(join(repo.root, 'local.cfg'), 'cfg=1\n');
     await mkdir(join(repo.root, 'node_modules'));
@@ -63,10 +51,10 @@ describe('worker lifecycle', () => {
     expect(await repo.git('log', '--format=%s', 'main')).toBe('initial');
   });
 
-  it('stops a worker that runs past its timeout, keeps its log, and fails it with that reason', async () => {
+  it('stops a worker that runs past its timeout, keeps its log, and fails it with that reason', async (t) => {
     // The deadline runs from the launch: 8 s leave a loaded machine time to start the wrapper and
     // its shell (the log line below) and still stop the 60-s sleep long before it ends.
-    world = await cliWorld({
+    const world = await cliWorld({
       'tasks.yaml': `tasks:
   - id: slow
     agent: shell
@@ -79,7 +67,8 @@ describe('worker lifecycle', () => {
 `,
       '.claude-agents.yaml': 'orchestration:\n  max_retries: 0\n',
     });
-    repo = world.repo;
+    t.onTestFinished(() => world.cleanup());
+    const repo = world.repo;
     const r = await runOrch(['run', '--no-tui', '--yes'], {
       cwd: repo.root,
       env: world.env,
@@ -101,8 +90,8 @@ describe('worker lifecycle', () => {
     expect(existsSync(join(repo.root, '.worktrees', 'slow'))).toBe(true);
   });
 
-  it('detects a worker that exits non-zero without reporting, and fails it with its log tail', async () => {
-    world = await cliWorld({
+  it('detects a worker that exits non-zero without reporting, and fails it with its log tail', async (t) => {
+    const world = await cliWorld({
       'tasks.yaml': `tasks:
   - id: quiet
     agent: shell
@@ -114,7 +103,8 @@ describe('worker lifecycle', () => {
 `,
       '.claude-agents.yaml': 'orchestration:\n  max_retries: 0\n',
     });
-    repo = world.repo;
+    t.onTestFinished(() => world.cleanup());
+    const repo = world.repo;
     const r = await runOrch(['run', '--no-tui', '--yes'], {
       cwd: repo.root,
       env: world.env,
@@ -137,8 +127,8 @@ describe('worker lifecycle', () => {
     expect(status.tasks[0]!.evidence.source).toBe('process-exit');
   });
 
-  it('Ctrl-C stops scheduling and workers, keeps worktrees and journal, and resume finishes the run', async () => {
-    world = await cliWorld({
+  it('Ctrl-C stops scheduling and workers, keeps worktrees and journal, and resume finishes the run', async (t) => {
+    const world = await cliWorld({
       'tasks.yaml': `tasks:
   - id: long
     agent: shell
@@ -149,7 +139,8 @@ describe('worker lifecycle', () => {
       echo done > long.txt && git add -A && git commit -qm long && orch task done --summary long
 `,
     });
-    repo = world.repo;
+    t.onTestFinished(() => world.cleanup());
+    const repo = world.repo;
     const child = spawnOrch(['run', '--no-tui', '--yes'], { cwd: repo.root, env: world.env });
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {

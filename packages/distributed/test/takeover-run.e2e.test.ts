@@ -14,6 +14,7 @@ import type { RunEvent, RunState } from '@orch/core';
 import { runPaths } from '@orch/store';
 import {
   cliWorld,
+  shellPlanTree,
   spawnOrch,
   startRedis,
   writerTaskYaml,
@@ -40,13 +41,33 @@ const PLAN = `tasks:${[
 const TASKS = ['a', 'b', 'c', 'd', 'e'];
 const keys = keysFor('orch');
 
-let redis: RedisFixture;
-let conn: Redis;
+/**
+ * A store of one test's own (a redis-server and a connection) and the hosts taking its queue's jobs:
+ * every host takes its store's one queue, with its own remote, so the two tests, which run side by
+ * side, have a store each.
+ */
+interface Site {
+  redis: RedisFixture;
+  conn: Redis;
+  hosts: ReturnType<typeof spawnOrch>[];
+}
+
 let dir: string;
-const hosts: ReturnType<typeof spawnOrch>[] = [];
+const sites: Site[] = [];
 const worlds: CliWorld[] = [];
-/** Staging's tree after an uninterrupted run of the same plan on the same files. */
-let referenceTree: string;
+
+async function site(): Promise<Site> {
+  const redis = await startRedis();
+  const conn = await connectStore(
+    await storeFromUrl(redis.url, { ORCH_REDIS_PASSWORD: redis.password }),
+  ).catch(async (e: unknown) => {
+    await redis.stop();
+    throw e;
+  });
+  const s: Site = { redis, conn, hosts: [] };
+  sites.push(s);
+  return s;
+}
 
 async function identityHome(name: string): Promise<string> {
   const home = join(dir, `${name}-home`);
@@ -55,26 +76,31 @@ async function identityHome(name: string): Promise<string> {
   return home;
 }
 
-/** A repository with the plan, and a bare clone of it as the run's remote. */
-async function worldWithRemote(name: string): Promise<{ world: CliWorld; bare: string; remote: string }> {
+/**
+ * A repository with the plan, and a bare clone of it as the run's remote; `tree`: staging's tree
+ * after an uninterrupted run of the plan on its files (computed: the shell tasks applied in order).
+ */
+async function worldWithRemote(
+  name: string,
+): Promise<{ world: CliWorld; bare: string; remote: string; tree: string }> {
   const world = await cliWorld({ 'README.md': '# app\n' });
   worlds.push(world);
   await writeFile(join(world.repo.root, 'tasks.yaml'), PLAN);
   const bare = join(dir, `${name}.git`);
   await git(dir, 'clone', '-q', '--bare', world.repo.root, bare);
-  return { world, bare, remote: `file://${bare}` };
+  const tree = await shellPlanTree(world.repo.root, await world.repo.git('rev-parse', 'HEAD'), PLAN);
+  return { world, bare, remote: `file://${bare}`, tree };
 }
 
-/** Stops the hosts of the previous world: every host takes the one queue's jobs, with its own remote. */
-async function stopHosts(): Promise<void> {
-  for (const h of hosts.splice(0)) {
+async function stopHosts(s: Site): Promise<void> {
+  for (const h of s.hosts.splice(0)) {
     h.kill('SIGTERM');
     await h.catch(() => undefined);
   }
 }
 
-async function startHosts(remote: string, tag: string, env: Record<string, string>): Promise<void> {
-  await stopHosts();
+async function startHosts(s: Site, remote: string, tag: string, env: Record<string, string>): Promise<void> {
+  const { redis } = s;
   await Promise.all(
     ['h1', 'h2'].map(async (h) => {
       const name = `${tag}-${h}`;
@@ -87,22 +113,22 @@ async function startHosts(remote: string, tag: string, env: Record<string, strin
         { cwd: dir, env: { ...env, HOME: await identityHome(name), ORCH_REDIS_PASSWORD: redis.password } },
       );
       child.catch(() => undefined);
-      hosts.push(child);
+      s.hosts.push(child);
     }),
   );
 }
 
-const runArgs = (remote: string): string[] => [
+const runArgs = (s: Site, remote: string): string[] => [
   'run',
   'tasks.yaml',
-  ...['--store', redis.url, '--remote', remote],
+  ...['--store', s.redis.url, '--remote', remote],
   ...['--yes', '--no-tui', '--json'],
 ];
 
-const history = (run: string): Promise<RunEvent[]> => new RedisRunLog(conn, keys, run).history();
+const history = (s: Site, run: string): Promise<RunEvent[]> => new RedisRunLog(s.conn, keys, run).history();
 
-async function dump(run: string): Promise<void> {
-  const evs = await history(run);
+async function dump(s: Site, run: string): Promise<void> {
+  const evs = await history(s, run);
   console.log(
     evs
       .map((e) => {
@@ -117,13 +143,14 @@ async function dump(run: string): Promise<void> {
  * Starts the run, SIGKILLs its supervisor once a task is merged while c or d runs on a host, and
  * waits until its lease expired. Returns the run id.
  */
-async function killMidRun(world: CliWorld, remote: string): Promise<string> {
-  const running = world.spawn(runArgs(remote), { env: { ORCH_REDIS_PASSWORD: redis.password } });
+async function killMidRun(s: Site, world: CliWorld, remote: string): Promise<string> {
+  const { conn } = s;
+  const running = world.spawn(runArgs(s, remote), { env: { ORCH_REDIS_PASSWORD: s.redis.password } });
   running.catch(() => undefined);
   let run: string | undefined;
   for (const until = Date.now() + 120_000; Date.now() < until;) {
     run = (await conn.zrange(keys.runs(), '-1', '-1'))[0];
-    const evs = run ? await history(run) : [];
+    const evs = run ? await history(s, run) : [];
     const started = evs.some((e) => e.type === 'run.started' && e.repoRoot === world.repo.root);
     const merged = evs.some((e) => e.type === 'task.merged');
     const placed = evs.some((e) => e.type === 'task.placed' && (e.task === 'c' || e.task === 'd'));
@@ -134,7 +161,7 @@ async function killMidRun(world: CliWorld, remote: string): Promise<string> {
   await running.catch(() => undefined);
   expect(run).toBeDefined();
   const id = run as string;
-  const evs = await history(id);
+  const evs = await history(s, id);
   expect(evs.filter((e) => e.type === 'task.merged').length).toBeGreaterThan(0);
   expect(evs.some((e) => e.type === 'run.finished')).toBe(false);
   // Its lease lapses 15 s after its last renewal.
@@ -145,8 +172,13 @@ async function killMidRun(world: CliWorld, remote: string): Promise<string> {
 }
 
 /** What a resumed run must show: each task merged exactly once, live attempts kept, staging as a run without a crash. */
-async function expectFinishedOnce(run: string, bare: string): Promise<string> {
-  const events = await history(run);
+async function expectFinishedOnce(
+  s: Site,
+  run: string,
+  bare: string,
+  referenceTree: string,
+): Promise<string> {
+  const events = await history(s, run);
   for (const t of TASKS) {
     expect({
       task: t,
@@ -168,34 +200,28 @@ async function expectFinishedOnce(run: string, bare: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  redis = await startRedis();
   dir = await mkdtemp(join(tmpdir(), 'orch-takeover-'));
-  conn = await connectStore(await storeFromUrl(redis.url, { ORCH_REDIS_PASSWORD: redis.password }));
-  // The reference: the same plan on the same files, uninterrupted.
-  const { world, bare, remote } = await worldWithRemote('reference');
-  await startHosts(remote, 'ref', world.env);
-  const r = await world.orch(runArgs(remote), {
-    env: { ORCH_REDIS_PASSWORD: redis.password },
-    timeoutMs: 200_000,
-  });
-  const state = JSON.parse(r.stdout) as RunState;
-  expect({ exit: r.exitCode, outcome: state.outcome }).toEqual({ exit: 0, outcome: 'succeeded' });
-  referenceTree = await git(bare, 'rev-parse', `refs/heads/orch/${state.run}/staging^{tree}`);
-}, 240_000);
+});
 
 afterAll(async () => {
-  await stopHosts();
-  conn?.disconnect();
+  for (const s of sites.splice(0)) {
+    await stopHosts(s);
+    s.conn.disconnect();
+    await s.redis.stop();
+  }
   for (const w of worlds.splice(0)) await w.cleanup();
-  await redis?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 }, 60_000);
 
-describe('orch state resume --store after the supervisor was SIGKILLed', () => {
+// The two takeovers run side by side (a store and hosts each): most of each is waiting (the tasks'
+// pauses, the dead supervisor's lease).
+describe.concurrent('orch state resume --store after the supervisor was SIGKILLed', () => {
   it('(a) in the run checkout: the run finishes, each task merged once, the checkout fast-forwarded', async () => {
-    const { world, bare, remote } = await worldWithRemote('a');
-    await startHosts(remote, 'a', world.env);
-    const run = await killMidRun(world, remote);
+    const s = await site();
+    const { redis } = s;
+    const { world, bare, remote, tree } = await worldWithRemote('a');
+    await startHosts(s, remote, 'a', world.env);
+    const run = await killMidRun(s, world, remote);
 
     const r = await world.orch(['state', 'resume', '--store', redis.url, '--json'], {
       env: { ORCH_REDIS_PASSWORD: redis.password },
@@ -203,24 +229,26 @@ describe('orch state resume --store after the supervisor was SIGKILLed', () => {
     });
     expect(r.stderr).not.toContain('Error');
     const state = JSON.parse(r.stdout) as RunState;
-    if (state.outcome !== 'succeeded') await dump(run);
+    if (state.outcome !== 'succeeded') await dump(s, run);
     expect({ exit: r.exitCode, outcome: state.outcome, reason: state.reason }).toEqual({
       exit: 0,
       outcome: 'succeeded',
       reason: undefined,
     });
-    const tip = await expectFinishedOnce(run, bare);
+    const tip = await expectFinishedOnce(s, run, bare, tree);
     // Promotion as in the run's own checkout: the user's checkout is fast-forwarded to staging.
     expect(await world.repo.git('rev-parse', 'HEAD')).toBe(tip);
     expect(await readFile(join(world.repo.root, 'src', 'e.txt'), 'utf8')).toBe('e after c,d\n');
   }, 300_000);
 
   it('(b) from another directory with --workdir: the run finishes there and the remote base is promoted', async () => {
-    const { world, bare, remote } = await worldWithRemote('b');
-    await startHosts(remote, 'b', world.env);
+    const s = await site();
+    const { redis, conn } = s;
+    const { world, bare, remote, tree } = await worldWithRemote('b');
+    await startHosts(s, remote, 'b', world.env);
     const before = await world.repo.git('rev-parse', 'HEAD');
     const base = await world.repo.git('rev-parse', '--abbrev-ref', 'HEAD');
-    const run = await killMidRun(world, remote);
+    const run = await killMidRun(s, world, remote);
 
     // The run's key is all this "machine" gets of the first supervisor's; its folder goes away.
     const keyFile = join(dir, 'b-run.key');
@@ -257,14 +285,14 @@ describe('orch state resume --store after the supervisor was SIGKILLed', () => {
       { cwd: elsewhere, env, timeoutMs: 200_000 },
     );
     await rename(`${checkout}.away`, checkout);
-    if (r.exitCode !== 0) await dump(run);
+    if (r.exitCode !== 0) await dump(s, run);
     expect({ exit: r.exitCode, stderr: r.exitCode === 0 ? '' : `${r.stdout}\n${r.stderr}` }).toEqual({
       exit: 0,
       stderr: '',
     });
     expect(r.stdout).toContain(`Run ${run} succeeded`);
     expect(r.stderr).toContain('pull it in your checkout');
-    const tip = await expectFinishedOnce(run, bare);
+    const tip = await expectFinishedOnce(s, run, bare, tree);
     // Promoted on the remote (a fast-forward of the base), the user's checkout left as it was.
     expect(await git(bare, 'rev-parse', `refs/heads/${base}`)).toBe(tip);
     expect(await world.repo.git('rev-parse', 'HEAD')).toBe(before);

@@ -102,6 +102,29 @@ export function isolatedTmuxEach(repo: () => TempRepo | undefined): { readonly e
   };
 }
 
+/**
+ * A repository (made by `make`, `tempRepo` by default) and a private tmux folder for one test, both
+ * removed when it finishes. Unlike `isolatedTmuxEach`, nothing is kept in the describe block, so its
+ * tests may run concurrently (`describe.concurrent`); `test` is the test's context (its own
+ * `onTestFinished`: the imported one cannot tell which of the concurrent tests is running).
+ */
+export async function tmuxRepo(
+  test: { onTestFinished: (fn: () => Promise<void>) => void },
+  files: Record<string, string>,
+  make: (files: Record<string, string>) => Promise<TempRepo> = tempRepo,
+): Promise<{ repo: TempRepo; env: Record<string, string> }> {
+  const tmux = await isolatedTmux();
+  const repo = await make(files).catch(async (e: unknown) => {
+    await tmux.cleanup();
+    throw e;
+  });
+  test.onTestFinished(async () => {
+    await tmux.cleanup();
+    await repo.cleanup();
+  });
+  return { repo, env: tmux.env };
+}
+
 /** The sessions on orch's tmux server of a repository (none when the server is not running). */
 export async function orchSessions(root: string, env: Record<string, string>): Promise<string[]> {
   const r = await execa('tmux', ['-L', socketNameFor(root), 'list-sessions', '-F', '#{session_name}'], {
