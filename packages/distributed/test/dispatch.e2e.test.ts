@@ -82,6 +82,8 @@ function runtime(places: Map<string, AttemptPlacement>): BullWorkerRuntime {
     redis: conn,
     keys: keysFor('orch'),
     run,
+    // Plain argv jobs carry no token: nothing to seal.
+    trusted: new Map(),
     placement: (spec: WorkerSpec) => {
       const p = places.get(spec.name);
       if (!p) throw new Error(`no placement for ${spec.name}`);

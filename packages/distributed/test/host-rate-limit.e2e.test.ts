@@ -18,6 +18,7 @@ import { isolatedTmux, spawnOrch, startRedis, tempRepo, type RedisFixture } from
 import type { Redis } from 'ioredis';
 import type { AttemptResult } from '../src/attempt-job.js';
 import { connectStore, storeFromUrl, type StoreOptions } from '../src/connection.js';
+import { loadHostIdentity } from '../src/host-identity.js';
 import { listHosts } from '../src/hosts.js';
 import { keysFor } from '../src/keys.js';
 import { SharedRateLimit } from '../src/rate-limit.js';
@@ -68,11 +69,14 @@ beforeAll(async () => {
   remote = `file://${bare}`;
   store = { ...(await storeFromUrl(redis.url, { ORCH_REDIS_PASSWORD: redis.password })), prefix: 'orch' };
   conn = await connectStore(store);
+  // Both hosts enrolled: their identities made in their work directories before they start.
+  const ids = await Promise.all(['h1', 'h2'].map((h) => loadHostIdentity(join(dir, h), h)));
   rt = new BullWorkerRuntime({
     store,
     redis: conn,
     keys,
     run,
+    trusted: new Map(ids.map((i) => [i.public.name, i.public])),
     placement: (s) => {
       const p = places.get(s.name);
       if (!p) throw new Error(`no placement for ${s.name}`);

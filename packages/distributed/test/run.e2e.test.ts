@@ -14,8 +14,10 @@ import type { RunEvent, RunState } from '@orch/core';
 import { runPaths } from '@orch/store';
 import {
   cliWorld,
+  enrollHost,
   spawnOrch,
   startRedis,
+  trustHosts,
   writerTaskYaml,
   type CliWorld,
   type RedisFixture,
@@ -46,6 +48,8 @@ let bare: string;
 let conn: Redis;
 const hosts: ReturnType<typeof spawnOrch>[] = [];
 const byName = new Map<string, ReturnType<typeof spawnOrch>>();
+/** The hosts enrolled in the run's config (`store.trusted_hosts`). */
+const trusted: Record<string, string> = {};
 
 beforeEach(async () => {
   redis = await startRedis();
@@ -63,6 +67,7 @@ afterEach(async () => {
     await h;
   }
   byName.clear();
+  for (const k of Object.keys(trusted)) delete trusted[k];
   conn.disconnect();
   await world.cleanup();
   await redis.stop();
@@ -70,8 +75,15 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 });
 
-/** An `orch host` process with a home of its own (its git identity) and a work directory of its own. */
-async function startHost(name: string): Promise<void> {
+/**
+ * An `orch host` process with a home of its own (its git identity) and a work directory of its own,
+ * enrolled in the run's config (unless `trust` is false: a host the run does not trust).
+ */
+async function startHost(name: string, trust = true): Promise<void> {
+  if (trust) {
+    trusted[name] = await enrollHost(join(dir, name), name);
+    await trustHosts(world.repo.root, trusted);
+  }
   const home = join(dir, `${name}-home`);
   await mkdir(home, { recursive: true });
   await writeFile(join(home, '.gitconfig'), `[user]\n\tname = ${name}\n\temail = ${name}@orch.invalid\n`);

@@ -14,8 +14,10 @@ import type { RunEvent, RunState } from '@orch/core';
 import { runPaths } from '@orch/store';
 import {
   cliWorld,
+  enrollHost,
   spawnOrch,
   startRedis,
+  trustHosts,
   writerTaskYaml,
   type CliWorld,
   type RedisFixture,
@@ -56,10 +58,17 @@ async function identityHome(name: string): Promise<string> {
 }
 
 /** A repository with the plan, and a bare clone of it as the run's remote. */
-async function worldWithRemote(name: string): Promise<{ world: CliWorld; bare: string; remote: string }> {
+async function worldWithRemote(
+  name: string,
+  tag = name,
+): Promise<{ world: CliWorld; bare: string; remote: string }> {
   const world = await cliWorld({ 'README.md': '# app\n' });
   worlds.push(world);
   await writeFile(join(world.repo.root, 'tasks.yaml'), PLAN);
+  // Every host is enrolled before it starts: its identity exists when the config names it.
+  for (const h of ['h1', 'h2'])
+    trusted[`${tag}-${h}`] = await enrollHost(join(dir, `${tag}-${h}`), `${tag}-${h}`);
+  await trustHosts(world.repo.root, trusted);
   const bare = join(dir, `${name}.git`);
   await git(dir, 'clone', '-q', '--bare', world.repo.root, bare);
   return { world, bare, remote: `file://${bare}` };
@@ -91,6 +100,9 @@ async function startHosts(remote: string, tag: string, env: Record<string, strin
     }),
   );
 }
+
+/** The hosts every world's config trusts (each world's hosts are enrolled when they start). */
+const trusted: Record<string, string> = {};
 
 const runArgs = (remote: string): string[] => [
   'run',
@@ -172,7 +184,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'orch-takeover-'));
   conn = await connectStore(await storeFromUrl(redis.url, { ORCH_REDIS_PASSWORD: redis.password }));
   // The reference: the same plan on the same files, uninterrupted.
-  const { world, bare, remote } = await worldWithRemote('reference');
+  const { world, bare, remote } = await worldWithRemote('reference', 'ref');
   await startHosts(remote, 'ref', world.env);
   const r = await world.orch(runArgs(remote), {
     env: { ORCH_REDIS_PASSWORD: redis.password },

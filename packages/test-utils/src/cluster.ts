@@ -14,8 +14,11 @@
  *   c.dir(node)          the node's own work directory: the only folder of the cluster it sees
  *   c.env(node)          a whole environment for a node: PATH, HOME (its dir), TMPDIR and TMUX_TMPDIR (its
  *                        dir's tmp/, shared by its processes), the store password, c.gitEnv
+ *   await c.enroll()     every host's identity (`orch host --identity` inside the node, in its dir's
+ *                        `host/`): { h1: line, … }, what `store.trusted_hosts` holds
  *   await c.seed(files)  a repository with one commit in the supervisor's folder, pushed to the
- *                        remote's main: { repo, base }
+ *                        remote's main: { repo, base }; its `orch.yaml` trusts every host (what
+ *                        `files['orch.yaml']` has, with `store.trusted_hosts` added: give no `store:`)
  *   await c.exec(node, argv, { cwd?, env?, timeoutMs? })   run to completion inside the node
  *   c.spawn(node, argv, opts)                              start without waiting (an execa promise;
  *                                                          it settles when the output pipes close, so
@@ -121,6 +124,8 @@ export interface Cluster {
       ssh?: 'env' | 'system';
     },
   ): ResultPromise;
+  /** The hosts' identities as `store.trusted_hosts` holds them (made on the hosts once, reused). */
+  enroll(): Promise<Record<string, string>>;
   seed(files: Record<string, string>): Promise<{ repo: string; base: string }>;
   /** True until `kill(node)`. */
   alive(node: string): boolean;
@@ -403,7 +408,26 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
         });
         return child;
       },
+      enroll: async () => {
+        const out: Record<string, string> = {};
+        for (const node of hosts) {
+          const r = await exec(
+            node,
+            orchArgv(['host', '--identity', '--workdir', join(dir(node), 'host'), '--name', node]),
+          );
+          if (r.exitCode !== 0) throw new Error(`orch host --identity on ${node}: ${r.stderr}`);
+          out[node] = r.stdout.trim();
+        }
+        return out;
+      },
       seed: async (files) => {
+        const trusted = Object.entries(await cluster.enroll())
+          .map(([h, line]) => `    ${h}: ${line}\n`)
+          .join('');
+        files = {
+          ...files,
+          'orch.yaml': `${files['orch.yaml'] ?? ''}\nstore:\n  trusted_hosts:\n${trusted}`,
+        };
         const repo = join(dir(supervisors[0] ?? 'sup'), 'repo');
         const git = async (...args: string[]): Promise<string> =>
           String((await execa('git', args, { cwd: repo, timeout: 30_000 })).stdout).trim();

@@ -9,3 +9,4 @@ export * from './redis.js';
 export * from './netns.js';
 export * from './sshd.js';
 export * from './cluster.js';
+export * from './enroll.js';
