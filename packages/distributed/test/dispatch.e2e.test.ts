@@ -22,6 +22,7 @@ import type { Redis } from 'ioredis';
 import { bullPriority } from '../src/attempt-job.js';
 import { connectStore, storeFromUrl, type StoreOptions } from '../src/connection.js';
 import { Host } from '../src/host.js';
+import { loadHostIdentity, type HostPublicIdentity } from '../src/host-identity.js';
 import { listHosts } from '../src/hosts.js';
 import { keysFor } from '../src/keys.js';
 import { BullWorkerRuntime, type AttemptPlacement } from '../src/worker-runtime.js';
@@ -52,6 +53,8 @@ let tmux: Awaited<ReturnType<typeof isolatedTmux>>;
 let store: StoreOptions;
 let conn: Redis;
 const cleanups: (() => Promise<unknown>)[] = [];
+/** The enrolled hosts: what they sign of a worker's end is all the supervisor takes. */
+const trusted = new Map<string, HostPublicIdentity>();
 
 beforeEach(async () => {
   redis = await startRedis();
@@ -63,6 +66,8 @@ beforeEach(async () => {
   await git(bare, 'update-ref', `refs/heads/${staging}`, base);
   remote = `file://${bare}`;
   tmux = await isolatedTmux();
+  trusted.clear();
+  for (const h of ['h1', 'h2']) trusted.set(h, (await loadHostIdentity(join(dir, h), h)).public);
   store = { ...(await storeFromUrl(redis.url, { ORCH_REDIS_PASSWORD: redis.password })), prefix: 'orch' };
   conn = await connectStore(store);
 });
@@ -82,8 +87,7 @@ function runtime(places: Map<string, AttemptPlacement>): BullWorkerRuntime {
     redis: conn,
     keys: keysFor('orch'),
     run,
-    // Plain argv jobs carry no token: nothing to seal.
-    trusted: new Map(),
+    trusted,
     placement: (spec: WorkerSpec) => {
       const p = places.get(spec.name);
       if (!p) throw new Error(`no placement for ${spec.name}`);
@@ -276,7 +280,7 @@ describe('dispatch over BullMQ to hosts', () => {
     expect(json.exitCode).toBe(0);
     expect(JSON.parse(json.stdout)).toEqual([expect.objectContaining({ name: 'h2', slots: 1 })]);
     const text = await runOrch(['hosts', '--store', redis.url], { cwd: dir, env });
-    expect(text.stdout.split('\n')[0]).toMatch(/^HOST\s+SLOTS\s+LOAD\s+HEARTBEAT$/);
+    expect(text.stdout.split('\n')[0]).toMatch(/^HOST\s+SLOTS\s+LOAD\s+HEARTBEAT\s+TRUSTED\s+NOTE$/);
     // A password in the URL is refused, and not printed back.
     const bad = await runOrch(['hosts', '--store', `redis://:${redis.password}@127.0.0.1:${redis.port}/0`], {
       cwd: dir,

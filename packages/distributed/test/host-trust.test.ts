@@ -36,9 +36,9 @@ beforeAll(async () => {
   store = { ...(await storeFromUrl(redis.url, { ORCH_REDIS_PASSWORD: redis.password })), prefix: 'trust' };
   conn = await connectStore(store);
   dir = await mkdtemp(join(tmpdir(), 'orch-trust-'));
-  [h1, h2, mallory] = await Promise.all(
-    ['h1', 'h2', 'mallory'].map((h) => loadHostIdentity(join(dir, h), h)),
-  );
+  h1 = await loadHostIdentity(join(dir, 'h1'), 'h1');
+  h2 = await loadHostIdentity(join(dir, 'h2'), 'h2');
+  mallory = await loadHostIdentity(join(dir, 'mallory'), 'mallory');
 });
 afterAll(async () => {
   conn?.disconnect();

@@ -16,6 +16,8 @@ export interface HostPublicIdentity {
 
 /** 32 bytes in base64url without padding: 43 characters, the last one holding 4 bits. */
 const KEY = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
+// eslint-disable-next-line no-control-regex -- control characters are what a name may not hold
+const NOT_IN_NAME = /[/\\\u0000-\u001f\u007f]/;
 
 export function formatHostIdentity(id: HostPublicIdentity): string {
   return `${HOST_IDENTITY_PREFIX}:${id.sign}:${id.box}:${id.name}`;
@@ -33,13 +35,7 @@ export function parseHostIdentity(
   const name = parts.slice(3).join(':');
   if (!KEY.test(sign) || !KEY.test(box))
     return { ok: false, reason: 'its keys are not two 32-byte base64url keys' };
-  // eslint-disable-next-line no-control-regex -- control characters are what a name may not hold
-  if (
-    name.length === 0 ||
-    name.length > 128 ||
-    /[/\\\u0000-\u001f\u007f]/.test(name) ||
-    name.includes('..')
-  ) {
+  if (name.length === 0 || name.length > 128 || NOT_IN_NAME.test(name) || name.includes('..')) {
     return { ok: false, reason: 'it names no valid host' };
   }
   return { ok: true, identity: { name, sign, box } };
