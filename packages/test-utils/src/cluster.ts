@@ -17,8 +17,9 @@
  *   await c.enroll()     every host's identity (`orch host --identity` inside the node, in its dir's
  *                        `host/`): { h1: line, … }, what `store.trusted_hosts` holds
  *   await c.seed(files)  a repository with one commit in the supervisor's folder, pushed to the
- *                        remote's main: { repo, base }; its `orch.yaml` trusts every host (what
- *                        `files['orch.yaml']` has, with `store.trusted_hosts` added: give no `store:`)
+ *                        remote's main: { repo, base }; an `orch.yaml` next to it (not committed)
+ *                        trusts every host (a checkout of its own needs `trustedHostsYaml(await
+ *                        c.enroll())` written into it)
  *   await c.exec(node, argv, { cwd?, env?, timeoutMs? })   run to completion inside the node
  *   c.spawn(node, argv, opts)                              start without waiting (an execa promise;
  *                                                          it settles when the output pipes close, so
@@ -63,6 +64,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { orchBin, type CliResult } from './cli.js';
+import { trustedHostsYaml } from './enroll.js';
 import { createNet, execIn, netOwner, ownerPid, spawnIn, sweepNetns, type Net, type View } from './netns.js';
 import { pingRedis } from './redis.js';
 import { sshKeys, startSshd, type Sshd } from './sshd.js';
@@ -421,13 +423,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
         return out;
       },
       seed: async (files) => {
-        const trusted = Object.entries(await cluster.enroll())
-          .map(([h, line]) => `    ${h}: ${line}\n`)
-          .join('');
-        files = {
-          ...files,
-          'orch.yaml': `${files['orch.yaml'] ?? ''}\nstore:\n  trusted_hosts:\n${trusted}`,
-        };
+        const trusted = trustedHostsYaml(await cluster.enroll());
         const repo = join(dir(supervisors[0] ?? 'sup'), 'repo');
         const git = async (...args: string[]): Promise<string> =>
           String((await execa('git', args, { cwd: repo, timeout: 30_000 })).stdout).trim();
@@ -449,6 +445,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
         await git('commit', '-q', '-m', 'initial');
         await git('push', '-q', remotePath, 'main');
         await git('remote', 'add', 'origin', cluster.remote.url);
+        // The supervisor's config trusts the cluster's hosts (enrolled as a user does).
+        await writeFile(join(repo, 'orch.yaml'), trusted);
         return { repo, base: await git('rev-parse', 'HEAD') };
       },
       alive: (node) => {
