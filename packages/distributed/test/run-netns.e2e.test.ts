@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEvent, RunState } from '@orch/core';
 import { runPaths } from '@orch/store';
-import { startCluster, writerTaskYaml, type Cluster } from '@orch/test-utils';
+import { startCluster, trustedHostsYaml, writerTaskYaml, type Cluster } from '@orch/test-utils';
 import type { Redis } from 'ioredis';
 import { connectStore, storeFromUrl } from '../src/connection.js';
 import { listHosts } from '../src/hosts.js';
@@ -77,6 +77,8 @@ async function checkout(name: string): Promise<string> {
     await git(dir, 'config', k, v);
   }
   await git(dir, 'remote', 'set-url', 'origin', c.remote.url);
+  // The user's config trusts the three hosts (enrolled with `orch host --identity` on each).
+  await writeFile(join(dir, 'orch.yaml'), trustedHostsYaml(await c.enroll()));
   return dir;
 }
 

@@ -361,6 +361,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       String((await execa('git', args, { cwd: remotePath, timeout: 30_000 })).stdout).trim();
 
     const orchArgv = (args: string[]): string[] => [process.execPath, orchBin(), ...args];
+    /** The hosts' identity lines, asked for once (a host keeps its identity). */
+    let enrolled: Promise<Record<string, string>> | undefined;
     const cluster: Cluster = {
       id: owner,
       root,
@@ -410,18 +412,19 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
         });
         return child;
       },
-      enroll: async () => {
-        const out: Record<string, string> = {};
-        for (const node of hosts) {
-          const r = await exec(
-            node,
-            orchArgv(['host', '--identity', '--workdir', join(dir(node), 'host'), '--name', node]),
-          );
-          if (r.exitCode !== 0) throw new Error(`orch host --identity on ${node}: ${r.stderr}`);
-          out[node] = r.stdout.trim();
-        }
-        return out;
-      },
+      enroll: () =>
+        (enrolled ??= (async () => {
+          const out: Record<string, string> = {};
+          for (const node of hosts) {
+            const r = await exec(
+              node,
+              orchArgv(['host', '--identity', '--workdir', join(dir(node), 'host'), '--name', node]),
+            );
+            if (r.exitCode !== 0) throw new Error(`orch host --identity on ${node}: ${r.stderr}`);
+            out[node] = r.stdout.trim();
+          }
+          return out;
+        })()),
       seed: async (files) => {
         const trusted = trustedHostsYaml(await cluster.enroll());
         const repo = join(dir(supervisors[0] ?? 'sup'), 'repo');
