@@ -29,7 +29,7 @@ import {
 const flags = parseFlags();
 assertBuilt();
 const dist = (pkg) => join(root, 'packages', pkg, 'dist', 'index.js');
-const { startCluster } = await import(dist('test-utils'));
+const { startCluster, trustedHostsYaml } = await import(dist('test-utils'));
 const { RedisRunLog, connectStore, keysFor, listHosts, storeFromUrl } = await import(dist('distributed'));
 
 const SLOTS = 4;
@@ -80,6 +80,8 @@ const rows = [];
 let conn;
 try {
   await c.seed({ 'README.md': '# bench\n' });
+  // Each checkout's config trusts the hosts (enrolled with `orch host --identity` on each).
+  const trustedYaml = trustedHostsYaml(await c.enroll());
   const keys = keysFor('orch');
   conn = await connectStore(await storeFromUrl(c.redis.localUrl, { ORCH_REDIS_PASSWORD: c.redis.password }));
   const started = new Set();
@@ -102,6 +104,7 @@ try {
     git('config', 'user.email', 'bench@orch.invalid');
     git('remote', 'set-url', 'origin', c.remote.url);
     writeFileSync(join(dir, 'tasks.yaml'), planText);
+    writeFileSync(join(dir, 'orch.yaml'), trustedYaml);
     return dir;
   };
   const runArgs = [

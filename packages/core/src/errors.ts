@@ -59,6 +59,9 @@ export const ERROR_CODES = {
   ERR_ORCH_GIT_NOT_FOUND: 'git could not be run.',
   ERR_ORCH_GIT_TIMEOUT: 'A git command did not finish in time.',
   ERR_ORCH_GIT_VERSION: 'git is too old, or its version cannot be read.',
+  ERR_ORCH_HOST_IDENTITY:
+    "A worker host's identity keys (`DIR/identity/`) are readable by others, not its user's, or damaged.",
+  ERR_ORCH_HOST_UNTRUSTED: 'A distributed run names no trusted worker host (`store.trusted_hosts`).',
   ERR_ORCH_ILLEGAL_TRANSITION: "A task event the lifecycle table forbids in the task's status was refused.",
   ERR_ORCH_INIT_EXISTS: '`orch init` found a config file or a plan it would overwrite.',
   ERR_ORCH_INSTALL_EDITED: '`orch install` found locally edited files and did not overwrite them.',

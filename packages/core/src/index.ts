@@ -3,6 +3,7 @@ export * from './shipped.js';
 export * from './claude/permissions.js';
 export * from './plan/schema.js';
 export * from './config/schema.js';
+export * from './config/host-identity.js';
 export * from './run/events.js';
 export * from './run/outbox.js';
 export * from './run/signing.js';

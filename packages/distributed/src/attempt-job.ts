@@ -35,9 +35,9 @@ const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/);
 
 /**
  * An orch attempt as plain data (the engine's `AttemptInputs`): the host makes the attempt's files
- * and argv from it with its own paths (`writeAttemptFiles`). The token is the attempt's secret: it
- * crosses in the job, so whoever can read the store's queue can speak for the attempt (Redis is the
- * trust boundary, as for the whole run; see docs/scale-out.md).
+ * and argv from it with its own paths (`writeAttemptFiles`). The token, the attempt's secret, never
+ * crosses in clear: `sealed` holds it sealed to each host the run trusts (`sealFor`, bound to the
+ * run, task, attempt and host), and a host opens only its own box (see docs/scale-out.md).
  */
 export const AttemptExec = z.strictObject({
   run: name,
@@ -47,7 +47,10 @@ export const AttemptExec = z.strictObject({
   model: z.string().min(1).max(200).optional(),
   prompt: z.string().max(4_000_000),
   script: z.string().max(1_000_000).optional(),
-  token: z.string().regex(/^[0-9a-f]{32,128}$/, 'a hex token'),
+  /** The token sealed to each trusted host, by host name. */
+  sealed: z.record(name, z.string().max(1_000)).refine((m) => Object.keys(m).length > 0, {
+    message: 'the token is sealed to no host',
+  }),
   env: z.record(envName, z.string()),
   /**
    * The supervisor's machine's sandbox decision does not hold on a host: it sends false (a host
@@ -56,6 +59,9 @@ export const AttemptExec = z.strictObject({
   sandbox: z.literal(false),
 });
 export type AttemptExec = z.infer<typeof AttemptExec>;
+
+/** What a token opened from its box must look like (the engine's `taskToken`: hex). */
+export const ATTEMPT_TOKEN = /^[0-9a-f]{32,128}$/;
 
 export const AttemptJob = z
   .object({

@@ -5,6 +5,11 @@
  * stream's items into the supervisor's own task channel, where the intake reads them with every
  * check it makes of a local worker (token, task, schema, state): nothing is trusted for having
  * crossed Redis. The intake's verdicts (acks) go back the same way (`keys.channelAcks`).
+ *
+ * Every entry a host adds is signed with its identity (`host-identity.ts`) over what it says and
+ * the run, task and attempt; the bridge takes an entry only with the signature of a trusted host,
+ * and an item only from the host the attempt is placed on. Anything else (anyone else with the
+ * store's password) is dropped and reported (`onForged`), never handed to the intake.
  */
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,6 +24,7 @@ import {
   type DropPaths,
 } from '@orch/store';
 import type { Redis } from 'ioredis';
+import { signFields, verifyFields, type HostIdentity, type HostPublicIdentity } from './host-identity.js';
 import type { Keys } from './keys.js';
 
 /** Entries a channel stream keeps at most (the supervisor deletes what it took). */
@@ -36,9 +42,18 @@ function field(fields: string[], name: string): string | undefined {
   return i >= 0 && i % 2 === 0 ? fields[i + 1] : undefined;
 }
 
+/** What a host signs for a `placed` entry and for an item (the item's JSON as sent). */
+export function placedFields(run: string, task: string, attempt: number, host: string): string[] {
+  return ['placed', run, task, String(attempt), host];
+}
+export function itemFields(run: string, task: string, attempt: number, host: string, item: string): string[] {
+  return ['item', run, task, String(attempt), host, item];
+}
+
 /** The host's end of one attempt's channel. */
 export class HostChannel {
   private lastAck = '0-0';
+  private attempt = 0;
 
   constructor(
     private readonly redis: Redis,
@@ -49,12 +64,16 @@ export class HostChannel {
     /** Called before a `done` report is sent on: the work it reports must be on the remote first. */
     private readonly beforeDone: () => Promise<void>,
     /** Sees each `exited` item sent on (the host reads the rate limit an attempt ran into). */
-    private readonly onExited?: (item: ExitedItem) => void,
+    private readonly onExited: ((item: ExitedItem) => void) | undefined,
+    /** The host's identity: every entry carries its signature. */
+    private readonly me: HostIdentity,
   ) {}
 
-  /** Tells the supervisor which host took the attempt. */
+  /** Tells the supervisor which host took the attempt (the items after it are that attempt's). */
   async placed(host: string, attempt: number): Promise<void> {
-    await this.send('placed', host, 'attempt', String(attempt));
+    this.attempt = attempt;
+    const sig = signFields(this.me, placedFields(this.run, this.task, attempt, host));
+    await this.send('placed', host, 'attempt', String(attempt), 'sig', sig);
   }
 
   /** One entry on the task's channel stream, which keeps about its last STREAM_MAX entries. */
@@ -77,7 +96,10 @@ export class HostChannel {
         const body = read.item.body;
         if (body.kind === 'done') await this.beforeDone();
         if (body.kind === 'exited') this.onExited?.({ ...read.item, body });
-        await this.send('i', JSON.stringify(read.item));
+        const text = JSON.stringify(read.item);
+        const host = this.me.public.name;
+        const sig = signFields(this.me, itemFields(this.run, this.task, this.attempt, host, text));
+        await this.send('i', text, 'host', host, 'attempt', String(this.attempt), 'sig', sig);
       }
       // Not an item (a worker's garbage): the supervisor would refuse it; it goes no further.
       await removeDropped(this.drop, name);
@@ -105,6 +127,12 @@ export interface ChannelBridgeOptions {
   beforeReport: (task: string) => Promise<void>;
   /** A host took the attempt; false to be asked again later (its `task.started` is not journaled yet). */
   onPlaced: (task: string, attempt: number, host: string) => Promise<boolean>;
+  /** The hosts the run trusts: only their signed entries are taken. */
+  trusted: ReadonlyMap<string, HostPublicIdentity>;
+  /** The host the journal says the task's current attempt is placed on. */
+  placedOn: (task: string) => { attempt: number; host?: string } | undefined;
+  /** An entry refused as not a trusted host's own (it is dropped, never acted on). */
+  onForged: (task: string, reason: string) => Promise<void>;
 }
 
 /** The supervisor's end of every task channel of a run. */
@@ -163,20 +191,56 @@ export class ChannelBridge {
     }
   }
 
+  /** Drops an entry that is not a trusted host's own, and says so. */
+  private async forged(task: string, reason: string): Promise<true> {
+    traced('bridge.forged')(new Error(`task ${task}: ${reason}`));
+    await this.o.onForged(task, reason);
+    return true;
+  }
+
+  /** The trusted host that signed these fields, or why none did. */
+  private signer(host: string | undefined, fields: string[], sig: string | undefined): string | undefined {
+    const id = host === undefined ? undefined : this.o.trusted.get(host);
+    if (!id) return `host ${JSON.stringify(host ?? '')} is not trusted`;
+    if (sig === undefined || !verifyFields(id, fields, sig)) return `its signature is not host ${host}'s`;
+    return undefined;
+  }
+
   /** True when the entry was handled (and can go). */
   private async take(task: string, fields: string[]): Promise<boolean> {
-    const host = field(fields, 'placed');
-    if (host !== undefined) {
-      const attempt = Number(field(fields, 'attempt'));
-      return Number.isInteger(attempt) ? this.o.onPlaced(task, attempt, host) : true;
+    const run = this.o.run;
+    const attempt = Number(field(fields, 'attempt'));
+    const placed = field(fields, 'placed');
+    if (placed !== undefined) {
+      if (!Number.isInteger(attempt)) return true;
+      const bad = this.signer(placed, placedFields(run, task, attempt, placed), field(fields, 'sig'));
+      if (bad) return this.forged(task, `a placed entry refused: ${bad}`);
+      return this.o.onPlaced(task, attempt, placed);
     }
+    const text = field(fields, 'i') ?? 'null';
+    const host = field(fields, 'host');
+    const bad = Number.isInteger(attempt)
+      ? this.signer(host, itemFields(run, task, attempt, host ?? '', text), field(fields, 'sig'))
+      : 'it names no attempt';
+    if (bad) return this.forged(task, `an item refused: ${bad}`);
     let item: OutboxItem;
     try {
-      const p = OutboxItem.safeParse(JSON.parse(field(fields, 'i') ?? 'null'));
+      const p = OutboxItem.safeParse(JSON.parse(text));
       if (!p.success) return true;
       item = p.data;
     } catch {
       return true;
+    }
+    if (item.attempt !== attempt) {
+      return this.forged(
+        task,
+        `an item refused: it is signed for attempt ${attempt}, not ${item.attempt ?? 'none'}`,
+      );
+    }
+    // Only the host the attempt is placed on speaks for it (an earlier attempt's is stale anyway).
+    const on = this.o.placedOn(task);
+    if (on && on.attempt === attempt && on.host !== undefined && on.host !== host) {
+      return this.forged(task, `an item refused: attempt ${attempt} is placed on ${on.host}, not ${host}`);
     }
     if (item.body.kind === 'done' || item.body.kind === 'exited') await this.o.beforeReport(task);
     const channel = taskChannelPaths(this.o.runDir, task);

@@ -6,6 +6,11 @@
  * with a lease on what it found there, and then records the exit. It never needs the supervisor's
  * files. BullMQ's lock on the job is the host's lease: if the host dies, the lock expires and
  * another host's stalled-job check puts the attempt back in the queue.
+ *
+ * The host has an identity (`host-identity.ts`): it opens the attempt's token from the box sealed
+ * to it, and signs what it tells the supervisor (its channel entries, its worker records). A job
+ * that is not for it (no box that opens here, a base that is not on its remote) goes back to the
+ * queue for another host, without running and without counting an attempt.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
@@ -18,23 +23,37 @@ import {
   tmuxWorkers,
   writeAttemptFiles,
   writeShim,
+  type AttemptInputs,
   type WorkerRuntime,
 } from '@orch/engine';
 import { runGit, withRepoLock } from '@orch/git';
 import { assertSafeName, runPaths, taskChannelPaths } from '@orch/store';
 import { TmuxServer, socketNameFor } from '@orch/tmux';
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { ATTEMPT_QUEUE, AttemptJob, type AttemptResult } from './attempt-job.js';
+import { ATTEMPT_QUEUE, ATTEMPT_TOKEN, AttemptJob, type AttemptResult } from './attempt-job.js';
 import { HostChannel, type ExitedItem } from './channel.js';
 import { connectStore, redisOptions, type StoreOptions } from './connection.js';
 import { bootstrapOnHost, hostLog } from './host-bootstrap.js';
 import { HostInbox } from './host-mail.js';
 import { hostSandbox, workerBaseEnv } from './host-sandbox.js';
+import {
+  formatHostIdentity,
+  loadHostIdentity,
+  openSealed,
+  signFields,
+  type HostIdentity,
+} from './host-identity.js';
 import { closeMasters, prepareControlDir, sharedSshCommand } from './host-ssh.js';
 import { hostOwned, keysFor, type Keys } from './keys.js';
 import { SharedRateLimit, withSharedRateLimit, type RateLimitReport } from './rate-limit.js';
-import { RECORD_TTL_S, TAIL_LINES } from './worker-state.js';
+import { RECORD_TTL_S, TAIL_LINES, recordFields, type WorkerPhase } from './worker-state.js';
+
+/** A job as this host runs it: the attempt's token opened from its box. */
+type HostJob = Omit<AttemptJob, 'exec'> & { exec?: AttemptInputs };
+
+/** How long a job given back waits before a host takes it again. */
+const GIVE_BACK_MS = 1_500;
 
 /**
  * KEYS: record, tail. ARGV: job id, owner, claim, ttl, has tail, tail, field/value pairs. Writes
@@ -70,6 +89,8 @@ export interface HostOptions {
   tmuxEnv?: Record<string, string>;
   /** The `orch` entry point the host's workers run (`_exec`, `orch task done`); default: this one. */
   orchBin?: string;
+  /** Says what the host operator should know (a job it gave back, once per reason). */
+  onNotice?: (line: string) => void;
 }
 
 export class Host {
@@ -85,6 +106,10 @@ export class Host {
   /** The environment of the host's own git (a shared ssh connection, unless the user set their own). */
   private gitEnv: Record<string, string> = {};
   private limit: SharedRateLimit | undefined;
+  private me: HostIdentity | undefined;
+  /** Why this host last gave a job back (its heartbeat record shows it). */
+  private gaveBack: string | undefined;
+  private readonly told = new Set<string>();
 
   constructor(private readonly opts: HostOptions) {
     this.name = assertSafeName(opts.name ?? hostname(), 'host name');
@@ -126,7 +151,14 @@ export class Host {
     return withRepoLock({ commonDir: this.clone }, fn);
   }
 
+  /** The host's identity (`start` loads it; made on first use). */
+  get identity(): HostIdentity {
+    if (!this.me) throw new Error('host not started');
+    return this.me;
+  }
+
   async start(): Promise<void> {
+    this.me = await loadHostIdentity(this.opts.workdir, this.name);
     this.redis = await connectStore(this.opts.store);
     await mkdir(this.opts.workdir, { recursive: true });
     await runGit(['init', '-q', '--bare', this.clone], { cwd: this.opts.workdir });
@@ -176,6 +208,8 @@ export class Host {
         active: String(this.active),
         startedAt: this.startedAt,
         beatAt: String(Date.now()),
+        ...(this.me ? { identity: formatHostIdentity(this.me.public) } : {}),
+        ...(this.gaveBack ? { gaveBack: this.gaveBack } : {}),
       })
       .pexpire(key, ttl)
       .sadd(this.keys.hosts(), this.name)
@@ -216,8 +250,8 @@ export class Host {
    * An orch attempt's files and argv, made here with this host's paths from the job's plain inputs,
    * in this host's OS sandbox when the run's `workers.sandbox` asks for it and bwrap works here.
    */
-  private async prepareAttempt(data: AttemptJob, worktree: string, logFile: string) {
-    const exec = data.exec as NonNullable<AttemptJob['exec']>;
+  private async prepareAttempt(data: HostJob, worktree: string, logFile: string) {
+    const exec = data.exec as NonNullable<HostJob['exec']>;
     const orchBin = this.opts.orchBin ?? orchBinPath();
     const shimDir = await writeShim(join(this.opts.workdir, 'bin'), process.execPath, orchBin);
     const channel = taskChannelPaths(runPaths(this.root, data.run).dir, data.task);
@@ -261,13 +295,78 @@ export class Host {
     return { ...files, outbox: channel.outbox, inbox: channel.inbox };
   }
 
+  /**
+   * Puts a job that is not for this host back in the queue for another: delayed a moment, not
+   * failed, no attempt counted (BullMQ's `moveToDelayed` + `DelayedError`). Says why once.
+   */
+  private async giveBack(job: Job<AttemptJob, AttemptResult>, why: string): Promise<never> {
+    this.gaveBack = why;
+    if (!this.told.has(why)) {
+      this.told.add(why);
+      this.opts.onNotice?.(`orch host ${this.name}: gave a job back: ${why}`);
+      void this.heartbeat().catch(traced('host.heartbeat'));
+    }
+    await job.moveToDelayed(Date.now() + GIVE_BACK_MS, job.token);
+    throw new DelayedError();
+  }
+
+  /** The attempt's token from the box sealed to this host, or the job goes back. */
+  private async openJob(job: Job<AttemptJob, AttemptResult>, data: AttemptJob): Promise<HostJob> {
+    if (!data.exec) {
+      const { exec: _none, ...plain } = data;
+      return plain;
+    }
+    const { sealed, ...exec } = data.exec;
+    const box = sealed[this.name];
+    const ctx = { run: data.run, task: data.task, attempt: data.attempt };
+    const token = box === undefined ? undefined : openSealed(box, this.identity, ctx);
+    if (token === undefined || !ATTEMPT_TOKEN.test(token)) {
+      await this.giveBack(
+        job,
+        box === undefined
+          ? `run ${data.run} does not trust this host (add its identity to store.trusted_hosts)`
+          : `run ${data.run} trusts another identity under this host's name (enroll this host again)`,
+      );
+    }
+    return { ...data, exec: { ...exec, token: token as string } };
+  }
+
+  /** The job's base is on this host's remote (a host serving another remote gives it back). */
+  private async baseHere(job: Job<AttemptJob, AttemptResult>, data: AttemptJob): Promise<void> {
+    const seen = await this.git(['ls-remote', this.opts.remote, `refs/heads/${data.baseRef}`], {
+      reject: false,
+    });
+    if (seen.exitCode === 0 && seen.stdout.trim() === '') {
+      await this.giveBack(job, `the base branch of run ${data.run} is not on this host's remote`);
+    }
+  }
+
   private async process(job: Job<AttemptJob, AttemptResult>): Promise<AttemptResult> {
     const parsed = AttemptJob.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid attempt job: ${parsed.error.message}`);
-    const data = parsed.data;
     const redis = this.redis;
     if (!redis || !job.id) throw new Error('host not started');
+    const data = await this.openJob(job, parsed.data);
+    await this.baseHere(job, parsed.data);
     const jobId = job.id;
+    const me = this.identity;
+    /** A state the supervisor acts on, with this host's signature over it. */
+    const signed = (s: {
+      state: WorkerPhase;
+      exitStatus: number | null;
+      head?: string;
+      error?: string;
+    }): Record<string, string> => {
+      const said = { job: jobId, attempt: data.attempt, host: this.name, ...s };
+      return {
+        state: s.state,
+        host: this.name,
+        exitStatus: s.exitStatus === null ? '' : String(s.exitStatus),
+        head: s.head ?? '',
+        error: s.error ?? '',
+        sig: signFields(me, recordFields(data.run, data.worker, said)),
+      };
+    };
     const recordKey = this.keys.worker(data.run, data.worker);
     const tailKey = this.keys.workerTail(data.run, data.worker);
     const cancelKey = this.keys.workerCancel(data.run, jobId);
@@ -295,11 +394,7 @@ export class Host {
     const worktree = join(this.opts.workdir, 'work', data.run, data.task);
     const logFile = join(this.opts.workdir, 'logs', data.run, `${data.worker}-${data.attempt}.log`);
     try {
-      const mine = await write(
-        { state: 'running', host: this.name, size: '0', exitStatus: '', error: '' },
-        '',
-        true,
-      );
+      const mine = await write({ ...signed({ state: 'running', exitStatus: null }), size: '0' }, '', true);
       // Killed (or replaced) before a host took it: nothing to run.
       if (!mine) return { host: this.name, exitStatus: null, canceled: true };
       const attempt = async (): Promise<AttemptResult> => {
@@ -397,6 +492,7 @@ export class Host {
                 await pushHead();
               },
               onExited,
+              me,
             )
           : undefined;
         await channel?.placed(this.name, data.attempt);
@@ -436,10 +532,8 @@ export class Host {
         const tail = await this.runtime.outputTail(ref, TAIL_LINES);
         await write(
           {
-            state: 'exited',
+            ...signed({ state: 'exited', exitStatus, head }),
             size: String(await this.runtime.outputSize(ref)),
-            exitStatus: exitStatus === null ? '' : String(exitStatus),
-            head,
           },
           tail,
         );
@@ -482,7 +576,7 @@ export class Host {
       }
     } catch (e) {
       const error = e instanceof Error ? e.message : String(e);
-      await write({ state: 'exited', exitStatus: '', error }).catch(traced('host.report'));
+      await write(signed({ state: 'exited', exitStatus: null, error })).catch(traced('host.report'));
       return { host: this.name, exitStatus: null, error };
     } finally {
       this.active--;

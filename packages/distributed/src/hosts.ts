@@ -10,6 +10,10 @@ export interface HostInfo {
   startedAt: string;
   /** Milliseconds since its last heartbeat. */
   heartbeatAgeMs: number;
+  /** Its public identity (`orch host --identity`), as it publishes it. */
+  identity?: string;
+  /** Why it last gave a job back (a run that does not trust it, another remote). */
+  gaveBack?: string;
 }
 
 export async function listHosts(redis: Redis, keys: Keys, now = Date.now()): Promise<HostInfo[]> {
@@ -32,6 +36,8 @@ export async function listHosts(redis: Redis, keys: Keys, now = Date.now()): Pro
       active: Number(h.active ?? 0),
       startedAt: h.startedAt ?? '',
       heartbeatAgeMs: Math.max(0, now - Number(h.beatAt)),
+      ...(h.identity ? { identity: h.identity } : {}),
+      ...(h.gaveBack ? { gaveBack: h.gaveBack } : {}),
     });
   }
   return out;

@@ -18,3 +18,4 @@ export * from './channel.js';
 export * from './remote.js';
 export * from './run.js';
 export * from './workdir.js';
+export * from './host-identity.js';

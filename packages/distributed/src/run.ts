@@ -21,6 +21,7 @@ import { ensureRunKey, runPaths } from '@orch/store';
 import type { Redis } from 'ioredis';
 import { ChannelBridge } from './channel.js';
 import { connectStore, type StoreOptions } from './connection.js';
+import { trustedHosts } from './host-identity.js';
 import { keysFor, type Keys } from './keys.js';
 import { SupervisorLease } from './lease.js';
 import {
@@ -124,7 +125,11 @@ export class DistributedRun {
     if (!journal) throw new Error('the run journal is not open');
     const remote = this.remoteFor(run);
     const priorities = remainingPathLengths(plan);
+    const trusted = trustedHosts(config.store.trusted_hosts);
+    const forged = forgeryJournal(journal);
     const bull = new BullWorkerRuntime({
+      trusted,
+      onForged: (task, reason) => void forged(task, reason),
       store: this.o.store,
       redis: this.redis,
       keys: this.keys,
@@ -156,6 +161,12 @@ export class DistributedRun {
       runDir: runPaths(this.o.repoRoot, run).dir,
       tasks: () => journal.state?.order ?? plan.tasks.map((t) => t.id),
       beforeReport: (task) => fetchTaskWork(remote, task, journal.state?.tasks[task]?.worktree),
+      trusted,
+      placedOn: (task) => {
+        const t = journal.state?.tasks[task];
+        return t ? { attempt: t.attempt, ...(t.host !== undefined ? { host: t.host } : {}) } : undefined;
+      },
+      onForged: forged,
       onPlaced: async (task, attempt, host) => {
         const t = journal.state?.tasks[task];
         if (!t) return true;
@@ -224,6 +235,38 @@ export class DistributedRun {
     await this.lease?.release();
     this.redis.disconnect();
   }
+}
+
+const FORGED_PER_MINUTE = 10;
+
+/**
+ * Journals what was refused as not a trusted host's own, as the intake journals a local forgery
+ * (`worker.rejected`), at most a few per task and minute (the rest are counted in `dropped`).
+ */
+function forgeryJournal(journal: RunLog): (task: string, reason: string) => Promise<void> {
+  const seen = new Map<string, { window: number; count: number; dropped: number }>();
+  return async (task, reason) => {
+    const window = Math.floor(Date.now() / 60_000);
+    const r = seen.get(task) ?? { window, count: 0, dropped: 0 };
+    if (r.window !== window) Object.assign(r, { window, count: 0 });
+    seen.set(task, r);
+    if (r.count >= FORGED_PER_MINUTE) {
+      r.dropped += 1;
+      return;
+    }
+    r.count += 1;
+    const dropped = r.dropped;
+    r.dropped = 0;
+    await journal
+      .append({
+        type: 'worker.rejected',
+        channel: task,
+        reason: reason.slice(0, 500),
+        kind: 'forged',
+        dropped,
+      })
+      .catch(traced('run.forged'));
+  };
 }
 
 /** A supervisor away from the user's machine has none of the user's checkouts. */

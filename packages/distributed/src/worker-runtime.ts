@@ -2,17 +2,20 @@
  * The supervisor's `WorkerRuntime` in a distributed run: starting a worker adds a BullMQ job that
  * a host takes (priority from the task's longest remaining path); killing it sets a cancel key the
  * host watches (and removes a job no host has taken yet); its state, output size and output tail
- * are the Redis keys the host writes. Nothing here reads a host's files.
+ * are the Redis keys the host writes. Nothing here reads a host's files. The attempt's token is
+ * sealed to each trusted host (`store.trusted_hosts`); what a record says of the attempt's end is
+ * taken only with the signature of a trusted host.
  */
 import { randomBytes } from 'node:crypto';
-import type { Config } from '@orch/core';
+import { OrchError, type Config } from '@orch/core';
 import type { WorkerRef, WorkerRuntime, WorkerSpec, WorkerStatus } from '@orch/engine';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ATTEMPT_QUEUE, AttemptJob, bullPriority } from './attempt-job.js';
 import { redisOptions, type StoreOptions } from './connection.js';
+import { sealFor, verifyFields, type HostPublicIdentity } from './host-identity.js';
 import type { Keys } from './keys.js';
-import { RECORD_TTL_S, parseWorkerRecord, type WorkerRecord } from './worker-state.js';
+import { RECORD_TTL_S, parseWorkerRecord, recordFields, type WorkerRecord } from './worker-state.js';
 
 /** Where and how an attempt runs: what the supervisor knows beyond the spec. */
 export interface AttemptPlacement {
@@ -34,6 +37,10 @@ export interface BullWorkerRuntimeOptions {
   placement: (spec: WorkerSpec) => AttemptPlacement | Promise<AttemptPlacement>;
   /** The run's configuration, sent with each orch attempt (its agent command is built with it). */
   config?: Config;
+  /** The hosts the run trusts (`trustedHosts(config.store.trusted_hosts)`): only they get a token. */
+  trusted: ReadonlyMap<string, HostPublicIdentity>;
+  /** A record that says more than its state without a trusted host's signature (once per forgery). */
+  onForged?: (task: string, reason: string) => void;
 }
 
 const POLL_MS = 250;
@@ -46,6 +53,9 @@ export class BullWorkerRuntime implements WorkerRuntime {
   private readonly redis: Redis;
   private readonly keys: Keys;
   private readonly run: string;
+  /** Each started worker's task (a forged record is reported on its task's channel). */
+  private readonly tasks = new Map<string, string>();
+  private readonly forgeries = new Set<string>();
 
   constructor(private readonly opts: BullWorkerRuntimeOptions) {
     this.redis = opts.redis;
@@ -57,8 +67,41 @@ export class BullWorkerRuntime implements WorkerRuntime {
     });
   }
 
+  /**
+   * The record as far as a trusted host signed it: past `queued`, a record whose signature does not
+   * verify says only that a host may be at it (BullMQ's job state still tells a lost attempt).
+   */
   private async record(name: string): Promise<WorkerRecord | undefined> {
-    return parseWorkerRecord(await this.redis.hgetall(this.keys.worker(this.run, name)));
+    const rec = parseWorkerRecord(await this.redis.hgetall(this.keys.worker(this.run, name)));
+    if (!rec || rec.state === 'queued') return rec;
+    const host = rec.host ? this.opts.trusted.get(rec.host) : undefined;
+    if (
+      host &&
+      rec.sig &&
+      verifyFields(host, recordFields(this.run, name, { ...rec, host: host.name }), rec.sig)
+    ) {
+      return rec;
+    }
+    const seen = `${name}\n${rec.sig ?? ''}\n${rec.state}`;
+    if (!this.forgeries.has(seen)) {
+      this.forgeries.add(seen);
+      const why = host
+        ? 'its signature does not verify'
+        : `host ${JSON.stringify(rec.host ?? '')} is not trusted`;
+      this.opts.onForged?.(this.tasks.get(name) ?? name, `worker record of ${name} refused: ${why}`);
+    }
+    const { head: _head, error: _error, sig: _sig, ...said } = rec;
+    return { ...said, state: 'running', exitStatus: null };
+  }
+
+  /** The token sealed to every trusted host, bound to the attempt and the host. */
+  private seal(exec: NonNullable<WorkerSpec['attempt']>): Record<string, string> {
+    if (this.opts.trusted.size === 0) throw noTrustedHost();
+    const { token } = exec;
+    const ctx = { run: exec.run, task: exec.task, attempt: exec.attempt };
+    return Object.fromEntries(
+      [...this.opts.trusted.values()].map((h) => [h.name, sealFor(token, h, { ...ctx, host: h.name })]),
+    );
   }
 
   async start(spec: WorkerSpec): Promise<void> {
@@ -74,13 +117,17 @@ export class BullWorkerRuntime implements WorkerRuntime {
       argv: [...spec.argv],
       env: spec.env,
       ...(spec.attempt
-        ? { exec: spec.attempt, ...(this.opts.config ? { config: this.opts.config } : {}) }
+        ? {
+            exec: { ...withoutToken(spec.attempt), sealed: this.seal(spec.attempt) },
+            ...(this.opts.config ? { config: this.opts.config } : {}),
+          }
         : {}),
       longestPath: p.longestPath,
       timeoutMs: p.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     });
     // A worker of the same name that ended is replaced: a new job id, a fresh record.
     const jobId = `${this.run}.${spec.name}.${p.attempt}.${randomBytes(4).toString('hex')}`;
+    this.tasks.set(spec.name, p.task);
     const key = this.keys.worker(this.run, spec.name);
     await this.redis
       .multi()
@@ -151,4 +198,20 @@ export class BullWorkerRuntime implements WorkerRuntime {
   async close(): Promise<void> {
     await this.queue.close();
   }
+}
+
+function withoutToken<T extends { token: string }>(a: T): Omit<T, 'token'> {
+  const { token: _token, ...rest } = a;
+  return rest;
+}
+
+/** A distributed run with no host to give its attempts' secrets to. */
+export function noTrustedHost(): OrchError {
+  return new OrchError(
+    'ERR_ORCH_HOST_UNTRUSTED',
+    'the distributed run trusts no worker host (store.trusted_hosts is empty)',
+    {
+      hint: 'On each host run `orch host --identity --workdir DIR --name NAME` and paste the line it prints into the config: store: { trusted_hosts: { NAME: <line> } }.',
+    },
+  );
 }

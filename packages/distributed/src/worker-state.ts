@@ -1,6 +1,8 @@
 /**
  * The worker's record in Redis, written by the host that runs it and read by the supervisor: one
- * hash per worker name (state, job, host, output size, exit) and its output's last lines.
+ * hash per worker name (state, job, host, output size, exit) and its output's last lines. What the
+ * supervisor acts on (state, exit status, head, error) the host signs (`sig`), bound to the run, the
+ * worker, the job and the attempt; the supervisor takes it only with a trusted host's signature.
  */
 export type WorkerPhase = 'queued' | 'running' | 'exited';
 
@@ -14,6 +16,28 @@ export interface WorkerRecord {
   exitStatus: number | null;
   head?: string;
   error?: string;
+  /** The host's signature over `recordFields` (absent on the supervisor's own `queued`). */
+  sig?: string;
+}
+
+/** The record's fields a host signs, in order: what it says plus where it belongs. */
+export function recordFields(
+  run: string,
+  worker: string,
+  r: Pick<WorkerRecord, 'job' | 'attempt' | 'state' | 'exitStatus' | 'head' | 'error'> & { host: string },
+): string[] {
+  return [
+    'record',
+    run,
+    worker,
+    r.job,
+    String(r.attempt),
+    r.host,
+    r.state,
+    r.exitStatus === null ? '' : String(r.exitStatus),
+    r.head ?? '',
+    r.error ?? '',
+  ];
 }
 
 export function parseWorkerRecord(h: Record<string, string>): WorkerRecord | undefined {
@@ -29,6 +53,7 @@ export function parseWorkerRecord(h: Record<string, string>): WorkerRecord | und
     exitStatus: exit === null || Number.isNaN(exit) ? null : exit,
     ...(h.head ? { head: h.head } : {}),
     ...(h.error ? { error: h.error } : {}),
+    ...(h.sig ? { sig: h.sig } : {}),
   };
 }
 

@@ -9,7 +9,7 @@ const exec = {
   agent: 'shell',
   prompt: 'p',
   script: 'true',
-  token: 'ab'.repeat(32),
+  sealed: { h1: 'v1.box' },
   env: { ORCH_TASK: 'api' },
   sandbox: false,
 };
@@ -32,11 +32,12 @@ describe('an attempt job as a host validates it', () => {
     expect(AttemptJob.parse(job).exec).toEqual(exec);
   });
 
-  it('refuses an attempt for another task or attempt, a bad token, a sandbox, a path-like agent, or nothing to run', () => {
+  it('refuses an attempt for another task or attempt, a token sealed to no host, a sandbox, a path-like agent, or nothing to run', () => {
     const refused = [
       { ...job, exec: { ...exec, task: 'other' } },
       { ...job, exec: { ...exec, attempt: 2 } },
-      { ...job, exec: { ...exec, token: 'not hex' } },
+      { ...job, exec: { ...exec, sealed: {} } },
+      { ...job, exec: { ...exec, token: 'ab'.repeat(32) } },
       { ...job, exec: { ...exec, sandbox: true } },
       { ...job, exec: { ...exec, agent: '../bin/sh' } },
       { ...job, exec: { ...exec, env: { 'BAD NAME': 'x' } } },

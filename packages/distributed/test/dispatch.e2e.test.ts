@@ -22,6 +22,7 @@ import type { Redis } from 'ioredis';
 import { bullPriority } from '../src/attempt-job.js';
 import { connectStore, storeFromUrl, type StoreOptions } from '../src/connection.js';
 import { Host } from '../src/host.js';
+import { loadHostIdentity, type HostPublicIdentity } from '../src/host-identity.js';
 import { listHosts } from '../src/hosts.js';
 import { keysFor } from '../src/keys.js';
 import { BullWorkerRuntime, type AttemptPlacement } from '../src/worker-runtime.js';
@@ -52,6 +53,8 @@ let tmux: Awaited<ReturnType<typeof isolatedTmux>>;
 let store: StoreOptions;
 let conn: Redis;
 const cleanups: (() => Promise<unknown>)[] = [];
+/** The enrolled hosts: what they sign of a worker's end is all the supervisor takes. */
+const trusted = new Map<string, HostPublicIdentity>();
 
 beforeEach(async () => {
   redis = await startRedis();
@@ -63,6 +66,8 @@ beforeEach(async () => {
   await git(bare, 'update-ref', `refs/heads/${staging}`, base);
   remote = `file://${bare}`;
   tmux = await isolatedTmux();
+  trusted.clear();
+  for (const h of ['h1', 'h2']) trusted.set(h, (await loadHostIdentity(join(dir, h), h)).public);
   store = { ...(await storeFromUrl(redis.url, { ORCH_REDIS_PASSWORD: redis.password })), prefix: 'orch' };
   conn = await connectStore(store);
 });
@@ -82,6 +87,7 @@ function runtime(places: Map<string, AttemptPlacement>): BullWorkerRuntime {
     redis: conn,
     keys: keysFor('orch'),
     run,
+    trusted,
     placement: (spec: WorkerSpec) => {
       const p = places.get(spec.name);
       if (!p) throw new Error(`no placement for ${spec.name}`);
@@ -92,10 +98,10 @@ function runtime(places: Map<string, AttemptPlacement>): BullWorkerRuntime {
   return rt;
 }
 
-function host(name: string, slots: number): Host {
+function host(name: string, slots: number, its = remote): Host {
   const h = new Host({
     store,
-    remote,
+    remote: its,
     slots,
     workdir: join(dir, name),
     name,
@@ -128,7 +134,11 @@ const place = (id: string, longestPath: number, from = { ref: staging, commit: b
 describe('dispatch over BullMQ to hosts', () => {
   it('runs a 3-task plan on a 2-slot host: output, exits and pushed branches come back through Redis and the remote', async () => {
     const h1 = host('h1', 2);
-    await h1.start();
+    // First only a host serving another remote (one without this run's staging) is up.
+    const other = join(dir, 'other.git');
+    await git(dir, 'init', '-q', '--bare', other);
+    const away = host('away', 1, `file://${other}`);
+    await away.start();
     // Plan: a and b first (a heads the longer chain), c after a, from a's pushed branch.
     const places = new Map<string, AttemptPlacement>([
       [spec('a', []).name, place('a', 2)],
@@ -139,6 +149,21 @@ describe('dispatch over BullMQ to hosts', () => {
     await rt.start(spec('b', script('b')));
     const jobA = (await rt.describe(spec('a', []).name))?.job ?? '';
     const jobB = (await rt.describe(spec('b', []).name))?.job ?? '';
+    // It gives the jobs back (says why in its heartbeat): not run, not failed, no attempt counted.
+    let why: string | undefined;
+    for (const until = Date.now() + 30_000; !why && Date.now() < until;) {
+      why = (await conn.hget(keysFor('orch').host('away'), 'gaveBack')) ?? undefined;
+      if (!why) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(why).toBe(`the base branch of run ${run} is not on this host's remote`);
+    await away.stop({ force: true });
+    for (const id of [jobA, jobB]) {
+      const job = await rt.queue.getJob(id);
+      expect(job?.attemptsMade).toBe(0);
+      expect(await job?.getState()).not.toBe('failed');
+    }
+    expect((await rt.describe(spec('a', []).name))?.state).toBe('queued');
+    await h1.start();
     expect((await rt.queue.getJob(jobA))?.opts.priority).toBe(bullPriority(2));
     expect((await rt.queue.getJob(jobA))?.opts.priority).toBeLessThan(
       (await rt.queue.getJob(jobB))?.opts.priority ?? 0,
@@ -274,7 +299,7 @@ describe('dispatch over BullMQ to hosts', () => {
     expect(json.exitCode).toBe(0);
     expect(JSON.parse(json.stdout)).toEqual([expect.objectContaining({ name: 'h2', slots: 1 })]);
     const text = await runOrch(['hosts', '--store', redis.url], { cwd: dir, env });
-    expect(text.stdout.split('\n')[0]).toMatch(/^HOST\s+SLOTS\s+LOAD\s+HEARTBEAT$/);
+    expect(text.stdout.split('\n')[0]).toMatch(/^HOST\s+SLOTS\s+LOAD\s+HEARTBEAT\s+TRUSTED\s+NOTE$/);
     // A password in the URL is refused, and not printed back.
     const bad = await runOrch(['hosts', '--store', `redis://:${redis.password}@127.0.0.1:${redis.port}/0`], {
       cwd: dir,

@@ -19,6 +19,7 @@ import { isolatedTmux, spawnOrch, startRedis, tempRepo, type RedisFixture } from
 import type { Redis } from 'ioredis';
 import type { AttemptResult } from '../src/attempt-job.js';
 import { connectStore, storeFromUrl, type StoreOptions } from '../src/connection.js';
+import { loadHostIdentity } from '../src/host-identity.js';
 import { listHosts } from '../src/hosts.js';
 import { keysFor } from '../src/keys.js';
 import { SharedRateLimit } from '../src/rate-limit.js';
@@ -69,6 +70,8 @@ beforeAll(async () => {
   remote = `file://${bare}`;
   store = { ...(await storeFromUrl(redis.url, { ORCH_REDIS_PASSWORD: redis.password })), prefix: 'orch' };
   conn = await connectStore(store);
+  // Both hosts enrolled: their identities made in their work directories before they start.
+  const ids = await Promise.all(['h1', 'h2'].map((h) => loadHostIdentity(join(dir, h), h)));
   rt = new BullWorkerRuntime({
     store,
     redis: conn,
@@ -76,6 +79,7 @@ beforeAll(async () => {
     run,
     // The agent's stand-in lives under the test's /tmp, which a worker's OS sandbox hides.
     config: Config.parse({ workers: { sandbox: 'off' } }),
+    trusted: new Map(ids.map((i) => [i.public.name, i.public])),
     placement: (s) => {
       const p = places.get(s.name);
       if (!p) throw new Error(`no placement for ${s.name}`);

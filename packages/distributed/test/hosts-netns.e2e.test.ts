@@ -9,6 +9,7 @@ import { stagingBranch, taskBranch, type WorkerSpec } from '@orch/engine';
 import { startCluster, type Cluster } from '@orch/test-utils';
 import type { Redis } from 'ioredis';
 import { connectStore, storeFromUrl, type StoreOptions } from '../src/connection.js';
+import { trustedHosts } from '../src/host-identity.js';
 import { listHosts } from '../src/hosts.js';
 import { keysFor } from '../src/keys.js';
 import { BullWorkerRuntime, type AttemptPlacement } from '../src/worker-runtime.js';
@@ -72,6 +73,7 @@ beforeAll(async () => {
     redis: conn,
     keys,
     run,
+    trusted: trustedHosts(await c.enroll()),
     placement: (s) => {
       const p = places.get(s.name);
       if (!p) throw new Error(`no placement for ${s.name}`);

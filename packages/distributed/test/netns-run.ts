@@ -14,7 +14,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { RunEvent } from '@orch/core';
-import { shellPlanTree, startCluster, writerTaskYaml, type Cluster } from '@orch/test-utils';
+import {
+  shellPlanTree,
+  startCluster,
+  trustedHostsYaml,
+  writerTaskYaml,
+  type Cluster,
+} from '@orch/test-utils';
 import type { Redis } from 'ioredis';
 import { connectStore, storeFromUrl } from '../src/connection.js';
 import { keysFor } from '../src/keys.js';
@@ -140,6 +146,8 @@ export function netnsRunForFile(opts: { supervisors: number }): NetnsRun {
         await git(dir, 'config', k, v);
       }
       await git(dir, 'remote', 'set-url', 'origin', cluster().remote.url);
+      // The user's config trusts the three hosts (enrolled with `orch host --identity` on each).
+      await writeFile(join(dir, 'orch.yaml'), trustedHostsYaml(await cluster().enroll()));
       return dir;
     },
     runArgs: () => [

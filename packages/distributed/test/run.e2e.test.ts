@@ -14,8 +14,10 @@ import type { RunEvent, RunState } from '@orch/core';
 import { runPaths } from '@orch/store';
 import {
   cliWorld,
+  enrollHost,
   spawnOrch,
   startRedis,
+  trustHosts,
   writerTaskYaml,
   type CliWorld,
   type RedisFixture,
@@ -74,6 +76,8 @@ let bare: string;
 let conn: Redis;
 const hosts: ReturnType<typeof spawnOrch>[] = [];
 const byName = new Map<string, ReturnType<typeof spawnOrch>>();
+/** The hosts enrolled in the run's config (`store.trusted_hosts`). */
+const trusted: Record<string, string> = {};
 
 beforeEach(async () => {
   redis = await startRedis();
@@ -91,6 +95,7 @@ afterEach(async () => {
     await h;
   }
   byName.clear();
+  for (const k of Object.keys(trusted)) delete trusted[k];
   conn.disconnect();
   await world.cleanup();
   await redis.stop();
@@ -98,8 +103,18 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 });
 
-/** An `orch host` process with a home of its own (its git identity) and a work directory of its own. */
-async function startHost(name: string): Promise<void> {
+/** A host enrolled in the run's config: `orch host --identity` on it, the line in `store.trusted_hosts`. */
+async function enroll(name: string): Promise<void> {
+  trusted[name] = await enrollHost(join(dir, name), name);
+  await trustHosts(world.repo.root, trusted);
+}
+
+/**
+ * An `orch host` process with a home of its own (its git identity) and a work directory of its own,
+ * enrolled in the run's config first (unless `trust` is false: a host the run does not trust).
+ */
+async function startHost(name: string, trust = true): Promise<void> {
+  if (trust && !trusted[name]) await enroll(name);
   const home = join(dir, `${name}-home`);
   await mkdir(home, { recursive: true });
   await writeFile(join(home, '.gitconfig'), `[user]\n\tname = ${name}\n\temail = ${name}@orch.invalid\n`);
@@ -117,15 +132,41 @@ async function startHost(name: string): Promise<void> {
 
 describe('orch run with a store and a remote', () => {
   it('runs a 3-wave plan on two hosts: every task merged once, staging on the remote, the checkout promoted', async () => {
-    await startHost('h1');
-    await startHost('h2');
+    const keys = keysFor('orch');
+    await enroll('h1');
+    await enroll('h2');
+    // A host the run does not trust is the only one serving when the run starts: it gets no token
+    // and gives the first wave's jobs back (not failed, no attempt counted) until h1 and h2 come.
+    await startHost('h3', false);
     await writeFile(join(world.repo.root, 'tasks.yaml'), PLAN);
     const running = world.spawn(
       ['run', 'tasks.yaml', '--store', redis.url, '--remote', remote, '--yes', '--no-tui', '--json'],
       { env: { ORCH_REDIS_PASSWORD: redis.password } },
     );
+    let listed: string | undefined;
+    for (const until = Date.now() + 60_000; !listed && Date.now() < until;) {
+      listed = (await conn.zrange(keys.runs(), '0', '-1'))[0];
+      if (!listed) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(listed).toBeDefined();
+    // Anyone with the store's password: a forged placed entry and a forged report for e.
+    const forgedChannel = keys.channel(listed as string, 'e');
+    await conn.xadd(forgedChannel, '*', 'placed', 'h1', 'attempt', '1', 'sig', 'x'.repeat(86));
+    const forgedDone = { v: 1, id: 'forged-0001', task: 'e', attempt: 1, token: '0'.repeat(64) };
+    await conn.xadd(
+      forgedChannel,
+      '*',
+      ...['i', JSON.stringify({ ...forgedDone, body: { kind: 'done', summary: 'forged' } })],
+      ...['host', 'h1', 'attempt', '1', 'sig', 'y'.repeat(86)],
+    );
+    for (const until = Date.now() + 60_000; Date.now() < until;) {
+      if (await conn.hget(keys.host('h3'), 'gaveBack')) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(await conn.hget(keys.host('h3'), 'gaveBack')).toContain('does not trust this host');
+    await startHost('h1');
+    await startHost('h2');
     // Once b runs on a host, the user sends it a mail from the checkout through the store.
-    const keys = keysFor('orch');
     let bHost: string | undefined;
     for (const until = Date.now() + 120_000; !bHost && Date.now() < until;) {
       const [id] = await conn.zrange(keys.runs(), '0', '-1');
@@ -160,6 +201,9 @@ describe('orch run with a store and a remote', () => {
     const placed = events.flatMap((e) => (e.type === 'task.placed' ? [[e.task, e.host] as const] : []));
     expect(new Set(placed.map(([t]) => t))).toEqual(new Set(TASKS.map(([id]) => id)));
     for (const [, host] of placed) expect(['h1', 'h2']).toContain(host);
+    // The jobs h3 gave back ran once each on a trusted host: one attempt per task, none failed.
+    expect(events.filter((e) => e.type === 'task.started').map((e) => e.attempt)).toEqual(TASKS.map(() => 1));
+    expect(events.filter((e) => e.type === 'task.failed')).toEqual([]);
     // Reports the workers made on their hosts came through the intake (progress and done).
     for (const [id] of TASKS) {
       expect(events).toContainEqual(expect.objectContaining({ type: 'task.progress', task: id }));
@@ -167,7 +211,25 @@ describe('orch run with a store and a remote', () => {
         expect.objectContaining({ type: 'task.reported', task: id, status: 'done', summary: `${id} done` }),
       );
     }
-    expect(events.filter((e) => e.type === 'worker.rejected')).toEqual([]);
+    // Only the two forgeries were refused (and journaled); e's real report is the one recorded.
+    expect(
+      events.flatMap((e) => (e.type === 'worker.rejected' ? [[e.channel, e.kind, e.reason]] : [])),
+    ).toEqual([
+      ['e', 'forged', "a placed entry refused: its signature is not host h1's"],
+      ['e', 'forged', "an item refused: its signature is not host h1's"],
+    ]);
+    expect(events).not.toContainEqual(expect.objectContaining({ type: 'task.reported', summary: 'forged' }));
+    // orch hosts, in the run's checkout, says which hosts its config trusts and why h3 gave jobs back.
+    const listing = await world.orch(['hosts', '--store', redis.url, '--json'], {
+      env: { ORCH_REDIS_PASSWORD: redis.password },
+    });
+    const seen = JSON.parse(listing.stdout) as { name: string; trusted: string; gaveBack?: string }[];
+    expect(seen.map((h) => [h.name, h.trusted])).toEqual([
+      ['h1', 'yes'],
+      ['h2', 'yes'],
+      ['h3', 'no'],
+    ]);
+    expect(seen.find((h) => h.name === 'h3')?.gaveBack).toContain(`run ${run} does not trust this host`);
 
     // Staging on the remote has every task's file; the user's checkout was fast-forwarded to it.
     const staging = `refs/heads/orch/${run}/staging`;

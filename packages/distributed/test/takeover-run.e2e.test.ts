@@ -14,9 +14,11 @@ import type { RunEvent, RunState } from '@orch/core';
 import { runPaths } from '@orch/store';
 import {
   cliWorld,
+  enrollHost,
   shellPlanTree,
   spawnOrch,
   startRedis,
+  trustHosts,
   writerTaskYaml,
   type CliWorld,
   type RedisFixture,
@@ -86,6 +88,11 @@ async function worldWithRemote(
   const world = await cliWorld({ 'README.md': '# app\n' });
   worlds.push(world);
   await writeFile(join(world.repo.root, 'tasks.yaml'), PLAN);
+  // Every host is enrolled before it starts: its identity exists when the config names it.
+  const trusted: Record<string, string> = {};
+  for (const h of ['h1', 'h2'])
+    trusted[`${name}-${h}`] = await enrollHost(join(dir, `${name}-${h}`), `${name}-${h}`);
+  await trustHosts(world.repo.root, trusted);
   const bare = join(dir, `${name}.git`);
   await git(dir, 'clone', '-q', '--bare', world.repo.root, bare);
   const tree = await shellPlanTree(world.repo.root, await world.repo.git('rev-parse', 'HEAD'), PLAN);

@@ -14,8 +14,12 @@
  *   c.dir(node)          the node's own work directory: the only folder of the cluster it sees
  *   c.env(node)          a whole environment for a node: PATH, HOME (its dir), TMPDIR and TMUX_TMPDIR (its
  *                        dir's tmp/, shared by its processes), the store password, c.gitEnv
+ *   await c.enroll()     every host's identity (`orch host --identity` inside the node, in its dir's
+ *                        `host/`): { h1: line, … }, what `store.trusted_hosts` holds
  *   await c.seed(files)  a repository with one commit in the supervisor's folder, pushed to the
- *                        remote's main: { repo, base }
+ *                        remote's main: { repo, base }; an `orch.yaml` next to it (not committed)
+ *                        trusts every host (a checkout of its own needs `trustedHostsYaml(await
+ *                        c.enroll())` written into it)
  *   await c.exec(node, argv, { cwd?, env?, timeoutMs? })   run to completion inside the node
  *   c.spawn(node, argv, opts)                              start without waiting (an execa promise;
  *                                                          it settles when the output pipes close, so
@@ -60,6 +64,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { orchBin, type CliResult } from './cli.js';
+import { trustedHostsYaml } from './enroll.js';
 import { createNet, execIn, netOwner, ownerPid, spawnIn, sweepNetns, type Net, type View } from './netns.js';
 import { pingRedis } from './redis.js';
 import { sshKeys, startSshd, type Sshd } from './sshd.js';
@@ -121,6 +126,8 @@ export interface Cluster {
       ssh?: 'env' | 'system';
     },
   ): ResultPromise;
+  /** The hosts' identities as `store.trusted_hosts` holds them (made on the hosts once, reused). */
+  enroll(): Promise<Record<string, string>>;
   seed(files: Record<string, string>): Promise<{ repo: string; base: string }>;
   /** True until `kill(node)`. */
   alive(node: string): boolean;
@@ -354,6 +361,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       String((await execa('git', args, { cwd: remotePath, timeout: 30_000 })).stdout).trim();
 
     const orchArgv = (args: string[]): string[] => [process.execPath, orchBin(), ...args];
+    /** The hosts' identity lines, asked for once (a host keeps its identity). */
+    let enrolled: Promise<Record<string, string>> | undefined;
     const cluster: Cluster = {
       id: owner,
       root,
@@ -403,7 +412,21 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
         });
         return child;
       },
+      enroll: () =>
+        (enrolled ??= (async () => {
+          const out: Record<string, string> = {};
+          for (const node of hosts) {
+            const r = await exec(
+              node,
+              orchArgv(['host', '--identity', '--workdir', join(dir(node), 'host'), '--name', node]),
+            );
+            if (r.exitCode !== 0) throw new Error(`orch host --identity on ${node}: ${r.stderr}`);
+            out[node] = r.stdout.trim();
+          }
+          return out;
+        })()),
       seed: async (files) => {
+        const trusted = trustedHostsYaml(await cluster.enroll());
         const repo = join(dir(supervisors[0] ?? 'sup'), 'repo');
         const git = async (...args: string[]): Promise<string> =>
           String((await execa('git', args, { cwd: repo, timeout: 30_000 })).stdout).trim();
@@ -425,6 +448,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
         await git('commit', '-q', '-m', 'initial');
         await git('push', '-q', remotePath, 'main');
         await git('remote', 'add', 'origin', cluster.remote.url);
+        // The supervisor's config trusts the cluster's hosts (enrolled as a user does).
+        await writeFile(join(repo, 'orch.yaml'), trusted);
         return { repo, base: await git('rev-parse', 'HEAD') };
       },
       alive: (node) => {

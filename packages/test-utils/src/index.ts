@@ -10,3 +10,4 @@ export * from './netns.js';
 export * from './sshd.js';
 export * from './cluster.js';
 export * from './plan-tree.js';
+export * from './enroll.js';

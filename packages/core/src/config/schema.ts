@@ -4,6 +4,7 @@
  * default, so an absent file means the defaults.
  */
 import { z } from 'zod';
+import { parseHostIdentity } from './host-identity.js';
 
 export const SensitivePattern = z.union([
   z.string(),
@@ -136,6 +137,32 @@ export const Config = z.looseObject({
     .looseObject({
       url: z.string().trim().min(1).optional(),
       remote: z.string().trim().min(1).optional(),
+      /**
+       * The worker hosts this run trusts: host name → its public identity, the line `orch host
+       * --identity` prints on that host. Only these hosts get an attempt's secret, and only what
+       * they sign is taken from the store. A distributed run needs at least one.
+       */
+      trusted_hosts: z
+        .record(z.string(), z.string())
+        .default({})
+        .superRefine((hosts, ctx) => {
+          for (const [name, line] of Object.entries(hosts)) {
+            const p = parseHostIdentity(line);
+            if (!p.ok) {
+              ctx.addIssue({
+                code: 'custom',
+                path: [name],
+                message: `not a host identity: ${p.reason} (paste the line \`orch host --identity\` prints)`,
+              });
+            } else if (p.identity.name !== name) {
+              ctx.addIssue({
+                code: 'custom',
+                path: [name],
+                message: `the identity is of host "${p.identity.name}", not "${name}"`,
+              });
+            }
+          }
+        }),
     })
     .prefault({}),
 });
