@@ -120,7 +120,7 @@ describe('trusted hosts', () => {
     const line = (await identity('h1')).stdout.trim();
     await writeFile(join(repo.root, 'orch.yaml'), `store:\n  trusted_hosts:\n    h1: ${line}\n`);
     const opened = await openDistributed(repo.root, choice, env);
-    await opened?.close();
+    await opened?.dist.close();
     expect(opened).toBeDefined();
   });
 });

@@ -16,8 +16,10 @@ import type { RunEvent, RunState } from '@orch/core';
 import { supervisorLog, supervisorSecretFile } from '@orch/engine';
 import {
   cliWorld,
+  enrollHost,
   spawnOrch,
   startRedis,
+  trustHosts,
   writerTaskYaml,
   type CliWorld,
   type RedisFixture,
@@ -47,6 +49,8 @@ beforeAll(async () => {
   bare = join(dir, 'remote.git');
   await git(dir, 'clone', '-q', '--bare', world.repo.root, bare);
   remote = `file://${bare}`;
+  // The run trusts its one host (enrolled as a user does: `orch host --identity`, then the config).
+  await trustHosts(world.repo.root, { h1: await enrollHost(join(dir, 'h1'), 'h1') });
   const home = join(dir, 'h1-home');
   await mkdir(home, { recursive: true });
   await writeFile(join(home, '.gitconfig'), '[user]\n\tname = h1\n\temail = h1@orch.invalid\n');
