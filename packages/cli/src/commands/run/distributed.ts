@@ -30,9 +30,9 @@ export async function openDistributed(cwd: string, o: StoreChoice, env: NodeJS.P
     );
   }
   const { DistributedRun, noTrustedHost, storeFromUrl } = await import('@orch/distributed');
+  const store = await storeFromUrl(url, env);
   // Attempts' secrets are sealed to the trusted hosts: with none, no attempt could ever run.
   if (Object.keys(config.store.trusted_hosts).length === 0) throw noTrustedHost();
-  const store = await storeFromUrl(url, env);
   return { url, dist: await DistributedRun.connect({ store, remote, repoRoot }) };
 }
 
