@@ -43,6 +43,9 @@ async function claude(args: string[], opts: { cwd?: string; env?: Record<string,
 
 beforeAll(async () => {
   // The package folder is the plugin: the bundle, bin/orch, agents, roles, skill, manifest, LICENSE.
+  // Under `pnpm test` the test command built it just before this set, and the other e2e files run
+  // that bundle meanwhile: building it again here would rewrite files they are loading.
+  if (process.env.ORCH_TEST_BUNDLE === '1') return;
   const built = await execa(process.execPath, [join(pkg, 'build.mjs')], { cwd: repoRoot, reject: false });
   expect(built.exitCode, built.stderr).toBe(0);
 }, 120_000);

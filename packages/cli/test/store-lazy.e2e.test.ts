@@ -41,12 +41,17 @@ afterAll(async () => {
 async function loadedBy(args: string[], env: Record<string, string> = {}): Promise<string> {
   const list = join(dir, `loaded-${args.join('-').replace(/[^a-z0-9-]/gi, '')}.txt`);
   await writeFile(list, '');
-  await execa(process.execPath, ['--import', join(dir, 'register.mjs'), orchBin(), ...args], {
-    cwd: repo.root,
-    env: { ORCH_TEST_LOADED: list, NO_COLOR: '1', ORCH_RUN: '', ORCH_TASK_TOKEN: '', ...env },
-    reject: false,
-    timeout: 60_000,
-  });
+  // The workspace build's module graph (the bundle has the same lazy split, in chunks).
+  await execa(
+    process.execPath,
+    ['--import', join(dir, 'register.mjs'), orchBin({ workspaceBuild: true }), ...args],
+    {
+      cwd: repo.root,
+      env: { ORCH_TEST_LOADED: list, NO_COLOR: '1', ORCH_RUN: '', ORCH_TASK_TOKEN: '', ...env },
+      reject: false,
+      timeout: 60_000,
+    },
+  );
   return readFile(list, 'utf8');
 }
 

@@ -198,13 +198,20 @@ describe('orch host in three network namespaces', () => {
     );
     expect(await conn.sismember(keys.hosts(), victim)).toBe(0);
     const named = new RegExp(`(^|[^a-z0-9])${victim}($|[^a-z0-9])`);
-    const keyNames: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, batch] = await conn.scan(cursor, 'COUNT', 1000);
-      cursor = next;
-      keyNames.push(...batch);
-    } while (cursor !== '0');
+    const scanKeys = async (): Promise<string[]> => {
+      const found: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, batch] = await conn.scan(cursor, 'COUNT', 1000);
+        cursor = next;
+        found.push(...batch);
+      } while (cursor !== '0');
+      return found;
+    };
+    // The heir's own lock on the job goes when BullMQ moves the job to completed, a moment after
+    // the record says exited; a lock that stays (the lost host's) fails the bounded wait.
+    await until('no job lock left', async () => !(await scanKeys()).some((k) => k.endsWith(':lock')));
+    const keyNames = await scanKeys();
     expect(keyNames.filter((k) => named.test(k))).toEqual([]);
     expect(keyNames.filter((k) => k.endsWith(':lock'))).toEqual([]);
     const workers = await rt.queue.getWorkers();

@@ -13,15 +13,21 @@ import { tempRepo, type TempRepo } from './git.js';
  * The built `orch` entry point of this checkout. With `mustExist: false`, only where it would be: for
  * tests that record the path (a run context, a worker's shim) but never run it, so they need no build.
  */
-export function orchBin(opts: { mustExist?: boolean } = {}): string {
+export function orchBin(opts: { mustExist?: boolean; workspaceBuild?: boolean } = {}): string {
   let dir = dirname(fileURLToPath(import.meta.url));
+  // `pnpm test` bundles the CLI right before the e2e set and sets ORCH_TEST_BUNDLE=1: the tests then
+  // run what users install (the npm package's one-file bundle), which starts in about half the CPU
+  // time of the workspace build. Without it (one file run by hand), the build `pnpm build` made.
+  // `workspaceBuild`: a test of the build's own module graph, whatever the set runs.
+  const bundle = process.env.ORCH_TEST_BUNDLE === '1' && !opts.workspaceBuild;
+  const built = bundle ? ['orch', 'dist', 'bin.js'] : ['cli', 'dist', 'bin.js'];
   for (let i = 0; i < 6; i += 1) {
-    const bin = join(dir, 'packages', 'cli', 'dist', 'bin.js');
+    const bin = join(dir, 'packages', ...built);
     if (existsSync(bin)) return bin;
     if (opts.mustExist === false && existsSync(join(dir, 'packages', 'cli', 'package.json'))) return bin;
     dir = resolve(dir, '..');
   }
-  throw new Error('packages/cli/dist/bin.js not found: run `pnpm build` first');
+  throw new Error(`packages/${built.join('/')} not found: run \`pnpm build\` (and \`pnpm bundle\`) first`);
 }
 
 export interface CliResult {
