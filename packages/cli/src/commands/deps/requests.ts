@@ -95,7 +95,7 @@ async function decideInStore<T>(url: string, decision: DepsDecision, run: string
     },
     io,
   );
-  return { run: s.run, result: s.verdict?.result as T | undefined };
+  return { run: s.run, queued: s.queued === true, result: s.verdict?.result as T | undefined };
 }
 
 /** A decision on requests that are not there is refused before anything is sent. */
@@ -112,8 +112,22 @@ function checkPending(state: RunState, d: DepsDecision): void {
     throw new OrchError('ERR_ORCH_DEPS_NONE', 'There are no pending dependency requests.');
 }
 
-const queuedNote =
-  'handed to the supervisor; it has not answered yet (see `orch deps list` and `orch state status`)';
+/**
+ * No result to print: still queued (exit 4), or carried out before (the supervisor that took the
+ * decision over after a crash found it journaled).
+ */
+function unanswered(queued: boolean, json: boolean | undefined): CommandResult {
+  const exitCode = queued ? ExitCode.NotFinished : ExitCode.Ok;
+  if (json) return { exitCode, json: queued ? { queued: true } : { recordedBefore: true } };
+  return {
+    exitCode,
+    lines: [
+      queued
+        ? 'handed to the supervisor; it has not answered yet (see `orch deps list` and `orch state status`)'
+        : 'the supervisor had carried out this decision before (see `orch deps list`)',
+    ],
+  };
+}
 
 export async function depsApprove(
   task: string | undefined,
@@ -128,22 +142,19 @@ export async function depsApprove(
   }
   const url = await storeUrlOf(opts.store, io);
   let res: ApproveResult | undefined;
+  let queued = false;
   if (url) {
     const decision: DepsDecision = {
       kind: 'deps',
       decision: 'approve',
       ...(opts.all ? {} : { tasks: [task as string] }),
     };
-    res = (await decideInStore<ApproveResult>(url, decision, opts.run, io)).result;
+    ({ result: res, queued } = await decideInStore<ApproveResult>(url, decision, opts.run, io));
   } else {
     const r = await localRun(opts.run, io);
     res = await approveDeps(r.repoRoot, r.run, opts.all ? 'all' : [task as string]);
   }
-  if (!res)
-    return {
-      exitCode: ExitCode.NotFinished,
-      ...(opts.json ? { json: { queued: true } } : { lines: [queuedNote] }),
-    };
+  if (!res) return unanswered(queued, opts.json);
   if (opts.json) return { exitCode: ExitCode.Ok, json: res };
   return {
     exitCode: ExitCode.Ok,
@@ -161,18 +172,17 @@ export async function depsDeny(
 ): Promise<CommandResult> {
   const url = await storeUrlOf(opts.store, io);
   let denied: DepRequest[] | undefined;
+  let queued = false;
   if (url) {
     const decision: DepsDecision = { kind: 'deps', decision: 'deny', tasks: [task], reason: opts.reason };
-    denied = (await decideInStore<{ denied: DepRequest[] }>(url, decision, opts.run, io)).result?.denied;
+    const s = await decideInStore<{ denied: DepRequest[] }>(url, decision, opts.run, io);
+    ({ queued } = s);
+    denied = s.result?.denied;
   } else {
     const r = await localRun(opts.run, io);
     denied = await denyDeps(r.repoRoot, r.run, task, opts.reason);
   }
-  if (!denied)
-    return {
-      exitCode: ExitCode.NotFinished,
-      ...(opts.json ? { json: { queued: true } } : { lines: [queuedNote] }),
-    };
+  if (!denied) return unanswered(queued, opts.json);
   if (opts.json) return { exitCode: ExitCode.Ok, json: { task, denied, reason: opts.reason } };
   return {
     exitCode: ExitCode.Ok,
