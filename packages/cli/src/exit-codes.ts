@@ -24,6 +24,9 @@ const CODES: Readonly<Record<string, readonly ExitCode[]>> = {
   wait: RUN,
   'state status': RUN,
   'state resume': RUN,
+  // A distributed run's decision needs its live supervisor (4: none runs, or no answer yet).
+  'deps approve': [...BASIC, ExitCode.NotFinished],
+  'deps deny': [...BASIC, ExitCode.NotFinished],
 };
 
 /** Command-specific words for a code, where the general meaning says too little. */
@@ -32,6 +35,10 @@ const WORDS: Readonly<Record<string, Partial<Record<ExitCode, string>>>> = {
     4: 'stopped before it finished (second Ctrl-C, SIGTERM); orch state resume continues it',
   },
   wait: { 4: 'still running when the timeout passed' },
+  'deps approve': {
+    4: "a distributed run's supervisor is not running (resume it), or has not answered yet",
+  },
+  'deps deny': { 4: "a distributed run's supervisor is not running (resume it), or has not answered yet" },
   'plan check': { 3: 'valid, but the risk score needs a human approval' },
 };
 

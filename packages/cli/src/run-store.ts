@@ -4,8 +4,9 @@
  * `.orchestrator/` as before. `@orch/distributed` (ioredis, BullMQ) is loaded only when a store URL
  * is given: local commands never load it.
  */
+import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { ERR_RUN_KEY, OrchError, type RunState } from '@orch/core';
+import { ERR_RUN_KEY, ExitCode, OrchError, type RunState } from '@orch/core';
 import type {
   ContextApi,
   connectStore,
@@ -163,4 +164,23 @@ export function requireRunKey(sr: StoreRun): Buffer {
   throw new OrchError(ERR_RUN_KEY, `this machine does not have the key of run ${sr.run}`, {
     hint: "The user's reports and messages are signed with the run's key: copy .orchestrator/runs/<run>/journal.key from the supervisor's machine (chmod 600) and set ORCH_RUN_KEY_FILE to it.",
   });
+}
+
+/**
+ * Refuses a command that would read or write the journal of this checkout's run when that journal
+ * is not here: a distributed run's folder holds its key and private files, its journal is in the
+ * store (a local run's key is made with its first journal line).
+ */
+export async function assertJournalHere(repoRoot: string, run: string): Promise<void> {
+  const { runPaths } = await import('@orch/store');
+  const p = runPaths(repoRoot, run);
+  if (existsSync(p.events) || !existsSync(p.key)) return;
+  throw new OrchError(
+    'ERR_ORCH_RUN_IN_STORE',
+    `run ${run} keeps its journal in a Redis store, not in this checkout`,
+    {
+      hint: 'Pass --store redis://HOST:PORT/DB (the store the run was started with), or set store.url in the config.',
+      exitCode: ExitCode.Usage,
+    },
+  );
 }

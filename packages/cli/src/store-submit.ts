@@ -29,6 +29,12 @@ export interface StoreSubmitOpts {
   from?: string | undefined;
   /** Refused before anything is written, with the run's state (the user's commands only). */
   precheck?: (run: { state: RunState; task?: string; store: StoreRun }) => void;
+  /** Only a live supervisor may carry the item out: without one, this error (nothing is written). */
+  noSupervisor?: (run: string) => OrchError;
+  /** How long to wait for the verdict (default 15 s). */
+  ackTimeoutMs?: number;
+  /** The error of a refusal (default ERR_ORCH_REPORT_REFUSED); `result` is the verdict's. */
+  refused?: (detail: string, result: unknown) => OrchError;
 }
 
 export interface StoreSubmitted {
@@ -68,11 +74,13 @@ export async function submitToStore(
       ack: true,
       body: body.kind === 'mail' && opts.from !== undefined ? { ...body, from: opts.from } : body,
     };
-    const refused = (detail: string): OrchError =>
+    const refused = (detail: string, result?: unknown): OrchError =>
+      opts.refused?.(detail, result) ??
       new OrchError(ERR_REPORT_REFUSED, `refused: ${detail}`, {
         hint: 'Check the task id, the recipient and the run with `orch state status --store …`.',
       });
     const done = { run: sr.run, ...(task ? { task } : {}) };
+    if (opts.noSupervisor && !(await sr.supervisor())) throw opts.noSupervisor(sr.run);
     if (!(await sr.supervisor())) {
       // No supervisor: the user's item goes into the log directly, under a lease of its own.
       const lease = await d.SupervisorLease.acquire(sr.redis, sr.keys, sr.run, {
@@ -103,9 +111,9 @@ export async function submitToStore(
       // A supervisor took the run meanwhile: hand it the item.
     }
     await sr.userOutbox.drop(item);
-    const ack = await sr.userOutbox.waitForAck(item.id, ACK_TIMEOUT_MS);
+    const ack = await sr.userOutbox.waitForAck(item.id, opts.ackTimeoutMs ?? ACK_TIMEOUT_MS);
     if (!ack) return { ...done, queued: true };
-    if (!ack.ok) throw refused(ack.detail);
+    if (!ack.ok) throw refused(ack.detail, ack.result);
     return { ...done, verdict: ack };
   });
 }

@@ -110,6 +110,8 @@ export const ERROR_CODES = {
   ERR_ORCH_RUN_KEY: "The run's key (`journal.key`) is missing or unreadable.",
   ERR_ORCH_RUN_LIVE: "The run (or a task's worktree) still belongs to a live supervisor.",
   ERR_ORCH_RUN_LOCKED: "The run's supervisor is still running (it holds the supervisor lock).",
+  ERR_ORCH_RUN_IN_STORE:
+    "The run's journal is in a Redis store, not in this checkout (a distributed run): the command needs `--store`.",
   ERR_ORCH_RUN_NOT_FOUND: 'The run does not exist, or has no journal (no events) yet.',
   ERR_ORCH_SANDBOX_LAYOUT: "A task's worktree does not link into the repository's git directory.",
   ERR_ORCH_SANDBOX_UNAVAILABLE: '`workers.sandbox` is on, but the sandbox cannot run here.',
@@ -120,6 +122,8 @@ export const ERROR_CODES = {
     'The Redis store of a distributed run cannot be reached, refused the password, or its TLS connection failed.',
   ERR_ORCH_STORE_URL:
     'A `--store` URL is not a `redis://HOST:PORT/DB` (or `rediss://`) URL without a password, or TLS files are set for `redis://`.',
+  ERR_ORCH_SUPERVISOR_GONE:
+    'No supervisor of the distributed run is live to carry out a command only it may carry out.',
   ERR_ORCH_SUPERVISOR_LEASE: "Another supervisor holds the run's lease in Redis (or this one lost it).",
   ERR_ORCH_TASK_FINISHED: 'The task has already finished; it takes no more reports.',
   ERR_ORCH_TASK_NOT_STARTED: 'The task has no worktree yet, so it cannot be verified.',

@@ -9,7 +9,9 @@
 import { remainingPathLengths, traced, type Config, type Plan, type RunState } from '@orch/core';
 import {
   USER_CHANNEL,
+  decideDeps,
   gitRepository,
+  type DepsPorts,
   type RunLog,
   type UserCheckout,
   type RunPorts,
@@ -34,7 +36,7 @@ import {
 import { RedisRunLog } from './run-log.js';
 import { handedToHosts, mailToHost, mailToHosts } from './host-mail.js';
 import { RedisMailbox } from './mailbox.js';
-import { RedisUserOutbox, serveUserOutbox } from './user-outbox.js';
+import { RedisUserOutbox, serveUserOutbox, type DepsHandler } from './user-outbox.js';
 import { BullWorkerRuntime } from './worker-runtime.js';
 
 export interface DistributedRunOptions {
@@ -178,6 +180,12 @@ export class DistributedRun {
     });
     this.bridge = bridge;
     bridge.start();
+    const repo = await Repo.open(this.o.repoRoot);
+    const repository = remoteRepository(
+      gitRepository(repo),
+      remote,
+      opts.promoteBase !== undefined ? { promoteBase: opts.promoteBase } : {},
+    );
     if (this.key)
       this.stopUserChannel = await serveUserChannel({
         redis: this.redis,
@@ -185,6 +193,7 @@ export class DistributedRun {
         run,
         key: this.key,
         journal,
+        deps: supervisorDeps({ repoRoot: this.o.repoRoot, run, journal, repository, config }),
       });
     const workers: WorkerRuntime = {
       remote: true,
@@ -203,15 +212,10 @@ export class DistributedRun {
       hiddenPaths: () => bull.hiddenPaths(),
       deliverMail: (task, attempt, msg) => mailToHost(this.redis, this.keys, run, task, attempt, msg),
     };
-    const repo = await Repo.open(this.o.repoRoot);
     return {
       journal,
       workers,
-      repository: remoteRepository(
-        gitRepository(repo),
-        remote,
-        opts.promoteBase !== undefined ? { promoteBase: opts.promoteBase } : {},
-      ),
+      repository,
       ...(opts.promoteBase !== undefined ? { userCheckout: noUserCheckout } : {}),
     };
   }
@@ -276,6 +280,16 @@ const noUserCheckout: UserCheckout = {
   fastForward: () => Promise.reject(new Error('no checkout of the user is here')),
 };
 
+/**
+ * The user's decisions on dependency requests (`orch deps approve|deny --store`), carried out by the
+ * supervisor with the engine's rules on its own ports: the install on a worktree of its checkout,
+ * staging moved with the repository's compare-and-swap (which pushes it to the remote with the
+ * lease), the events on the run's log, the mail through the user's channel.
+ */
+export function supervisorDeps(p: Omit<DepsPorts, 'mailbox' | 'item'>): DepsHandler {
+  return (decision, c) => decideDeps({ ...p, mailbox: c.mailbox, item: c.item }, decision);
+}
+
 const USER_POLL_MS = 250;
 
 /**
@@ -291,6 +305,8 @@ export async function serveUserChannel(o: {
   run: string;
   key: Buffer;
   journal: RunLog;
+  /** Carries out the user's dependency decisions (absent: they are refused). */
+  deps?: DepsHandler;
 }): Promise<() => Promise<void>> {
   const seen = new Set(
     (await o.journal.history()).flatMap((e) => ('item' in e && typeof e.item === 'string' ? [e.item] : [])),
@@ -308,6 +324,7 @@ export async function serveUserChannel(o: {
         mailToHosts(o.redis, o.keys, o.run, o.journal.state as RunState, msg),
       ),
       seen,
+      ...(o.deps ? { deps: o.deps } : {}),
       onRefused: async (reason, kind) => {
         await o.journal.append({
           type: 'worker.rejected',

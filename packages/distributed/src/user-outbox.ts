@@ -16,7 +16,7 @@ import {
   type RunEventInput,
   type RunState,
 } from '@orch/core';
-import { USER_CHANNEL, acceptItem, type Verdict } from '@orch/engine';
+import { USER_CHANNEL, acceptItem, type DepsDecision, type Verdict } from '@orch/engine';
 import { userToken, type Mailbox } from '@orch/store';
 import type { Redis } from 'ioredis';
 import { blockingConnection } from './blocking.js';
@@ -118,7 +118,15 @@ export interface ServeUserOutboxOptions {
   seen: Set<string>;
   /** A refused item's reason, for the supervisor to journal (`worker.rejected`). */
   onRefused?(reason: string, kind?: string): Promise<void>;
+  /** Carries out the user's dependency decision (`orch deps approve|deny --store`). */
+  deps?: DepsHandler;
 }
+
+/** The supervisor's handler of a dependency decision: `item` is its id, `mailbox` where mail goes. */
+export type DepsHandler = (
+  decision: DepsDecision,
+  ctx: { item: string; mailbox: Pick<Mailbox, 'send'> },
+) => Promise<Verdict>;
 
 /**
  * What a distributed supervisor's intake calls for the user's channel (as the file intake does for
@@ -139,11 +147,18 @@ export async function serveUserOutbox(
     const item = entry.item;
     if (opts.seen.has(item.id))
       return item.ack ? { id: item.id, ok: true, detail: 'recorded before' } : undefined;
-    const verdict: Verdict = sameSecret(item.token, token)
-      ? await acceptItem('', opts.state(), USER_CHANNEL, item, (ev) => opts.append(ev), opts.mailbox)
-      : { ok: false, detail: 'the token is not the user token' };
+    const signed = sameSecret(item.token, token);
+    const verdict: Verdict = !signed
+      ? { ok: false, detail: 'the token is not the user token' }
+      : item.body.kind === 'deps'
+        ? opts.deps
+          ? await opts.deps(item.body, { item: item.id, mailbox: opts.mailbox })
+          : { ok: false, detail: 'this supervisor does not carry out dependency decisions' }
+        : await acceptItem('', opts.state(), USER_CHANNEL, item, (ev) => opts.append(ev), opts.mailbox);
     opts.seen.add(item.id);
-    if (!verdict.ok) await opts.onRefused?.(verdict.detail, item.body.kind);
+    // A decision the user made that could not be carried out is the user's answer, not a forgery.
+    if (!verdict.ok && !(signed && item.body.kind === 'deps'))
+      await opts.onRefused?.(verdict.detail, item.body.kind);
     return item.ack ? { id: item.id, ...verdict } : undefined;
   });
 }

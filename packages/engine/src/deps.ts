@@ -7,12 +7,26 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { OrchError, loadConfig, type RunState, isOrchError, traced } from '@orch/core';
-import { Repo, commitLeftovers, mergeIntoRef, removeWorktree, withRepoLock } from '@orch/git';
-import { Mailbox, appendEvent, loadRunState, runPaths } from '@orch/store';
+import {
+  MAILBOX_ALL,
+  OrchError,
+  isOrchError,
+  loadConfig,
+  traced,
+  type Config,
+  type OutboxBody,
+  type RunState,
+} from '@orch/core';
+import { Repo, commitLeftovers, removeWorktree, withRepoLock } from '@orch/git';
+import { Mailbox, runPaths } from '@orch/store';
 import { stagingTampered } from './merge/guard.js';
+import { gitRepository } from './ports/git.js';
+import type { Repository } from './ports/repository.js';
+import type { RunLog } from './ports/run-log.js';
+import { RunJournal } from './run/journal.js';
 import { integrationWorktreePath, stagingBranch } from './run/context.js';
 import { envHashAt } from './integrate/env.js';
+import type { Verdict } from './supervisor/intake.js';
 import { bootstrapWorktree } from './worker/bootstrap.js';
 
 export interface DepRequest {
@@ -84,22 +98,58 @@ export function installCommand(dir: string, specs: string[]): string[] {
   });
 }
 
+/**
+ * What carrying out a decision needs: the run's log and repository (a local run's journal and
+ * repository, or a distributed supervisor's Redis log and the repository that pushes staging to the
+ * remote), where mail goes, and the checkout the install worktree is made in.
+ */
+export interface DepsPorts {
+  repoRoot: string;
+  run: string;
+  journal: Pick<RunLog, 'state' | 'refresh' | 'append'>;
+  repository: Repository;
+  mailbox: Pick<Mailbox, 'send'>;
+  /** The run's config (default: the checkout's). */
+  config?: Config;
+  /** The user-channel item decided: journaled on `task.unblocked`, so a repeat is recognised. */
+  item?: string;
+}
+
 /** The staging tip the journal last recorded, once the real ref is seen there (else tampering). */
-async function journaledTip(repo: Repo, repoRoot: string, run: string): Promise<string> {
+async function journaledTip(p: DepsPorts): Promise<string> {
   for (let i = 0; ; i++) {
-    const expected = (await load(repoRoot, run)).stagingCommit;
-    const actual = await repo.tryRevParse(`refs/heads/${stagingBranch(run)}`);
+    const expected = (await load(p)).stagingCommit;
+    const actual = await p.repository.tryRevParse(`refs/heads/${stagingBranch(p.run)}`);
     if (actual === expected) return expected;
     // The supervisor journals right after it moves the ref: give its line a moment.
-    if (i >= 20) throw stagingTampered(run, expected, actual);
+    if (i >= 20) throw stagingTampered(p.run, expected, actual);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
 
-async function load(repoRoot: string, run: string): Promise<RunState> {
-  const state = await loadRunState(runPaths(repoRoot, run).dir);
-  if (!state) throw new OrchError('ERR_ORCH_RUN_NOT_FOUND', `Run ${run} has no journal.`);
+async function load(p: DepsPorts): Promise<RunState> {
+  await p.journal.refresh();
+  const state = p.journal.state;
+  if (!state) throw new OrchError('ERR_ORCH_RUN_NOT_FOUND', `Run ${p.run} has no journal.`);
   return state;
+}
+
+/** A local run's ports: its `events.jsonl`, the repository and the run folder's mailbox. */
+async function withLocalPorts<T>(
+  repoRoot: string,
+  run: string,
+  fn: (p: DepsPorts) => Promise<T>,
+): Promise<T> {
+  const paths = runPaths(repoRoot, run);
+  const journal = new RunJournal(paths.dir, paths.events);
+  try {
+    await journal.refresh();
+    const repository = gitRepository(await Repo.open(repoRoot));
+    const mailbox = new Mailbox(paths.dir, { tasks: journal.state?.order ?? [] });
+    return await fn({ repoRoot, run, journal, repository, mailbox });
+  } finally {
+    journal.close();
+  }
 }
 
 export interface ApproveResult {
@@ -114,8 +164,13 @@ export async function approveDeps(
   run: string,
   tasks: string[] | 'all',
 ): Promise<ApproveResult> {
-  const dir = runPaths(repoRoot, run).dir;
-  const state = await load(repoRoot, run);
+  return withLocalPorts(repoRoot, run, (p) => approveDepsOn(p, tasks));
+}
+
+/** Installs the chosen requests on staging (a worktree of the journaled tip), journals, tells workers. */
+export async function approveDepsOn(p: DepsPorts, tasks: string[] | 'all'): Promise<ApproveResult> {
+  const { run } = p;
+  const state = await load(p);
   const all = pendingRequests(state);
   const chosen = tasks === 'all' ? all : all.filter((r) => tasks.includes(r.task));
   if (tasks !== 'all') {
@@ -139,16 +194,16 @@ export async function approveDeps(
       },
     );
   }
-  const repo = await Repo.open(repoRoot);
-  const config = await loadConfig(repoRoot);
+  const repo = await Repo.open(p.repoRoot);
+  const config = p.config ?? (await loadConfig(p.repoRoot));
   const ref = `refs/heads/${stagingBranch(run)}`;
-  const tip = await journaledTip(repo, repoRoot, run);
-  const work = `${integrationWorktreePath(repoRoot, config, run)}-deps`;
+  const tip = await journaledTip(p);
+  const work = `${integrationWorktreePath(p.repoRoot, config, run)}-deps`;
   // A killed earlier approval may have left its worktree behind; it held nothing merged anywhere.
   await removeWorktree(repo, work, { force: true }).catch(traced('deps.removeWorktree'));
   await withRepoLock(repo, () => repo.git(['worktree', 'add', '--detach', '--force', work, tip]));
   try {
-    await bootstrapWorktree(repoRoot, work, config, process.env as Record<string, string>);
+    await bootstrapWorktree(p.repoRoot, work, config, process.env as Record<string, string>);
     const specs = [...new Set(chosen.map((r) => r.spec.trim()))];
     const command = installCommand(work, specs);
     const r = await execa(command[0]!, command.slice(1), {
@@ -171,34 +226,40 @@ export async function approveDeps(
       `orch: add ${specs.join(', ')} (approved for ${[...new Set(chosen.map((c) => c.task))].join(', ')})`,
     );
     if (!commit) throw new OrchError('ERR_ORCH_DEPS_INSTALL', `\`${command.join(' ')}\` changed nothing.`);
-    // Onto exactly the journaled tip: a staging ref moved by anyone but orch is never built on.
+    // Onto exactly the journaled tip: a staging ref moved by anyone but orch is never built on. The
+    // repository's compare-and-swap also publishes staging where the run shares it (a remote).
     let onto = tip;
-    let m: Awaited<ReturnType<typeof mergeIntoRef>>;
+    let newTip: string;
     for (let i = 1; ; i++) {
+      const made = await p.repository.commitMerge({
+        onto,
+        source: commit,
+        message: `orch: dependencies ${specs.join(', ')}`,
+        squash: false,
+      });
+      if (made.status === 'conflict') {
+        throw new OrchError(
+          'ERR_ORCH_DEPS_CONFLICT',
+          `The dependency change conflicts with staging in ${made.files.join(', ')}.`,
+          {
+            hint: 'Approve the requests one task at a time, or add the package on the base branch yourself and deny the request.',
+          },
+        );
+      }
+      if (made.status === 'already') {
+        newTip = onto;
+        break;
+      }
       try {
-        m = await mergeIntoRef(repo, {
-          target: ref,
-          source: commit,
-          message: `orch: dependencies ${specs.join(', ')}`,
-          expectedOld: onto,
-        });
+        await p.repository.updateRef(ref, made.commit, onto, `orch: dependencies ${specs.join(', ')}`);
+        newTip = made.commit;
         break;
       } catch (e) {
         if (!isOrchError(e, 'ERR_ORCH_REF_MOVED') || i >= 5) throw e;
-        onto = await journaledTip(repo, repoRoot, run); // the supervisor merged meanwhile
+        onto = await journaledTip(p); // the supervisor merged meanwhile
       }
     }
-    if (m.status === 'conflict') {
-      throw new OrchError(
-        'ERR_ORCH_DEPS_CONFLICT',
-        `The dependency change conflicts with staging in ${m.files.join(', ')}.`,
-        {
-          hint: 'Approve the requests one task at a time, or add the package on the base branch yourself and deny the request.',
-        },
-      );
-    }
-    const newTip = m.status === 'merged' ? m.commit : onto;
-    await appendEvent(dir, {
+    await p.journal.append({
       type: 'staging.moved',
       from: onto,
       to: newTip,
@@ -206,13 +267,13 @@ export async function approveDeps(
     });
     // The dependency commit adds only what was approved on top of a verified tip: new worktrees
     // may start from it. (On a tip whose incremental check still runs, that check decides.)
-    if (newTip !== onto && (await load(repoRoot, run)).stagingVerified === onto)
-      await appendEvent(dir, { type: 'staging.verified', commit: newTip });
+    if (newTip !== onto && (await load(p)).stagingVerified === onto)
+      await p.journal.append({ type: 'staging.verified', commit: newTip });
     const env = await envHashAt(repo, work);
-    await appendEvent(dir, { type: 'env.changed', hash: env, reason: `added ${specs.join(', ')}` });
-    const box = new Mailbox(dir, { tasks: state.order });
-    await box
-      .broadcast(
+    await p.journal.append({ type: 'env.changed', hash: env, reason: `added ${specs.join(', ')}` });
+    await p.mailbox
+      .send(
+        MAILBOX_ALL,
         {
           type: 'info',
           body: `Dependencies added on staging: ${specs.join(', ')}. Merge staging or wait to be restarted.`,
@@ -221,7 +282,8 @@ export async function approveDeps(
       )
       .catch(traced('deps.send'));
     for (const t of new Set(chosen.map((c) => c.task))) {
-      await appendEvent(dir, {
+      await p.journal.append({
+        ...(p.item ? { item: p.item } : {}),
         type: 'task.unblocked',
         task: t,
         reason: `dependency approved and installed on staging: ${specs.join(', ')}`,
@@ -239,8 +301,12 @@ export async function denyDeps(
   task: string,
   reason: string,
 ): Promise<DepRequest[]> {
-  const dir = runPaths(repoRoot, run).dir;
-  const state = await load(repoRoot, run);
+  return withLocalPorts(repoRoot, run, (p) => denyDepsOn(p, task, reason));
+}
+
+/** Refuses a task's requests: the worker is told why, and the task is unblocked without them. */
+export async function denyDepsOn(p: DepsPorts, task: string, reason: string): Promise<DepRequest[]> {
+  const state = await load(p);
   const reqs = pendingRequests(state).filter((r) => r.task === task);
   if (reqs.length === 0) {
     throw new OrchError('ERR_ORCH_DEPS_NONE', `Task ${task} has no pending dependency request.`, {
@@ -248,18 +314,51 @@ export async function denyDeps(
     });
   }
   const what = reqs.map((r) => r.spec).join(', ');
-  const box = new Mailbox(dir, { tasks: state.order });
-  await box
+  await p.mailbox
     .send(
       task,
       { type: 'info', body: `Your request for ${what} was denied: ${reason}` },
       { from: 'supervisor' },
     )
     .catch(traced('deps.send'));
-  await appendEvent(dir, {
+  await p.journal.append({
+    ...(p.item ? { item: p.item } : {}),
     type: 'task.unblocked',
     task,
     reason: `dependency request for ${what} denied: ${reason}. Do the task without it.`,
   });
   return reqs;
+}
+
+export type DepsDecision = Extract<OutboxBody, { kind: 'deps' }>;
+
+/**
+ * The supervisor's side of `orch deps approve|deny --store`: carries the user's decision out with
+ * the same rules as a local approval, and says how it went. A refusal's code and hint travel in
+ * `result`, so the user's command fails with the error a local one would.
+ */
+export async function decideDeps(p: DepsPorts, d: DepsDecision): Promise<Verdict> {
+  try {
+    if (d.decision === 'approve') {
+      const res = await approveDepsOn(p, d.tasks ?? 'all');
+      return {
+        ok: true,
+        detail: `installed ${[...new Set(res.installed.map((i) => i.spec))].join(', ')} on staging`,
+        result: res,
+      };
+    }
+    const [task, ...more] = d.tasks ?? [];
+    if (task === undefined || more.length > 0 || d.reason === undefined)
+      return { ok: false, detail: 'a denial names one task and a reason' };
+    const denied = await denyDepsOn(p, task, d.reason);
+    return {
+      ok: true,
+      detail: `denied ${denied.map((x) => x.spec).join(', ')} for ${task}`,
+      result: { task, denied, reason: d.reason },
+    };
+  } catch (e) {
+    if (e instanceof OrchError)
+      return { ok: false, detail: e.message, result: { code: e.code, ...(e.hint ? { hint: e.hint } : {}) } };
+    return { ok: false, detail: e instanceof Error ? e.message : String(e) };
+  }
 }

@@ -47,6 +47,16 @@ export const OutboxBody = z.discriminatedUnion('kind', [
     message: MailboxMessageInput,
     from: z.string().min(1).max(100).optional(),
   }),
+  /**
+   * The user's decision on dependency requests (`orch deps approve|deny --store`), carried out by a
+   * live distributed supervisor: the user's outbox only. `tasks` absent: every pending request.
+   */
+  z.object({
+    kind: z.literal('deps'),
+    decision: z.enum(['approve', 'deny']),
+    tasks: z.array(z.string().min(1).max(100)).min(1).max(200).optional(),
+    reason: text.optional(),
+  }),
 ]);
 export type OutboxBody = z.infer<typeof OutboxBody>;
 export type OutboxKind = OutboxBody['kind'];

@@ -82,6 +82,9 @@ export async function acceptItem(
       item,
       append,
     );
+  // Carried out by the supervisor itself (installing on staging), never journaled from an item.
+  if (body.kind === 'deps')
+    return { ok: false, detail: 'a dependency decision is carried out only by a distributed supervisor' };
   if (!task) return { ok: false, detail: 'the report names no task' };
   const t = state.tasks[task];
   if (!t) return { ok: false, detail: `task ${JSON.stringify(task)} is not part of run ${state.run}` };

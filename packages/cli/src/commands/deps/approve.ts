@@ -1,4 +1,5 @@
 import { arg, common, defineCommand, opt } from '../../define.js';
+import { storeOption } from '../../options.js';
 
 export const approve = defineCommand({
   name: 'approve',
@@ -8,9 +9,14 @@ export const approve = defineCommand({
   options: {
     all: opt.flag('--all', 'approve every pending request'),
     run: common.run(),
+    store: storeOption(),
     json: common.json(),
   },
-  examples: ['orch deps approve api', 'orch deps approve --all'],
+  examples: [
+    'orch deps approve api',
+    'orch deps approve --all',
+    'ORCH_RUN_KEY_FILE=~/run.key orch deps approve api --store redis://10.0.0.5:6379/0',
+  ],
   async handler({ args, opts }, io) {
     const { depsApprove } = await import('./requests.js');
     return depsApprove(args.task, opts, io);

@@ -1,4 +1,5 @@
 import { arg, common, defineCommand, opt } from '../../define.js';
+import { storeOption } from '../../options.js';
 
 export const deny = defineCommand({
   name: 'deny',
@@ -7,6 +8,7 @@ export const deny = defineCommand({
   options: {
     reason: opt.requiredText('--reason <text>', 'why (the worker reads it)'),
     run: common.run(),
+    store: storeOption(),
     json: common.json(),
   },
   examples: ['orch deps deny ui --reason "use the built-in fetch"'],
