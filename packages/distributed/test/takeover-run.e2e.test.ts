@@ -220,9 +220,9 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 }, 60_000);
 
-// The two takeovers run side by side (a store and hosts each): most of each is waiting (the tasks'
-// pauses, the dead supervisor's lease).
-describe.concurrent('orch state resume --store after the supervisor was SIGKILLed', () => {
+// The two takeovers run one after the other (a store and hosts each): side by side, on a loaded
+// 2-core machine, the takeover from another directory once restarted an attempt its host still ran.
+describe('orch state resume --store after the supervisor was SIGKILLed', () => {
   it('(a) in the run checkout: the run finishes, each task merged once, the checkout fast-forwarded', async () => {
     const s = await site();
     const { redis } = s;
