@@ -132,6 +132,7 @@ export class DistributedRun {
     const bull = new BullWorkerRuntime({
       trusted,
       onForged: (task, reason) => void forged(task, reason),
+      beforeExited: () => this.bridge?.pull() ?? Promise.resolve(),
       store: this.o.store,
       redis: this.redis,
       keys: this.keys,

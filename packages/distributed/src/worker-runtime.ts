@@ -41,6 +41,12 @@ export interface BullWorkerRuntimeOptions {
   trusted: ReadonlyMap<string, HostPublicIdentity>;
   /** A record that says more than its state without a trusted host's signature (once per forgery). */
   onForged?: (task: string, reason: string) => void;
+  /**
+   * Called before an exit is reported: a host puts what its worker said (its `done`) on the task's
+   * channel before it records the exit, so pulling the channels here means no one acts on an exit
+   * whose report is still in Redis (a resume would start the attempt again).
+   */
+  beforeExited?: () => Promise<void>;
 }
 
 const POLL_MS = 250;
@@ -159,7 +165,10 @@ export class BullWorkerRuntime implements WorkerRuntime {
   async state(name: string): Promise<WorkerStatus> {
     const rec = await this.record(name);
     if (!rec) return { exists: false, dead: false, exitStatus: null };
-    if (rec.state === 'exited') return { exists: true, dead: true, exitStatus: rec.exitStatus };
+    if (rec.state === 'exited') {
+      await this.opts.beforeExited?.();
+      return { exists: true, dead: true, exitStatus: rec.exitStatus };
+    }
     // A job BullMQ gave up on (stalled too often, or removed) has no host left to report its end.
     const js = rec.job ? await this.queue.getJobState(rec.job) : 'unknown';
     if (js === 'failed' || js === 'unknown') return { exists: true, dead: true, exitStatus: null };

@@ -49,7 +49,12 @@ afterAll(async () => {
 const trustedOf = (...ids: HostIdentity[]) => new Map(ids.map((i) => [i.public.name, i.public]));
 const token = 'ab'.repeat(32);
 
-function runtime(run: string, trusted = trustedOf(h1, h2), forged: string[][] = []): BullWorkerRuntime {
+function runtime(
+  run: string,
+  trusted = trustedOf(h1, h2),
+  forged: string[][] = [],
+  beforeExited?: () => Promise<void>,
+): BullWorkerRuntime {
   return new BullWorkerRuntime({
     store,
     redis: conn,
@@ -57,6 +62,7 @@ function runtime(run: string, trusted = trustedOf(h1, h2), forged: string[][] = 
     run,
     trusted,
     onForged: (task, reason) => forged.push([task, reason]),
+    ...(beforeExited ? { beforeExited } : {}),
     placement: () => ({
       task: 'a',
       attempt: 1,
@@ -126,7 +132,11 @@ describe('a worker record', () => {
   it('says an attempt ended only with its trusted host signature, for that worker, job and attempt', async () => {
     const run = `r${randomBytes(3).toString('hex')}`;
     const forged: string[][] = [];
-    const rt = runtime(run, trustedOf(h1, h2), forged);
+    // What the host said before the exit is pulled from the channels before the exit is reported.
+    const said: string[] = [];
+    const rt = runtime(run, trustedOf(h1, h2), forged, async () => {
+      said.push('pulled');
+    });
     const name = `orch-${run}-a`;
     const key = keys.worker(run, name);
     try {
@@ -162,9 +172,11 @@ describe('a worker record', () => {
       // The same forgery read again is reported once.
       await rt.state(name);
       expect(forged).toHaveLength(forgeries.length);
-      // What h1 signed for this attempt is taken.
+      expect(said).toEqual([]);
+      // What h1 signed for this attempt is taken, once the channels were pulled.
       await say(signFields(h1, recordFields(run, name, ended)));
       expect(await rt.state(name)).toEqual({ exists: true, dead: true, exitStatus: 0 });
+      expect(said).toEqual(['pulled']);
       expect((await rt.describe(name))?.head).toBe(ended.head);
     } finally {
       await rt.queue.obliterate({ force: true });

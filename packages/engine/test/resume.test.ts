@@ -18,7 +18,7 @@ import {
 } from '@orch/store';
 import { isolatedTmux, tempRepo, type TempRepo } from '@orch/test-utils';
 import { planResume, repairForResume } from '../src/run/resume.js';
-import { taskBranch } from '../src/run/context.js';
+import { openRunContext, taskBranch } from '../src/run/context.js';
 import { prepareRun } from '../src/run/start.js';
 
 const task = (id: string, deps: string[] = []): string => `
@@ -186,6 +186,29 @@ describe('planResume and repairForResume', () => {
       summary: 'finished alone',
     });
     expect(await readdir(taskChannelPaths(dir, 'a').outbox.new)).toEqual([]);
+  });
+
+  it('takes a done report a worker left while the world was scanned (it ended meanwhile): verify, not restart', async () => {
+    await startedA();
+    const token = taskToken(await ensureRunKey(dir), 'a', 1);
+    const ctx = await openRunContext(repo.root, run, 'orch');
+    // The worker reports and ends between the intake's pass and the scan of its worker.
+    const workers = Object.create(ctx.workers) as typeof ctx.workers;
+    let reported = false;
+    workers.state = async (name) => {
+      if (!reported) {
+        reported = true;
+        await dropWorkerItem(dir, { task: 'a', attempt: 1, token }, { kind: 'done', summary: 'just now' });
+      }
+      return ctx.workers.state(name);
+    };
+    const { plan } = await planResume(repo.root, run, 'orch', {
+      takeReports: true,
+      ctx: { ...ctx, workers },
+    });
+    expect(reported).toBe(true);
+    expect(plan.items.find((i) => i.task === 'a')).toMatchObject({ action: 'verify' });
+    expect(ctx.journal.state?.tasks['a']?.report).toMatchObject({ status: 'done', summary: 'just now' });
   });
 
   it('restarts a worker that died without a report, clearing the git locks it left', async () => {

@@ -213,8 +213,16 @@ export async function planResume(
       },
     );
   }
-  const facts = await scanWorld(ctx, launched);
-  return { ctx, facts, plan: classify(state, facts, resumeNames(run)) };
+  let facts = await scanWorld(ctx, launched);
+  if (opts.takeReports) {
+    // A worker that ended between the intake's pass and the scan left its report before its exit
+    // (`orch task done` writes it first; a host puts it on the channel before it records the exit,
+    // and reading that exit pulls the channel): one more pass, and the scan again if it took any.
+    const seen = (ctx.journal.state as RunState).eventCount;
+    await takeWaitingReports(ctx, launched);
+    if ((ctx.journal.state as RunState).eventCount !== seen) facts = await scanWorld(ctx, launched);
+  }
+  return { ctx, facts, plan: classify(ctx.journal.state as RunState, facts, resumeNames(run)) };
 }
 
 function resumeNames(run: string): ResumeNames {
