@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { ExitCode, OrchError } from '@orch/core';
+import { ExitCode, OrchError } from '@orch/core/errors';
 import { common, defineCommand, opt, parse } from '../../define.js';
 
 export const host = defineCommand({
