@@ -15,12 +15,12 @@ describe('the handover to a detached distributed supervisor', () => {
         ORCH_RUN_KEY_FILE: '/keys/run.key',
         ORCH_OTHER: 'not handed over',
       },
-      '/work/here',
+      '/srv/app',
     );
     // The password given directly wins; its file is not handed over as well.
     expect(h).toEqual({
       password: 's3cret',
-      fileEnv: { ORCH_REDIS_CA_FILE: '/work/here/tls/ca.crt', ORCH_RUN_KEY_FILE: '/keys/run.key' },
+      fileEnv: { ORCH_REDIS_CA_FILE: '/srv/app/tls/ca.crt', ORCH_RUN_KEY_FILE: '/keys/run.key' },
     });
   });
 

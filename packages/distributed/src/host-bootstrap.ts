@@ -21,7 +21,7 @@ export async function hostLog(logFile: string, host: string, lines: readonly str
   await appendFile(logFile, lines.map((l) => `[orch host ${host}] ${l}\n`).join(''));
 }
 
-/** The worktrees of this host's attempts (`DIR/work/<run>/<task>`), for the reuse of their node_modules. */
+/** The worktrees of this host's attempts (by run and task under its `work` folder), for the reuse of their node_modules. */
 async function hostWorktrees(workRoot: string): Promise<string[]> {
   const out: string[] = [];
   for (const run of await readdir(workRoot).catch(() => [] as string[]))

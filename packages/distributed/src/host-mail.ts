@@ -8,11 +8,11 @@
  * earlier attempt are dropped (that attempt's prompt, or the next one's, showed its unread mail).
  */
 import { existsSync } from 'node:fs';
-import { link, open, rm } from 'node:fs/promises';
+import { link, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MailboxMessage, traced, type RunState } from '@orch/core';
 import { handMailOn } from '@orch/engine';
-import { assertSafeName, dropPaths, pinDrop, type Mailbox } from '@orch/store';
+import { assertSafeName, dropPaths, pinDrop, writeNewFile, type Mailbox } from '@orch/store';
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
 
@@ -114,13 +114,7 @@ export class HostInbox {
       const dir = pinned.paths.dir;
       if (existsSync(join(dir, 'cur', name)) || existsSync(join(pinned.paths.new, name))) return;
       const tmp = join(pinned.paths.tmp, `${msg.id}.${process.pid}.json`);
-      const fh = await open(tmp, 'wx', 0o644);
-      try {
-        await fh.writeFile(JSON.stringify(msg));
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
+      await writeNewFile(tmp, JSON.stringify(msg));
       try {
         await link(tmp, join(pinned.paths.new, name)).catch((e: NodeJS.ErrnoException) => {
           if (e.code !== 'EEXIST') throw e;

@@ -70,7 +70,7 @@ describe('the OS sandbox of an attempt on a host', () => {
       'sh',
       '-c',
       [
-        `ls -A ${dir}; echo --; ls -A ${dir}/work/r1; echo --; ls -A ${dir}/root/.orchestrator/runs/r1/tasks`,
+        `ls -A ${dir}; echo --; ls -A ${join(dir, 'work', 'r1')}; echo --; ls -A ${join(dir, 'root', '.orchestrator', 'runs', 'r1', 'tasks')}`,
         `echo --; cat ${dir}/identity/host.key 2>/dev/null || echo no-identity`,
         `cat ${base}/redis.pass 2>/dev/null || echo no-password`,
         'echo x > f && git add f && git commit -qm work && git log -1 --format=%an',

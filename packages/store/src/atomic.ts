@@ -37,6 +37,17 @@ export async function writeFileAtomic(
   }
 }
 
+/** A new file (refused if the name is taken), written and fsynced: what a mail drop links from. */
+export async function writeNewFile(path: string, data: string, mode = 0o644): Promise<void> {
+  const fh = await open(path, 'wx', mode);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
 export async function writeJsonAtomic(
   path: string,
   value: unknown,

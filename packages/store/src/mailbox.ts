@@ -9,7 +9,7 @@
  * every sender's order. A broadcast is one copy per recipient, never to the sender.
  */
 import { watch as fsWatch } from 'node:fs';
-import { appendFile, link, mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { appendFile, link, mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   MAILBOX_SUPERVISOR,
@@ -21,7 +21,7 @@ import {
   withFileLock,
   traced,
 } from '@orch/core';
-import { readJsonFile, writeJsonAtomic } from './atomic.js';
+import { readJsonFile, writeJsonAtomic, writeNewFile } from './atomic.js';
 import { loadRunState } from './journal.js';
 import { assertSafeName } from './names.js';
 import { MailboxRouting, checkOutgoing, sealMessage, type SendOptions } from './mailbox-routing.js';
@@ -99,13 +99,7 @@ export class Mailbox extends MailboxRouting {
       const msg = sealMessage(input, { ...(opts.id ? { id: opts.id } : {}), from, to, ts, seq });
       await writeJsonAtomic(seqFile, { seq, ts }, { fsync: false });
       const tmp = join(tmpDir, `${msg.id}.${process.pid}.json`);
-      const fh = await open(tmp, 'wx', 0o644);
-      try {
-        await fh.writeFile(JSON.stringify(msg));
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
+      await writeNewFile(tmp, JSON.stringify(msg));
       try {
         for (const r of recipients) {
           const { newDir, curDir } = this.inboxDir(r);
